@@ -1,0 +1,95 @@
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import type { Deps } from './deps.js';
+import { describeError } from './deps.js';
+import { ApiError, StorageRejectedValueError, StorageUnavailableError, problemResponse } from './errors.js';
+
+export type AppEnv = { Variables: { deps: Deps; requestId: string } };
+export type App = Hono<AppEnv>;
+
+/** An endpoint family mounts its routes on the shared app. */
+export type Family = (app: App, deps: Deps) => void;
+
+/** Seconds a client should wait before retrying when storage is down. */
+const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The one app factory: request id, CORS, error vocabulary and 404 are the same for every door
+ * (Vercel functions, the edge worker, the local server, tests). Each door chooses which endpoint
+ * families to mount, so each Vercel function carries only its own routes.
+ */
+export function createApp(deps: Deps, families: readonly Family[]): App {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', requestId({ headerName: 'x-request-id' }));
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    await next();
+  });
+  if (deps.config.logRequests) {
+    app.use('*', async (c, next) => {
+      const started = performance.now();
+      await next();
+      deps.log.info('request', {
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      });
+    });
+  }
+  app.use(
+    '/api/*',
+    cors({
+      // Echo the origin (never `*`) so credentialed requests such as beacons are allowed.
+      origin: (origin) => {
+        const allowed = deps.config.allowedOrigins;
+        return allowed === '*' || allowed.includes(origin) ? origin : null;
+      },
+      credentials: true,
+      allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+      allowHeaders: ['Content-Type', 'Authorization', 'X-Request-Id'],
+      exposeHeaders: ['X-Request-Id', 'Retry-After', 'Content-Disposition'],
+      maxAge: 86400,
+    }),
+  );
+
+  for (const family of families) family(app, deps);
+
+  app.notFound((c) => problemResponse(new ApiError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), c.get('requestId')));
+
+  app.onError((err, c) => {
+    const id = c.get('requestId');
+    // Keep CORS headers already set by the middleware: a browser must be able to read the error.
+    const keep = new Headers();
+    for (const h of ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-expose-headers', 'vary']) {
+      const v = c.res.headers.get(h);
+      if (v) keep.set(h, v);
+    }
+    return problemResponse(toApiError(err, deps, id), id, keep);
+  });
+
+  return app;
+}
+
+export function toApiError(err: unknown, deps: Pick<Deps, 'log'>, requestId?: string): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof StorageUnavailableError) {
+    deps.log.warn('storage unavailable', { requestId, store: err.store, cause: describeError(err.cause) });
+    return new ApiError('UNAVAILABLE', `${err.store === 'postgres' ? 'database' : 'cache'} is unavailable; retry later`, {
+      retryAfter: RETRY_AFTER_SECONDS,
+    });
+  }
+  if (err instanceof StorageRejectedValueError) {
+    return new ApiError('BAD_REQUEST', `a value was rejected by storage (SQLSTATE ${err.sqlState})`);
+  }
+  if (err instanceof HTTPException) {
+    const code = err.status === 413 ? 'PAYLOAD_TOO_LARGE' : err.status === 401 ? 'UNAUTHORIZED' : err.status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
+    return new ApiError(code, err.message || 'request failed');
+  }
+  deps.log.error('unhandled error', { requestId, error: describeError(err) });
+  return new ApiError('INTERNAL', 'an internal error occurred; quote the request id when reporting it');
+}

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+
+/**
+ * The environment, parsed once at the door (server.ts, worker.ts, api/*). Nothing else reads
+ * process.env: derived config is passed in, which keeps routes testable with any config.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const optionalUrl = z.url().optional();
+
+export const EnvSchema = z.object({
+  /** `production` turns off local conveniences (generated admin token, `*` CORS). */
+  NODE_ENV: z.string().optional(),
+  /** Set by Vercel on its functions; any value means production. */
+  VERCEL: z.string().optional(),
+  /** Local server port. @default 3000 */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Local server bind address. @default all interfaces */
+  HOST: z.string().optional(),
+  /** Where the embedded database and the generated admin token live. @default .data */
+  DATA_DIR: z.string().default('.data'),
+  /** Postgres connection string. Unset: embedded PGlite in DATA_DIR (local only). */
+  DATABASE_URL: z.string().optional(),
+  /** Which driver talks to DATABASE_URL. `auto`: neon for *.neon.tech and on edge, pg otherwise. @default auto */
+  DATABASE_DRIVER: z.enum(['auto', 'pg', 'neon', 'pglite']).default('auto'),
+  /** Connections per process for the pg driver. @default 10 */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** Override of Neon's HTTP /sql endpoint, e.g. a local Neon HTTP proxy. */
+  DATABASE_HTTP_URL: optionalUrl,
+  /** Upstash REST URL as Vercel's KV integration names it. */
+  KV_REST_API_URL: optionalUrl,
+  /** Upstash REST token as Vercel's KV integration names it. */
+  KV_REST_API_TOKEN: z.string().optional(),
+  /** Upstash REST URL under Upstash's own name (used when KV_REST_API_URL is unset). */
+  UPSTASH_REDIS_REST_URL: optionalUrl,
+  /** Upstash REST token under Upstash's own name. */
+  UPSTASH_REDIS_REST_TOKEN: z.string().optional(),
+  /** Prefix of every KV key, so several deployments can share one Redis. @default sl: */
+  KV_PREFIX: z.string().max(64).default('sl:'),
+  /** Bearer token for instructor/admin reads. Required in production; generated locally. */
+  ADMIN_TOKEN: z.string().min(1).optional(),
+  /** Comma list of origins allowed to call the API from browsers; `*` only locally. @default * locally, none in production */
+  ALLOWED_ORIGINS: z.string().optional(),
+  /** Log every request line to stdout (never bodies or tokens). @default false */
+  LOG_REQUESTS: bool.default(false),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+
+export interface Config {
+  mode: 'local' | 'production';
+  port: number;
+  host: string | undefined;
+  dataDir: string;
+  database:
+    | { driver: 'pglite'; dataDir: string }
+    | { driver: 'pg'; url: string; poolMax: number }
+    | { driver: 'neon'; url: string; httpEndpoint: string | undefined };
+  kv: { driver: 'upstash'; url: string; token: string; prefix: string } | { driver: 'memory'; prefix: string };
+  adminToken: string | undefined;
+  /** `'*'` = any origin (local only). */
+  allowedOrigins: '*' | readonly string[];
+  logRequests: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly keys: string[];
+  constructor(message: string, keys: string[]) {
+    super(message);
+    this.name = 'ConfigError';
+    this.keys = keys;
+  }
+}
+
+/**
+ * Parse and cross-check the environment. `runtime: 'edge'` forbids what an edge isolate cannot do
+ * (PGlite, TCP). Errors name the keys, never their values (a value may be a secret).
+ */
+export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edge' = 'node'): Config {
+  // Empty strings mean "unset" (an empty line in a .env file, a blank Vercel variable).
+  const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => typeof v === 'string' && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const keys = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))];
+    const detail = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid environment: ${detail}`, keys);
+  }
+  const env = parsed.data;
+  const mode = env.NODE_ENV === 'production' || env.VERCEL || runtime === 'edge' ? 'production' : 'local';
+
+  let database: Config['database'];
+  const driver = env.DATABASE_DRIVER;
+  if (!env.DATABASE_URL || driver === 'pglite') {
+    if (mode === 'production' || runtime === 'edge') {
+      throw new ConfigError('DATABASE_URL is required in production (the embedded database is for local use)', ['DATABASE_URL']);
+    }
+    database = { driver: 'pglite', dataDir: `${env.DATA_DIR.replace(/\/$/, '')}/pglite` };
+  } else {
+    const host = safeHost(env.DATABASE_URL);
+    if (host === undefined) throw new ConfigError('DATABASE_URL is not a valid postgres:// URL', ['DATABASE_URL']);
+    const useNeon = driver === 'neon' || (driver === 'auto' && (runtime === 'edge' || host.endsWith('.neon.tech')));
+    if (runtime === 'edge' && !useNeon) {
+      throw new ConfigError('DATABASE_DRIVER must be neon (or auto) on edge runtimes', ['DATABASE_DRIVER']);
+    }
+    database = useNeon
+      ? { driver: 'neon', url: env.DATABASE_URL, httpEndpoint: env.DATABASE_HTTP_URL }
+      : { driver: 'pg', url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX };
+  }
+
+  const kvUrl = env.KV_REST_API_URL ?? env.UPSTASH_REDIS_REST_URL;
+  const kvToken = env.KV_REST_API_TOKEN ?? env.UPSTASH_REDIS_REST_TOKEN;
+  if (kvUrl && !kvToken) throw new ConfigError('KV_REST_API_TOKEN is required with KV_REST_API_URL', ['KV_REST_API_TOKEN']);
+  const kv: Config['kv'] =
+    kvUrl && kvToken
+      ? { driver: 'upstash', url: kvUrl, token: kvToken, prefix: env.KV_PREFIX }
+      : { driver: 'memory', prefix: env.KV_PREFIX };
+
+  if (mode === 'production' && !env.ADMIN_TOKEN) {
+    // Fail closed: without it every instructor endpoint would be either open or dead.
+    throw new ConfigError('ADMIN_TOKEN is required in production', ['ADMIN_TOKEN']);
+  }
+
+  const origins = (env.ALLOWED_ORIGINS ?? (mode === 'local' ? '*' : ''))
+    .split(',')
+    .map((o) => o.trim().replace(/\/$/, ''))
+    .filter(Boolean);
+  if (origins.includes('*') && mode === 'production') {
+    throw new ConfigError('ALLOWED_ORIGINS=* is only allowed locally; list the workshop origins', ['ALLOWED_ORIGINS']);
+  }
+
+  return {
+    mode,
+    port: env.PORT,
+    host: env.HOST,
+    dataDir: env.DATA_DIR,
+    database,
+    kv,
+    adminToken: env.ADMIN_TOKEN,
+    allowedOrigins: origins.includes('*') ? '*' : origins,
+    logRequests: env.LOG_REQUESTS,
+  };
+}
+
+function safeHost(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return /^postgres(ql)?:$/.test(u.protocol) ? u.hostname : undefined;
+  } catch {
+    return undefined;
+  }
+}

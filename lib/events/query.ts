@@ -1,0 +1,145 @@
+import type { Sql } from '../storage/sql.js';
+import { StoredEvent } from '../schemas/event.js';
+
+export interface EventFilter {
+  sessionToken?: string | undefined;
+  studentEmail?: string | undefined;
+  studentId?: string | undefined;
+  eventType?: string | undefined;
+  /** Inclusive. */
+  since?: Date | undefined;
+  /** Exclusive. */
+  until?: Date | undefined;
+  order: 'asc' | 'desc';
+}
+
+/** Position after the last row of a page: the (created_at, id) keyset. */
+export interface Cursor {
+  t: string;
+  id: string;
+  order: 'asc' | 'desc';
+}
+
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('cursor is not one this API issued for this order');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+export function encodeCursor(c: Cursor): string {
+  return btoa(JSON.stringify([c.t, c.id, c.order])).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+}
+
+export function decodeCursor(s: string, order: 'asc' | 'desc'): Cursor {
+  try {
+    const [t, id, o] = JSON.parse(atob(s.replaceAll('-', '+').replaceAll('_', '/'))) as unknown[];
+    if (typeof t !== 'string' || Number.isNaN(Date.parse(t)) || typeof id !== 'string' || !/^\d{1,19}$/.test(id) || o !== order) {
+      throw new Error('shape');
+    }
+    return { t, id, order };
+  } catch {
+    throw new InvalidCursorError();
+  }
+}
+
+interface EventRow {
+  id: string;
+  event_id: string;
+  session_token: string;
+  event_type: string;
+  event_data: Record<string, unknown>;
+  created_at: Date | string;
+  student_id: string | null;
+  student_email: string | null;
+  student_name: string | null;
+}
+
+/**
+ * One page of events, newest first (or oldest first), keyset-paged on (created_at, id) so deep
+ * pages cost the same as the first. The WHERE clause only names the filters given, which lets
+ * the planner pick the matching (session|student|type, created_at, id) index.
+ */
+export async function listEvents(
+  sql: Sql,
+  filter: EventFilter,
+  limit: number,
+  after?: Cursor,
+): Promise<{ events: StoredEvent[]; next: Cursor | null }> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (filter.sessionToken !== undefined) where.push(`e.session_token = ${p(filter.sessionToken)}`);
+  if (filter.studentId !== undefined) where.push(`e.student_id = ${p(filter.studentId)}`);
+  if (filter.studentEmail !== undefined) {
+    where.push(`e.student_id = (SELECT id FROM students WHERE email = ${p(filter.studentEmail)})`);
+  }
+  if (filter.eventType !== undefined) where.push(`e.event_type = ${p(filter.eventType)}`);
+  if (filter.since) where.push(`e.created_at >= ${p(filter.since.toISOString())}`);
+  if (filter.until) where.push(`e.created_at < ${p(filter.until.toISOString())}`);
+  const dir = filter.order === 'asc' ? 'ASC' : 'DESC';
+  if (after) {
+    where.push(`(e.created_at, e.id) ${filter.order === 'asc' ? '>' : '<'} (${p(after.t)}::timestamptz, ${p(after.id)}::bigint)`);
+  }
+  const text = `
+    SELECT e.id::text AS id, e.event_uuid::text AS event_id, e.session_token, e.event_type, e.event_data,
+           e.created_at, e.student_id, s.email AS student_email, s.name AS student_name
+    FROM events e LEFT JOIN students s ON s.id = e.student_id
+    ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY e.created_at ${dir}, e.id ${dir}
+    LIMIT ${p(limit + 1)}`;
+  const rows = await sql.query<EventRow & Record<string, unknown>>(text, params);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const next =
+    rows.length > limit && last ? { t: new Date(last.created_at).toISOString(), id: last.id, order: filter.order } : null;
+  return { events: page.map(toStoredEvent), next };
+}
+
+/** Every page for a filter, up to `max` events, for streaming exports. */
+export async function* iterateEvents(sql: Sql, filter: EventFilter, max: number, pageSize = 1000): AsyncGenerator<StoredEvent[]> {
+  let remaining = max;
+  let after: Cursor | undefined;
+  while (remaining > 0) {
+    const { events, next } = await listEvents(sql, filter, Math.min(pageSize, remaining), after);
+    if (events.length) yield events;
+    remaining -= events.length;
+    if (!next) return;
+    after = next;
+  }
+}
+
+function toStoredEvent(r: EventRow): StoredEvent {
+  return StoredEvent.parse({
+    event_id: r.event_id,
+    session_token: r.session_token,
+    event_type: r.event_type,
+    event_data: typeof r.event_data === 'string' ? JSON.parse(r.event_data) : r.event_data,
+    created_at: new Date(r.created_at).toISOString(),
+    student_id: r.student_id,
+    student_email: r.student_email,
+    student_name: r.student_name,
+  });
+}
+
+const CSV_COLUMNS = ['event_id', 'created_at', 'session_token', 'event_type', 'student_id', 'student_email', 'student_name', 'event_data'] as const;
+
+export const CSV_HEADER = `${CSV_COLUMNS.join(',')}\r\n`;
+
+/**
+ * RFC 4180 row. Cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) get a
+ * leading apostrophe: an exported log must not execute what a student typed.
+ */
+export function csvRow(e: StoredEvent): string {
+  return `${CSV_COLUMNS.map((k) => csvCell(k === 'event_data' ? JSON.stringify(e.event_data) : e[k])).join(',')}\r\n`;
+}
+
+function csvCell(v: string | null): string {
+  if (v === null) return '';
+  let s = v;
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}

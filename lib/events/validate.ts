@@ -1,0 +1,60 @@
+import type { FieldError } from '../errors.js';
+import { issuesToErrors, unstorableJson } from '../schemas/common.js';
+import { EventInput, KNOWN_EVENT_DATA, MAX_EVENT_DATA_BYTES } from '../schemas/event.js';
+import { eventTime, type NewEvent } from './ingest.js';
+
+export type Validated =
+  | { ok: true; event: NewEvent }
+  | { ok: false; errors: FieldError[]; /** eventData over the size limit */ tooLarge: boolean };
+
+const encoder = new TextEncoder();
+
+/**
+ * Validate one posted event (merged over batch-level defaults) and resolve it into a NewEvent:
+ * the event schema, the documented fields of known types, what Postgres can store, the 32 KB
+ * limit on eventData, and the event time corrected for client clock skew.
+ */
+export function validateEvent(raw: unknown, receivedAt: Date, defaults: Record<string, unknown> = {}, prefix = ''): Validated {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, tooLarge: false, errors: [{ path: prefix || '(body)', message: 'must be a JSON object' }] };
+  }
+  const parsed = EventInput.safeParse({ ...defaults, ...raw });
+  if (!parsed.success) return { ok: false, tooLarge: false, errors: issuesToErrors(parsed.error.issues, prefix) };
+  const input = parsed.data;
+  const data = input.eventData ?? {};
+  const at = (p: string) => (prefix ? `${prefix}.${p}` : p);
+
+  const known = KNOWN_EVENT_DATA[input.eventType];
+  if (known) {
+    const r = known.safeParse(data);
+    if (!r.success) return { ok: false, tooLarge: false, errors: issuesToErrors(r.error.issues, at('eventData')) };
+  }
+  const bad = unstorableJson(data, at('eventData'));
+  if (bad) {
+    const [path, ...rest] = bad.split(': ');
+    return { ok: false, tooLarge: false, errors: [{ path: path ?? at('eventData'), message: rest.join(': ') }] };
+  }
+  const json = JSON.stringify(data);
+  // Byte length only matters near the limit; UTF-8 is at most 3 bytes per UTF-16 unit.
+  if (json.length * 3 > MAX_EVENT_DATA_BYTES && encoder.encode(json).byteLength > MAX_EVENT_DATA_BYTES) {
+    return {
+      ok: false,
+      tooLarge: true,
+      errors: [{ path: at('eventData'), message: `must be at most ${MAX_EVENT_DATA_BYTES} bytes when serialised` }],
+    };
+  }
+  return {
+    ok: true,
+    event: {
+      eventUuid: (input.eventId ?? crypto.randomUUID()).toLowerCase(),
+      sessionToken: input.sessionToken,
+      email: input.studentEmail ?? null,
+      name: input.studentName ?? null,
+      studentId: null,
+      eventType: input.eventType,
+      eventData: json,
+      clientTs: input.timestamp === undefined ? null : new Date(input.timestamp),
+      createdAt: eventTime(receivedAt, input.timestamp, input.sentAt),
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { ApiError } from '../errors.js';
+
+/**
+ * Read a request body as UTF-8 text, refusing more than `maxBytes` without buffering it all:
+ * Content-Length is checked first, and a chunked body is counted as it streams.
+ */
+export async function readText(req: Request, maxBytes: number): Promise<string> {
+  const tooLarge = () => new ApiError('PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
+  const declared = Number(req.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+  if (!req.body) return '';
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    let res: ReadableStreamReadResult<Uint8Array>;
+    try {
+      res = await reader.read();
+    } catch {
+      throw new ApiError('BAD_REQUEST', 'request body could not be read (connection closed?)');
+    }
+    if (res.done) break;
+    size += res.value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(res.value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(all);
+  } catch {
+    throw new ApiError('BAD_REQUEST', 'request body is not valid UTF-8');
+  }
+}
+
+/**
+ * Parse a JSON body sent as application/json or text/plain (navigator.sendBeacon sends strings
+ * as text/plain, which also avoids a CORS preflight) — or with no content type at all.
+ */
+export async function readJson(req: Request, maxBytes: number): Promise<unknown> {
+  const type = (req.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  // Form-encoded is tolerated because `curl -d '{...}'` sends it; the body must still be JSON.
+  const accepted = ['application/json', 'text/plain', 'application/x-www-form-urlencoded'];
+  if (type && !accepted.includes(type) && !type.endsWith('+json')) {
+    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `content-type ${type} is not supported; send application/json or text/plain`);
+  }
+  const text = await readText(req, maxBytes);
+  if (!text.trim()) throw new ApiError('BAD_REQUEST', 'request body is empty; expected a JSON object');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const reason = err instanceof SyntaxError ? err.message : 'invalid JSON';
+    throw new ApiError('BAD_REQUEST', `request body is not valid JSON: ${reason}`);
+  }
+}

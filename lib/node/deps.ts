@@ -1,0 +1,57 @@
+import type { Config } from '../config.js';
+import { consoleLogger, type Deps, type Logger } from '../deps.js';
+import { createMemoryKv } from '../storage/kv-memory.js';
+import { createUpstashKv } from '../storage/kv-upstash.js';
+import { type Kv, withPrefix } from '../storage/kv.js';
+import { migrate } from '../storage/migrate.js';
+import { createNeonSql } from '../storage/sql-neon.js';
+import { createPgSql } from '../storage/sql-pg.js';
+import type { Sql } from '../storage/sql.js';
+import { loadMigrations } from './migrations.js';
+
+/**
+ * Node-only wiring (the local server, Vercel functions, scripts): any of the three SQL drivers.
+ * PGlite is imported lazily so functions that never use it do not load its WASM.
+ */
+export async function createSql(config: Config): Promise<Sql> {
+  const db = config.database;
+  switch (db.driver) {
+    case 'pglite': {
+      const { createPgliteSql } = await import('../storage/sql-pglite.js');
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(db.dataDir, { recursive: true });
+      return createPgliteSql(db.dataDir);
+    }
+    case 'pg':
+      return createPgSql({ connectionString: db.url, max: db.poolMax });
+    case 'neon':
+      return createNeonSql({ connectionString: db.url, httpEndpoint: db.httpEndpoint });
+  }
+}
+
+export function createKv(config: Config): Kv {
+  const kv = config.kv.driver === 'upstash' ? createUpstashKv({ url: config.kv.url, token: config.kv.token }) : createMemoryKv();
+  return withPrefix(kv, config.kv.prefix);
+}
+
+/** Promises handed to waitUntil, so a local process can finish them before it exits. */
+export function createWaitUntil(log: Logger): { waitUntil: (p: Promise<unknown>) => void; settle: () => Promise<void> } {
+  const pending = new Set<Promise<unknown>>();
+  return {
+    waitUntil(p) {
+      const tracked = p.catch((err: unknown) => log.error('background task failed', { error: String(err) })).finally(() => pending.delete(tracked));
+      pending.add(tracked);
+    },
+    async settle() {
+      while (pending.size) await Promise.all([...pending]);
+    },
+  };
+}
+
+export async function createNodeDeps(config: Config, opts: { migrate?: boolean; log?: Logger } = {}): Promise<Deps & { settle: () => Promise<void> }> {
+  const log = opts.log ?? consoleLogger;
+  const sql = await createSql(config);
+  if (opts.migrate) await migrate(sql, await loadMigrations());
+  const { waitUntil, settle } = createWaitUntil(log);
+  return { config, sql, kv: createKv(config), now: () => new Date(), waitUntil, settle, log };
+}

@@ -1,0 +1,84 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../../app.js';
+import { ApiError } from '../../errors.js';
+import {
+  CSV_HEADER,
+  type Cursor,
+  csvRow,
+  decodeCursor,
+  encodeCursor,
+  type EventFilter,
+  InvalidCursorError,
+  iterateEvents,
+  listEvents,
+} from '../../events/query.js';
+import { issuesToErrors } from '../../schemas/common.js';
+import { EventListResponse, EventQuery, MAX_EXPORT, MAX_PAGE } from '../../schemas/event.js';
+
+/**
+ * GET /api/session-log (admin) — filter, page with an opaque cursor, or export every page for
+ * the filter as CSV / NDJSON (streamed, up to 100 000 events).
+ */
+export async function getSessionLog(c: Context<AppEnv>): Promise<Response> {
+  const parsed = EventQuery.safeParse(c.req.query());
+  if (!parsed.success) {
+    const errors = issuesToErrors(parsed.error.issues);
+    throw new ApiError('BAD_REQUEST', `invalid query: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors });
+  }
+  const q = parsed.data;
+  const filter: EventFilter = {
+    sessionToken: q.sessionToken,
+    studentEmail: q.studentEmail,
+    eventType: q.eventType,
+    since: q.since ? new Date(q.since) : undefined,
+    until: q.until ? new Date(q.until) : undefined,
+    order: q.order,
+  };
+  if (filter.since && filter.until && filter.since >= filter.until) {
+    throw new ApiError('BAD_REQUEST', 'since must be earlier than until', { errors: [{ path: 'since', message: 'must be earlier than until' }] });
+  }
+  let after: Cursor | undefined;
+  try {
+    after = q.cursor ? decodeCursor(q.cursor, q.order) : undefined;
+  } catch (err) {
+    if (err instanceof InvalidCursorError) throw new ApiError('BAD_REQUEST', err.message, { errors: [{ path: 'cursor', message: err.message }] });
+    throw err;
+  }
+  const sql = c.get('deps').sql;
+
+  if (q.format === 'json') {
+    const { events, next } = await listEvents(sql, filter, Math.min(q.limit ?? 100, MAX_PAGE), after);
+    return c.json(EventListResponse.parse({ success: true, count: events.length, events, next_cursor: next ? encodeCursor(next) : null }));
+  }
+
+  // Exports: read the first page before answering so an outage is a 503, not a truncated file.
+  const max = Math.min(q.limit ?? MAX_EXPORT, MAX_EXPORT);
+  const pages = iterateEvents(sql, filter, max);
+  const first = await pages.next();
+  const csv = q.format === 'csv';
+  const encode = (events: readonly Parameters<typeof csvRow>[0][]) =>
+    events.map((e) => (csv ? csvRow(e) : `${JSON.stringify(e)}\n`)).join('');
+  const encoder = new TextEncoder();
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const head = (csv ? CSV_HEADER : '') + (first.done ? '' : encode(first.value));
+      if (head) controller.enqueue(encoder.encode(head));
+      if (first.done) controller.close();
+    },
+    async pull(controller) {
+      if (first.done) return;
+      const page = await pages.next();
+      if (page.done) controller.close();
+      else controller.enqueue(encoder.encode(encode(page.value)));
+    },
+    async cancel() {
+      await pages.return(undefined);
+    },
+  });
+  const stamp = new Date().toISOString().replaceAll(':', '-').slice(0, 19);
+  return c.body(stream, 200, {
+    'content-type': csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+    'content-disposition': `attachment; filename="session-log-${stamp}.${csv ? 'csv' : 'ndjson'}"`,
+    'cache-control': 'no-store',
+  });
+}

@@ -1,0 +1,73 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../../app.js';
+import { ApiError, type FieldError } from '../../errors.js';
+import { insertEvents } from '../../events/ingest.js';
+import { validateEvent } from '../../events/validate.js';
+import { issuesToErrors } from '../../schemas/common.js';
+import { BatchEnvelope, BatchIngestResponse, MAX_INGEST_BODY_BYTES, SingleIngestResponse } from '../../schemas/event.js';
+import { readJson } from '../../http/body.js';
+
+/**
+ * POST /api/session-log — one event, or `{"events":[...]}` up to 500. Public (workshop pages post
+ * from browsers). Valid events are stored in one SQL round trip; invalid ones are reported by
+ * index (207) and never block the valid ones. Success is only answered after the write commits.
+ */
+export async function postSessionLog(c: Context<AppEnv>): Promise<Response> {
+  const deps = c.get('deps');
+  const body = await readJson(c.req.raw, MAX_INGEST_BODY_BYTES);
+  const receivedAt = deps.now();
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new ApiError('BAD_REQUEST', 'request body must be a JSON object: one event, or {"events":[...]}');
+  }
+  return 'events' in body ? postBatch(c, body, receivedAt) : postSingle(c, body, receivedAt);
+}
+
+async function postSingle(c: Context<AppEnv>, body: object, receivedAt: Date): Promise<Response> {
+  const v = validateEvent(body, receivedAt);
+  if (!v.ok) {
+    const detail = v.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+    throw new ApiError(v.tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', `invalid event: ${detail}`, { errors: v.errors });
+  }
+  const inserted = await insertEvents(c.get('deps').sql, [v.event]);
+  const duplicate = !inserted.has(v.event.eventUuid);
+  return c.json(
+    SingleIngestResponse.parse({
+      success: true,
+      message: duplicate ? 'Event already logged' : 'Event logged successfully',
+      eventId: v.event.eventUuid,
+      ...(duplicate ? { duplicate: true } : {}),
+    }),
+  );
+}
+
+async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Promise<Response> {
+  const envelope = BatchEnvelope.safeParse(body);
+  if (!envelope.success) {
+    const errors = issuesToErrors(envelope.error.issues);
+    throw new ApiError('BAD_REQUEST', `invalid batch: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors });
+  }
+  const { events, ...defaults } = envelope.data;
+  const valid = [];
+  const rejected: Array<{ index: number; error: string }> = [];
+  const allErrors: FieldError[] = [];
+  for (const [index, raw] of events.entries()) {
+    const v = validateEvent(raw, receivedAt, defaults, `events[${index}]`);
+    if (v.ok) valid.push(v.event);
+    else {
+      rejected.push({ index, error: v.errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
+      allErrors.push(...v.errors);
+    }
+  }
+  if (valid.length === 0) {
+    throw new ApiError('BAD_REQUEST', `no valid events in the batch (${rejected.length} rejected)`, { errors: allErrors.slice(0, 100) });
+  }
+  const inserted = await insertEvents(c.get('deps').sql, valid);
+  const accepted = inserted.size;
+  const result = BatchIngestResponse.parse({
+    success: true,
+    accepted,
+    duplicates: valid.length - accepted,
+    ...(rejected.length ? { rejected } : {}),
+  });
+  return c.json(result, rejected.length ? 207 : 200);
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/** ISO 8601 date-time with a zone (Z or ±hh:mm), as clients and Vapi send them. */
+export const IsoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' });
+
+export const EventType = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,49}$/, 'must be 1-50 lowercase letters, digits or _, starting with a letter');
+export type EventType = z.infer<typeof EventType>;
+
+export const SessionToken = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -');
+export type SessionToken = z.infer<typeof SessionToken>;
+
+/** Emails are stored lowercased so one student is one row whatever the page typed. */
+export const Email = z.string().trim().max(254).toLowerCase().pipe(z.email({ message: 'must be a valid email address' }));
+
+/** Free text that Postgres can store: no NUL characters, no unpaired UTF-16 surrogates. */
+export const SafeText = (max: number) =>
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .refine((s) => !UNSTORABLE.test(s), 'contains a NUL character or an unpaired surrogate');
+
+/**
+ * Characters Postgres text/jsonb cannot hold: NUL, and lone surrogates (JSON.parse accepts
+ * "\ud800" but Postgres rejects it). Checked up front so such input is a 400, never a 500.
+ */
+export const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Walk a parsed JSON value: report the first key or string Postgres would refuse, or nesting
+ * deeper than MAX_JSON_DEPTH (deep nesting costs stack in every layer that touches it).
+ * Returns a path-qualified message, or null when the value is storable.
+ */
+export function unstorableJson(value: unknown, path = '', depth = 0): string | null {
+  if (depth > MAX_JSON_DEPTH) return `${path || 'value'}: nested deeper than ${MAX_JSON_DEPTH} levels`;
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? `${path || 'value'}: contains a NUL character or an unpaired surrogate` : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const m = unstorableJson(value[i], `${path}[${i}]`, depth + 1);
+      if (m) return m;
+    }
+    return null;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (UNSTORABLE.test(k)) return `${path || 'value'}: a key contains a NUL character or an unpaired surrogate`;
+      const m = unstorableJson(v, path ? `${path}.${k}` : k, depth + 1);
+      if (m) return m;
+    }
+  }
+  return null;
+}
+
+/** zod issues → the `errors` list of a problem body: `events[3].eventType`. */
+export function issuesToErrors(issues: readonly z.core.$ZodIssue[], prefix = ''): Array<{ path: string; message: string }> {
+  return issues.map((i) => ({ path: joinPath(prefix, i.path) || '(body)', message: i.message }));
+}
+
+export function joinPath(prefix: string, path: readonly PropertyKey[]): string {
+  let out = prefix;
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out;
+}

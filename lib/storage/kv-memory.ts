@@ -1,0 +1,85 @@
+import type { Kv } from './kv.js';
+
+interface Entry {
+  value: string;
+  expiresAt: number | null;
+}
+
+/**
+ * In-process KV for local runs and unit tests. Every method completes synchronously before its
+ * promise resolves, so each operation is atomic the way a single Redis command (or Lua script) is.
+ * `now` is injectable so tests can move time without sleeping.
+ */
+export function createMemoryKv(now: () => number = Date.now): Kv & { clear(): void } {
+  const strings = new Map<string, Entry>();
+  const zsets = new Map<string, Map<string, number>>();
+
+  const live = (key: string): Entry | undefined => {
+    const e = strings.get(key);
+    if (e && e.expiresAt !== null && e.expiresAt <= now()) {
+      strings.delete(key);
+      return undefined;
+    }
+    return e;
+  };
+
+  return {
+    driver: 'memory',
+    async get(key) {
+      return live(key)?.value ?? null;
+    },
+    async set(key, value, opts = {}) {
+      if (opts.nx && live(key)) return false;
+      strings.set(key, { value, expiresAt: opts.ttlMs ? now() + opts.ttlMs : null });
+      return true;
+    },
+    async del(...keys) {
+      let n = 0;
+      for (const k of keys) {
+        if (live(k)) n++;
+        if (zsets.has(k)) n++;
+        strings.delete(k);
+        zsets.delete(k);
+      }
+      return n;
+    },
+    async incr(key, ttlMs) {
+      const e = live(key);
+      const next = (e ? Number(e.value) : 0) + 1;
+      strings.set(key, { value: String(next), expiresAt: e ? e.expiresAt : ttlMs ? now() + ttlMs : null });
+      return next;
+    },
+    async pttl(key) {
+      const e = live(key);
+      if (!e) return zsets.has(key) ? -1 : -2;
+      return e.expiresAt === null ? -1 : e.expiresAt - now();
+    },
+    async zadd(key, score, member) {
+      let z = zsets.get(key);
+      if (!z) zsets.set(key, (z = new Map()));
+      z.set(member, score);
+    },
+    async zrem(key, ...members) {
+      const z = zsets.get(key);
+      if (!z) return 0;
+      let n = 0;
+      for (const m of members) if (z.delete(m)) n++;
+      if (z.size === 0) zsets.delete(key);
+      return n;
+    },
+    async zrangeByScore(key, min, max, limit = Number.POSITIVE_INFINITY) {
+      const z = zsets.get(key);
+      if (!z) return [];
+      return [...z]
+        .filter(([, s]) => s >= min && s <= max)
+        .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
+        .slice(0, limit)
+        .map(([member, score]) => ({ member, score }));
+    },
+    async ping() {},
+    clear() {
+      strings.clear();
+      zsets.clear();
+    },
+  };
+}

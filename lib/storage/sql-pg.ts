@@ -1,0 +1,57 @@
+import pg from 'pg';
+import { guarded, type Row, type Sql, type Statement } from './sql.js';
+
+export interface PgOptions {
+  connectionString: string;
+  /** Pool size per process. @default 10 */
+  max?: number;
+}
+
+/**
+ * `pg` over TCP: self-hosting on Node and the integration tests. One pool per process; each
+ * `query` borrows a connection for one round trip, `batch` holds one for BEGIN..COMMIT.
+ */
+export function createPgSql(opts: PgOptions): Sql {
+  const pool = new pg.Pool({
+    connectionString: opts.connectionString,
+    max: opts.max ?? 10,
+    // Fail fast when the server is down so ingestion answers 503 quickly instead of hanging.
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection emits 'error' on the pool; without a listener that
+  // crashes the process. The next query reports the outage through the normal path.
+  pool.on('error', () => {});
+
+  return {
+    driver: 'pg',
+    query<T extends Row = Row>(text: string, params: readonly unknown[] = []) {
+      return guarded(async () => (await pool.query(text, params as unknown[])).rows as T[]);
+    },
+    batch(statements: readonly Statement[]) {
+      return guarded(async () => {
+        const client = await pool.connect();
+        let broken = false;
+        try {
+          await client.query('BEGIN');
+          const out: Row[][] = [];
+          for (const s of statements) out.push((await client.query(s.text, (s.params ?? []) as unknown[])).rows);
+          await client.query('COMMIT');
+          return out;
+        } catch (err) {
+          try {
+            await client.query('ROLLBACK');
+          } catch {
+            broken = true; // the connection itself failed: do not return it to the pool
+          }
+          throw err;
+        } finally {
+          client.release(broken);
+        }
+      });
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

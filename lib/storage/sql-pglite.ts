@@ -1,0 +1,29 @@
+import { PGlite } from '@electric-sql/pglite';
+import { guarded, type Row, type Sql, type Statement } from './sql.js';
+
+/**
+ * PGlite: Postgres compiled to WASM, embedded in the process. The default for `npm start` so a
+ * laptop needs no accounts or servers. `dataDir` is a folder (persistent) or `memory://`.
+ * PGlite has a single connection and queues concurrent calls itself.
+ */
+export async function createPgliteSql(dataDir: string): Promise<Sql> {
+  const db = await PGlite.create(dataDir);
+  return {
+    driver: 'pglite',
+    query<T extends Row = Row>(text: string, params: readonly unknown[] = []) {
+      return guarded(async () => (await db.query<T>(text, params as unknown[])).rows);
+    },
+    batch(statements: readonly Statement[]) {
+      return guarded(() =>
+        db.transaction(async (tx) => {
+          const out: Row[][] = [];
+          for (const s of statements) out.push((await tx.query<Row>(s.text, (s.params ?? []) as unknown[])).rows);
+          return out;
+        }),
+      );
+    },
+    async close() {
+      if (!db.closed) await db.close();
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import { StorageRejectedValueError, StorageUnavailableError } from '../errors.js';
+
+/** One parameterised statement. Parameters are plain JS values; arrays become Postgres arrays. */
+export interface Statement {
+  text: string;
+  params?: readonly unknown[];
+}
+
+export type Row = Record<string, unknown>;
+
+/**
+ * The narrow SQL port every domain module uses. Three adapters implement it side by side
+ * (sql-neon.ts, sql-pg.ts, sql-pglite.ts) and tests/storage/sql-contract.test.ts runs the same
+ * cases against each one.
+ *
+ * - `query` is one round trip, one statement (which may be a CTE chain doing several writes).
+ * - `batch` runs the statements in ONE transaction and ONE round trip where the driver allows
+ *   (Neon HTTP sends them in one request; pg and PGlite run BEGIN..COMMIT on one connection).
+ *
+ * Connection-level failures surface as StorageUnavailableError, value rejections (SQLSTATE
+ * class 22) as StorageRejectedValueError; everything else propagates unchanged.
+ */
+export interface Sql {
+  readonly driver: 'neon' | 'pg' | 'pglite';
+  query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  batch(statements: readonly Statement[]): Promise<Row[][]>;
+  close(): Promise<void>;
+}
+
+/** Network and server-state errors that mean "try again later", by Node error code or SQLSTATE. */
+const UNAVAILABLE_NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+function sqlStateOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/**
+ * Map a driver error to the port's error vocabulary. `hasServerCode` tells whether the driver
+ * got as far as a Postgres answer; anything without a SQLSTATE is treated as unreachable.
+ */
+export function classifySqlError(err: unknown): unknown {
+  if (err instanceof StorageUnavailableError || err instanceof StorageRejectedValueError) return err;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown; sourceError?: unknown } | null;
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  const state = sqlStateOf(err);
+  if (state) {
+    // 08: connection exception, 53: insufficient resources, 57P: operator intervention (shutdown).
+    if (state.startsWith('08') || state.startsWith('53') || state.startsWith('57P')) {
+      return new StorageUnavailableError('postgres', `${state}`, err);
+    }
+    if (state.startsWith('22')) return new StorageRejectedValueError(state, message, err);
+    return err;
+  }
+  const nodeCode = typeof e?.code === 'string' ? e.code : undefined;
+  const causeCode = (e?.cause as { code?: unknown } | undefined)?.code;
+  if (
+    (nodeCode && UNAVAILABLE_NODE_CODES.has(nodeCode)) ||
+    (typeof causeCode === 'string' && UNAVAILABLE_NODE_CODES.has(causeCode)) ||
+    /connect|terminated|timeout|timed out|fetch failed|closed|network|socket/i.test(message)
+  ) {
+    return new StorageUnavailableError('postgres', 'connection failed', err);
+  }
+  return err;
+}
+
+export async function guarded<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw classifySqlError(err);
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The local door: `npm start`. Serves the whole API and public/ on PORT, on embedded PGlite and
+ * in-memory KV unless DATABASE_URL / KV_REST_API_URL are set. Applies migrations on start.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { createApp } from './lib/app.js';
+import { ConfigError, parseConfig } from './lib/config.js';
+import { allFamilies } from './lib/families.js';
+import { createNodeDeps } from './lib/node/deps.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Locally, an unset ADMIN_TOKEN is generated once and kept in DATA_DIR so it survives restarts. */
+async function localAdminToken(dataDir: string): Promise<string> {
+  const file = join(dataDir, 'admin-token');
+  try {
+    const saved = (await readFile(file, 'utf8')).trim();
+    if (saved) return saved;
+  } catch {
+    // first start: create it below
+  }
+  await mkdir(dataDir, { recursive: true });
+  const token = `sl_admin_${randomBytes(24).toString('base64url')}`;
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+async function main(): Promise<void> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  let config;
+  try {
+    config = parseConfig(env);
+    if (config.mode === 'local' && !config.adminToken) {
+      env.ADMIN_TOKEN = await localAdminToken(config.dataDir);
+      config = parseConfig(env);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`sessionlog: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+
+  const deps = await createNodeDeps(config, { migrate: true });
+  const publicDir = join(here, 'public');
+  const app = createApp(deps, [
+    ...allFamilies,
+    (a) => {
+      a.get('/dashboard', (c) => c.redirect('/dashboard/'));
+      a.use('/*', serveStatic({ root: publicDir }));
+    },
+  ]);
+
+  const server = serve({ fetch: app.fetch, port: config.port, ...(config.host ? { hostname: config.host } : {}) }, (info) => {
+    const host = config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost';
+    const url = `http://${host}:${info.port}`;
+    console.log(`sessionlog listening on ${url}`);
+    console.log(`  storage:   postgres=${deps.sql.driver}${config.database.driver === 'pglite' ? ` (${config.database.dataDir})` : ''}, kv=${deps.kv.driver}`);
+    console.log(`  dashboard: ${url}/dashboard/`);
+    if (config.mode === 'local' && !process.env.ADMIN_TOKEN) {
+      // Local mode only: the instructor needs it to sign in to the dashboard.
+      console.log(`  admin token (kept in ${join(config.dataDir, 'admin-token')}): ${config.adminToken}`);
+    }
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`sessionlog: ${signal}, shutting down`);
+    server.close();
+    await deps.settle();
+    await deps.sql.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+await main();

@@ -1,0 +1,44 @@
+import { parseConfig, type Config } from '../../lib/config.js';
+import { type Deps, silentLogger } from '../../lib/deps.js';
+import { createWaitUntil } from '../../lib/node/deps.js';
+import { loadMigrations } from '../../lib/node/migrations.js';
+import { createMemoryKv } from '../../lib/storage/kv-memory.js';
+import type { Kv } from '../../lib/storage/kv.js';
+import { migrate } from '../../lib/storage/migrate.js';
+import { createPgliteSql } from '../../lib/storage/sql-pglite.js';
+import type { Sql } from '../../lib/storage/sql.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return parseConfig({ ADMIN_TOKEN, DATA_DIR: '/tmp/sessionlog-test', ...env });
+}
+
+/** A fresh in-memory PGlite with the schema applied. Start one per test file: it takes seconds. */
+export async function memoryPglite(): Promise<Sql> {
+  const sql = await createPgliteSql('memory://');
+  await migrate(sql, await loadMigrations());
+  return sql;
+}
+
+export type TestDeps = Deps & { settle: () => Promise<void> };
+
+export function makeDeps(parts: { sql: Sql; kv?: Kv; config?: Config; now?: () => Date }): TestDeps {
+  const { waitUntil, settle } = createWaitUntil(silentLogger);
+  return {
+    config: parts.config ?? testConfig(),
+    sql: parts.sql,
+    kv: parts.kv ?? createMemoryKv(),
+    now: parts.now ?? (() => new Date()),
+    waitUntil,
+    settle,
+    log: silentLogger,
+  };
+}
+
+export const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+
+/** A unique session token per test, so tests never see each other's rows. */
+export function uniqueToken(prefix = 'ws'): string {
+  return `${prefix}_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;
+}

@@ -1,0 +1,20 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Separate worlds, as the house style asks: `unit` runs in-process on PGlite + memory KV;
+ * `integration` needs real PostgreSQL and Redis (TEST_DATABASE_URL / TEST_REDIS_URL);
+ * `edge` runs the worker bundle in workerd through miniflare.
+ */
+export default defineConfig({
+  test: {
+    // PGlite takes seconds and hundreds of MB to start: one per file, two files at a time.
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['tests/integration/**/*.test.ts'] } },
+      { extends: true, test: { name: 'edge', include: ['tests/edge/**/*.test.ts'] } },
+    ],
+  },
+});
