@@ -28,10 +28,13 @@ export function createUpstashKv(opts: UpstashOptions): Kv & { readonly client: R
     try {
       return await run();
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      // A Redis-level error (WRONGTYPE, script error) arrives as UpstashError with the server's
-      // message; anything else (fetch failed, 401/5xx from the REST endpoint) means unreachable.
-      if (err instanceof Error && err.name === 'UpstashError' && !/unauthori|fetch|http|5\d\d/i.test(message)) throw err;
+      // A Redis-level error (WRONGTYPE, NOSCRIPT, ERR ...) arrives as an UpstashError carrying the
+      // server's message. A failed fetch is a plain TypeError/Error, and an unreachable Redis
+      // behind the REST endpoint is an UpstashError saying so: both mean "KV unavailable".
+      // (The message also quotes the command and its arguments, so match only known prefixes.)
+      const message = err instanceof Error ? err.message : '';
+      const upstash = err instanceof Error && err.name === 'UpstashError';
+      if (upstash && !/^(Service Unavailable|Unauthorized|Server error)/i.test(message)) throw err;
       throw new StorageUnavailableError('kv', 'request failed', err);
     }
   };

@@ -50,7 +50,7 @@ function sqlStateOf(err: unknown): string | undefined {
  */
 export function classifySqlError(err: unknown): unknown {
   if (err instanceof StorageUnavailableError || err instanceof StorageRejectedValueError) return err;
-  const e = err as { code?: unknown; message?: unknown; cause?: unknown; sourceError?: unknown } | null;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown; sourceError?: unknown; name?: unknown } | null;
   const message = typeof e?.message === 'string' ? e.message : String(err);
   const state = sqlStateOf(err);
   if (state) {
@@ -60,6 +60,11 @@ export function classifySqlError(err: unknown): unknown {
     }
     if (state.startsWith('22')) return new StorageRejectedValueError(state, message, err);
     return err;
+  }
+  // Neon's HTTP driver: no SQLSTATE and a failed fetch (sourceError) or an HTTP 5xx from the
+  // endpoint means the database could not be reached.
+  if (e?.name === 'NeonDbError' && (e.sourceError !== undefined || /^Server error \(HTTP status 5/.test(message))) {
+    return new StorageUnavailableError('postgres', 'HTTP endpoint unreachable', err);
   }
   const nodeCode = typeof e?.code === 'string' ? e.code : undefined;
   const causeCode = (e?.cause as { code?: unknown } | undefined)?.code;

@@ -56,7 +56,7 @@ class HttpError extends Error {
 
 export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<UpstashBridge> {
   const token = opts.token ?? randomBytes(16).toString('hex');
-  // No offline queue and few retries: if Redis is down, requests fail fast (500) instead of hanging.
+  // No offline queue and few retries: if Redis is down, requests fail fast (503) instead of hanging.
   const redis = new IORedis(opts.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on('error', () => {}); // reconnect errors are reported per request; don't crash the process
   // Fail start-up loudly if Redis is not there, and stop ioredis' background reconnect loop.
@@ -100,7 +100,7 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
         const cmds = parseBatch(body);
         // Issued back to back on one connection, so Redis runs them in order (not atomically).
         const settled = await Promise.allSettled(cmds.map(([name, args]) => redis.callBuffer(name, ...args)));
-        // Redis errors stay per command; a connection failure fails the whole request (500).
+        // Redis errors stay per command; a connection failure fails the whole request (503).
         const fatal = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && !isReplyError(s.reason));
         if (fatal) throw fatal.reason;
         send(settled.map((s): Entry => (s.status === 'fulfilled' ? { result: encode(s.value, b64) } : { error: (s.reason as Error).message })));

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../lib/app.js';
+import { allFamilies } from '../../lib/families.js';
+import { EventListResponse } from '../../lib/schemas/event.js';
+import type { Sql } from '../../lib/storage/sql.js';
+import { admin, makeDeps, memoryPglite, uniqueToken } from '../helpers/deps.js';
+import { z } from 'zod';
+
+/** The problem+json body every 4xx/5xx carries. */
+const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number(),
+  detail: z.string(),
+  code: z.string(),
+  requestId: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+let sql: Sql;
+let app: ReturnType<typeof createApp>;
+
+beforeAll(async () => {
+  sql = await memoryPglite();
+  app = createApp(makeDeps({ sql }), allFamilies);
+});
+afterAll(() => sql.close());
+
+const post = (body: BodyInit, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  app.request('/api/session-log', { method: 'POST', headers, body });
+
+async function problem(res: Response, status: number) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toContain('application/problem+json');
+  return Problem.parse(await res.json());
+}
+
+async function count(token: string) {
+  const res = await app.request(`/api/session-log?sessionToken=${token}`, { headers: admin });
+  return EventListResponse.parse(await res.json()).count;
+}
+
+describe('bad input on POST /api/session-log is a 4xx problem naming what is wrong', () => {
+  it.each([
+    ['malformed JSON', '{"sessionToken": "ws_1", "eventType": '],
+    ['a JSON array', '[1,2,3]'],
+    ['a JSON string', '"hello"'],
+    ['null', 'null'],
+    ['an empty body', ''],
+  ])('%s → 400', async (_name, body) => {
+    const p = await problem(await post(body), 400);
+    expect(p.code).toBe('BAD_REQUEST');
+    expect(p.detail.length).toBeGreaterThan(5);
+  });
+
+  it.each([
+    ['missing sessionToken', 'sessionToken', { eventType: 'action' }],
+    ['missing eventType', 'eventType', { sessionToken: 'ws_1' }],
+    ['uppercase eventType', 'eventType', { sessionToken: 'ws_1', eventType: 'Navigation' }],
+    ['eventType longer than 50', 'eventType', { sessionToken: 'ws_1', eventType: `a${'b'.repeat(50)}` }],
+    ['sessionToken with spaces', 'sessionToken', { sessionToken: 'ws 1', eventType: 'action' }],
+    ['sessionToken too long', 'sessionToken', { sessionToken: 'a'.repeat(201), eventType: 'action' }],
+    ['invalid email', 'studentEmail', { sessionToken: 'ws_1', eventType: 'action', studentEmail: 'not-an-email' }],
+    ['eventData not an object', 'eventData', { sessionToken: 'ws_1', eventType: 'action', eventData: [1, 2] }],
+    ['navigation from as text', 'eventData.from', { sessionToken: 'ws_1', eventType: 'navigation', eventData: { from: 'a' } }],
+    ['error statusCode as text', 'eventData.statusCode', { sessionToken: 'ws_1', eventType: 'error', eventData: { statusCode: '500' } }],
+    ['api_call success as text', 'eventData.success', { sessionToken: 'ws_1', eventType: 'api_call', eventData: { success: 'yes' } }],
+    ['eventId not a UUID', 'eventId', { sessionToken: 'ws_1', eventType: 'action', eventId: '123' }],
+    ['timestamp not ISO', 'timestamp', { sessionToken: 'ws_1', eventType: 'action', timestamp: 'yesterday' }],
+    ['unknown top-level field', '', { sessionToken: 'ws_1', eventType: 'action', evenType: 'x' }],
+    ['NUL character in data', 'eventData.a', { sessionToken: 'ws_1', eventType: 'action', eventData: { a: 'x\u0000y' } }],
+    ['lone surrogate in data', 'eventData.a', { sessionToken: 'ws_1', eventType: 'action', eventData: { a: '\ud800' } }],
+    ['nesting deeper than 64', 'eventData', { sessionToken: 'ws_1', eventType: 'action', eventData: JSON.parse(`${'{"a":'.repeat(80)}1${'}'.repeat(80)}`) }],
+  ])('%s → 400 naming "%s"', async (_name, field, body) => {
+    const p = await problem(await post(JSON.stringify(body)), 400);
+    expect(p.errors?.length).toBeGreaterThan(0);
+    if (field) expect(p.errors?.some((e) => e.path.startsWith(field))).toBe(true);
+    else expect(p.errors?.[0]?.message).toMatch(/evenType|unrecognized/i);
+  });
+
+  it('eventData over 32 KB → 413 naming eventData; a body over 1 MB → 413', async () => {
+    const big = { sessionToken: 'ws_1', eventType: 'action', eventData: { blob: 'x'.repeat(33 * 1024) } };
+    const p = await problem(await post(JSON.stringify(big)), 413);
+    expect(p.errors?.[0]?.path).toBe('eventData');
+    const huge = JSON.stringify({ events: [{ sessionToken: 'ws_1', eventType: 'action', eventData: { blob: 'y'.repeat(1024 * 1024) } }] });
+    expect((await problem(await post(huge), 413)).code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('a streamed (chunked) body over 1 MB is cut off at the limit → 413', async () => {
+    const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ > 40) controller.close();
+        else controller.enqueue(chunk);
+      },
+    });
+    const res = await app.request('/api/session-log', { method: 'POST', body, headers: { 'content-type': 'text/plain' }, duplex: 'half' } as RequestInit);
+    await problem(res, 413);
+  });
+
+  it('an unsupported content type → 415', async () => {
+    const p = await problem(await post('<xml/>', { 'content-type': 'application/xml' }), 415);
+    expect(p.detail).toContain('application/xml');
+  });
+
+  it('invalid UTF-8 → 400', async () => {
+    await problem(await post(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), { 'content-type': 'application/json' }), 400);
+  });
+
+  it('valid events around invalid ones in a batch are all stored', async () => {
+    const token = uniqueToken();
+    const res = await post(
+      JSON.stringify({
+        events: [
+          { sessionToken: token, eventType: 'action', eventData: { actionName: "' OR 1=1 --" } },
+          { sessionToken: token, eventType: 'action', eventData: { a: 'nul\u0000' } },
+          { sessionToken: token, eventType: 'action', eventData: { blob: 'x'.repeat(40_000) } },
+          { sessionToken: token, eventType: 'state_change', eventData: { stateName: '漢字', newValue: '🎓' } },
+        ],
+      }),
+    );
+    expect(res.status).toBe(207);
+    expect(await count(token)).toBe(2);
+  });
+});
+
+describe('GET /api/session-log input and auth', () => {
+  it.each([
+    ['no token', {}],
+    ['a wrong token', { authorization: 'Bearer nope' }],
+    ['a non-bearer scheme', { authorization: 'Basic dGVzdA==' }],
+  ])('%s → 401', async (_n, headers) => {
+    const res = await app.request('/api/session-log', { headers });
+    const p = await problem(res, 401);
+    expect(p.code).toBe('UNAUTHORIZED');
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+  });
+
+  it.each([
+    ['limit=abc', 'limit'],
+    ['limit=0', 'limit'],
+    ['since=yesterday', 'since'],
+    ['order=sideways', 'order'],
+    ['format=xml', 'format'],
+    ['eventType=DROP%20TABLE', 'eventType'],
+    ['cursor=garbage', 'cursor'],
+    ['since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z', 'since'],
+  ])('%s → 400 naming %s', async (qs, field) => {
+    const p = await problem(await app.request(`/api/session-log?${qs}`, { headers: admin }), 400);
+    expect(p.errors?.map((e) => e.path)).toContain(field);
+  });
+});
+
+describe('storage outages', () => {
+  it('answers 503 with Retry-After when Postgres is unreachable, never 200', async () => {
+    const { createPgSql } = await import('../../lib/storage/sql-pg.js');
+    // Port 1 refuses connections: the same failure as a database that is down.
+    const down = createPgSql({ connectionString: 'postgres://postgres@127.0.0.1:1/none' });
+    const deadApp = createApp(makeDeps({ sql: down }), allFamilies);
+    const res = await deadApp.request('/api/session-log', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sessionToken: 'ws_1', eventType: 'action' }),
+    });
+    const p = await problem(res, 503);
+    expect(p.code).toBe('UNAVAILABLE');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    const health = await deadApp.request('/api/health');
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ status: 'error', storage: { postgres: 'unavailable', kv: 'ok' } });
+    await down.close();
+  });
+});
