@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { createApp } from './lib/app.js';
-import { ConfigError, parseConfig } from './lib/config.js';
+import { type Config, ConfigError, parseConfig } from './lib/config.js';
 import { allFamilies } from './lib/families.js';
 import { createNodeDeps } from './lib/node/deps.js';
 
@@ -32,7 +32,7 @@ async function localAdminToken(dataDir: string): Promise<string> {
 
 async function main(): Promise<void> {
   const env: Record<string, string | undefined> = { ...process.env };
-  let config;
+  let config: Config;
   try {
     config = parseConfig(env);
     if (config.mode === 'local' && !config.adminToken) {

@@ -55,8 +55,8 @@ export function createMemoryKv(now: () => number = Date.now): Kv & { clear(): vo
       return e.expiresAt === null ? -1 : e.expiresAt - now();
     },
     async zadd(key, score, member) {
-      let z = zsets.get(key);
-      if (!z) zsets.set(key, (z = new Map()));
+      const z = zsets.get(key) ?? new Map<string, number>();
+      zsets.set(key, z);
       z.set(member, score);
     },
     async zrem(key, ...members) {

@@ -7,7 +7,7 @@ import { admin, makeDeps, memoryPglite, uniqueToken } from '../helpers/deps.js';
 
 let sql: Sql;
 let app: ReturnType<typeof createApp>;
-let now = new Date('2026-03-01T12:00:00.000Z');
+const now = new Date('2026-03-01T12:00:00.000Z');
 
 beforeAll(async () => {
   sql = await memoryPglite();

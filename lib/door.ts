@@ -1,0 +1,28 @@
+import type { App, Family } from './app.js';
+import { ConfigError } from './config.js';
+import { ApiError, problemResponse } from './errors.js';
+
+export type FetchHandler = (request: Request, env?: unknown, ctx?: unknown) => Response | Promise<Response>;
+
+/**
+ * Build the app lazily on the first request and keep it for the life of the instance. A bad
+ * environment answers 500 BAD_ENVIRONMENT naming the keys (never their values) instead of
+ * crashing the function on every request with an opaque error.
+ */
+export function lazyApp(build: () => Promise<App>): FetchHandler {
+  let app: Promise<App> | undefined;
+  return async (request, env, ctx) => {
+    app ??= build();
+    try {
+      return await (await app).fetch(request, env, ctx as never);
+    } catch (err) {
+      app = undefined; // try again on the next request (a transient start-up failure)
+      if (err instanceof ConfigError) {
+        return problemResponse(new ApiError('BAD_ENVIRONMENT', `server misconfigured: ${err.keys.join(', ')} (${err.message})`));
+      }
+      throw err;
+    }
+  };
+}
+
+export type { Family };

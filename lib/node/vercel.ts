@@ -1,0 +1,19 @@
+import { waitUntil } from '@vercel/functions';
+import { createApp, type Family } from '../app.js';
+import { parseConfig } from '../config.js';
+import { lazyApp } from '../door.js';
+import { healthFamily } from '../routes/health.js';
+import { createNodeDeps } from './deps.js';
+
+/**
+ * A Vercel function (Node runtime) for some endpoint families. Storage clients are created once
+ * per function instance and reused across invocations (Fluid compute runs many per instance).
+ * Migrations are not run here: `npm run migrate` does that once per deploy.
+ */
+export function vercelHandler(families: readonly Family[]): { fetch: (request: Request) => Promise<Response> } {
+  const handle = lazyApp(async () => {
+    const deps = await createNodeDeps(parseConfig(process.env));
+    return createApp({ ...deps, waitUntil }, [healthFamily, ...families]);
+  });
+  return { fetch: async (request: Request) => handle(request) };
+}

@@ -1,0 +1,100 @@
+/**
+ * The edge door in workerd (through miniflare): the esbuild bundle of worker.ts answering POST
+ * and GET /api/session-log against real storage — PostgreSQL through the Neon HTTP driver (via
+ * the local /sql stand-in) and Redis through the Upstash REST client (via the local bridge).
+ */
+import { rm } from 'node:fs/promises';
+import { Miniflare } from 'miniflare';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { loadMigrations } from '../../lib/node/migrations.js';
+import { EventListResponse, SingleIngestResponse } from '../../lib/schemas/event.js';
+import { migrate } from '../../lib/storage/migrate.js';
+import { createPgSql } from '../../lib/storage/sql-pg.js';
+import { buildWorker } from '../../scripts/build-worker.js';
+import { uniqueToken } from '../helpers/deps.js';
+import { startNeonStandin } from '../helpers/neon-standin.js';
+import { describeWithBoth, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/servers.js';
+import { startUpstashBridge } from '../helpers/upstash-bridge.js';
+
+const ADMIN = 'edge-admin-token';
+
+describeWithBoth('edge worker in workerd', () => {
+  let mf: Miniflare;
+  const closers: Array<() => Promise<void>> = [];
+
+  beforeAll(async () => {
+    const pg = createPgSql({ connectionString: TEST_DATABASE_URL ?? '' });
+    await migrate(pg, await loadMigrations());
+    await pg.close();
+    const standin = await startNeonStandin({ databaseUrl: TEST_DATABASE_URL ?? '' });
+    const bridge = await startUpstashBridge({ redisUrl: TEST_REDIS_URL ?? '' });
+    const scriptPath = await buildWorker(`dist/worker-test-${process.pid}.js`);
+    closers.push(() => standin.close(), () => bridge.close(), () => rm(scriptPath, { force: true }));
+    mf = new Miniflare({
+      modules: true,
+      scriptPath,
+      compatibilityDate: '2026-04-01',
+      bindings: {
+        DATABASE_URL: 'postgresql://app:pw@ep-local.neon.tech/neondb',
+        DATABASE_HTTP_URL: standin.url,
+        KV_REST_API_URL: bridge.url,
+        KV_REST_API_TOKEN: bridge.token,
+        KV_PREFIX: `edge-test:${crypto.randomUUID()}:`,
+        ADMIN_TOKEN: ADMIN,
+        ALLOWED_ORIGINS: 'https://workshop.example.org',
+      },
+    });
+    await mf.ready;
+  });
+
+  afterAll(async () => {
+    await mf?.dispose();
+    for (const close of closers) await close();
+  });
+
+  it('reports Postgres and KV healthy through the Neon and Upstash clients', async () => {
+    const res = await mf.dispatchFetch('http://localhost/api/health');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', storage: { postgres: 'ok', kv: 'ok' }, drivers: { postgres: 'neon', kv: 'upstash' } });
+  });
+
+  it('stores a posted event and reads it back', async () => {
+    const token = uniqueToken('edge');
+    const post = await mf.dispatchFetch('http://localhost/api/session-log', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', origin: 'https://workshop.example.org' },
+      body: JSON.stringify({ sessionToken: token, studentEmail: 'Edge@Example.com', eventType: 'navigation', eventData: { from: 1, to: 2 } }),
+    });
+    expect(post.status).toBe(200);
+    expect(post.headers.get('access-control-allow-origin')).toBe('https://workshop.example.org');
+    const { eventId } = SingleIngestResponse.parse(await post.json());
+
+    const batch = await mf.dispatchFetch('http://localhost/api/session-log', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sessionToken: token, events: [{ eventType: 'action' }, { eventType: 'BAD' }] }),
+    });
+    expect(batch.status).toBe(207);
+
+    const get = await mf.dispatchFetch(`http://localhost/api/session-log?sessionToken=${token}&order=asc`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect(get.status).toBe(200);
+    const body = EventListResponse.parse(await get.json());
+    expect(body.events.map((e) => e.event_type)).toEqual(['navigation', 'action']);
+    expect(body.events[0]).toMatchObject({ event_id: eventId, student_email: 'edge@example.com', event_data: { from: 1, to: 2 } });
+
+    const csv = await mf.dispatchFetch(`http://localhost/api/session-log?sessionToken=${token}&format=csv`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    expect((await csv.text()).trim().split('\r\n')).toHaveLength(3);
+  });
+
+  it('refuses reads without the admin token and bad input with problem+json', async () => {
+    const get = await mf.dispatchFetch('http://localhost/api/session-log');
+    expect(get.status).toBe(401);
+    const bad = await mf.dispatchFetch('http://localhost/api/session-log', { method: 'POST', body: '{nope' });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+  });
+});

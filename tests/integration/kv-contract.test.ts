@@ -1,0 +1,129 @@
+/**
+ * The KV port's contract, the same cases against the in-memory adapter and against a real Redis
+ * through the real @upstash/redis client (via the local REST bridge).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StorageUnavailableError } from '../../lib/errors.js';
+import { createMemoryKv } from '../../lib/storage/kv-memory.js';
+import { createUpstashKv } from '../../lib/storage/kv-upstash.js';
+import { type Kv, withPrefix } from '../../lib/storage/kv.js';
+import { startUpstashBridge } from '../helpers/upstash-bridge.js';
+import { describeWithRedis, TEST_REDIS_URL } from '../helpers/servers.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function contract(make: () => Promise<{ kv: Kv; stop(): Promise<void> }>, unreachable?: () => Promise<Kv>) {
+  let kv: Kv;
+  let stop: () => Promise<void>;
+  // A fresh namespace per run: the real Redis is shared with other test files.
+  const ns = `contract:${crypto.randomUUID()}:`;
+
+  beforeAll(async () => {
+    const made = await make();
+    kv = withPrefix(made.kv, ns);
+    stop = made.stop;
+  });
+  afterAll(() => stop());
+
+  it('get/set round-trips strings exactly (no JSON coercion)', async () => {
+    expect(await kv.get('missing')).toBeNull();
+    for (const v of ['123', '{"a":1}', 'true', 'ünï 🎓', '']) {
+      expect(await kv.set('s', v)).toBe(true);
+      expect(await kv.get('s')).toBe(v);
+    }
+  });
+
+  it('set with nx only writes a missing key', async () => {
+    expect(await kv.set('nx', 'first', { nx: true })).toBe(true);
+    expect(await kv.set('nx', 'second', { nx: true })).toBe(false);
+    expect(await kv.get('nx')).toBe('first');
+  });
+
+  it('ttl: pttl reports the remaining time and the key expires', async () => {
+    await kv.set('ttl', 'v', { ttlMs: 150 });
+    const left = await kv.pttl('ttl');
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(150);
+    expect(await kv.pttl('no-such-key')).toBe(-2);
+    await kv.set('forever', 'v');
+    expect(await kv.pttl('forever')).toBe(-1);
+    await sleep(250);
+    expect(await kv.get('ttl')).toBeNull();
+  });
+
+  it('del removes keys and counts them', async () => {
+    await kv.set('d1', 'a');
+    await kv.set('d2', 'b');
+    expect(await kv.del('d1', 'd2', 'd3')).toBe(2);
+    expect(await kv.get('d1')).toBeNull();
+  });
+
+  it('incr counts atomically and starts the window TTL on the first hit', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, () => kv.incr('counter', 10_000)));
+    expect([...results].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const ttl = await kv.pttl('counter');
+    expect(ttl).toBeGreaterThan(9_000);
+    expect(await kv.incr('plain')).toBe(1);
+    expect(await kv.pttl('plain')).toBe(-1);
+  });
+
+  it('sorted sets: add, range by score with limit, remove', async () => {
+    await kv.zadd('z', 30, 'c');
+    await kv.zadd('z', 10, 'a');
+    await kv.zadd('z', 20, 'b');
+    await kv.zadd('z', 5, 'a'); // re-adding updates the score
+    expect(await kv.zrangeByScore('z', 0, 25)).toEqual([
+      { member: 'a', score: 5 },
+      { member: 'b', score: 20 },
+    ]);
+    expect(await kv.zrangeByScore('z', 0, 100, 1)).toEqual([{ member: 'a', score: 5 }]);
+    expect(await kv.zrem('z', 'a', 'zz')).toBe(1);
+    expect((await kv.zrangeByScore('z', 0, 100)).map((m) => m.member)).toEqual(['b', 'c']);
+  });
+
+  it('prefixes isolate namespaces', async () => {
+    const other = withPrefix(kv, 'other:');
+    await kv.set('shared-name', 'mine');
+    expect(await other.get('shared-name')).toBeNull();
+  });
+
+  it('ping answers', async () => {
+    await expect(kv.ping()).resolves.toBeUndefined();
+  });
+
+  if (unreachable) {
+    it('an unreachable store surfaces as StorageUnavailableError', async () => {
+      const down = await unreachable();
+      await expect(down.get('x')).rejects.toBeInstanceOf(StorageUnavailableError);
+      await expect(down.set('x', 'y')).rejects.toBeInstanceOf(StorageUnavailableError);
+    });
+  }
+}
+
+describe('KV contract: memory', () =>
+  contract(async () => ({ kv: createMemoryKv(), stop: async () => {} })));
+
+describeWithRedis('KV contract: @upstash/redis against real Redis (REST bridge)', () =>
+  contract(
+    async () => {
+      const bridge = await startUpstashBridge({ redisUrl: TEST_REDIS_URL ?? '' });
+      return { kv: createUpstashKv({ url: bridge.url, token: bridge.token }), stop: () => bridge.close() };
+    },
+    async () => {
+      const bridge = await startUpstashBridge({ redisUrl: TEST_REDIS_URL ?? '' });
+      await bridge.close();
+      return createUpstashKv({ url: bridge.url, token: bridge.token });
+    },
+  ));
+
+describeWithRedis('KV contract: a wrong Upstash token is "unavailable", not a crash', () => {
+  let bridge: Awaited<ReturnType<typeof startUpstashBridge>>;
+  beforeAll(async () => {
+    bridge = await startUpstashBridge({ redisUrl: TEST_REDIS_URL ?? '' });
+  });
+  afterAll(() => bridge.close());
+  it('rejects with StorageUnavailableError', async () => {
+    const kv = createUpstashKv({ url: bridge.url, token: 'wrong-token' });
+    await expect(kv.get('x')).rejects.toBeInstanceOf(StorageUnavailableError);
+  });
+});
