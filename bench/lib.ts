@@ -1,0 +1,226 @@
+/**
+ * Building blocks of the ingest benchmark (bench/run.ts): the rows, a closed-loop load runner,
+ * a keep-alive HTTP client, the server child process and the bench database.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { NewEvent } from '../lib/events/ingest.js';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+// ---- rows ----
+
+const SESSIONS = 1_000;
+const STUDENTS = 200;
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
+
+/** An event as a workshop page posts it. */
+export interface WireEvent {
+  sessionToken: string;
+  studentEmail: string;
+  eventType: string;
+  eventData: Record<string, unknown>;
+  eventId: string;
+}
+
+/**
+ * A random browser session: a session token tied to one of STUDENTS emails (a student may have
+ * several sessions). A batch comes from one page, so all its events share one session.
+ */
+export function pickSession(): { sessionToken: string; studentEmail: string } {
+  const s = Math.floor(Math.random() * SESSIONS);
+  return { sessionToken: `ws_bench_${s}`, studentEmail: `student${s % STUDENTS}@workshop.example` };
+}
+
+/** ~200 bytes of eventData of a known type, so the server's per-type validation runs too. */
+export function wireEvent(session = pickSession()): WireEvent {
+  const step = Math.floor(Math.random() * 12);
+  const kind = step % 3;
+  const eventType = kind === 0 ? 'action' : kind === 1 ? 'navigation' : 'state_change';
+  const typed =
+    kind === 0 ? { actionName: 'click_next' } : kind === 1 ? { from: step, to: step + 1 } : { stateName: 'voice', oldValue: 'idle', newValue: 'live' };
+  return { ...session, eventType, eventData: { ...typed, currentStep: step, stepName: `Step ${step}: configure`, userAgent: UA }, eventId: randomUUID() };
+}
+
+/** The same event as the server stores it (no client time: created_at = arrival, as on the HTTP path). */
+export function toNewEvent(e: WireEvent): NewEvent {
+  return {
+    eventUuid: e.eventId,
+    sessionToken: e.sessionToken,
+    email: e.studentEmail,
+    name: null,
+    studentId: null,
+    eventType: e.eventType,
+    eventData: JSON.stringify(e.eventData),
+    clientTs: null,
+    createdAt: new Date(),
+  };
+}
+
+// ---- load ----
+
+export interface LoadResult {
+  ops: number;
+  errors: number;
+  seconds: number;
+  /** Milliseconds per completed op in the measured window, sorted ascending. */
+  latencies: Float64Array;
+  firstError?: string;
+}
+
+/**
+ * Closed loop: `concurrency` workers each run `op` back to back. Ops completing during the warm-up
+ * are discarded (cold pools, JIT); errors count in both phases, since any error invalidates a run.
+ */
+export async function runLoad(op: () => Promise<void>, concurrency: number, warmupS: number, measureS: number): Promise<LoadResult> {
+  let phase: 'warmup' | 'measure' | 'done' = 'warmup';
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const worker = async () => {
+    while (phase !== 'done') {
+      const t0 = performance.now();
+      try {
+        await op();
+        if (phase === 'measure') latencies.push(performance.now() - t0);
+      } catch (err) {
+        errors++;
+        firstError ??= err instanceof Error ? err.message : String(err);
+      }
+    }
+  };
+  const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+  const workers = Array.from({ length: concurrency }, worker);
+  await sleep(warmupS);
+  phase = 'measure';
+  const start = performance.now();
+  await sleep(measureS);
+  phase = 'done';
+  const seconds = (performance.now() - start) / 1000;
+  await Promise.all(workers);
+  return { ops: latencies.length, errors, seconds, latencies: Float64Array.from(latencies).sort(), firstError };
+}
+
+export function percentile(sorted: Float64Array, q: number): number {
+  return sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN) : Number.NaN;
+}
+
+// ---- HTTP ----
+
+/** POST a JSON body over a keep-alive agent; resolves with the status and the response text. */
+export function postJson(agent: http.Agent, url: URL, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+// ---- server ----
+
+export interface Server {
+  url: URL;
+  pid: number;
+  /** Resident set size of the server process, in MB (Linux /proc). */
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Run server.ts as a child on a free port. `node --import tsx` (not `npx tsx`) so the child is the
+ * server itself: its pid is the one to read RSS from and to signal. PORT=0 lets the OS pick the
+ * port, which the server prints, so there is no probe-then-bind race.
+ */
+export async function startServer(env: Record<string, string>): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // Keep draining both pipes for the whole run: a full pipe would block the server's logging.
+  let tail = '';
+  const keep = (c: Buffer) => {
+    tail = (tail + c.toString()).slice(-4000);
+  };
+  child.stderr?.on('data', keep);
+  const url = await new Promise<URL>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${tail}`)), 30_000);
+    child.stdout?.on('data', (c: Buffer) => {
+      keep(c);
+      const m = /listening on (http:\/\/\S+)/.exec(tail);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(new URL(m[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before listening:\n${tail}`));
+    });
+  }).catch(async (err: unknown) => {
+    await stopChild(child, exited);
+    throw err;
+  });
+  return {
+    url,
+    pid: child.pid ?? 0,
+    rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? Number.NaN) / 1024,
+    stop: () => stopChild(child, exited),
+  };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---- database ----
+
+const LOCAL_PG = 'postgres://postgres@127.0.0.1:5432';
+
+/** DATABASE_URL when set; otherwise the local `sessionlog_bench` database, created if missing. */
+export async function benchDatabase(): Promise<{ url: string; source: string }> {
+  const given = process.env.DATABASE_URL;
+  if (given) return { url: given, source: 'DATABASE_URL' };
+  const admin = new pg.Client({ connectionString: `${LOCAL_PG}/postgres` });
+  await admin.connect();
+  try {
+    const found = await admin.query("SELECT 1 FROM pg_database WHERE datname = 'sessionlog_bench'");
+    if (!found.rowCount) {
+      // 42P04 = duplicate_database: another bench run created it between the check and here.
+      await admin.query('CREATE DATABASE sessionlog_bench').catch((e: { code?: string }) => {
+        if (e.code !== '42P04') throw e;
+      });
+    }
+  } finally {
+    await admin.end();
+  }
+  return { url: `${LOCAL_PG}/sessionlog_bench`, source: 'local default (DATABASE_URL unset)' };
+}
+
+/** The URL without its password, for printing. */
+export function redact(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
