@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { Deps } from './deps.js';
 import { describeError } from './deps.js';
+import { DomainError } from './sessions/errors.js';
 import { ApiError, StorageRejectedValueError, StorageUnavailableError, problemResponse } from './errors.js';
 
 export type AppEnv = { Variables: { deps: Deps; requestId: string } };
@@ -82,6 +83,10 @@ export function toApiError(err: unknown, deps: Pick<Deps, 'log'>, requestId?: st
     return new ApiError('UNAVAILABLE', `${err.store === 'postgres' ? 'database' : 'cache'} is unavailable; retry later`, {
       retryAfter: RETRY_AFTER_SECONDS,
     });
+  }
+  if (err instanceof DomainError) {
+    const code = err.kind === 'not_found' ? 'NOT_FOUND' : err.kind === 'conflict' ? 'CONFLICT' : 'BAD_REQUEST';
+    return new ApiError(code, err.message, err.field ? { errors: [{ path: err.field, message: err.message }] } : {});
   }
   if (err instanceof StorageRejectedValueError) {
     return new ApiError('BAD_REQUEST', `a value was rejected by storage (SQLSTATE ${err.sqlState})`);

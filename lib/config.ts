@@ -41,6 +41,12 @@ export const EnvSchema = z.object({
   KV_PREFIX: z.string().max(64).default('sl:'),
   /** Bearer token for instructor/admin reads. Required in production; generated locally. */
   ADMIN_TOKEN: z.string().min(1).optional(),
+  /** Bearer token for server-to-server writers (the tool server, an agent platform). */
+  SERVICE_TOKEN: z.string().min(1).optional(),
+  /** Bearer secret Vercel cron sends to /api/cron/*. Unset: cron endpoints answer 401. */
+  CRON_SECRET: z.string().min(1).optional(),
+  /** Inactivity that ends a session, in minutes (fractions allowed). @default 10 */
+  SESSION_TIMEOUT_MINUTES: z.coerce.number().positive().max(24 * 60).default(10),
   /** Comma list of origins allowed to call the API from browsers; `*` only locally. @default * locally, none in production */
   ALLOWED_ORIGINS: z.string().optional(),
   /** Log every request line to stdout (never bodies or tokens). @default false */
@@ -60,6 +66,10 @@ export interface Config {
     | { driver: 'neon'; url: string; httpEndpoint: string | undefined };
   kv: { driver: 'upstash'; url: string; token: string; prefix: string } | { driver: 'memory'; prefix: string };
   adminToken: string | undefined;
+  serviceToken: string | undefined;
+  cronSecret: string | undefined;
+  /** Inactivity after which a session is over. */
+  sessionTimeoutMs: number;
   /** `'*'` = any origin (local only). */
   allowedOrigins: '*' | readonly string[];
   logRequests: boolean;
@@ -138,6 +148,9 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     database,
     kv,
     adminToken: env.ADMIN_TOKEN,
+    serviceToken: env.SERVICE_TOKEN,
+    cronSecret: env.CRON_SECRET,
+    sessionTimeoutMs: Math.round(env.SESSION_TIMEOUT_MINUTES * 60_000),
     allowedOrigins: origins.includes('*') ? '*' : origins,
     logRequests: env.LOG_REQUESTS,
   };

@@ -1,6 +1,7 @@
 import type { Family } from './app.js';
 import { healthFamily } from './routes/health.js';
 import { sessionLogFamily } from './routes/session-log/index.js';
+import { sessionsFamily } from './routes/sessions/index.js';
 
 /** Every endpoint family, for doors that serve the whole API (local server, edge worker). */
-export const allFamilies: readonly Family[] = [healthFamily, sessionLogFamily];
+export const allFamilies: readonly Family[] = [healthFamily, sessionLogFamily, sessionsFamily];

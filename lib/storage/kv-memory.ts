@@ -1,4 +1,4 @@
-import type { Kv } from './kv.js';
+import { decideClaim, decodePointer, encodePointer, type Kv } from './kv.js';
 
 interface Entry {
   value: string;
@@ -21,6 +21,16 @@ export function createMemoryKv(now: () => number = Date.now): Kv & { clear(): vo
       return undefined;
     }
     return e;
+  };
+
+  // Write a sitting pointer with its sliding TTL; a sitting already past its timeout keeps none.
+  const store = (key: string, setKey: string, p: { id: string; start: number; last: number }, timeoutMs: number, at: number) => {
+    const ttl = p.last + timeoutMs - at;
+    if (ttl <= 0) return;
+    strings.set(key, { value: encodePointer(p.id, p.start, p.last), expiresAt: now() + ttl });
+    const z = zsets.get(setKey) ?? new Map<string, number>();
+    zsets.set(setKey, z);
+    z.set(p.id, p.last);
   };
 
   return {
@@ -77,6 +87,22 @@ export function createMemoryKv(now: () => number = Date.now): Kv & { clear(): vo
         .map(([member, score]) => ({ member, score }));
     },
     async ping() {},
+    async claimActive(a) {
+      const raw = live(a.key)?.value;
+      const { answer, pointer } = decideClaim(raw ? decodePointer(raw) : null, a);
+      if (pointer) store(a.key, a.setKey, pointer, a.timeoutMs, a.now);
+      return answer;
+    },
+    async setActive(a) {
+      store(a.key, a.setKey, a, a.timeoutMs, a.now);
+    },
+    async releaseActive(a) {
+      if (a.key) {
+        const raw = live(a.key)?.value;
+        if (raw && decodePointer(raw)?.id === a.id) strings.delete(a.key);
+      }
+      zsets.get(a.setKey)?.delete(a.id);
+    },
     clear() {
       strings.clear();
       zsets.clear();

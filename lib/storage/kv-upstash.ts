@@ -1,6 +1,6 @@
 import { Redis } from '@upstash/redis/cloudflare';
 import { StorageUnavailableError } from '../errors.js';
-import type { Kv } from './kv.js';
+import { encodePointer, type Kv } from './kv.js';
 
 export interface UpstashOptions {
   url: string;
@@ -82,5 +82,60 @@ export function createUpstashKv(opts: UpstashOptions): Kv & { readonly client: R
       guard(async () => {
         await client.ping();
       }),
+    claimActive: (a) =>
+      guard(async () => {
+        const res = await client.eval<string[], [string, number] | null>(
+          CLAIM_SCRIPT,
+          [a.key, a.setKey],
+          [a.candidate, String(Math.round(a.at)), String(Math.round(a.timeoutMs)), String(Math.round(a.now))],
+        );
+        return res ? { id: String(res[0]), created: Number(res[1]) === 1 } : null;
+      }),
+    setActive: (a) =>
+      guard(async () => {
+        const ttl = Math.round(a.last + a.timeoutMs - a.now);
+        if (ttl <= 0) return;
+        const p = client.multi();
+        p.set(a.key, encodePointer(a.id, a.start, a.last), { px: ttl });
+        p.zadd(a.setKey, { score: Math.round(a.last), member: a.id });
+        await p.exec();
+      }),
+    releaseActive: (a) =>
+      guard(async () => {
+        await client.eval<string[], number>(RELEASE_SCRIPT, a.key ? [a.setKey, a.key] : [a.setKey], [a.id]);
+      }),
   };
 }
+
+/*
+ * decideClaim() from kv.ts, in Lua so the read-decide-write is one atomic step on Redis: 50
+ * simultaneous first interactions see one pointer and join one session. Pointer `id|start|last`.
+ * Numbers are formatted with %d: Lua's tostring would print 1.7e+12.
+ */
+const CLAIM_SCRIPT = `
+local candidate, at, T, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local cur = redis.call('GET', KEYS[1])
+local id, start, last, created = candidate, at, at, 1
+if cur then
+  local pid, ps, pl = string.match(cur, '^(.+)|(%d+)|(%d+)$')
+  ps, pl = tonumber(ps), tonumber(pl)
+  if pid and at <= pl + T then
+    if at < ps - T then return false end
+    id, start, last, created = pid, math.min(ps, at), math.max(pl, at), 0
+  end
+end
+local ttl = last + T - now
+if ttl > 0 then
+  redis.call('SET', KEYS[1], string.format('%s|%d|%d', id, start, last), 'PX', string.format('%d', ttl))
+  redis.call('ZADD', KEYS[2], string.format('%d', last), id)
+end
+return {id, created}
+`;
+
+const RELEASE_SCRIPT = `
+if KEYS[2] then
+  local cur = redis.call('GET', KEYS[2])
+  if cur and string.sub(cur, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then redis.call('DEL', KEYS[2]) end
+end
+return redis.call('ZREM', KEYS[1], ARGV[1])
+`;

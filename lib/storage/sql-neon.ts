@@ -20,7 +20,7 @@ export function createNeonSql(opts: NeonOptions): Sql {
   const sql = neon(opts.connectionString);
   return {
     driver: 'neon',
-    query<T extends Row = Row>(text: string, params: readonly unknown[] = []) {
+    query<T = Row>(text: string, params: readonly unknown[] = []) {
       return guarded(async () => (await sql.query(text, params as unknown[])) as T[]);
     },
     batch(statements: readonly Statement[]) {

@@ -25,7 +25,7 @@ export function createPgSql(opts: PgOptions): Sql {
 
   return {
     driver: 'pg',
-    query<T extends Row = Row>(text: string, params: readonly unknown[] = []) {
+    query<T = Row>(text: string, params: readonly unknown[] = []) {
       return guarded(async () => (await pool.query(text, params as unknown[])).rows as T[]);
     },
     batch(statements: readonly Statement[]) {

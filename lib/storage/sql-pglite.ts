@@ -10,7 +10,7 @@ export async function createPgliteSql(dataDir: string): Promise<Sql> {
   const db = await PGlite.create(dataDir);
   return {
     driver: 'pglite',
-    query<T extends Row = Row>(text: string, params: readonly unknown[] = []) {
+    query<T = Row>(text: string, params: readonly unknown[] = []) {
       return guarded(async () => (await db.query<T>(text, params as unknown[])).rows);
     },
     batch(statements: readonly Statement[]) {

@@ -22,7 +22,7 @@ export type Row = Record<string, unknown>;
  */
 export interface Sql {
   readonly driver: 'neon' | 'pg' | 'pglite';
-  query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  query<T = Row>(text: string, params?: readonly unknown[]): Promise<T[]>;
   batch(statements: readonly Statement[]): Promise<Row[][]>;
   close(): Promise<void>;
 }

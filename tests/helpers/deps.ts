@@ -1,5 +1,5 @@
 import { parseConfig, type Config } from '../../lib/config.js';
-import { type Deps, silentLogger } from '../../lib/deps.js';
+import { consoleLogger, type Deps, silentLogger } from '../../lib/deps.js';
 import { createWaitUntil } from '../../lib/node/deps.js';
 import { loadMigrations } from '../../lib/node/migrations.js';
 import { createMemoryKv } from '../../lib/storage/kv-memory.js';
@@ -24,7 +24,7 @@ export async function memoryPglite(): Promise<Sql> {
 export type TestDeps = Deps & { settle: () => Promise<void> };
 
 export function makeDeps(parts: { sql: Sql; kv?: Kv; config?: Config; now?: () => Date }): TestDeps {
-  const { waitUntil, settle } = createWaitUntil(silentLogger);
+  const { waitUntil, settle } = createWaitUntil(process.env.SL_TEST_LOG ? consoleLogger : silentLogger);
   return {
     config: parts.config ?? testConfig(),
     sql: parts.sql,
@@ -32,7 +32,8 @@ export function makeDeps(parts: { sql: Sql; kv?: Kv; config?: Config; now?: () =
     now: parts.now ?? (() => new Date()),
     waitUntil,
     settle,
-    log: silentLogger,
+    // SL_TEST_LOG=1 shows what the app logs (unhandled errors included) while debugging a test.
+    log: process.env.SL_TEST_LOG ? consoleLogger : silentLogger,
   };
 }
 

@@ -1,0 +1,40 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import type { AppEnv } from '../app.js';
+import { ApiError } from '../errors.js';
+import { issuesToErrors } from '../schemas/common.js';
+import { readJson } from './body.js';
+
+/** Default body limit for JSON endpoints other than ingestion. */
+export const DEFAULT_BODY_LIMIT = 256 * 1024;
+
+function invalid(what: string, issues: readonly z.core.$ZodIssue[]): ApiError {
+  const errors = issuesToErrors(issues);
+  return new ApiError('BAD_REQUEST', `invalid ${what}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors });
+}
+
+/** Read the JSON body (size-limited) and validate it; 400 naming each bad field. */
+export async function parseBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S, maxBytes = DEFAULT_BODY_LIMIT): Promise<z.infer<S>> {
+  const body = await readJson(c.req.raw, maxBytes);
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw invalid('body', parsed.error.issues);
+  return parsed.data;
+}
+
+/** Validate the query string (first value of each parameter; unknown parameters are ignored). */
+export function parseQuery<S extends z.ZodType>(c: Context<AppEnv>, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(c.req.query());
+  if (!parsed.success) throw invalid('query', parsed.error.issues);
+  return parsed.data;
+}
+
+/** Validate a path parameter. */
+export function parseParam<S extends z.ZodType>(c: Context<AppEnv>, name: string, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(c.req.param(name));
+  if (!parsed.success) {
+    throw new ApiError('BAD_REQUEST', `invalid ${name} in path: ${parsed.error.issues[0]?.message ?? 'invalid'}`, {
+      errors: [{ path: name, message: parsed.error.issues[0]?.message ?? 'invalid' }],
+    });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,39 @@
+import type { Context } from 'hono';
+import type { AppEnv, Family } from '../../app.js';
+import { sweep } from '../../sessions/sweep.js';
+import { getActive, getList, getOne, getStats, getSummary, getTimeline, getTranscript, getWaiting } from './read.js';
+import { admin, cron, ctxOf, writer } from './shared.js';
+import { postClose, postEnd, postInteraction, postJoin, postPhase, postSession, postTranscript, putSummary } from './write.js';
+
+/**
+ * Sessions: automatic (interactions) and explicit (participants, transcript, phases), the
+ * instructor reads, and the idle sweep. Fixed paths are registered before `/:id`.
+ */
+export const sessionsFamily: Family = (app, deps) => {
+  const read = admin(deps);
+  const write = writer(deps);
+
+  app.post('/api/sessions/interactions', write, postInteraction);
+  app.post('/api/sessions/close', write, postClose);
+  app.get('/api/sessions/active', read, getActive);
+  app.get('/api/sessions/waiting', write, getWaiting);
+  app.post('/api/sessions', write, postSession);
+  app.get('/api/sessions', read, getList);
+  app.get('/api/stats', read, getStats);
+
+  app.get('/api/sessions/:id', read, getOne);
+  app.get('/api/sessions/:id/transcript', read, getTranscript);
+  app.get('/api/sessions/:id/events', read, getTimeline);
+  app.get('/api/sessions/:id/summary', read, getSummary);
+  app.post('/api/sessions/:id/join', write, postJoin);
+  app.post('/api/sessions/:id/transcript', write, postTranscript);
+  app.post('/api/sessions/:id/phase', write, postPhase);
+  app.put('/api/sessions/:id/summary', write, putSummary);
+  app.post('/api/sessions/:id/end', write, postEnd);
+
+  // Vercel cron sends GET; operators may POST.
+  const runSweep = cron(deps);
+  const handler = async (c: Context<AppEnv>) => c.json(await sweep(ctxOf(c)));
+  app.get('/api/cron/sweep', runSweep, handler);
+  app.post('/api/cron/sweep', runSweep, handler);
+};

@@ -1,0 +1,94 @@
+import type { Context } from 'hono';
+import { z } from 'zod';
+import type { AppEnv } from '../../app.js';
+import { ApiError } from '../../errors.js';
+import { decodeCursor, encodeCursor, InvalidCursorError, listEvents } from '../../events/query.js';
+import { parseQuery } from '../../http/validate.js';
+import { SessionListQuery } from '../../schemas/session.js';
+import { oldestWaiting } from '../../sessions/explicit.js';
+import { activeSessions, getDocument, globalStats, listSessions, type SessionCursor, sessionStats } from '../../sessions/read.js';
+import { toDocument } from '../../sessions/rows.js';
+import { ctxOf, sessionIdParam } from './shared.js';
+
+export async function getActive(c: Context<AppEnv>) {
+  const sessions = await activeSessions(ctxOf(c));
+  return c.json({ count: sessions.length, sessions });
+}
+
+/** GET /api/sessions/waiting — the oldest session waiting for a participant (matchmaking). */
+export async function getWaiting(c: Context<AppEnv>) {
+  const ctx = ctxOf(c);
+  const row = await oldestWaiting(ctx);
+  if (!row) throw new ApiError('NOT_FOUND', 'no session is waiting for a participant');
+  return c.json(toDocument(row, [], [], ctx.now(), ctx.timeoutMs));
+}
+
+const encodeSessionCursor = (cur: SessionCursor) => btoa(JSON.stringify([cur.t, cur.id])).replaceAll('=', '');
+
+function decodeSessionCursor(s: string): SessionCursor {
+  try {
+    const [t, id] = JSON.parse(atob(s)) as unknown[];
+    if (typeof t === 'string' && !Number.isNaN(Date.parse(t)) && typeof id === 'string') return { t, id };
+  } catch {
+    // fall through
+  }
+  throw new ApiError('BAD_REQUEST', 'cursor is not one this API issued', { errors: [{ path: 'cursor', message: 'invalid cursor' }] });
+}
+
+/** GET /api/sessions — history, newest first. */
+export async function getList(c: Context<AppEnv>) {
+  const q = parseQuery(c, SessionListQuery);
+  const { sessions, next } = await listSessions(
+    ctxOf(c),
+    {
+      studentId: q.student_id,
+      status: q.status,
+      platform: q.platform,
+      since: q.since ? new Date(q.since) : undefined,
+      until: q.until ? new Date(q.until) : undefined,
+    },
+    Math.min(q.limit ?? 50, 500),
+    q.cursor ? decodeSessionCursor(q.cursor) : undefined,
+  );
+  return c.json({ count: sessions.length, sessions, next_cursor: next ? encodeSessionCursor(next) : null });
+}
+
+export async function getOne(c: Context<AppEnv>) {
+  return c.json(await getDocument(ctxOf(c), sessionIdParam(c)));
+}
+
+export async function getTranscript(c: Context<AppEnv>) {
+  const doc = await getDocument(ctxOf(c), sessionIdParam(c));
+  return c.json({ session_id: doc.session_id, status: doc.status, ...doc.conversation });
+}
+
+const TimelineQuery = z.object({
+  limit: z.coerce.number().int().min(1).optional(),
+  cursor: z.string().max(500).optional(),
+});
+
+/** GET /api/sessions/{id}/events — the timeline: every event of the session, oldest first. */
+export async function getTimeline(c: Context<AppEnv>) {
+  const id = sessionIdParam(c);
+  const q = parseQuery(c, TimelineQuery);
+  const ctx = ctxOf(c);
+  let after;
+  try {
+    after = q.cursor ? decodeCursor(q.cursor, 'asc') : undefined;
+  } catch (err) {
+    if (err instanceof InvalidCursorError) throw new ApiError('BAD_REQUEST', err.message, { errors: [{ path: 'cursor', message: err.message }] });
+    throw err;
+  }
+  const [exists] = await ctx.sql.query('SELECT 1 FROM sessions WHERE id = $1 UNION ALL SELECT 1 FROM events WHERE session_token = $1 LIMIT 1', [id]);
+  if (!exists) throw new ApiError('NOT_FOUND', `session ${id} does not exist`);
+  const { events, next } = await listEvents(ctx.sql, { sessionToken: id, order: 'asc' }, Math.min(q.limit ?? 1000, 1000), after);
+  return c.json({ session_id: id, count: events.length, events, next_cursor: next ? encodeCursor(next) : null });
+}
+
+export async function getSummary(c: Context<AppEnv>) {
+  return c.json(await sessionStats(ctxOf(c), sessionIdParam(c)));
+}
+
+export async function getStats(c: Context<AppEnv>) {
+  return c.json(await globalStats(ctxOf(c)));
+}

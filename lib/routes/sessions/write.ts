@@ -1,0 +1,80 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../../app.js';
+import { parseBody } from '../../http/validate.js';
+import {
+  CloseInput,
+  CreateSessionInput,
+  InteractionInput,
+  JoinInput,
+  PhaseInput,
+  SummaryInput,
+  TranscriptInput,
+} from '../../schemas/session.js';
+import { appendTranscript, createSession, endSession, endStudentSession, joinSession, setPhase, setSummary } from '../../sessions/explicit.js';
+import { recordInteraction } from '../../sessions/interactions.js';
+import { toDocument, toSummaryRow } from '../../sessions/rows.js';
+import { ctxOf, sessionIdParam } from './shared.js';
+
+/** POST /api/sessions/interactions — a tool call, placed in the student's current sitting. */
+export async function postInteraction(c: Context<AppEnv>) {
+  const input = await parseBody(c, InteractionInput);
+  const ctx = ctxOf(c);
+  const { row, isNew } = await recordInteraction(ctx, input);
+  return c.json({ session_id: row.id, is_new_session: isNew, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
+}
+
+/** POST /api/sessions — an explicit session; `waiting` until enough participants joined. */
+export async function postSession(c: Context<AppEnv>) {
+  const input = await parseBody(c, CreateSessionInput);
+  const ctx = ctxOf(c);
+  const row = await createSession(ctx, input);
+  return c.json(toDocument(row, [], [], ctx.now(), ctx.timeoutMs), 201);
+}
+
+export async function postJoin(c: Context<AppEnv>) {
+  const id = sessionIdParam(c);
+  const { participant } = await parseBody(c, JoinInput);
+  const ctx = ctxOf(c);
+  const { row, role } = await joinSession(ctx, id, participant);
+  return c.json({ session_id: row.id, participant, role, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
+}
+
+export async function postTranscript(c: Context<AppEnv>) {
+  const id = sessionIdParam(c);
+  const body = await parseBody(c, TranscriptInput, 1024 * 1024);
+  const entries = 'entries' in body ? body.entries : [body];
+  const appended = await appendTranscript(ctxOf(c), id, entries);
+  return c.json({ success: true, session_id: id, appended }, 201);
+}
+
+export async function postPhase(c: Context<AppEnv>) {
+  const id = sessionIdParam(c);
+  const { phase } = await parseBody(c, PhaseInput);
+  const ctx = ctxOf(c);
+  const row = await setPhase(ctx, id, phase);
+  return c.json({ session_id: id, phase: row.phase, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
+}
+
+export async function putSummary(c: Context<AppEnv>) {
+  const id = sessionIdParam(c);
+  const { summary } = await parseBody(c, SummaryInput, 1024 * 1024);
+  const ctx = ctxOf(c);
+  const row = await setSummary(ctx, id, summary);
+  return c.json({ session_id: id, summary: row.summary, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
+}
+
+/** POST /api/sessions/{id}/end — idempotent: ending an ended session answers 200 with the record. */
+export async function postEnd(c: Context<AppEnv>) {
+  const id = sessionIdParam(c);
+  const ctx = ctxOf(c);
+  const { row, endedNow } = await endSession(ctx, id);
+  return c.json({ session_id: row.id, ended_now: endedNow, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
+}
+
+/** POST /api/sessions/close {session_id} | {student_id}. */
+export async function postClose(c: Context<AppEnv>) {
+  const input = await parseBody(c, CloseInput);
+  const ctx = ctxOf(c);
+  const { row, endedNow } = 'session_id' in input ? await endSession(ctx, input.session_id) : await endStudentSession(ctx, input.student_id);
+  return c.json({ session_id: row.id, ended_now: endedNow, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
+}

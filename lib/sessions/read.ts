@@ -1,0 +1,153 @@
+import type { SessionDocument, SessionSummaryRow } from '../schemas/session.js';
+import { GlobalStats, SessionStats } from '../schemas/session.js';
+import type { SessionCtx } from './context.js';
+import { notFound } from './errors.js';
+import { countWords, type EventLite, effectiveStatusSql, type SessionRow, toDocument, toSummaryRow } from './rows.js';
+
+/** Per-session counts shown in lists: every event of the session and its errors. */
+const COUNTS = `(SELECT count(*)::int FROM events e WHERE e.session_token = s.id) AS event_count,
+  (SELECT count(*)::int FROM events e WHERE e.session_token = s.id AND e.event_type = 'error') AS error_count`;
+
+/** The whole session document, in one round trip (row + interactions + transcript entries). */
+export async function getDocument(ctx: SessionCtx, id: string, analysis: unknown = null): Promise<SessionDocument> {
+  const rows = await ctx.sql.query<SessionRow & { interactions: EventLite[] | null; transcript: EventLite[] | null }>(
+    `SELECT s.*, ${COUNTS},
+       (SELECT json_agg(json_build_object('event_type', e.event_type, 'event_data', e.event_data, 'created_at', e.created_at) ORDER BY e.created_at, e.id)
+          FROM events e WHERE e.session_token = s.id AND e.event_type = 'interaction') AS interactions,
+       (SELECT json_agg(json_build_object('event_type', e.event_type, 'event_data', e.event_data, 'created_at', e.created_at) ORDER BY e.created_at, e.id)
+          FROM events e WHERE e.session_token = s.id AND e.event_type = 'transcript') AS transcript
+     FROM sessions s WHERE s.id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) throw notFound(id);
+  return toDocument(row, parseJson(row.interactions) ?? [], parseJson(row.transcript) ?? [], ctx.now(), ctx.timeoutMs, analysis);
+}
+
+/** json_agg comes back parsed from pg/Neon, but as text from some drivers: accept both. */
+function parseJson<T>(v: T | string | null): T | null {
+  return typeof v === 'string' ? (JSON.parse(v) as T) : v;
+}
+
+export interface SessionFilter {
+  studentId?: string | undefined;
+  status?: string | undefined;
+  platform?: string | undefined;
+  since?: Date | undefined;
+  until?: Date | undefined;
+}
+
+export interface SessionCursor {
+  t: string;
+  id: string;
+}
+
+/** History, newest first, keyset-paged on (started_at, id). Status filters use the effective status. */
+export async function listSessions(
+  ctx: SessionCtx,
+  filter: SessionFilter,
+  limit: number,
+  after?: SessionCursor,
+): Promise<{ sessions: SessionSummaryRow[]; next: SessionCursor | null }> {
+  const params: unknown[] = [];
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const where: string[] = [];
+  if (filter.studentId) where.push(`s.student_id = ${p(filter.studentId)}`);
+  if (filter.platform) where.push(`s.platform = ${p(filter.platform)}`);
+  if (filter.status) {
+    const status = effectiveStatusSql(p(ctx.now().toISOString()), p(ctx.timeoutMs));
+    where.push(`${status} = ${p(filter.status)}`);
+  }
+  if (filter.since) where.push(`s.started_at >= ${p(filter.since.toISOString())}`);
+  if (filter.until) where.push(`s.started_at < ${p(filter.until.toISOString())}`);
+  if (after) where.push(`(s.started_at, s.id) < (${p(after.t)}::timestamptz, ${p(after.id)})`);
+  const rows = await ctx.sql.query<SessionRow>(
+    `SELECT s.*, ${COUNTS} FROM sessions s ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY s.started_at DESC, s.id DESC LIMIT ${p(limit + 1)}`,
+    params,
+  );
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const now = ctx.now();
+  return {
+    sessions: page.map((r) => toSummaryRow(r, now, ctx.timeoutMs)),
+    next: rows.length > limit && last ? { t: new Date(last.started_at).toISOString(), id: last.id } : null,
+  };
+}
+
+/** Sessions open now (waiting or active, inside the timeout), most recently active first. */
+export async function activeSessions(ctx: SessionCtx, limit = 500): Promise<SessionSummaryRow[]> {
+  const now = ctx.now();
+  const rows = await ctx.sql.query<SessionRow>(
+    `SELECT s.*, ${COUNTS} FROM sessions s
+     WHERE s.status IN ('waiting', 'active') AND s.ended_at IS NULL
+       AND s.last_activity_at >= $1::timestamptz - $2::int * interval '1 millisecond'
+     ORDER BY s.last_activity_at DESC LIMIT $3`,
+    [now.toISOString(), ctx.timeoutMs, limit],
+  );
+  return rows.map((r) => toSummaryRow(r, now, ctx.timeoutMs));
+}
+
+/** GET /api/sessions/{id}/summary: what happened, counted in Postgres. */
+export async function sessionStats(ctx: SessionCtx, id: string): Promise<SessionStats> {
+  const rows = await ctx.sql.query<SessionRow & { by_type: Record<string, number> | string | null; data_requests: number; subjects: string[] | string | null; correct: number; words_text: string | null }>(
+    `SELECT s.*,
+       (SELECT json_object_agg(t.event_type, t.n) FROM (SELECT event_type, count(*)::int AS n FROM events WHERE session_token = s.id GROUP BY event_type) t) AS by_type,
+       (SELECT count(*)::int FROM events WHERE session_token = s.id AND event_type = 'interaction'
+          AND jsonb_typeof(event_data->'data_provided') = 'array' AND jsonb_array_length(event_data->'data_provided') > 0) AS data_requests,
+       (SELECT json_agg(DISTINCT x) FROM events e,
+          jsonb_array_elements_text(CASE WHEN jsonb_typeof(e.event_data->'subjects_accessed') = 'array' THEN e.event_data->'subjects_accessed' ELSE '[]'::jsonb END) AS x
+        WHERE e.session_token = s.id AND e.event_type = 'interaction') AS subjects,
+       (SELECT count(*)::int FROM events WHERE session_token = s.id AND event_type = 'attempt' AND event_data->'correct' = 'true'::jsonb) AS correct,
+       (SELECT string_agg(event_data->>'text', ' ') FROM events WHERE session_token = s.id AND event_type = 'transcript') AS words_text
+     FROM sessions s WHERE s.id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  if (!row) throw notFound(id);
+  const summary = toSummaryRow(row, ctx.now(), ctx.timeoutMs);
+  const byType = parseJson(row.by_type) ?? {};
+  const attempts = byType.attempt ?? 0;
+  const conv = row.conversation ?? {};
+  const words = typeof conv.transcript === 'string' ? countWords(conv.transcript) : countWords(row.words_text ?? '');
+  return SessionStats.parse({
+    duration_seconds: summary.duration_seconds,
+    interactions: byType.interaction ?? 0,
+    data_requests: row.data_requests,
+    subjects_accessed: (parseJson(row.subjects) ?? []).sort(),
+    word_count: words,
+    events_by_type: byType,
+    errors: byType.error ?? 0,
+    attempts,
+    correct: row.correct,
+    accuracy: attempts ? Math.round((row.correct / attempts) * 1000) / 1000 : null,
+  });
+}
+
+/** GET /api/stats. "Today" is the current UTC day. */
+export async function globalStats(ctx: SessionCtx): Promise<GlobalStats> {
+  const now = ctx.now();
+  const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  const rows = await ctx.sql.query<{ active: number; today: number; events_today: number; by_platform: Record<string, number> | string | null; avg: number | string | null }>(
+    `SELECT
+       (SELECT count(*)::int FROM sessions WHERE status IN ('waiting', 'active') AND ended_at IS NULL
+          AND last_activity_at >= $1::timestamptz - $2::int * interval '1 millisecond') AS active,
+       (SELECT count(*)::int FROM sessions WHERE started_at >= $3) AS today,
+       (SELECT count(*)::int FROM events WHERE created_at >= $3) AS events_today,
+       (SELECT json_object_agg(platform, n) FROM (SELECT platform, count(*)::int AS n FROM sessions GROUP BY platform) t) AS by_platform,
+       (SELECT avg(extract(epoch FROM (COALESCE(ended_at, last_activity_at) - started_at)))::float8 FROM sessions
+          WHERE ended_at IS NOT NULL OR last_activity_at < $1::timestamptz - $2::int * interval '1 millisecond') AS avg`,
+    [now.toISOString(), ctx.timeoutMs, day.toISOString()],
+  );
+  const r = rows[0];
+  return GlobalStats.parse({
+    active_sessions: r?.active ?? 0,
+    sessions_today: r?.today ?? 0,
+    events_today: r?.events_today ?? 0,
+    sessions_by_platform: parseJson(r?.by_platform ?? null) ?? {},
+    average_duration_seconds: r?.avg === null || r?.avg === undefined ? null : Math.round(Number(r.avg)),
+  });
+}

@@ -1,0 +1,128 @@
+import { SessionDocument, type SessionStatus, SessionSummaryRow } from '../schemas/session.js';
+
+/** A sessions row as the drivers return it. */
+export interface SessionRow {
+  id: string;
+  student_id: string | null;
+  participants: Array<{ id: string; role: string; joined_at: string }>;
+  max_participants: number;
+  platform: string;
+  kind: 'auto' | 'explicit';
+  status: SessionStatus;
+  started_at: Date | string;
+  ended_at: Date | string | null;
+  end_reason: string | null;
+  last_activity_at: Date | string;
+  subject: string | null;
+  topic: string | null;
+  subtopic: string | null;
+  phase: string | null;
+  summary: string | null;
+  agent: Record<string, unknown> | null;
+  metadata: Record<string, unknown>;
+  conversation: Record<string, unknown>;
+  platform_metadata: Record<string, unknown>;
+  interaction_count: number;
+  transcript_count: number;
+  event_count?: number;
+  error_count?: number;
+}
+
+/** SQL for the effective status, the same rule as `effective()` below ($now, $timeout ms). */
+export function effectiveStatusSql(now: string, timeoutMs: string): string {
+  return `(CASE WHEN s.status IN ('active', 'waiting') AND s.last_activity_at < ${now}::timestamptz - ${timeoutMs}::int * interval '1 millisecond'
+           THEN (CASE s.status WHEN 'waiting' THEN 'abandoned' ELSE 'completed' END) ELSE s.status END)`;
+}
+
+/**
+ * A session idle for longer than the timeout is over, whether or not the sweep has marked it yet:
+ * completed (abandoned when still waiting for a participant), ended at its last activity.
+ */
+export function effective(row: SessionRow, now: Date, timeoutMs: number): { status: SessionStatus; endedAt: Date | null; endReason: string | null } {
+  const last = new Date(row.last_activity_at);
+  if ((row.status === 'active' || row.status === 'waiting') && now.getTime() - last.getTime() > timeoutMs) {
+    return { status: row.status === 'waiting' ? 'abandoned' : 'completed', endedAt: last, endReason: 'timeout' };
+  }
+  return { status: row.status, endedAt: row.ended_at ? new Date(row.ended_at) : null, endReason: row.end_reason };
+}
+
+export function toSummaryRow(row: SessionRow, now: Date, timeoutMs: number): SessionSummaryRow {
+  const eff = effective(row, now, timeoutMs);
+  const start = new Date(row.started_at);
+  const last = new Date(row.last_activity_at);
+  const end = eff.endedAt ?? last;
+  return SessionSummaryRow.parse({
+    session_id: row.id,
+    student_id: row.student_id,
+    participants: row.participants ?? [],
+    platform: row.platform,
+    kind: row.kind,
+    status: eff.status,
+    start_time: start.toISOString(),
+    end_time: eff.endedAt ? eff.endedAt.toISOString() : null,
+    last_activity: last.toISOString(),
+    end_reason: eff.endReason,
+    duration_seconds: Math.max(0, Math.round((end.getTime() - start.getTime()) / 1000)),
+    phase: row.phase,
+    subject: row.subject,
+    topic: row.topic,
+    subtopic: row.subtopic,
+    interaction_count: row.interaction_count,
+    transcript_count: row.transcript_count,
+    ...(row.event_count !== undefined ? { event_count: Number(row.event_count) } : {}),
+    ...(row.error_count !== undefined ? { error_count: Number(row.error_count) } : {}),
+  });
+}
+
+export interface EventLite {
+  event_type: string;
+  event_data: Record<string, unknown>;
+  created_at: Date | string;
+}
+
+export function countWords(text: string): number {
+  const m = text.match(/\S+/g);
+  return m ? m.length : 0;
+}
+
+/** The whole document: the row, plus its interaction and transcript events. */
+export function toDocument(
+  row: SessionRow,
+  interactions: EventLite[],
+  transcript: EventLite[],
+  now: Date,
+  timeoutMs: number,
+  analysis: unknown = null,
+): SessionDocument {
+  const base = toSummaryRow(row, now, timeoutMs);
+  const entries = transcript.map((e) => ({
+    speaker: String(e.event_data.speaker ?? ''),
+    text: String(e.event_data.text ?? ''),
+    timestamp: new Date(e.created_at).toISOString(),
+  }));
+  const conv = row.conversation ?? {};
+  const text = typeof conv.transcript === 'string' ? conv.transcript : entries.map((e) => `${e.speaker}: ${e.text}`).join('\n');
+  return SessionDocument.parse({
+    ...base,
+    summary: row.summary,
+    max_participants: row.max_participants,
+    agent: row.agent,
+    mcp_interactions: interactions.map((e) => ({
+      timestamp: new Date(e.created_at).toISOString(),
+      function: String(e.event_data.function ?? ''),
+      parameters: (e.event_data.parameters as Record<string, unknown> | undefined) ?? {},
+      data_provided: (e.event_data.data_provided as string[] | undefined) ?? [],
+      subjects_accessed: (e.event_data.subjects_accessed as string[] | undefined) ?? [],
+    })),
+    conversation: {
+      transcript: text,
+      entries,
+      source: typeof conv.source === 'string' ? conv.source : entries.length ? 'live' : null,
+      word_count: typeof conv.word_count === 'number' ? conv.word_count : countWords(entries.map((e) => e.text).join(' ')),
+      duration_seconds: typeof conv.duration_seconds === 'number' ? conv.duration_seconds : base.duration_seconds,
+    },
+    platform_metadata: row.platform_metadata ?? {},
+    analysis,
+    metadata: row.metadata ?? {},
+  });
+}
