@@ -110,7 +110,8 @@ async function upsert(ctx: SessionCtx, input: InteractionInput, id: string, at: 
  * subtopic, $9 interaction event uuid, $10 its data, $11 session_started uuid, $12 its data.
  * A sitting "covers" time t when its activity span widened by the timeout contains t and it was
  * not ended on purpose (a timed-out sitting still takes late, out-of-order interactions).
- * The ON CONFLICT guard makes an id held by another student or an ended sitting return no row.
+ * The ON CONFLICT guard makes an id held by another student, an ended sitting or a sitting that
+ * does not cover this time (same minute, shorter timeout) return no row: the caller tries the next id.
  */
 const UPSERT_INTERACTION = `
 WITH covering AS (
@@ -140,6 +141,8 @@ up AS (
     updated_at = now()
   WHERE sessions.student_id = EXCLUDED.student_id AND sessions.status <> 'abandoned'
     AND (sessions.ended_at IS NULL OR sessions.end_reason = 'timeout')
+    AND sessions.last_activity_at >= $3::timestamptz - $4::int * interval '1 millisecond'
+    AND sessions.started_at <= $3::timestamptz + $4::int * interval '1 millisecond'
   RETURNING sessions.*, (xmax = 0) AS inserted
 ),
 ev AS (

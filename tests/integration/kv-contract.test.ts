@@ -91,6 +91,50 @@ function contract(make: () => Promise<{ kv: Kv; stop(): Promise<void> }>, unreac
     await expect(kv.ping()).resolves.toBeUndefined();
   });
 
+  it('claimActive: starts, continues, widens and refuses out-of-order times atomically', async () => {
+    const T = 600_000;
+    const now = Date.now();
+    const args = { key: 'ptr:a', setKey: 'active', timeoutMs: T, now };
+    expect(await kv.claimActive({ ...args, candidate: 'S1', at: now })).toEqual({ id: 'S1', created: true });
+    expect(await kv.claimActive({ ...args, candidate: 'S2', at: now + 60_000 })).toEqual({ id: 'S1', created: false });
+    // An earlier time within the timeout widens the sitting to the left.
+    expect(await kv.claimActive({ ...args, candidate: 'S3', at: now - 300_000 })).toEqual({ id: 'S1', created: false });
+    // Before the sitting's start minus the timeout: not this sitting, ask Postgres.
+    expect(await kv.claimActive({ ...args, candidate: 'S4', at: now - 300_000 - T - 1 })).toBeNull();
+    // After its last activity plus the timeout: a new sitting.
+    expect(await kv.claimActive({ ...args, candidate: 'S5', at: now + 60_000 + T + 1 })).toEqual({ id: 'S5', created: true });
+    const ttl = await kv.pttl('ptr:a');
+    expect(ttl).toBeGreaterThan(T);
+    expect(ttl).toBeLessThanOrEqual(2 * T + 60_001);
+    expect((await kv.zrangeByScore('active', 0, Number.MAX_SAFE_INTEGER)).map((m) => m.member)).toContain('S5');
+  });
+
+  it('claimActive under 50 concurrent callers yields one created sitting', async () => {
+    const now = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => kv.claimActive({ key: 'ptr:race', setKey: 'active', candidate: `C${i}`, at: now, timeoutMs: 60_000, now })),
+    );
+    expect(results.filter((r) => r?.created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r?.id)).size).toBe(1);
+  });
+
+  it('a sitting already past its timeout keeps no pointer', async () => {
+    const now = Date.now();
+    expect(await kv.claimActive({ key: 'ptr:old', setKey: 'active', candidate: 'OLD', at: now - 120_000, timeoutMs: 60_000, now })).toEqual({ id: 'OLD', created: true });
+    expect(await kv.get('ptr:old')).toBeNull();
+  });
+
+  it('setActive points a student at a sitting; releaseActive only deletes its own pointer', async () => {
+    const now = Date.now();
+    await kv.setActive({ key: 'ptr:b', setKey: 'active', id: 'B1', start: now, last: now, timeoutMs: 60_000, now });
+    expect(await kv.claimActive({ key: 'ptr:b', setKey: 'active', candidate: 'X', at: now + 1000, timeoutMs: 60_000, now })).toEqual({ id: 'B1', created: false });
+    await kv.releaseActive({ key: 'ptr:b', setKey: 'active', id: 'OTHER' });
+    expect(await kv.get('ptr:b')).not.toBeNull();
+    await kv.releaseActive({ key: 'ptr:b', setKey: 'active', id: 'B1' });
+    expect(await kv.get('ptr:b')).toBeNull();
+    expect((await kv.zrangeByScore('active', 0, Number.MAX_SAFE_INTEGER)).map((m) => m.member)).not.toContain('B1');
+  });
+
   if (unreachable) {
     it('an unreachable store surfaces as StorageUnavailableError', async () => {
       const down = await unreachable();
