@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { AppEnv } from '../app.js';
 import { ApiError } from '../errors.js';
 import { issuesToErrors } from '../schemas/common.js';
+import { type Cursor, decodeCursor, InvalidCursorError } from '../events/query.js';
 import { readJson } from './body.js';
 
 /** Default body limit for JSON endpoints other than ingestion. */
@@ -17,6 +18,14 @@ function invalid(what: string, issues: readonly z.core.$ZodIssue[]): ApiError {
 export async function parseBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S, maxBytes = DEFAULT_BODY_LIMIT): Promise<z.infer<S>> {
   const body = await readJson(c.req.raw, maxBytes);
   const parsed = schema.safeParse(body);
+  if (!parsed.success) throw invalid('body', parsed.error.issues);
+  return parsed.data;
+}
+
+/** Like parseBody, with the schema chosen from the raw body (e.g. one entry vs. a batch). */
+export async function parseBodyBy<S extends z.ZodType>(c: Context<AppEnv>, pick: (raw: unknown) => S, maxBytes = DEFAULT_BODY_LIMIT): Promise<z.infer<S>> {
+  const body = await readJson(c.req.raw, maxBytes);
+  const parsed = pick(body).safeParse(body);
   if (!parsed.success) throw invalid('body', parsed.error.issues);
   return parsed.data;
 }
@@ -37,4 +46,15 @@ export function parseParam<S extends z.ZodType>(c: Context<AppEnv>, name: string
     });
   }
   return parsed.data;
+}
+
+/** Decode an event-log cursor for `order`; a foreign or damaged cursor is a 400 naming `cursor`. */
+export function eventCursorParam(raw: string | undefined, order: 'asc' | 'desc'): Cursor | undefined {
+  if (!raw) return undefined;
+  try {
+    return decodeCursor(raw, order);
+  } catch (err) {
+    if (err instanceof InvalidCursorError) throw new ApiError('BAD_REQUEST', err.message, { errors: [{ path: 'cursor', message: err.message }] });
+    throw err;
+  }
 }

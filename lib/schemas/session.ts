@@ -63,10 +63,7 @@ export const TranscriptEntryInput = z.strictObject({
 });
 export type TranscriptEntryInput = z.infer<typeof TranscriptEntryInput>;
 
-export const TranscriptInput = z.union([
-  TranscriptEntryInput,
-  z.strictObject({ entries: z.array(TranscriptEntryInput).min(1).max(500) }),
-]);
+export const TranscriptBatchInput = z.strictObject({ entries: z.array(TranscriptEntryInput).min(1).max(500) });
 
 export const PhaseInput = z.strictObject({ phase: SafeText(100).min(1, 'must not be empty') });
 export const SummaryInput = z.strictObject({ summary: SafeText(100_000) });

@@ -220,7 +220,7 @@ export async function endSession(ctx: SessionCtx, id: string, reason = 'explicit
   const rows = await ctx.sql.query<SessionRow>(
     `WITH upd AS (
        UPDATE sessions SET
-         status = 'completed',
+         status = CASE WHEN status = 'waiting' AND last_activity_at < $2::timestamptz - $3::int * interval '1 millisecond' THEN 'abandoned' ELSE 'completed' END,
          ended_at = CASE WHEN last_activity_at < $2::timestamptz - $3::int * interval '1 millisecond' THEN last_activity_at ELSE $2::timestamptz END,
          end_reason = CASE WHEN last_activity_at < $2::timestamptz - $3::int * interval '1 millisecond' THEN 'timeout' ELSE $4 END,
          updated_at = now()

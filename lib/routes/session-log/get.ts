@@ -1,18 +1,8 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app.js';
 import { ApiError } from '../../errors.js';
-import {
-  CSV_HEADER,
-  type Cursor,
-  csvRow,
-  decodeCursor,
-  encodeCursor,
-  type EventFilter,
-  InvalidCursorError,
-  iterateEvents,
-  listEvents,
-} from '../../events/query.js';
-import { issuesToErrors } from '../../schemas/common.js';
+import { CSV_HEADER, csvRow, encodeCursor, type EventFilter, iterateEvents, listEvents } from '../../events/query.js';
+import { eventCursorParam, parseQuery } from '../../http/validate.js';
 import { EventListResponse, EventQuery, MAX_EXPORT, MAX_PAGE } from '../../schemas/event.js';
 
 /**
@@ -20,12 +10,7 @@ import { EventListResponse, EventQuery, MAX_EXPORT, MAX_PAGE } from '../../schem
  * the filter as CSV / NDJSON (streamed, up to 100 000 events).
  */
 export async function getSessionLog(c: Context<AppEnv>): Promise<Response> {
-  const parsed = EventQuery.safeParse(c.req.query());
-  if (!parsed.success) {
-    const errors = issuesToErrors(parsed.error.issues);
-    throw new ApiError('BAD_REQUEST', `invalid query: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors });
-  }
-  const q = parsed.data;
+  const q = parseQuery(c, EventQuery);
   const filter: EventFilter = {
     sessionToken: q.sessionToken,
     studentEmail: q.studentEmail,
@@ -37,13 +22,7 @@ export async function getSessionLog(c: Context<AppEnv>): Promise<Response> {
   if (filter.since && filter.until && filter.since >= filter.until) {
     throw new ApiError('BAD_REQUEST', 'since must be earlier than until', { errors: [{ path: 'since', message: 'must be earlier than until' }] });
   }
-  let after: Cursor | undefined;
-  try {
-    after = q.cursor ? decodeCursor(q.cursor, q.order) : undefined;
-  } catch (err) {
-    if (err instanceof InvalidCursorError) throw new ApiError('BAD_REQUEST', err.message, { errors: [{ path: 'cursor', message: err.message }] });
-    throw err;
-  }
+  const after = eventCursorParam(q.cursor, q.order);
   const sql = c.get('deps').sql;
 
   if (q.format === 'json') {

@@ -2,8 +2,8 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../../app.js';
 import { ApiError } from '../../errors.js';
-import { decodeCursor, encodeCursor, InvalidCursorError, listEvents } from '../../events/query.js';
-import { parseQuery } from '../../http/validate.js';
+import { encodeCursor, listEvents } from '../../events/query.js';
+import { eventCursorParam, parseQuery } from '../../http/validate.js';
 import { SessionListQuery } from '../../schemas/session.js';
 import { oldestWaiting } from '../../sessions/explicit.js';
 import { activeSessions, getDocument, globalStats, listSessions, type SessionCursor, sessionStats } from '../../sessions/read.js';
@@ -72,13 +72,7 @@ export async function getTimeline(c: Context<AppEnv>) {
   const id = sessionIdParam(c);
   const q = parseQuery(c, TimelineQuery);
   const ctx = ctxOf(c);
-  let after;
-  try {
-    after = q.cursor ? decodeCursor(q.cursor, 'asc') : undefined;
-  } catch (err) {
-    if (err instanceof InvalidCursorError) throw new ApiError('BAD_REQUEST', err.message, { errors: [{ path: 'cursor', message: err.message }] });
-    throw err;
-  }
+  const after = eventCursorParam(q.cursor, 'asc');
   const [exists] = await ctx.sql.query('SELECT 1 FROM sessions WHERE id = $1 UNION ALL SELECT 1 FROM events WHERE session_token = $1 LIMIT 1', [id]);
   if (!exists) throw new ApiError('NOT_FOUND', `session ${id} does not exist`);
   const { events, next } = await listEvents(ctx.sql, { sessionToken: id, order: 'asc' }, Math.min(q.limit ?? 1000, 1000), after);

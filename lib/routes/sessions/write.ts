@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app.js';
-import { parseBody } from '../../http/validate.js';
+import { parseBody, parseBodyBy } from '../../http/validate.js';
 import {
   CloseInput,
   CreateSessionInput,
@@ -8,7 +8,8 @@ import {
   JoinInput,
   PhaseInput,
   SummaryInput,
-  TranscriptInput,
+  TranscriptBatchInput,
+  TranscriptEntryInput,
 } from '../../schemas/session.js';
 import { appendTranscript, createSession, endSession, endStudentSession, joinSession, setPhase, setSummary } from '../../sessions/explicit.js';
 import { recordInteraction } from '../../sessions/interactions.js';
@@ -41,7 +42,8 @@ export async function postJoin(c: Context<AppEnv>) {
 
 export async function postTranscript(c: Context<AppEnv>) {
   const id = sessionIdParam(c);
-  const body = await parseBody(c, TranscriptInput, 1024 * 1024);
+  const hasEntries = (raw: unknown) => typeof raw === 'object' && raw !== null && 'entries' in raw;
+  const body = await parseBodyBy(c, (raw) => (hasEntries(raw) ? TranscriptBatchInput : TranscriptEntryInput), 1024 * 1024);
   const entries = 'entries' in body ? body.entries : [body];
   const appended = await appendTranscript(ctxOf(c), id, entries);
   return c.json({ success: true, session_id: id, appended }, 201);
