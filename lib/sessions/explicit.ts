@@ -84,7 +84,7 @@ export async function oldestWaiting(ctx: SessionCtx): Promise<SessionRow | null>
   const rows = await ctx.sql.query<SessionRow>(
     `SELECT * FROM sessions WHERE status = 'waiting' AND ended_at IS NULL
        AND last_activity_at >= $1::timestamptz - $2::int * interval '1 millisecond'
-     ORDER BY created_at, id LIMIT 1`,
+     ORDER BY started_at, id LIMIT 1`,
     [ctx.now().toISOString(), ctx.timeoutMs],
   );
   return rows[0] ?? null;

@@ -147,9 +147,9 @@ up AS (
 ),
 ev AS (
   INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, created_at)
-  SELECT $9::uuid, up.id, $1, 'interaction', $10::jsonb, $3::timestamptz FROM up
-  UNION ALL
   SELECT $11::uuid, up.id, $1, 'session_started', $12::jsonb, up.started_at FROM up WHERE up.inserted
+  UNION ALL
+  SELECT $9::uuid, up.id, $1, 'interaction', $10::jsonb, $3::timestamptz FROM up
 )
 SELECT * FROM up
 `;
