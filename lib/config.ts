@@ -47,6 +47,28 @@ export const EnvSchema = z.object({
   CRON_SECRET: z.string().min(1).optional(),
   /** Inactivity that ends a session, in minutes (fractions allowed). @default 10 */
   SESSION_TIMEOUT_MINUTES: z.coerce.number().positive().max(24 * 60).default(10),
+  /** Shared secret Vapi sends as `X-Vapi-Secret` (legacy) or `Authorization: Bearer`. */
+  VAPI_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** HMAC-SHA256 key for Vapi's signed webhooks (hex signature of the raw body). */
+  VAPI_HMAC_SECRET: z.string().min(1).optional(),
+  /** Header carrying the HMAC signature. @default x-vapi-signature (x-signature is also read) */
+  VAPI_SIGNATURE_HEADER: z.string().min(1).default('x-vapi-signature'),
+  /** Header carrying the signed timestamp; when present the signature covers `{timestamp}.{body}`. @default x-timestamp */
+  VAPI_TIMESTAMP_HEADER: z.string().min(1).default('x-timestamp'),
+  /** Oldest signed timestamp accepted, in seconds (replay window). @default 300 */
+  VAPI_HMAC_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** A student's session active within ± this many minutes of a call's start joins the call. @default 5 */
+  VAPI_MATCH_WINDOW_MINUTES: z.coerce.number().min(0).max(24 * 60).default(5),
+  /** Largest webhook body, in MB (end-of-call reports carry whole transcripts). @default 16 */
+  WEBHOOK_MAX_BODY_MB: z.coerce.number().min(1).max(100).default(16),
+  /** Where Vapi tool calls are forwarded (the tutoring tool server). Unset: answered "not configured". */
+  TOOL_SERVER_URL: optionalUrl,
+  /** Bearer token sent to TOOL_SERVER_URL. */
+  TOOL_SERVER_TOKEN: z.string().min(1).optional(),
+  /** How long to wait for the tool server, in ms (Vapi gives up after ~20 s). @default 15000 */
+  TOOL_SERVER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  /** Bearer token for POST /api/webhooks/session-data (other voice platforms). */
+  WEBHOOK_TOKEN: z.string().min(1).optional(),
   /** Comma list of origins allowed to call the API from browsers; `*` only locally. @default * locally, none in production */
   ALLOWED_ORIGINS: z.string().optional(),
   /** Log every request line to stdout (never bodies or tokens). @default false */
@@ -68,6 +90,17 @@ export interface Config {
   adminToken: string | undefined;
   serviceToken: string | undefined;
   cronSecret: string | undefined;
+  vapi: {
+    webhookSecret: string | undefined;
+    hmacSecret: string | undefined;
+    signatureHeader: string;
+    timestampHeader: string;
+    toleranceSeconds: number;
+    matchWindowMs: number;
+  };
+  webhookMaxBytes: number;
+  toolServer: { url: string; token: string | undefined; timeoutMs: number } | undefined;
+  webhookToken: string | undefined;
   /** Inactivity after which a session is over. */
   sessionTimeoutMs: number;
   /** `'*'` = any origin (local only). */
@@ -150,6 +183,17 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     adminToken: env.ADMIN_TOKEN,
     serviceToken: env.SERVICE_TOKEN,
     cronSecret: env.CRON_SECRET,
+    vapi: {
+      webhookSecret: env.VAPI_WEBHOOK_SECRET,
+      hmacSecret: env.VAPI_HMAC_SECRET,
+      signatureHeader: env.VAPI_SIGNATURE_HEADER.toLowerCase(),
+      timestampHeader: env.VAPI_TIMESTAMP_HEADER.toLowerCase(),
+      toleranceSeconds: env.VAPI_HMAC_TOLERANCE_SECONDS,
+      matchWindowMs: Math.round(env.VAPI_MATCH_WINDOW_MINUTES * 60_000),
+    },
+    webhookMaxBytes: Math.round(env.WEBHOOK_MAX_BODY_MB * 1024 * 1024),
+    toolServer: env.TOOL_SERVER_URL ? { url: env.TOOL_SERVER_URL, token: env.TOOL_SERVER_TOKEN, timeoutMs: env.TOOL_SERVER_TIMEOUT_MS } : undefined,
+    webhookToken: env.WEBHOOK_TOKEN,
     sessionTimeoutMs: Math.round(env.SESSION_TIMEOUT_MINUTES * 60_000),
     allowedOrigins: origins.includes('*') ? '*' : origins,
     logRequests: env.LOG_REQUESTS,

@@ -2,6 +2,8 @@ import type { Family } from './app.js';
 import { healthFamily } from './routes/health.js';
 import { sessionLogFamily } from './routes/session-log/index.js';
 import { sessionsFamily } from './routes/sessions/index.js';
+import { studentsFamily } from './routes/students.js';
+import { webhooksFamily } from './routes/webhooks/index.js';
 
 /** Every endpoint family, for doors that serve the whole API (local server, edge worker). */
-export const allFamilies: readonly Family[] = [healthFamily, sessionLogFamily, sessionsFamily];
+export const allFamilies: readonly Family[] = [healthFamily, sessionLogFamily, sessionsFamily, studentsFamily, webhooksFamily()];

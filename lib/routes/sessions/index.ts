@@ -3,7 +3,7 @@ import type { AppEnv, Family } from '../../app.js';
 import { sweep } from '../../sessions/sweep.js';
 import { getActive, getList, getOne, getStats, getSummary, getTimeline, getTranscript, getWaiting } from './read.js';
 import { admin, cron, ctxOf, writer } from './shared.js';
-import { postClose, postEnd, postInteraction, postJoin, postPhase, postSession, postTranscript, putSummary } from './write.js';
+import { postAssign, postClose, postEnd, postInteraction, postJoin, postPhase, postSession, postTranscript, putSummary } from './write.js';
 
 /**
  * Sessions: automatic (interactions) and explicit (participants, transcript, phases), the
@@ -30,6 +30,7 @@ export const sessionsFamily: Family = (app, deps) => {
   app.post('/api/sessions/:id/phase', write, postPhase);
   app.put('/api/sessions/:id/summary', write, putSummary);
   app.post('/api/sessions/:id/end', write, postEnd);
+  app.post('/api/sessions/:id/assign', read, postAssign);
 
   // Vercel cron sends GET; operators may POST.
   const runSweep = cron(deps);

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { z } from 'zod';
 import type { AppEnv } from '../../app.js';
 import { parseBody, parseBodyBy } from '../../http/validate.js';
 import {
@@ -7,12 +8,14 @@ import {
   InteractionInput,
   JoinInput,
   PhaseInput,
+  StudentId,
   SummaryInput,
   TranscriptBatchInput,
   TranscriptEntryInput,
 } from '../../schemas/session.js';
 import { appendTranscript, createSession, endSession, endStudentSession, joinSession, setPhase, setSummary } from '../../sessions/explicit.js';
 import { recordInteraction } from '../../sessions/interactions.js';
+import { assignSession } from '../../sessions/students.js';
 import { toDocument, toSummaryRow } from '../../sessions/rows.js';
 import { ctxOf, sessionIdParam } from './shared.js';
 
@@ -79,4 +82,13 @@ export async function postClose(c: Context<AppEnv>) {
   const ctx = ctxOf(c);
   const { row, endedNow } = 'session_id' in input ? await endSession(ctx, input.session_id) : await endStudentSession(ctx, input.student_id);
   return c.json({ session_id: row.id, ended_now: endedNow, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
+}
+
+/** POST /api/sessions/{id}/assign {student_id} (admin) — attach a session, e.g. an unidentified call. */
+export async function postAssign(c: Context<AppEnv>) {
+  const id = sessionIdParam(c);
+  const { student_id } = await parseBody(c, z.strictObject({ student_id: StudentId }));
+  const ctx = ctxOf(c);
+  const row = await assignSession(ctx, id, student_id);
+  return c.json({ session_id: id, student_id, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
 }

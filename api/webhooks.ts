@@ -1,0 +1,5 @@
+// Vercel door for voice-platform webhooks: /api/webhooks/** and the legacy /webhook/** paths (vercel.json).
+import { vercelHandler } from '../lib/node/vercel.js';
+import { webhooksFamily } from '../lib/routes/webhooks/index.js';
+
+export default vercelHandler([webhooksFamily()]);

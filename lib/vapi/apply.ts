@@ -1,0 +1,92 @@
+import type { Sql } from '../storage/sql.js';
+
+export interface SessionEvent {
+  uuid: string;
+  type: string;
+  data: Record<string, unknown>;
+  at: Date;
+}
+
+export interface SessionChange {
+  sessionId: string;
+  /** Activity time: last_activity_at moves forward to it. */
+  at: Date;
+  startedAt?: Date | undefined;
+  events?: readonly SessionEvent[];
+  /** Merged into platform_metadata (jsonb ||). */
+  platformMetadata?: Record<string, unknown>;
+  /** Replaces conversation (transcript-level facts). */
+  conversation?: Record<string, unknown>;
+  /** Before inserting, drop this call's live transcript events (the report is authoritative). */
+  replaceLiveTranscriptOf?: string;
+  /** End the session: completed at endedAt. */
+  end?: { endedAt: Date; reason: string };
+  /** Mark the call's report as applied; the result says whether this was the first time. */
+  reportCallId?: string;
+}
+
+/**
+ * Apply one platform delivery to a session in ONE statement: insert its events (deterministic
+ * uuids: a redelivery inserts nothing), optionally replace live transcript entries, and update the
+ * session's activity, metadata, counters and end. Writes are accepted even on an ended session: a
+ * platform's data about a call is never dropped. Returns whether this applied a call's report for
+ * the first time (so end-of-session work runs once), or null when the session does not exist.
+ */
+export async function applyToSession(sql: Sql, ch: SessionChange): Promise<{ firstReport: boolean; studentId: string | null } | null> {
+  const ev = ch.events ?? [];
+  const rows = await sql.query<{ student_id: string | null; first_report: boolean }>(
+    `WITH s AS (SELECT id, student_id FROM sessions WHERE id = $1),
+     del AS (
+       DELETE FROM events e USING s
+       WHERE $10::text IS NOT NULL AND e.session_token = s.id AND e.event_type = 'transcript'
+         AND e.event_data->>'source' = 'vapi-live' AND e.event_data->>'call_id' = $10::text
+       RETURNING 1
+     ),
+     ins AS (
+       INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, created_at)
+       SELECT x.u, s.id, s.student_id, x.t, x.d::jsonb, x.c
+       FROM s, unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[]) AS x(u, t, d, c)
+       ON CONFLICT (event_uuid) DO NOTHING
+       RETURNING event_type
+     ),
+     report AS (
+       UPDATE calls SET report_received_at = now(), updated_at = now()
+       WHERE $13::text IS NOT NULL AND call_id = $13::text AND report_received_at IS NULL
+       RETURNING call_id
+     ),
+     upd AS (
+       UPDATE sessions SET
+         last_activity_at = GREATEST(last_activity_at, $6::timestamptz),
+         started_at = LEAST(started_at, COALESCE($7::timestamptz, started_at)),
+         platform_metadata = platform_metadata || COALESCE($8::jsonb, '{}'::jsonb),
+         conversation = COALESCE($9::jsonb, conversation),
+         transcript_count = transcript_count - (SELECT count(*) FROM del)::int
+           + (SELECT count(*) FROM ins WHERE event_type = 'transcript')::int,
+         interaction_count = interaction_count + (SELECT count(*) FROM ins WHERE event_type = 'interaction')::int,
+         status = CASE WHEN $11::timestamptz IS NULL THEN status ELSE 'completed' END,
+         ended_at = CASE WHEN $11::timestamptz IS NULL THEN ended_at ELSE GREATEST($11::timestamptz, started_at) END,
+         end_reason = CASE WHEN $11::timestamptz IS NULL THEN end_reason ELSE $12::text END,
+         updated_at = now()
+       WHERE id = $1
+       RETURNING student_id
+     )
+     SELECT student_id, EXISTS (SELECT 1 FROM report) AS first_report FROM upd`,
+    [
+      ch.sessionId,
+      ev.map((e) => e.uuid),
+      ev.map((e) => e.type),
+      ev.map((e) => JSON.stringify(e.data)),
+      ev.map((e) => e.at.toISOString()),
+      ch.at.toISOString(),
+      ch.startedAt ? ch.startedAt.toISOString() : null,
+      ch.platformMetadata ? JSON.stringify(ch.platformMetadata) : null,
+      ch.conversation ? JSON.stringify(ch.conversation) : null,
+      ch.replaceLiveTranscriptOf ?? null,
+      ch.end ? ch.end.endedAt.toISOString() : null,
+      ch.end?.reason ?? null,
+      ch.reportCallId ?? null,
+    ],
+  );
+  const row = rows[0];
+  return row ? { firstReport: row.first_report === true, studentId: row.student_id } : null;
+}

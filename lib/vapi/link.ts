@@ -1,0 +1,150 @@
+import { describeError } from '../deps.js';
+import { autoSessionId, idCandidates, type SessionCtx } from '../sessions/context.js';
+import { stableUuid } from '../util/stable-uuid.js';
+import type { Identity } from './message.js';
+
+export interface CallInfo {
+  platform: string;
+  /** The platform's call id; null when the payload has none. */
+  callId: string | null;
+  identity: Identity;
+  startedAt: Date;
+  /** Window around the call's start in which a student's active session joins the call. */
+  matchWindowMs: number;
+}
+
+export interface Linked {
+  sessionId: string;
+  studentId: string | null;
+  /** This delivery created the session. */
+  created: boolean;
+  via: 'call' | 'session_id' | 'student' | 'phone' | 'unknown';
+}
+
+const CALL_LINK_TTL_MS = 24 * 60 * 60_000;
+const callKey = (platform: string, callId: string) => `call:${platform}:${callId}`;
+
+/** Anything safe as a session id (the event log's session-token alphabet). */
+const slug = (s: string) => s.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 180);
+
+/**
+ * Find or make the session a call belongs to, and remember the link (Postgres `calls`, cached in
+ * KV). Order: a link an earlier message of the same call made; an explicit session id in the
+ * call's metadata (the session is created with exactly that id if missing — how a workshop page
+ * hands its session token to a call); the student (metadata or customer.externalId, else the
+ * caller's number mapped through students.phone_numbers), whose session active within the match
+ * window joins the call, else a new one; finally a session of student `unknown` keyed by the call.
+ * Every path is idempotent, so concurrent deliveries of one call land in one session.
+ */
+export async function linkCall(ctx: SessionCtx, call: CallInfo): Promise<Linked> {
+  if (call.callId) {
+    const known = await findLink(ctx, call.platform, call.callId);
+    if (known) return { ...known, created: false, via: 'call' };
+  }
+  let studentId = call.identity.studentId ?? null;
+  let via: Linked['via'] = studentId ? 'student' : 'unknown';
+  if (!studentId && call.identity.phone) {
+    const rows = await ctx.sql.query<{ id: string }>('SELECT id FROM students WHERE $1 = ANY(phone_numbers) ORDER BY created_at LIMIT 1', [call.identity.phone]);
+    studentId = rows[0]?.id ?? null;
+    if (studentId) via = 'phone';
+  }
+
+  let linked: Linked;
+  if (call.identity.sessionId) {
+    const id = slug(call.identity.sessionId);
+    const created = await ensureSession(ctx, id, studentId, call);
+    const rows = await ctx.sql.query<{ student_id: string | null }>('SELECT student_id FROM sessions WHERE id = $1', [id]);
+    linked = { sessionId: id, studentId: rows[0]?.student_id ?? studentId, created, via: 'session_id' };
+  } else if (studentId) {
+    linked = await matchStudent(ctx, studentId, call, via);
+  } else {
+    const key = call.callId ?? `nocall_${(await stableUuid(call.startedAt.toISOString())).slice(0, 8)}`;
+    const id = slug(`${call.platform}_${key}`);
+    const created = await ensureSession(ctx, id, 'unknown', call);
+    linked = { sessionId: id, studentId: 'unknown', created, via: 'unknown' };
+  }
+
+  if (call.callId) {
+    // First writer wins: a concurrent delivery that linked the call first decides the session.
+    const rows = await ctx.sql.query<{ session_id: string; student_id: string | null }>(
+      `WITH ins AS (
+         INSERT INTO calls (call_id, platform, session_id, student_id, started_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (call_id) DO NOTHING RETURNING session_id, student_id)
+       SELECT session_id, student_id FROM ins UNION ALL SELECT session_id, student_id FROM calls WHERE call_id = $1 LIMIT 1`,
+      [call.callId, call.platform, linked.sessionId, linked.studentId, call.startedAt.toISOString()],
+    );
+    const winner = rows[0];
+    if (winner && winner.session_id !== linked.sessionId) linked = { ...linked, sessionId: winner.session_id, studentId: winner.student_id, created: false };
+    await ctx.kv
+      .set(callKey(call.platform, call.callId), JSON.stringify([linked.sessionId, linked.studentId]), { ttlMs: CALL_LINK_TTL_MS })
+      .catch((err: unknown) => ctx.log.warn('kv call link not cached', { error: describeError(err) }));
+  }
+  return linked;
+}
+
+async function findLink(ctx: SessionCtx, platform: string, callId: string): Promise<{ sessionId: string; studentId: string | null } | null> {
+  const cached = await ctx.kv.get(callKey(platform, callId)).catch(() => null);
+  if (cached) {
+    try {
+      const [sessionId, studentId] = JSON.parse(cached) as [string, string | null];
+      if (typeof sessionId === 'string') return { sessionId, studentId };
+    } catch {
+      // a damaged cache entry: fall through to Postgres
+    }
+  }
+  const rows = await ctx.sql.query<{ session_id: string; student_id: string | null }>(
+    'SELECT c.session_id, s.student_id FROM calls c LEFT JOIN sessions s ON s.id = c.session_id WHERE c.call_id = $1',
+    [callId],
+  );
+  return rows[0] ? { sessionId: rows[0].session_id, studentId: rows[0].student_id } : null;
+}
+
+/** The student's session active within ±window of the call's start, else a new one. */
+async function matchStudent(ctx: SessionCtx, studentId: string, call: CallInfo, via: Linked['via']): Promise<Linked> {
+  const rows = await ctx.sql.query<{ id: string }>(
+    `SELECT id FROM sessions
+     WHERE student_id = $1 AND status <> 'abandoned' AND (ended_at IS NULL OR end_reason = 'timeout')
+       AND last_activity_at >= $2::timestamptz - $3::int * interval '1 millisecond'
+       AND started_at <= $2::timestamptz + $3::int * interval '1 millisecond'
+     ORDER BY last_activity_at DESC LIMIT 1`,
+    [studentId, call.startedAt.toISOString(), call.matchWindowMs],
+  );
+  if (rows[0]) return { sessionId: rows[0].id, studentId, created: false, via };
+  for (const id of idCandidates(autoSessionId(studentId, call.startedAt))) {
+    const created = await ensureSession(ctx, id, studentId, call);
+    const owner = await ctx.sql.query<{ student_id: string | null; platform: string }>('SELECT student_id, platform FROM sessions WHERE id = $1', [id]);
+    // Ours if we made it, or if a concurrent delivery of this call made it for the same student.
+    if (created || (owner[0]?.student_id === studentId && owner[0]?.platform === call.platform)) return { sessionId: id, studentId, created, via };
+  }
+  throw new Error('no free session id for the call');
+}
+
+/** Create the session if it does not exist (with its session_started event). True when created. */
+async function ensureSession(ctx: SessionCtx, id: string, studentId: string | null, call: CallInfo): Promise<boolean> {
+  const rows = await ctx.sql.query<{ id: string }>(
+    `WITH student AS (INSERT INTO students (id) SELECT $2::text WHERE $2::text IS NOT NULL ON CONFLICT DO NOTHING),
+     ins AS (
+       INSERT INTO sessions (id, student_id, platform, kind, status, started_at, last_activity_at, platform_metadata, participants)
+       VALUES ($1, $2, $3, 'auto', 'active', $4, $4, $5::jsonb,
+               CASE WHEN $2::text IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(jsonb_build_object('id', $2::text, 'role', 'student', 'joined_at', $6::text)) END)
+       ON CONFLICT (id) DO NOTHING RETURNING id, student_id, started_at
+     ),
+     ev AS (
+       INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, created_at)
+       SELECT $7::uuid, id, student_id, 'session_started', $8::jsonb, started_at FROM ins
+       ON CONFLICT (event_uuid) DO NOTHING
+     )
+     SELECT id FROM ins`,
+    [
+      id,
+      studentId,
+      call.platform,
+      call.startedAt.toISOString(),
+      JSON.stringify(call.callId ? { call_id: call.callId } : {}),
+      call.startedAt.toISOString(),
+      await stableUuid(id, 'session_started'),
+      JSON.stringify({ platform: call.platform, student_id: studentId, call_id: call.callId }),
+    ],
+  );
+  return rows.length > 0;
+}

@@ -1,0 +1,203 @@
+import { z } from 'zod';
+
+/**
+ * Vapi "server messages", read leniently: Vapi adds fields freely and changed layouts over time
+ * (2024: transcript/messages/recordingUrl at the top of the message, ISO timestamps; today:
+ * `artifact`, epoch-ms timestamps). We validate only what we use and keep the rest.
+ */
+const Obj = z.record(z.string(), z.unknown());
+const Str = z.string().max(100_000);
+const Num = z.number().finite();
+const Time = z.union([Num, Str]);
+/** Optional and forgiving: a field of an unexpected type reads as absent instead of failing the message. */
+const opt = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+
+export const VapiCall = z.looseObject({
+  id: opt(Str),
+  type: opt(Str),
+  status: opt(Str),
+  startedAt: opt(Str),
+  createdAt: opt(Str),
+  metadata: opt(Obj),
+  assistantOverrides: opt(z.looseObject({ metadata: opt(Obj), variableValues: opt(Obj) })),
+  customer: opt(z.looseObject({ number: opt(Str), externalId: opt(Str) })),
+});
+
+export const VapiArtifactMessage = z.looseObject({
+  role: opt(Str),
+  message: opt(z.string()),
+  content: opt(z.string()),
+  time: opt(Num),
+  endTime: opt(Num),
+  secondsFromStart: opt(Num),
+});
+
+export const VapiToolCall = z.looseObject({
+  id: Str,
+  type: opt(Str),
+  function: z.looseObject({ name: Str, arguments: opt(z.union([Obj, z.string()])) }),
+});
+
+export const VapiMessage = z.looseObject({
+  type: z.string().min(1).max(200),
+  timestamp: opt(Time),
+  call: opt(VapiCall),
+  assistant: opt(z.looseObject({ id: opt(Str), name: opt(Str), metadata: opt(Obj) })),
+  customer: opt(z.looseObject({ number: opt(Str), externalId: opt(Str) })),
+  phoneNumber: opt(z.looseObject({ number: opt(Str) })),
+  // status-update
+  status: opt(Str),
+  // transcript
+  role: opt(Str),
+  transcriptType: opt(Str),
+  transcript: opt(z.string()),
+  // end-of-call-report (top level; `call` is a snapshot from call creation)
+  endedReason: opt(Str),
+  startedAt: opt(Str),
+  endedAt: opt(Str),
+  cost: opt(Num),
+  costs: opt(z.array(z.unknown())),
+  costBreakdown: opt(Obj),
+  durationSeconds: opt(Num),
+  durationMs: opt(Num),
+  durationMinutes: opt(Num),
+  summary: opt(z.string()),
+  recordingUrl: opt(Str),
+  stereoRecordingUrl: opt(Str),
+  messages: opt(z.array(z.unknown())),
+  analysis: opt(z.looseObject({ summary: opt(z.string()), structuredData: z.unknown().optional(), successEvaluation: z.unknown().optional() })),
+  artifact: opt(
+    z.looseObject({
+      messages: opt(z.array(z.unknown())),
+      transcript: opt(z.string()),
+      recordingUrl: opt(Str),
+      stereoRecordingUrl: opt(Str),
+      recording: opt(z.looseObject({ url: opt(Str), stereoUrl: opt(Str) })),
+    }),
+  ),
+  // tool-calls / legacy function-call
+  toolCallList: opt(z.array(z.unknown())),
+  toolCalls: opt(z.array(z.unknown())),
+  functionCall: opt(z.looseObject({ name: Str, parameters: z.union([Obj, z.string()]).optional() })),
+});
+export type VapiMessage = z.infer<typeof VapiMessage>;
+
+export const VapiEnvelope = z.looseObject({ message: VapiMessage });
+
+/** `transcript[transcriptType="final"]` is a transcript message; the suffix only filters. */
+export function baseType(type: string): string {
+  const i = type.indexOf('[');
+  return i === -1 ? type : type.slice(0, i);
+}
+
+/** Vapi timestamps: epoch ms today, ISO strings in 2024. */
+export function vapiTime(v: unknown): Date | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return new Date(v > 1e11 ? v : v * 1000);
+  if (typeof v === 'string') {
+    const t = Date.parse(v);
+    if (Number.isFinite(t)) return new Date(t);
+    const n = Number(v);
+    if (Number.isFinite(n)) return vapiTime(n);
+  }
+  return null;
+}
+
+const pick = (o: Record<string, unknown> | undefined, ...keys: string[]): string | undefined => {
+  for (const k of keys) {
+    const v = o?.[k];
+    if (typeof v === 'string' && v.trim()) return v.trim();
+    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  }
+  return undefined;
+};
+
+export interface Identity {
+  sessionId?: string;
+  studentId?: string;
+  phone?: string;
+}
+
+/**
+ * Who and what a call is about, from the places Vapi lets a caller put it, in precedence order:
+ * overrides' metadata, the call's metadata, the assistant's metadata, the overrides' variable
+ * values; then customer.externalId for the student and customer.number for the phone.
+ */
+export function identify(m: VapiMessage): Identity {
+  const sources = [m.call?.assistantOverrides?.metadata, m.call?.metadata, m.assistant?.metadata, m.call?.assistantOverrides?.variableValues];
+  const out: Identity = {};
+  for (const s of sources) {
+    out.sessionId ??= pick(s, 'sessionId', 'session_id', 'sessionToken', 'session_token');
+    out.studentId ??= pick(s, 'studentId', 'student_id');
+  }
+  out.studentId ??= pick(m.customer, 'externalId') ?? pick(m.call?.customer, 'externalId');
+  const phone = pick(m.customer, 'number') ?? pick(m.call?.customer, 'number');
+  if (phone) out.phone = normalizePhone(phone);
+  return out;
+}
+
+/** Compare phone numbers by digits (and a leading +): "+1 (555) 010-0000" = "+15550100000". */
+export function normalizePhone(n: string): string {
+  const t = n.trim();
+  return (t.startsWith('+') ? '+' : '') + t.replace(/\D/g, '');
+}
+
+export interface Entry {
+  speaker: string;
+  text: string;
+  at: Date;
+}
+
+const SPEAKERS: Record<string, string> = { bot: 'assistant', assistant: 'assistant', user: 'user', customer: 'user' };
+
+/**
+ * Transcript entries of an end-of-call report: artifact.messages first, else the 2024 top-level
+ * messages, else the transcript text split into "AI:" / "User:" lines. System prompts and tool
+ * plumbing (system, tool_calls, tool_call_result) are not part of the conversation.
+ */
+export function reportEntries(m: VapiMessage, callStart: Date): Entry[] {
+  const list = m.artifact?.messages?.length ? m.artifact.messages : (m.messages ?? []);
+  const out: Entry[] = [];
+  for (const raw of list) {
+    const parsed = VapiArtifactMessage.safeParse(raw);
+    if (!parsed.success) continue;
+    const msg = parsed.data;
+    const speaker = SPEAKERS[msg.role ?? ''];
+    const text = msg.message ?? msg.content;
+    if (!speaker || typeof text !== 'string' || !text.trim()) continue;
+    const at =
+      msg.time !== undefined ? vapiTime(msg.time) : msg.secondsFromStart !== undefined ? new Date(callStart.getTime() + msg.secondsFromStart * 1000) : null;
+    out.push({ speaker, text, at: at ?? callStart });
+  }
+  if (out.length) return out;
+  const text = m.artifact?.transcript ?? m.transcript ?? '';
+  return text
+    .split(/\r?\n/)
+    .map((line) => /^\s*(AI|Assistant|Bot|User|Customer)\s*:\s*(.*)$/i.exec(line))
+    .filter((x): x is RegExpExecArray => x !== null && (x[2] ?? '').trim() !== '')
+    .map((x) => ({ speaker: /^(user|customer)$/i.test(x[1] ?? '') ? 'user' : 'assistant', text: x[2] ?? '', at: callStart }));
+}
+
+/** Tool calls of a `tool-calls` message, arguments parsed whether they came as object or JSON text. */
+export function toolCalls(m: VapiMessage): Array<{ id: string; name: string; args: Record<string, unknown> }> {
+  const list = m.toolCallList ?? m.toolCalls ?? [];
+  const out: Array<{ id: string; name: string; args: Record<string, unknown> }> = [];
+  for (const raw of list) {
+    const parsed = VapiToolCall.safeParse(raw);
+    if (!parsed.success) continue;
+    out.push({ id: parsed.data.id, name: parsed.data.function.name, args: parseArgs(parsed.data.function.arguments) });
+  }
+  return out;
+}
+
+export function parseArgs(a: unknown): Record<string, unknown> {
+  if (a && typeof a === 'object' && !Array.isArray(a)) return a as Record<string, unknown>;
+  if (typeof a === 'string' && a.trim()) {
+    try {
+      const v = JSON.parse(a) as unknown;
+      return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v };
+    } catch {
+      return { raw: a };
+    }
+  }
+  return {};
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import type { Logger } from '../deps.js';
+import { describeError } from '../deps.js';
+
+export interface ToolServer {
+  url: string;
+  token: string | undefined;
+  timeoutMs: number;
+}
+
+export interface ToolResult {
+  toolCallId: string;
+  name: string;
+  result: string;
+  error?: string;
+}
+
+const Results = z.looseObject({
+  results: z.array(z.looseObject({ toolCallId: z.string(), name: z.string().optional(), result: z.unknown().optional(), error: z.unknown().optional() })),
+});
+
+const asText = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
+
+/**
+ * Forward a Vapi `tool-calls` message (the raw body, unchanged) to the tool server and return its
+ * results in the shape Vapi expects — every tool call answered, `result` always a string. A
+ * failing, slow or malformed tool server yields an error result per call rather than an error
+ * response: Vapi reads the results aloud, it does not retry.
+ */
+export async function forwardToolCalls(
+  server: ToolServer | undefined,
+  rawBody: string,
+  calls: ReadonlyArray<{ id: string; name: string }>,
+  log: Logger,
+): Promise<ToolResult[]> {
+  const fallback = (message: string) => calls.map((c) => ({ toolCallId: c.id, name: c.name, result: message, error: message }));
+  if (!server) return fallback('No tool server is configured for this assistant (TOOL_SERVER_URL is unset).');
+  try {
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(server.token ? { authorization: `Bearer ${server.token}` } : {}) },
+      body: rawBody,
+      signal: AbortSignal.timeout(server.timeoutMs),
+    });
+    if (!res.ok) {
+      log.warn('tool server answered an error', { status: res.status });
+      return fallback(`The tool server failed (HTTP ${res.status}).`);
+    }
+    const parsed = Results.safeParse(await res.json());
+    if (!parsed.success) return fallback('The tool server answered in an unexpected format.');
+    const byId = new Map(parsed.data.results.map((r) => [r.toolCallId, r]));
+    return calls.map((c) => {
+      const r = byId.get(c.id);
+      if (!r) return { toolCallId: c.id, name: c.name, result: 'The tool server returned no result for this call.', error: 'missing result' };
+      return {
+        toolCallId: c.id,
+        name: r.name ?? c.name,
+        result: asText(r.result ?? r.error),
+        ...(r.error !== undefined ? { error: asText(r.error) } : {}),
+      };
+    });
+  } catch (err) {
+    const timeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    log.warn('tool server unreachable', { error: describeError(err) });
+    return fallback(timeout ? 'The tool server did not answer in time.' : 'The tool server could not be reached.');
+  }
+}
+
+/** Legacy `function-call`: forward and return `{result}` (a string). */
+export async function forwardFunctionCall(server: ToolServer | undefined, rawBody: string, log: Logger): Promise<{ result: string }> {
+  if (!server) return { result: 'No tool server is configured for this assistant (TOOL_SERVER_URL is unset).' };
+  try {
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(server.token ? { authorization: `Bearer ${server.token}` } : {}) },
+      body: rawBody,
+      signal: AbortSignal.timeout(server.timeoutMs),
+    });
+    if (!res.ok) return { result: `The tool server failed (HTTP ${res.status}).` };
+    const body = (await res.json()) as { result?: unknown };
+    return { result: asText(body?.result ?? body) };
+  } catch (err) {
+    log.warn('tool server unreachable', { error: describeError(err) });
+    return { result: 'The tool server could not be reached.' };
+  }
+}
