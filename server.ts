@@ -10,7 +10,9 @@ import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { createApp } from './lib/app.js';
 import { type Config, ConfigError, parseConfig } from './lib/config.js';
+import { ConfigFileError } from './lib/config-file.js';
 import { allFamilies } from './lib/families.js';
+import { loadConfigFile } from './lib/node/config-file.js';
 import { createNodeDeps } from './lib/node/deps.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,13 +36,14 @@ async function main(): Promise<void> {
   const env: Record<string, string | undefined> = { ...process.env };
   let config: Config;
   try {
-    config = parseConfig(env);
+    const file = await loadConfigFile(here);
+    config = parseConfig(env, 'node', file);
     if (config.mode === 'local' && !config.adminToken) {
       env.ADMIN_TOKEN = await localAdminToken(config.dataDir);
-      config = parseConfig(env);
+      config = parseConfig(env, 'node', file);
     }
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof ConfigFileError) {
       console.error(`sessionlog: ${err.message}`);
       process.exit(1);
     }

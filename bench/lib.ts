@@ -36,6 +36,15 @@ export function pickSession(): { sessionToken: string; studentEmail: string } {
   return { sessionToken: `ws_bench_${s}`, studentEmail: `student${s % STUDENTS}@workshop.example` };
 }
 
+/**
+ * One event per student, inserted in one statement before each run so every student row exists:
+ * runs measure the steady state, and concurrent *first* events of one new student (a separate
+ * race: students_pkey 23505) cannot turn into errors that would invalidate a throughput run.
+ */
+export function everyStudent(): WireEvent[] {
+  return Array.from({ length: STUDENTS }, (_, s) => wireEvent({ sessionToken: `ws_bench_${s}`, studentEmail: `student${s}@workshop.example` }));
+}
+
 /** ~200 bytes of eventData of a known type, so the server's per-type validation runs too. */
 export function wireEvent(session = pickSession()): WireEvent {
   const step = Math.floor(Math.random() * 12);
@@ -139,16 +148,21 @@ export interface Server {
   pid: number;
   /** Resident set size of the server process, in MB (Linux /proc). */
   rssMb(): number;
+  /** CPU seconds (user + system) the server process has used so far (Linux /proc). */
+  cpuSeconds(): number;
+  /** The last few KB the server printed (stdout and stderr). */
+  logTail(): string;
   stop(): Promise<void>;
 }
 
 /**
  * Run server.ts as a child on a free port. `node --import tsx` (not `npx tsx`) so the child is the
  * server itself: its pid is the one to read RSS from and to signal. PORT=0 lets the OS pick the
- * port, which the server prints, so there is no probe-then-bind race.
+ * port, which the server prints, so there is no probe-then-bind race. `nodeArgs` is for profiling
+ * (`--cpu-prof` is refused in NODE_OPTIONS).
  */
-export async function startServer(env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+export async function startServer(env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<Server> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -160,10 +174,10 @@ export async function startServer(env: Record<string, string>): Promise<Server> 
     tail = (tail + c.toString()).slice(-4000);
   };
   child.stderr?.on('data', keep);
+  child.stdout?.on('data', keep);
   const url = await new Promise<URL>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${tail}`)), 30_000);
-    child.stdout?.on('data', (c: Buffer) => {
-      keep(c);
+    child.stdout?.on('data', () => {
       const m = /listening on (http:\/\/\S+)/.exec(tail);
       if (m?.[1]) {
         clearTimeout(timer);
@@ -182,8 +196,24 @@ export async function startServer(env: Record<string, string>): Promise<Server> 
     url,
     pid: child.pid ?? 0,
     rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? Number.NaN) / 1024,
+    cpuSeconds: () => {
+      // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), in clock ticks; the comm field may hold spaces.
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    },
+    logTail: () => tail,
     stop: () => stopChild(child, exited),
   };
+}
+
+/** USER_HZ: 100 on every mainstream Linux build. */
+const CLOCK_TICKS = 100;
+
+/** CPU seconds the whole machine has spent busy (all cores, everything but idle and iowait). */
+export function machineBusySeconds(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).map(Number) ?? [];
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = ticks;
+  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DEFAULT_TEMPLATES, type TemplateName } from './analysis/templates.js';
+import { type ConfigFile, parseConfigFile } from './config-file.js';
 
 /**
  * The environment, parsed once at the door (server.ts, worker.ts, api/*). Nothing else reads
@@ -69,6 +71,26 @@ export const EnvSchema = z.object({
   TOOL_SERVER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   /** Bearer token for POST /api/webhooks/session-data (other voice platforms). */
   WEBHOOK_TOKEN: z.string().min(1).optional(),
+  /** Accept Vapi webhooks at all. @default true (session.config: webhooks.vapi.enabled) */
+  VAPI_WEBHOOK_ENABLED: bool.default(true),
+  /** Turn on OpenAI session analysis (also needs a key). @default false (session.config: analysis.enabled) */
+  ANALYSIS_ENABLED: bool.default(false),
+  /** API key for analysis only; falls back to OPENAI_API_KEY. */
+  ANALYSIS_API_KEY: z.string().min(1).optional(),
+  /** Fallback API key for analysis. */
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  /** Any OpenAI-compatible endpoint. @default https://api.openai.com/v1 */
+  OPENAI_BASE_URL: optionalUrl,
+  /** Model for analysis (must support structured outputs). @default gpt-4o-mini */
+  ANALYSIS_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  /** When analysis runs: session_complete, on_request (comma list). @default both */
+  ANALYSIS_TRIGGERS: z.string().default('session_complete,on_request'),
+  /** Input budget in tokens; long transcripts are trimmed from the middle. @default 16000 */
+  ANALYSIS_MAX_INPUT_TOKENS: z.coerce.number().int().min(500).max(2_000_000).default(16_000),
+  /** Give up on one model call after this many ms. @default 60000 */
+  ANALYSIS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+  /** JSON of session.config (edge runtimes, where there is no file to read). */
+  SESSION_CONFIG: z.string().optional(),
   /** Comma list of origins allowed to call the API from browsers; `*` only locally. @default * locally, none in production */
   ALLOWED_ORIGINS: z.string().optional(),
   /** Log every request line to stdout (never bodies or tokens). @default false */
@@ -101,6 +123,18 @@ export interface Config {
   webhookMaxBytes: number;
   toolServer: { url: string; token: string | undefined; timeoutMs: number } | undefined;
   webhookToken: string | undefined;
+  vapiEnabled: boolean;
+  analysis: {
+    enabled: boolean;
+    /** Null when enabled without a key: requests say so (503) instead of failing later. */
+    apiKey: string | null;
+    baseURL: string | undefined;
+    model: string;
+    triggers: ReadonlySet<'session_complete' | 'on_request'>;
+    maxInputTokens: number;
+    timeoutMs: number;
+    prompts: Record<TemplateName, string>;
+  };
   /** Inactivity after which a session is over. */
   sessionTimeoutMs: number;
   /** `'*'` = any origin (local only). */
@@ -121,9 +155,30 @@ export class ConfigError extends Error {
  * Parse and cross-check the environment. `runtime: 'edge'` forbids what an edge isolate cannot do
  * (PGlite, TCP). Errors name the keys, never their values (a value may be a secret).
  */
-export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edge' = 'node'): Config {
+export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edge' = 'node', fileConfig?: ConfigFile): Config {
   // Empty strings mean "unset" (an empty line in a .env file, a blank Vercel variable).
-  const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => typeof v === 'string' && v !== ''));
+  const env0 = Object.fromEntries(Object.entries(raw).filter(([, v]) => typeof v === 'string' && v !== '')) as Record<string, string>;
+  let file = fileConfig;
+  if (!file && env0.SESSION_CONFIG) {
+    try {
+      file = parseConfigFile(JSON.parse(env0.SESSION_CONFIG), 'SESSION_CONFIG');
+    } catch (err) {
+      throw new ConfigError(err instanceof SyntaxError ? 'SESSION_CONFIG is not valid JSON' : String((err as Error).message), ['SESSION_CONFIG']);
+    }
+  }
+  // The file gives defaults; the environment overrides it.
+  const fromFile: Record<string, string> = {};
+  const put = (k: string, v: unknown) => {
+    if (v !== undefined) fromFile[k] = Array.isArray(v) ? v.join(',') : String(v);
+  };
+  put('SESSION_TIMEOUT_MINUTES', file?.session_tracking?.timeout_minutes);
+  put('VAPI_WEBHOOK_ENABLED', file?.webhooks?.vapi?.enabled);
+  put('VAPI_MATCH_WINDOW_MINUTES', file?.webhooks?.vapi?.match_window_minutes);
+  put('ANALYSIS_ENABLED', file?.analysis?.enabled);
+  put('ANALYSIS_MODEL', file?.analysis?.model);
+  put('ANALYSIS_TRIGGERS', file?.analysis?.triggers);
+  put('ANALYSIS_MAX_INPUT_TOKENS', file?.analysis?.max_input_tokens);
+  const cleaned = { ...fromFile, ...env0 };
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
     const keys = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))];
@@ -173,6 +228,10 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     throw new ConfigError('ALLOWED_ORIGINS=* is only allowed locally; list the workshop origins', ['ALLOWED_ORIGINS']);
   }
 
+  const triggers = env.ANALYSIS_TRIGGERS.split(',').map((t) => t.trim()).filter(Boolean);
+  const badTrigger = triggers.find((t) => t !== 'session_complete' && t !== 'on_request');
+  if (badTrigger) throw new ConfigError(`ANALYSIS_TRIGGERS: unknown trigger "${badTrigger}" (use session_complete, on_request)`, ['ANALYSIS_TRIGGERS']);
+
   return {
     mode,
     port: env.PORT,
@@ -194,6 +253,17 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     webhookMaxBytes: Math.round(env.WEBHOOK_MAX_BODY_MB * 1024 * 1024),
     toolServer: env.TOOL_SERVER_URL ? { url: env.TOOL_SERVER_URL, token: env.TOOL_SERVER_TOKEN, timeoutMs: env.TOOL_SERVER_TIMEOUT_MS } : undefined,
     webhookToken: env.WEBHOOK_TOKEN,
+    vapiEnabled: env.VAPI_WEBHOOK_ENABLED,
+    analysis: {
+      enabled: env.ANALYSIS_ENABLED,
+      apiKey: env.ANALYSIS_API_KEY ?? env.OPENAI_API_KEY ?? null,
+      baseURL: env.OPENAI_BASE_URL,
+      model: env.ANALYSIS_MODEL,
+      triggers: new Set(triggers as Array<'session_complete' | 'on_request'>),
+      maxInputTokens: env.ANALYSIS_MAX_INPUT_TOKENS,
+      timeoutMs: env.ANALYSIS_TIMEOUT_MS,
+      prompts: { ...DEFAULT_TEMPLATES, ...stripUndefined(file?.analysis?.prompts ?? {}) },
+    },
     sessionTimeoutMs: Math.round(env.SESSION_TIMEOUT_MINUTES * 60_000),
     allowedOrigins: origins.includes('*') ? '*' : origins,
     logRequests: env.LOG_REQUESTS,
@@ -207,4 +277,8 @@ function safeHost(url: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function stripUndefined<T extends Record<string, unknown>>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
 }

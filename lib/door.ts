@@ -1,5 +1,6 @@
 import type { App, Family } from './app.js';
 import { ConfigError } from './config.js';
+import { ConfigFileError } from './config-file.js';
 import { ApiError, problemResponse } from './errors.js';
 
 export type FetchHandler = (request: Request, env?: unknown, ctx?: unknown) => Response | Promise<Response>;
@@ -20,6 +21,7 @@ export function lazyApp(build: () => Promise<App>): FetchHandler {
       if (err instanceof ConfigError) {
         return problemResponse(new ApiError('BAD_ENVIRONMENT', `server misconfigured: ${err.keys.join(', ')} (${err.message})`));
       }
+      if (err instanceof ConfigFileError) return problemResponse(new ApiError('BAD_ENVIRONMENT', `server misconfigured: ${err.message}`));
       throw err;
     }
   };

@@ -1,4 +1,5 @@
 import type { Family } from './app.js';
+import { analysisFamily, onSessionComplete } from './routes/analysis.js';
 import { healthFamily } from './routes/health.js';
 import { sessionLogFamily } from './routes/session-log/index.js';
 import { sessionsFamily } from './routes/sessions/index.js';
@@ -6,4 +7,11 @@ import { studentsFamily } from './routes/students.js';
 import { webhooksFamily } from './routes/webhooks/index.js';
 
 /** Every endpoint family, for doors that serve the whole API (local server, edge worker). */
-export const allFamilies: readonly Family[] = [healthFamily, sessionLogFamily, sessionsFamily, studentsFamily, webhooksFamily()];
+export const allFamilies: readonly Family[] = [
+  healthFamily,
+  sessionLogFamily,
+  analysisFamily,
+  sessionsFamily,
+  studentsFamily,
+  webhooksFamily(onSessionComplete),
+];

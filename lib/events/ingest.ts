@@ -41,6 +41,18 @@ export function eventTime(receivedAt: Date, timestamp?: string | number, sentAt?
  */
 export async function insertEvents(sql: Sql, events: readonly NewEvent[]): Promise<Set<string>> {
   if (events.length === 0) return new Set();
+  try {
+    return await insertOnce(sql, events);
+  } catch (err) {
+    // Two requests creating the same new student race on the students primary key, which the
+    // email ON CONFLICT arbiter does not cover (23505). The retry sees the committed row and takes
+    // the conflict path. Event uuids cannot raise 23505: their conflicts are DO NOTHING.
+    if ((err as { code?: string }).code !== '23505') throw err;
+    return insertOnce(sql, events);
+  }
+}
+
+async function insertOnce(sql: Sql, events: readonly NewEvent[]): Promise<Set<string>> {
   const rows = await sql.query<{ event_uuid: string }>(INSERT_EVENTS, [
     events.map((e) => e.eventUuid),
     events.map((e) => e.sessionToken),

@@ -9,6 +9,18 @@ export async function readText(req: Request, maxBytes: number): Promise<string> 
   const declared = Number(req.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
   if (!req.body) return '';
+  if (Number.isFinite(declared)) {
+    // Known length within the limit: one buffered read is much cheaper than pulling the stream
+    // (the runtime enforces Content-Length, and the size is re-checked below).
+    let buf: ArrayBuffer;
+    try {
+      buf = await req.arrayBuffer();
+    } catch {
+      throw new ApiError('BAD_REQUEST', 'request body could not be read (connection closed?)');
+    }
+    if (buf.byteLength > maxBytes) throw tooLarge();
+    return decodeUtf8(new Uint8Array(buf));
+  }
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -33,8 +45,12 @@ export async function readText(req: Request, maxBytes: number): Promise<string> 
     all.set(c, at);
     at += c.byteLength;
   }
+  return decodeUtf8(all);
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(all);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw new ApiError('BAD_REQUEST', 'request body is not valid UTF-8');
   }

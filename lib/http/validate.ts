@@ -4,7 +4,7 @@ import type { AppEnv } from '../app.js';
 import { ApiError } from '../errors.js';
 import { issuesToErrors } from '../schemas/common.js';
 import { type Cursor, decodeCursor, InvalidCursorError } from '../events/query.js';
-import { readJson } from './body.js';
+import { readJson, readText } from './body.js';
 
 /** Default body limit for JSON endpoints other than ingestion. */
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
@@ -17,6 +17,22 @@ function invalid(what: string, issues: readonly z.core.$ZodIssue[]): ApiError {
 /** Read the JSON body (size-limited) and validate it; 400 naming each bad field. */
 export async function parseBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S, maxBytes = DEFAULT_BODY_LIMIT): Promise<z.infer<S>> {
   const body = await readJson(c.req.raw, maxBytes);
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw invalid('body', parsed.error.issues);
+  return parsed.data;
+}
+
+/** Like parseBody, but an empty body means `{}` (all defaults). */
+export async function parseOptionalBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S, maxBytes = DEFAULT_BODY_LIMIT): Promise<z.infer<S>> {
+  const text = await readText(c.req.raw, maxBytes);
+  let body: unknown = {};
+  if (text.trim()) {
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      throw new ApiError('BAD_REQUEST', `request body is not valid JSON: ${err instanceof Error ? err.message : 'parse error'}`);
+    }
+  }
   const parsed = schema.safeParse(body);
   if (!parsed.success) throw invalid('body', parsed.error.issues);
   return parsed.data;

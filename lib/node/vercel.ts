@@ -3,6 +3,7 @@ import { createApp, type Family } from '../app.js';
 import { parseConfig } from '../config.js';
 import { lazyApp } from '../door.js';
 import { healthFamily } from '../routes/health.js';
+import { loadConfigFile } from './config-file.js';
 import { createNodeDeps } from './deps.js';
 
 /**
@@ -12,7 +13,7 @@ import { createNodeDeps } from './deps.js';
  */
 export function vercelHandler(families: readonly Family[]): { fetch: (request: Request) => Promise<Response> } {
   const handle = lazyApp(async () => {
-    const deps = await createNodeDeps(parseConfig(process.env));
+    const deps = await createNodeDeps(parseConfig(process.env, 'node', await loadConfigFile()));
     return createApp({ ...deps, waitUntil }, [healthFamily, ...families]);
   });
   return { fetch: async (request: Request) => handle(request) };

@@ -8,20 +8,23 @@ import { countWords, type EventLite, effectiveStatusSql, type SessionRow, toDocu
 const COUNTS = `(SELECT count(*)::int FROM events e WHERE e.session_token = s.id) AS event_count,
   (SELECT count(*)::int FROM events e WHERE e.session_token = s.id AND e.event_type = 'error') AS error_count`;
 
-/** The whole session document, in one round trip (row + interactions + transcript entries). */
-export async function getDocument(ctx: SessionCtx, id: string, analysis: unknown = null): Promise<SessionDocument> {
-  const rows = await ctx.sql.query<SessionRow & { interactions: EventLite[] | null; transcript: EventLite[] | null }>(
+/** The whole session document, with its latest completed session_summary analysis. */
+export async function getDocument(ctx: SessionCtx, id: string): Promise<SessionDocument> {
+  const rows = await ctx.sql.query<SessionRow & { interactions: EventLite[] | null; transcript: EventLite[] | null; analysis: unknown }>(
     `SELECT s.*, ${COUNTS},
        (SELECT json_agg(json_build_object('event_type', e.event_type, 'event_data', e.event_data, 'created_at', e.created_at) ORDER BY e.created_at, e.id)
           FROM events e WHERE e.session_token = s.id AND e.event_type = 'interaction') AS interactions,
        (SELECT json_agg(json_build_object('event_type', e.event_type, 'event_data', e.event_data, 'created_at', e.created_at) ORDER BY e.created_at, e.id)
-          FROM events e WHERE e.session_token = s.id AND e.event_type = 'transcript') AS transcript
+          FROM events e WHERE e.session_token = s.id AND e.event_type = 'transcript') AS transcript,
+       (SELECT json_build_object('id', a.id::text, 'template', a.template, 'model', a.model, 'completed_at', a.completed_at, 'result', a.result)
+          FROM analyses a WHERE a.session_id = s.id AND a.template = 'session_summary' AND a.status = 'completed'
+          ORDER BY a.completed_at DESC LIMIT 1) AS analysis
      FROM sessions s WHERE s.id = $1`,
     [id],
   );
   const row = rows[0];
   if (!row) throw notFound(id);
-  return toDocument(row, parseJson(row.interactions) ?? [], parseJson(row.transcript) ?? [], ctx.now(), ctx.timeoutMs, analysis);
+  return toDocument(row, parseJson(row.interactions) ?? [], parseJson(row.transcript) ?? [], ctx.now(), ctx.timeoutMs, parseJson(row.analysis as string | null) ?? null);
 }
 
 /** json_agg comes back parsed from pg/Neon, but as text from some drivers: accept both. */

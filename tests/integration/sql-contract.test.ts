@@ -163,14 +163,14 @@ function contract(name: string, adapter: Adapter) {
       clientTs: null,
       createdAt: new Date(),
     });
-    const results = await Promise.all(Array.from({ length: 20 }, () => insertEvents(sql, [one()])));
+    const results = await Promise.all(Array.from({ length: 40 }, () => insertEvents(sql, [one()])));
     expect(results.every((r) => r.size === 1)).toBe(true);
     const rows = await sql.query<{ n: number; linked: number }>(
       `SELECT (SELECT count(*)::int FROM students WHERE email = $1) AS n,
               (SELECT count(*)::int FROM events WHERE session_token = $2 AND student_id = $1) AS linked`,
       [email, token],
     );
-    expect(rows[0]).toEqual({ n: 1, linked: 20 });
+    expect(rows[0]).toEqual({ n: 1, linked: 40 });
   });
 
   it('an unreachable database surfaces as StorageUnavailableError', async () => {

@@ -1,6 +1,10 @@
 import type { Context } from 'hono';
 import type { AppEnv, Family } from '../../app.js';
+import { retryFailed } from '../../analysis/run.js';
+import { describeError } from '../../deps.js';
+import { defer } from '../../http/defer.js';
 import { sweep } from '../../sessions/sweep.js';
+import { onSessionComplete } from '../analysis.js';
 import { getActive, getList, getOne, getStats, getSummary, getTimeline, getTranscript, getWaiting } from './read.js';
 import { admin, cron, ctxOf, writer } from './shared.js';
 import { postAssign, postClose, postEnd, postInteraction, postJoin, postPhase, postSession, postTranscript, putSummary } from './write.js';
@@ -34,7 +38,19 @@ export const sessionsFamily: Family = (app, deps) => {
 
   // Vercel cron sends GET; operators may POST.
   const runSweep = cron(deps);
-  const handler = async (c: Context<AppEnv>) => c.json(await sweep(ctxOf(c)));
+  const handler = async (c: Context<AppEnv>) => {
+    const ctx = ctxOf(c);
+    const result = await sweep(ctx);
+    // Analysis of the sessions this run ended, and retries of failed analyses, after the response.
+    const work = Promise.allSettled([
+      ...result.ended_ids.map((id) => onSessionComplete(deps, id)),
+      retryFailed(ctx, deps.config.analysis),
+    ]).then((outcomes) => {
+      for (const o of outcomes) if (o.status === 'rejected') deps.log.error('sweep analysis failed', { error: describeError(o.reason) });
+    });
+    defer(c, work);
+    return c.json(result);
+  };
   app.get('/api/cron/sweep', runSweep, handler);
   app.post('/api/cron/sweep', runSweep, handler);
 };

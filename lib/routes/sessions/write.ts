@@ -1,7 +1,10 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../../app.js';
+import { describeError } from '../../deps.js';
+import { defer } from '../../http/defer.js';
 import { parseBody, parseBodyBy } from '../../http/validate.js';
+import { onSessionComplete } from '../analysis.js';
 import {
   CloseInput,
   CreateSessionInput,
@@ -68,11 +71,21 @@ export async function putSummary(c: Context<AppEnv>) {
   return c.json({ session_id: id, summary: row.summary, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
 }
 
+/** End-of-session work (analysis) runs after the response, once, when this call ended the session. */
+function afterEnd(c: Context<AppEnv>, sessionId: string): void {
+  const deps = c.get('deps');
+  defer(
+    c,
+    onSessionComplete(deps, sessionId).catch((err: unknown) => deps.log.error('end-of-session work failed', { sessionId, error: describeError(err) })),
+  );
+}
+
 /** POST /api/sessions/{id}/end — idempotent: ending an ended session answers 200 with the record. */
 export async function postEnd(c: Context<AppEnv>) {
   const id = sessionIdParam(c);
   const ctx = ctxOf(c);
   const { row, endedNow } = await endSession(ctx, id);
+  if (endedNow) afterEnd(c, row.id);
   return c.json({ session_id: row.id, ended_now: endedNow, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
 }
 
@@ -81,6 +94,7 @@ export async function postClose(c: Context<AppEnv>) {
   const input = await parseBody(c, CloseInput);
   const ctx = ctxOf(c);
   const { row, endedNow } = 'session_id' in input ? await endSession(ctx, input.session_id) : await endStudentSession(ctx, input.student_id);
+  if (endedNow) afterEnd(c, row.id);
   return c.json({ session_id: row.id, ended_now: endedNow, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
 }
 

@@ -26,6 +26,7 @@ let warnedUnauthenticated = false;
 export function vapiWebhook(onComplete?: OnSessionComplete) {
   return async (c: Context<AppEnv>): Promise<Response> => {
     const deps = c.get('deps');
+    if (!deps.config.vapiEnabled) throw new ApiError('NOT_FOUND', 'the Vapi webhook is disabled on this server (webhooks.vapi.enabled / VAPI_WEBHOOK_ENABLED)');
     const raw = await readText(c.req.raw, deps.config.webhookMaxBytes);
     const auth = await verifyVapi(c.req.raw.headers, raw, deps.config, deps.now());
     if (!auth.ok) throw new ApiError('UNAUTHORIZED', auth.reason, { headers: { 'www-authenticate': 'Bearer' } });

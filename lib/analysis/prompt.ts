@@ -1,0 +1,63 @@
+import type { SessionDocument } from '../schemas/session.js';
+import { type Placeholder, render } from './templates.js';
+
+export const SYSTEM_PROMPT = `You analyse tutoring sessions and hands-on workshop sessions for the student's instructor.
+Base every statement on the session data given; do not invent events. Answer with the JSON object
+the response schema describes and nothing else.`;
+
+/** Rough token count: ~4 characters per token for English text (no tokenizer on edge runtimes). */
+export const estimateTokens = (s: string) => Math.ceil(s.length / 4);
+
+export interface PromptContext {
+  session: SessionDocument;
+  errors: Array<{ at: string; type: string; message: string }>;
+  previous: Array<{ session_id: string; at: string; summary: string; engagement: number | null }>;
+}
+
+function duration(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  const s = seconds % 60;
+  return m ? `${m} min ${s} s` : `${s} s`;
+}
+
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s);
+
+/**
+ * Fill the instructor's template with the session's data, keeping the whole prompt within
+ * `maxTokens`: the transcript (usually the largest part) is trimmed from the middle, keeping the
+ * opening and the end, and the prompt says so.
+ */
+export function buildPrompt(template: string, ctx: PromptContext, maxTokens: number): { prompt: string; trimmedChars: number } {
+  const s = ctx.session;
+  const values: Record<Placeholder, string> = {
+    student: s.student_id ?? 'unknown',
+    platform: s.platform,
+    subject: s.subject ?? 'not set',
+    topic: s.topic ?? 'not set',
+    duration: duration(s.duration_seconds),
+    subjects: [...new Set(s.mcp_interactions.flatMap((i) => i.subjects_accessed))].join(', ') || 'none',
+    interactions:
+      s.mcp_interactions
+        .slice(0, 200)
+        .map((i) => `- ${i.timestamp} ${i.function} ${clip(JSON.stringify(i.parameters), 300)}${i.data_provided.length ? ` → ${i.data_provided.join(', ')}` : ''}`)
+        .join('\n') || 'none',
+    errors: ctx.errors.map((e) => `- ${e.at} ${e.type}: ${clip(e.message, 300)}`).join('\n') || 'none',
+    summary: s.summary ?? 'none',
+    previous_analyses:
+      ctx.previous.map((p) => `- ${p.at} (${p.session_id}, engagement ${p.engagement ?? 'n/a'}): ${clip(p.summary, 600)}`).join('\n') || 'none (this is the first analysed session)',
+    transcript: '',
+  };
+  const transcript = s.conversation.transcript || 'no transcript';
+  const fixed = estimateTokens(SYSTEM_PROMPT) + estimateTokens(render(template, values)) + 200; // room for the trim note
+  const budgetChars = Math.max(0, (maxTokens - fixed) * 4);
+  let trimmedChars = 0;
+  let text = transcript;
+  if (transcript.length > budgetChars) {
+    trimmedChars = transcript.length - budgetChars;
+    const head = Math.floor(budgetChars / 2);
+    text = `${transcript.slice(0, head)}\n[… ${trimmedChars} characters omitted from the middle of the transcript to fit the analysis budget …]\n${transcript.slice(transcript.length - (budgetChars - head))}`;
+  }
+  let prompt = render(template, { ...values, transcript: text });
+  if (trimmedChars) prompt += `\n\nNote: the transcript was trimmed from the middle (${trimmedChars} characters omitted) to fit the input budget.`;
+  return { prompt, trimmedChars };
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/**
+ * What the model must return (strict JSON schema through the openai package's zod helper).
+ * Every field is required, as strict structured outputs require; progress_change is null except
+ * for the progress_update template.
+ */
+export const AnalysisOutput = z.object({
+  session_summary: z.string().describe('What happened in the session, for the instructor, in a few sentences.'),
+  learning_outcomes: z.array(z.string()).describe('What the student learned or demonstrated.'),
+  engagement_score: z.number().min(0).max(1).describe('0 = disengaged, 1 = fully engaged.'),
+  next_steps: z.array(z.string()).describe('Concrete next steps for the student and instructor.'),
+  concepts_covered: z.array(z.string()),
+  struggles: z.array(z.string()).describe('Where the student struggled or held misconceptions.'),
+  progress_change: z.string().nullable().describe('For progress updates: the change against earlier sessions; otherwise null.'),
+});
+export type AnalysisOutput = z.infer<typeof AnalysisOutput>;
+
+export const AnalysisStatus = z.enum(['pending', 'completed', 'failed']);
+
+export const Analysis = z.object({
+  id: z.string(),
+  session_id: z.string(),
+  template: z.string(),
+  template_hash: z.string(),
+  model: z.string(),
+  trigger: z.string(),
+  status: AnalysisStatus,
+  result: AnalysisOutput.nullable(),
+  error: z.string().nullable(),
+  input_tokens: z.number().int().nullable(),
+  output_tokens: z.number().int().nullable(),
+  latency_ms: z.number().int().nullable(),
+  attempts: z.number().int(),
+  created_at: z.iso.datetime(),
+  completed_at: z.iso.datetime().nullable(),
+});
+export type Analysis = z.infer<typeof Analysis>;
+
+export const AnalysisRequest = z.strictObject({
+  template: z.enum(['session_summary', 'progress_update', 'learning_insights']).default('session_summary'),
+  force: z.boolean().default(false),
+});

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { TEMPLATE_NAMES, unknownPlaceholders } from './analysis/templates.js';
+
+/**
+ * session.config.yaml / session.config.json at the project root: what an instructor configures
+ * without touching code. Strict: an unknown or mistyped key stops start-up with its path named.
+ * The environment overrides the file.
+ */
+const Template = z
+  .string()
+  .min(1)
+  .max(50_000)
+  .superRefine((t, ctx) => {
+    const unknown = unknownPlaceholders(t);
+    if (unknown.length) ctx.addIssue({ code: 'custom', message: `unknown placeholder(s): ${unknown.map((u) => `{{${u}}}`).join(', ')}` });
+  });
+
+export const ConfigFileSchema = z.strictObject({
+  session_tracking: z.strictObject({ timeout_minutes: z.number().positive().max(24 * 60).optional() }).optional(),
+  webhooks: z
+    .strictObject({
+      vapi: z.strictObject({ enabled: z.boolean().optional(), match_window_minutes: z.number().min(0).max(1440).optional() }).optional(),
+    })
+    .optional(),
+  analysis: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      model: z.string().min(1).max(200).optional(),
+      triggers: z.array(z.enum(['session_complete', 'on_request'])).optional(),
+      max_input_tokens: z.number().int().min(500).max(2_000_000).optional(),
+      prompts: z.strictObject(Object.fromEntries(TEMPLATE_NAMES.map((n) => [n, Template.optional()])) as Record<(typeof TEMPLATE_NAMES)[number], z.ZodOptional<typeof Template>>).optional(),
+    })
+    .optional(),
+});
+export type ConfigFile = z.infer<typeof ConfigFileSchema>;
+
+export class ConfigFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigFileError';
+  }
+}
+
+/** Validate a parsed config file; errors name each bad key by its dotted path. */
+export function parseConfigFile(raw: unknown, source = 'session.config'): ConfigFile {
+  const parsed = ConfigFileSchema.safeParse(raw ?? {});
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => {
+    const path = i.path.map(String).join('.');
+    const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.map((k) => (path ? `${path}.${k}` : k)).join(', ')})` : '';
+    return `${path || '(root)'}: ${i.message}${keys}`;
+  });
+  throw new ConfigFileError(`${source}: ${problems.join('; ')}`);
+}

@@ -1,0 +1,32 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { type ConfigFile, ConfigFileError, parseConfigFile } from '../config-file.js';
+
+const NAMES = ['session.config.yaml', 'session.config.yml', 'session.config.json'];
+
+/**
+ * Read session.config.{yaml,yml,json} from `dir` (or the file SESSION_CONFIG_FILE names) and
+ * validate it. No file: undefined (the shipped defaults apply). A broken file is an error that
+ * names the file and the bad keys.
+ */
+export async function loadConfigFile(dir = process.cwd(), explicit = process.env.SESSION_CONFIG_FILE): Promise<ConfigFile | undefined> {
+  const candidates = explicit ? [explicit] : NAMES.map((n) => join(dir, n));
+  for (const path of candidates) {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) continue;
+      throw new ConfigFileError(`${path}: cannot be read (${(err as Error).message})`);
+    }
+    let raw: unknown;
+    try {
+      raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    } catch (err) {
+      throw new ConfigFileError(`${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'} (${(err as Error).message})`);
+    }
+    return parseConfigFile(raw, path);
+  }
+  return undefined;
+}

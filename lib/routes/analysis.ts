@@ -1,0 +1,39 @@
+import type { Family } from '../app.js';
+import { AnalysisUnavailable, analyseOnComplete, analyseOnRequest, listAnalyses } from '../analysis/run.js';
+import type { Deps } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { parseOptionalBody } from '../http/validate.js';
+import { AnalysisRequest } from '../analysis/schema.js';
+import { getDocument } from '../sessions/read.js';
+import { admin, ctxOf, sessionCtx, sessionIdParam } from './sessions/shared.js';
+
+/** Session analysis (admin): run one on request, list a session's analyses. */
+export const analysisFamily: Family = (app, deps) => {
+  const read = admin(deps);
+
+  app.post('/api/sessions/:id/analysis', read, async (c) => {
+    const id = sessionIdParam(c);
+    // An empty body means the defaults (session_summary, not forced).
+    const input = await parseOptionalBody(c, AnalysisRequest);
+    try {
+      const { analysis, reused } = await analyseOnRequest(ctxOf(c), deps.config.analysis, id, input.template, input.force);
+      return c.json({ session_id: id, reused, analysis });
+    } catch (err) {
+      if (err instanceof AnalysisUnavailable) throw new ApiError('UNAVAILABLE', err.message);
+      throw err;
+    }
+  });
+
+  app.get('/api/sessions/:id/analysis', read, async (c) => {
+    const id = sessionIdParam(c);
+    const ctx = ctxOf(c);
+    await getDocument(ctx, id); // 404 for an unknown session
+    const analyses = await listAnalyses(ctx, id);
+    return c.json({ session_id: id, count: analyses.length, analyses });
+  });
+};
+
+/** End-of-session work for every trigger (Vapi report, manual end, sweep). */
+export function onSessionComplete(deps: Deps, sessionId: string): Promise<unknown> {
+  return analyseOnComplete(deps, sessionCtx(deps), sessionId);
+}
