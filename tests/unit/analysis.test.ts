@@ -112,7 +112,8 @@ describe('on session end', () => {
   });
 
   it('does nothing when analysis is disabled, and answers 503 on request', async () => {
-    for (const env of [{ ANALYSIS_ENABLED: 'false' }, { ANALYSIS_API_KEY: '', OPENAI_API_KEY: '' }]) {
+    const configs: Array<Record<string, string>> = [{ ANALYSIS_ENABLED: 'false' }, { ANALYSIS_API_KEY: '', OPENAI_API_KEY: '' }];
+    for (const env of configs) {
       const w = world(env);
       const before = fake.requests.length;
       const id = await w.session();
