@@ -143,3 +143,84 @@ function csvCell(v: string | null): string {
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
+
+/**
+ * Live tail: events of a session token that ARRIVED after `afterSeq` (the events table's identity,
+ * i.e. arrival order), whatever their event time. A (created_at, id) cursor would miss a late
+ * event whose corrected time is in the past; arrival order misses nothing.
+ */
+export async function tailEvents(sql: Sql, sessionToken: string, afterSeq: string, limit: number): Promise<{ events: StoredEvent[]; lastSeq: string }> {
+  const rows = await sql.query<EventRow>(
+    `SELECT e.id::text AS id, e.event_uuid::text AS event_id, e.session_token, e.event_type, e.event_data,
+            e.created_at, e.student_id, s.email AS student_email, s.name AS student_name
+     FROM events e LEFT JOIN students s ON s.id = e.student_id
+     WHERE e.session_token = $1 AND e.id > $2::bigint
+     ORDER BY e.id LIMIT $3`,
+    [sessionToken, afterSeq, limit],
+  );
+  return { events: rows.map(toStoredEvent), lastSeq: rows.at(-1)?.id ?? afterSeq };
+}
+
+/** The newest arrival sequence for a session token ("0" when it has none): where a tail starts. */
+export async function lastSeq(sql: Sql, sessionToken: string): Promise<string> {
+  const rows = await sql.query<{ seq: string | null }>('SELECT max(id)::text AS seq FROM events WHERE session_token = $1', [sessionToken]);
+  return rows[0]?.seq ?? '0';
+}
+
+export interface LogStats {
+  since: string;
+  until: string;
+  total: number;
+  by_type: Record<string, number>;
+  top_errors: Array<{ error_type: string; count: number; students: number; last_seen: string }>;
+  students_with_errors: Array<{
+    student_id: string | null;
+    student_email: string | null;
+    student_name: string | null;
+    session_token: string;
+    errors: number;
+    last_error_at: string;
+    last_error: string | null;
+  }>;
+}
+
+/**
+ * Troubleshooting aggregates over a time window: counts by event type, the most frequent
+ * errorType values, and who hit errors (a student, or an anonymous page by its session token).
+ */
+export async function logStats(sql: Sql, since: Date, until: Date): Promise<LogStats> {
+  const rows = await sql.query<{ total: number; by_type: unknown; top_errors: unknown; students: unknown }>(
+    `WITH ev AS (
+       SELECT id, event_type, event_data, student_id, session_token, created_at FROM events
+       WHERE created_at >= $1::timestamptz AND created_at < $2::timestamptz
+     ),
+     errs AS (SELECT * FROM ev WHERE event_type = 'error')
+     SELECT
+       (SELECT count(*)::int FROM ev) AS total,
+       (SELECT json_object_agg(event_type, n) FROM (SELECT event_type, count(*)::int AS n FROM ev GROUP BY event_type) t) AS by_type,
+       (SELECT json_agg(t) FROM (
+          SELECT COALESCE(NULLIF(event_data->>'errorType', ''), '(unspecified)') AS error_type, count(*)::int AS count,
+                 count(DISTINCT COALESCE(student_id, 'token:' || session_token))::int AS students, max(created_at) AS last_seen
+          FROM errs GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 20) t) AS top_errors,
+       (SELECT json_agg(t) FROM (
+          SELECT e.student_id, s.email AS student_email, s.name AS student_name,
+                 (array_agg(e.session_token ORDER BY e.created_at DESC, e.id DESC))[1] AS session_token,
+                 count(*)::int AS errors, max(e.created_at) AS last_error_at,
+                 (array_agg(COALESCE(e.event_data->>'errorMessage', e.event_data->>'errorType') ORDER BY e.created_at DESC, e.id DESC))[1] AS last_error
+          FROM errs e LEFT JOIN students s ON s.id = e.student_id
+          GROUP BY e.student_id, s.email, s.name, CASE WHEN e.student_id IS NULL THEN e.session_token END
+          ORDER BY max(e.created_at) DESC LIMIT 100) t) AS students`,
+    [since.toISOString(), until.toISOString()],
+  );
+  const r = rows[0];
+  const json = <T>(v: unknown): T | null => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T | null));
+  const iso = (v: string) => new Date(v).toISOString();
+  return {
+    since: since.toISOString(),
+    until: until.toISOString(),
+    total: r?.total ?? 0,
+    by_type: json<Record<string, number>>(r?.by_type) ?? {},
+    top_errors: (json<LogStats['top_errors']>(r?.top_errors) ?? []).map((e) => ({ ...e, last_seen: iso(e.last_seen) })),
+    students_with_errors: (json<LogStats['students_with_errors']>(r?.students) ?? []).map((s) => ({ ...s, last_error_at: iso(s.last_error_at) })),
+  };
+}

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../../app.js';
 import { ApiError } from '../../errors.js';
-import { encodeCursor, listEvents } from '../../events/query.js';
+import { encodeCursor, lastSeq, listEvents, tailEvents } from '../../events/query.js';
 import { eventCursorParam, parseQuery } from '../../http/validate.js';
 import { SessionListQuery } from '../../schemas/session.js';
 import { oldestWaiting } from '../../sessions/explicit.js';
@@ -65,6 +65,8 @@ export async function getTranscript(c: Context<AppEnv>) {
 const TimelineQuery = z.object({
   limit: z.coerce.number().int().min(1).optional(),
   cursor: z.string().max(500).optional(),
+  /** Live tail: only events that arrived after this sequence (from `last_seq`). */
+  after_seq: z.string().regex(/^\d{1,19}$/, 'must be a sequence number from last_seq').optional(),
 });
 
 /** GET /api/sessions/{id}/events — the timeline: every event of the session, oldest first. */
@@ -75,8 +77,13 @@ export async function getTimeline(c: Context<AppEnv>) {
   const after = eventCursorParam(q.cursor, 'asc');
   const [exists] = await ctx.sql.query('SELECT 1 FROM sessions WHERE id = $1 UNION ALL SELECT 1 FROM events WHERE session_token = $1 LIMIT 1', [id]);
   if (!exists) throw new ApiError('NOT_FOUND', `session ${id} does not exist`);
-  const { events, next } = await listEvents(ctx.sql, { sessionToken: id, order: 'asc' }, Math.min(q.limit ?? 1000, 1000), after);
-  return c.json({ session_id: id, count: events.length, events, next_cursor: next ? encodeCursor(next) : null });
+  const limit = Math.min(q.limit ?? 1000, 1000);
+  if (q.after_seq !== undefined) {
+    const tail = await tailEvents(ctx.sql, id, q.after_seq, limit);
+    return c.json({ session_id: id, count: tail.events.length, events: tail.events, next_cursor: null, last_seq: tail.lastSeq });
+  }
+  const [{ events, next }, seq] = await Promise.all([listEvents(ctx.sql, { sessionToken: id, order: 'asc' }, limit, after), lastSeq(ctx.sql, id)]);
+  return c.json({ session_id: id, count: events.length, events, next_cursor: next ? encodeCursor(next) : null, last_seq: seq });
 }
 
 export async function getSummary(c: Context<AppEnv>) {

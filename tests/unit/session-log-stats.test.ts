@@ -1,0 +1,90 @@
+/** The troubleshooting aggregates and the live-tail sequence, on their own database (exact counts). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createApp } from '../../lib/app.js';
+import { allFamilies } from '../../lib/families.js';
+import { StoredEvent } from '../../lib/schemas/event.js';
+import type { Sql } from '../../lib/storage/sql.js';
+import { admin, makeDeps, memoryPglite, uniqueToken } from '../helpers/deps.js';
+
+const Stats = z.object({
+  success: z.literal(true),
+  since: z.string(),
+  until: z.string(),
+  total: z.number(),
+  by_type: z.record(z.string(), z.number()),
+  top_errors: z.array(z.object({ error_type: z.string(), count: z.number(), students: z.number(), last_seen: z.string() })),
+  students_with_errors: z.array(
+    z.object({ student_id: z.string().nullable(), student_email: z.string().nullable(), student_name: z.string().nullable(), session_token: z.string(), errors: z.number(), last_error_at: z.string(), last_error: z.string().nullable() }),
+  ),
+});
+const Timeline = z.object({ session_id: z.string(), count: z.number(), events: z.array(StoredEvent), last_seq: z.string() });
+
+let sql: Sql;
+let now = new Date('2026-07-01T12:00:00Z');
+let app: ReturnType<typeof createApp>;
+beforeAll(async () => {
+  sql = await memoryPglite();
+  app = createApp(makeDeps({ sql, now: () => now }), allFamilies);
+});
+afterAll(() => sql.close());
+
+const post = (body: unknown) => app.request('/api/session-log', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+
+describe('GET /api/session-log/stats', () => {
+  it('counts by type, ranks error types and lists who hit errors in the window (default: the last hour)', async () => {
+    const [a, b, anon] = [uniqueToken(), uniqueToken(), uniqueToken()];
+    const err = (token: string, errorType: string, minutesAgo: number, extra: object = {}) => ({
+      sessionToken: token,
+      eventType: 'error',
+      eventData: { errorType, errorMessage: `${errorType} at step` },
+      timestamp: new Date(now.getTime() - minutesAgo * 60_000).toISOString(),
+      ...extra,
+    });
+    expect((await post({ events: [
+      err(a, 'TypeError', 10, { studentEmail: 'ada@example.com', studentName: 'Ada' }),
+      err(a, 'TypeError', 5, { studentEmail: 'ada@example.com' }),
+      err(b, 'NetworkError', 20, { studentEmail: 'bob@example.com' }),
+      err(b, 'TypeError', 30, { studentEmail: 'bob@example.com' }),
+      err(anon, 'NetworkError', 1),
+      err(a, 'OldError', 90, { studentEmail: 'ada@example.com' }), // outside the last hour
+      { sessionToken: a, eventType: 'navigation', eventData: { from: 1, to: 2 }, studentEmail: 'ada@example.com' },
+    ] })).status).toBe(200);
+    const res = await app.request('/api/session-log/stats', { headers: admin });
+    const s = Stats.parse(await res.json());
+    expect(s.total).toBe(6);
+    expect(s.by_type).toEqual({ error: 5, navigation: 1 });
+    expect(s.top_errors.map((e) => [e.error_type, e.count, e.students])).toEqual([
+      ['TypeError', 3, 2],
+      ['NetworkError', 2, 2],
+    ]);
+    expect(s.students_with_errors.map((x) => [x.student_email ?? x.session_token, x.errors])).toEqual([
+      [anon, 1],
+      ['ada@example.com', 2],
+      ['bob@example.com', 2],
+    ]);
+    expect(s.students_with_errors[1]).toMatchObject({ student_name: 'Ada', session_token: a, last_error: 'TypeError at step' });
+    const wide = Stats.parse(await (await app.request(`/api/session-log/stats?since=${new Date(now.getTime() - 2 * 3_600_000).toISOString()}`, { headers: admin })).json());
+    expect(wide.top_errors.map((e) => e.error_type)).toContain('OldError');
+    expect((await app.request('/api/session-log/stats')).status).toBe(401);
+    expect((await app.request('/api/session-log/stats?since=yesterday', { headers: admin })).status).toBe(400);
+  });
+});
+
+describe('live tail by arrival order', () => {
+  it('returns events that arrived after last_seq, including ones whose event time is in the past', async () => {
+    const token = uniqueToken();
+    await post({ sessionToken: token, eventType: 'action' });
+    const first = Timeline.parse(await (await app.request(`/api/sessions/${token}/events`, { headers: admin })).json());
+    expect(first.count).toBe(1);
+    now = new Date(now.getTime() + 60_000);
+    // A late event whose (corrected) time is before the first one, and a current one.
+    await post({ sessionToken: token, eventType: 'error', eventData: { errorType: 'Late' }, timestamp: new Date(now.getTime() - 3_600_000).toISOString() });
+    await post({ sessionToken: token, eventType: 'action' });
+    const tail = Timeline.parse(await (await app.request(`/api/sessions/${token}/events?after_seq=${first.last_seq}`, { headers: admin })).json());
+    expect(tail.events.map((e) => e.event_type)).toEqual(['error', 'action']);
+    const none = Timeline.parse(await (await app.request(`/api/sessions/${token}/events?after_seq=${tail.last_seq}`, { headers: admin })).json());
+    expect(none).toMatchObject({ count: 0, last_seq: tail.last_seq });
+    expect((await app.request(`/api/sessions/${token}/events?after_seq=abc`, { headers: admin })).status).toBe(400);
+  });
+});
