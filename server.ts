@@ -7,13 +7,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
-import { serveStatic } from '@hono/node-server/serve-static';
 import { createApp } from './lib/app.js';
 import { type Config, ConfigError, parseConfig } from './lib/config.js';
 import { ConfigFileError } from './lib/config-file.js';
 import { allFamilies } from './lib/families.js';
 import { loadConfigFile } from './lib/node/config-file.js';
 import { createNodeDeps } from './lib/node/deps.js';
+import { staticFamily } from './lib/node/static.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -52,13 +52,7 @@ async function main(): Promise<void> {
 
   const deps = await createNodeDeps(config, { migrate: true });
   const publicDir = join(here, 'public');
-  const app = createApp(deps, [
-    ...allFamilies,
-    (a) => {
-      a.get('/dashboard', (c) => c.redirect('/dashboard/'));
-      a.use('/*', serveStatic({ root: publicDir }));
-    },
-  ]);
+  const app = createApp(deps, [...allFamilies, staticFamily(publicDir)]);
 
   const server = serve({ fetch: app.fetch, port: config.port, ...(config.host ? { hostname: config.host } : {}) }, (info) => {
     const host = config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost';

@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 /**
  * Separate worlds, as the house style asks: `unit` runs in-process on PGlite + memory KV;
  * `integration` needs real PostgreSQL and Redis (TEST_DATABASE_URL / TEST_REDIS_URL);
- * `edge` runs the worker bundle in workerd through miniflare.
+ * `edge` runs the worker bundle in workerd through miniflare; `browser` drives Debian's Chromium
+ * with playwright-core against the app served on loopback.
  */
 export default defineConfig({
   test: {
@@ -15,6 +16,7 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['tests/integration/**/*.test.ts'] } },
       { extends: true, test: { name: 'edge', include: ['tests/edge/**/*.test.ts'] } },
+      { extends: true, test: { name: 'browser', include: ['tests/browser/**/*.test.ts'] } },
     ],
   },
 });
