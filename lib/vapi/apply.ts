@@ -23,6 +23,8 @@ export interface SessionChange {
   end?: { endedAt: Date; reason: string };
   /** Mark the call's report as applied; the result says whether this was the first time. */
   reportCallId?: string;
+  /** Store the events only if this call's report has not been applied yet (late live messages). */
+  unlessReported?: string;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function applyToSession(sql: Sql, ch: SessionChange): Promise<{ fir
        INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, created_at)
        SELECT x.u, s.id, s.student_id, x.t, x.d::jsonb, x.c
        FROM s, unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[]) AS x(u, t, d, c)
+       WHERE $14::text IS NULL OR NOT EXISTS (SELECT 1 FROM calls WHERE call_id = $14::text AND report_received_at IS NOT NULL)
        ON CONFLICT (event_uuid) DO NOTHING
        RETURNING event_type
      ),
@@ -85,6 +88,7 @@ export async function applyToSession(sql: Sql, ch: SessionChange): Promise<{ fir
       ch.end ? ch.end.endedAt.toISOString() : null,
       ch.end?.reason ?? null,
       ch.reportCallId ?? null,
+      ch.unlessReported ?? null,
     ],
   );
   const row = rows[0];

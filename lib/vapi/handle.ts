@@ -4,7 +4,7 @@ import { countWords } from '../sessions/rows.js';
 import { stableUuid } from '../util/stable-uuid.js';
 import { applyToSession, type SessionEvent } from './apply.js';
 import { linkCall } from './link.js';
-import { baseType, identify, reportEntries, toolCalls, type VapiMessage, vapiTime } from './message.js';
+import { baseType, identify, reportEntries, reportToolCalls, toolCalls, type VapiMessage, vapiTime } from './message.js';
 import { forwardFunctionCall, forwardToolCalls, type ToolServer } from './tools.js';
 
 export interface VapiOptions {
@@ -41,7 +41,10 @@ export async function handleVapiMessage(ctx: SessionCtx, opts: VapiOptions, m: V
   const at = clamp(vapiTime(m.timestamp));
   const callId = m.call?.id ?? null;
   const startedAt = clamp(vapiTime(m.startedAt) ?? vapiTime(m.call?.startedAt) ?? vapiTime(m.call?.createdAt) ?? at);
-  const linked = await linkCall(ctx, { platform: 'vapi', callId, identity: identify(m), startedAt, matchWindowMs: opts.matchWindowMs });
+  // Every message of a call carries the same call.createdAt, so linking (and the readable session
+  // id made from it) agrees across messages even when they race; the report's startedAt differs.
+  const linkStart = clamp(vapiTime(m.call?.createdAt) ?? vapiTime(m.call?.startedAt) ?? startedAt);
+  const linked = await linkCall(ctx, { platform: 'vapi', callId, identity: identify(m), startedAt: linkStart, matchWindowMs: opts.matchWindowMs });
   const key = callId ?? linked.sessionId;
   const base = { call_id: callId, source: 'vapi' };
   const common = {
@@ -71,6 +74,8 @@ export async function handleVapiMessage(ctx: SessionCtx, opts: VapiOptions, m: V
         sessionId: linked.sessionId,
         at,
         events: [{ uuid, type: 'transcript', data: { speaker, text, source: 'vapi-live', call_id: callId }, at }],
+        // The report's entries are authoritative: a live line arriving after it would duplicate one.
+        ...(callId ? { unlessReported: callId } : {}),
       });
       return { body: {}, sessionId: linked.sessionId };
     }
@@ -154,6 +159,15 @@ async function endOfCall(
       at: e.at,
     })),
   );
+  // Tool calls recorded in the report (same ids as live tool-calls messages: no double counting).
+  for (const t of reportToolCalls(m)) {
+    events.push({
+      uuid: await stableUuid(key, 'tool', t.id),
+      type: 'interaction',
+      data: { function: t.name, parameters: t.args, data_provided: [], subjects_accessed: [], tool_call_id: t.id, call_id: callId, source: 'vapi' },
+      at: t.at ?? startedAt,
+    });
+  }
   events.push({
     uuid: await stableUuid(key, 'session_ended'),
     type: 'session_ended',

@@ -74,7 +74,21 @@ export async function linkCall(ctx: SessionCtx, call: CallInfo): Promise<Linked>
       [call.callId, call.platform, linked.sessionId, linked.studentId, call.startedAt.toISOString()],
     );
     const winner = rows[0];
-    if (winner && winner.session_id !== linked.sessionId) linked = { ...linked, sessionId: winner.session_id, studentId: winner.student_id, created: false };
+    if (winner && winner.session_id !== linked.sessionId) {
+      // A concurrent delivery linked the call first. If this one made a session for it, that
+      // session is an empty orphan now: remove it (it holds nothing but its session_started).
+      if (linked.created) {
+        await ctx.sql.query(
+          `WITH gone AS (
+             DELETE FROM sessions s WHERE s.id = $1
+               AND NOT EXISTS (SELECT 1 FROM events e WHERE e.session_token = $1 AND e.event_type <> 'session_started')
+             RETURNING id)
+           DELETE FROM events WHERE session_token IN (SELECT id FROM gone)`,
+          [linked.sessionId],
+        );
+      }
+      linked = { ...linked, sessionId: winner.session_id, studentId: winner.student_id, created: false };
+    }
     await ctx.kv
       .set(callKey(call.platform, call.callId), JSON.stringify([linked.sessionId, linked.studentId]), { ttlMs: CALL_LINK_TTL_MS })
       .catch((err: unknown) => ctx.log.warn('kv call link not cached', { error: describeError(err) }));
@@ -112,9 +126,15 @@ async function matchStudent(ctx: SessionCtx, studentId: string, call: CallInfo, 
   if (rows[0]) return { sessionId: rows[0].id, studentId, created: false, via };
   for (const id of idCandidates(autoSessionId(studentId, call.startedAt))) {
     const created = await ensureSession(ctx, id, studentId, call);
-    const owner = await ctx.sql.query<{ student_id: string | null; platform: string }>('SELECT student_id, platform FROM sessions WHERE id = $1', [id]);
-    // Ours if we made it, or if a concurrent delivery of this call made it for the same student.
-    if (created || (owner[0]?.student_id === studentId && owner[0]?.platform === call.platform)) return { sessionId: id, studentId, created, via };
+    const owner = await ctx.sql.query<{ student_id: string | null; call_id: string | null }>(
+      "SELECT student_id, platform_metadata->>'call_id' AS call_id FROM sessions WHERE id = $1",
+      [id],
+    );
+    // Ours if we made it, or if a concurrent delivery of THIS call made it (a redial in the same
+    // minute is another call: it takes the next id).
+    if (created || (call.callId !== null && owner[0]?.student_id === studentId && owner[0]?.call_id === call.callId)) {
+      return { sessionId: id, studentId, created, via };
+    }
   }
   throw new Error('no free session id for the call');
 }

@@ -177,6 +177,18 @@ export function reportEntries(m: VapiMessage, callStart: Date): Entry[] {
     .map((x) => ({ speaker: /^(user|customer)$/i.test(x[1] ?? '') ? 'user' : 'assistant', text: x[2] ?? '', at: callStart }));
 }
 
+/** Tool calls recorded in an end-of-call report's messages (role `tool_calls`). */
+export function reportToolCalls(m: VapiMessage): Array<{ id: string; name: string; args: Record<string, unknown>; at: Date | null }> {
+  const list = m.artifact?.messages?.length ? m.artifact.messages : (m.messages ?? []);
+  const out: Array<{ id: string; name: string; args: Record<string, unknown>; at: Date | null }> = [];
+  for (const raw of list) {
+    if (!raw || typeof raw !== 'object' || (raw as { role?: unknown }).role !== 'tool_calls') continue;
+    const at = vapiTime((raw as { time?: unknown }).time);
+    for (const c of toolCalls({ type: 'tool-calls', toolCalls: (raw as { toolCalls?: unknown[] }).toolCalls ?? [] } as VapiMessage)) out.push({ ...c, at });
+  }
+  return out;
+}
+
 /** Tool calls of a `tool-calls` message, arguments parsed whether they came as object or JSON text. */
 export function toolCalls(m: VapiMessage): Array<{ id: string; name: string; args: Record<string, unknown> }> {
   const list = m.toolCallList ?? m.toolCalls ?? [];

@@ -46,7 +46,7 @@ export async function forwardToolCalls(
       log.warn('tool server answered an error', { status: res.status });
       return fallback(`The tool server failed (HTTP ${res.status}).`);
     }
-    const parsed = Results.safeParse(await res.json());
+    const parsed = Results.safeParse(await res.json().catch(() => undefined));
     if (!parsed.success) return fallback('The tool server answered in an unexpected format.');
     const byId = new Map(parsed.data.results.map((r) => [r.toolCallId, r]));
     return calls.map((c) => {
@@ -77,7 +77,8 @@ export async function forwardFunctionCall(server: ToolServer | undefined, rawBod
       signal: AbortSignal.timeout(server.timeoutMs),
     });
     if (!res.ok) return { result: `The tool server failed (HTTP ${res.status}).` };
-    const body = (await res.json()) as { result?: unknown };
+    const body = (await res.json().catch(() => undefined)) as { result?: unknown } | undefined;
+    if (body === undefined) return { result: 'The tool server answered in an unexpected format.' };
     return { result: asText(body?.result ?? body) };
   } catch (err) {
     log.warn('tool server unreachable', { error: describeError(err) });

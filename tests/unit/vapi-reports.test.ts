@@ -1,0 +1,139 @@
+/**
+ * End-of-call reports in every shape Vapi has sent them: the current layout (artifact), the 2024
+ * layout (top-level messages/transcript/recordingUrl, ISO timestamps), phone calls, reports that
+ * carry the call's tool calls, and a 2 MB transcript.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../lib/app.js';
+import { sessionsFamily } from '../../lib/routes/sessions/index.js';
+import { webhooksFamily } from '../../lib/routes/webhooks/index.js';
+import type { Sql } from '../../lib/storage/sql.js';
+import { call2024, expectedEntries, freshStudent, phoneCall, type Turn, transcriptText, tutoringTools, tutoringTurns, webCall } from '../fixtures/vapi/calls.js';
+import { client } from '../fixtures/vapi/http.js';
+import { makeDeps, memoryPglite, testConfig } from '../helpers/deps.js';
+
+let sql: Sql;
+let now: Date;
+const appWith = (env: Record<string, string> = {}) => client(createApp(makeDeps({ sql, config: testConfig(env), now: () => now }), [webhooksFamily(), sessionsFamily]));
+
+let api: ReturnType<typeof appWith>;
+beforeAll(async () => {
+  sql = await memoryPglite();
+  api = appWith();
+});
+afterAll(() => sql.close());
+
+const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
+
+async function onlySession(student: string) {
+  const sessions = await api.sessions({ student_id: student });
+  expect(sessions).toHaveLength(1);
+  return api.doc(sessions[0]!.session_id);
+}
+
+describe('the 2024 layout', () => {
+  it('reads messages, transcript and recording from the top level (artifact.messages is empty) and ISO timestamps', async () => {
+    const student = freshStudent();
+    const c = call2024({ startedAt: new Date('2024-06-11T17:20:00Z'), metadata: { studentId: student } });
+    const turns = tutoringTurns();
+    const status = c.status('in-progress', 0.5);
+    expect(typeof status.message.timestamp).toBe('string');
+    now = c.at(1);
+    expect(await api.vapi(status)).toEqual({});
+    const report = c.report({ turns });
+    expect(report.message).toMatchObject({ artifact: { messages: [] }, timestamp: c.at(96.9).toISOString() });
+    now = c.at(97.5);
+    expect(await api.vapi(report)).toEqual({});
+
+    const d = await onlySession(student);
+    const text = transcriptText(turns);
+    expect(d).toMatchObject({ status: 'completed', platform: 'vapi', end_time: c.at(95.4).toISOString() });
+    expect(d.conversation).toEqual({ transcript: text, entries: expectedEntries(turns, c.start), source: 'vapi', word_count: words(text), duration_seconds: 95 });
+    expect(d.platform_metadata).toMatchObject({
+      call_id: c.id,
+      recording_url: report.message.recordingUrl,
+      vapi_summary: report.message.analysis.summary,
+      success_evaluation: 'true',
+      cost: 0.1342,
+      ended_reason: 'assistant-ended-call',
+    });
+  });
+});
+
+describe('the current layout', () => {
+  it('a phone call: the caller’s number, call type and reason are kept; cost comes from the report, not the snapshot', async () => {
+    const student = freshStudent();
+    const c = phoneCall({ startedAt: new Date('2025-05-02T18:00:00Z'), externalId: student });
+    const report = c.report({ cost: 0.27 });
+    expect(report.message.call).toMatchObject({ status: 'queued', cost: 0 });
+    now = c.at(98);
+    await api.vapi(report);
+    const d = await onlySession(student);
+    expect(d.platform_metadata).toMatchObject({
+      call_id: c.id,
+      call_type: 'inboundPhoneCall',
+      phone_number: c.customer?.number,
+      cost: 0.27,
+      ended_reason: 'customer-ended-call',
+      recording_url: report.message.artifact.recordingUrl,
+    });
+    expect(d.conversation.entries).toEqual(expectedEntries(tutoringTurns(), c.start));
+  });
+
+  it('system prompts and tool plumbing (tool_calls, tool_call_result) are not conversation entries', async () => {
+    const student = freshStudent();
+    const c = webCall({ startedAt: new Date('2025-05-02T19:00:00Z'), metadata: { studentId: student } });
+    now = c.at(98);
+    await api.vapi(c.report({ tools: tutoringTools() }));
+    const d = await onlySession(student);
+    expect(d.conversation.entries.map((e) => e.speaker)).toEqual(['assistant', 'user', 'assistant', 'user', 'assistant', 'user']);
+  });
+
+  // Tool calls recorded only in the report (tools served elsewhere, or only the report subscribed) still count.
+  it('a report alone yields the interactions of the call’s tool calls', async () => {
+    const student = freshStudent();
+    const c = webCall({ startedAt: new Date('2025-05-02T20:00:00Z'), metadata: { studentId: student } });
+    now = c.at(98);
+    await api.vapi(c.report({ tools: tutoringTools() }));
+    const d = await onlySession(student);
+    expect(d.mcp_interactions).toEqual([
+      { timestamp: c.at(31).toISOString(), function: 'get_next_problem', parameters: { topic: 'fractions', difficulty: 2 }, data_provided: [], subjects_accessed: [] },
+    ]);
+  });
+});
+
+describe('a long call', () => {
+  // ~2.4 MB of transcript (1000 turns of 200 words); the body carries it three times (~7.5 MB).
+  const turns: Turn[] = Array.from({ length: 1000 }, (_, i) => ({
+    role: i % 2 ? 'user' : 'bot',
+    text: Array.from({ length: 200 }, (_, j) => `fraction${(i * 7 + j) % 997}`).join(' '),
+    at: 1 + i * 2,
+  }));
+
+  it('a 2 MB transcript is stored whole, with the right word count', async () => {
+    const student = freshStudent();
+    const c = webCall({ startedAt: new Date('2025-05-03T08:00:00Z'), metadata: { studentId: student } });
+    const report = c.report({ turns, endAt: 2005 });
+    const text = transcriptText(turns);
+    expect(text.length).toBeGreaterThan(2 * 1024 * 1024);
+    now = c.at(2010);
+    expect(await api.vapi(report)).toEqual({});
+    const d = await onlySession(student);
+    expect(d.conversation.transcript).toBe(text);
+    expect(d.conversation.word_count).toBe(words(text));
+    expect(d.conversation.duration_seconds).toBe(2005);
+    expect(d.conversation.entries).toHaveLength(1000);
+    expect(d.conversation.entries[999]).toEqual(expectedEntries(turns, c.start)[999]);
+    expect(d.transcript_count).toBe(1000);
+  });
+
+  it('a body over WEBHOOK_MAX_BODY_MB → 413 problem+json, nothing stored', async () => {
+    const small = appWith({ WEBHOOK_MAX_BODY_MB: '1' });
+    const student = freshStudent();
+    const c = webCall({ startedAt: new Date('2025-05-03T09:00:00Z'), metadata: { studentId: student } });
+    now = c.at(2010);
+    const p = await small.problem(await small.vapiRaw(c.report({ turns, endAt: 2005 })), 413);
+    expect(p.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(await small.sessions({ student_id: student })).toEqual([]);
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * Vapi `tool-calls` and legacy `function-call`: stored as interactions, forwarded unchanged to a
+ * real local tool server (TOOL_SERVER_URL), its answer relayed in the shape Vapi reads, and every
+ * failure (slow, 500, malformed, unreachable, unset) turned into a result Vapi can speak.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../lib/app.js';
+import { sessionsFamily } from '../../lib/routes/sessions/index.js';
+import { webhooksFamily } from '../../lib/routes/webhooks/index.js';
+import type { Sql } from '../../lib/storage/sql.js';
+import { freshStudent, toolUse, webCall } from '../fixtures/vapi/calls.js';
+import { client, ToolResults } from '../fixtures/vapi/http.js';
+import { makeDeps, memoryPglite, testConfig } from '../helpers/deps.js';
+import { replies, startToolServer, type ToolHandler, type ToolServer } from '../helpers/tool-server.js';
+
+let sql: Sql;
+let now: Date;
+const servers: ToolServer[] = [];
+const appWith = (env: Record<string, string> = {}) => client(createApp(makeDeps({ sql, config: testConfig(env), now: () => now }), [webhooksFamily(), sessionsFamily]));
+
+beforeAll(async () => {
+  sql = await memoryPglite();
+});
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+afterAll(() => sql.close());
+
+/** A tool server with `handler` and an app forwarding to it. */
+async function withServer(handler?: ToolHandler, env: Record<string, string> = {}) {
+  const server = await startToolServer(handler);
+  servers.push(server);
+  return { server, api: appWith({ TOOL_SERVER_URL: server.url, ...env }) };
+}
+
+/** A call with two tool calls: arguments as an object, and as the JSON text models often emit. */
+function scenario(start: string) {
+  const student = freshStudent();
+  const c = webCall({ startedAt: new Date(start), metadata: { studentId: student } });
+  const uses = [toolUse('get_next_problem', { topic: 'fractions', difficulty: 2 }, 31), toolUse('record_attempt', '{"answer":"5/6","correct":true}', 31)];
+  now = c.at(31.5);
+  return { student, c, uses, body: c.toolCalls(uses) };
+}
+
+async function sessionOf(api: ReturnType<typeof appWith>, student: string) {
+  const [s] = await api.sessions({ student_id: student });
+  return { doc: await api.doc(s!.session_id), timeline: await api.timeline(s!.session_id) };
+}
+
+describe('tool-calls without a tool server', () => {
+  it('answers every call with a string saying none is configured, and stores both interactions with parsed arguments', async () => {
+    const api = appWith();
+    const { student, c, uses, body } = scenario('2025-08-01T10:00:00Z');
+    const { results } = ToolResults.parse(await api.vapi(body));
+    expect(results.map((r) => [r.toolCallId, r.name])).toEqual(uses.map((u) => [u.id, u.name]));
+    for (const r of results) expect(r.result).toMatch(/no tool server/i);
+    const { doc } = await sessionOf(api, student);
+    expect(doc.mcp_interactions).toEqual([
+      { timestamp: c.at(31).toISOString(), function: 'get_next_problem', parameters: { topic: 'fractions', difficulty: 2 }, data_provided: [], subjects_accessed: [] },
+      { timestamp: c.at(31).toISOString(), function: 'record_attempt', parameters: { answer: '5/6', correct: true }, data_provided: [], subjects_accessed: [] },
+    ]);
+  });
+});
+
+describe('tool-calls forwarded to TOOL_SERVER_URL', () => {
+  it('sends the raw message with the token, relays the results as strings and logs them as events', async () => {
+    const { server, api } = await withServer(
+      replies.results((name) => (name === 'get_next_problem' ? { problem: '1/2 + 1/3' } : 'Attempt saved.')),
+      { TOOL_SERVER_TOKEN: 'tool-token-42' },
+    );
+    const { student, uses, body } = scenario('2025-08-01T11:00:00Z');
+    const raw = JSON.stringify(body);
+    const { results } = ToolResults.parse(await api.vapi(raw));
+
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]).toMatchObject({ method: 'POST', body: raw, headers: { authorization: 'Bearer tool-token-42' } });
+    expect(server.requests[0]!.headers['content-type']).toContain('application/json');
+    expect(results).toEqual([
+      expect.objectContaining({ toolCallId: uses[0]!.id, name: 'get_next_problem', result: JSON.stringify({ problem: '1/2 + 1/3' }) }),
+      expect.objectContaining({ toolCallId: uses[1]!.id, name: 'record_attempt', result: 'Attempt saved.' }),
+    ]);
+    const { doc, timeline } = await sessionOf(api, student);
+    expect(doc.interaction_count).toBe(2);
+    for (const r of results) expect(timeline.events.some((e) => e.event_data.toolCallId === r.toolCallId && e.event_data.result === r.result)).toBe(true);
+  });
+
+  it('a redelivered tool-calls message is answered again but stored once', async () => {
+    const { server, api } = await withServer();
+    const { student, body } = scenario('2025-08-01T12:00:00Z');
+    const first = ToolResults.parse(await api.vapi(body));
+    const again = ToolResults.parse(await api.vapi(body));
+    expect(again).toEqual(first);
+    expect(server.requests).toHaveLength(2);
+    const { doc } = await sessionOf(api, student);
+    expect(doc.mcp_interactions).toHaveLength(2);
+  });
+
+  it('a slow tool server → a timeout result per call, answered long before Vapi gives up', async () => {
+    const { api } = await withServer(replies.slow(5_000), { TOOL_SERVER_TIMEOUT_MS: '150' });
+    const { student, uses, body } = scenario('2025-08-01T13:00:00Z');
+    const started = performance.now();
+    const { results } = ToolResults.parse(await api.vapi(body));
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(results.map((r) => r.toolCallId)).toEqual(uses.map((u) => u.id));
+    for (const r of results) expect(r.result).toMatch(/in time|timed? ?out/i);
+    expect((await sessionOf(api, student)).doc.interaction_count).toBe(2);
+  });
+
+  it.each<[string, ToolHandler, RegExp]>([
+    ['HTTP 500', replies.status(500), /fail|error/i],
+    ['a malformed answer', replies.malformed(), /.+/],
+    ['results in the wrong shape', () => ({ body: { answer: 42 } }), /unexpected|format/i],
+  ])('%s → an error result per call, still a 200 answer', async (_n, handler, message) => {
+    const { api } = await withServer(handler);
+    const { uses, body } = scenario('2025-08-01T14:00:00Z');
+    const { results } = ToolResults.parse(await api.vapi(body));
+    expect(results.map((r) => r.toolCallId)).toEqual(uses.map((u) => u.id));
+    for (const r of results) {
+      expect(r.result).toMatch(message);
+      expect(r.result).not.toContain('"toolCallId"');
+    }
+  });
+
+  it('a call the tool server left unanswered gets an error result; the others are relayed', async () => {
+    const { api } = await withServer((req) => {
+      const list = (req.json as { message: { toolCallList: Array<{ id: string }> } }).message.toolCallList;
+      return { body: { results: [{ toolCallId: list[1]!.id, result: 'Attempt saved.' }] } };
+    });
+    const { uses, body } = scenario('2025-08-01T15:00:00Z');
+    const { results } = ToolResults.parse(await api.vapi(body));
+    expect(results.find((r) => r.toolCallId === uses[1]!.id)?.result).toBe('Attempt saved.');
+    expect(results.find((r) => r.toolCallId === uses[0]!.id)?.result).toMatch(/no result/i);
+  });
+
+  it('an unreachable tool server → an error result per call', async () => {
+    const gone = await startToolServer();
+    await gone.close();
+    const api = appWith({ TOOL_SERVER_URL: gone.url });
+    const { uses, body } = scenario('2025-08-01T16:00:00Z');
+    const { results } = ToolResults.parse(await api.vapi(body));
+    expect(results).toHaveLength(uses.length);
+    for (const r of results) expect(r.result).toMatch(/could not be reached/i);
+  });
+});
+
+describe('legacy function-call', () => {
+  it('without a tool server: {result} saying none is configured; the call is stored as an interaction', async () => {
+    const api = appWith();
+    const student = freshStudent();
+    const c = webCall({ startedAt: new Date('2025-08-02T10:00:00Z'), metadata: { studentId: student } });
+    now = c.at(20.5);
+    const answer = await api.vapi(c.functionCall('get_next_problem', { topic: 'decimals' }, 20));
+    expect(answer).toEqual({ result: expect.stringMatching(/no tool server/i) });
+    expect((await sessionOf(api, student)).doc.mcp_interactions).toEqual([
+      { timestamp: c.at(20).toISOString(), function: 'get_next_problem', parameters: { topic: 'decimals' }, data_provided: [], subjects_accessed: [] },
+    ]);
+  });
+
+  it('with a tool server: the raw message is forwarded and its {result} relayed', async () => {
+    const { server, api } = await withServer(() => ({ body: { result: 'What is 0.5 + 0.25?' } }));
+    const c = webCall({ startedAt: new Date('2025-08-02T11:00:00Z'), metadata: { studentId: freshStudent() } });
+    now = c.at(20.5);
+    const raw = JSON.stringify(c.functionCall('get_next_problem', { topic: 'decimals' }, 20));
+    expect(await api.vapi(raw)).toEqual({ result: 'What is 0.5 + 0.25?' });
+    expect(server.requests.map((r) => r.body)).toEqual([raw]);
+  });
+});
