@@ -3,11 +3,12 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { Deps } from './deps.js';
+import type { Principal } from './http/auth.js';
 import { describeError } from './deps.js';
 import { DomainError } from './sessions/errors.js';
 import { ApiError, StorageRejectedValueError, StorageUnavailableError, problemResponse } from './errors.js';
 
-export type AppEnv = { Variables: { deps: Deps; requestId: string } };
+export type AppEnv = { Variables: { deps: Deps; requestId: string; principal: Principal } };
 export type App = Hono<AppEnv>;
 
 /** An endpoint family mounts its routes on the shared app. */

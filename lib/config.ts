@@ -43,6 +43,20 @@ export const EnvSchema = z.object({
   KV_PREFIX: z.string().max(64).default('sl:'),
   /** Bearer token for instructor/admin reads. Required in production; generated locally. */
   ADMIN_TOKEN: z.string().min(1).optional(),
+  /** Read-only instructor tokens: comma list of name:token. They read (and run analyses) but cannot delete or reconfigure. */
+  INSTRUCTOR_TOKENS: z.string().optional(),
+  /** Days to keep events and ended sessions (POST /api/cron/retention). @default 90 */
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** Rate limits on ingestion and webhooks: on or off. @default on */
+  RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+  /** Ingestion requests per minute per client IP. @default 1200 */
+  RATE_LIMIT_INGEST_IP: z.coerce.number().int().min(1).default(1200),
+  /** Ingestion requests per minute per session token. @default 600 */
+  RATE_LIMIT_INGEST_TOKEN: z.coerce.number().int().min(1).default(600),
+  /** Webhook requests per minute per client IP. @default 1200 */
+  RATE_LIMIT_WEBHOOK_IP: z.coerce.number().int().min(1).default(1200),
+  /** Trust X-Forwarded-For for the client IP (set on Vercel automatically; behind your own proxy set true). @default false */
+  TRUST_PROXY: bool.optional(),
   /** Bearer token for server-to-server writers (the tool server, an agent platform). */
   SERVICE_TOKEN: z.string().min(1).optional(),
   /** Bearer secret Vercel cron sends to /api/cron/*. Unset: cron endpoints answer 401. */
@@ -111,6 +125,9 @@ export interface Config {
   kv: { driver: 'upstash'; url: string; token: string; prefix: string } | { driver: 'memory'; prefix: string };
   adminToken: string | undefined;
   serviceToken: string | undefined;
+  instructorTokens: ReadonlyArray<{ name: string; token: string }>;
+  retentionDays: number;
+  rateLimits: { enabled: boolean; ingestPerIp: number; ingestPerToken: number; webhookPerIp: number; trustProxy: boolean };
   cronSecret: string | undefined;
   vapi: {
     webhookSecret: string | undefined;
@@ -228,6 +245,17 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     throw new ConfigError('ALLOWED_ORIGINS=* is only allowed locally; list the workshop origins', ['ALLOWED_ORIGINS']);
   }
 
+  const instructorTokens: Array<{ name: string; token: string }> = [];
+  for (const pair of (env.INSTRUCTOR_TOKENS ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const i = pair.indexOf(':');
+    const name = pair.slice(0, i).trim();
+    const token = pair.slice(i + 1).trim();
+    if (i <= 0 || !token || !/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
+      throw new ConfigError('INSTRUCTOR_TOKENS must be a comma list of name:token (names of letters, digits, _ . -)', ['INSTRUCTOR_TOKENS']);
+    }
+    instructorTokens.push({ name, token });
+  }
+
   const triggers = env.ANALYSIS_TRIGGERS.split(',').map((t) => t.trim()).filter(Boolean);
   const badTrigger = triggers.find((t) => t !== 'session_complete' && t !== 'on_request');
   if (badTrigger) throw new ConfigError(`ANALYSIS_TRIGGERS: unknown trigger "${badTrigger}" (use session_complete, on_request)`, ['ANALYSIS_TRIGGERS']);
@@ -241,6 +269,15 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     kv,
     adminToken: env.ADMIN_TOKEN,
     serviceToken: env.SERVICE_TOKEN,
+    instructorTokens,
+    retentionDays: env.RETENTION_DAYS,
+    rateLimits: {
+      enabled: env.RATE_LIMITS === 'on',
+      ingestPerIp: env.RATE_LIMIT_INGEST_IP,
+      ingestPerToken: env.RATE_LIMIT_INGEST_TOKEN,
+      webhookPerIp: env.RATE_LIMIT_WEBHOOK_IP,
+      trustProxy: env.TRUST_PROXY ?? Boolean(env.VERCEL),
+    },
     cronSecret: env.CRON_SECRET,
     vapi: {
       webhookSecret: env.VAPI_WEBHOOK_SECRET,

@@ -1,4 +1,7 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../app.js';
+import type { Config } from '../config.js';
+import { describeError } from '../deps.js';
 import { ApiError } from '../errors.js';
 
 const encoder = new TextEncoder();
@@ -24,24 +27,86 @@ export function bearerToken(header: string | undefined | null): string | undefin
   return m?.[1];
 }
 
-/** True when the Authorization header carries one of the accepted tokens. */
+/**
+ * Roles, by token: `admin` (ADMIN_TOKEN) does everything instructors do plus deleting and
+ * reconfiguring; `instructor` (INSTRUCTOR_TOKENS) reads and runs analyses; `service`
+ * (SERVICE_TOKEN) writes sessions; `cron` (CRON_SECRET) runs maintenance; `webhook`
+ * (WEBHOOK_TOKEN) posts session data. The id names the token in logs and the audit trail.
+ */
+export type Role = 'admin' | 'instructor' | 'service' | 'cron' | 'webhook';
+export interface Principal {
+  role: Role;
+  id: string;
+}
+
+/** Which principal a bearer token is. Every configured token is compared (no early exit). */
+export async function resolvePrincipal(header: string | undefined | null, config: Config): Promise<Principal | null> {
+  const token = bearerToken(header);
+  if (!token) return null;
+  const candidates: Array<[string | undefined, Principal]> = [
+    [config.adminToken, { role: 'admin', id: 'admin' }],
+    ...config.instructorTokens.map((t): [string, Principal] => [t.token, { role: 'instructor', id: `instructor:${t.name}` }]),
+    [config.serviceToken, { role: 'service', id: 'service' }],
+    [config.cronSecret, { role: 'cron', id: 'cron' }],
+    [config.webhookToken, { role: 'webhook', id: 'webhook' }],
+  ];
+  let found: Principal | null = null;
+  for (const [secret, principal] of candidates) if (secret && (await safeEqual(token, secret)) && !found) found = principal;
+  return found;
+}
+
+/** Convenience for one-off checks: does the header carry one of these tokens? */
 export async function hasToken(header: string | undefined | null, accepted: ReadonlyArray<string | undefined>): Promise<boolean> {
   const token = bearerToken(header);
   if (!token) return false;
   let ok = false;
-  // Check every candidate (no early exit) so timing does not reveal which one matched.
   for (const candidate of accepted) if (candidate && (await safeEqual(token, candidate))) ok = true;
   return ok;
 }
 
-/** Middleware: 401 problem unless the request carries one of the tokens `pick` returns. */
-export function requireToken(pick: () => ReadonlyArray<string | undefined>, what: string): MiddlewareHandler {
+const AUDITED_ROLES: ReadonlySet<Role> = new Set(['admin', 'instructor']);
+
+/**
+ * Middleware: 401 without a known token, 403 for a known token whose role may not do this.
+ * Reads and deletions by people (admin, instructors) are written to the audit trail after the
+ * response, with the token's id — never the token.
+ */
+export function allow(roles: readonly Role[], action: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (!(await hasToken(c.req.header('authorization'), pick()))) {
-      throw new ApiError('UNAUTHORIZED', `missing or invalid bearer token (${what} required)`, {
+    const deps = c.get('deps');
+    const principal = await resolvePrincipal(c.req.header('authorization'), deps.config);
+    if (!principal) {
+      throw new ApiError('UNAUTHORIZED', `missing or invalid bearer token (${roles.join(' or ')} token required)`, {
         headers: { 'www-authenticate': 'Bearer' },
       });
     }
-    await next();
+    if (!roles.includes(principal.role)) {
+      throw new ApiError('FORBIDDEN', `the ${principal.role} token may not ${action}`);
+    }
+    c.set('principal', principal);
+    try {
+      await next();
+    } finally {
+      if (AUDITED_ROLES.has(principal.role)) audit(c, principal, action);
+    }
   };
+}
+
+function audit(c: Context<AppEnv>, principal: Principal, action: string): void {
+  const deps = c.get('deps');
+  const url = new URL(c.req.url);
+  const write = deps.sql
+    .query(
+      `INSERT INTO audit_log (at, actor, action, method, path, status, detail) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
+      [deps.now().toISOString(), principal.id, action, c.req.method, url.pathname, c.res.status, JSON.stringify({ query: url.search.slice(1) || undefined })],
+    )
+    .catch((err: unknown) => deps.log.warn('audit write failed', { error: describeError(err) }));
+  let ctx: { waitUntil(p: Promise<unknown>): void } | undefined;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    // no execution context (Node)
+  }
+  if (ctx) ctx.waitUntil(write);
+  else deps.waitUntil(write);
 }

@@ -5,11 +5,13 @@ import { ApiError } from '../errors.js';
 import { parseOptionalBody } from '../http/validate.js';
 import { AnalysisRequest } from '../analysis/schema.js';
 import { getDocument } from '../sessions/read.js';
-import { admin, ctxOf, sessionCtx, sessionIdParam } from './sessions/shared.js';
+import { ctxOf, reader, sessionCtx, sessionIdParam } from './sessions/shared.js';
 
 /** Session analysis (admin): run one on request, list a session's analyses. */
 export const analysisFamily: Family = (app, deps) => {
-  const read = admin(deps);
+  // Instructors may run analyses (the dashboard's "run analysis"): it reads the session and only
+  // adds an analysis; it deletes and reconfigures nothing.
+  const read = reader;
 
   app.post('/api/sessions/:id/analysis', read, async (c) => {
     const id = sessionIdParam(c);

@@ -4,7 +4,7 @@ import { parseBody, parseParam } from '../http/validate.js';
 import { Email, SafeText } from '../schemas/common.js';
 import { StudentId } from '../schemas/session.js';
 import { getStudent, upsertStudent } from '../sessions/students.js';
-import { admin, ctxOf } from './sessions/shared.js';
+import { adminOnly, ctxOf, reader } from './sessions/shared.js';
 
 const Phone = z.string().trim().regex(/^\+?[0-9 ().-]{3,32}$/, 'must be a phone number such as +15550100000');
 
@@ -15,14 +15,13 @@ export const StudentInput = z.strictObject({
 });
 
 /** Students (admin): who they are and which phone numbers call as them. */
-export const studentsFamily: Family = (app, deps) => {
-  const read = admin(deps);
-  app.put('/api/students/:student_id', read, async (c) => {
+export const studentsFamily: Family = (app) => {
+  app.put('/api/students/:student_id', adminOnly('change students'), async (c) => {
     const id = parseParam(c, 'student_id', StudentId);
     const input = await parseBody(c, StudentInput);
     return c.json({ student: await upsertStudent(ctxOf(c), id, input) });
   });
-  app.get('/api/students/:student_id', read, async (c) => {
+  app.get('/api/students/:student_id', reader, async (c) => {
     const id = parseParam(c, 'student_id', StudentId);
     return c.json({ student: await getStudent(ctxOf(c), id) });
   });

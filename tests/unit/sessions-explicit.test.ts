@@ -270,8 +270,9 @@ describe('auth', () => {
     const bySvc = await send('POST', '/api/sessions', body);
     expect(bySvc.status).toBe(201);
     const id = SessionDocument.parse(await bySvc.json()).session_id;
-    await problem(await app.request(`/api/sessions/${id}`, { headers: service }), 401);
-    await problem(await app.request(`/api/sessions/${id}/events`, { headers: service }), 401);
+    // A known token without the role is 403, not 401.
+    await problem(await app.request(`/api/sessions/${id}`, { headers: service }), 403);
+    await problem(await app.request(`/api/sessions/${id}/events`, { headers: service }), 403);
     expect((await send('POST', '/api/sessions', body, admin)).status).toBe(201);
     expect((await getDoc(id)).session_id).toBe(id);
   });

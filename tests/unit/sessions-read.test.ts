@@ -254,7 +254,7 @@ describe('GET /api/stats (own database, so counts are exact)', () => {
       sessions_by_platform: { web: 2, vapi: 1, mcp: 1 },
       average_duration_seconds: (0 + 300) / 2,
     });
-    await problem(await s.app.request('/api/stats', { headers: service }), 401);
+    await problem(await s.app.request('/api/stats', { headers: service }), 403);
   });
 });
 
@@ -298,11 +298,11 @@ describe('/api/cron/sweep', () => {
   });
 
   it.each([
-    ['no token', {}],
-    ['a wrong secret', { authorization: 'Bearer nope' }],
-    ['the admin token', admin],
-    ['the service token', service],
-  ])('answers 401 with %s', async (_name, headers) => {
-    for (const method of ['GET', 'POST']) await problem(await w.app.request('/api/cron/sweep', { method, headers }), 401);
+    ['no token', {}, 401],
+    ['a wrong secret', { authorization: 'Bearer nope' }, 401],
+    ['the admin token', admin, 403],
+    ['the service token', service, 403],
+  ])('refuses %s', async (_name, headers, status) => {
+    for (const method of ['GET', 'POST']) await problem(await w.app.request('/api/cron/sweep', { method, headers }), status);
   });
 });

@@ -110,7 +110,7 @@ describe('a caller’s phone number', () => {
     const student = freshStudent();
     const phone = randomPhone();
     now = new Date('2025-07-03T08:00:00Z');
-    expect((await api.put(`/api/students/${student}`, { phone_numbers: [pretty(phone)] }, SERVICE)).status).toBe(401);
+    expect((await api.put(`/api/students/${student}`, { phone_numbers: [pretty(phone)] }, SERVICE)).status).toBe(403);
     expect((await api.put(`/api/students/${student}`, { phone_numbers: [pretty(phone)] }, admin)).status).toBe(200);
 
     const known = phoneCall({ startedAt: new Date('2025-07-03T08:05:00Z'), from: phone });
@@ -196,7 +196,7 @@ describe('an unidentifiable call', () => {
     const d = await api.sessionOfCall(c.id, unknownAround(c.start));
     expect(d).toMatchObject({ student_id: 'unknown', platform: 'vapi', status: 'completed' });
 
-    expect((await api.post(`/api/sessions/${d.session_id}/assign`, { student_id: student }, SERVICE)).status).toBe(401);
+    expect((await api.post(`/api/sessions/${d.session_id}/assign`, { student_id: student }, SERVICE)).status).toBe(403);
     const res = await api.post(`/api/sessions/${d.session_id}/assign`, { student_id: student }, admin);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ session_id: d.session_id, student_id: student });

@@ -1,13 +1,13 @@
 import type { Family } from '../../app.js';
-import { requireToken } from '../../http/auth.js';
+import { allow } from '../../http/auth.js';
 import { getSessionLog } from './get.js';
 import { getLogStats } from './stats.js';
 import { postSessionLog } from './post.js';
 
 /** The workshop event log: pages write (public), instructors read (admin). */
-export const sessionLogFamily: Family = (app, deps) => {
+export const sessionLogFamily: Family = (app) => {
   app.post('/api/session-log', postSessionLog);
-  const read = requireToken(() => [deps.config.adminToken], 'admin token');
+  const read = allow(['admin', 'instructor'], 'read');
   app.get('/api/session-log', read, getSessionLog);
   app.get('/api/session-log/stats', read, getLogStats);
 };

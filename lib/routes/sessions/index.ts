@@ -6,7 +6,7 @@ import { defer } from '../../http/defer.js';
 import { sweep } from '../../sessions/sweep.js';
 import { onSessionComplete } from '../analysis.js';
 import { getActive, getList, getOne, getStats, getSummary, getTimeline, getTranscript, getWaiting } from './read.js';
-import { admin, cron, ctxOf, writer } from './shared.js';
+import { adminOnly, cron, ctxOf, reader, writer } from './shared.js';
 import { postAssign, postClose, postEnd, postInteraction, postJoin, postPhase, postSession, postTranscript, putSummary } from './write.js';
 
 /**
@@ -14,8 +14,8 @@ import { postAssign, postClose, postEnd, postInteraction, postJoin, postPhase, p
  * instructor reads, and the idle sweep. Fixed paths are registered before `/:id`.
  */
 export const sessionsFamily: Family = (app, deps) => {
-  const read = admin(deps);
-  const write = writer(deps);
+  const read = reader;
+  const write = writer;
 
   app.post('/api/sessions/interactions', write, postInteraction);
   app.post('/api/sessions/close', write, postClose);
@@ -34,10 +34,10 @@ export const sessionsFamily: Family = (app, deps) => {
   app.post('/api/sessions/:id/phase', write, postPhase);
   app.put('/api/sessions/:id/summary', write, putSummary);
   app.post('/api/sessions/:id/end', write, postEnd);
-  app.post('/api/sessions/:id/assign', read, postAssign);
+  app.post('/api/sessions/:id/assign', adminOnly('assign sessions'), postAssign);
 
   // Vercel cron sends GET; operators may POST.
-  const runSweep = cron(deps);
+  const runSweep = cron;
   const handler = async (c: Context<AppEnv>) => {
     const ctx = ctxOf(c);
     const result = await sweep(ctx);

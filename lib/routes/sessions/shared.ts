@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../app.js';
 import type { Deps } from '../../deps.js';
-import { requireToken } from '../../http/auth.js';
+import { allow } from '../../http/auth.js';
 import { parseParam } from '../../http/validate.js';
 import { SessionId } from '../../schemas/session.js';
 import type { SessionCtx } from '../../sessions/context.js';
@@ -14,9 +14,11 @@ export const ctxOf = (c: Context<AppEnv>): SessionCtx => sessionCtx(c.get('deps'
 
 export const sessionIdParam = (c: Context<AppEnv>): string => parseParam(c, 'id', SessionId);
 
-/** Instructors (and operators) read. */
-export const admin = (deps: Deps) => requireToken(() => [deps.config.adminToken], 'admin token');
-/** Servers that write session data: the tool server, agent platforms — or an admin. */
-export const writer = (deps: Deps) => requireToken(() => [deps.config.serviceToken, deps.config.adminToken], 'service or admin token');
+/** People who read: admins and instructors. */
+export const reader = allow(['admin', 'instructor'], 'read');
+/** Servers that write session data (the tool server, agent platforms) — or an admin. */
+export const writer = allow(['service', 'admin'], 'write sessions');
+/** Reconfiguring (students, assignments) and deleting: admins only. */
+export const adminOnly = (action: string) => allow(['admin'], action);
 /** Vercel cron sends `Authorization: Bearer $CRON_SECRET`. */
-export const cron = (deps: Deps) => requireToken(() => [deps.config.cronSecret], 'cron secret');
+export const cron = allow(['cron'], 'run maintenance');

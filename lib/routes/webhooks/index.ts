@@ -1,5 +1,5 @@
 import type { Family } from '../../app.js';
-import { requireToken } from '../../http/auth.js';
+import { allow } from '../../http/auth.js';
 import { sessionDataWebhook } from './session-data.js';
 import { type OnSessionComplete, vapiWebhook } from './vapi.js';
 
@@ -8,13 +8,13 @@ import { type OnSessionComplete, vapiWebhook } from './vapi.js';
  * after the response when a delivery completes a session (analysis hooks in there).
  */
 export function webhooksFamily(onComplete?: OnSessionComplete): Family {
-  return (app, deps) => {
+  return (app) => {
     const vapi = vapiWebhook(onComplete);
     app.post('/api/webhooks/vapi', vapi);
     app.post('/webhook/vapi/session-complete', vapi);
     app.post('/webhook/vapi', vapi);
     const data = sessionDataWebhook(onComplete);
-    const token = requireToken(() => [deps.config.webhookToken], 'webhook token');
+    const token = allow(['webhook'], 'post session data');
     app.post('/api/webhooks/session-data', token, data);
     app.post('/webhook/session-data', token, data);
   };
