@@ -8,6 +8,7 @@ import { parseConfig } from './lib/config.js';
 import { consoleLogger } from './lib/deps.js';
 import { type FetchHandler, lazyApp } from './lib/door.js';
 import { allFamilies } from './lib/families.js';
+import { memoryRateLimiter, upstashRateLimiter } from './lib/http/ratelimit.js';
 import { createMemoryKv } from './lib/storage/kv-memory.js';
 import { createUpstashKv } from './lib/storage/kv-upstash.js';
 import { withPrefix } from './lib/storage/kv.js';
@@ -24,10 +25,9 @@ export default {
       const config = parseConfig(env, 'edge');
       if (config.database.driver !== 'neon') throw new Error('edge runtime requires the neon driver');
       const sql = createNeonSql({ connectionString: config.database.url, httpEndpoint: config.database.httpEndpoint });
-      const kv = withPrefix(
-        config.kv.driver === 'upstash' ? createUpstashKv({ url: config.kv.url, token: config.kv.token }) : createMemoryKv(),
-        config.kv.prefix,
-      );
+      const upstash = config.kv.driver === 'upstash' ? createUpstashKv({ url: config.kv.url, token: config.kv.token }) : null;
+      const kv = withPrefix(upstash ?? createMemoryKv(), config.kv.prefix);
+      const rateLimiter = upstash ? upstashRateLimiter(upstash.client, config.kv.prefix) : memoryRateLimiter();
       return createApp(
         {
           config,
@@ -37,6 +37,7 @@ export default {
           // Routes use the request's own ctx.waitUntil (lib/http/defer.ts); this is the fallback.
           waitUntil: (p) => void p.catch((err: unknown) => consoleLogger.error('background task failed', { error: String(err) })),
           log: consoleLogger,
+          rateLimiter,
         },
         allFamilies,
       );

@@ -8,7 +8,7 @@ import { describeError } from './deps.js';
 import { DomainError } from './sessions/errors.js';
 import { ApiError, StorageRejectedValueError, StorageUnavailableError, problemResponse } from './errors.js';
 
-export type AppEnv = { Variables: { deps: Deps; requestId: string; principal: Principal } };
+export type AppEnv = { Variables: { deps: Deps; requestId: string; principal: Principal; /** Audit this path instead of the request's (personal data in it). */ auditPath?: string } };
 export type App = Hono<AppEnv>;
 
 /** An endpoint family mounts its routes on the shared app. */

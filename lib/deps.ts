@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import type { RateLimiter } from './http/ratelimit.js';
 import type { Kv } from './storage/kv.js';
 import type { Sql } from './storage/sql.js';
 
@@ -16,6 +17,8 @@ export interface Deps {
    */
   waitUntil: (promise: Promise<unknown>) => void;
   log: Logger;
+  /** Shared (Redis) or local (memory) rate limits. */
+  rateLimiter: RateLimiter;
 }
 
 export interface Logger {

@@ -9,6 +9,7 @@ import { getDocument } from '../sessions/read.js';
 import { buildPrompt, SYSTEM_PROMPT } from './prompt.js';
 import { Analysis, AnalysisOutput } from './schema.js';
 import type { TemplateName } from './templates.js';
+import { sha256Hex } from '../util/stable-uuid.js';
 
 /** One first attempt plus three retries by the sweep. */
 export const MAX_ATTEMPTS = 4;
@@ -60,10 +61,6 @@ export function toAnalysis(r: AnalysisRow): Analysis {
   });
 }
 
-async function sha256(text: string): Promise<string> {
-  const d = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 export async function listAnalyses(ctx: SessionCtx, sessionId: string): Promise<Analysis[]> {
   const rows = await ctx.sql.query<AnalysisRow>(`SELECT ${COLUMNS} FROM analyses WHERE session_id = $1 ORDER BY created_at DESC, id DESC`, [sessionId]);
@@ -88,7 +85,7 @@ async function claim(ctx: SessionCtx, config: Config['analysis'], sessionId: str
      VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6)
      ON CONFLICT (session_id, template) WHERE status = 'pending' DO NOTHING
      RETURNING id::text AS id`,
-    [sessionId, template, await sha256(config.prompts[template]), config.model, trigger, ctx.now().toISOString()],
+    [sessionId, template, await sha256Hex(config.prompts[template]), config.model, trigger, ctx.now().toISOString()],
   );
   return rows[0]?.id ?? null;
 }

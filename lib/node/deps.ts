@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { consoleLogger, type Deps, type Logger } from '../deps.js';
+import { memoryRateLimiter, type RateLimiter, upstashRateLimiter } from '../http/ratelimit.js';
 import { createMemoryKv } from '../storage/kv-memory.js';
 import { createUpstashKv } from '../storage/kv-upstash.js';
 import { type Kv, withPrefix } from '../storage/kv.js';
@@ -29,9 +30,12 @@ export async function createSql(config: Config): Promise<Sql> {
   }
 }
 
-export function createKv(config: Config): Kv {
-  const kv = config.kv.driver === 'upstash' ? createUpstashKv({ url: config.kv.url, token: config.kv.token }) : createMemoryKv();
-  return withPrefix(kv, config.kv.prefix);
+export function createKv(config: Config): { kv: Kv; rateLimiter: RateLimiter } {
+  if (config.kv.driver === 'upstash') {
+    const kv = createUpstashKv({ url: config.kv.url, token: config.kv.token });
+    return { kv: withPrefix(kv, config.kv.prefix), rateLimiter: upstashRateLimiter(kv.client, config.kv.prefix) };
+  }
+  return { kv: withPrefix(createMemoryKv(), config.kv.prefix), rateLimiter: memoryRateLimiter() };
 }
 
 /** Promises handed to waitUntil, so a local process can finish them before it exits. */
@@ -53,5 +57,5 @@ export async function createNodeDeps(config: Config, opts: { migrate?: boolean; 
   const sql = await createSql(config);
   if (opts.migrate) await migrate(sql, await loadMigrations());
   const { waitUntil, settle } = createWaitUntil(log);
-  return { config, sql, kv: createKv(config), now: () => new Date(), waitUntil, settle, log };
+  return { config, sql, ...createKv(config), now: () => new Date(), waitUntil, settle, log };
 }

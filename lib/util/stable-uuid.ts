@@ -13,3 +13,9 @@ export async function stableUuid(...parts: Array<string | number>): Promise<stri
   const hex = [...bytes.slice(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
+
+/** Hex SHA-256 of a string. */
+export async function sha256Hex(text: string): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
+  return [...d].map((b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -2,6 +2,7 @@ import { parseConfig, type Config } from '../../lib/config.js';
 import { consoleLogger, type Deps, silentLogger } from '../../lib/deps.js';
 import { createWaitUntil } from '../../lib/node/deps.js';
 import { loadMigrations } from '../../lib/node/migrations.js';
+import { memoryRateLimiter, type RateLimiter } from '../../lib/http/ratelimit.js';
 import { createMemoryKv } from '../../lib/storage/kv-memory.js';
 import type { Kv } from '../../lib/storage/kv.js';
 import { migrate } from '../../lib/storage/migrate.js';
@@ -11,7 +12,8 @@ import type { Sql } from '../../lib/storage/sql.js';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  return parseConfig({ ADMIN_TOKEN, DATA_DIR: '/tmp/sessionlog-test', ...env });
+  // Rate limits are off unless a test turns them on: in-process requests all share one "IP".
+  return parseConfig({ ADMIN_TOKEN, DATA_DIR: '/tmp/sessionlog-test', RATE_LIMITS: 'off', ...env });
 }
 
 /** A fresh in-memory PGlite with the schema applied. Start one per test file: it takes seconds. */
@@ -23,13 +25,14 @@ export async function memoryPglite(): Promise<Sql> {
 
 export type TestDeps = Deps & { settle: () => Promise<void> };
 
-export function makeDeps(parts: { sql: Sql; kv?: Kv; config?: Config; now?: () => Date }): TestDeps {
+export function makeDeps(parts: { sql: Sql; kv?: Kv; config?: Config; now?: () => Date; rateLimiter?: RateLimiter }): TestDeps {
   const { waitUntil, settle } = createWaitUntil(process.env.SL_TEST_LOG ? consoleLogger : silentLogger);
   return {
     config: parts.config ?? testConfig(),
     sql: parts.sql,
     kv: parts.kv ?? createMemoryKv(),
     now: parts.now ?? (() => new Date()),
+    rateLimiter: parts.rateLimiter ?? memoryRateLimiter(() => (parts.now ?? (() => new Date()))().getTime()),
     waitUntil,
     settle,
     // SL_TEST_LOG=1 shows what the app logs (unhandled errors included) while debugging a test.

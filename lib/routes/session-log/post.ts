@@ -6,6 +6,7 @@ import { validateEvent } from '../../events/validate.js';
 import { issuesToErrors } from '../../schemas/common.js';
 import { BatchEnvelope, BatchIngestResponse, MAX_INGEST_BODY_BYTES, SingleIngestResponse } from '../../schemas/event.js';
 import { readJson } from '../../http/body.js';
+import { enforce } from '../../http/ratelimit.js';
 
 /**
  * POST /api/session-log — one event, or `{"events":[...]}` up to 500. Public (workshop pages post
@@ -19,6 +20,10 @@ export async function postSessionLog(c: Context<AppEnv>): Promise<Response> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new ApiError('BAD_REQUEST', 'request body must be a JSON object: one event, or {"events":[...]}');
   }
+  // Per session token too, so one runaway page cannot flood the log from many addresses.
+  const token = (body as { sessionToken?: unknown; events?: Array<{ sessionToken?: unknown }> }).sessionToken ??
+    (Array.isArray((body as { events?: unknown }).events) ? (body as { events: Array<{ sessionToken?: unknown } | null> }).events[0]?.sessionToken : undefined);
+  if (typeof token === 'string') await enforce(c, 'ingest-token', token.slice(0, 200), c.get('deps').config.rateLimits.ingestPerToken);
   return 'events' in body ? postBatch(c, body, receivedAt) : postSingle(c, body, receivedAt);
 }
 

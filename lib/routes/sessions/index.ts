@@ -3,9 +3,10 @@ import type { AppEnv, Family } from '../../app.js';
 import { retryFailed } from '../../analysis/run.js';
 import { describeError } from '../../deps.js';
 import { defer } from '../../http/defer.js';
+import { applyRetention } from '../../lifecycle/retention.js';
 import { sweep } from '../../sessions/sweep.js';
 import { onSessionComplete } from '../analysis.js';
-import { getActive, getList, getOne, getStats, getSummary, getTimeline, getTranscript, getWaiting } from './read.js';
+import { getActive, getAudit, getList, getOne, getStats, getSummary, getTimeline, getTranscript, getWaiting } from './read.js';
 import { adminOnly, cron, ctxOf, reader, writer } from './shared.js';
 import { postAssign, postClose, postEnd, postInteraction, postJoin, postPhase, postSession, postTranscript, putSummary } from './write.js';
 
@@ -53,4 +54,11 @@ export const sessionsFamily: Family = (app, deps) => {
   };
   app.get('/api/cron/sweep', runSweep, handler);
   app.post('/api/cron/sweep', runSweep, handler);
+
+  // Daily: delete what is older than RETENTION_DAYS, in bounded batches (call again while `more`).
+  const retention = async (c: Context<AppEnv>) => c.json(await applyRetention(deps.sql, deps.now(), deps.config.retentionDays));
+  app.get('/api/cron/retention', cron, retention);
+  app.post('/api/cron/retention', cron, retention);
+
+  app.get('/api/audit', adminOnly('read the audit trail'), getAudit);
 };

@@ -93,3 +93,21 @@ export async function getSummary(c: Context<AppEnv>) {
 export async function getStats(c: Context<AppEnv>) {
   return c.json(await globalStats(ctxOf(c)));
 }
+
+const AuditQuery = z.object({
+  limit: z.coerce.number().int().min(1).optional(),
+  before: z.string().regex(/^\d{1,19}$/, 'must be an id from the previous page').optional(),
+});
+
+/** GET /api/audit (admin) — who read or deleted what, newest first; page with `before`. */
+export async function getAudit(c: Context<AppEnv>) {
+  const q = parseQuery(c, AuditQuery);
+  const limit = Math.min(q.limit ?? 100, 500);
+  const rows = await c.get('deps').sql.query<{ id: string; at: Date | string; actor: string; action: string; method: string; path: string; status: number; detail: Record<string, unknown> }>(
+    `SELECT id::text AS id, at, actor, action, method, path, status, detail FROM audit_log
+     ${q.before ? 'WHERE id < $2::bigint' : ''} ORDER BY id DESC LIMIT $1`,
+    q.before ? [limit, q.before] : [limit],
+  );
+  const entries = rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+  return c.json({ count: entries.length, entries, next_before: entries.length === limit ? (entries.at(-1)?.id ?? null) : null });
+}

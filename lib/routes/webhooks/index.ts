@@ -1,5 +1,6 @@
 import type { Family } from '../../app.js';
 import { allow } from '../../http/auth.js';
+import { limitByIp } from '../../http/ratelimit.js';
 import { sessionDataWebhook } from './session-data.js';
 import { type OnSessionComplete, vapiWebhook } from './vapi.js';
 
@@ -10,12 +11,13 @@ import { type OnSessionComplete, vapiWebhook } from './vapi.js';
 export function webhooksFamily(onComplete?: OnSessionComplete): Family {
   return (app) => {
     const vapi = vapiWebhook(onComplete);
-    app.post('/api/webhooks/vapi', vapi);
-    app.post('/webhook/vapi/session-complete', vapi);
-    app.post('/webhook/vapi', vapi);
+    const limit = limitByIp('webhook-ip', (c) => c.rateLimits.webhookPerIp);
+    app.post('/api/webhooks/vapi', limit, vapi);
+    app.post('/webhook/vapi/session-complete', limit, vapi);
+    app.post('/webhook/vapi', limit, vapi);
     const data = sessionDataWebhook(onComplete);
     const token = allow(['webhook'], 'post session data');
-    app.post('/api/webhooks/session-data', token, data);
-    app.post('/webhook/session-data', token, data);
+    app.post('/api/webhooks/session-data', limit, token, data);
+    app.post('/webhook/session-data', limit, token, data);
   };
 }

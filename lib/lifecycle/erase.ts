@@ -1,0 +1,74 @@
+import { describeError } from '../deps.js';
+import type { SessionCtx } from '../sessions/context.js';
+import { ACTIVE_SET, activeKey } from '../sessions/context.js';
+import { DomainError } from '../sessions/errors.js';
+
+export interface EraseResult {
+  student_id: string;
+  events_deleted: number;
+  sessions_deleted: number;
+  analyses_deleted: number;
+  calls_deleted: number;
+  audit_entries_redacted: number;
+}
+
+/**
+ * Erase a student (GDPR): their sessions with the analyses and call links, every event that is
+ * theirs or belongs to one of their sessions, the student row, and their KV state — in one
+ * transaction-sized statement. Audit entries that named them are redacted (the deletion itself is
+ * audited under a one-way hash). `who` is a student id or an email.
+ */
+export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseResult> {
+  const [row] = await ctx.sql.query<{ id: string; email: string | null }>(
+    'SELECT id, email FROM students WHERE id = $1 OR email = lower($1) ORDER BY (id = $1) DESC LIMIT 1',
+    [who],
+  );
+  // Sessions may name a student who never got a students row (e.g. only via explicit sessions).
+  const id = row?.id ?? who;
+  const email = row?.email ?? null;
+  const [r] = await ctx.sql.query<{
+    events: number;
+    sessions: number;
+    analyses: number;
+    calls: number;
+    audits: number;
+    students: number;
+    session_ids: string[] | null;
+    call_ids: string[] | null;
+  }>(
+    `WITH their_sessions AS (SELECT id FROM sessions WHERE student_id = $1),
+     their_calls AS (SELECT call_id FROM calls WHERE student_id = $1 OR session_id IN (SELECT id FROM their_sessions)),
+     a AS (DELETE FROM analyses WHERE session_id IN (SELECT id FROM their_sessions) RETURNING 1),
+     c AS (DELETE FROM calls WHERE call_id IN (SELECT call_id FROM their_calls) RETURNING call_id),
+     e AS (DELETE FROM events WHERE student_id = $1 OR session_token IN (SELECT id FROM their_sessions) RETURNING 1),
+     s AS (DELETE FROM sessions WHERE id IN (SELECT id FROM their_sessions) RETURNING id),
+     st AS (DELETE FROM students WHERE id = $1 RETURNING 1),
+     au AS (
+       UPDATE audit_log SET path = replace(path, $1, '[erased]'),
+         detail = jsonb_set(detail, '{query}', to_jsonb(replace(replace(COALESCE(detail->>'query', ''), $1, '[erased]'), COALESCE($2, $1), '[erased]')))
+       WHERE strpos(path, $1) > 0 OR strpos(COALESCE(detail->>'query', ''), $1) > 0
+          OR ($2::text IS NOT NULL AND strpos(COALESCE(detail->>'query', ''), $2) > 0)
+       RETURNING 1
+     )
+     SELECT (SELECT count(*)::int FROM e) AS events, (SELECT count(*)::int FROM s) AS sessions,
+            (SELECT count(*)::int FROM a) AS analyses, (SELECT count(*)::int FROM c) AS calls,
+            (SELECT count(*)::int FROM au) AS audits, (SELECT count(*)::int FROM st) AS students,
+            (SELECT array_agg(id) FROM s) AS session_ids, (SELECT array_agg(call_id) FROM c) AS call_ids`,
+    [id, email],
+  );
+  if (!r || (r.students === 0 && r.sessions === 0 && r.events === 0)) throw new DomainError('not_found', 'no such student');
+  // Hot state: the active pointer, the active-set entries and cached call links.
+  const keys = [activeKey(id), ...(r.call_ids ?? []).flatMap((c) => [`call:vapi:${c}`])];
+  await Promise.all([
+    ctx.kv.del(...keys),
+    (r.session_ids?.length ? ctx.kv.zrem(ACTIVE_SET, ...r.session_ids) : Promise.resolve(0)),
+  ]).catch((err: unknown) => ctx.log.warn('kv erase failed (entries expire on their own)', { error: describeError(err) }));
+  return {
+    student_id: id,
+    events_deleted: r.events,
+    sessions_deleted: r.sessions,
+    analyses_deleted: r.analyses,
+    calls_deleted: r.calls,
+    audit_entries_redacted: r.audits,
+  };
+}
