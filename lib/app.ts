@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
@@ -43,6 +43,7 @@ export function createApp(deps: Deps, families: readonly Family[]): App {
       });
     });
   }
+  app.use('*', securityHeaders);
   app.use(
     '/api/*',
     cors({
@@ -99,3 +100,35 @@ export function toApiError(err: unknown, deps: Pick<Deps, 'log'>, requestId?: st
   deps.log.error('unhandled error', { requestId, error: describeError(err) });
   return new ApiError('INTERNAL', 'an internal error occurred; quote the request id when reporting it');
 }
+
+/**
+ * Pages (the dashboard, the demo) get a CSP without inline script or style and may not be framed;
+ * API answers are never cached or sniffed. The same headers are declared for Vercel's static
+ * hosting in vercel.json.
+ */
+export const PAGE_SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+};
+
+const securityHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next();
+  let h = c.res.headers;
+  try {
+    h.set('x-content-type-options', 'nosniff');
+  } catch {
+    // A response with immutable headers (e.g. passed through from fetch): copy it once.
+    c.res = new Response(c.res.body, c.res);
+    h = c.res.headers;
+    h.set('x-content-type-options', 'nosniff');
+  }
+  if (c.req.path.startsWith('/api/') || c.req.path.startsWith('/webhook/')) {
+    if (!h.has('cache-control')) h.set('cache-control', 'no-store');
+  } else {
+    for (const [k, v] of Object.entries(PAGE_SECURITY_HEADERS)) h.set(k, v);
+  }
+};

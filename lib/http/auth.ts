@@ -98,7 +98,7 @@ function audit(c: Context<AppEnv>, principal: Principal, action: string): void {
   const write = deps.sql
     .query(
       `INSERT INTO audit_log (at, actor, action, method, path, status, detail) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
-      [deps.now().toISOString(), principal.id, action, c.req.method, c.get('auditPath') ?? url.pathname, c.res.status, JSON.stringify({ query: c.get('auditPath') ? undefined : url.search.slice(1) || undefined })],
+      [deps.now().toISOString(), principal.id, action, c.req.method, c.get('auditPath') ?? safeDecode(url.pathname), c.res.status, JSON.stringify(c.get('auditPath') || !url.search ? {} : { query: Object.fromEntries(url.searchParams) })],
     )
     .catch((err: unknown) => deps.log.warn('audit write failed', { error: describeError(err) }));
   let ctx: { waitUntil(p: Promise<unknown>): void } | undefined;
@@ -109,4 +109,12 @@ function audit(c: Context<AppEnv>, principal: Principal, action: string): void {
   }
   if (ctx) ctx.waitUntil(write);
   else deps.waitUntil(write);
+}
+
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }

@@ -43,11 +43,18 @@ export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseR
      e AS (DELETE FROM events WHERE student_id = $1 OR session_token IN (SELECT id FROM their_sessions) RETURNING 1),
      s AS (DELETE FROM sessions WHERE id IN (SELECT id FROM their_sessions) RETURNING id),
      st AS (DELETE FROM students WHERE id = $1 RETURNING 1),
+     -- Redact whole path segments and whole query values equal to the id or email (never substrings).
      au AS (
-       UPDATE audit_log SET path = replace(path, $1, '[erased]'),
-         detail = jsonb_set(detail, '{query}', to_jsonb(replace(replace(COALESCE(detail->>'query', ''), $1, '[erased]'), COALESCE($2, $1), '[erased]')))
-       WHERE strpos(path, $1) > 0 OR strpos(COALESCE(detail->>'query', ''), $1) > 0
-          OR ($2::text IS NOT NULL AND strpos(COALESCE(detail->>'query', ''), $2) > 0)
+       UPDATE audit_log SET
+         path = array_to_string(ARRAY(
+           SELECT CASE WHEN p = $1 OR p = $2 THEN '[erased]' ELSE p END
+           FROM unnest(string_to_array(path, '/')) WITH ORDINALITY AS u(p, n) ORDER BY n), '/'),
+         detail = CASE WHEN jsonb_typeof(detail->'query') = 'object' THEN jsonb_set(detail, '{query}', (
+           SELECT COALESCE(jsonb_object_agg(k, CASE WHEN v = $1 OR v = $2 THEN '[erased]' ELSE v END), '{}'::jsonb)
+           FROM jsonb_each_text(detail->'query') AS q(k, v))) ELSE detail END
+       WHERE $1 = ANY(string_to_array(path, '/')) OR ($2::text IS NOT NULL AND $2 = ANY(string_to_array(path, '/')))
+          OR EXISTS (SELECT 1 FROM jsonb_each_text(CASE WHEN jsonb_typeof(detail->'query') = 'object' THEN detail->'query' ELSE '{}'::jsonb END) AS q(k, v)
+                     WHERE v = $1 OR v = $2)
        RETURNING 1
      )
      SELECT (SELECT count(*)::int FROM e) AS events, (SELECT count(*)::int FROM s) AS sessions,
