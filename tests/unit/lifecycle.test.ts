@@ -12,7 +12,7 @@ const Retention = z.object({ cutoff: z.string(), events_deleted: z.number(), ses
 const Erased = z.object({ success: z.literal(true), student_id: z.string(), events_deleted: z.number(), sessions_deleted: z.number(), analyses_deleted: z.number(), calls_deleted: z.number(), audit_entries_redacted: z.number() });
 
 let sql: Sql;
-let now = new Date('2026-09-01T10:00:00Z');
+const now = new Date('2026-09-01T10:00:00Z');
 const service = { authorization: 'Bearer svc-token-123' };
 let app: ReturnType<typeof createApp>;
 let deps: ReturnType<typeof makeDeps>;

@@ -7,7 +7,7 @@ import type { Sql } from '../../lib/storage/sql.js';
 import { ADMIN_TOKEN, admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
 
 let sql: Sql;
-let now = new Date('2026-08-01T10:00:00Z');
+const now = new Date('2026-08-01T10:00:00Z');
 const env = {
   INSTRUCTOR_TOKENS: 'ms_lee:instr-token-lee-1234, mr_kay:instr-token-kay-5678',
   SERVICE_TOKEN: 'svc-token-123',
