@@ -1,5 +1,6 @@
 import type { Family } from './app.js';
 import { analysisFamily, onSessionComplete } from './routes/analysis.js';
+import { openApiFamily } from './openapi.js';
 import { healthFamily } from './routes/health.js';
 import { sessionLogFamily } from './routes/session-log/index.js';
 import { sessionsFamily } from './routes/sessions/index.js';
@@ -9,6 +10,7 @@ import { webhooksFamily } from './routes/webhooks/index.js';
 /** Every endpoint family, for doors that serve the whole API (local server, edge worker). */
 export const allFamilies: readonly Family[] = [
   healthFamily,
+  openApiFamily,
   sessionLogFamily,
   analysisFamily,
   sessionsFamily,

@@ -2,6 +2,7 @@ import { waitUntil } from '@vercel/functions';
 import { createApp, type Family } from '../app.js';
 import { parseConfig } from '../config.js';
 import { lazyApp } from '../door.js';
+import { openApiFamily } from '../openapi.js';
 import { healthFamily } from '../routes/health.js';
 import { loadConfigFile } from './config-file.js';
 import { createNodeDeps } from './deps.js';
@@ -14,7 +15,7 @@ import { createNodeDeps } from './deps.js';
 export function vercelHandler(families: readonly Family[]): { fetch: (request: Request) => Promise<Response> } {
   const handle = lazyApp(async () => {
     const deps = await createNodeDeps(parseConfig(process.env, 'node', await loadConfigFile()));
-    return createApp({ ...deps, waitUntil }, [healthFamily, ...families]);
+    return createApp({ ...deps, waitUntil }, [healthFamily, openApiFamily, ...families]);
   });
   return { fetch: async (request: Request) => handle(request) };
 }

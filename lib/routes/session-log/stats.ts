@@ -6,7 +6,7 @@ import { logStats } from '../../events/query.js';
 import { parseQuery } from '../../http/validate.js';
 import { IsoDateTime } from '../../schemas/common.js';
 
-const StatsQuery = z.object({ since: IsoDateTime.optional(), until: IsoDateTime.optional() });
+export const StatsQuery = z.object({ since: IsoDateTime.optional(), until: IsoDateTime.optional() });
 
 /**
  * GET /api/session-log/stats?since=&until= (admin) — for troubleshooting: counts by event type,

@@ -62,7 +62,7 @@ export async function getTranscript(c: Context<AppEnv>) {
   return c.json({ session_id: doc.session_id, status: doc.status, ...doc.conversation });
 }
 
-const TimelineQuery = z.object({
+export const TimelineQuery = z.object({
   limit: z.coerce.number().int().min(1).optional(),
   cursor: z.string().max(500).optional(),
   /** Live tail: only events that arrived after this sequence (from `last_seq`). */
@@ -94,7 +94,7 @@ export async function getStats(c: Context<AppEnv>) {
   return c.json(await globalStats(ctxOf(c)));
 }
 
-const AuditQuery = z.object({
+export const AuditQuery = z.object({
   limit: z.coerce.number().int().min(1).optional(),
   before: z.string().regex(/^\d{1,19}$/, 'must be an id from the previous page').optional(),
 });

@@ -1,0 +1,110 @@
+/**
+ * GET /api/openapi.json describes every endpoint, and real responses — successes and problems —
+ * validate against the schemas it publishes.
+ */
+import Ajv2020 from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../lib/app.js';
+import { allFamilies } from '../../lib/families.js';
+import type { Sql } from '../../lib/storage/sql.js';
+import { admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
+
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
+  components: { schemas: Record<string, unknown> };
+};
+
+let sql: Sql;
+let app: ReturnType<typeof createApp>;
+let doc: Doc;
+const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
+const service = { authorization: 'Bearer svc-token-123' };
+const cron = { authorization: 'Bearer cron-secret-123' };
+const checked = new Set<string>();
+
+beforeAll(async () => {
+  sql = await memoryPglite();
+  app = createApp(makeDeps({ sql, config: testConfig({ SERVICE_TOKEN: 'svc-token-123', CRON_SECRET: 'cron-secret-123', WEBHOOK_TOKEN: 'hook-123' }) }), allFamilies);
+  doc = (await (await app.request('/api/openapi.json')).json()) as Doc;
+  ajv.addSchema({ $id: 'problem', ...(doc.components.schemas.Problem as object) });
+});
+afterAll(() => sql.close());
+
+/** Send a request and validate the answer against the documented schema for its status. */
+async function call(method: string, template: string, path: string, headers: Record<string, string> = {}, body?: unknown) {
+  const res = await app.request(path, { method, headers: { 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const op = doc.paths[template]?.[method.toLowerCase()];
+  expect(op, `${method} ${template} is documented`).toBeDefined();
+  const documented = op?.responses[String(res.status)];
+  expect(documented, `${method} ${template} documents status ${res.status}`).toBeDefined();
+  const type = (res.headers.get('content-type') ?? '').split(';')[0] ?? '';
+  const media = documented?.content?.[type];
+  expect(media, `${method} ${template} ${res.status} documents ${type}`).toBeDefined();
+  const json = (await res.json()) as unknown;
+  const schema = (media?.schema as { $ref?: string }).$ref === '#/components/schemas/Problem' ? { $ref: 'problem' } : (media?.schema as object);
+  const validate = ajv.compile(schema);
+  expect(validate(json), `${method} ${path} ${res.status}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+  checked.add(`${method} ${template} ${res.status}`);
+  return json as Record<string, unknown>;
+}
+
+describe('GET /api/openapi.json', () => {
+  it('is an OpenAPI 3.1 document covering every route, each with its errors', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).length).toBeGreaterThanOrEqual(24);
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const statuses = Object.keys(op.responses).map(Number);
+        expect(statuses.some((s) => s < 300), `${method} ${path} has a success`).toBe(true);
+        if (path !== '/api/health') expect(statuses.some((s) => s >= 400), `${method} ${path} has errors`).toBe(true);
+      }
+    }
+  });
+
+  it('real responses validate against the published schemas', async () => {
+    const token = uniqueToken();
+    const student = `stu_${crypto.randomUUID().slice(0, 8)}`;
+    await call('GET', '/api/health', '/api/health');
+    await call('POST', '/api/session-log', '/api/session-log', {}, { sessionToken: token, eventType: 'error', eventData: { errorType: 'E' }, studentEmail: `${student}@example.com` });
+    await call('POST', '/api/session-log', '/api/session-log', {}, { events: [{ sessionToken: token, eventType: 'action' }, { sessionToken: token, eventType: 'BAD' }] });
+    await call('POST', '/api/session-log', '/api/session-log', {}, { sessionToken: 'bad token', eventType: 'action' });
+    await call('GET', '/api/session-log', `/api/session-log?sessionToken=${token}`, admin);
+    await call('GET', '/api/session-log', '/api/session-log', {});
+    await call('GET', '/api/session-log/stats', '/api/session-log/stats', admin);
+    const s = await call('POST', '/api/sessions/interactions', '/api/sessions/interactions', service, { student_id: student, function: 'f', data_provided: ['p'] });
+    const id = String(s.session_id);
+    await call('GET', '/api/sessions', '/api/sessions', admin);
+    await call('GET', '/api/sessions/active', '/api/sessions/active', admin);
+    await call('GET', '/api/sessions/{id}', `/api/sessions/${id}`, admin);
+    await call('GET', '/api/sessions/{id}', '/api/sessions/nope_nope', admin);
+    await call('GET', '/api/sessions/{id}/transcript', `/api/sessions/${id}/transcript`, admin);
+    await call('GET', '/api/sessions/{id}/events', `/api/sessions/${id}/events`, admin);
+    await call('GET', '/api/sessions/{id}/summary', `/api/sessions/${id}/summary`, admin);
+    await call('GET', '/api/stats', '/api/stats', service);
+    await call('GET', '/api/stats', '/api/stats', admin);
+    const created = await call('POST', '/api/sessions', '/api/sessions', service, { participant: 'a', student_id: `${student}_x` });
+    const sid = String(created.session_id);
+    await call('GET', '/api/sessions/waiting', '/api/sessions/waiting', service);
+    await call('POST', '/api/sessions/{id}/join', `/api/sessions/${sid}/join`, service, { participant: 'b' });
+    await call('POST', '/api/sessions/{id}/join', `/api/sessions/${sid}/join`, service, { participant: 'c' });
+    await call('POST', '/api/sessions/{id}/transcript', `/api/sessions/${sid}/transcript`, service, { speaker: 'A', text: 'hi' });
+    await call('POST', '/api/sessions/{id}/phase', `/api/sessions/${sid}/phase`, service, { phase: 'p2' });
+    await call('PUT', '/api/sessions/{id}/summary', `/api/sessions/${sid}/summary`, service, { summary: 'ok' });
+    await call('POST', '/api/sessions/{id}/end', `/api/sessions/${sid}/end`, service);
+    await call('POST', '/api/sessions/close', '/api/sessions/close', service, { session_id: sid });
+    await call('POST', '/api/sessions/{id}/assign', `/api/sessions/${sid}/assign`, admin, { student_id: student });
+    await call('POST', '/api/sessions/{id}/analysis', `/api/sessions/${sid}/analysis`, admin, {});
+    await call('GET', '/api/sessions/{id}/analysis', `/api/sessions/${sid}/analysis`, admin);
+    await call('POST', '/api/cron/sweep', '/api/cron/sweep', cron);
+    await call('POST', '/api/cron/retention', '/api/cron/retention', cron);
+    await call('GET', '/api/audit', '/api/audit', admin);
+    await call('PUT', '/api/students/{id}', `/api/students/${student}`, admin, { phone_numbers: ['+15550100000'] });
+    await call('GET', '/api/students/{id}', `/api/students/${student}`, admin);
+    await call('POST', '/api/webhooks/vapi', '/api/webhooks/vapi', {}, { message: { type: 'tool-calls', call: { id: `c-${student}` }, toolCallList: [{ id: 't1', type: 'function', function: { name: 'f', arguments: {} } }] } });
+    await call('POST', '/api/webhooks/vapi', '/api/webhooks/vapi', {}, { nope: 1 });
+    await call('POST', '/api/webhooks/session-data', '/api/webhooks/session-data', { authorization: 'Bearer hook-123' }, { platform: 'generic', student_id: student, started_at: '2026-01-01T00:00:00Z' });
+    await call('DELETE', '/api/students/{id}', `/api/students/${student}`, admin);
+    expect(checked.size).toBeGreaterThanOrEqual(35);
+  });
+});
