@@ -71,7 +71,12 @@ export async function applyToSession(sql: Sql, ch: SessionChange): Promise<{ fir
          end_reason = CASE WHEN $11::timestamptz IS NULL THEN end_reason ELSE $12::text END,
          updated_at = now()
        WHERE id = $1
-       RETURNING student_id
+       RETURNING student_id, started_at
+     ),
+     -- When a report moves the start earlier, the session_started event moves with it.
+     started AS (
+       UPDATE events e SET created_at = upd.started_at FROM upd
+       WHERE $7::timestamptz IS NOT NULL AND e.session_token = $1 AND e.event_type = 'session_started' AND e.created_at > upd.started_at
      )
      SELECT student_id, EXISTS (SELECT 1 FROM report) AS first_report FROM upd`,
     [

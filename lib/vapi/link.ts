@@ -52,6 +52,14 @@ export async function linkCall(ctx: SessionCtx, call: CallInfo): Promise<Linked>
   let linked: Linked;
   if (call.identity.sessionId) {
     const id = slug(call.identity.sessionId);
+    // A workshop page's token: its events may already say who the student is.
+    if (!studentId) {
+      const known = await ctx.sql.query<{ student_id: string }>(
+        'SELECT student_id FROM events WHERE session_token = $1 AND student_id IS NOT NULL ORDER BY id DESC LIMIT 1',
+        [id],
+      );
+      studentId = known[0]?.student_id ?? null;
+    }
     const created = await ensureSession(ctx, id, studentId, call);
     const rows = await ctx.sql.query<{ student_id: string | null }>('SELECT student_id FROM sessions WHERE id = $1', [id]);
     linked = { sessionId: id, studentId: rows[0]?.student_id ?? studentId, created, via: 'session_id' };

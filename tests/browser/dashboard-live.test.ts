@@ -1,0 +1,142 @@
+/**
+ * The dashboard updating by itself: the open session's live tail (GET /api/sessions/{id}/events
+ * ?after_seq=) with its pause button, and the "Active now" list's refresh. Events are posted
+ * through the API while the page is open.
+ *
+ * Proving that a PAUSED page does not update needs time to pass without a fixed sleep: the page
+ * runs on Playwright's clock, which flows normally until `runFor` fast-forwards it, firing every
+ * timer that would have fired in that span at once.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { Sql } from '../../lib/storage/sql.js';
+import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
+import { ADMIN_TOKEN, memoryPglite, testConfig } from '../helpers/deps.js';
+import { startTestServer } from '../helpers/http-server.js';
+
+const SERVICE_TOKEN = 'svc';
+
+let sql: Sql;
+let server: Awaited<ReturnType<typeof startTestServer>>;
+let browser: Browser;
+const pageErrors: string[] = [];
+
+async function call(path: string, body: unknown, auth = true) {
+  const res = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${SERVICE_TOKEN}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  expect(res.ok).toBe(true);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+/** A workshop event in the session's log (the session id doubles as the event log's token). */
+const logEvent = async (sessionToken: string, actionName: string, timestamp?: string) =>
+  (await call('/api/session-log', { sessionToken, eventType: 'action', eventData: { actionName }, ...(timestamp ? { timestamp } : {}) }, false)).eventId as string;
+
+const startSession = async (student: string) => (await call('/api/sessions/interactions', { student_id: student, function: 'get-student-context', platform: 'mcp' })).session_id as string;
+
+beforeAll(async () => {
+  sql = await memoryPglite();
+  server = await startTestServer({ sql, config: testConfig({ SERVICE_TOKEN }) });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  await sql?.close();
+});
+
+afterEach(() => {
+  expect(pageErrors.splice(0)).toEqual([]);
+});
+
+/** A signed-in tab on Playwright's clock; `tails` counts the live-tail requests it made. */
+async function open(hash: string): Promise<{ context: BrowserContext; page: Page; tails: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
+  const page = await context.newPage();
+  await page.clock.install();
+  const tails: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('after_seq=')) tails.push(r.url());
+  });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await page.goto(`${server.url}/dashboard/${hash}`);
+  return { context, page, tails };
+}
+
+const item = (page: Page, eventId: string) => page.locator(`#timeline li[data-event-id="${eventId}"]`);
+const polls = async (page: Page) => Number(await page.getAttribute('.live', 'data-polls'));
+
+describeWithBrowser('dashboard live updates', () => {
+  it('the open session shows events posted after it opened, in time order; "Pause" stops updates and "Resume" catches up', async () => {
+    const id = await startSession('tail_student');
+    const first = await logEvent(id, 'opened-the-editor');
+    const { context, page, tails } = await open(`#/session/${id}`);
+    await item(page, first).waitFor();
+    await page.waitForSelector('.live[data-state="live"]');
+
+    // Posted after the page opened: it appears by itself, marked new.
+    const live = await logEvent(id, 'ran-the-tests');
+    await item(page, live).waitFor();
+    expect(await item(page, live).getAttribute('class')).toContain('tl-new');
+    expect(tails.every((u) => /after_seq=\d+/.test(u))).toBe(true);
+
+    // A late event (the page's clock was behind) arrives last but belongs earlier: it is placed
+    // by its time, not at the end.
+    const late = await logEvent(id, 'late-arrival', new Date(Date.now() - 60_000).toISOString());
+    await page.clock.runFor(3_000); // the next poll, without waiting for it
+    await item(page, late).waitFor();
+    const order = await page.locator('#timeline li.tl-item').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.eventId));
+    expect(order.indexOf(late)).toBeLessThan(order.indexOf(first));
+    const times = await page.locator('#timeline time').evaluateAll((ts) => ts.map((t) => Date.parse(t.getAttribute('datetime') ?? '')));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+
+    // Paused: a minute of page time passes, no request goes out and nothing new shows.
+    await page.click('#live-toggle');
+    expect(await page.textContent('#live-toggle')).toBe('Resume');
+    await page.waitForSelector('.live[data-state="paused"]');
+    const pollsAtPause = await polls(page);
+    const requestsAtPause = tails.length;
+    const whilePaused = await logEvent(id, 'while-paused');
+    await page.clock.runFor(60_000);
+    expect(await polls(page)).toBe(pollsAtPause);
+    expect(tails.length).toBe(requestsAtPause);
+    expect(await item(page, whilePaused).count()).toBe(0);
+
+    // Resume: the tail picks up from where it stopped, so nothing posted meanwhile is lost.
+    await page.click('#live-toggle');
+    await item(page, whilePaused).waitFor();
+    expect(await page.textContent('#live-toggle')).toBe('Pause');
+    expect(await page.locator('#timeline li.tl-item').count()).toBe(new Set(await page.locator('#timeline li.tl-item').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.eventId))).size);
+    await context.close();
+  });
+
+  it('leaving the session stops its tail', async () => {
+    const id = await startSession('leaver');
+    const { context, page, tails } = await open(`#/session/${id}`);
+    await page.waitForSelector('.live[data-state="live"]');
+    await page.evaluate(() => {
+      location.hash = '#/search';
+    });
+    await page.waitForSelector('#search-form');
+    const before = tails.length;
+    await page.clock.runFor(60_000);
+    expect(tails.length).toBe(before);
+    await context.close();
+  });
+
+  it('"Active now" refreshes by itself', async () => {
+    const { context, page } = await open('#/sessions');
+    await page.waitForSelector('#active-updated:not(:empty)');
+    const id = await startSession('late_joiner');
+    expect(await page.locator(`#active-sessions tr[data-session-id="${id}"]`).count()).toBe(0);
+    // The next refresh (every 10 s) brings the new session in.
+    await page.clock.runFor(10_000);
+    await page.waitForSelector(`#active-sessions tr[data-session-id="${id}"]`);
+    await context.close();
+  });
+});
