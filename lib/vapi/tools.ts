@@ -27,14 +27,11 @@ const asText = (v: unknown): string => (typeof v === 'string' ? v : v === undefi
  * failing, slow or malformed tool server yields an error result per call rather than an error
  * response: Vapi reads the results aloud, it does not retry.
  */
-export async function forwardToolCalls(
-  server: ToolServer | undefined,
-  rawBody: string,
-  calls: ReadonlyArray<{ id: string; name: string }>,
-  log: Logger,
-): Promise<ToolResult[]> {
-  const fallback = (message: string) => calls.map((c) => ({ toolCallId: c.id, name: c.name, result: message, error: message }));
-  if (!server) return fallback('No tool server is configured for this assistant (TOOL_SERVER_URL is unset).');
+/**
+ * POST the raw Vapi body to the tool server. Returns the parsed JSON (undefined when it is not
+ * JSON) or a sentence saying what went wrong — a failure Vapi can read aloud.
+ */
+async function callToolServer(server: ToolServer, rawBody: string, log: Logger): Promise<{ body: unknown } | { failure: string }> {
   try {
     const res = await fetch(server.url, {
       method: 'POST',
@@ -44,44 +41,49 @@ export async function forwardToolCalls(
     });
     if (!res.ok) {
       log.warn('tool server answered an error', { status: res.status });
-      return fallback(`The tool server failed (HTTP ${res.status}).`);
+      return { failure: `The tool server failed (HTTP ${res.status}).` };
     }
-    const parsed = Results.safeParse(await res.json().catch(() => undefined));
-    if (!parsed.success) return fallback('The tool server answered in an unexpected format.');
-    const byId = new Map(parsed.data.results.map((r) => [r.toolCallId, r]));
-    return calls.map((c) => {
-      const r = byId.get(c.id);
-      if (!r) return { toolCallId: c.id, name: c.name, result: 'The tool server returned no result for this call.', error: 'missing result' };
-      return {
-        toolCallId: c.id,
-        name: r.name ?? c.name,
-        result: asText(r.result ?? r.error),
-        ...(r.error !== undefined ? { error: asText(r.error) } : {}),
-      };
-    });
+    return { body: await res.json().catch(() => undefined) };
   } catch (err) {
     const timeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
     log.warn('tool server unreachable', { error: describeError(err) });
-    return fallback(timeout ? 'The tool server did not answer in time.' : 'The tool server could not be reached.');
+    return { failure: timeout ? 'The tool server did not answer in time.' : 'The tool server could not be reached.' };
   }
+}
+
+const NOT_CONFIGURED = 'No tool server is configured for this assistant (TOOL_SERVER_URL is unset).';
+const UNEXPECTED = 'The tool server answered in an unexpected format.';
+
+export async function forwardToolCalls(
+  server: ToolServer | undefined,
+  rawBody: string,
+  calls: ReadonlyArray<{ id: string; name: string }>,
+  log: Logger,
+): Promise<ToolResult[]> {
+  const fallback = (message: string) => calls.map((c) => ({ toolCallId: c.id, name: c.name, result: message, error: message }));
+  if (!server) return fallback(NOT_CONFIGURED);
+  const answer = await callToolServer(server, rawBody, log);
+  if ('failure' in answer) return fallback(answer.failure);
+  const parsed = Results.safeParse(answer.body);
+  if (!parsed.success) return fallback(UNEXPECTED);
+  const byId = new Map(parsed.data.results.map((r) => [r.toolCallId, r]));
+  return calls.map((c) => {
+    const r = byId.get(c.id);
+    if (!r) return { toolCallId: c.id, name: c.name, result: 'The tool server returned no result for this call.', error: 'missing result' };
+    return {
+      toolCallId: c.id,
+      name: r.name ?? c.name,
+      result: asText(r.result ?? r.error),
+      ...(r.error !== undefined ? { error: asText(r.error) } : {}),
+    };
+  });
 }
 
 /** Legacy `function-call`: forward and return `{result}` (a string). */
 export async function forwardFunctionCall(server: ToolServer | undefined, rawBody: string, log: Logger): Promise<{ result: string }> {
-  if (!server) return { result: 'No tool server is configured for this assistant (TOOL_SERVER_URL is unset).' };
-  try {
-    const res = await fetch(server.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(server.token ? { authorization: `Bearer ${server.token}` } : {}) },
-      body: rawBody,
-      signal: AbortSignal.timeout(server.timeoutMs),
-    });
-    if (!res.ok) return { result: `The tool server failed (HTTP ${res.status}).` };
-    const body = (await res.json().catch(() => undefined)) as { result?: unknown } | undefined;
-    if (body === undefined) return { result: 'The tool server answered in an unexpected format.' };
-    return { result: asText(body?.result ?? body) };
-  } catch (err) {
-    log.warn('tool server unreachable', { error: describeError(err) });
-    return { result: 'The tool server could not be reached.' };
-  }
+  if (!server) return { result: NOT_CONFIGURED };
+  const answer = await callToolServer(server, rawBody, log);
+  if ('failure' in answer) return { result: answer.failure };
+  if (answer.body === undefined) return { result: UNEXPECTED };
+  return { result: asText((answer.body as { result?: unknown } | null)?.result ?? answer.body) };
 }
