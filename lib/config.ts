@@ -29,6 +29,8 @@ export const EnvSchema = z.object({
   DATABASE_DRIVER: z.enum(['auto', 'pg', 'neon', 'pglite']).default('auto'),
   /** Connections per process for the pg driver. @default 10 */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** Longest a single query may take with the pg driver before the request answers 503. @default 5000 */
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   /** Override of Neon's HTTP /sql endpoint, e.g. a local Neon HTTP proxy. */
   DATABASE_HTTP_URL: optionalUrl,
   /** Upstash REST URL as Vercel's KV integration names it. */
@@ -120,7 +122,7 @@ export interface Config {
   dataDir: string;
   database:
     | { driver: 'pglite'; dataDir: string }
-    | { driver: 'pg'; url: string; poolMax: number }
+    | { driver: 'pg'; url: string; poolMax: number; queryTimeoutMs: number }
     | { driver: 'neon'; url: string; httpEndpoint: string | undefined };
   kv: { driver: 'upstash'; url: string; token: string; prefix: string } | { driver: 'memory'; prefix: string };
   adminToken: string | undefined;
@@ -221,7 +223,7 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     }
     database = useNeon
       ? { driver: 'neon', url: env.DATABASE_URL, httpEndpoint: env.DATABASE_HTTP_URL }
-      : { driver: 'pg', url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX };
+      : { driver: 'pg', url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX, queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS };
   }
 
   const kvUrl = env.KV_REST_API_URL ?? env.UPSTASH_REDIS_REST_URL;

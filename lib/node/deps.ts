@@ -24,7 +24,7 @@ export async function createSql(config: Config): Promise<Sql> {
       return createPgliteSql(db.dataDir);
     }
     case 'pg':
-      return createPgSql({ connectionString: db.url, max: db.poolMax });
+      return createPgSql({ connectionString: db.url, max: db.poolMax, queryTimeoutMs: db.queryTimeoutMs });
     case 'neon':
       return createNeonSql({ connectionString: db.url, httpEndpoint: db.httpEndpoint });
   }

@@ -5,6 +5,8 @@ export interface PgOptions {
   connectionString: string;
   /** Pool size per process. @default 10 */
   max?: number;
+  /** Give up on a query after this many ms (a server that stopped answering). @default 5000 */
+  queryTimeoutMs?: number;
 }
 
 /**
@@ -17,6 +19,10 @@ export function createPgSql(opts: PgOptions): Sql {
     max: opts.max ?? 10,
     // Fail fast when the server is down so ingestion answers 503 quickly instead of hanging.
     connectionTimeoutMillis: 5_000,
+    // A connection that is open but silent (partition, frozen server) would otherwise hang a
+    // request for as long as TCP takes to notice (~15 min): time the query out and answer 503.
+    query_timeout: opts.queryTimeoutMs ?? 5_000,
+    keepAlive: true,
     idleTimeoutMillis: 30_000,
   });
   // An idle client losing its connection emits 'error' on the pool; without a listener that
