@@ -60,6 +60,17 @@ export function createApp(deps: Deps, families: readonly Family[]): App {
     }),
   );
 
+  // Strict CORS also for writes: a browser page on an origin that is not allowed cannot read the
+  // answer, but a "simple" POST (text/plain, like a beacon) would still be stored. Refuse it.
+  app.use('/api/*', async (c, next) => {
+    const origin = c.req.header('origin');
+    const allowed = deps.config.allowedOrigins;
+    if (origin && c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.req.method !== 'OPTIONS' && allowed !== '*' && !allowed.includes(origin)) {
+      if (origin !== new URL(c.req.url).origin) throw new ApiError('FORBIDDEN', `origin ${origin} is not allowed (ALLOWED_ORIGINS)`);
+    }
+    await next();
+  });
+
   for (const family of families) family(app, deps);
 
   app.notFound((c) => problemResponse(new ApiError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), c.get('requestId')));

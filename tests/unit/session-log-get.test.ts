@@ -171,3 +171,19 @@ describe('GET /api/health', () => {
     expect(await res.json()).toMatchObject({ status: 'ok', storage: { postgres: 'ok', kv: 'ok' } });
   });
 });
+
+describe('writes from origins that are not allowed', () => {
+  it('are refused with 403 (and not stored); same-origin and server-to-server writes pass', async () => {
+    const token = uniqueToken();
+    const send = (headers: Record<string, string>) =>
+      app.request('http://api.example.org/api/session-log', { method: 'POST', headers: { 'content-type': 'text/plain', ...headers }, body: JSON.stringify({ sessionToken: token, eventType: 'action' }) });
+    const evil = await send({ origin: 'https://evil.example.com' });
+    expect(evil.status).toBe(403);
+    expect(evil.headers.get('content-type')).toContain('application/problem+json');
+    expect((await send({ origin: 'https://workshop.example.org' })).status).toBe(200);
+    expect((await send({ origin: 'http://api.example.org' })).status).toBe(200); // the dashboard, same origin
+    expect((await send({})).status).toBe(200); // no Origin: a server
+    const stored = EventListResponse.parse(await (await app.request(`/api/session-log?sessionToken=${token}`, { headers: admin })).json());
+    expect(stored.count).toBe(3);
+  });
+});
