@@ -18,6 +18,8 @@ export interface NewEvent {
 
 /** Client timestamps further ahead than this are not trusted as "the past". */
 const MAX_CLIENT_LEAD_MS = 0;
+/** Nor further back than this (queued offline for a year is the most we believe). */
+const MAX_CLIENT_LAG_MS = 366 * 86_400_000;
 
 /**
  * The stored event time. With both `timestamp` and `sentAt` we correct the client's clock the way
@@ -31,6 +33,8 @@ export function eventTime(receivedAt: Date, timestamp?: string | number, sentAt?
   let t = ts;
   if (sentAt !== undefined) t = received - (new Date(sentAt).getTime() - ts);
   if (!Number.isFinite(t) || t > received + MAX_CLIENT_LEAD_MS) t = received;
+  // A skew correction cannot move an event further back than a year: that is a broken clock.
+  if (t < received - MAX_CLIENT_LAG_MS) t = received - MAX_CLIENT_LAG_MS;
   return new Date(t);
 }
 
@@ -82,7 +86,10 @@ WITH input AS (
 ),
 by_email AS (
   INSERT INTO students (id, email, name)
-  SELECT DISTINCT ON (email) email, email, name FROM input WHERE email IS NOT NULL
+  SELECT DISTINCT ON (email) email, email, name FROM input i
+  WHERE email IS NOT NULL
+    -- A tutoring student whose id is this email (and who has no such email row) is that student.
+    AND NOT EXISTS (SELECT 1 FROM students s WHERE s.id = i.email AND s.email IS DISTINCT FROM i.email)
   ORDER BY email, (name IS NULL), ord DESC
   ON CONFLICT (email) DO UPDATE SET name = COALESCE(EXCLUDED.name, students.name)
   RETURNING id, email
@@ -93,7 +100,8 @@ by_id AS (
   ON CONFLICT (id) DO NOTHING
 )
 INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, client_ts, created_at)
-SELECT i.event_uuid, i.session_token, COALESCE(s.id, i.student_id), i.event_type, i.event_data::jsonb, i.client_ts, i.created_at
+SELECT i.event_uuid, i.session_token, COALESCE(s.id, (SELECT t.id FROM students t WHERE t.id = i.email), i.student_id),
+       i.event_type, i.event_data::jsonb, i.client_ts, i.created_at
 FROM input i LEFT JOIN by_email s ON s.email = i.email
 ORDER BY i.ord
 ON CONFLICT (event_uuid) DO NOTHING

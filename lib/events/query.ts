@@ -75,7 +75,9 @@ export async function listEvents(
   if (filter.sessionToken !== undefined) where.push(`e.session_token = ${p(filter.sessionToken)}`);
   if (filter.studentId !== undefined) where.push(`e.student_id = ${p(filter.studentId)}`);
   if (filter.studentEmail !== undefined) {
-    where.push(`e.student_id = (SELECT id FROM students WHERE email = ${p(filter.studentEmail)})`);
+    // The student with this email, or a tutoring student whose id is the email itself.
+    const email = p(filter.studentEmail);
+    where.push(`e.student_id IN (SELECT id FROM students WHERE email = ${email} OR id = ${email})`);
   }
   if (filter.eventType !== undefined) where.push(`e.event_type = ${p(filter.eventType)}`);
   if (filter.since) where.push(`e.created_at >= ${p(filter.since.toISOString())}`);
@@ -113,16 +115,19 @@ export async function* iterateEvents(sql: Sql, filter: EventFilter, max: number,
 }
 
 function toStoredEvent(r: EventRow): StoredEvent {
-  return StoredEvent.parse({
+  const data = (typeof r.event_data === 'string' ? JSON.parse(r.event_data) : r.event_data) as Record<string, unknown>;
+  const checked = StoredEvent.parse({
     event_id: r.event_id,
     session_token: r.session_token,
     event_type: r.event_type,
-    event_data: typeof r.event_data === 'string' ? JSON.parse(r.event_data) : r.event_data,
+    event_data: data,
     created_at: new Date(r.created_at).toISOString(),
     student_id: r.student_id,
     student_email: r.student_email,
     student_name: r.student_name,
   });
+  // Validated, but returned as stored: zod's copy of a record would drop a `__proto__` key.
+  return { ...checked, event_data: data };
 }
 
 const CSV_COLUMNS = ['event_id', 'created_at', 'session_token', 'event_type', 'student_id', 'student_email', 'student_name', 'event_data'] as const;

@@ -21,7 +21,10 @@ export function validateEvent(raw: unknown, receivedAt: Date, defaults: Record<s
   const parsed = EventInput.safeParse({ ...defaults, ...raw });
   if (!parsed.success) return { ok: false, tooLarge: false, errors: issuesToErrors(parsed.error.issues, prefix) };
   const input = parsed.data;
-  const data = input.eventData ?? {};
+  // Store the object as parsed from JSON, not zod's copy: zod drops a `__proto__` key when it
+  // copies a record, and a student's data must be stored as sent.
+  const sent = (raw as { eventData?: unknown }).eventData;
+  const data = (sent !== undefined ? sent : (defaults.eventData ?? {})) as Record<string, unknown>;
   const at = (p: string) => (prefix ? `${prefix}.${p}` : p);
 
   const known = KNOWN_EVENT_DATA[input.eventType];

@@ -68,3 +68,30 @@ export function joinPath(prefix: string, path: readonly PropertyKey[]): string {
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
   return out;
 }
+
+/** A JSON object Postgres can store: no NUL/lone surrogates, nested at most MAX_JSON_DEPTH. */
+export const StorableObject = z.record(z.string(), z.unknown(), { message: 'must be a JSON object' }).superRefine((v, ctx) => {
+  const bad = unstorableJson(v);
+  if (bad) ctx.addIssue({ code: 'custom', message: bad.split(': ').slice(1).join(': ') || bad });
+});
+
+/**
+ * Make a value from a third party storable without refusing it: NULs dropped, lone surrogates
+ * replaced, nesting cut at MAX_JSON_DEPTH. Used for webhook payloads, whose data must never be
+ * lost over one odd field.
+ */
+export function sanitizeJson(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? value.replace(/\u0000/g, '').replace(/[\ud800-\udfff]/g, (c, i: number, s: string) => {
+    const code = c.charCodeAt(0);
+    const pairNext = code < 0xdc00 && /[\udc00-\udfff]/.test(s[i + 1] ?? '');
+    const pairPrev = code >= 0xdc00 && /[\ud800-\udbff]/.test(s[i - 1] ?? '');
+    return pairNext || pairPrev ? c : '\ufffd';
+  }) : value;
+  if (value === null || typeof value !== 'object') return typeof value === 'number' && !Number.isFinite(value) ? null : value;
+  if (depth >= MAX_JSON_DEPTH) return '[nested too deep]';
+  if (Array.isArray(value)) return value.map((v) => sanitizeJson(v, depth + 1));
+  // A null-prototype object, so a `__proto__` key stays an ordinary key.
+  const out: Record<string, unknown> = Object.create(null);
+  for (const [k, v] of Object.entries(value)) out[sanitizeJson(k, depth + 1) as string] = sanitizeJson(v, depth + 1);
+  return out;
+}

@@ -47,8 +47,15 @@ export const KNOWN_EVENT_DATA: Record<string, z.ZodType<Record<string, unknown>>
   state_change: StateChangeData,
 };
 
-/** Client time: ISO 8601, or epoch milliseconds. */
-export const ClientTime = z.union([IsoDateTime, z.number().int().min(0).max(8.64e15)]);
+/** Client time: ISO 8601, or epoch milliseconds, between 2000 and 2100 (a clock that says 1970 is wrong). */
+const MIN_CLIENT_TIME = Date.UTC(2000, 0, 1);
+const MAX_CLIENT_TIME = Date.UTC(2100, 0, 1);
+export const ClientTime = z
+  .union([IsoDateTime, z.number().int()])
+  .refine((v) => {
+    const t = new Date(v).getTime();
+    return t >= MIN_CLIENT_TIME && t <= MAX_CLIENT_TIME;
+  }, 'must be a time between 2000 and 2100');
 
 /** Fields a batch may set once for all its events. */
 const SharedFields = {
@@ -58,12 +65,21 @@ const SharedFields = {
   sentAt: ClientTime,
 };
 
+/**
+ * Event types the session records write themselves. A page may not post them: anyone who knows a
+ * session id could otherwise forge transcript lines or tool calls into an instructor's view.
+ */
+export const RESERVED_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'interaction', 'transcript', 'session_started', 'session_ended', 'phase_changed', 'participant_joined',
+  'summary_updated', 'analysis_completed', 'call_status', 'call_hang', 'tool_result', 'session_assigned',
+]);
+
 /** One event as pages post it. Unknown top-level fields are refused so typos are caught. */
 export const EventInput = z.strictObject({
   sessionToken: SharedFields.sessionToken,
   studentEmail: SharedFields.studentEmail.optional(),
   studentName: SharedFields.studentName.optional(),
-  eventType: EventType,
+  eventType: EventType.refine((t) => !RESERVED_EVENT_TYPES.has(t), 'is reserved for session records (interaction, transcript, session_started, …)'),
   eventData: JsonObject.optional(),
   eventId: z.uuid({ message: 'must be a UUID' }).optional(),
   timestamp: ClientTime.optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDateTime, SafeText } from './common.js';
+import { IsoDateTime, SafeText, StorableObject } from './common.js';
 
 export const SESSION_STATUSES = ['waiting', 'active', 'completed', 'abandoned'] as const;
 export const SessionStatus = z.enum(SESSION_STATUSES);
@@ -29,7 +29,7 @@ const JsonObject = z.record(z.string(), z.unknown());
 export const InteractionInput = z.strictObject({
   student_id: StudentId,
   function: SafeText(200).min(1, 'must not be empty'),
-  parameters: JsonObject.optional(),
+  parameters: StorableObject.optional(),
   data_provided: z.array(SafeText(200)).max(100).optional(),
   subjects_accessed: z.array(SafeText(200)).max(100).optional(),
   platform: Platform.optional(),
@@ -48,8 +48,8 @@ export const CreateSessionInput = z.strictObject({
   subject: Label.optional(),
   topic: Label.optional(),
   subtopic: Label.optional(),
-  agent: JsonObject.optional(),
-  metadata: JsonObject.optional(),
+  agent: StorableObject.optional(),
+  metadata: StorableObject.optional(),
   max_participants: z.number().int().min(1).max(26).optional(),
 });
 export type CreateSessionInput = z.infer<typeof CreateSessionInput>;

@@ -103,7 +103,7 @@ export async function sessionStats(ctx: SessionCtx, id: string): Promise<Session
           AND jsonb_typeof(event_data->'data_provided') = 'array' AND jsonb_array_length(event_data->'data_provided') > 0) AS data_requests,
        (SELECT json_agg(DISTINCT x) FROM events e,
           jsonb_array_elements_text(CASE WHEN jsonb_typeof(e.event_data->'subjects_accessed') = 'array' THEN e.event_data->'subjects_accessed' ELSE '[]'::jsonb END) AS x
-        WHERE e.session_token = s.id AND e.event_type = 'interaction') AS subjects,
+        WHERE e.session_token = s.id AND e.event_type = 'interaction' AND x IS NOT NULL) AS subjects,
        (SELECT count(*)::int FROM events WHERE session_token = s.id AND event_type = 'attempt' AND event_data->'correct' = 'true'::jsonb) AS correct,
        (SELECT string_agg(event_data->>'text', ' ') FROM events WHERE session_token = s.id AND event_type = 'transcript') AS words_text
      FROM sessions s WHERE s.id = $1`,

@@ -107,12 +107,13 @@ export function toDocument(
     summary: row.summary,
     max_participants: row.max_participants,
     agent: row.agent,
+    // Read defensively: events are data, and a malformed one must not break the document.
     mcp_interactions: interactions.map((e) => ({
       timestamp: new Date(e.created_at).toISOString(),
       function: String(e.event_data.function ?? ''),
-      parameters: (e.event_data.parameters as Record<string, unknown> | undefined) ?? {},
-      data_provided: (e.event_data.data_provided as string[] | undefined) ?? [],
-      subjects_accessed: (e.event_data.subjects_accessed as string[] | undefined) ?? [],
+      parameters: isObject(e.event_data.parameters) ? e.event_data.parameters : {},
+      data_provided: strings(e.event_data.data_provided),
+      subjects_accessed: strings(e.event_data.subjects_accessed),
     })),
     conversation: {
       transcript: text,
@@ -126,3 +127,6 @@ export function toDocument(
     metadata: row.metadata ?? {},
   });
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);

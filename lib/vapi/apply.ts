@@ -1,3 +1,4 @@
+import { sanitizeJson } from '../schemas/common.js';
 import type { Sql } from '../storage/sql.js';
 
 export interface SessionEvent {
@@ -83,12 +84,12 @@ export async function applyToSession(sql: Sql, ch: SessionChange): Promise<{ fir
       ch.sessionId,
       ev.map((e) => e.uuid),
       ev.map((e) => e.type),
-      ev.map((e) => JSON.stringify(e.data)),
+      ev.map((e) => JSON.stringify(sanitizeJson(e.data))),
       ev.map((e) => e.at.toISOString()),
       ch.at.toISOString(),
       ch.startedAt ? ch.startedAt.toISOString() : null,
-      ch.platformMetadata ? JSON.stringify(ch.platformMetadata) : null,
-      ch.conversation ? JSON.stringify(ch.conversation) : null,
+      ch.platformMetadata ? JSON.stringify(sanitizeJson(ch.platformMetadata)) : null,
+      ch.conversation ? JSON.stringify(sanitizeJson(ch.conversation)) : null,
       ch.replaceLiveTranscriptOf ?? null,
       ch.end ? ch.end.endedAt.toISOString() : null,
       ch.end?.reason ?? null,

@@ -1,7 +1,7 @@
 import { describeError } from '../deps.js';
 import type { SessionCtx } from '../sessions/context.js';
 import { countWords } from '../sessions/rows.js';
-import { stableUuid } from '../util/stable-uuid.js';
+import { sha256Hex, stableUuid } from '../util/stable-uuid.js';
 import { applyToSession, type SessionEvent } from './apply.js';
 import { linkCall } from './link.js';
 import { baseType, identify, reportEntries, reportToolCalls, toolCalls, type VapiMessage, vapiTime } from './message.js';
@@ -39,7 +39,9 @@ export async function handleVapiMessage(ctx: SessionCtx, opts: VapiOptions, m: V
   const now = ctx.now();
   const clamp = (d: Date | null) => (d && d.getTime() <= now.getTime() ? d : now);
   const at = clamp(vapiTime(m.timestamp));
-  const callId = m.call?.id ?? null;
+  // A call id is a key (and an index entry): an absurdly long one is replaced by its hash.
+  const rawCallId = m.call?.id?.trim() || null;
+  const callId = rawCallId && rawCallId.length > 200 ? `h_${(await sha256Hex(rawCallId)).slice(0, 40)}` : rawCallId;
   const startedAt = clamp(vapiTime(m.startedAt) ?? vapiTime(m.call?.startedAt) ?? vapiTime(m.call?.createdAt) ?? at);
   // Every message of a call carries the same call.createdAt, so linking (and the readable session
   // id made from it) agrees across messages even when they race; the report's startedAt differs.
@@ -144,7 +146,9 @@ async function endOfCall(
   common: Record<string, unknown>,
 ): Promise<VapiOutcome> {
   // Read the report from the message's top level: the embedded `call` is a creation-time snapshot.
-  const endedAt = vapiTime(m.endedAt) ?? at;
+  const reported = vapiTime(m.endedAt);
+  // Never before the start, never in the future.
+  const endedAt = reported && reported >= startedAt && reported.getTime() <= Math.max(at.getTime(), ctx.now().getTime()) ? reported : at;
   const entries = reportEntries(m, startedAt);
   const text = m.artifact?.transcript ?? m.transcript ?? entries.map((e) => `${e.speaker === 'user' ? 'User' : 'AI'}: ${e.text}`).join('\n');
   const duration =

@@ -90,22 +90,33 @@ export function baseType(type: string): string {
   return i === -1 ? type : type.slice(0, i);
 }
 
-/** Vapi timestamps: epoch ms today, ISO strings in 2024. */
+/** Times we accept from a platform: a real date between 2000 and 2200 (anything else is junk). */
+const MIN_TIME = Date.UTC(2000, 0, 1);
+const MAX_TIME = Date.UTC(2200, 0, 1);
+const sane = (t: number): Date | null => (Number.isFinite(t) && t >= MIN_TIME && t <= MAX_TIME ? new Date(t) : null);
+
+/** Vapi timestamps: epoch ms today, ISO strings in 2024. Null for anything not a sane date. */
 export function vapiTime(v: unknown): Date | null {
-  if (typeof v === 'number' && Number.isFinite(v)) return new Date(v > 1e11 ? v : v * 1000);
+  if (typeof v === 'number' && Number.isFinite(v)) return sane(v > 1e11 ? v : v * 1000);
   if (typeof v === 'string') {
     const t = Date.parse(v);
-    if (Number.isFinite(t)) return new Date(t);
+    if (Number.isFinite(t)) return sane(t);
     const n = Number(v);
-    if (Number.isFinite(n)) return vapiTime(n);
+    if (v.trim() !== '' && Number.isFinite(n)) return vapiTime(n);
   }
   return null;
+}
+
+/** `start + seconds`, or null when that is not a sane date. */
+export function offsetTime(start: Date, seconds: unknown): Date | null {
+  return typeof seconds === 'number' && Number.isFinite(seconds) ? sane(start.getTime() + seconds * 1000) : null;
 }
 
 const pick = (o: Record<string, unknown> | undefined, ...keys: string[]): string | undefined => {
   for (const k of keys) {
     const v = o?.[k];
-    if (typeof v === 'string' && v.trim()) return v.trim();
+    // Ids longer than 100 characters are not ids we can key on (and would not fit an index row).
+    if (typeof v === 'string' && v.trim() && v.trim().length <= 100) return v.trim();
     if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   }
   return undefined;
@@ -131,7 +142,7 @@ export function identify(m: VapiMessage): Identity {
   }
   out.studentId ??= pick(m.customer, 'externalId') ?? pick(m.call?.customer, 'externalId');
   const phone = pick(m.customer, 'number') ?? pick(m.call?.customer, 'number');
-  if (phone) out.phone = normalizePhone(phone);
+  if (phone && phone.length <= 40) out.phone = normalizePhone(phone);
   return out;
 }
 
@@ -164,8 +175,7 @@ export function reportEntries(m: VapiMessage, callStart: Date): Entry[] {
     const speaker = SPEAKERS[msg.role ?? ''];
     const text = msg.message ?? msg.content;
     if (!speaker || typeof text !== 'string' || !text.trim()) continue;
-    const at =
-      msg.time !== undefined ? vapiTime(msg.time) : msg.secondsFromStart !== undefined ? new Date(callStart.getTime() + msg.secondsFromStart * 1000) : null;
+    const at = (msg.time !== undefined ? vapiTime(msg.time) : null) ?? offsetTime(callStart, msg.secondsFromStart);
     out.push({ speaker, text, at: at ?? callStart });
   }
   if (out.length) return out;
@@ -184,7 +194,9 @@ export function reportToolCalls(m: VapiMessage): Array<{ id: string; name: strin
   for (const raw of list) {
     if (!raw || typeof raw !== 'object' || (raw as { role?: unknown }).role !== 'tool_calls') continue;
     const at = vapiTime((raw as { time?: unknown }).time);
-    for (const c of toolCalls({ type: 'tool-calls', toolCalls: (raw as { toolCalls?: unknown[] }).toolCalls ?? [] } as VapiMessage)) out.push({ ...c, at });
+    const list = (raw as { toolCalls?: unknown }).toolCalls;
+    if (!Array.isArray(list)) continue;
+    for (const c of toolCalls({ type: 'tool-calls', toolCalls: list } as VapiMessage)) out.push({ ...c, at });
   }
   return out;
 }

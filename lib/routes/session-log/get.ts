@@ -27,7 +27,9 @@ export async function getSessionLog(c: Context<AppEnv>): Promise<Response> {
 
   if (q.format === 'json') {
     const { events, next } = await listEvents(sql, filter, Math.min(q.limit ?? 100, MAX_PAGE), after);
-    return c.json(EventListResponse.parse({ success: true, count: events.length, events, next_cursor: next ? encodeCursor(next) : null }));
+    const body = { success: true as const, count: events.length, events, next_cursor: next ? encodeCursor(next) : null };
+    EventListResponse.parse(body); // validated; the original is sent (zod's copy would drop a `__proto__` key)
+    return c.json(body);
   }
 
   // Exports: read the first page before answering so an outage is a 503, not a truncated file.

@@ -5,7 +5,7 @@ import { describeError } from '../../deps.js';
 import { ApiError } from '../../errors.js';
 import { readText } from '../../http/body.js';
 import { defer } from '../../http/defer.js';
-import { IsoDateTime, issuesToErrors, SafeText } from '../../schemas/common.js';
+import { IsoDateTime, issuesToErrors, SafeText, StorableObject } from '../../schemas/common.js';
 import { Platform, SessionId, StudentId } from '../../schemas/session.js';
 import { countWords } from '../../sessions/rows.js';
 import { stableUuid } from '../../util/stable-uuid.js';
@@ -24,7 +24,7 @@ export const SessionDataInput = z.strictObject({
   transcript: z
     .union([SafeText(20_000_000), z.array(z.strictObject({ speaker: SafeText(100), text: SafeText(100_000), timestamp: IsoDateTime.optional() })).max(20_000)])
     .optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  metadata: StorableObject.optional(),
 });
 
 /**
