@@ -14,6 +14,7 @@ import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { ADMIN_TOKEN, makeDeps, memoryPglite, type TestDeps, testConfig } from '../helpers/deps.js';
+import { counted, runs, SCALE } from '../helpers/fuzz.js';
 
 const SECRETS = { SERVICE_TOKEN: 'svc-token-123', CRON_SECRET: 'cron-secret-123', WEBHOOK_TOKEN: 'hook-token-123', VAPI_WEBHOOK_SECRET: 'vapi-secret-123' };
 type Who = 'none' | 'admin' | 'service' | 'cron' | 'webhook' | 'vapi';
@@ -27,9 +28,6 @@ const AUTH: Record<Who, Record<string, string>> = {
 };
 /** Bearer tokens that name a principal (the Vapi secret is not one). */
 const ROLE_OF: Record<string, Who> = { [ADMIN_TOKEN]: 'admin', 'svc-token-123': 'service', 'cron-secret-123': 'cron', 'hook-token-123': 'webhook' };
-/** FUZZ_SCALE=10 for a longer hunt; FC_SEED/FC_PATH replay a reported failure. */
-const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
-const runs = (numRuns: number) => ({ numRuns: Math.ceil(numRuns * SCALE), ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {}) });
 
 /**
  * Every route the app mounts (read from Hono, so new routes are fuzzed too), with the
@@ -42,19 +40,9 @@ const fill = (path: string, param: string) => path.replace(/:[a-z_]+/g, param);
 /** Analysis is off in this config: its POST answers 503 by design. */
 const allowed503 = (method: string, path: string) => method === 'POST' && /^\/api\/sessions\/[^/]+\/analysis$/.test(path);
 
-/** Count requests for the report (FUZZ_STATS=1 prints them). */
-let requests = 0;
-function counted<A extends { request: (...args: never[]) => unknown }>(a: A): A {
-  const request = a.request.bind(a) as (...args: unknown[]) => unknown;
-  a.request = ((...args: unknown[]) => {
-    requests++;
-    return request(...args);
-  }) as A['request'];
-  return a;
-}
 let sql: Sql;
 let deps: TestDeps;
-let app: ReturnType<typeof createApp>;
+let app: ReturnType<typeof createApp> & { requests: () => number };
 /** The same API with a fixed origin list (the production shape of ALLOWED_ORIGINS). */
 let corsApp: ReturnType<typeof createApp>;
 
@@ -198,7 +186,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await deps.settle();
   await sql.close();
-  if (process.env.FUZZ_STATS) console.log(`fuzz-endpoints: ${requests} requests`);
+  if (process.env.FUZZ_STATS) console.log(`fuzz-endpoints: ${app.requests()} requests`);
 });
 
 describe('fuzz: every route, authenticated, with garbage input', () => {

@@ -13,24 +13,12 @@ import { allFamilies } from '../../lib/families.js';
 import { EventListResponse, RESERVED_EVENT_TYPES, type StoredEvent } from '../../lib/schemas/event.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { admin, makeDeps, memoryPglite, type TestDeps, testConfig } from '../helpers/deps.js';
+import { counted, runs, SCALE } from '../helpers/fuzz.js';
 
-/** FUZZ_SCALE=10 for a longer hunt; FC_SEED/FC_PATH replay a reported failure. */
-const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
-const runs = (numRuns: number) => ({ numRuns: Math.ceil(numRuns * SCALE), ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {}) });
 
-/** Count requests for the report (FUZZ_STATS=1 prints them). */
-let requests = 0;
-function counted<A extends { request: (...args: never[]) => unknown }>(a: A): A {
-  const request = a.request.bind(a) as (...args: unknown[]) => unknown;
-  a.request = ((...args: unknown[]) => {
-    requests++;
-    return request(...args);
-  }) as A['request'];
-  return a;
-}
 let sql: Sql;
 let deps: TestDeps;
-let app: ReturnType<typeof createApp>;
+let app: ReturnType<typeof createApp> & { requests: () => number };
 let seq = 0;
 /** A fresh session token and fresh event ids per run: runs never see each other's rows. */
 const nextToken = () => `fz_${process.pid}_${++seq}`;
@@ -156,7 +144,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await deps.settle();
   await sql.close();
-  if (process.env.FUZZ_STATS) console.log(`fuzz-ingest: ${requests} requests`);
+  if (process.env.FUZZ_STATS) console.log(`fuzz-ingest: ${app.requests()} requests`);
 });
 
 describe('fuzz: nothing valid is lost on POST /api/session-log', () => {

@@ -15,28 +15,16 @@ import { allFamilies } from '../../lib/families.js';
 import { SessionDocument, SessionStats, SessionSummaryRow } from '../../lib/schemas/session.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { ADMIN_TOKEN, makeDeps, memoryPglite, type TestDeps, testConfig } from '../helpers/deps.js';
+import { counted, runs, SCALE } from '../helpers/fuzz.js';
 
 const SECRETS = { SERVICE_TOKEN: 'svc-token-123', CRON_SECRET: 'cron-secret-123', WEBHOOK_TOKEN: 'hook-token-123', VAPI_WEBHOOK_SECRET: 'vapi-secret-123' };
 const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const SERVICE = { authorization: 'Bearer svc-token-123' };
 const CRON = { authorization: 'Bearer cron-secret-123' };
-/** FUZZ_SCALE=10 for a longer hunt; FC_SEED/FC_PATH replay a reported failure. */
-const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
-const runs = (numRuns: number) => ({ numRuns: Math.ceil(numRuns * SCALE), ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {}) });
 
-/** Count requests for the report (FUZZ_STATS=1 prints them). */
-let requests = 0;
-function counted<A extends { request: (...args: never[]) => unknown }>(a: A): A {
-  const request = a.request.bind(a) as (...args: unknown[]) => unknown;
-  a.request = ((...args: unknown[]) => {
-    requests++;
-    return request(...args);
-  }) as A['request'];
-  return a;
-}
 let sql: Sql;
 let deps: TestDeps;
-let app: ReturnType<typeof createApp>;
+let app: ReturnType<typeof createApp> & { requests: () => number };
 
 async function sane(res: Response, what: string, allow503 = false): Promise<unknown> {
   const text = await res.text();
@@ -128,7 +116,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await deps.settle();
   await sql.close();
-  if (process.env.FUZZ_STATS) console.log(`fuzz-sessions: ${requests} requests`);
+  if (process.env.FUZZ_STATS) console.log(`fuzz-sessions: ${app.requests()} requests`);
 });
 
 describe('fuzz: near-valid writes on shared ids, then read back', () => {
