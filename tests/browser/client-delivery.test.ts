@@ -5,10 +5,10 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { EventListResponse, type StoredEvent } from '../../lib/schemas/event.js';
 import type { Sql } from '../../lib/storage/sql.js';
+import { eventReader, queued } from '../helpers/client-world.js';
 import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
-import { admin, memoryPglite, uniqueToken } from '../helpers/deps.js';
+import { memoryPglite, uniqueToken } from '../helpers/deps.js';
 import { PUBLIC_DIR, startTestServer } from '../helpers/http-server.js';
 
 type Log = (...args: unknown[]) => void;
@@ -24,19 +24,10 @@ let sql: Sql;
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let browser: Browser;
 
-async function stored(token: string): Promise<StoredEvent[]> {
-  const res = await fetch(`${server.url}/api/session-log?sessionToken=${token}&order=asc&limit=1000`, { headers: admin });
-  expect(res.status).toBe(200);
-  return EventListResponse.parse(await res.json()).events;
-}
+const { stored } = eventReader(() => server.url);
 
 const ids = (events: Array<{ event_id: string }>) => events.map((e) => e.event_id).sort();
 
-const queued = (page: Page) =>
-  page.evaluate(() => {
-    const entry = Object.entries(localStorage).find(([k]) => k.startsWith('sessionlog:http'));
-    return entry ? (JSON.parse(entry[1]) as Array<{ eventId: string }>).map((e) => e.eventId) : [];
-  });
 
 /**
  * A context whose /client.html (a blank page loading the client) and /session-log.js are served

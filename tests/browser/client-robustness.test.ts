@@ -5,10 +5,10 @@
  */
 import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { EventListResponse, type StoredEvent } from '../../lib/schemas/event.js';
 import type { Sql } from '../../lib/storage/sql.js';
+import { eventReader } from '../helpers/client-world.js';
 import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
-import { admin, memoryPglite, uniqueToken } from '../helpers/deps.js';
+import { memoryPglite, uniqueToken } from '../helpers/deps.js';
 import { startTestServer } from '../helpers/http-server.js';
 
 type Log = (...args: unknown[]) => unknown;
@@ -26,16 +26,7 @@ let sql: Sql;
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let browser: Browser;
 
-async function stored(token: string): Promise<StoredEvent[]> {
-  const res = await fetch(`${server.url}/api/session-log?sessionToken=${token}&order=asc&limit=1000`, { headers: admin });
-  expect(res.status).toBe(200);
-  return EventListResponse.parse(await res.json()).events;
-}
-
-async function storedWhen(token: string, n: number): Promise<StoredEvent[]> {
-  await expect.poll(async () => (await stored(token)).length, { timeout: 15_000, interval: 200 }).toBe(n);
-  return stored(token);
-}
+const { storedWhen } = eventReader(() => server.url);
 
 /** A new tab on the blank page; `warnings` collects the client's console warnings. */
 async function blank(context: BrowserContext): Promise<{ page: Page; warnings: string[] }> {

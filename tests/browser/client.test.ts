@@ -10,12 +10,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { gzipSync } from 'node:zlib';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { EventListResponse, type StoredEvent } from '../../lib/schemas/event.js';
 import type { Sql } from '../../lib/storage/sql.js';
+import { eventReader, queued } from '../helpers/client-world.js';
 import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
-import { admin, memoryPglite, uniqueToken } from '../helpers/deps.js';
+import { memoryPglite, uniqueToken } from '../helpers/deps.js';
 import { PUBLIC_DIR, startTestServer } from '../helpers/http-server.js';
 
 type Log = (...args: unknown[]) => void;
@@ -29,25 +29,8 @@ let sql: Sql;
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let browser: Browser;
 
-/** What the server stored for a session token, oldest first (admin read, from Node). */
-async function stored(token: string): Promise<StoredEvent[]> {
-  const res = await fetch(`${server.url}/api/session-log?sessionToken=${token}&order=asc&limit=1000`, { headers: admin });
-  expect(res.status).toBe(200);
-  return EventListResponse.parse(await res.json()).events;
-}
+const { storedWhen } = eventReader(() => server.url);
 
-/** Waits (the client flushes every 2 s) until `n` events are stored, then returns them. */
-async function storedWhen(token: string, n: number): Promise<StoredEvent[]> {
-  await expect.poll(async () => (await stored(token)).length, { timeout: 15_000, interval: 200 }).toBe(n);
-  return stored(token);
-}
-
-/** Event ids still waiting in the page's localStorage queue. */
-const queued = (page: Page) =>
-  page.evaluate(() => {
-    const entry = Object.entries(localStorage).find(([k]) => k.startsWith('sessionlog:http'));
-    return entry ? (JSON.parse(entry[1]) as Array<{ eventId: string }>).map((e) => e.eventId) : [];
-  });
 
 describeWithBrowser('session-log.js in a browser', () => {
   beforeAll(async () => {
