@@ -1,11 +1,10 @@
 /**
- * Building blocks of the ingest benchmark (bench/run.ts): the rows, a closed-loop load runner,
- * a keep-alive HTTP client, the server child process and the bench database.
+ * Building blocks shared by the benchmark groups: the ingest rows, a closed-loop load runner,
+ * the server child process and the bench databases. (The HTTP client is in http.ts.)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { NewEvent } from '../lib/events/ingest.js';
@@ -118,29 +117,6 @@ export function percentile(sorted: Float64Array, q: number): number {
   return sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN) : Number.NaN;
 }
 
-// ---- HTTP ----
-
-/** POST a JSON body over a keep-alive agent; resolves with the status and the response text. */
-export function postJson(agent: http.Agent, url: URL, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          text += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 // ---- server ----
 
 export interface Server {
@@ -228,24 +204,29 @@ async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<vo
 
 const LOCAL_PG = 'postgres://postgres@127.0.0.1:5432';
 
-/** DATABASE_URL when set; otherwise the local `sessionlog_bench` database, created if missing. */
-export async function benchDatabase(): Promise<{ url: string; source: string }> {
-  const given = process.env.DATABASE_URL;
-  if (given) return { url: given, source: 'DATABASE_URL' };
+/**
+ * `env[envVar]` when set; otherwise the local database `name`, created if missing. The ingest,
+ * session and mixed groups use DATABASE_URL / `sessionlog_bench` (TRUNCATED by the ingest runs);
+ * the reads group keeps its 1,000,000 seeded events in a database of its own so they survive.
+ */
+export async function benchDatabase(name = 'sessionlog_bench', envVar = 'DATABASE_URL'): Promise<{ url: string; source: string }> {
+  const given = process.env[envVar];
+  if (given) return { url: given, source: envVar };
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
   const admin = new pg.Client({ connectionString: `${LOCAL_PG}/postgres` });
   await admin.connect();
   try {
-    const found = await admin.query("SELECT 1 FROM pg_database WHERE datname = 'sessionlog_bench'");
+    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (!found.rowCount) {
       // 42P04 = duplicate_database: another bench run created it between the check and here.
-      await admin.query('CREATE DATABASE sessionlog_bench').catch((e: { code?: string }) => {
+      await admin.query(`CREATE DATABASE ${name}`).catch((e: { code?: string }) => {
         if (e.code !== '42P04') throw e;
       });
     }
   } finally {
     await admin.end();
   }
-  return { url: `${LOCAL_PG}/sessionlog_bench`, source: 'local default (DATABASE_URL unset)' };
+  return { url: `${LOCAL_PG}/${name}`, source: `local default (${envVar} unset)` };
 }
 
 /** The URL without its password, for printing. */

@@ -1,159 +1,152 @@
 /**
- * Ingest benchmark: `npm run bench`. Optional env: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
- * DATABASE_URL (else a local `sessionlog_bench` database; its tables are TRUNCATED), and
- * BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
+ * `npm run bench`: every endpoint family against a local server child process and real PostgreSQL,
+ * printed as one markdown section for the README's "Performance".
  *
- * For single-event and 100-event-batch POSTs at 8 and 32 connections, compares the HTTP ingest
- * rate of the local server with the raw Postgres rate of the same rows and concurrency: first
- * through `insertEvents` (exactly the statement the server runs), then a plain INSERT baseline
- * without the student upsert. Target: HTTP ≥ 50% of the insertEvents rate.
- * Exit code 1 when any request failed (the run is then invalid).
+ * Groups (BENCH_ONLY=ingest,reads,… runs a subset):
+ *   ingest        single/batch POST /api/session-log vs raw insertEvents and a plain INSERT (ingest.ts)
+ *   interactions  POST /api/sessions/interactions vs raw recordInteraction (interactions.ts)
+ *   vapi          POST /api/webhooks/vapi end-of-call reports (vapi.ts)
+ *   mixed         BENCH_MIXED_SECONDS of everything at once, then acknowledged = stored (mixed.ts)
+ *   reads         the instructor reads over 1,000,000 stored events vs the same queries via pg (reads.ts, seed.ts)
+ *   roundtrips    SQL and KV round trips per request, counted in-process (roundtrips.ts)
+ *
+ * Env: BENCH_SECONDS (10 per scenario), BENCH_WARMUP_SECONDS (2), BENCH_MIXED_SECONDS (60),
+ * BENCH_ONLY, DATABASE_URL (else local `sessionlog_bench`; its tables are TRUNCATED),
+ * BENCH_READS_DATABASE_URL (else local `sessionlog_bench_reads`, seeded once and reused),
+ * BENCH_KV=upstash (server on Upstash REST through a local bridge to Redis at BENCH_REDIS_URL,
+ * default redis://127.0.0.1:6379; the bridge runs in this process), BENCH_SERVER_NODE_ARGS
+ * (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server).
+ * Exit code 1 when any request failed or a check did not hold (the run is then invalid).
  */
-import http from 'node:http';
-import { availableParallelism } from 'node:os';
-import { insertEvents } from '../lib/events/ingest.js';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
 import { createPgSql } from '../lib/storage/sql-pg.js';
-import {
-  benchDatabase,
-  everyStudent,
-  type LoadResult,
-  machineBusySeconds,
-  percentile,
-  pickSession,
-  postJson,
-  redact,
-  runLoad,
-  startServer,
-  toNewEvent,
-  wireEvent,
-} from './lib.js';
+import type { Sql } from '../lib/storage/sql.js';
+import { type Group, MIXED_SECONDS, POOL, SECONDS, selectedGroups, serverEnv, WARMUP } from './config.js';
+import { runIngest } from './ingest.js';
+import { runInteractions } from './interactions.js';
+import { upstashKv } from './kv.js';
+import { benchDatabase, redact, type Server, startServer } from './lib.js';
+import type { Section } from './measure.js';
+import { runMixed } from './mixed.js';
+import { runReads } from './reads.js';
+import { runRoundTrips } from './roundtrips.js';
+import { ensureSeed } from './seed.js';
+import { runVapi } from './vapi.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
-/** One pool size for the server and the raw runs, so neither is starved at 32 connections. */
-const POOL = 32;
-const TARGET = 0.5;
-const SCENARIOS = [
-  { name: 'single', size: 1, concurrency: 8 },
-  { name: 'single', size: 1, concurrency: 32 },
-  { name: 'batch', size: 100, concurrency: 8 },
-  { name: 'batch', size: 100, concurrency: 32 },
-] as const;
+const KNOBS = ['BENCH_SECONDS', 'BENCH_WARMUP_SECONDS', 'BENCH_MIXED_SECONDS', 'BENCH_ONLY', 'BENCH_KV'] as const;
+const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-const PLAIN_SINGLE = `INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, created_at)
-  VALUES ($1, $2, NULL, $3, $4::jsonb, $5)`;
-const PLAIN_BATCH = `INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, created_at)
-  SELECT u, s, NULL, t, d::jsonb, c FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS r(u, s, t, d, c)`;
+/** Servers and pools to close on any exit path, Ctrl-C included. */
+const open: Array<{ close(): Promise<void> }> = [];
+async function closeAll(): Promise<void> {
+  while (open.length) await open.pop()?.close().catch(() => {});
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void closeAll().finally(() => process.exit(130)));
 
-interface Measured {
-  eventsPerS: number;
-  reqPerS: number;
-  p50: number;
-  p99: number;
-  errors: number;
+function track<T extends { close(): Promise<void> }>(x: T): T {
+  open.push(x);
+  return x;
 }
 
-function summarise(r: LoadResult, size: number, label: string, cpu: string): Measured {
-  const [p50, p99] = [percentile(r.latencies, 0.5), percentile(r.latencies, 0.99)];
-  const m = { eventsPerS: (r.ops * size) / r.seconds, reqPerS: r.ops / r.seconds, p50, p99, errors: r.errors };
-  const err = r.errors ? `  errors ${r.errors} (first: ${r.firstError?.slice(0, 200)})` : '  errors 0';
-  console.log(`  ${label.padEnd(17)} ${fmt(m.eventsPerS).padStart(7)} ev/s ${fmt(m.reqPerS).padStart(6)} req/s  p50 ${m.p50.toFixed(2)} ms  p99 ${m.p99.toFixed(2)} ms  ${cpu}${err}`);
-  return m;
+async function close(x: { close(): Promise<void> }): Promise<void> {
+  const i = open.indexOf(x);
+  if (i >= 0) open.splice(i, 1);
+  await x.close();
 }
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const pct = (n: number) => `${Math.round(n * 100)}%`;
+const asClosable = (s: Server) => ({ server: s, close: () => s.stop() });
 
-/** A batch comes from one page, so its events share one session and student. */
-const makeBatch = (size: number) => {
-  const session = pickSession();
-  return Array.from({ length: size }, () => wireEvent(session));
-};
+/** A group that throws is reported as failed and the others still run. */
+async function guard(group: Group, run: () => Promise<Section>): Promise<Section> {
+  try {
+    return await run();
+  } catch (err) {
+    console.error(`\n${group}: FAILED — ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return { failed: true, markdown: [`### ${group}`, '', `**Failed:** ${err instanceof Error ? err.message : String(err)}`] };
+  }
+}
 
 async function main(): Promise<void> {
+  const groups = selectedGroups();
   const db = await benchDatabase();
-  // Empty values mean unset to the server: no request logging, memory KV even if the shell has Upstash.
-  const serverEnv = { DATABASE_URL: db.url, DATABASE_DRIVER: 'pg', DATABASE_POOL_MAX: String(POOL), ADMIN_TOKEN: 'sl_admin_bench', LOG_REQUESTS: '', KV_REST_API_URL: '', UPSTASH_REDIS_REST_URL: '' };
-  const server = await startServer(serverEnv, (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean));
-  // Ctrl-C or a kill must not leave the server running.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void server.stop().finally(() => process.exit(130)));
-  const sql = createPgSql({ connectionString: db.url, max: POOL });
-  const rows: string[] = [];
-  let invalid = false;
-  try {
-    const [version] = await sql.query<{ v: string }>("SELECT current_setting('server_version') AS v");
-    const cores = availableParallelism();
-    const env = `${cores} cores, Node ${process.version}, PostgreSQL ${version?.v}, ${SECONDS} s per run after ${WARMUP} s warm-up, pool ${POOL}`;
-    console.log(`database: ${redact(db.url)} (${db.source})\nserver:   ${server.url.origin} pid ${server.pid}\nmachine:  ${env}`);
-    /**
-     * One run from a known state: empty events and the 200 students already registered, so every
-     * run measures the steady state (first-event student creation is not what is being compared).
-     * CPU shares (100% = one core) show what saturates the machine: server, this process (client
-     * or pg driver), and the whole machine (the rest is mostly Postgres).
-     */
-    const measure = async (label: string, size: number, concurrency: number, op: () => Promise<void>) => {
-      // CASCADE: tables added later that reference these must not make the bench fail.
-      await sql.query('TRUNCATE events, students CASCADE');
-      await insertEvents(sql, everyStudent().map(toNewEvent));
-      const [server0, bench0, machine0, t0] = [server.cpuSeconds(), process.cpuUsage(), machineBusySeconds(), performance.now()];
-      const result = await runLoad(op, concurrency, WARMUP, SECONDS);
-      const wall = (performance.now() - t0) / 1000;
-      const benchCpu = process.cpuUsage(bench0);
-      const share = (cpuSeconds: number) => pct(cpuSeconds / wall);
-      const cpu =
-        `cpu: server ${share(server.cpuSeconds() - server0)}, bench ${share((benchCpu.user + benchCpu.system) / 1e6)}, ` +
-        `machine ${share(machineBusySeconds() - machine0)}/${cores * 100}%`;
-      return summarise(result, size, label, cpu);
-    };
+  if (process.env.BENCH_KV && process.env.BENCH_KV !== 'upstash' && process.env.BENCH_KV !== 'memory') throw new Error('BENCH_KV must be memory or upstash');
+  const kv = process.env.BENCH_KV === 'upstash' ? track(await upstashKv()) : undefined;
+  const kvEnv = kv?.env ?? {};
+  const sql = track(createPgSql({ connectionString: db.url, max: POOL }));
+  const [pgInfo] = await sql.query<{ v: string; sb: string; sc: string }>(
+    "SELECT current_setting('server_version') AS v, current_setting('shared_buffers') AS sb, current_setting('synchronous_commit') AS sc",
+  );
+  const cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown CPU';
+  const machine =
+    `${availableParallelism()} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM, Node ${process.version}, ` +
+    `PostgreSQL ${pgInfo?.v} (shared_buffers ${pgInfo?.sb}, synchronous_commit ${pgInfo?.sc}); ` +
+    `client, server and PostgreSQL on the same machine`;
+  const kvName = kv?.name ?? 'memory';
+  console.log(`database: ${redact(db.url)} (${db.source})\nmachine:  ${machine}\ngroups:   ${groups.join(', ')}`);
 
-    for (const s of SCENARIOS) {
-      console.log(`\n${s.name} (${s.size} event${s.size > 1 ? 's' : ''}/request), ${s.concurrency} connections`);
-      const agent = new http.Agent({ keepAlive: true, maxSockets: s.concurrency });
-      const url = new URL('/api/session-log', server.url);
-      const viaHttp = await measure('HTTP POST', s.size, s.concurrency, async () => {
-        const body = s.size === 1 ? JSON.stringify(wireEvent()) : JSON.stringify({ events: makeBatch(s.size) });
-        const res = await postJson(agent, url, body);
-        if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.text.slice(0, 200)}`);
-        // Batches also prove every event was stored (a 200 with duplicates would inflate the rate).
-        if (s.size > 1 && (JSON.parse(res.text) as { accepted?: number }).accepted !== s.size) throw new Error(`not all accepted: ${res.text}`);
-      });
-      const rss = server.rssMb();
-      console.log(`  server RSS ${rss.toFixed(0)} MB`);
-      agent.destroy();
-
-      const raw = await measure('raw insertEvents', s.size, s.concurrency, async () => {
-        const events = (s.size === 1 ? [wireEvent()] : makeBatch(s.size)).map(toNewEvent);
-        const inserted = await insertEvents(sql, events);
-        if (inserted.size !== events.length) throw new Error(`inserted ${inserted.size} of ${events.length}`);
-      });
-
-      const plain = await measure('raw plain INSERT', s.size, s.concurrency, async () => {
-        const ev = (s.size === 1 ? [wireEvent()] : makeBatch(s.size)).map(toNewEvent);
-        const cols = [ev.map((e) => e.eventUuid), ev.map((e) => e.sessionToken), ev.map((e) => e.eventType), ev.map((e) => e.eventData)];
-        cols.push(ev.map((e) => e.createdAt.toISOString()));
-        await sql.query(s.size === 1 ? PLAIN_SINGLE : PLAIN_BATCH, s.size === 1 ? cols.map((c) => c[0]) : cols);
-      });
-
-      const ratio = viaHttp.eventsPerS / raw.eventsPerS;
-      const verdict = viaHttp.errors || raw.errors || plain.errors ? 'INVALID (errors)' : ratio >= TARGET ? 'PASS' : 'FAIL';
-      invalid ||= verdict.startsWith('INVALID');
-      console.log(`  HTTP ÷ raw insertEvents ${pct(ratio)}, HTTP ÷ plain INSERT ${pct(viaHttp.eventsPerS / plain.eventsPerS)}  → ${verdict} (target ≥ ${pct(TARGET)})`);
-      rows.push(
-        `| ${s.name} ×${s.size} | ${s.concurrency} | ${fmt(viaHttp.eventsPerS)} | ${fmt(viaHttp.reqPerS)} | ${viaHttp.p50.toFixed(1)} / ${viaHttp.p99.toFixed(1)} | ${viaHttp.errors} | ` +
-          `${fmt(raw.eventsPerS)} | ${pct(ratio)} | ${fmt(plain.eventsPerS)} | ${pct(viaHttp.eventsPerS / plain.eventsPerS)} | ${rss.toFixed(0)} MB | ${verdict} |`,
-      );
+  const sections: Section[] = [];
+  // The groups that load the server on the bench database, in run order.
+  const onServer: Record<string, (s: Server, q: Sql) => Promise<Section>> = { ingest: runIngest, interactions: runInteractions, vapi: runVapi, mixed: runMixed };
+  const serverGroups = groups.filter((g) => g in onServer);
+  if (serverGroups.length) {
+    const app = track(asClosable(await startServer(serverEnv(db.url, kvEnv), nodeArgs)));
+    console.log(`server:   ${app.server.url.origin} pid ${app.server.pid}`);
+    for (const g of serverGroups) {
+      const run = onServer[g];
+      const section = run ? await guard(g, () => run(app.server, sql)) : undefined;
+      if (!section) continue;
+      sections.push(section);
+      if (section.failed) console.log(`\n${g} failed. Server log tail:\n${app.server.logTail()}`);
     }
-
-    console.log(`\n${env}.\n`);
-    console.log('| Scenario | Conns | HTTP events/s | HTTP req/s | HTTP p50 / p99 ms | Errors | Raw insertEvents events/s | HTTP ÷ raw | Plain INSERT events/s | HTTP ÷ plain | Server RSS | ≥ 50% of raw |');
-    console.log('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|');
-    for (const r of rows) console.log(r);
-    if (invalid) console.log(`\nINVALID RUN: requests failed. Server log tail:\n${server.logTail()}`);
-  } finally {
-    await server.stop();
-    await sql.close();
+    // Stopped before the reads server starts: two idle pools of 32 would crowd max_connections.
+    await close(app);
   }
-  if (invalid) process.exitCode = 1;
+  if (groups.includes('reads')) {
+    sections.push(
+      await guard('reads', async () => {
+        const readsDb = await benchDatabase('sessionlog_bench_reads', 'BENCH_READS_DATABASE_URL');
+        const readsSql = track(createPgSql({ connectionString: readsDb.url, max: POOL }));
+        try {
+          const seed = await ensureSeed(readsSql);
+          const reads = track(asClosable(await startServer(serverEnv(readsDb.url, kvEnv), nodeArgs)));
+          console.log(`\nreads server ${reads.server.url.origin} on ${redact(readsDb.url)}`);
+          try {
+            const section = await runReads(reads.server, readsSql, seed);
+            if (section.failed) console.log(`\nreads failed. Server log tail:\n${reads.server.logTail()}`);
+            return section;
+          } finally {
+            await close(reads);
+          }
+        } finally {
+          await close(readsSql);
+        }
+      }),
+    );
+  }
+  if (groups.includes('roundtrips')) sections.push(await guard('roundtrips', () => runRoundTrips(sql)));
+  await closeAll();
+
+  const knobs = KNOBS.filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]} `).join('');
+  const failed = sections.some((s) => s.failed);
+  const out = [
+    '## Performance',
+    '',
+    `Measured with \`${knobs}npm run bench\` on ${machine}. ` +
+      `Closed-loop load (each connection sends its next request when the previous one is answered), ${SECONDS} s per scenario after ` +
+      `${WARMUP} s of warm-up${groups.includes('mixed') ? `, ${MIXED_SECONDS} s for the mixed load` : ''}. The server is \`server.ts\` as a child process ` +
+      `(\`DATABASE_DRIVER=pg\`, \`DATABASE_POOL_MAX=${POOL}\`, ${kvName} KV, **\`RATE_LIMITS=off\`**: all load comes from one IP, ` +
+      'which the production limits would answer with 429), and raw figures use a `pg` pool of the same size in the benchmark process. ' +
+      'Latencies are per request as the client saw them.',
+    '',
+    ...sections.flatMap((s) => [...s.markdown, '']),
+    ...(failed ? ['**INVALID RUN:** some requests failed or a check did not hold (see above).'] : []),
+  ];
+  console.log(`\n\n${out.join('\n')}`);
+  if (failed) process.exitCode = 1;
 }
 
-await main();
+await main().catch(async (err: unknown) => {
+  await closeAll();
+  throw err;
+});
