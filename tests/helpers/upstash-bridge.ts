@@ -22,7 +22,7 @@
  * Pointing a client at it: `new Redis({ url: bridge.url, token: bridge.token })` — http:// is
  * accepted by the client's URL check.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis as IORedis } from 'ioredis';
@@ -151,6 +151,20 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
 
 type Command = [name: string, args: string[]];
 
+/*
+ * Upstash's Redis accepts the script flag `allow-key-locking` (@upstash/ratelimit's scripts declare
+ * it); Redis 7.0 refuses unknown flags. The bridge drops it, as a compatibility shim, and maps the
+ * SHA the client computed from its original script to the SHA of what Redis actually cached.
+ */
+const shaOf = (s: string) => createHash('sha1').update(s).digest('hex');
+const scriptShas = new Map<string, string>();
+function compatScript(script: string): string {
+  return script.replace(/^#!lua flags=([^\n]*)/, (_m, flags: string) => {
+    const kept = flags.split(',').map((f) => f.trim()).filter((f) => f && f !== 'allow-key-locking');
+    return kept.length ? `#!lua flags=${kept.join(',')}` : '#!lua';
+  });
+}
+
 function parseCommand(raw: unknown): Command {
   if (!Array.isArray(raw) || raw.length === 0 || typeof raw[0] !== 'string') {
     throw new HttpError(400, 'ERR command must be a non-empty JSON array starting with the command name');
@@ -158,6 +172,12 @@ function parseCommand(raw: unknown): Command {
   const name = raw[0].toLowerCase();
   if (REJECTED.has(name)) throw new HttpError(400, `ERR command '${name}' is not supported by the REST bridge`);
   const args = raw.slice(1).map((a: unknown) => (typeof a === 'string' ? a : typeof a === 'object' ? JSON.stringify(a) : String(a)));
+  if ((name === 'eval' || name === 'eval_ro') && typeof args[0] === 'string') {
+    const fixed = compatScript(args[0]);
+    if (fixed !== args[0]) scriptShas.set(shaOf(args[0]), shaOf(fixed));
+    args[0] = fixed;
+  }
+  if ((name === 'evalsha' || name === 'evalsha_ro') && typeof args[0] === 'string') args[0] = scriptShas.get(args[0]) ?? args[0];
   // Upper-case on purpose: ioredis applies reply transformers by lower-case name (e.g. hgetall
   // -> object), and we want the raw RESP reply.
   return [name.toUpperCase(), args];
