@@ -3,8 +3,6 @@
  * prompt, the stored result, retries, failures, timeouts, disabled config and the sweep retry.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { Analysis } from '../../lib/analysis/schema.js';
 import { DEFAULT_TEMPLATES } from '../../lib/analysis/templates.js';
 import { createApp } from '../../lib/app.js';
 import { parseConfig } from '../../lib/config.js';
@@ -14,9 +12,8 @@ import { SessionDocument } from '../../lib/schemas/session.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { ADMIN_TOKEN, admin, makeDeps, memoryPglite, type TestDeps } from '../helpers/deps.js';
 import { startFakeOpenAI, VALID_ANALYSIS } from '../helpers/fake-openai.js';
+import { AnalysisList as ListResponse, AnalysisRun as RunResponse } from '../../lib/schemas/responses.js';
 
-const RunResponse = z.object({ session_id: z.string(), reused: z.boolean(), analysis: Analysis });
-const ListResponse = z.object({ session_id: z.string(), count: z.number(), analyses: z.array(Analysis) });
 const KEY = 'sk-test-secret-key-0123456789';
 const SERVICE = { authorization: 'Bearer svc-token-123' };
 

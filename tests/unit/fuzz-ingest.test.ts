@@ -15,7 +15,6 @@ import type { Sql } from '../../lib/storage/sql.js';
 import { admin, makeDeps, memoryPglite, type TestDeps, testConfig } from '../helpers/deps.js';
 import { counted, runs, SCALE } from '../helpers/fuzz.js';
 
-
 let sql: Sql;
 let deps: TestDeps;
 let app: ReturnType<typeof createApp> & { requests: () => number };

@@ -1,15 +1,12 @@
 /** Data lifecycle: retention in bounded, resumable batches, and per-student erasure (GDPR). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
 import { applyRetention } from '../../lib/lifecycle/retention.js';
 import { EventListResponse } from '../../lib/schemas/event.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
-
-const Retention = z.object({ cutoff: z.string(), events_deleted: z.number(), sessions_deleted: z.number(), analyses_deleted: z.number(), calls_deleted: z.number(), more: z.boolean() });
-const Erased = z.object({ success: z.literal(true), student_id: z.string(), events_deleted: z.number(), sessions_deleted: z.number(), analyses_deleted: z.number(), calls_deleted: z.number(), audit_entries_redacted: z.number() });
+import { Erased, RetentionResponse as Retention } from '../../lib/schemas/responses.js';
 
 let sql: Sql;
 const now = new Date('2026-09-01T10:00:00Z');

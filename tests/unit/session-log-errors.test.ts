@@ -4,18 +4,7 @@ import { allFamilies } from '../../lib/families.js';
 import { EventListResponse } from '../../lib/schemas/event.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { admin, makeDeps, memoryPglite, uniqueToken } from '../helpers/deps.js';
-import { z } from 'zod';
-
-/** The problem+json body every 4xx/5xx carries. */
-const Problem = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number(),
-  detail: z.string(),
-  code: z.string(),
-  requestId: z.string(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-});
+import { expectProblem as problem } from '../helpers/problem.js';
 
 let sql: Sql;
 let app: ReturnType<typeof createApp>;
@@ -28,12 +17,6 @@ afterAll(() => sql.close());
 
 const post = (body: BodyInit, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
   app.request('/api/session-log', { method: 'POST', headers, body });
-
-async function problem(res: Response, status: number) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('content-type')).toContain('application/problem+json');
-  return Problem.parse(await res.json());
-}
 
 async function count(token: string) {
   const res = await app.request(`/api/session-log?sessionToken=${token}`, { headers: admin });

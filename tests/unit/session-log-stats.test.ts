@@ -1,24 +1,10 @@
 /** The troubleshooting aggregates and the live-tail sequence, on their own database (exact counts). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
-import { StoredEvent } from '../../lib/schemas/event.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { admin, makeDeps, memoryPglite, uniqueToken } from '../helpers/deps.js';
-
-const Stats = z.object({
-  success: z.literal(true),
-  since: z.string(),
-  until: z.string(),
-  total: z.number(),
-  by_type: z.record(z.string(), z.number()),
-  top_errors: z.array(z.object({ error_type: z.string(), count: z.number(), students: z.number(), last_seen: z.string() })),
-  students_with_errors: z.array(
-    z.object({ student_id: z.string().nullable(), student_email: z.string().nullable(), student_name: z.string().nullable(), session_token: z.string(), errors: z.number(), last_error_at: z.string(), last_error: z.string().nullable() }),
-  ),
-});
-const Timeline = z.object({ session_id: z.string(), count: z.number(), events: z.array(StoredEvent), last_seq: z.string() });
+import { LogStatsResponse as Stats, Timeline } from '../../lib/schemas/responses.js';
 
 let sql: Sql;
 let now = new Date('2026-07-01T12:00:00Z');

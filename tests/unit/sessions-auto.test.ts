@@ -3,17 +3,16 @@
  * ids, out-of-order times, concurrency, and KV loss — on PGlite with the memory KV.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
-import { SessionDocument, SessionSummaryRow } from '../../lib/schemas/session.js';
+import { SessionDocument } from '../../lib/schemas/session.js';
 import { createMemoryKv } from '../../lib/storage/kv-memory.js';
 import type { Kv } from '../../lib/storage/kv.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { admin, makeDeps, memoryPglite, testConfig } from '../helpers/deps.js';
 import { unreachableKv } from '../helpers/failing-kv.js';
+import { InteractionResponse } from '../../lib/schemas/responses.js';
 
-const InteractionResponse = z.object({ session_id: z.string(), is_new_session: z.boolean(), session: SessionSummaryRow });
 const SERVICE = { authorization: 'Bearer svc-token-123' };
 
 let sql: Sql;

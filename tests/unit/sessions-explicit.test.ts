@@ -1,24 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
-import { StoredEvent } from '../../lib/schemas/event.js';
-import { SessionDocument, SessionSummaryRow } from '../../lib/schemas/session.js';
+import { SessionDocument } from '../../lib/schemas/session.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
-
-const Problem = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number(),
-  detail: z.string(),
-  code: z.string(),
-  requestId: z.string(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-});
-const JoinResponse = z.object({ session_id: z.string(), participant: z.string(), role: z.string(), session: SessionSummaryRow });
-const EndResponse = z.object({ session_id: z.string(), ended_now: z.boolean(), session: SessionSummaryRow });
-const Timeline = z.object({ session_id: z.string(), count: z.number().int(), events: z.array(StoredEvent), next_cursor: z.string().nullable() });
+import { EndResponse, JoinResponse, Timeline } from '../../lib/schemas/responses.js';
+import { expectProblem as problem } from '../helpers/problem.js';
 
 const service = { authorization: 'Bearer svc-token-123' };
 const MINUTE = 60_000;
@@ -40,12 +27,6 @@ beforeEach(() => tick(60 * MINUTE));
 
 const send = (method: string, path: string, body: unknown, headers: Record<string, string> = service) =>
   app.request(path, { method, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-
-async function problem(res: Response, status: number) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('content-type')).toContain('application/problem+json');
-  return Problem.parse(await res.json());
-}
 
 async function create(body: Record<string, unknown> = {}) {
   const res = await send('POST', '/api/sessions', { participant: uniqueToken('p'), ...body });

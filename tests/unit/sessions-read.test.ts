@@ -2,15 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
-import { StoredEvent } from '../../lib/schemas/event.js';
 import { GlobalStats, SessionDocument, SessionStats, SessionSummaryRow } from '../../lib/schemas/session.js';
 import { admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
-
-const Problem = z.object({ status: z.number(), code: z.string(), detail: z.string(), errors: z.array(z.object({ path: z.string(), message: z.string() })).optional() });
-const SessionList = z.object({ count: z.number().int(), sessions: z.array(SessionSummaryRow), next_cursor: z.string().nullable() });
-const Timeline = z.object({ session_id: z.string(), count: z.number().int(), events: z.array(StoredEvent), next_cursor: z.string().nullable() });
-const InteractionResponse = z.object({ session_id: z.string(), is_new_session: z.boolean(), session: SessionSummaryRow });
-const SweepResponse = z.object({ ended: z.number().int(), abandoned: z.number().int(), more: z.boolean(), ended_ids: z.array(z.string()) });
+import { InteractionResponse, SessionPage as SessionList, SweepResponse, Timeline } from '../../lib/schemas/responses.js';
+import { expectProblem as problem } from '../helpers/problem.js';
 
 const service = { authorization: 'Bearer svc-token-123' };
 const cron = { authorization: 'Bearer cron-secret-123' };
@@ -56,11 +51,6 @@ afterAll(() => w.sql.close());
 // The PGlite is shared: an hour between tests leaves every earlier session idle (over).
 beforeEach(() => w.tick(60 * MINUTE));
 
-async function problem(res: Response, status: number) {
-  expect(res.status).toBe(status);
-  expect(res.headers.get('content-type')).toContain('application/problem+json');
-  return Problem.parse(await res.json());
-}
 const uniquePlatform = () => `p${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`;
 const ids = (rows: Array<{ session_id: string }>) => rows.map((r) => r.session_id);
 const list = (query: string) => w.get(`/api/sessions?${query}`, SessionList);

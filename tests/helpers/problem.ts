@@ -1,0 +1,12 @@
+import { expect } from 'vitest';
+import { Problem } from '../../lib/schemas/responses.js';
+
+/** The problem document every error carries, with the request id our error handler always adds. */
+export const ProblemBody = Problem.extend({ requestId: Problem.shape.requestId.unwrap() });
+
+/** Assert an RFC 9457 problem answer with this status, and return its body. */
+export async function expectProblem(res: Response, status: number) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toContain('application/problem+json');
+  return ProblemBody.parse(await res.json());
+}
