@@ -6,10 +6,10 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Sql } from '../../lib/storage/sql.js';
-import { eventReader, queued } from '../helpers/client-world.js';
-import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
-import { memoryPglite, uniqueToken } from '../helpers/deps.js';
-import { PUBLIC_DIR, startTestServer } from '../helpers/http-server.js';
+import { closeWorld, eventReader, openWorld, queued } from '../helpers/client-world.js';
+import { describeWithBrowser, } from '../helpers/browser.js';
+import { uniqueToken } from '../helpers/deps.js';
+import { PUBLIC_DIR, type startTestServer } from '../helpers/http-server.js';
 
 type Log = (...args: unknown[]) => void;
 type Win = Window & {
@@ -27,7 +27,6 @@ let browser: Browser;
 const { stored } = eventReader(() => server.url);
 
 const ids = (events: Array<{ event_id: string }>) => events.map((e) => e.event_id).sort();
-
 
 /**
  * A context whose /client.html (a blank page loading the client) and /session-log.js are served
@@ -60,15 +59,9 @@ const logActions = (page: Page, prefix: string, n: number) =>
 
 describeWithBrowser('session-log.js delivery', () => {
   beforeAll(async () => {
-    sql = await memoryPglite();
-    server = await startTestServer({ sql });
-    browser = await launchChromium();
+    ({ sql, server, browser } = await openWorld());
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await sql?.close();
-  });
+  afterAll(() => closeWorld({ sql, server, browser }));
 
   it('closing the page delivers the queued events by beacon; a later page resending them stores nothing twice', async () => {
     const token = uniqueToken();

@@ -6,10 +6,10 @@
 import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Sql } from '../../lib/storage/sql.js';
-import { eventReader } from '../helpers/client-world.js';
-import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
-import { memoryPglite, uniqueToken } from '../helpers/deps.js';
-import { startTestServer } from '../helpers/http-server.js';
+import { closeWorld, eventReader, openWorld } from '../helpers/client-world.js';
+import { describeWithBrowser, } from '../helpers/browser.js';
+import { uniqueToken } from '../helpers/deps.js';
+import type { startTestServer } from '../helpers/http-server.js';
 
 type Log = (...args: unknown[]) => unknown;
 type Win = Window & {
@@ -51,15 +51,9 @@ const init = (page: Page, options: Record<string, unknown>) => page.evaluate((o)
 
 describeWithBrowser('session-log.js robustness', () => {
   beforeAll(async () => {
-    sql = await memoryPglite();
-    server = await startTestServer({ sql });
-    browser = await launchChromium();
+    ({ sql, server, browser } = await openWorld());
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await sql?.close();
-  });
+  afterAll(() => closeWorld({ sql, server, browser }));
 
   it('garbage arguments never throw or block, are stored in a shape the server accepts, and oversized data is dropped with one warning', async () => {
     const token = uniqueToken();

@@ -13,10 +13,10 @@ import { gzipSync } from 'node:zlib';
 import type { Browser, } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Sql } from '../../lib/storage/sql.js';
-import { eventReader, queued } from '../helpers/client-world.js';
-import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
-import { memoryPglite, uniqueToken } from '../helpers/deps.js';
-import { PUBLIC_DIR, startTestServer } from '../helpers/http-server.js';
+import { closeWorld, eventReader, openWorld, queued } from '../helpers/client-world.js';
+import { describeWithBrowser, } from '../helpers/browser.js';
+import { uniqueToken } from '../helpers/deps.js';
+import { PUBLIC_DIR, type startTestServer } from '../helpers/http-server.js';
 
 type Log = (...args: unknown[]) => void;
 /** What the client puts on `window` (types only: evaluate() callbacks run in the page). */
@@ -31,18 +31,11 @@ let browser: Browser;
 
 const { storedWhen } = eventReader(() => server.url);
 
-
 describeWithBrowser('session-log.js in a browser', () => {
   beforeAll(async () => {
-    sql = await memoryPglite();
-    server = await startTestServer({ sql });
-    browser = await launchChromium();
+    ({ sql, server, browser } = await openWorld());
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    await sql?.close();
-  });
+  afterAll(() => closeWorld({ sql, server, browser }));
 
   it('the demo logs navigation, an action, a state change, the failing API call and its errors, each with the context', async () => {
     const context = await browser.newContext();

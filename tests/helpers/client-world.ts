@@ -1,7 +1,9 @@
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { EventListResponse, type StoredEvent } from '../../lib/schemas/event.js';
-import { admin } from './deps.js';
+import { launchChromium } from './browser.js';
+import { admin, memoryPglite } from './deps.js';
+import { startTestServer } from './http-server.js';
 
 /** Reading back what a browser page delivered, from Node, with the admin token. */
 export function eventReader(url: () => string) {
@@ -25,3 +27,17 @@ export const queued = (page: Page) =>
     const entry = Object.entries(localStorage).find(([k]) => k.startsWith('sessionlog:http'));
     return entry ? (JSON.parse(entry[1]) as Array<{ eventId: string }>).map((e) => e.eventId) : [];
   });
+
+/** One PGlite, the app on loopback and a Chromium: the world of each browser client suite. */
+export async function openWorld() {
+  const sql = await memoryPglite();
+  const server = await startTestServer({ sql });
+  const browser = await launchChromium();
+  return { sql, server, browser };
+}
+
+export async function closeWorld(w: Partial<Awaited<ReturnType<typeof openWorld>>>): Promise<void> {
+  await w.browser?.close();
+  await w.server?.stop();
+  await w.sql?.close();
+}
