@@ -1,4 +1,4 @@
-import type { Sql } from '../storage/sql.js';
+import { paramList, type Sql } from '../storage/sql.js';
 import { StoredEvent } from '../schemas/event.js';
 
 export interface EventFilter {
@@ -67,11 +67,7 @@ export async function listEvents(
   after?: Cursor,
 ): Promise<{ events: StoredEvent[]; next: Cursor | null }> {
   const where: string[] = [];
-  const params: unknown[] = [];
-  const p = (v: unknown) => {
-    params.push(v);
-    return `$${params.length}`;
-  };
+  const { values: params, p } = paramList();
   if (filter.sessionToken !== undefined) where.push(`e.session_token = ${p(filter.sessionToken)}`);
   if (filter.studentId !== undefined) where.push(`e.student_id = ${p(filter.studentId)}`);
   if (filter.studentEmail !== undefined) {

@@ -11,15 +11,8 @@ const encoder = new TextEncoder();
  * hashing both sides first makes the comparison independent of length and content.
  */
 export async function safeEqual(a: string, b: string): Promise<boolean> {
-  const [ha, hb] = await Promise.all([
-    crypto.subtle.digest('SHA-256', encoder.encode(a)),
-    crypto.subtle.digest('SHA-256', encoder.encode(b)),
-  ]);
-  const x = new Uint8Array(ha);
-  const y = new Uint8Array(hb);
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
+  const [x, y] = await Promise.all([digest(a), digest(b)]);
+  return sameDigest(x, y);
 }
 
 export function bearerToken(header: string | undefined | null): string | undefined {
@@ -39,10 +32,27 @@ export interface Principal {
   id: string;
 }
 
+/** Digests of configured secrets, computed once: each request then hashes only its own token. */
+const secretDigests = new Map<string, Promise<Uint8Array>>();
+const digest = async (s: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(s)));
+function secretDigest(secret: string): Promise<Uint8Array> {
+  const known = secretDigests.get(secret);
+  if (known) return known;
+  const d = digest(secret);
+  secretDigests.set(secret, d);
+  return d;
+}
+function sameDigest(x: Uint8Array, y: Uint8Array): boolean {
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
 /** Which principal a bearer token is. Every configured token is compared (no early exit). */
 export async function resolvePrincipal(header: string | undefined | null, config: Config): Promise<Principal | null> {
   const token = bearerToken(header);
   if (!token) return null;
+  const given = await digest(token);
   const candidates: Array<[string | undefined, Principal]> = [
     [config.adminToken, { role: 'admin', id: 'admin' }],
     ...config.instructorTokens.map((t): [string, Principal] => [t.token, { role: 'instructor', id: `instructor:${t.name}` }]),
@@ -51,7 +61,7 @@ export async function resolvePrincipal(header: string | undefined | null, config
     [config.webhookToken, { role: 'webhook', id: 'webhook' }],
   ];
   let found: Principal | null = null;
-  for (const [secret, principal] of candidates) if (secret && (await safeEqual(token, secret)) && !found) found = principal;
+  for (const [secret, principal] of candidates) if (secret && sameDigest(given, await secretDigest(secret)) && !found) found = principal;
   return found;
 }
 

@@ -1,5 +1,6 @@
 import type { SessionDocument, SessionSummaryRow } from '../schemas/session.js';
 import { GlobalStats, SessionStats } from '../schemas/session.js';
+import { paramList } from '../storage/sql.js';
 import type { SessionCtx } from './context.js';
 import { notFound } from './errors.js';
 import { countWords, type EventLite, effectiveStatusSql, type SessionRow, toDocument, toSummaryRow } from './rows.js';
@@ -52,11 +53,7 @@ export async function listSessions(
   limit: number,
   after?: SessionCursor,
 ): Promise<{ sessions: SessionSummaryRow[]; next: SessionCursor | null }> {
-  const params: unknown[] = [];
-  const p = (v: unknown) => {
-    params.push(v);
-    return `$${params.length}`;
-  };
+  const { values: params, p } = paramList();
   const where: string[] = [];
   if (filter.studentId) where.push(`s.student_id = ${p(filter.studentId)}`);
   if (filter.platform) where.push(`s.platform = ${p(filter.platform)}`);

@@ -85,3 +85,18 @@ export async function guarded<T>(run: () => Promise<T>): Promise<T> {
     throw classifySqlError(err);
   }
 }
+
+/**
+ * Build a parameter list while writing a dynamic WHERE clause: `p(value)` appends the value and
+ * returns its placeholder (`$1`, `$2`...), so only the filters given reach the SQL.
+ */
+export function paramList(): { values: unknown[]; p: (value: unknown) => string } {
+  const values: unknown[] = [];
+  return {
+    values,
+    p(value) {
+      values.push(value);
+      return `$${values.length}`;
+    },
+  };
+}
