@@ -3,16 +3,12 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { Deps } from './deps.js';
-import type { Principal } from './http/auth.js';
+import type { App, AppEnv, Family } from './http/env.js';
 import { describeError } from './deps.js';
 import { DomainError } from './sessions/errors.js';
 import { ApiError, StorageRejectedValueError, StorageUnavailableError, problemResponse } from './errors.js';
 
-export type AppEnv = { Variables: { deps: Deps; requestId: string; principal: Principal; /** Audit this path instead of the request's (personal data in it). */ auditPath?: string } };
-export type App = Hono<AppEnv>;
-
-/** An endpoint family mounts its routes on the shared app. */
-export type Family = (app: App, deps: Deps) => void;
+export type { App, AppEnv, Family };
 
 /** Seconds a client should wait before retrying when storage is down. */
 const RETRY_AFTER_SECONDS = 5;

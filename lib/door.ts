@@ -1,4 +1,4 @@
-import type { App, Family } from './app.js';
+import type { App, Family } from './http/env.js';
 import { ConfigError } from './config.js';
 import { ConfigFileError } from './config-file.js';
 import { ApiError, problemResponse } from './errors.js';

@@ -1,4 +1,4 @@
-import type { Family } from './app.js';
+import type { Family } from './http/env.js';
 import { analysisFamily, onSessionComplete } from './routes/analysis.js';
 import { openApiFamily } from './openapi.js';
 import { healthFamily } from './routes/health.js';

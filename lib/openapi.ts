@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AnalysisRequest } from './analysis/schema.js';
-import type { Family } from './app.js';
+import type { Family } from './http/env.js';
 import { StatsQuery } from './routes/session-log/stats.js';
 import { AuditQuery, TimelineQuery } from './routes/sessions/read.js';
 import { StudentInput } from './routes/students.js';

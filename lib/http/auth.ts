@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../app.js';
+import type { AppEnv, Principal, Role } from './env.js';
 import type { Config } from '../config.js';
 import { describeError } from '../deps.js';
 import { ApiError } from '../errors.js';
@@ -20,17 +20,7 @@ export function bearerToken(header: string | undefined | null): string | undefin
   return m?.[1];
 }
 
-/**
- * Roles, by token: `admin` (ADMIN_TOKEN) does everything instructors do plus deleting and
- * reconfiguring; `instructor` (INSTRUCTOR_TOKENS) reads and runs analyses; `service`
- * (SERVICE_TOKEN) writes sessions; `cron` (CRON_SECRET) runs maintenance; `webhook`
- * (WEBHOOK_TOKEN) posts session data. The id names the token in logs and the audit trail.
- */
-export type Role = 'admin' | 'instructor' | 'service' | 'cron' | 'webhook';
-export interface Principal {
-  role: Role;
-  id: string;
-}
+export type { Principal, Role };
 
 /** Digests of configured secrets, computed once: each request then hashes only its own token. */
 const secretDigests = new Map<string, Promise<Uint8Array>>();

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from './env.js';
 
 /**
  * Run `promise` after the response without losing it: the edge worker's per-request

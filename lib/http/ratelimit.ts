@@ -1,7 +1,7 @@
 import { Ratelimit } from '@upstash/ratelimit';
 import type { Redis } from '@upstash/redis/cloudflare';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from './env.js';
 import type { Config } from '../config.js';
 import { describeError } from '../deps.js';
 import { ApiError } from '../errors.js';

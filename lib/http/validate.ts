@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import type { AppEnv } from '../app.js';
+import type { AppEnv } from './env.js';
 import { ApiError } from '../errors.js';
 import { issuesToErrors } from '../schemas/common.js';
 import { type Cursor, decodeCursor, InvalidCursorError } from '../events/query.js';

@@ -1,5 +1,5 @@
 import { serveStatic } from '@hono/node-server/serve-static';
-import type { Family } from '../app.js';
+import type { Family } from '../http/env.js';
 
 /**
  * Serve public/ (the logging client, the demo and the dashboard) from the local Node server.

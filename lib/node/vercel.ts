@@ -1,5 +1,6 @@
 import { waitUntil } from '@vercel/functions';
-import { createApp, type Family } from '../app.js';
+import type { Family } from '../http/env.js';
+import { createApp } from '../app.js';
 import { parseConfig } from '../config.js';
 import { lazyApp } from '../door.js';
 import { openApiFamily } from '../openapi.js';

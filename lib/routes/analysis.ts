@@ -1,4 +1,4 @@
-import type { Family } from '../app.js';
+import type { Family } from '../http/env.js';
 import { AnalysisUnavailable, analyseOnComplete, analyseOnRequest, listAnalyses } from '../analysis/run.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../errors.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Family } from '../app.js';
+import type { Family } from '../http/env.js';
 import { parseBody, parseParam } from '../http/validate.js';
 import { Email, SafeText } from '../schemas/common.js';
 import { StudentId } from '../schemas/session.js';

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../../app.js';
+import type { AppEnv } from '../../http/env.js';
 import { ApiError } from '../../errors.js';
 import { CSV_HEADER, csvRow, encodeCursor, type EventFilter, iterateEvents, listEvents } from '../../events/query.js';
 import { eventCursorParam, parseQuery } from '../../http/validate.js';

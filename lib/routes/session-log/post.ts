@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../../app.js';
+import type { AppEnv } from '../../http/env.js';
 import { ApiError, type FieldError } from '../../errors.js';
 import { insertEvents } from '../../events/ingest.js';
 import { validateEvent } from '../../events/validate.js';

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../../app.js';
+import type { AppEnv } from '../../http/env.js';
 import { ApiError } from '../../errors.js';
 import { logStats } from '../../events/query.js';
 import { parseQuery } from '../../http/validate.js';

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv, Family } from '../../app.js';
+import type { AppEnv, Family } from '../../http/env.js';
 import { retryFailed } from '../../analysis/run.js';
 import { describeError } from '../../deps.js';
 import { defer } from '../../http/defer.js';

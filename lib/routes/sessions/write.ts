@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../../app.js';
+import type { AppEnv } from '../../http/env.js';
 import { describeError } from '../../deps.js';
 import { defer } from '../../http/defer.js';
 import { parseBody, parseBodyBy } from '../../http/validate.js';

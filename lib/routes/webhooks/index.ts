@@ -1,4 +1,4 @@
-import type { Family } from '../../app.js';
+import type { Family } from '../../http/env.js';
 import { allow } from '../../http/auth.js';
 import { limitByIp } from '../../http/ratelimit.js';
 import { sessionDataWebhook } from './session-data.js';

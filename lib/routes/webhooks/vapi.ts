@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../../app.js';
+import type { AppEnv } from '../../http/env.js';
 import type { Deps } from '../../deps.js';
 import { describeError } from '../../deps.js';
 import { ApiError } from '../../errors.js';
