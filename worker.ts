@@ -25,9 +25,9 @@ export default {
       const config = parseConfig(env, 'edge');
       if (config.database.driver !== 'neon') throw new Error('edge runtime requires the neon driver');
       const sql = createNeonSql({ connectionString: config.database.url, httpEndpoint: config.database.httpEndpoint });
-      const upstash = config.kv.driver === 'upstash' ? createUpstashKv({ url: config.kv.url, token: config.kv.token }) : null;
+      const upstash = config.kv.driver === 'upstash' ? createUpstashKv(config.kv) : null;
       const kv = withPrefix(upstash ?? createMemoryKv(), config.kv.prefix);
-      const rateLimiter = upstash ? upstashRateLimiter(upstash.client, config.kv.prefix) : memoryRateLimiter();
+      const rateLimiter = upstash ? upstashRateLimiter(upstash.client, config.kv.prefix, { timeoutMs: upstash.timeoutMs, breaker: upstash.breaker }) : memoryRateLimiter();
       return createApp(
         {
           config,

@@ -41,6 +41,12 @@ export const EnvSchema = z.object({
   UPSTASH_REDIS_REST_URL: optionalUrl,
   /** Upstash REST token under Upstash's own name. */
   UPSTASH_REDIS_REST_TOKEN: z.string().optional(),
+  /**
+   * Deadline of one KV request in ms. A KV that accepts connections but never answers costs at most
+   * this per call (and, after three such failures, nothing until the next probe): Postgres decides
+   * alone meanwhile. Raise it only for a KV far from the functions. @default 1000
+   */
+  KV_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1000),
   /** Prefix of every KV key, so several deployments can share one Redis. @default sl: */
   KV_PREFIX: z.string().max(64).default('sl:'),
   /** Bearer token for instructor/admin reads. Required in production; generated locally. */
@@ -124,7 +130,7 @@ export interface Config {
     | { driver: 'pglite'; dataDir: string }
     | { driver: 'pg'; url: string; poolMax: number; queryTimeoutMs: number }
     | { driver: 'neon'; url: string; httpEndpoint: string | undefined };
-  kv: { driver: 'upstash'; url: string; token: string; prefix: string } | { driver: 'memory'; prefix: string };
+  kv: { driver: 'upstash'; url: string; token: string; prefix: string; timeoutMs: number } | { driver: 'memory'; prefix: string };
   adminToken: string | undefined;
   serviceToken: string | undefined;
   instructorTokens: ReadonlyArray<{ name: string; token: string }>;
@@ -231,7 +237,7 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
   if (kvUrl && !kvToken) throw new ConfigError('KV_REST_API_TOKEN is required with KV_REST_API_URL', ['KV_REST_API_TOKEN']);
   const kv: Config['kv'] =
     kvUrl && kvToken
-      ? { driver: 'upstash', url: kvUrl, token: kvToken, prefix: env.KV_PREFIX }
+      ? { driver: 'upstash', url: kvUrl, token: kvToken, prefix: env.KV_PREFIX, timeoutMs: env.KV_TIMEOUT_MS }
       : { driver: 'memory', prefix: env.KV_PREFIX };
 
   if (mode === 'production' && !env.ADMIN_TOKEN) {

@@ -3,6 +3,7 @@ import type { Redis } from '@upstash/redis/cloudflare';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './env.js';
 import type { Config } from '../config.js';
+import type { Breaker } from '../storage/breaker.js';
 import { describeError } from '../deps.js';
 import { ApiError } from '../errors.js';
 
@@ -21,9 +22,19 @@ export interface RateLimiter {
  * Redis-backed limits through @upstash/ratelimit (sliding window): shared by every instance of a
  * deployment. Limiters are made once per (bucket, limit, window) and cached, so their ephemeral
  * cache of blocked keys works while the function is warm.
+ *
+ * A sick Redis must behave like a down one and neither hang requests nor open the gates: when the
+ * KV's breaker is open, the call times out (@upstash/ratelimit then answers `reason: "timeout"`)
+ * or fails, this instance's `fallback` (in memory) decides instead. Limits then hold per instance
+ * rather than per deployment, which is the best that can be had without a shared store.
  */
-export function upstashRateLimiter(redis: Redis, prefix: string): RateLimiter {
+export function upstashRateLimiter(
+  redis: Redis,
+  prefix: string,
+  opts: { timeoutMs?: number; breaker?: Breaker; fallback?: RateLimiter } = {},
+): RateLimiter {
   const limiters = new Map<string, Ratelimit>();
+  const fallback = opts.fallback ?? memoryRateLimiter();
   return {
     async check(bucket, key, limit, windowMs) {
       const id = `${bucket}:${limit}:${windowMs}`;
@@ -34,13 +45,23 @@ export function upstashRateLimiter(redis: Redis, prefix: string): RateLimiter {
           limiter: Ratelimit.slidingWindow(limit, `${Math.max(1, Math.round(windowMs / 1000))} s`),
           prefix: `${prefix}rl:${bucket}`,
           analytics: false,
-          // KV is optional: when Redis does not answer quickly, let the request through.
-          timeout: 1000,
+          timeout: opts.timeoutMs ?? 1000,
         });
         limiters.set(id, rl);
       }
-      const r = await rl.limit(key);
-      return { ok: r.success, retryAfter: Math.max(1, Math.ceil((r.reset - Date.now()) / 1000)) };
+      const limiter = rl;
+      const run = async () => {
+        const r = await limiter.limit(key);
+        if (r.reason === 'timeout') throw new Error('rate limit store timed out');
+        return r;
+      };
+      try {
+        // Through the KV's breaker: a Redis that keeps timing out is skipped, not waited on.
+        const r = opts.breaker ? await opts.breaker.run(run, () => true) : await run();
+        return { ok: r.success, retryAfter: Math.max(1, Math.ceil((r.reset - Date.now()) / 1000)) };
+      } catch {
+        return fallback.check(bucket, key, limit, windowMs);
+      }
     },
   };
 }

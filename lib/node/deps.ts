@@ -32,8 +32,8 @@ export async function createSql(config: Config): Promise<Sql> {
 
 export function createKv(config: Config): { kv: Kv; rateLimiter: RateLimiter } {
   if (config.kv.driver === 'upstash') {
-    const kv = createUpstashKv({ url: config.kv.url, token: config.kv.token });
-    return { kv: withPrefix(kv, config.kv.prefix), rateLimiter: upstashRateLimiter(kv.client, config.kv.prefix) };
+    const kv = createUpstashKv(config.kv);
+    return { kv: withPrefix(kv, config.kv.prefix), rateLimiter: upstashRateLimiter(kv.client, config.kv.prefix, { timeoutMs: config.kv.timeoutMs, breaker: kv.breaker }) };
   }
   return { kv: withPrefix(createMemoryKv(), config.kv.prefix), rateLimiter: memoryRateLimiter() };
 }

@@ -1,18 +1,32 @@
 import { Redis } from '@upstash/redis/cloudflare';
 import { StorageUnavailableError } from '../errors.js';
+import { type Breaker, BreakerOpenError, createBreaker } from './breaker.js';
 import { encodePointer, type Kv } from './kv.js';
 
 export interface UpstashOptions {
   url: string;
   token: string;
+  /**
+   * Deadline of one KV request. A Redis (or REST endpoint) that accepts connections but never
+   * answers must cost no more than this, after which Postgres decides alone, exactly as when KV is
+   * down. @default 1000
+   */
+  timeoutMs?: number;
+  /** Stops waiting on a KV that keeps failing; probes it again later. @default 3 failures, 1 s open */
+  breaker?: Breaker;
 }
+
+/** Default deadline of one KV request (KV_TIMEOUT_MS). */
+export const DEFAULT_KV_TIMEOUT_MS = 1000;
 
 /**
  * Upstash Redis over its REST API (what Vercel's KV integration provisions). We import the
  * fetch-only build so the same adapter runs on Node, Vercel and edge workers. The client holds no
  * connection, so one per process is fine.
  */
-export function createUpstashKv(opts: UpstashOptions): Kv & { readonly client: Redis } {
+export function createUpstashKv(opts: UpstashOptions): Kv & { readonly client: Redis; readonly breaker: Breaker; readonly timeoutMs: number } {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_KV_TIMEOUT_MS;
+  const breaker = opts.breaker ?? createBreaker();
   const client = new Redis({
     url: opts.url,
     token: opts.token,
@@ -21,20 +35,18 @@ export function createUpstashKv(opts: UpstashOptions): Kv & { readonly client: R
     // KV is optional hot state: fail fast and let callers degrade to Postgres instead of waiting
     // through the default five retries (~4 s) when Redis is down.
     retry: { retries: 1, backoff: () => 50 },
+    // A fresh deadline per request (a function, so the client does not reuse one spent signal).
+    // An aborted request is not retried by the client: the deadline bounds the whole call.
+    signal: () => AbortSignal.timeout(timeoutMs),
     enableTelemetry: false,
   });
 
   const guard = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
-      return await run();
+      return await breaker.run(run, isUnavailable);
     } catch (err) {
-      // A Redis-level error (WRONGTYPE, NOSCRIPT, ERR ...) arrives as an UpstashError carrying the
-      // server's message. A failed fetch is a plain TypeError/Error, and an unreachable Redis
-      // behind the REST endpoint is an UpstashError saying so: both mean "KV unavailable".
-      // (The message also quotes the command and its arguments, so match only known prefixes.)
-      const message = err instanceof Error ? err.message : '';
-      const upstash = err instanceof Error && err.name === 'UpstashError';
-      if (upstash && !/^(Service Unavailable|Unauthorized|Server error)/i.test(message)) throw err;
+      if (err instanceof BreakerOpenError) throw new StorageUnavailableError('kv', 'circuit open', err);
+      if (!isUnavailable(err)) throw err;
       throw new StorageUnavailableError('kv', 'request failed', err);
     }
   };
@@ -42,6 +54,8 @@ export function createUpstashKv(opts: UpstashOptions): Kv & { readonly client: R
   return {
     driver: 'upstash',
     client,
+    breaker,
+    timeoutMs,
     get: (key) => guard(async () => ((await client.get<string>(key)) ?? null)),
     set: (key, value, o = {}) =>
       guard(async () => {
@@ -105,6 +119,19 @@ export function createUpstashKv(opts: UpstashOptions): Kv & { readonly client: R
         await client.eval<string[], number>(RELEASE_SCRIPT, a.key ? [a.setKey, a.key] : [a.setKey], [a.id]);
       }),
   };
+}
+
+/**
+ * A Redis-level error (WRONGTYPE, NOSCRIPT, ERR ...) arrives as an UpstashError carrying the
+ * server's message: Redis answered, so KV works. A failed or timed-out fetch is a plain
+ * TypeError/DOMException, and an unreachable Redis behind the REST endpoint is an UpstashError
+ * saying so: both mean "KV unavailable". (The message also quotes the command and its arguments,
+ * so match only known prefixes.)
+ */
+function isUnavailable(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : '';
+  const upstash = err instanceof Error && err.name === 'UpstashError';
+  return !upstash || /^(Service Unavailable|Unauthorized|Server error)/i.test(message);
 }
 
 /*
