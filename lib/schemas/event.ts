@@ -81,7 +81,13 @@ export const EventInput = z.strictObject({
   studentName: SharedFields.studentName.optional(),
   eventType: EventType.refine((t) => !RESERVED_EVENT_TYPES.has(t), 'is reserved for session records (interaction, transcript, session_started, …)'),
   eventData: JsonObject.optional(),
-  eventId: z.uuid({ message: 'must be a UUID' }).optional(),
+  // Version-8 UUIDs are the ids the server derives for webhook and session records
+  // (lib/util/stable-uuid.ts). A page may not send one: it could plant a derived id first and make
+  // the genuine record look like a duplicate. Pages use random (v4) or time-ordered (v7) ids.
+  eventId: z
+    .uuid({ message: 'must be a UUID' })
+    .refine((id) => id[14] !== '8', 'must not be a version-8 UUID (reserved for ids the server derives); use crypto.randomUUID()')
+    .optional(),
   timestamp: ClientTime.optional(),
   sentAt: SharedFields.sentAt.optional(),
 });
