@@ -34,12 +34,22 @@ export const ConfigFileSchema = z.strictObject({
 });
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 
+/**
+ * `message` has the details for the operator's log (the file's path, the parser's complaint, which
+ * may quote the offending line — and that line may hold a key). `publicMessage` names only the file
+ * and the keys: it is what an unauthenticated caller of a misconfigured function gets to see.
+ */
 export class ConfigFileError extends Error {
-  constructor(message: string) {
+  readonly publicMessage: string;
+  constructor(message: string, publicMessage = message) {
     super(message);
     this.name = 'ConfigFileError';
+    this.publicMessage = publicMessage;
   }
 }
+
+/** The file name without its directories (Web-standard: this module also runs on edge). */
+export const fileName = (path: string) => path.split(/[\\/]/).pop() || path;
 
 /** Validate a parsed config file; errors name each bad key by its dotted path. */
 export function parseConfigFile(raw: unknown, source = 'session.config'): ConfigFile {
@@ -50,5 +60,5 @@ export function parseConfigFile(raw: unknown, source = 'session.config'): Config
     const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.map((k) => (path ? `${path}.${k}` : k)).join(', ')})` : '';
     return `${path || '(root)'}: ${i.message}${keys}`;
   });
-  throw new ConfigFileError(`${source}: ${problems.join('; ')}`);
+  throw new ConfigFileError(`${source}: ${problems.join('; ')}`, `${fileName(source)}: ${problems.join('; ')}`);
 }

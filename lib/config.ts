@@ -121,6 +121,9 @@ export const EnvSchema = z.object({
 
 export type Env = z.input<typeof EnvSchema>;
 
+/** Shortest secret accepted in production (ADMIN_TOKEN, SERVICE_TOKEN, CRON_SECRET, webhook secrets...). */
+export const MIN_SECRET_LENGTH = 32;
+
 export interface Config {
   mode: 'local' | 'production';
   port: number;
@@ -262,6 +265,24 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
       throw new ConfigError('INSTRUCTOR_TOKENS must be a comma list of name:token (names of letters, digits, _ . -)', ['INSTRUCTOR_TOKENS']);
     }
     instructorTokens.push({ name, token });
+  }
+
+  if (mode === 'production') {
+    // A short shared secret can be guessed by an attacker with a fast connection (and brute force is
+    // only rate limited per address). Local mode keeps short ones for convenience.
+    const secrets: Array<[string, string | undefined]> = [
+      ['ADMIN_TOKEN', env.ADMIN_TOKEN],
+      ['SERVICE_TOKEN', env.SERVICE_TOKEN],
+      ['CRON_SECRET', env.CRON_SECRET],
+      ['WEBHOOK_TOKEN', env.WEBHOOK_TOKEN],
+      ['VAPI_WEBHOOK_SECRET', env.VAPI_WEBHOOK_SECRET],
+      ['VAPI_HMAC_SECRET', env.VAPI_HMAC_SECRET],
+      ...instructorTokens.map((t): [string, string] => ['INSTRUCTOR_TOKENS', t.token]),
+    ];
+    const short = [...new Set(secrets.filter(([, v]) => v !== undefined && v.length < MIN_SECRET_LENGTH).map(([k]) => k))];
+    if (short.length) {
+      throw new ConfigError(`${short.join(', ')}: secrets must be at least ${MIN_SECRET_LENGTH} characters in production (e.g. openssl rand -hex 32)`, short);
+    }
   }
 
   const triggers = env.ANALYSIS_TRIGGERS.split(',').map((t) => t.trim()).filter(Boolean);

@@ -21,7 +21,11 @@ export function lazyApp(build: () => Promise<App>): FetchHandler {
       if (err instanceof ConfigError) {
         return problemResponse(new ApiError('BAD_ENVIRONMENT', `server misconfigured: ${err.keys.join(', ')} (${err.message})`));
       }
-      if (err instanceof ConfigFileError) return problemResponse(new ApiError('BAD_ENVIRONMENT', `server misconfigured: ${err.message}`));
+      if (err instanceof ConfigFileError) {
+        // The details (path, the offending line) go to the operator's log, never to the caller.
+        console.error(JSON.stringify({ level: 'error', msg: 'config file invalid', detail: err.message }));
+        return problemResponse(new ApiError('BAD_ENVIRONMENT', `server misconfigured: ${err.publicMessage}`));
+      }
       throw err;
     }
   };

@@ -8,7 +8,7 @@ import { migrate } from '../lib/storage/migrate.js';
 import { createPgSql } from '../lib/storage/sql-pg.js';
 import type { Sql } from '../lib/storage/sql.js';
 
-const config = parseConfig({ ...process.env, ADMIN_TOKEN: process.env.ADMIN_TOKEN ?? 'unused-by-migrations' });
+const config = parseConfig({ ...process.env, ADMIN_TOKEN: process.env.ADMIN_TOKEN ?? 'unused-by-migrations-0123456789abcdef' });
 let sql: Sql;
 if (config.database.driver === 'pglite') {
   const { createPgliteSql } = await import('../lib/storage/sql-pglite.js');

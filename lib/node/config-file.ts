@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { type ConfigFile, ConfigFileError, parseConfigFile } from '../config-file.js';
+import { type ConfigFile, ConfigFileError, fileName, parseConfigFile } from '../config-file.js';
 
 const NAMES = ['session.config.yaml', 'session.config.yml', 'session.config.json'];
 
@@ -18,13 +18,16 @@ export async function loadConfigFile(dir = process.cwd(), explicit = process.env
       text = await readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) continue;
-      throw new ConfigFileError(`${path}: cannot be read (${(err as Error).message})`);
+      throw new ConfigFileError(`${path}: cannot be read (${(err as Error).message})`, `${fileName(path)}: cannot be read`);
     }
     let raw: unknown;
     try {
       raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
     } catch (err) {
-      throw new ConfigFileError(`${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'} (${(err as Error).message})`);
+      const kind = path.endsWith('.json') ? 'JSON' : 'YAML';
+      // The parser's message quotes the offending text; the public message keeps only the line.
+      const line = (err as { linePos?: Array<{ line: number }> }).linePos?.[0]?.line;
+      throw new ConfigFileError(`${path}: not valid ${kind} (${(err as Error).message})`, `${fileName(path)}: not valid ${kind}${line ? ` (line ${line})` : ''}`);
     }
     return parseConfigFile(raw, path);
   }

@@ -16,7 +16,7 @@ import { startNeonStandin } from '../helpers/neon-standin.js';
 import { describeWithBoth, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/servers.js';
 import { startUpstashBridge } from '../helpers/upstash-bridge.js';
 
-const ADMIN = 'edge-admin-token';
+const ADMIN = 'edge-admin-token-0123456789abcdef';
 
 describeWithBoth('edge worker in workerd', () => {
   let mf: Miniflare;

@@ -12,8 +12,8 @@ import { freshStudent, webCall } from '../fixtures/vapi/calls.js';
 import { type Client, client, hmacHex } from '../fixtures/vapi/http.js';
 import { makeDeps, memoryPglite, testConfig } from '../helpers/deps.js';
 
-const SECRET = 'vapi-shared-secret-8f3a1c';
-const HMAC = 'vapi-hmac-key-2b7e90d4';
+const SECRET = 'vapi-shared-secret-8f3a1c-0123456789';
+const HMAC = 'vapi-hmac-key-2b7e90d4-0123456789abcdef';
 const PRODUCTION = { NODE_ENV: 'production', DATABASE_URL: 'postgres://sessionlog@127.0.0.1:5432/sessionlog' };
 
 let sql: Sql;
