@@ -3,46 +3,23 @@ import type { AppEnv, Principal, Role } from './env.js';
 import type { Config } from '../config.js';
 import { describeError } from '../deps.js';
 import { ApiError } from '../errors.js';
-
-const encoder = new TextEncoder();
-
-/**
- * Compare secrets in constant time using Web Crypto only (runs on Node, Vercel and workerd):
- * hashing both sides first makes the comparison independent of length and content.
- */
-export async function safeEqual(a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([digest(a), digest(b)]);
-  return sameDigest(x, y);
-}
-
-export function bearerToken(header: string | undefined | null): string | undefined {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  return m?.[1];
-}
-
-export type { Principal, Role };
+import { bearerToken, sameDigest, sha256 } from '../util/safe-equal.js';
 
 /** Digests of configured secrets, computed once: each request then hashes only its own token. */
 const secretDigests = new Map<string, Promise<Uint8Array>>();
-const digest = async (s: string) => new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(s)));
 function secretDigest(secret: string): Promise<Uint8Array> {
   const known = secretDigests.get(secret);
   if (known) return known;
-  const d = digest(secret);
+  const d = sha256(secret);
   secretDigests.set(secret, d);
   return d;
-}
-function sameDigest(x: Uint8Array, y: Uint8Array): boolean {
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
 }
 
 /** Which principal a bearer token is. Every configured token is compared (no early exit). */
 export async function resolvePrincipal(header: string | undefined | null, config: Config): Promise<Principal | null> {
   const token = bearerToken(header);
   if (!token) return null;
-  const given = await digest(token);
+  const given = await sha256(token);
   const candidates: Array<[string | undefined, Principal]> = [
     [config.adminToken, { role: 'admin', id: 'admin' }],
     ...config.instructorTokens.map((t): [string, Principal] => [t.token, { role: 'instructor', id: `instructor:${t.name}` }]),
@@ -53,15 +30,6 @@ export async function resolvePrincipal(header: string | undefined | null, config
   let found: Principal | null = null;
   for (const [secret, principal] of candidates) if (secret && sameDigest(given, await secretDigest(secret)) && !found) found = principal;
   return found;
-}
-
-/** Convenience for one-off checks: does the header carry one of these tokens? */
-export async function hasToken(header: string | undefined | null, accepted: ReadonlyArray<string | undefined>): Promise<boolean> {
-  const token = bearerToken(header);
-  if (!token) return false;
-  let ok = false;
-  for (const candidate of accepted) if (candidate && (await safeEqual(token, candidate))) ok = true;
-  return ok;
 }
 
 const AUDITED_ROLES: ReadonlySet<Role> = new Set(['admin', 'instructor']);

@@ -1,7 +1,7 @@
-import { normalizePhone } from '../vapi/message.js';
 import type { SessionCtx } from './context.js';
 import { DomainError, notFound } from './errors.js';
 import type { SessionRow } from './rows.js';
+import { normalizePhone } from '../util/phone.js';
 
 export interface StudentRow {
   id: string;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normalizePhone } from '../util/phone.js';
 
 /**
  * Vapi "server messages", read leniently: Vapi adds fields freely and changed layouts over time
@@ -144,12 +145,6 @@ export function identify(m: VapiMessage): Identity {
   const phone = pick(m.customer, 'number') ?? pick(m.call?.customer, 'number');
   if (phone && phone.length <= 40) out.phone = normalizePhone(phone);
   return out;
-}
-
-/** Compare phone numbers by digits (and a leading +): "+1 (555) 010-0000" = "+15550100000". */
-export function normalizePhone(n: string): string {
-  const t = n.trim();
-  return (t.startsWith('+') ? '+' : '') + t.replace(/\D/g, '');
 }
 
 export interface Entry {
