@@ -5,8 +5,8 @@
  * the global counters belong to exactly one request.
  */
 import { createApp } from '../lib/app.js';
-import type { RateLimiter } from '../lib/http/ratelimit.js';
-import { memoryRateLimiter } from '../lib/http/ratelimit.js';
+import type { RateLimiter } from '../lib/ratelimit/interface.js';
+import { memoryRateLimiter } from '../lib/ratelimit/memory.js';
 import { loadMigrations } from '../lib/node/migrations.js';
 import { allFamilies } from '../lib/families.js';
 import { createMemoryKv } from '../lib/storage/kv-memory.js';

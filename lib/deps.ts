@@ -1,5 +1,5 @@
 import type { Config } from './config.js';
-import type { RateLimiter } from './http/ratelimit.js';
+import type { RateLimiter } from './ratelimit/interface.js';
 import type { Kv } from './storage/kv.js';
 import type { Sql } from './storage/sql.js';
 

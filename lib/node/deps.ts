@@ -1,6 +1,5 @@
 import type { Config } from '../config.js';
 import { consoleLogger, type Deps, type Logger } from '../deps.js';
-import { memoryRateLimiter, type RateLimiter, upstashRateLimiter } from '../http/ratelimit.js';
 import { createMemoryKv } from '../storage/kv-memory.js';
 import { createUpstashKv } from '../storage/kv-upstash.js';
 import { type Kv, withPrefix } from '../storage/kv.js';
@@ -8,6 +7,9 @@ import { migrate } from '../storage/migrate.js';
 import { createNeonSql } from '../storage/sql-neon.js';
 import { createPgSql } from '../storage/sql-pg.js';
 import type { Sql } from '../storage/sql.js';
+import type { RateLimiter } from '../ratelimit/interface.js';
+import { memoryRateLimiter } from '../ratelimit/memory.js';
+import { upstashRateLimiter } from '../ratelimit/upstash.js';
 import { loadMigrations } from './migrations.js';
 
 /**

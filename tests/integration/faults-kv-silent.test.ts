@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
-import { upstashRateLimiter } from '../../lib/http/ratelimit.js';
+import { upstashRateLimiter } from '../../lib/ratelimit/upstash.js';
 import { loadMigrations } from '../../lib/node/migrations.js';
 import { createUpstashKv } from '../../lib/storage/kv-upstash.js';
 import { withPrefix } from '../../lib/storage/kv.js';

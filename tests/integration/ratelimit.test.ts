@@ -1,6 +1,8 @@
 /** Rate limits on real Redis through @upstash/ratelimit (and the same rule in memory). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryRateLimiter, type RateLimiter, upstashRateLimiter } from '../../lib/http/ratelimit.js';
+import type { RateLimiter } from '../../lib/ratelimit/interface.js';
+import { memoryRateLimiter } from '../../lib/ratelimit/memory.js';
+import { upstashRateLimiter } from '../../lib/ratelimit/upstash.js';
 import { createUpstashKv } from '../../lib/storage/kv-upstash.js';
 import { describeWithRedis, TEST_REDIS_URL } from '../helpers/servers.js';
 import { startUpstashBridge } from '../helpers/upstash-bridge.js';

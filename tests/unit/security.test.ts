@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
-import { memoryRateLimiter } from '../../lib/http/ratelimit.js';
+import { memoryRateLimiter } from '../../lib/ratelimit/memory.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { ADMIN_TOKEN, admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
 
