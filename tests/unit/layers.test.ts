@@ -1,0 +1,159 @@
+/**
+ * The layer fence (docs/adr/0005-layers.md). Imports run downward only: doors → app → routes →
+ * HTTP middleware → domain → ports → util. A domain folder that imports Hono, a route, the HTTP
+ * middleware or the app, a core module that imports a voice platform, or any import circle fails
+ * this test — type-only imports included.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  either,
+  type ImportGraph,
+  importCycles,
+  importSpecifiers,
+  type LayerRule,
+  layerViolations,
+  pkg,
+  readImportGraph,
+  repoRoot,
+  resolveSpecifier,
+  under,
+} from '../helpers/import-graph.js';
+
+/** Domain folders: plain functions over ports, no HTTP. New domain folders belong here. */
+const DOMAIN = [
+  'lib/sessions',
+  'lib/events',
+  'lib/analysis',
+  'lib/vapi',
+  'lib/calls',
+  'lib/lifecycle',
+  'lib/storage',
+  'lib/util',
+  'lib/ratelimit',
+  'lib/schemas',
+  'lib/alerts',
+  'lib/attention',
+  'lib/audit',
+];
+/** Modules every layer imports (the dependency bag, the error vocabulary, configuration): they sit under the domain. */
+const SHARED = ['lib/deps.ts', 'lib/errors.ts', 'lib/config.ts', 'lib/config-file.ts'];
+/** Everything that knows about HTTP: Hono itself, routes, middleware, the app and its doors. */
+const HTTP = either(
+  pkg('hono', '@hono'),
+  under('lib/routes', 'lib/http', 'lib/node', 'lib/app.ts', 'lib/door.ts', 'lib/families.ts', 'lib/openapi.ts'),
+);
+/** The core knows no voice platform: platforms (lib/vapi, …) adapt to the core, not the reverse. */
+const CORE = ['lib/sessions', 'lib/events', 'lib/lifecycle', 'lib/storage', 'lib/util', 'lib/ratelimit', 'lib/schemas', 'lib/audit', 'lib/analysis'];
+const PLATFORMS = under('lib/vapi');
+
+const RULES: LayerRule[] = [
+  { name: 'domain imports no HTTP', from: under(...DOMAIN, ...SHARED), forbid: HTTP },
+  { name: 'core imports no voice platform', from: under(...CORE, ...SHARED), forbid: PLATFORMS },
+  { name: 'middleware imports no routes or app', from: under('lib/http'), forbid: under('lib/routes', 'lib/node', 'lib/app.ts', 'lib/door.ts', 'lib/families.ts', 'lib/openapi.ts') },
+  { name: 'ports know no domain', from: under('lib/storage', 'lib/ratelimit'), forbid: under(...DOMAIN.filter((d) => d !== 'lib/storage' && d !== 'lib/ratelimit' && d !== 'lib/util')) },
+  { name: 'util is a leaf', from: under('lib/util'), forbid: (t) => t.startsWith('lib/') && !t.startsWith('lib/util/') },
+  // lib/ runs on Node, Vercel and workerd: Node built-ins only in the Node-only wiring.
+  { name: 'Web-standard APIs only', from: (f) => f.startsWith('lib/') && !f.startsWith('lib/node/'), forbid: pkg('node:') },
+];
+
+describe('the layer fence on this repository', () => {
+  const graph = readImportGraph(repoRoot(), ['lib', 'api']);
+
+  it('reads the real import graph (so the checks below cannot pass on an empty one)', () => {
+    expect(graph.size).toBeGreaterThan(50);
+    expect(graph.get('lib/app.ts')).toContain('hono');
+    expect(graph.get('lib/http/auth.ts')).toContain('lib/http/env.ts'); // a type-only import
+    expect(graph.get('api/health.ts')).toContain('lib/node/vercel.ts');
+  });
+
+  it('has no upward import', () => {
+    expect(layerViolations(graph, RULES)).toEqual([]);
+  });
+
+  it('has no import circle', () => {
+    expect(importCycles(graph)).toEqual([]);
+  });
+});
+
+describe('the fence checker', () => {
+  it('reads type-only, re-exported and dynamic imports, and ignores comments and strings', () => {
+    const src = [
+      "import type { A } from './a.js';",
+      "import { type B } from './b.js';",
+      "export type { C } from './c.js';",
+      "const d = await import('./d.js');",
+      "type E = typeof import('./e.js');",
+      "import { Hono } from 'hono';",
+      "// import x from './commented.js';",
+      'const s = "import y from \'./string.js\'";',
+    ].join('\n');
+    expect(importSpecifiers(src)).toEqual(['./a.js', './b.js', './c.js', './d.js', './e.js', 'hono']);
+  });
+
+  it('resolves relative specifiers to repository paths and leaves packages alone', () => {
+    expect(resolveSpecifier('lib/vapi/auth.ts', '../http/auth.js')).toBe('lib/http/auth.ts');
+    expect(resolveSpecifier('lib/app.ts', './http/env.js')).toBe('lib/http/env.ts');
+    expect(resolveSpecifier('lib/app.ts', 'hono/cors')).toBe('hono/cors');
+  });
+
+  it('reports each forbidden import with its rule', () => {
+    const g: ImportGraph = new Map([
+      ['lib/sessions/a.ts', ['hono', 'lib/util/x.ts', 'lib/vapi/message.ts']],
+      ['lib/vapi/auth.ts', ['lib/http/auth.ts', 'node:crypto']],
+      ['lib/util/x.ts', ['lib/deps.ts']],
+      ['lib/deps.ts', ['lib/http/ratelimit.ts']],
+      ['lib/http/auth.ts', ['hono', 'lib/app.ts']],
+      ['lib/node/deps.ts', ['node:fs', 'lib/http/ratelimit.ts']],
+      ['lib/routes/x.ts', ['hono', 'lib/http/auth.ts', 'lib/vapi/message.ts']],
+    ]);
+    expect(layerViolations(g, RULES)).toEqual([
+      'lib/deps.ts → lib/http/ratelimit.ts (domain imports no HTTP)',
+      'lib/http/auth.ts → lib/app.ts (middleware imports no routes or app)',
+      'lib/sessions/a.ts → hono (domain imports no HTTP)',
+      'lib/sessions/a.ts → lib/vapi/message.ts (core imports no voice platform)',
+      'lib/util/x.ts → lib/deps.ts (util is a leaf)',
+      'lib/vapi/auth.ts → lib/http/auth.ts (domain imports no HTTP)',
+      'lib/vapi/auth.ts → node:crypto (Web-standard APIs only)',
+    ]);
+  });
+
+  it('finds circles and self-imports, not diamonds', () => {
+    const g: ImportGraph = new Map([
+      ['a.ts', ['b.ts', 'hono']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts', 'd.ts']],
+      ['d.ts', []],
+      ['e.ts', ['e.ts']],
+      // a diamond: f → g, f → h, g → i, h → i
+      ['f.ts', ['g.ts', 'h.ts']],
+      ['g.ts', ['i.ts']],
+      ['h.ts', ['i.ts']],
+      ['i.ts', ['outside.ts']],
+    ]);
+    expect(importCycles(g)).toEqual([['a.ts', 'b.ts', 'c.ts'], ['e.ts']]);
+  });
+
+  describe('on files written to disk', () => {
+    const root = mkdtempSync(join(tmpdir(), 'layers-'));
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
+    const write = (path: string, text: string) => {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    };
+
+    it('catches a circle made only of type imports, and a domain file importing middleware', () => {
+      write('lib/app.ts', "import type { AppEnv } from './http/auth.js';\nexport const app = 1;\n");
+      write('lib/http/auth.ts', "import type { App } from '../app.js';\nexport type AppEnv = { app: App };\n");
+      write('lib/vapi/auth.ts', "import { safeEqual } from '../http/auth.js';\n");
+      const g = readImportGraph(root, ['lib']);
+      expect(importCycles(g)).toEqual([['lib/app.ts', 'lib/http/auth.ts']]);
+      expect(layerViolations(g, RULES)).toEqual([
+        'lib/http/auth.ts → lib/app.ts (middleware imports no routes or app)',
+        'lib/vapi/auth.ts → lib/http/auth.ts (domain imports no HTTP)',
+      ]);
+    });
+  });
+});
