@@ -53,22 +53,6 @@ export function createMemoryKv(now: () => number = Date.now): Kv & { clear(): vo
       }
       return n;
     },
-    async incr(key, ttlMs) {
-      const e = live(key);
-      const next = (e ? Number(e.value) : 0) + 1;
-      strings.set(key, { value: String(next), expiresAt: e ? e.expiresAt : ttlMs ? now() + ttlMs : null });
-      return next;
-    },
-    async pttl(key) {
-      const e = live(key);
-      if (!e) return zsets.has(key) ? -1 : -2;
-      return e.expiresAt === null ? -1 : e.expiresAt - now();
-    },
-    async zadd(key, score, member) {
-      const z = zsets.get(key) ?? new Map<string, number>();
-      zsets.set(key, z);
-      z.set(member, score);
-    },
     async zrem(key, ...members) {
       const z = zsets.get(key);
       if (!z) return 0;

@@ -64,22 +64,6 @@ export function createUpstashKv(opts: UpstashOptions): Kv & { readonly client: R
         return res === 'OK';
       }),
     del: (...keys) => guard(() => (keys.length ? client.del(...keys) : Promise.resolve(0))),
-    incr: (key, ttlMs) =>
-      guard(async () => {
-        if (!ttlMs) return client.incr(key);
-        // INCR then PEXPIRE NX in one script: the window starts with the first hit, atomically.
-        const n = await client.eval<[string], number>(
-          "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n",
-          [key],
-          [String(ttlMs)],
-        );
-        return Number(n);
-      }),
-    pttl: (key) => guard(() => client.pttl(key)),
-    zadd: (key, score, member) =>
-      guard(async () => {
-        await client.zadd(key, { score, member });
-      }),
     zrem: (key, ...members) => guard(() => (members.length ? client.zrem(key, ...members) : Promise.resolve(0))),
     zrangeByScore: (key, min, max, limit) =>
       guard(async () => {
