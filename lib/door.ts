@@ -1,4 +1,4 @@
-import type { App, Family } from './http/env.js';
+import type { App } from './http/env.js';
 import { ConfigError } from './config.js';
 import { ConfigFileError } from './config-file.js';
 import { ApiError, problemResponse } from './errors.js';
@@ -30,5 +30,3 @@ export function lazyApp(build: () => Promise<App>): FetchHandler {
     }
   };
 }
-
-export type { Family };
