@@ -5,7 +5,7 @@
  * serialisation and the audit write.
  */
 import { ADMIN_TOKEN } from './config.js';
-import { CSV_HEADER, csvRow, decodeCursor, type EventFilter, iterateEvents, lastSeq, listEvents, logStats } from '../lib/events/query.js';
+import { CSV_HEADER, csvRow, decodeEventCursor, type EventFilter, iterateEvents, lastSeq, listEvents, logStats } from '../lib/events/query.js';
 import type { Sql } from '../lib/storage/sql.js';
 import { bearer, type Client, client, expectStatus, type Reply } from './http.js';
 import type { Server } from './lib.js';
@@ -78,7 +78,7 @@ export function readScenarios(anchor: Date, deep: ReadonlyMap<string, string>): 
       },
       raw: (sql) => {
         const type = pick(DEEP_TYPES);
-        return listEvents(sql, desc({ eventType: type }), PAGE, decodeCursor(deep.get(type) ?? '', 'desc'));
+        return listEvents(sql, desc({ eventType: type }), PAGE, decodeEventCursor(deep.get(type) ?? '', 'desc'));
       },
       rows: jsonCount,
     },

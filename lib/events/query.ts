@@ -1,5 +1,6 @@
 import { paramList, type Sql } from '../storage/sql.js';
 import { StoredEvent } from '../schemas/event.js';
+import { decodeCursor, encodeCursor } from '../util/cursor.js';
 
 export interface EventFilter {
   sessionToken?: string | undefined;
@@ -20,27 +21,15 @@ export interface Cursor {
   order: 'asc' | 'desc';
 }
 
-export class InvalidCursorError extends Error {
-  constructor() {
-    super('cursor is not one this API issued for this order');
-    this.name = 'InvalidCursorError';
-  }
-}
+export const encodeEventCursor = (c: Cursor): string => encodeCursor([c.t, c.id, c.order]);
 
-export function encodeCursor(c: Cursor): string {
-  return btoa(JSON.stringify([c.t, c.id, c.order])).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
-}
-
-export function decodeCursor(s: string, order: 'asc' | 'desc'): Cursor {
-  try {
-    const [t, id, o] = JSON.parse(atob(s.replaceAll('-', '+').replaceAll('_', '/'))) as unknown[];
-    if (typeof t !== 'string' || Number.isNaN(Date.parse(t)) || typeof id !== 'string' || !/^\d{1,19}$/.test(id) || o !== order) {
-      throw new Error('shape');
-    }
-    return { t, id, order };
-  } catch {
-    throw new InvalidCursorError();
-  }
+/** A cursor issued for `order`, or InvalidCursorError (lib/util/cursor.ts). */
+export function decodeEventCursor(s: string, order: 'asc' | 'desc'): Cursor {
+  return decodeCursor(
+    s,
+    ([t, id, o]) => (typeof t === 'string' && !Number.isNaN(Date.parse(t)) && typeof id === 'string' && /^\d{1,19}$/.test(id) && o === order ? { t, id, order } : undefined),
+    'cursor is not one this API issued for this order',
+  );
 }
 
 interface EventRow {

@@ -3,7 +3,9 @@ import type { z } from 'zod';
 import type { AppEnv } from './env.js';
 import { ApiError } from '../errors.js';
 import { issuesToErrors } from '../schemas/common.js';
-import { type Cursor, decodeCursor, InvalidCursorError } from '../events/query.js';
+import { type Cursor, decodeEventCursor } from '../events/query.js';
+import { decodeSessionCursor, type SessionCursor } from '../sessions/read.js';
+import { InvalidCursorError } from '../util/cursor.js';
 import { readJson, readText } from './body.js';
 
 /** Default body limit for JSON endpoints other than ingestion. */
@@ -64,13 +66,19 @@ export function parseParam<S extends z.ZodType>(c: Context<AppEnv>, name: string
   return parsed.data;
 }
 
-/** Decode an event-log cursor for `order`; a foreign or damaged cursor is a 400 naming `cursor`. */
-export function eventCursorParam(raw: string | undefined, order: 'asc' | 'desc'): Cursor | undefined {
+/** Decode a `cursor` query parameter; a foreign or damaged cursor is a 400 naming `cursor`. */
+function cursorParam<T>(raw: string | undefined, decode: (s: string) => T): T | undefined {
   if (!raw) return undefined;
   try {
-    return decodeCursor(raw, order);
+    return decode(raw);
   } catch (err) {
     if (err instanceof InvalidCursorError) throw new ApiError('BAD_REQUEST', err.message, { errors: [{ path: 'cursor', message: err.message }] });
     throw err;
   }
 }
+
+/** An event-log cursor issued for `order`. */
+export const eventCursorParam = (raw: string | undefined, order: 'asc' | 'desc'): Cursor | undefined => cursorParam(raw, (s) => decodeEventCursor(s, order));
+
+/** A session-history cursor. */
+export const sessionCursorParam = (raw: string | undefined): SessionCursor | undefined => cursorParam(raw, decodeSessionCursor);

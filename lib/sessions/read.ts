@@ -1,6 +1,7 @@
 import type { SessionDocument, SessionSummaryRow } from '../schemas/session.js';
 import { GlobalStats, SessionStats } from '../schemas/session.js';
 import { paramList } from '../storage/sql.js';
+import { decodeCursor, encodeCursor } from '../util/cursor.js';
 import type { SessionCtx } from './context.js';
 import { notFound } from './errors.js';
 import { countWords, type EventLite, effectiveStatusSql, type SessionRow, toDocument, toSummaryRow } from './rows.js';
@@ -45,6 +46,12 @@ export interface SessionCursor {
   t: string;
   id: string;
 }
+
+export const encodeSessionCursor = (c: SessionCursor): string => encodeCursor([c.t, c.id]);
+
+/** A cursor from encodeSessionCursor, or InvalidCursorError (lib/util/cursor.ts). */
+export const decodeSessionCursor = (s: string): SessionCursor =>
+  decodeCursor(s, ([t, id]) => (typeof t === 'string' && !Number.isNaN(Date.parse(t)) && typeof id === 'string' ? { t, id } : undefined));
 
 /** History, newest first, keyset-paged on (started_at, id). Status filters use the effective status. */
 export async function listSessions(

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../http/env.js';
 import { ApiError } from '../../errors.js';
-import { CSV_HEADER, csvRow, encodeCursor, type EventFilter, iterateEvents, listEvents } from '../../events/query.js';
+import { CSV_HEADER, csvRow, encodeEventCursor, type EventFilter, iterateEvents, listEvents } from '../../events/query.js';
 import { eventCursorParam, parseQuery } from '../../http/validate.js';
 import { EventListResponse, EventQuery, MAX_EXPORT, MAX_PAGE } from '../../schemas/event.js';
 
@@ -27,7 +27,7 @@ export async function getSessionLog(c: Context<AppEnv>): Promise<Response> {
 
   if (q.format === 'json') {
     const { events, next } = await listEvents(sql, filter, Math.min(q.limit ?? 100, MAX_PAGE), after);
-    const body = { success: true as const, count: events.length, events, next_cursor: next ? encodeCursor(next) : null };
+    const body = { success: true as const, count: events.length, events, next_cursor: next ? encodeEventCursor(next) : null };
     EventListResponse.parse(body); // validated; the original is sent (zod's copy would drop a `__proto__` key)
     return c.json(body);
   }

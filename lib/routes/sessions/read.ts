@@ -2,11 +2,11 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../../http/env.js';
 import { ApiError } from '../../errors.js';
-import { encodeCursor, lastSeq, listEvents, tailEvents } from '../../events/query.js';
-import { eventCursorParam, parseQuery } from '../../http/validate.js';
+import { encodeEventCursor, lastSeq, listEvents, tailEvents } from '../../events/query.js';
+import { eventCursorParam, parseQuery, sessionCursorParam } from '../../http/validate.js';
 import { SessionListQuery } from '../../schemas/session.js';
 import { oldestWaiting } from '../../sessions/explicit.js';
-import { activeSessions, getDocument, globalStats, listSessions, type SessionCursor, sessionStats } from '../../sessions/read.js';
+import { activeSessions, encodeSessionCursor, getDocument, globalStats, listSessions, sessionStats } from '../../sessions/read.js';
 import { toDocument } from '../../sessions/rows.js';
 import { ctxOf, sessionIdParam } from './shared.js';
 
@@ -23,18 +23,6 @@ export async function getWaiting(c: Context<AppEnv>) {
   return c.json(toDocument(row, [], [], ctx.now(), ctx.timeoutMs));
 }
 
-const encodeSessionCursor = (cur: SessionCursor) => btoa(JSON.stringify([cur.t, cur.id])).replaceAll('=', '');
-
-function decodeSessionCursor(s: string): SessionCursor {
-  try {
-    const [t, id] = JSON.parse(atob(s)) as unknown[];
-    if (typeof t === 'string' && !Number.isNaN(Date.parse(t)) && typeof id === 'string') return { t, id };
-  } catch {
-    // fall through
-  }
-  throw new ApiError('BAD_REQUEST', 'cursor is not one this API issued', { errors: [{ path: 'cursor', message: 'invalid cursor' }] });
-}
-
 /** GET /api/sessions — history, newest first. */
 export async function getList(c: Context<AppEnv>) {
   const q = parseQuery(c, SessionListQuery);
@@ -48,7 +36,7 @@ export async function getList(c: Context<AppEnv>) {
       until: q.until ? new Date(q.until) : undefined,
     },
     Math.min(q.limit ?? 50, 500),
-    q.cursor ? decodeSessionCursor(q.cursor) : undefined,
+    sessionCursorParam(q.cursor),
   );
   return c.json({ count: sessions.length, sessions, next_cursor: next ? encodeSessionCursor(next) : null });
 }
@@ -83,7 +71,7 @@ export async function getTimeline(c: Context<AppEnv>) {
     return c.json({ session_id: id, count: tail.events.length, events: tail.events, next_cursor: null, last_seq: tail.lastSeq });
   }
   const [{ events, next }, seq] = await Promise.all([listEvents(ctx.sql, { sessionToken: id, order: 'asc' }, limit, after), lastSeq(ctx.sql, id)]);
-  return c.json({ session_id: id, count: events.length, events, next_cursor: next ? encodeCursor(next) : null, last_seq: seq });
+  return c.json({ session_id: id, count: events.length, events, next_cursor: next ? encodeEventCursor(next) : null, last_seq: seq });
 }
 
 export async function getSummary(c: Context<AppEnv>) {
