@@ -2,7 +2,9 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv, Principal, Role } from './env.js';
 import type { Config } from '../config.js';
 import { describeError } from '../deps.js';
+import { writeAudit } from '../audit/trail.js';
 import { ApiError } from '../errors.js';
+import { defer } from './defer.js';
 import { bearerToken, sameDigest, sha256 } from '../util/safe-equal.js';
 
 /** Digests of configured secrets, computed once: each request then hashes only its own token. */
@@ -63,20 +65,21 @@ export function allow(roles: readonly Role[], action: string): MiddlewareHandler
 function audit(c: Context<AppEnv>, principal: Principal, action: string): void {
   const deps = c.get('deps');
   const url = new URL(c.req.url);
-  const write = deps.sql
-    .query(
-      `INSERT INTO audit_log (at, actor, action, method, path, status, detail) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
-      [deps.now().toISOString(), principal.id, action, c.req.method, c.get('auditPath') ?? safeDecode(url.pathname), c.res.status, JSON.stringify(c.get('auditPath') || !url.search ? {} : { query: Object.fromEntries(url.searchParams) })],
-    )
-    .catch((err: unknown) => deps.log.warn('audit write failed', { error: describeError(err) }));
-  let ctx: { waitUntil(p: Promise<unknown>): void } | undefined;
-  try {
-    ctx = c.executionCtx;
-  } catch {
-    // no execution context (Node)
-  }
-  if (ctx) ctx.waitUntil(write);
-  else deps.waitUntil(write);
+  const auditPath = c.get('auditPath');
+  const write = writeAudit(deps.sql, {
+    at: deps.now(),
+    actor: principal.id,
+    action,
+    method: c.req.method,
+    path: auditPath ?? safeDecode(url.pathname),
+    status: c.res.status,
+    detail: auditPath || !url.search ? {} : { query: Object.fromEntries(url.searchParams) },
+  });
+  // A warning, not an error: the request itself succeeded, and the trail is best effort.
+  defer(
+    c,
+    write.catch((err: unknown) => deps.log.warn('audit write failed', { error: describeError(err) })),
+  );
 }
 
 function safeDecode(path: string): string {

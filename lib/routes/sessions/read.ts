@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../../http/env.js';
+import { listAudit } from '../../audit/trail.js';
 import { ApiError } from '../../errors.js';
 import { encodeEventCursor, lastSeq, listEvents, tailEvents } from '../../events/query.js';
 import { eventCursorParam, parseQuery, sessionCursorParam } from '../../http/validate.js';
@@ -91,11 +92,6 @@ export const AuditQuery = z.object({
 export async function getAudit(c: Context<AppEnv>) {
   const q = parseQuery(c, AuditQuery);
   const limit = Math.min(q.limit ?? 100, 500);
-  const rows = await c.get('deps').sql.query<{ id: string; at: Date | string; actor: string; action: string; method: string; path: string; status: number; detail: Record<string, unknown> }>(
-    `SELECT id::text AS id, at, actor, action, method, path, status, detail FROM audit_log
-     ${q.before ? 'WHERE id < $2::bigint' : ''} ORDER BY id DESC LIMIT $1`,
-    q.before ? [limit, q.before] : [limit],
-  );
-  const entries = rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+  const entries = await listAudit(c.get('deps').sql, { limit, before: q.before });
   return c.json({ count: entries.length, entries, next_before: entries.length === limit ? (entries.at(-1)?.id ?? null) : null });
 }
