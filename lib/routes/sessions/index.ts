@@ -1,8 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv, Family } from '../../http/env.js';
 import { retryFailed } from '../../analysis/run.js';
-import { describeError } from '../../deps.js';
-import { defer } from '../../http/defer.js';
+import { runInBackground } from '../../http/background.js';
 import { applyRetention } from '../../lifecycle/retention.js';
 import { sweep } from '../../sessions/sweep.js';
 import { onSessionComplete } from '../analysis.js';
@@ -43,13 +42,8 @@ export const sessionsFamily: Family = (app, deps) => {
     const ctx = ctxOf(c);
     const result = await sweep(ctx);
     // Analysis of the sessions this run ended, and retries of failed analyses, after the response.
-    const work = Promise.allSettled([
-      ...result.ended_ids.map((id) => onSessionComplete(deps, id)),
-      retryFailed(ctx, deps.config.analysis),
-    ]).then((outcomes) => {
-      for (const o of outcomes) if (o.status === 'rejected') deps.log.error('sweep analysis failed', { error: describeError(o.reason) });
-    });
-    defer(c, work);
+    for (const id of result.ended_ids) runInBackground(c, 'sweep analysis', () => onSessionComplete(deps, id), { sessionId: id });
+    runInBackground(c, 'sweep analysis', () => retryFailed(ctx, deps.config.analysis));
     return c.json(result);
   };
   app.get('/api/cron/sweep', runSweep, handler);

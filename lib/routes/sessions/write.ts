@@ -1,8 +1,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../../http/env.js';
-import { describeError } from '../../deps.js';
-import { defer } from '../../http/defer.js';
+import { runInBackground } from '../../http/background.js';
 import { parseBody, parseBodyBy } from '../../http/validate.js';
 import { onSessionComplete } from '../analysis.js';
 import {
@@ -73,11 +72,7 @@ export async function putSummary(c: Context<AppEnv>) {
 
 /** End-of-session work (analysis) runs after the response, once, when this call ended the session. */
 function afterEnd(c: Context<AppEnv>, sessionId: string): void {
-  const deps = c.get('deps');
-  defer(
-    c,
-    onSessionComplete(deps, sessionId).catch((err: unknown) => deps.log.error('end-of-session work failed', { sessionId, error: describeError(err) })),
-  );
+  runInBackground(c, 'end-of-session work', () => onSessionComplete(c.get('deps'), sessionId), { sessionId });
 }
 
 /** POST /api/sessions/{id}/end — idempotent: ending an ended session answers 200 with the record. */

@@ -1,10 +1,9 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AppEnv } from '../../http/env.js';
-import { describeError } from '../../deps.js';
 import { ApiError } from '../../errors.js';
 import { readText } from '../../http/body.js';
-import { defer } from '../../http/defer.js';
+import { runInBackground } from '../../http/background.js';
 import { IsoDateTime, issuesToErrors, SafeText, StorableObject } from '../../schemas/common.js';
 import { Platform, SessionId, StudentId } from '../../schemas/session.js';
 import { countWords } from '../../sessions/rows.js';
@@ -102,10 +101,8 @@ export function sessionDataWebhook(onComplete?: OnSessionComplete) {
       if (endedAt && applied && (applied.firstReport || !d.call_id)) completed = linked.sessionId;
       body = { success: true, session_id: linked.sessionId, is_new_session: linked.created, matched_by: linked.via };
     }
-    if (completed && onComplete) {
-      const p = onComplete(deps, completed).catch((err: unknown) => deps.log.error('end-of-session work failed', { error: describeError(err) }));
-      defer(c, p);
-    }
+    const done = completed;
+    if (done && onComplete) runInBackground(c, 'end-of-session work', () => onComplete(deps, done), { sessionId: done });
     return c.json(body);
   };
 }

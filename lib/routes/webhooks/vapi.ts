@@ -1,10 +1,9 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../http/env.js';
 import type { Deps } from '../../deps.js';
-import { describeError } from '../../deps.js';
 import { ApiError } from '../../errors.js';
 import { readText } from '../../http/body.js';
-import { defer } from '../../http/defer.js';
+import { runInBackground } from '../../http/background.js';
 import { issuesToErrors } from '../../schemas/common.js';
 import { stableUuid } from '../../util/stable-uuid.js';
 import { verifyVapi } from '../../vapi/auth.js';
@@ -35,12 +34,8 @@ export function vapiWebhook(onComplete?: OnSessionComplete) {
       deps.log.warn('accepting unauthenticated Vapi webhooks (local mode, no VAPI_WEBHOOK_SECRET / VAPI_HMAC_SECRET)');
     }
     const outcome = await processVapiBody(deps, raw);
-    if (outcome.completedSessionId && onComplete) {
-      const done = onComplete(deps, outcome.completedSessionId).catch((err: unknown) =>
-        deps.log.error('end-of-session work failed', { sessionId: outcome.completedSessionId, error: describeError(err) }),
-      );
-      defer(c, done);
-    }
+    const completed = outcome.completedSessionId;
+    if (completed && onComplete) runInBackground(c, 'end-of-session work', () => onComplete(deps, completed), { sessionId: completed });
     return c.json(outcome.body as Record<string, unknown>);
   };
 }
