@@ -1,5 +1,6 @@
 import type { Family } from '../http/env.js';
-import { AnalysisUnavailable, analyseOnComplete, analyseOnRequest, listAnalyses } from '../analysis/run.js';
+import { AnalysisUnavailable, analyseOnComplete, analyseOnRequest } from '../analysis/run.js';
+import { listAnalyses } from '../analysis/store.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { parseOptionalBody } from '../http/validate.js';

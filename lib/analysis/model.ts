@@ -1,0 +1,36 @@
+import OpenAI from 'openai';
+import { zodResponseFormat } from 'openai/helpers/zod';
+import type { Config } from '../config.js';
+import { SYSTEM_PROMPT } from './prompt.js';
+import { AnalysisOutput } from './schema.js';
+
+export interface ModelAnswer {
+  result: AnalysisOutput;
+  inputTokens: number | null;
+  outputTokens: number | null;
+}
+
+/**
+ * One structured completion through the OpenAI client (any OpenAI-compatible endpoint via
+ * `baseURL`): the system prompt, the built prompt, and a reply parsed by AnalysisOutput. A refusal
+ * or a reply that does not fit the schema throws; retries across sweeps are run.ts's business.
+ */
+export async function askModel(config: Config['analysis'] & { apiKey: string }, prompt: string): Promise<ModelAnswer> {
+  // A client per call: it holds no connection, and the key comes from the (per-app) config.
+  const client = new OpenAI({ apiKey: config.apiKey, baseURL: config.baseURL, timeout: config.timeoutMs, maxRetries: 2 });
+  const completion = await client.chat.completions.parse({
+    model: config.model,
+    messages: [
+      { role: 'system', content: SYSTEM_PROMPT },
+      { role: 'user', content: prompt },
+    ],
+    response_format: zodResponseFormat(AnalysisOutput, 'session_analysis'),
+  });
+  const message = completion.choices[0]?.message;
+  if (message?.refusal) throw new Error(`the model refused: ${message.refusal}`);
+  return {
+    result: AnalysisOutput.parse(message?.parsed),
+    inputTokens: completion.usage?.prompt_tokens ?? null,
+    outputTokens: completion.usage?.completion_tokens ?? null,
+  };
+}
