@@ -4,7 +4,7 @@
  * everything behind this port must never lose data.
  *
  * Two adapters: kv-upstash.ts (Upstash/Vercel KV over REST, production) and kv-memory.ts (one
- * process, local). tests/storage/kv-contract.test.ts runs the same cases against both.
+ * process, local). tests/integration/kv-contract.test.ts runs the same cases against both.
  * Values are strings; callers JSON-encode what they need.
  */
 export interface Kv {
