@@ -4,7 +4,6 @@ import type { AppEnv } from './env.js';
 import { ApiError } from '../errors.js';
 import { issuesToErrors } from '../schemas/common.js';
 import { type Cursor, decodeEventCursor } from '../events/query.js';
-import { decodeSessionCursor, type SessionCursor } from '../sessions/read.js';
 import { InvalidCursorError } from '../util/cursor.js';
 import { readJson, readText } from './body.js';
 
@@ -67,7 +66,7 @@ export function parseParam<S extends z.ZodType>(c: Context<AppEnv>, name: string
 }
 
 /** Decode a `cursor` query parameter; a foreign or damaged cursor is a 400 naming `cursor`. */
-function cursorParam<T>(raw: string | undefined, decode: (s: string) => T): T | undefined {
+export function cursorParam<T>(raw: string | undefined, decode: (s: string) => T): T | undefined {
   if (!raw) return undefined;
   try {
     return decode(raw);
@@ -79,6 +78,3 @@ function cursorParam<T>(raw: string | undefined, decode: (s: string) => T): T | 
 
 /** An event-log cursor issued for `order`. */
 export const eventCursorParam = (raw: string | undefined, order: 'asc' | 'desc'): Cursor | undefined => cursorParam(raw, (s) => decodeEventCursor(s, order));
-
-/** A session-history cursor. */
-export const sessionCursorParam = (raw: string | undefined): SessionCursor | undefined => cursorParam(raw, decodeSessionCursor);

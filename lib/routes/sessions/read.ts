@@ -4,10 +4,10 @@ import type { AppEnv } from '../../http/env.js';
 import { listAudit } from '../../audit/trail.js';
 import { ApiError } from '../../errors.js';
 import { encodeEventCursor, lastSeq, listEvents, tailEvents } from '../../events/query.js';
-import { eventCursorParam, parseQuery, sessionCursorParam } from '../../http/validate.js';
+import { cursorParam, eventCursorParam, parseQuery } from '../../http/validate.js';
 import { SessionListQuery } from '../../schemas/session.js';
 import { oldestWaiting } from '../../sessions/explicit.js';
-import { activeSessions, encodeSessionCursor, getDocument, globalStats, listSessions, sessionStats } from '../../sessions/read.js';
+import { activeSessions, decodeSessionCursor, encodeSessionCursor, getDocument, globalStats, listSessions, sessionStats } from '../../sessions/read.js';
 import { toDocument } from '../../sessions/rows.js';
 import { ctxOf, sessionIdParam } from './shared.js';
 
@@ -37,7 +37,7 @@ export async function getList(c: Context<AppEnv>) {
       until: q.until ? new Date(q.until) : undefined,
     },
     Math.min(q.limit ?? 50, 500),
-    sessionCursorParam(q.cursor),
+    cursorParam(q.cursor, decodeSessionCursor),
   );
   return c.json({ count: sessions.length, sessions, next_cursor: next ? encodeSessionCursor(next) : null });
 }
