@@ -54,6 +54,12 @@ const RULES: LayerRule[] = [
   { name: 'core imports no voice platform', from: under(...CORE, ...SHARED), forbid: PLATFORMS },
   { name: 'middleware imports no routes or app', from: under('lib/http'), forbid: under('lib/routes', 'lib/node', 'lib/app.ts', 'lib/door.ts', 'lib/families.ts', 'lib/openapi.ts') },
   { name: 'ports know no domain', from: under('lib/storage', 'lib/ratelimit'), forbid: under(...DOMAIN.filter((d) => d !== 'lib/storage' && d !== 'lib/ratelimit' && d !== 'lib/util')) },
+  // Configuration validates prompt overrides against the shipped templates: the one way down into the domain.
+  {
+    name: 'shared modules import only ports and util',
+    from: under(...SHARED),
+    forbid: (t) => t.startsWith('lib/') && !under('lib/storage', 'lib/ratelimit', 'lib/util', 'lib/analysis/templates.ts', ...SHARED)(t),
+  },
   { name: 'util is a leaf', from: under('lib/util'), forbid: (t) => t.startsWith('lib/') && !t.startsWith('lib/util/') },
   // lib/ runs on Node, Vercel and workerd: Node built-ins only in the Node-only wiring.
   { name: 'Web-standard APIs only', from: (f) => f.startsWith('lib/') && !f.startsWith('lib/node/'), forbid: pkg('node:') },
@@ -104,13 +110,16 @@ describe('the fence checker', () => {
       ['lib/sessions/a.ts', ['hono', 'lib/util/x.ts', 'lib/vapi/message.ts']],
       ['lib/vapi/auth.ts', ['lib/http/auth.ts', 'node:crypto']],
       ['lib/util/x.ts', ['lib/deps.ts']],
-      ['lib/deps.ts', ['lib/http/ratelimit.ts']],
+      ['lib/deps.ts', ['lib/http/ratelimit.ts', 'lib/storage/kv.ts', 'lib/sessions/context.ts']],
+      ['lib/config.ts', ['lib/analysis/templates.ts', 'lib/config-file.ts']],
       ['lib/http/auth.ts', ['hono', 'lib/app.ts']],
       ['lib/node/deps.ts', ['node:fs', 'lib/http/ratelimit.ts']],
       ['lib/routes/x.ts', ['hono', 'lib/http/auth.ts', 'lib/vapi/message.ts']],
     ]);
     expect(layerViolations(g, RULES)).toEqual([
       'lib/deps.ts → lib/http/ratelimit.ts (domain imports no HTTP)',
+      'lib/deps.ts → lib/http/ratelimit.ts (shared modules import only ports and util)',
+      'lib/deps.ts → lib/sessions/context.ts (shared modules import only ports and util)',
       'lib/http/auth.ts → lib/app.ts (middleware imports no routes or app)',
       'lib/sessions/a.ts → hono (domain imports no HTTP)',
       'lib/sessions/a.ts → lib/vapi/message.ts (core imports no voice platform)',
