@@ -5,6 +5,7 @@
  * three deliveries received through lib/calls on real storage (PGlite + memory KV) as ONE
  * completed session whose end-of-session work is due exactly once.
  */
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiveCall } from '../../lib/calls/receive.js';
 import type { CallAdapter, CallDelivery } from '../../lib/calls/types.js';
@@ -133,6 +134,39 @@ export function describeCallAdapter(adapter: CallAdapter, cases: AdapterCases) {
         }
       });
 
+      it('survives any field of its own bodies replaced by junk: an answer, never a throw, never an invalid or future date', async () => {
+        const junk = fc.oneof(
+          fc.jsonValue({ maxDepth: 2 }),
+          // Sane but in the future: must be clamped to now.
+          fc.integer({ min: now.getTime() + 60_000, max: Date.UTC(2199, 0, 1) }).chain((t) => fc.constantFrom<unknown>(t, new Date(t).toISOString())),
+          fc.constantFrom<unknown>(1e20, -9e12, -1e20, '1e20', 'yesterday', '', '2026-13-45', '+275760-09-13T00:00:00Z', 'x'.repeat(300)),
+        );
+        const bodies = [call.start, call.line.body, call.end];
+        await fc.assert(
+          fc.asyncProperty(fc.nat(bodies.length - 1), fc.nat(), junk, async (which, pick, value) => {
+            const body = structuredClone(bodies[which]);
+            const paths = leafPaths(body);
+            const path = paths[pick % paths.length] ?? [];
+            setAt(body, path, value);
+            const r = await adapter.parse(body, now);
+            if (!r.ok) {
+              expect(r.errors.length).toBeGreaterThan(0);
+              return;
+            }
+            const d = r.delivery;
+            const end = endOf(d);
+            const report = d.update.kind === 'report' ? d.update.report : undefined;
+            const dates = [d.at, d.linkStart, ...(end ? [end.at] : []), ...(report ? [report.startedAt, report.at, ...(report.transcript?.lines ?? []).map((l) => l.at)] : [])];
+            for (const t of dates) {
+              expect(Number.isFinite(t.getTime())).toBe(true);
+              expect(t.getTime()).toBeLessThanOrEqual(now.getTime());
+            }
+            expect((d.callId ?? '').length).toBeLessThanOrEqual(200);
+          }),
+          { numRuns: 300 },
+        );
+      });
+
       it.each([null, 42, 'text', [], {}, ...cases.foreign].map((b) => [JSON.stringify(b).slice(0, 60), b]))('refuses %s with errors', async (_l, body) => {
         const r = await adapter.parse(body, now);
         expect(r.ok).toBe(false);
@@ -171,4 +205,18 @@ export function describeCallAdapter(adapter: CallAdapter, cases: AdapterCases) {
       });
     });
   });
+}
+
+/** Paths to every leaf of a JSON value (objects and arrays walked; depth-limited). */
+function leafPaths(v: unknown, at: Array<string | number> = [], depth = 0): Array<Array<string | number>> {
+  if (depth > 6 || v === null || typeof v !== 'object') return [at];
+  const entries: Array<[string | number, unknown]> = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
+  return entries.length ? entries.flatMap(([k, x]) => leafPaths(x, [...at, k], depth + 1)) : [at];
+}
+
+function setAt(root: unknown, path: Array<string | number>, value: unknown): void {
+  let o = root as Record<string | number, unknown>;
+  for (const k of path.slice(0, -1)) o = o[k] as Record<string | number, unknown>;
+  const last = path[path.length - 1];
+  if (last !== undefined) o[last] = value;
 }
