@@ -22,7 +22,7 @@ import {
   TranscriptBatchInput,
   TranscriptEntryInput,
 } from './schemas/session.js';
-import { VapiEnvelope } from './vapi/message.js';
+import { VapiEnvelope } from './calls/vapi/message.js';
 
 /**
  * The OpenAPI 3.1 description, generated from the same zod schemas the handlers validate with.

@@ -1,4 +1,4 @@
-import { normalizePhone } from '../vapi/message.js';
+import { normalizePhone } from '../calls/vapi/message.js';
 import type { SessionCtx } from './context.js';
 import { DomainError, notFound } from './errors.js';
 import type { SessionRow } from './rows.js';

@@ -162,7 +162,7 @@ describe('fuzz: webhooks', () => {
     await fc.assert(
       fc.asyncProperty(message, async (m) => {
         // A fresh call per run. (A message without call.id and timestamp is keyed by its arrival
-        // time — `nocall_<hash of now>` in lib/vapi/link.ts — so each redelivery makes a new session.)
+        // time — `nocall_<hash of now>` in lib/calls/link.ts — so each redelivery makes a new session.)
         const call = { ...(typeof m.call === 'object' && m.call !== null ? m.call : {}), id: `redeliver-${process.pid}-${++n}` };
         const body = JSON.stringify({ message: { ...m, call } });
         const deliver = () => noKvApp.request('/api/webhooks/session-data', { method: 'POST', headers: { authorization: 'Bearer hook-token-123', 'content-type': 'application/json' }, body });
@@ -203,10 +203,10 @@ describe('regressions found by fuzzing', () => {
   const vapi = (message: unknown) => post('/api/webhooks/vapi', VAPI[0] ?? {}, { message });
   const svc = { authorization: 'Bearer svc-token-123' };
 
-  // An out-of-range Vapi time → 500. vapiTime() (lib/vapi/message.ts) returns `new Date(n)` for
+  // An out-of-range Vapi time → 500. vapiTime() (lib/calls/vapi/message.ts) returns `new Date(n)` for
   // any finite number without checking it is a valid Date; unlike `timestamp`/`startedAt` (which
-  // clamp() in lib/vapi/handle.ts replaces), endedAt, artifact message times and secondsFromStart
-  // reach `.toISOString()` (handle.ts endOfCall / lib/vapi/apply.ts) → RangeError: Invalid time value.
+  // clamp() in lib/calls/vapi/parse.ts replaces), endedAt, artifact message times and secondsFromStart
+  // reach `.toISOString()` (parse.ts toReport / lib/calls/apply.ts) → RangeError: Invalid time value.
   it.each([
     ['endedAt "-1e20"', { type: 'end-of-call-report', endedAt: '-1e20' }],
     ['artifact.messages[].time 1e20', { type: 'end-of-call-report', artifact: { messages: [{ role: 'user', message: 'hi', time: 1e20 }] } }],
@@ -217,7 +217,7 @@ describe('regressions found by fuzzing', () => {
   });
 
   // A non-array `toolCalls` in an end-of-call report's tool_calls message → 500 "TypeError: ... is
-  // not iterable". reportToolCalls (lib/vapi/message.ts:187) passes the raw value to toolCalls()
+  // not iterable". reportToolCalls (lib/calls/vapi/message.ts) passes the raw value to toolCalls()
   // through a cast (`as VapiMessage`) that skips the schema, and toolCalls() iterates it (:196).
   it.each([
     ['0', 0],
@@ -229,7 +229,7 @@ describe('regressions found by fuzzing', () => {
 
   // A call id or student id longer than a btree index row → 500 (SQLSTATE 54000 "index row size
   // exceeds btree version 4 maximum 2704", calls_pkey / sessions_student_activity). Vapi ids are
-  // read as z.string().max(100_000) (lib/vapi/message.ts Str) and stored as keys (lib/vapi/link.ts).
+  // read as z.string().max(100_000) (lib/calls/vapi/message.ts Str) and stored as keys (lib/calls/link.ts).
   // Incompressible (Postgres compresses a repetitive key until it fits): a linear congruential walk.
   let x = 42;
   const next = () => {
@@ -248,7 +248,7 @@ describe('regressions found by fuzzing', () => {
   // JSON nested ~10 000 levels deep in a free-form object field → 500 "Maximum call stack size
   // exceeded": the value passes z.record(z.unknown()) and then JSON.stringify() overflows when it
   // is stored (lib/sessions/explicit.ts createSession, lib/sessions/interactions.ts upsert,
-  // lib/vapi/apply.ts applyToSession). POST /api/session-log refuses nesting > 64 (unstorableJson);
+  // lib/calls/apply.ts applyToSession). POST /api/session-log refuses nesting > 64 (unstorableJson);
   // these fields do not check it.
   const deep = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
   it.each([

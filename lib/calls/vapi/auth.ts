@@ -1,5 +1,5 @@
-import type { Config } from '../config.js';
-import { bearerToken, safeEqual } from '../http/auth.js';
+import type { Config } from '../../config.js';
+import { bearerToken, safeEqual } from '../../http/auth.js';
 
 const encoder = new TextEncoder();
 
