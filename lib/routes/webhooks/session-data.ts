@@ -1,31 +1,17 @@
 import type { Context } from 'hono';
-import { z } from 'zod';
 import type { AppEnv } from '../../http/env.js';
 import { describeError } from '../../deps.js';
 import { ApiError } from '../../errors.js';
 import { readText } from '../../http/body.js';
 import { defer } from '../../http/defer.js';
-import { IsoDateTime, issuesToErrors, SafeText, StorableObject } from '../../schemas/common.js';
-import { Platform, SessionId, StudentId } from '../../schemas/session.js';
+import { issuesToErrors } from '../../schemas/common.js';
+import { SessionDataInput } from '../../schemas/session-data.js';
 import { countWords } from '../../sessions/rows.js';
 import { stableUuid } from '../../util/stable-uuid.js';
 import { applyToSession, type SessionEvent } from '../../vapi/apply.js';
 import { linkCall } from '../../vapi/link.js';
 import { sessionCtx } from '../sessions/shared.js';
 import { type OnSessionComplete, processVapiBody } from './vapi.js';
-
-export const SessionDataInput = z.strictObject({
-  platform: Platform,
-  session_id: SessionId.optional(),
-  student_id: StudentId.optional(),
-  call_id: SafeText(200).min(1).optional(),
-  started_at: IsoDateTime,
-  ended_at: IsoDateTime.optional(),
-  transcript: z
-    .union([SafeText(20_000_000), z.array(z.strictObject({ speaker: SafeText(100), text: SafeText(100_000), timestamp: IsoDateTime.optional() })).max(20_000)])
-    .optional(),
-  metadata: StorableObject.optional(),
-});
 
 /**
  * POST /api/webhooks/session-data (also /webhook/session-data): a finished (or ongoing) session
