@@ -18,7 +18,24 @@ import { Problem } from './schemas/responses.js';
  */
 function schema(s: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
-  return rest;
+  return simplify(rest) as Record<string, unknown>;
+}
+
+/**
+ * `z.unknown().nullable()` converts to `anyOf: [{}, {type: "null"}]`: a branch that accepts
+ * anything makes the whole anyOf accept anything, and linters reject the empty member. Say `{}`.
+ */
+function simplify(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(simplify);
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = simplify(v);
+  const anyOf = out.anyOf;
+  if (Array.isArray(anyOf) && anyOf.some((b) => b !== null && typeof b === 'object' && Object.keys(b).length === 0)) {
+    const { anyOf: _always, ...rest } = out;
+    return rest;
+  }
+  return out;
 }
 
 function parameters(q: z.ZodObject, where: 'query' | 'path'): Array<Record<string, unknown>> {
