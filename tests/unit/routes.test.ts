@@ -121,6 +121,44 @@ describe('the one validation hook', () => {
   });
 });
 
+describe('who may call', () => {
+  const SECRETS = { SERVICE_TOKEN: 'svc-token-123', CRON_SECRET: 'cron-secret-123', WEBHOOK_TOKEN: 'hook-token-123', VAPI_WEBHOOK_SECRET: 'vapi-secret-123', INSTRUCTOR_TOKENS: 'ann:inst-token-123', RATE_LIMITS: 'off' };
+  const CREDENTIALS: Record<string, Record<string, string>> = {
+    none: {},
+    admin: admin,
+    instructor: { authorization: 'Bearer inst-token-123' },
+    service: { authorization: 'Bearer svc-token-123' },
+    cron: { authorization: 'Bearer cron-secret-123' },
+    webhook: { authorization: 'Bearer hook-token-123' },
+    vapi: { 'x-vapi-secret': 'vapi-secret-123' },
+  };
+  /** What each auth class of a definition admits; `public` admits anyone. */
+  const ADMITS: Record<string, string[]> = {
+    public: Object.keys(CREDENTIALS),
+    reader: ['admin', 'instructor'],
+    writer: ['admin', 'service'],
+    admin: ['admin'],
+    cron: ['cron'],
+    webhook: ['webhook'],
+    vapi: ['vapi'],
+  };
+
+  it('each route admits exactly the credentials its definition names (401 unknown, 403 wrong role)', async () => {
+    const app = createApp(makeDeps({ sql, config: testConfig(SECRETS) }), allFamilies);
+    for (const def of ROUTES) {
+      const admitted: string[] = [];
+      for (const [who, headers] of Object.entries(CREDENTIALS)) {
+        // An id that does not exist and an empty body: nothing is changed, whoever is let in.
+        const url = def.path.replaceAll(/\{[^}]+\}/g, 'rt_missing');
+        const res = await app.request(url, { method: def.method.toUpperCase(), headers: { ...headers, 'content-type': 'application/json' }, ...(def.method === 'get' ? {} : { body: '{}' }) });
+        await res.arrayBuffer();
+        if (res.status !== 401 && res.status !== 403) admitted.push(who);
+      }
+      expect(admitted.sort(), `${def.method} ${def.path} (${def.auth})`).toEqual([...(ADMITS[def.auth] ?? [])].sort());
+    }
+  });
+});
+
 describe('vercel.json', () => {
   const vercel = JSON.parse(readFileSync('vercel.json', 'utf8')) as { rewrites: Array<{ source: string; destination: string }>; crons: Array<{ path: string }> };
   /** Vercel's path syntax: `:name*` is zero or more segments, `:name` one. */
