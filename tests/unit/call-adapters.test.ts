@@ -10,8 +10,8 @@ import { type CallAdapterName, callAdapters } from '../../lib/calls/adapters.js'
 import { type AdapterCases, describeCallAdapter } from '../helpers/call-adapter-suite.js';
 import { webCall } from '../fixtures/vapi/calls.js';
 
-const VAPI_HMAC = 'adapter-suite-hmac-5e1f0a';
-const WEBHOOK_TOKEN = 'adapter-suite-webhook-93bd';
+const VAPI_HMAC = 'adapter-suite-hmac-5e1f0a-0123456789ab';
+const WEBHOOK_TOKEN = 'adapter-suite-webhook-93bd-0123456789ab';
 const hmac = (payload: string, secret = VAPI_HMAC) => createHmac('sha256', secret).update(payload).digest('hex');
 
 const CASES: Record<CallAdapterName, AdapterCases> = {

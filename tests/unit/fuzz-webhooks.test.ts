@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
 import { StorageUnavailableError } from '../../lib/errors.js';
+import { ROUTES } from '../../lib/routes/inventory.js';
 import { SessionDocument, SessionStats } from '../../lib/schemas/session.js';
 import type { Kv } from '../../lib/storage/kv.js';
 import type { Sql } from '../../lib/storage/sql.js';
@@ -21,6 +22,9 @@ import { counted, runs, SCALE } from '../helpers/fuzz.js';
 const SECRETS = { SERVICE_TOKEN: 'svc-token-123', CRON_SECRET: 'cron-secret-123', WEBHOOK_TOKEN: 'hook-token-123', VAPI_WEBHOOK_SECRET: 'vapi-secret-123', RATE_LIMITS: 'off' };
 const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const VAPI: Array<Record<string, string>> = [{ 'x-vapi-secret': 'vapi-secret-123' }, { authorization: 'Bearer vapi-secret-123' }];
+/** Every path of each webhook, aliases included, from the route inventory. */
+const VAPI_PATHS = ROUTES.filter((d) => d.tag === 'webhooks' && d.auth === 'vapi').map((d) => d.path);
+const SESSION_DATA_PATHS = ROUTES.filter((d) => d.tag === 'webhooks' && d.auth === 'webhook').map((d) => d.path);
 
 let sql: Sql;
 let deps: TestDeps;
@@ -129,7 +133,7 @@ afterAll(async () => {
 describe('fuzz: webhooks', () => {
   it('Vapi: any message is answered 2xx or 400, never 5xx', { timeout: 120_000 * SCALE }, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof({ weight: 9, arbitrary: message.map((m) => ({ message: m })) }, { weight: 1, arbitrary: junk.map((m) => ({ message: m })) }), fc.constantFrom('/api/webhooks/vapi', '/webhook/vapi/session-complete', '/webhook/vapi'), fc.nat(1), async (b, path, i) => {
+      fc.asyncProperty(fc.oneof({ weight: 9, arbitrary: message.map((m) => ({ message: m })) }, { weight: 1, arbitrary: junk.map((m) => ({ message: m })) }), fc.constantFrom(...VAPI_PATHS), fc.nat(1), async (b, path, i) => {
         const res = await post(path, VAPI[i] ?? {}, b);
         const what = `vapi ${JSON.stringify(b).slice(0, 400)}`;
         const answer = res.status === 200 ? ((await res.clone().json()) as { results?: Array<{ toolCallId?: unknown; result?: unknown }> }) : {};
@@ -150,7 +154,7 @@ describe('fuzz: webhooks', () => {
   it('session-data: any body (a Vapi message inside too) is answered 2xx or 400', { timeout: 60_000 * SCALE }, async () => {
     const body = fc.oneof({ weight: 5, arbitrary: sessionData }, { weight: 1, arbitrary: message.map((m) => ({ message: m })) }, { weight: 1, arbitrary: junk });
     await fc.assert(
-      fc.asyncProperty(body, fc.constantFrom('/api/webhooks/session-data', '/webhook/session-data'), async (b, path) => {
+      fc.asyncProperty(body, fc.constantFrom(...SESSION_DATA_PATHS), async (b, path) => {
         await twoXxOr400(await post(path, { authorization: 'Bearer hook-token-123' }, b), `session-data ${JSON.stringify(b)?.slice(0, 400)}`);
       }),
       runs(200),
