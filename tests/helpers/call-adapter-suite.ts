@@ -156,7 +156,7 @@ export function describeCallAdapter(adapter: CallAdapter, cases: AdapterCases) {
             const d = r.delivery;
             const end = endOf(d);
             const report = d.update.kind === 'report' ? d.update.report : undefined;
-            const dates = [d.at, d.linkStart, ...(end ? [end.at] : []), ...(report ? [report.startedAt, report.at, ...(report.transcript?.lines ?? []).map((l) => l.at)] : [])];
+            const dates = [d.at, d.linkStart, ...(end ? [end.at] : []), ...(report ? [report.startedAt, report.at, ...(report.transcript?.lines ?? []).map((l) => l.at), ...report.toolCalls.map((c) => c.at)] : [])];
             for (const t of dates) {
               expect(Number.isFinite(t.getTime())).toBe(true);
               expect(t.getTime()).toBeLessThanOrEqual(now.getTime());

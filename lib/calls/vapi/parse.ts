@@ -80,7 +80,9 @@ function toReport(m: VapiMessage, common: Record<string, unknown>, t: { startedA
   const reported = vapiTime(m.endedAt);
   // Never before the start, never in the future.
   const endedAt = reported && reported >= startedAt && reported.getTime() <= Math.max(at.getTime(), t.now.getTime()) ? reported : at;
-  const lines = reportEntries(m, startedAt);
+  // A line or tool call dated in the future is junk: it would sort after everything that happens next.
+  const notAfterNow = (d: Date) => (d.getTime() <= t.now.getTime() ? d : t.now);
+  const lines = reportEntries(m, startedAt).map((l) => ({ ...l, at: notAfterNow(l.at) }));
   const text = m.artifact?.transcript ?? m.transcript ?? lines.map((e) => `${e.speaker === 'user' ? 'User' : 'AI'}: ${e.text}`).join('\n');
   const duration =
     m.durationSeconds ?? (m.durationMs !== undefined ? m.durationMs / 1000 : m.durationMinutes !== undefined ? m.durationMinutes * 60 : (endedAt.getTime() - startedAt.getTime()) / 1000);
@@ -89,7 +91,7 @@ function toReport(m: VapiMessage, common: Record<string, unknown>, t: { startedA
     startedAt,
     at: endedAt,
     transcript: { text, lines },
-    toolCalls: reportToolCalls(m).map((c) => ({ ...c, at: c.at ?? startedAt })),
+    toolCalls: reportToolCalls(m).map((c) => ({ ...c, at: notAfterNow(c.at ?? startedAt) })),
     durationSeconds: duration,
     metadata: {
       ...common,
