@@ -1,4 +1,4 @@
-// Vercel door for sessions: /api/sessions/**, /api/stats and the /api/cron/sweep cron (see vercel.json).
+// Vercel door for sessions: /api/sessions/** and /api/stats (see vercel.json).
 import { vercelHandler } from '../lib/node/vercel.js';
 import { sessionsFamily } from '../lib/routes/sessions/index.js';
 

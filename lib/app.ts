@@ -1,10 +1,12 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { Deps } from './deps.js';
 import type { App, AppEnv, Family } from './http/env.js';
 import { describeError } from './deps.js';
+import { validationHook } from './http/validation-hook.js';
 import { DomainError } from './sessions/errors.js';
 import { ApiError, StorageRejectedValueError, StorageUnavailableError, problemResponse } from './errors.js';
 
@@ -19,7 +21,8 @@ const RETRY_AFTER_SECONDS = 5;
  * families to mount, so each Vercel function carries only its own routes.
  */
 export function createApp(deps: Deps, families: readonly Family[]): App {
-  const app = new Hono<AppEnv>();
+  // One validation hook for every route: what hono validates fails as our problem+json 400.
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use('*', requestId({ headerName: 'x-request-id' }));
   app.use('*', async (c, next) => {

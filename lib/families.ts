@@ -1,5 +1,7 @@
 import type { Family } from './http/env.js';
 import { analysisFamily, onSessionComplete } from './routes/analysis.js';
+import { auditFamily } from './routes/audit.js';
+import { cronFamily } from './routes/cron.js';
 import { openApiFamily } from './openapi.js';
 import { healthFamily } from './routes/health.js';
 import { sessionLogFamily } from './routes/session-log/index.js';
@@ -14,6 +16,8 @@ export const allFamilies: readonly Family[] = [
   sessionLogFamily,
   analysisFamily,
   sessionsFamily,
+  cronFamily,
+  auditFamily,
   studentsFamily,
   webhooksFamily(onSessionComplete),
 ];

@@ -2,18 +2,13 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { AppEnv } from './env.js';
 import { ApiError } from '../errors.js';
-import { issuesToErrors } from '../schemas/common.js';
 import { type Cursor, decodeEventCursor } from '../events/query.js';
 import { InvalidCursorError } from '../util/cursor.js';
 import { readJson, readText } from './body.js';
+import { invalidInput as invalid, invalidParam } from './validation-hook.js';
 
 /** Default body limit for JSON endpoints other than ingestion. */
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
-
-function invalid(what: string, issues: readonly z.core.$ZodIssue[]): ApiError {
-  const errors = issuesToErrors(issues);
-  return new ApiError('BAD_REQUEST', `invalid ${what}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors });
-}
 
 /** Read the JSON body (size-limited) and validate it; 400 naming each bad field. */
 export async function parseBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S, maxBytes = DEFAULT_BODY_LIMIT): Promise<z.infer<S>> {
@@ -57,11 +52,7 @@ export function parseQuery<S extends z.ZodType>(c: Context<AppEnv>, schema: S): 
 /** Validate a path parameter. */
 export function parseParam<S extends z.ZodType>(c: Context<AppEnv>, name: string, schema: S): z.infer<S> {
   const parsed = schema.safeParse(c.req.param(name));
-  if (!parsed.success) {
-    throw new ApiError('BAD_REQUEST', `invalid ${name} in path: ${parsed.error.issues[0]?.message ?? 'invalid'}`, {
-      errors: [{ path: name, message: parsed.error.issues[0]?.message ?? 'invalid' }],
-    });
-  }
+  if (!parsed.success) throw invalidParam(name, parsed.error.issues);
   return parsed.data;
 }
 

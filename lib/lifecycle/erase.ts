@@ -1,3 +1,4 @@
+import { callLinkKey } from '../calls/link.js';
 import { describeError } from '../deps.js';
 import type { SessionCtx } from '../sessions/context.js';
 import { ACTIVE_SET, activeKey } from '../sessions/context.js';
@@ -34,12 +35,12 @@ export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseR
     audits: number;
     students: number;
     session_ids: string[] | null;
-    call_ids: string[] | null;
+    links: Array<{ platform: string; call_id: string }> | null;
   }>(
     `WITH their_sessions AS (SELECT id FROM sessions WHERE student_id = $1),
      their_calls AS (SELECT call_id FROM calls WHERE student_id = $1 OR session_id IN (SELECT id FROM their_sessions)),
      a AS (DELETE FROM analyses WHERE session_id IN (SELECT id FROM their_sessions) RETURNING 1),
-     c AS (DELETE FROM calls WHERE call_id IN (SELECT call_id FROM their_calls) RETURNING call_id),
+     c AS (DELETE FROM calls WHERE call_id IN (SELECT call_id FROM their_calls) RETURNING call_id, platform),
      e AS (DELETE FROM events WHERE student_id = $1 OR session_token IN (SELECT id FROM their_sessions) RETURNING 1),
      s AS (DELETE FROM sessions WHERE id IN (SELECT id FROM their_sessions) RETURNING id),
      st AS (DELETE FROM students WHERE id = $1 RETURNING 1),
@@ -60,12 +61,13 @@ export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseR
      SELECT (SELECT count(*)::int FROM e) AS events, (SELECT count(*)::int FROM s) AS sessions,
             (SELECT count(*)::int FROM a) AS analyses, (SELECT count(*)::int FROM c) AS calls,
             (SELECT count(*)::int FROM au) AS audits, (SELECT count(*)::int FROM st) AS students,
-            (SELECT array_agg(id) FROM s) AS session_ids, (SELECT array_agg(call_id) FROM c) AS call_ids`,
+            (SELECT array_agg(id) FROM s) AS session_ids, (SELECT json_agg(json_build_object('platform', platform, 'call_id', call_id)) FROM c) AS links`,
     [id, email],
   );
   if (!r || (r.students === 0 && r.sessions === 0 && r.events === 0)) throw new DomainError('not_found', 'no such student');
-  // Hot state: the active pointer, the active-set entries and cached call links.
-  const keys = [activeKey(id), ...(r.call_ids ?? []).flatMap((c) => [`call:vapi:${c}`])];
+  // Hot state: the active pointer, the active-set entries and the cached call links — keyed by
+  // the platform each call was linked under (the calls row keeps it), so every platform's go.
+  const keys = [activeKey(id), ...(r.links ?? []).map((l) => callLinkKey(l.platform, l.call_id))];
   await Promise.all([
     ctx.kv.del(...keys),
     (r.session_ids?.length ? ctx.kv.zrem(ACTIVE_SET, ...r.session_ids) : Promise.resolve(0)),

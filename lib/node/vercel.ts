@@ -13,10 +13,13 @@ import { createNodeDeps } from './deps.js';
  * per function instance and reused across invocations (Fluid compute runs many per instance).
  * Migrations are not run here: `npm run migrate` does that once per deploy.
  */
-export function vercelHandler(families: readonly Family[]): { fetch: (request: Request) => Promise<Response> } {
+export function vercelHandler(families: readonly Family[]): { fetch: (request: Request) => Promise<Response>; families: readonly Family[] } {
+  const mounted = [healthFamily, openApiFamily, ...families];
   const handle = lazyApp(async () => {
     const deps = await createNodeDeps(parseConfig(process.env, 'node', await loadConfigFile()));
-    return createApp({ ...deps, waitUntil }, [healthFamily, openApiFamily, ...families]);
+    return createApp({ ...deps, waitUntil }, mounted);
   });
-  return { fetch: async (request: Request) => handle(request) };
+  // `families` lets tests/unit/routes.test.ts check that vercel.json sends each path to a
+  // function that mounts it.
+  return { fetch: async (request: Request) => handle(request), families: mounted };
 }

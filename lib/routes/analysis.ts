@@ -3,18 +3,16 @@ import { AnalysisUnavailable, analyseOnComplete, analyseOnRequest } from '../ana
 import { listAnalyses } from '../analysis/store.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../errors.js';
+import { register } from '../http/register.js';
 import { parseOptionalBody } from '../http/validate.js';
 import { AnalysisRequest } from '../analysis/schema.js';
 import { getDocument } from '../sessions/read.js';
-import { ctxOf, reader, sessionCtx, sessionIdParam } from './sessions/shared.js';
+import { getAnalysesRoute, postAnalysisRoute } from './analysis.routes.js';
+import { ctxOf, sessionCtx, sessionIdParam } from './sessions/shared.js';
 
-/** Session analysis (admin): run one on request, list a session's analyses. */
+/** Session analysis: run one on request, list a session's analyses. */
 export const analysisFamily: Family = (app, deps) => {
-  // Instructors may run analyses (the dashboard's "run analysis"): it reads the session and only
-  // adds an analysis; it deletes and reconfigures nothing.
-  const read = reader;
-
-  app.post('/api/sessions/:id/analysis', read, async (c) => {
+  register(app, postAnalysisRoute, async (c) => {
     const id = sessionIdParam(c);
     // An empty body means the defaults (session_summary, not forced).
     const input = await parseOptionalBody(c, AnalysisRequest);
@@ -27,7 +25,7 @@ export const analysisFamily: Family = (app, deps) => {
     }
   });
 
-  app.get('/api/sessions/:id/analysis', read, async (c) => {
+  register(app, getAnalysesRoute, async (c) => {
     const id = sessionIdParam(c);
     const ctx = ctxOf(c);
     await getDocument(ctx, id); // 404 for an unknown session

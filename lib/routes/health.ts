@@ -1,6 +1,8 @@
 import type { Family } from '../http/env.js';
 import type { Deps } from '../deps.js';
 import { describeError } from '../deps.js';
+import { register } from '../http/register.js';
+import { healthRoute } from './health.routes.js';
 
 type Status = 'ok' | 'unavailable';
 
@@ -17,7 +19,7 @@ async function probe(run: () => Promise<unknown>, deps: Deps, what: string): Pro
 
 /** GET /api/health — 200 when Postgres and KV answer, 503 naming the part that does not. */
 export const healthFamily: Family = (app, deps) => {
-  app.get('/api/health', async (c) => {
+  register(app, healthRoute, async (c) => {
     const [postgres, kv] = await Promise.all([
       probe(() => deps.sql.query('SELECT 1'), deps, 'postgres'),
       probe(() => deps.kv.ping(), deps, 'kv'),

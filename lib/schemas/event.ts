@@ -156,3 +156,6 @@ export const EventQuery = z.object({
   format: z.enum(['json', 'csv', 'ndjson'], { message: 'must be json, csv or ndjson' }).default('json'),
 });
 export type EventQuery = z.infer<typeof EventQuery>;
+
+/** GET /api/session-log/stats: the window (default: the last hour). */
+export const StatsQuery = z.object({ since: IsoDateTime.optional(), until: IsoDateTime.optional() });

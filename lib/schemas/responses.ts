@@ -107,3 +107,6 @@ export const VapiAnswer = z.looseObject({
   results: z.array(z.object({ toolCallId: z.string(), name: z.string(), result: z.string(), error: z.string().optional() })).optional(),
   result: z.string().optional(),
 });
+
+/** GET /api/openapi.json: only the outline is promised here; the validators check the rest. */
+export const OpenApiDocument = z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) });

@@ -67,6 +67,9 @@ export const TranscriptBatchInput = z.strictObject({ entries: z.array(Transcript
 
 export const PhaseInput = z.strictObject({ phase: SafeText(100).min(1, 'must not be empty') });
 export const SummaryInput = z.strictObject({ summary: SafeText(100_000) });
+/** POST /api/sessions/{id}/assign */
+export const AssignInput = z.strictObject({ student_id: StudentId });
+
 export const CloseInput = z.union([z.strictObject({ session_id: SessionId }), z.strictObject({ student_id: StudentId })], {
   message: 'send {"session_id": ...} or {"student_id": ...}',
 });
@@ -159,6 +162,14 @@ export const SessionListQuery = z.object({
   until: IsoDateTime.optional(),
   limit: z.coerce.number({ message: 'must be a number' }).int().min(1, 'must be at least 1').optional(),
   cursor: z.string().max(500).optional(),
+});
+
+/** GET /api/sessions/{id}/events: cursor paging, or a live tail with `after_seq`. */
+export const TimelineQuery = z.object({
+  limit: z.coerce.number().int().min(1).optional(),
+  cursor: z.string().max(500).optional(),
+  /** Live tail: only events that arrived after this sequence (from `last_seq`). */
+  after_seq: z.string().regex(/^\d{1,19}$/, 'must be a sequence number from last_seq').optional(),
 });
 
 export type SessionStats = z.infer<typeof SessionStats>;

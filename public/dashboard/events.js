@@ -5,7 +5,7 @@
  */
 import { fmtCost, jsonPreview } from './dom.js';
 
-/** Session-record events (lib/sessions, lib/vapi, lib/analysis) and what kind of row they are. */
+/** Session-record events (lib/sessions, lib/calls, lib/analysis) and what kind of row they are. */
 const CATEGORY = {
   interaction: 'tool',
   tool_result: 'tool',

@@ -10,7 +10,7 @@ import { migrate } from '../../lib/storage/migrate.js';
 import { createPgliteSql } from '../../lib/storage/sql-pglite.js';
 import type { Sql } from '../../lib/storage/sql.js';
 
-export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export function testConfig(env: Record<string, string> = {}): Config {
   // Rate limits are off unless a test turns them on: in-process requests all share one "IP".

@@ -1,5 +1,5 @@
 /**
- * The layer fence (docs/adr/0005-layers.md): read the import graph of lib/ and api/ and report
+ * The layer fence (docs/adr/0006-layers.md): read the import graph of lib/ and api/ and report
  * imports that run upward and import circles. TypeScript's own pre-processor reads the imports, so
  * `import type`, `export … from`, `import('…')` and `typeof import('…')` all count (a type-only
  * import still ties the layers together, and it is how the old app.ts ↔ http/auth.ts circle
@@ -42,11 +42,11 @@ export function readImportGraph(root: string, dirs: readonly string[]): ImportGr
   return graph;
 }
 
-/** A rule: files matched by `from` must not import anything matched by `forbid`. */
+/** A rule: files matched by `from` must not import anything matched by `forbid` (which may ask who imports). */
 export interface LayerRule {
   name: string;
   from: (file: string) => boolean;
-  forbid: (target: string) => boolean;
+  forbid: (target: string, file: string) => boolean;
 }
 
 /** Matches a file inside one of these folders, or one of these exact files. */
@@ -72,7 +72,7 @@ export function layerViolations(graph: ImportGraph, rules: readonly LayerRule[])
   for (const [file, targets] of graph) {
     for (const rule of rules) {
       if (!rule.from(file)) continue;
-      for (const target of targets) if (rule.forbid(target)) out.push(`${file} → ${target} (${rule.name})`);
+      for (const target of targets) if (rule.forbid(target, file)) out.push(`${file} → ${target} (${rule.name})`);
     }
   }
   return out.sort();

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
 import { StorageUnavailableError } from '../../lib/errors.js';
+import { ROUTES } from '../../lib/routes/inventory.js';
 import { SessionDocument, SessionStats } from '../../lib/schemas/session.js';
 import type { Kv } from '../../lib/storage/kv.js';
 import type { Sql } from '../../lib/storage/sql.js';
@@ -21,6 +22,9 @@ import { counted, runs, SCALE } from '../helpers/fuzz.js';
 const SECRETS = { SERVICE_TOKEN: 'svc-token-123', CRON_SECRET: 'cron-secret-123', WEBHOOK_TOKEN: 'hook-token-123', VAPI_WEBHOOK_SECRET: 'vapi-secret-123', RATE_LIMITS: 'off' };
 const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const VAPI: Array<Record<string, string>> = [{ 'x-vapi-secret': 'vapi-secret-123' }, { authorization: 'Bearer vapi-secret-123' }];
+/** Every path of each webhook, aliases included, from the route inventory. */
+const VAPI_PATHS = ROUTES.filter((d) => d.tag === 'webhooks' && d.auth === 'vapi').map((d) => d.path);
+const SESSION_DATA_PATHS = ROUTES.filter((d) => d.tag === 'webhooks' && d.auth === 'webhook').map((d) => d.path);
 
 let sql: Sql;
 let deps: TestDeps;
@@ -129,7 +133,7 @@ afterAll(async () => {
 describe('fuzz: webhooks', () => {
   it('Vapi: any message is answered 2xx or 400, never 5xx', { timeout: 120_000 * SCALE }, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof({ weight: 9, arbitrary: message.map((m) => ({ message: m })) }, { weight: 1, arbitrary: junk.map((m) => ({ message: m })) }), fc.constantFrom('/api/webhooks/vapi', '/webhook/vapi/session-complete', '/webhook/vapi'), fc.nat(1), async (b, path, i) => {
+      fc.asyncProperty(fc.oneof({ weight: 9, arbitrary: message.map((m) => ({ message: m })) }, { weight: 1, arbitrary: junk.map((m) => ({ message: m })) }), fc.constantFrom(...VAPI_PATHS), fc.nat(1), async (b, path, i) => {
         const res = await post(path, VAPI[i] ?? {}, b);
         const what = `vapi ${JSON.stringify(b).slice(0, 400)}`;
         const answer = res.status === 200 ? ((await res.clone().json()) as { results?: Array<{ toolCallId?: unknown; result?: unknown }> }) : {};
@@ -150,7 +154,7 @@ describe('fuzz: webhooks', () => {
   it('session-data: any body (a Vapi message inside too) is answered 2xx or 400', { timeout: 60_000 * SCALE }, async () => {
     const body = fc.oneof({ weight: 5, arbitrary: sessionData }, { weight: 1, arbitrary: message.map((m) => ({ message: m })) }, { weight: 1, arbitrary: junk });
     await fc.assert(
-      fc.asyncProperty(body, fc.constantFrom('/api/webhooks/session-data', '/webhook/session-data'), async (b, path) => {
+      fc.asyncProperty(body, fc.constantFrom(...SESSION_DATA_PATHS), async (b, path) => {
         await twoXxOr400(await post(path, { authorization: 'Bearer hook-token-123' }, b), `session-data ${JSON.stringify(b)?.slice(0, 400)}`);
       }),
       runs(200),
@@ -162,7 +166,7 @@ describe('fuzz: webhooks', () => {
     await fc.assert(
       fc.asyncProperty(message, async (m) => {
         // A fresh call per run. (A message without call.id and timestamp is keyed by its arrival
-        // time — `nocall_<hash of now>` in lib/vapi/link.ts — so each redelivery makes a new session.)
+        // time — `nocall_<hash of now>` in lib/calls/link.ts — so each redelivery makes a new session.)
         const call = { ...(typeof m.call === 'object' && m.call !== null ? m.call : {}), id: `redeliver-${process.pid}-${++n}` };
         const body = JSON.stringify({ message: { ...m, call } });
         const deliver = () => noKvApp.request('/api/webhooks/session-data', { method: 'POST', headers: { authorization: 'Bearer hook-token-123', 'content-type': 'application/json' }, body });
@@ -203,10 +207,10 @@ describe('regressions found by fuzzing', () => {
   const vapi = (message: unknown) => post('/api/webhooks/vapi', VAPI[0] ?? {}, { message });
   const svc = { authorization: 'Bearer svc-token-123' };
 
-  // An out-of-range Vapi time → 500. vapiTime() (lib/vapi/message.ts) returns `new Date(n)` for
+  // An out-of-range Vapi time → 500. vapiTime() (lib/calls/vapi/message.ts) returns `new Date(n)` for
   // any finite number without checking it is a valid Date; unlike `timestamp`/`startedAt` (which
-  // clamp() in lib/vapi/handle.ts replaces), endedAt, artifact message times and secondsFromStart
-  // reach `.toISOString()` (handle.ts endOfCall / lib/vapi/apply.ts) → RangeError: Invalid time value.
+  // clamp() in lib/calls/vapi/parse.ts replaces), endedAt, artifact message times and secondsFromStart
+  // reach `.toISOString()` (parse.ts toReport / lib/calls/apply.ts) → RangeError: Invalid time value.
   it.each([
     ['endedAt "-1e20"', { type: 'end-of-call-report', endedAt: '-1e20' }],
     ['artifact.messages[].time 1e20', { type: 'end-of-call-report', artifact: { messages: [{ role: 'user', message: 'hi', time: 1e20 }] } }],
@@ -217,7 +221,7 @@ describe('regressions found by fuzzing', () => {
   });
 
   // A non-array `toolCalls` in an end-of-call report's tool_calls message → 500 "TypeError: ... is
-  // not iterable". reportToolCalls (lib/vapi/message.ts:187) passes the raw value to toolCalls()
+  // not iterable". reportToolCalls (lib/calls/vapi/message.ts) passes the raw value to toolCalls()
   // through a cast (`as VapiMessage`) that skips the schema, and toolCalls() iterates it (:196).
   it.each([
     ['0', 0],
@@ -229,7 +233,7 @@ describe('regressions found by fuzzing', () => {
 
   // A call id or student id longer than a btree index row → 500 (SQLSTATE 54000 "index row size
   // exceeds btree version 4 maximum 2704", calls_pkey / sessions_student_activity). Vapi ids are
-  // read as z.string().max(100_000) (lib/vapi/message.ts Str) and stored as keys (lib/vapi/link.ts).
+  // read as z.string().max(100_000) (lib/calls/vapi/message.ts Str) and stored as keys (lib/calls/link.ts).
   // Incompressible (Postgres compresses a repetitive key until it fits): a linear congruential walk.
   let x = 42;
   const next = () => {
@@ -248,7 +252,7 @@ describe('regressions found by fuzzing', () => {
   // JSON nested ~10 000 levels deep in a free-form object field → 500 "Maximum call stack size
   // exceeded": the value passes z.record(z.unknown()) and then JSON.stringify() overflows when it
   // is stored (lib/sessions/explicit.ts createSession, lib/sessions/interactions.ts upsert,
-  // lib/vapi/apply.ts applyToSession). POST /api/session-log refuses nesting > 64 (unstorableJson);
+  // lib/calls/apply.ts applyToSession). POST /api/session-log refuses nesting > 64 (unstorableJson);
   // these fields do not check it.
   const deep = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
   it.each([

@@ -1,5 +1,5 @@
 /**
- * The layer fence (docs/adr/0005-layers.md). Imports run downward only: doors → app → routes →
+ * The layer fence (docs/adr/0006-layers.md). Imports run downward only: doors → app → routes →
  * HTTP middleware → domain → ports → util. A domain folder that imports Hono, a route, the HTTP
  * middleware or the app, a core module that imports a voice platform, or any import circle fails
  * this test — type-only imports included.
@@ -27,7 +27,6 @@ const DOMAIN = [
   'lib/sessions',
   'lib/events',
   'lib/analysis',
-  'lib/vapi',
   'lib/calls',
   'lib/lifecycle',
   'lib/storage',
@@ -45,13 +44,20 @@ const HTTP = either(
   pkg('hono', '@hono'),
   under('lib/routes', 'lib/http', 'lib/node', 'lib/app.ts', 'lib/door.ts', 'lib/families.ts', 'lib/openapi.ts'),
 );
-/** The core knows no voice platform: platforms (lib/vapi, …) adapt to the core, not the reverse. */
+/** The core knows no voice platform: platforms adapt to the core, not the reverse. */
 const CORE = ['lib/sessions', 'lib/events', 'lib/lifecycle', 'lib/storage', 'lib/util', 'lib/ratelimit', 'lib/schemas', 'lib/audit', 'lib/analysis'];
-const PLATFORMS = under('lib/vapi');
+/** A voice platform is one adapter folder under the calls seam: lib/calls/<platform>/… */
+const platformOf = (path: string): string | undefined => /^lib\/calls\/([^/]+)\/./.exec(path)?.[1];
+const PLATFORMS = (path: string) => platformOf(path) !== undefined;
+/** The seam's own files (lib/calls/*.ts); only its registry, adapters.ts, names the platforms. */
+const SEAM = (path: string) => /^lib\/calls\/[^/]+\.ts$/.test(path) && path !== 'lib/calls/adapters.ts';
 
 const RULES: LayerRule[] = [
   { name: 'domain imports no HTTP', from: under(...DOMAIN, ...SHARED), forbid: HTTP },
   { name: 'core imports no voice platform', from: under(...CORE, ...SHARED), forbid: PLATFORMS },
+  { name: 'the calls seam imports no platform but through its registry', from: SEAM, forbid: PLATFORMS },
+  // A new voice platform is one folder: it may use the seam, never another platform's files.
+  { name: 'a platform imports no other platform', from: PLATFORMS, forbid: (t, file) => PLATFORMS(t) && platformOf(t) !== platformOf(file) },
   { name: 'middleware imports no routes or app', from: under('lib/http'), forbid: under('lib/routes', 'lib/node', 'lib/app.ts', 'lib/door.ts', 'lib/families.ts', 'lib/openapi.ts') },
   { name: 'ports know no domain', from: under('lib/storage', 'lib/ratelimit'), forbid: under(...DOMAIN.filter((d) => d !== 'lib/storage' && d !== 'lib/ratelimit' && d !== 'lib/util')) },
   // Configuration validates prompt overrides against the shipped templates: the one way down into the domain.
@@ -100,32 +106,36 @@ describe('the fence checker', () => {
   });
 
   it('resolves relative specifiers to repository paths and leaves packages alone', () => {
-    expect(resolveSpecifier('lib/vapi/auth.ts', '../http/auth.js')).toBe('lib/http/auth.ts');
+    expect(resolveSpecifier('lib/calls/vapi/auth.ts', '../../http/auth.js')).toBe('lib/http/auth.ts');
     expect(resolveSpecifier('lib/app.ts', './http/env.js')).toBe('lib/http/env.ts');
     expect(resolveSpecifier('lib/app.ts', 'hono/cors')).toBe('hono/cors');
   });
 
   it('reports each forbidden import with its rule', () => {
     const g: ImportGraph = new Map([
-      ['lib/sessions/a.ts', ['hono', 'lib/util/x.ts', 'lib/vapi/message.ts']],
-      ['lib/vapi/auth.ts', ['lib/http/auth.ts', 'node:crypto']],
+      ['lib/sessions/a.ts', ['hono', 'lib/util/x.ts', 'lib/calls/vapi/message.ts']],
+      ['lib/calls/vapi/auth.ts', ['lib/http/auth.ts', 'node:crypto', 'lib/calls/types.ts', 'lib/calls/vapi/message.ts', 'lib/calls/twilio/sign.ts']],
+      ['lib/calls/receive.ts', ['lib/calls/link.ts', 'lib/calls/vapi/index.ts']],
+      ['lib/calls/adapters.ts', ['lib/calls/vapi/index.ts', 'lib/calls/twilio/index.ts']],
       ['lib/util/x.ts', ['lib/deps.ts']],
       ['lib/deps.ts', ['lib/http/ratelimit.ts', 'lib/storage/kv.ts', 'lib/sessions/context.ts']],
       ['lib/config.ts', ['lib/analysis/templates.ts', 'lib/config-file.ts']],
       ['lib/http/auth.ts', ['hono', 'lib/app.ts']],
       ['lib/node/deps.ts', ['node:fs', 'lib/http/ratelimit.ts']],
-      ['lib/routes/x.ts', ['hono', 'lib/http/auth.ts', 'lib/vapi/message.ts']],
+      ['lib/routes/x.ts', ['hono', 'lib/http/auth.ts', 'lib/calls/vapi/message.ts']],
     ]);
     expect(layerViolations(g, RULES)).toEqual([
+      'lib/calls/receive.ts → lib/calls/vapi/index.ts (the calls seam imports no platform but through its registry)',
+      'lib/calls/vapi/auth.ts → lib/calls/twilio/sign.ts (a platform imports no other platform)',
+      'lib/calls/vapi/auth.ts → lib/http/auth.ts (domain imports no HTTP)',
+      'lib/calls/vapi/auth.ts → node:crypto (Web-standard APIs only)',
       'lib/deps.ts → lib/http/ratelimit.ts (domain imports no HTTP)',
       'lib/deps.ts → lib/http/ratelimit.ts (shared modules import only ports and util)',
       'lib/deps.ts → lib/sessions/context.ts (shared modules import only ports and util)',
       'lib/http/auth.ts → lib/app.ts (middleware imports no routes or app)',
       'lib/sessions/a.ts → hono (domain imports no HTTP)',
-      'lib/sessions/a.ts → lib/vapi/message.ts (core imports no voice platform)',
+      'lib/sessions/a.ts → lib/calls/vapi/message.ts (core imports no voice platform)',
       'lib/util/x.ts → lib/deps.ts (util is a leaf)',
-      'lib/vapi/auth.ts → lib/http/auth.ts (domain imports no HTTP)',
-      'lib/vapi/auth.ts → node:crypto (Web-standard APIs only)',
     ]);
   });
 
@@ -156,12 +166,12 @@ describe('the fence checker', () => {
     it('catches a circle made only of type imports, and a domain file importing middleware', () => {
       write('lib/app.ts', "import type { AppEnv } from './http/auth.js';\nexport const app = 1;\n");
       write('lib/http/auth.ts', "import type { App } from '../app.js';\nexport type AppEnv = { app: App };\n");
-      write('lib/vapi/auth.ts', "import { safeEqual } from '../http/auth.js';\n");
+      write('lib/calls/vapi/auth.ts', "import { safeEqual } from '../../http/auth.js';\n");
       const g = readImportGraph(root, ['lib']);
       expect(importCycles(g)).toEqual([['lib/app.ts', 'lib/http/auth.ts']]);
       expect(layerViolations(g, RULES)).toEqual([
+        'lib/calls/vapi/auth.ts → lib/http/auth.ts (domain imports no HTTP)',
         'lib/http/auth.ts → lib/app.ts (middleware imports no routes or app)',
-        'lib/vapi/auth.ts → lib/http/auth.ts (domain imports no HTTP)',
       ]);
     });
   });

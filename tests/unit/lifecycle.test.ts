@@ -7,6 +7,8 @@ import { EventListResponse } from '../../lib/schemas/event.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
 import { Erased, RetentionResponse as Retention } from '../../lib/schemas/responses.js';
+import { createMemoryKv } from '../../lib/storage/kv-memory.js';
+import { erasesEveryCallLink } from '../helpers/erase-call-links.js';
 
 let sql: Sql;
 const now = new Date('2026-09-01T10:00:00Z');
@@ -99,5 +101,8 @@ describe('erasure', () => {
     expect(EventListResponse.parse(await (await app.request(`/api/session-log?sessionToken=${other}`, { headers: admin })).json()).count).toBe(1);
     expect((await json('DELETE', `/api/students/${encodeURIComponent(email)}`, admin)).status).toBe(404);
     expect((await json('DELETE', `/api/students/${student}`, { authorization: 'Bearer svc-token-123' })).status).toBe(403);
+  });
+  it('clears the cached call links of every platform (a Vapi call and a session-data call)', async () => {
+    await erasesEveryCallLink(sql, createMemoryKv());
   });
 });

@@ -58,7 +58,8 @@ describe('GET /api/openapi.json', () => {
       for (const [method, op] of Object.entries(ops)) {
         const statuses = Object.keys(op.responses).map(Number);
         expect(statuses.some((s) => s < 300), `${method} ${path} has a success`).toBe(true);
-        if (path !== '/api/health') expect(statuses.some((s) => s >= 400), `${method} ${path} has errors`).toBe(true);
+        // The health check and this document answer no 4xx at all; documenting one would be a lie.
+        if (path !== '/api/health' && path !== '/api/openapi.json') expect(statuses.some((s) => s >= 400), `${method} ${path} has errors`).toBe(true);
       }
     }
   });
@@ -100,12 +101,12 @@ describe('GET /api/openapi.json', () => {
     await call('POST', '/api/cron/sweep', '/api/cron/sweep', cron);
     await call('POST', '/api/cron/retention', '/api/cron/retention', cron);
     await call('GET', '/api/audit', '/api/audit', admin);
-    await call('PUT', '/api/students/{id}', `/api/students/${student}`, admin, { phone_numbers: ['+15550100000'] });
-    await call('GET', '/api/students/{id}', `/api/students/${student}`, admin);
+    await call('PUT', '/api/students/{student_id}', `/api/students/${student}`, admin, { phone_numbers: ['+15550100000'] });
+    await call('GET', '/api/students/{student_id}', `/api/students/${student}`, admin);
     await call('POST', '/api/webhooks/vapi', '/api/webhooks/vapi', {}, { message: { type: 'tool-calls', call: { id: `c-${student}` }, toolCallList: [{ id: 't1', type: 'function', function: { name: 'f', arguments: {} } }] } });
     await call('POST', '/api/webhooks/vapi', '/api/webhooks/vapi', {}, { nope: 1 });
     await call('POST', '/api/webhooks/session-data', '/api/webhooks/session-data', { authorization: 'Bearer hook-123' }, { platform: 'generic', student_id: student, started_at: '2026-01-01T00:00:00Z' });
-    await call('DELETE', '/api/students/{id}', `/api/students/${student}`, admin);
+    await call('DELETE', '/api/students/{student_id}', `/api/students/${student}`, admin);
     expect(checked.size).toBeGreaterThanOrEqual(35);
   });
 });

@@ -1,14 +1,13 @@
 import type { Family } from '../../http/env.js';
-import { allow } from '../../http/auth.js';
-import { limitByIp } from '../../http/ratelimit.js';
+import { register } from '../../http/register.js';
 import { getSessionLog } from './get.js';
-import { getLogStats } from './stats.js';
 import { postSessionLog } from './post.js';
+import { getLogStatsRoute, getSessionLogRoute, postSessionLogRoute } from './routes.js';
+import { getLogStats } from './stats.js';
 
 /** The workshop event log: pages write (public), instructors read (admin). */
 export const sessionLogFamily: Family = (app) => {
-  app.post('/api/session-log', limitByIp('ingest-ip', (c) => c.rateLimits.ingestPerIp), postSessionLog);
-  const read = allow(['admin', 'instructor'], 'read');
-  app.get('/api/session-log', read, getSessionLog);
-  app.get('/api/session-log/stats', read, getLogStats);
+  register(app, postSessionLogRoute, postSessionLog);
+  register(app, getSessionLogRoute, getSessionLog);
+  register(app, getLogStatsRoute, getLogStats);
 };

@@ -1,12 +1,9 @@
 import type { Context } from 'hono';
-import { z } from 'zod';
 import type { AppEnv } from '../../http/env.js';
 import { ApiError } from '../../errors.js';
 import { logStats } from '../../events/query.js';
 import { parseQuery } from '../../http/validate.js';
-import { IsoDateTime } from '../../schemas/common.js';
-
-export const StatsQuery = z.object({ since: IsoDateTime.optional(), until: IsoDateTime.optional() });
+import { StatsQuery } from '../../schemas/event.js';
 
 /**
  * GET /api/session-log/stats?since=&until= (admin) — for troubleshooting: counts by event type,

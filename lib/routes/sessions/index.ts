@@ -1,58 +1,31 @@
-import type { Context } from 'hono';
-import type { AppEnv, Family } from '../../http/env.js';
-import { retryFailed } from '../../analysis/run.js';
-import { runInBackground } from '../../http/background.js';
-import { applyRetention } from '../../lifecycle/retention.js';
-import { sweep } from '../../sessions/sweep.js';
-import { onSessionComplete } from '../analysis.js';
-import { getActive, getAudit, getList, getOne, getStats, getSummary, getTimeline, getTranscript, getWaiting } from './read.js';
-import { adminOnly, cron, ctxOf, reader, writer } from './shared.js';
+import type { Family } from '../../http/env.js';
+import { register } from '../../http/register.js';
+import { getActive, getList, getOne, getStats, getSummary, getTimeline, getTranscript, getWaiting } from './read.js';
+import * as R from './routes.js';
 import { postAssign, postClose, postEnd, postInteraction, postJoin, postPhase, postSession, postTranscript, putSummary } from './write.js';
 
 /**
- * Sessions: automatic (interactions) and explicit (participants, transcript, phases), the
- * instructor reads, and the idle sweep. Fixed paths are registered before `/:id`.
+ * Sessions: automatic (interactions) and explicit (participants, transcript, phases) and the
+ * instructor reads. Fixed paths are registered before `/:id`. (Maintenance moved to the cron
+ * family and the audit trail to the audit family: each has its own Vercel function.)
  */
-export const sessionsFamily: Family = (app, deps) => {
-  const read = reader;
-  const write = writer;
+export const sessionsFamily: Family = (app) => {
+  register(app, R.postInteractionRoute, postInteraction);
+  register(app, R.postCloseRoute, postClose);
+  register(app, R.getActiveRoute, getActive);
+  register(app, R.getWaitingRoute, getWaiting);
+  register(app, R.postSessionRoute, postSession);
+  register(app, R.getSessionsRoute, getList);
+  register(app, R.getStatsRoute, getStats);
 
-  app.post('/api/sessions/interactions', write, postInteraction);
-  app.post('/api/sessions/close', write, postClose);
-  app.get('/api/sessions/active', read, getActive);
-  app.get('/api/sessions/waiting', write, getWaiting);
-  app.post('/api/sessions', write, postSession);
-  app.get('/api/sessions', read, getList);
-  app.get('/api/stats', read, getStats);
-
-  app.get('/api/sessions/:id', read, getOne);
-  app.get('/api/sessions/:id/transcript', read, getTranscript);
-  app.get('/api/sessions/:id/events', read, getTimeline);
-  app.get('/api/sessions/:id/summary', read, getSummary);
-  app.post('/api/sessions/:id/join', write, postJoin);
-  app.post('/api/sessions/:id/transcript', write, postTranscript);
-  app.post('/api/sessions/:id/phase', write, postPhase);
-  app.put('/api/sessions/:id/summary', write, putSummary);
-  app.post('/api/sessions/:id/end', write, postEnd);
-  app.post('/api/sessions/:id/assign', adminOnly('assign sessions'), postAssign);
-
-  // Vercel cron sends GET; operators may POST.
-  const runSweep = cron;
-  const handler = async (c: Context<AppEnv>) => {
-    const ctx = ctxOf(c);
-    const result = await sweep(ctx);
-    // Analysis of the sessions this run ended, and retries of failed analyses, after the response.
-    for (const id of result.ended_ids) runInBackground(c, 'sweep analysis', () => onSessionComplete(deps, id), { sessionId: id });
-    runInBackground(c, 'sweep analysis', () => retryFailed(ctx, deps.config.analysis));
-    return c.json(result);
-  };
-  app.get('/api/cron/sweep', runSweep, handler);
-  app.post('/api/cron/sweep', runSweep, handler);
-
-  // Daily: delete what is older than RETENTION_DAYS, in bounded batches (call again while `more`).
-  const retention = async (c: Context<AppEnv>) => c.json(await applyRetention(deps.sql, deps.now(), deps.config.retentionDays));
-  app.get('/api/cron/retention', cron, retention);
-  app.post('/api/cron/retention', cron, retention);
-
-  app.get('/api/audit', adminOnly('read the audit trail'), getAudit);
+  register(app, R.getSessionRoute, getOne);
+  register(app, R.getTranscriptRoute, getTranscript);
+  register(app, R.getTimelineRoute, getTimeline);
+  register(app, R.getSummaryRoute, getSummary);
+  register(app, R.postJoinRoute, postJoin);
+  register(app, R.postTranscriptRoute, postTranscript);
+  register(app, R.postPhaseRoute, postPhase);
+  register(app, R.putSummaryRoute, putSummary);
+  register(app, R.postEndRoute, postEnd);
+  register(app, R.postAssignRoute, postAssign);
 };

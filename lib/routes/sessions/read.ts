@@ -1,11 +1,9 @@
 import type { Context } from 'hono';
-import { z } from 'zod';
 import type { AppEnv } from '../../http/env.js';
-import { listAudit } from '../../audit/trail.js';
 import { ApiError } from '../../errors.js';
 import { encodeEventCursor, lastSeq, listEvents, tailEvents } from '../../events/query.js';
 import { cursorParam, eventCursorParam, parseQuery } from '../../http/validate.js';
-import { SessionListQuery } from '../../schemas/session.js';
+import { SessionListQuery, TimelineQuery } from '../../schemas/session.js';
 import { oldestWaiting } from '../../sessions/explicit.js';
 import { activeSessions, decodeSessionCursor, encodeSessionCursor, getDocument, globalStats, listSessions, sessionStats } from '../../sessions/read.js';
 import { toDocument } from '../../sessions/rows.js';
@@ -51,13 +49,6 @@ export async function getTranscript(c: Context<AppEnv>) {
   return c.json({ session_id: doc.session_id, status: doc.status, ...doc.conversation });
 }
 
-export const TimelineQuery = z.object({
-  limit: z.coerce.number().int().min(1).optional(),
-  cursor: z.string().max(500).optional(),
-  /** Live tail: only events that arrived after this sequence (from `last_seq`). */
-  after_seq: z.string().regex(/^\d{1,19}$/, 'must be a sequence number from last_seq').optional(),
-});
-
 /** GET /api/sessions/{id}/events — the timeline: every event of the session, oldest first. */
 export async function getTimeline(c: Context<AppEnv>) {
   const id = sessionIdParam(c);
@@ -81,17 +72,4 @@ export async function getSummary(c: Context<AppEnv>) {
 
 export async function getStats(c: Context<AppEnv>) {
   return c.json(await globalStats(ctxOf(c)));
-}
-
-export const AuditQuery = z.object({
-  limit: z.coerce.number().int().min(1).optional(),
-  before: z.string().regex(/^\d{1,19}$/, 'must be an id from the previous page').optional(),
-});
-
-/** GET /api/audit (admin) — who read or deleted what, newest first; page with `before`. */
-export async function getAudit(c: Context<AppEnv>) {
-  const q = parseQuery(c, AuditQuery);
-  const limit = Math.min(q.limit ?? 100, 500);
-  const entries = await listAudit(c.get('deps').sql, { limit, before: q.before });
-  return c.json({ count: entries.length, entries, next_before: entries.length === limit ? (entries.at(-1)?.id ?? null) : null });
 }

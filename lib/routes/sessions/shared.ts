@@ -1,7 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../http/env.js';
 import type { Deps } from '../../deps.js';
-import { allow } from '../../http/auth.js';
 import { parseParam } from '../../http/validate.js';
 import { SessionId } from '../../schemas/session.js';
 import type { SessionCtx } from '../../sessions/context.js';
@@ -13,12 +12,3 @@ export function sessionCtx(deps: Deps): SessionCtx {
 export const ctxOf = (c: Context<AppEnv>): SessionCtx => sessionCtx(c.get('deps'));
 
 export const sessionIdParam = (c: Context<AppEnv>): string => parseParam(c, 'id', SessionId);
-
-/** People who read: admins and instructors. */
-export const reader = allow(['admin', 'instructor'], 'read');
-/** Servers that write session data (the tool server, agent platforms) — or an admin. */
-export const writer = allow(['service', 'admin'], 'write sessions');
-/** Reconfiguring (students, assignments) and deleting: admins only. */
-export const adminOnly = (action: string) => allow(['admin'], action);
-/** Vercel cron sends `Authorization: Bearer $CRON_SECRET`. */
-export const cron = allow(['cron'], 'run maintenance');

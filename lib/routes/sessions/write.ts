@@ -1,16 +1,15 @@
 import type { Context } from 'hono';
-import { z } from 'zod';
 import type { AppEnv } from '../../http/env.js';
 import { runInBackground } from '../../http/background.js';
 import { parseBody, parseBodyBy } from '../../http/validate.js';
 import { onSessionComplete } from '../analysis.js';
 import {
+  AssignInput,
   CloseInput,
   CreateSessionInput,
   InteractionInput,
   JoinInput,
   PhaseInput,
-  StudentId,
   SummaryInput,
   TranscriptBatchInput,
   TranscriptEntryInput,
@@ -96,7 +95,7 @@ export async function postClose(c: Context<AppEnv>) {
 /** POST /api/sessions/{id}/assign {student_id} (admin) — attach a session, e.g. an unidentified call. */
 export async function postAssign(c: Context<AppEnv>) {
   const id = sessionIdParam(c);
-  const { student_id } = await parseBody(c, z.strictObject({ student_id: StudentId }));
+  const { student_id } = await parseBody(c, AssignInput);
   const ctx = ctxOf(c);
   const row = await assignSession(ctx, id, student_id);
   return c.json({ session_id: id, student_id, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });

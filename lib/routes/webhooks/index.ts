@@ -1,6 +1,6 @@
 import type { Family } from '../../http/env.js';
-import { allow } from '../../http/auth.js';
-import { limitByIp } from '../../http/ratelimit.js';
+import { register } from '../../http/register.js';
+import { sessionDataLegacyRoute, sessionDataRoute, vapiLegacyRoute, vapiRoute, vapiSessionCompleteRoute } from './routes.js';
 import { sessionDataWebhook } from './session-data.js';
 import { type OnSessionComplete, vapiWebhook } from './vapi.js';
 
@@ -11,13 +11,11 @@ import { type OnSessionComplete, vapiWebhook } from './vapi.js';
 export function webhooksFamily(onComplete?: OnSessionComplete): Family {
   return (app) => {
     const vapi = vapiWebhook(onComplete);
-    const limit = limitByIp('webhook-ip', (c) => c.rateLimits.webhookPerIp);
-    app.post('/api/webhooks/vapi', limit, vapi);
-    app.post('/webhook/vapi/session-complete', limit, vapi);
-    app.post('/webhook/vapi', limit, vapi);
+    register(app, vapiRoute, vapi);
+    register(app, vapiSessionCompleteRoute, vapi);
+    register(app, vapiLegacyRoute, vapi);
     const data = sessionDataWebhook(onComplete);
-    const token = allow(['webhook'], 'post session data');
-    app.post('/api/webhooks/session-data', limit, token, data);
-    app.post('/webhook/session-data', limit, token, data);
+    register(app, sessionDataRoute, data);
+    register(app, sessionDataLegacyRoute, data);
   };
 }

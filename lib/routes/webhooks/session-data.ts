@@ -1,108 +1,27 @@
 import type { Context } from 'hono';
-import { z } from 'zod';
-import type { AppEnv } from '../../http/env.js';
-import { ApiError } from '../../errors.js';
+import { callAdapters } from '../../calls/adapters.js';
 import { readText } from '../../http/body.js';
-import { runInBackground } from '../../http/background.js';
-import { IsoDateTime, issuesToErrors, SafeText, StorableObject } from '../../schemas/common.js';
-import { Platform, SessionId, StudentId } from '../../schemas/session.js';
-import { countWords } from '../../sessions/rows.js';
-import { stableUuid } from '../../util/stable-uuid.js';
-import { applyToSession, type SessionEvent } from '../../vapi/apply.js';
-import { linkCall } from '../../vapi/link.js';
-import { sessionCtx } from '../sessions/shared.js';
-import { type OnSessionComplete, processVapiBody } from './vapi.js';
+import type { AppEnv } from '../../http/env.js';
+import { authenticate, deliver, type OnSessionComplete, parseDelivery, parseJson } from './deliver.js';
 
-export const SessionDataInput = z.strictObject({
-  platform: Platform,
-  session_id: SessionId.optional(),
-  student_id: StudentId.optional(),
-  call_id: SafeText(200).min(1).optional(),
-  started_at: IsoDateTime,
-  ended_at: IsoDateTime.optional(),
-  transcript: z
-    .union([SafeText(20_000_000), z.array(z.strictObject({ speaker: SafeText(100), text: SafeText(100_000), timestamp: IsoDateTime.optional() })).max(20_000)])
-    .optional(),
-  metadata: StorableObject.optional(),
-});
+export { SessionDataInput } from '../../schemas/session-data.js';
 
 /**
  * POST /api/webhooks/session-data (also /webhook/session-data): a finished (or ongoing) session
  * from any voice platform, matched like a Vapi call. A body carrying a Vapi `message` is handled
- * exactly as the Vapi webhook would.
+ * exactly as the Vapi webhook would (behind this webhook's token, not Vapi's credentials).
  */
 export function sessionDataWebhook(onComplete?: OnSessionComplete) {
   return async (c: Context<AppEnv>): Promise<Response> => {
     const deps = c.get('deps');
     const raw = await readText(c.req.raw, deps.config.webhookMaxBytes);
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch (err) {
-      throw new ApiError('BAD_REQUEST', `body is not valid JSON: ${err instanceof Error ? err.message : 'parse error'}`);
-    }
-    let completed: string | undefined;
-    let body: Record<string, unknown>;
-    if (json && typeof json === 'object' && 'message' in json) {
-      const outcome = await processVapiBody(deps, raw);
-      completed = outcome.completedSessionId;
-      body = { success: true, session_id: outcome.sessionId ?? null, ...(outcome.body as Record<string, unknown>) };
-    } else {
-      const parsed = SessionDataInput.safeParse(json);
-      if (!parsed.success) {
-        const errors = issuesToErrors(parsed.error.issues);
-        throw new ApiError('BAD_REQUEST', `invalid session data: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors });
-      }
-      const d = parsed.data;
-      const ctx = sessionCtx(deps);
-      const now = ctx.now();
-      const startedAt = new Date(Math.min(Date.parse(d.started_at), now.getTime()));
-      const endedAt = d.ended_at ? new Date(Math.min(Math.max(Date.parse(d.ended_at), startedAt.getTime()), now.getTime())) : undefined;
-      const linked = await linkCall(ctx, {
-        platform: d.platform,
-        callId: d.call_id ?? null,
-        identity: { ...(d.session_id ? { sessionId: d.session_id } : {}), ...(d.student_id ? { studentId: d.student_id } : {}) },
-        startedAt,
-        matchWindowMs: deps.config.vapi.matchWindowMs,
-      });
-      const key = d.call_id ?? `${linked.sessionId}:${d.started_at}`;
-      const entries = typeof d.transcript === 'string' ? [] : (d.transcript ?? []);
-      const text = typeof d.transcript === 'string' ? d.transcript : entries.map((e) => `${e.speaker}: ${e.text}`).join('\n');
-      const events: SessionEvent[] = await Promise.all(
-        entries.map(async (e, i) => ({
-          uuid: await stableUuid(d.platform, key, 'entry', i),
-          type: 'transcript',
-          data: { speaker: e.speaker, text: e.text, source: d.platform, call_id: d.call_id ?? null },
-          at: e.timestamp ? new Date(Math.min(Date.parse(e.timestamp), now.getTime())) : startedAt,
-        })),
-      );
-      if (endedAt) {
-        events.push({ uuid: await stableUuid(d.platform, key, 'session_ended'), type: 'session_ended', data: { reason: 'platform-report', source: d.platform, call_id: d.call_id ?? null }, at: endedAt });
-      }
-      const applied = await applyToSession(ctx.sql, {
-        sessionId: linked.sessionId,
-        at: endedAt ?? now,
-        startedAt,
-        events,
-        ...(d.transcript !== undefined
-          ? {
-              conversation: {
-                source: d.platform,
-                transcript: text,
-                word_count: countWords(text),
-                duration_seconds: endedAt ? Math.round((endedAt.getTime() - startedAt.getTime()) / 1000) : 0,
-              },
-            }
-          : {}),
-        platformMetadata: { ...(d.metadata ?? {}), ...(d.call_id ? { call_id: d.call_id } : {}), platform: d.platform },
-        ...(endedAt ? { end: { endedAt, reason: 'platform-report' } } : {}),
-        ...(d.call_id && endedAt ? { reportCallId: d.call_id } : {}),
-      });
-      if (endedAt && applied && (applied.firstReport || !d.call_id)) completed = linked.sessionId;
-      body = { success: true, session_id: linked.sessionId, is_new_session: linked.created, matched_by: linked.via };
-    }
-    const done = completed;
-    if (done && onComplete) runInBackground(c, 'end-of-session work', () => onComplete(deps, done), { sessionId: done });
-    return c.json(body);
+    await authenticate(c, callAdapters['session-data'], raw);
+    const json = parseJson(raw);
+    const vapiBody = json !== null && typeof json === 'object' && 'message' in json;
+    const format = vapiBody ? callAdapters.vapi : callAdapters['session-data'];
+    const outcome = await deliver(c, format, await parseDelivery(format, json, deps.now()), raw, onComplete);
+    const sessionId = outcome.linked?.sessionId ?? null;
+    if (vapiBody) return c.json({ success: true, session_id: sessionId, ...((outcome.answer ?? {}) as Record<string, unknown>) });
+    return c.json({ success: true, session_id: sessionId, is_new_session: outcome.linked?.created, matched_by: outcome.linked?.via });
   };
 }

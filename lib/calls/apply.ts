@@ -8,6 +8,9 @@ export interface SessionEvent {
   at: Date;
 }
 
+/** The `source` of a platform's live transcript lines (`vapi-live`), which its report replaces. */
+export const liveSource = (platform: string) => `${platform}-live`;
+
 export interface SessionChange {
   sessionId: string;
   /** Activity time: last_activity_at moves forward to it. */
@@ -18,8 +21,8 @@ export interface SessionChange {
   platformMetadata?: Record<string, unknown>;
   /** Replaces conversation (transcript-level facts). */
   conversation?: Record<string, unknown>;
-  /** Before inserting, drop this call's live transcript events (the report is authoritative). */
-  replaceLiveTranscriptOf?: string;
+  /** Before inserting, drop this call's live transcript events (`source` = liveSource(platform)): the report is authoritative. */
+  replaceLiveTranscriptOf?: { callId: string; source: string };
   /** End the session: completed at endedAt. */
   end?: { endedAt: Date; reason: string };
   /** Mark the call's report as applied; the result says whether this was the first time. */
@@ -42,7 +45,7 @@ export async function applyToSession(sql: Sql, ch: SessionChange): Promise<{ fir
      del AS (
        DELETE FROM events e USING s
        WHERE $10::text IS NOT NULL AND e.session_token = s.id AND e.event_type = 'transcript'
-         AND e.event_data->>'source' = 'vapi-live' AND e.event_data->>'call_id' = $10::text
+         AND e.event_data->>'source' = $15::text AND e.event_data->>'call_id' = $10::text
        RETURNING 1
      ),
      ins AS (
@@ -90,11 +93,12 @@ export async function applyToSession(sql: Sql, ch: SessionChange): Promise<{ fir
       ch.startedAt ? ch.startedAt.toISOString() : null,
       ch.platformMetadata ? JSON.stringify(sanitizeJson(ch.platformMetadata)) : null,
       ch.conversation ? JSON.stringify(sanitizeJson(ch.conversation)) : null,
-      ch.replaceLiveTranscriptOf ?? null,
+      ch.replaceLiveTranscriptOf?.callId ?? null,
       ch.end ? ch.end.endedAt.toISOString() : null,
       ch.end?.reason ?? null,
       ch.reportCallId ?? null,
       ch.unlessReported ?? null,
+      ch.replaceLiveTranscriptOf?.source ?? null,
     ],
   );
   const row = rows[0];

@@ -1,7 +1,7 @@
 import { describeError } from '../deps.js';
 import { autoSessionId, idCandidates, type SessionCtx } from '../sessions/context.js';
 import { stableUuid } from '../util/stable-uuid.js';
-import type { Identity } from './message.js';
+import type { Identity } from './types.js';
 
 export interface CallInfo {
   platform: string;
@@ -22,7 +22,11 @@ export interface Linked {
 }
 
 const CALL_LINK_TTL_MS = 24 * 60 * 60_000;
-const callKey = (platform: string, callId: string) => `call:${platform}:${callId}`;
+/**
+ * The KV key of a cached call link. The one place it is built: erasure (lib/lifecycle/erase.ts)
+ * derives the keys it clears from it, so a platform's links can never be left behind.
+ */
+export const callLinkKey = (platform: string, callId: string) => `call:${platform}:${callId}`;
 
 /** Anything safe as a session id (the event log's session-token alphabet). */
 const slug = (s: string) => s.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 180);
@@ -98,14 +102,14 @@ export async function linkCall(ctx: SessionCtx, call: CallInfo): Promise<Linked>
       linked = { ...linked, sessionId: winner.session_id, studentId: winner.student_id, created: false };
     }
     await ctx.kv
-      .set(callKey(call.platform, call.callId), JSON.stringify([linked.sessionId, linked.studentId]), { ttlMs: CALL_LINK_TTL_MS })
+      .set(callLinkKey(call.platform, call.callId), JSON.stringify([linked.sessionId, linked.studentId]), { ttlMs: CALL_LINK_TTL_MS })
       .catch((err: unknown) => ctx.log.warn('kv call link not cached', { error: describeError(err) }));
   }
   return linked;
 }
 
 async function findLink(ctx: SessionCtx, platform: string, callId: string): Promise<{ sessionId: string; studentId: string | null } | null> {
-  const cached = await ctx.kv.get(callKey(platform, callId)).catch(() => null);
+  const cached = await ctx.kv.get(callLinkKey(platform, callId)).catch(() => null);
   if (cached) {
     try {
       const [sessionId, studentId] = JSON.parse(cached) as [string, string | null];

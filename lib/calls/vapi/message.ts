@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { normalizePhone } from '../util/phone.js';
+import { normalizePhone } from '../../util/phone.js';
+import type { Identity, ToolCall, TranscriptLine } from '../types.js';
 
 /**
  * Vapi "server messages", read leniently: Vapi adds fields freely and changed layouts over time
@@ -123,12 +124,6 @@ const pick = (o: Record<string, unknown> | undefined, ...keys: string[]): string
   return undefined;
 };
 
-export interface Identity {
-  sessionId?: string;
-  studentId?: string;
-  phone?: string;
-}
-
 /**
  * Who and what a call is about, from the places Vapi lets a caller put it, in precedence order:
  * overrides' metadata, the call's metadata, the assistant's metadata, the overrides' variable
@@ -147,12 +142,6 @@ export function identify(m: VapiMessage): Identity {
   return out;
 }
 
-export interface Entry {
-  speaker: string;
-  text: string;
-  at: Date;
-}
-
 const SPEAKERS: Record<string, string> = { bot: 'assistant', assistant: 'assistant', user: 'user', customer: 'user' };
 
 /**
@@ -160,9 +149,9 @@ const SPEAKERS: Record<string, string> = { bot: 'assistant', assistant: 'assista
  * messages, else the transcript text split into "AI:" / "User:" lines. System prompts and tool
  * plumbing (system, tool_calls, tool_call_result) are not part of the conversation.
  */
-export function reportEntries(m: VapiMessage, callStart: Date): Entry[] {
+export function reportEntries(m: VapiMessage, callStart: Date): TranscriptLine[] {
   const list = m.artifact?.messages?.length ? m.artifact.messages : (m.messages ?? []);
-  const out: Entry[] = [];
+  const out: TranscriptLine[] = [];
   for (const raw of list) {
     const parsed = VapiArtifactMessage.safeParse(raw);
     if (!parsed.success) continue;
@@ -183,9 +172,9 @@ export function reportEntries(m: VapiMessage, callStart: Date): Entry[] {
 }
 
 /** Tool calls recorded in an end-of-call report's messages (role `tool_calls`). */
-export function reportToolCalls(m: VapiMessage): Array<{ id: string; name: string; args: Record<string, unknown>; at: Date | null }> {
+export function reportToolCalls(m: VapiMessage): Array<ToolCall & { at: Date | null }> {
   const list = m.artifact?.messages?.length ? m.artifact.messages : (m.messages ?? []);
-  const out: Array<{ id: string; name: string; args: Record<string, unknown>; at: Date | null }> = [];
+  const out: Array<ToolCall & { at: Date | null }> = [];
   for (const raw of list) {
     if (!raw || typeof raw !== 'object' || (raw as { role?: unknown }).role !== 'tool_calls') continue;
     const at = vapiTime((raw as { time?: unknown }).time);
@@ -197,9 +186,9 @@ export function reportToolCalls(m: VapiMessage): Array<{ id: string; name: strin
 }
 
 /** Tool calls of a `tool-calls` message, arguments parsed whether they came as object or JSON text. */
-export function toolCalls(m: VapiMessage): Array<{ id: string; name: string; args: Record<string, unknown> }> {
+export function toolCalls(m: VapiMessage): ToolCall[] {
   const list = m.toolCallList ?? m.toolCalls ?? [];
-  const out: Array<{ id: string; name: string; args: Record<string, unknown> }> = [];
+  const out: ToolCall[] = [];
   for (const raw of list) {
     const parsed = VapiToolCall.safeParse(raw);
     if (!parsed.success) continue;

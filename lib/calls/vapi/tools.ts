@@ -1,18 +1,12 @@
 import { z } from 'zod';
-import type { Logger } from '../deps.js';
-import { describeError } from '../deps.js';
+import type { Logger } from '../../deps.js';
+import { describeError } from '../../deps.js';
+import type { ToolResult } from '../types.js';
 
 export interface ToolServer {
   url: string;
   token: string | undefined;
   timeoutMs: number;
-}
-
-export interface ToolResult {
-  toolCallId: string;
-  name: string;
-  result: string;
-  error?: string;
 }
 
 const Results = z.looseObject({
@@ -21,12 +15,6 @@ const Results = z.looseObject({
 
 const asText = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
 
-/**
- * Forward a Vapi `tool-calls` message (the raw body, unchanged) to the tool server and return its
- * results in the shape Vapi expects — every tool call answered, `result` always a string. A
- * failing, slow or malformed tool server yields an error result per call rather than an error
- * response: Vapi reads the results aloud, it does not retry.
- */
 /**
  * POST the raw Vapi body to the tool server. Returns the parsed JSON (undefined when it is not
  * JSON) or a sentence saying what went wrong — a failure Vapi can read aloud.
@@ -54,6 +42,12 @@ async function callToolServer(server: ToolServer, rawBody: string, log: Logger):
 const NOT_CONFIGURED = 'No tool server is configured for this assistant (TOOL_SERVER_URL is unset).';
 const UNEXPECTED = 'The tool server answered in an unexpected format.';
 
+/**
+ * Forward a Vapi `tool-calls` message (the raw body, unchanged) to the tool server and return its
+ * results in the shape Vapi expects — every tool call answered, `result` always a string. A
+ * failing, slow or malformed tool server yields an error result per call rather than an error
+ * response: Vapi reads the results aloud, it does not retry.
+ */
 export async function forwardToolCalls(
   server: ToolServer | undefined,
   rawBody: string,

@@ -1,5 +1,5 @@
-import type { Config } from '../config.js';
-import { bearerToken, safeEqual } from '../util/safe-equal.js';
+import type { Config } from '../../config.js';
+import { bearerToken, safeEqual } from '../../util/safe-equal.js';
 
 const encoder = new TextEncoder();
 

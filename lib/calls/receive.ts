@@ -1,0 +1,160 @@
+import { describeError } from '../deps.js';
+import type { SessionCtx } from '../sessions/context.js';
+import { countWords } from '../sessions/rows.js';
+import { stableUuid } from '../util/stable-uuid.js';
+import { applyToSession, liveSource, type SessionEvent } from './apply.js';
+import { type Linked, linkCall } from './link.js';
+import type { AnswerEnv, CallAdapter, CallDelivery, CallReport } from './types.js';
+
+export interface CallOutcome {
+  /** The link the delivery was stored under; absent when nothing was stored (ignored, redelivered). */
+  linked?: Linked;
+  /** The adapter's answer to a delivery that asked for something (tool calls). */
+  answer?: unknown;
+  /** Set when this delivery ended the session for the first time: run end-of-session work once. */
+  completedSessionId?: string;
+}
+
+export interface ReceiveEnv extends AnswerEnv {
+  /** Window around the call's start in which a student's active session joins the call. */
+  matchWindowMs: number;
+}
+
+const SEEN_TTL_MS = 24 * 60 * 60_000;
+
+/**
+ * Fold one parsed delivery into its session: skip a byte-identical redelivery when the adapter
+ * allows it, link the call to a session, and apply the update. Every stored event has a
+ * deterministic id, so a redelivery changes nothing whatever KV remembers.
+ */
+export async function receiveCall(ctx: SessionCtx, adapter: CallAdapter, d: CallDelivery, env: ReceiveEnv): Promise<CallOutcome> {
+  const asks = d.update.kind === 'tool-calls' || d.update.kind === 'function-call';
+  // A cheap skip only: losing KV costs the repeated work, nothing else. Deliveries that ask for
+  // something always run, the platform needs the answer again.
+  let seenKey: string | undefined;
+  if (adapter.skipsRedeliveries && d.callId && !asks) {
+    seenKey = `${d.platform}:seen:${d.callId}:${await stableUuid(env.rawBody)}`;
+    const fresh = await ctx.kv.set(seenKey, '1', { nx: true, ttlMs: SEEN_TTL_MS }).catch(() => true);
+    if (!fresh) return {};
+  }
+  try {
+    return await apply(ctx, adapter, d, env);
+  } catch (err) {
+    // Not stored: forget the mark so a retry is processed.
+    if (seenKey) await ctx.kv.del(seenKey).catch(() => 0);
+    throw err;
+  }
+}
+
+async function apply(ctx: SessionCtx, adapter: CallAdapter, d: CallDelivery, env: ReceiveEnv): Promise<CallOutcome> {
+  const u = d.update;
+  if (u.kind === 'ignored') return {};
+  const linked = await linkCall(ctx, { platform: d.platform, callId: d.callId, identity: d.identity, startedAt: d.linkStart, matchWindowMs: env.matchWindowMs });
+  const sessionId = linked.sessionId;
+  const key = d.callId ?? `${sessionId}${d.idScope?.noCallSuffix ?? ''}`;
+  const id = (...what: Array<string | number>) => stableUuid(...(d.idScope?.prefix ?? []), key, ...what);
+  const base = { call_id: d.callId, source: d.platform };
+  const at = d.at;
+
+  switch (u.kind) {
+    case 'status':
+      await applyToSession(ctx.sql, {
+        sessionId,
+        at,
+        events: [{ uuid: await id('status', u.status), type: 'call_status', data: { ...base, status: u.status, ended_reason: u.endedReason }, at }],
+        platformMetadata: u.metadata,
+      });
+      return { linked };
+    case 'transcript':
+      await applyToSession(ctx.sql, {
+        sessionId,
+        at,
+        events: [{ uuid: await id('live', u.speaker, d.stamp, u.text), type: 'transcript', data: { speaker: u.speaker, text: u.text, source: liveSource(d.platform), call_id: d.callId }, at }],
+        // The report's lines are authoritative: a live line arriving after it would duplicate one.
+        ...(d.callId ? { unlessReported: d.callId } : {}),
+      });
+      return { linked };
+    case 'hang':
+      await applyToSession(ctx.sql, { sessionId, at, events: [{ uuid: await id('hang', d.stamp), type: 'call_hang', data: base, at }] });
+      return { linked };
+    case 'tool-calls': {
+      const interactions: SessionEvent[] = await Promise.all(
+        u.calls.map(async (c) => ({ uuid: await id('tool', c.id), type: 'interaction', data: interaction(c.name, c.args, { tool_call_id: c.id, ...base }), at })),
+      );
+      // Stored before answering: the call happened whatever the tool server does next.
+      await applyToSession(ctx.sql, { sessionId, at, events: interactions, platformMetadata: u.metadata });
+      const answered = adapter.answer ? await adapter.answer(u, env) : { body: {} };
+      // Results belong to the moment of the call, not to when the tool server answered.
+      await applyToSession(ctx.sql, {
+        sessionId,
+        at,
+        events: await Promise.all(
+          (answered.results ?? []).map(async (r) => ({ uuid: await id('tool-result', r.toolCallId), type: 'tool_result', data: { ...r, ...base }, at })),
+        ),
+      }).catch((err: unknown) => ctx.log.warn('tool results not logged', { error: describeError(err) }));
+      return { linked, answer: answered.body };
+    }
+    case 'function-call': {
+      await applyToSession(ctx.sql, {
+        sessionId,
+        at,
+        events: [{ uuid: await id('function', u.name, d.stamp), type: 'interaction', data: interaction(u.name, u.parameters, base), at }],
+      });
+      const answered = adapter.answer ? await adapter.answer(u, env) : { body: {} };
+      return { linked, answer: answered.body };
+    }
+    case 'report':
+      return applyReport(ctx, d, u.report, linked, id);
+  }
+}
+
+const interaction = (fn: string, parameters: Record<string, unknown>, extra: Record<string, unknown>) => ({
+  function: fn,
+  parameters,
+  data_provided: [],
+  subjects_accessed: [],
+  ...extra,
+});
+
+/** The report: its transcript replaces the live one, its end (if any) completes the session once. */
+async function applyReport(
+  ctx: SessionCtx,
+  d: CallDelivery,
+  r: CallReport,
+  linked: Linked,
+  id: (...what: Array<string | number>) => Promise<string>,
+): Promise<CallOutcome> {
+  const callId = d.callId;
+  const events: SessionEvent[] = await Promise.all(
+    (r.transcript?.lines ?? []).map(async (e, i) => ({
+      uuid: await id('entry', i),
+      type: 'transcript',
+      data: { speaker: e.speaker, text: e.text, source: d.platform, call_id: callId },
+      at: e.at,
+    })),
+  );
+  // Tool calls recorded in the report: the same ids as live tool calls, so nothing counts twice.
+  for (const t of r.toolCalls) {
+    events.push({ uuid: await id('tool', t.id), type: 'interaction', data: interaction(t.name, t.args, { tool_call_id: t.id, call_id: callId, source: d.platform }), at: t.at });
+  }
+  if (r.end) {
+    events.push({ uuid: await id('session_ended'), type: 'session_ended', data: { reason: r.end.reason, ...r.end.detail, call_id: callId }, at: r.end.at });
+  }
+  const text = r.transcript?.text;
+  const applied = await applyToSession(ctx.sql, {
+    sessionId: linked.sessionId,
+    at: r.at,
+    startedAt: r.startedAt,
+    events,
+    ...(r.replacesLive && callId ? { replaceLiveTranscriptOf: { callId, source: liveSource(d.platform) } } : {}),
+    ...(text !== undefined
+      ? { conversation: { source: d.platform, transcript: text, word_count: countWords(text), duration_seconds: Math.max(0, Math.round(r.durationSeconds)), call_id: callId } }
+      : {}),
+    platformMetadata: r.metadata,
+    ...(r.end ? { end: { endedAt: r.end.at, reason: r.end.reason } } : {}),
+    ...(r.end && callId ? { reportCallId: callId } : {}),
+  });
+  // Without a call id there is no report marker: every ending delivery counts (as before the seam).
+  const completed = r.end !== undefined && applied !== null && (applied.firstReport || !callId);
+  return { linked, ...(completed ? { completedSessionId: linked.sessionId } : {}) };
+}

@@ -1,0 +1,123 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../deps.js';
+
+/**
+ * The platform-neutral shape of a voice call delivery. A platform adapter (lib/calls/<platform>/)
+ * authenticates a request and parses its body into a CallDelivery; lib/calls/receive.ts links it to
+ * a session and applies it. Nothing below this line knows which platform sent what.
+ */
+
+/** Who a call is about, from wherever the platform lets a caller say it. */
+export interface Identity {
+  sessionId?: string;
+  studentId?: string;
+  phone?: string;
+}
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  args: Record<string, unknown>;
+}
+
+/** A tool's answer as stored on the timeline (and, for Vapi, as returned to the platform). */
+export interface ToolResult {
+  toolCallId: string;
+  name: string;
+  result: string;
+  error?: string;
+}
+
+export interface TranscriptLine {
+  speaker: string;
+  text: string;
+  at: Date;
+}
+
+/**
+ * The platform's account of a call: the authoritative transcript, facts for platform_metadata,
+ * and (when the call is over) its end. Applying the same report twice changes nothing.
+ */
+export interface CallReport {
+  startedAt: Date;
+  /** Activity time of the report (its end, when it has one). */
+  at: Date;
+  /** Absent when the platform sent no transcript: the session's conversation is left as it is. */
+  transcript?: { text: string; lines: TranscriptLine[] };
+  toolCalls: Array<ToolCall & { at: Date }>;
+  durationSeconds: number;
+  metadata: Record<string, unknown>;
+  /** `detail` is merged into the session_ended event's data. */
+  end?: { at: Date; reason: string; detail: Record<string, unknown> };
+  /** The call's live transcript lines are replaced by the report's (they would duplicate them). */
+  replacesLive: boolean;
+}
+
+export type CallUpdate =
+  /** Nothing we store (partial transcripts, speech updates...): acknowledged, not linked. */
+  | { kind: 'ignored' }
+  | { kind: 'status'; status: string; endedReason?: string | undefined; metadata: Record<string, unknown> }
+  /** One final line of the live transcript. */
+  | { kind: 'transcript'; speaker: string; text: string }
+  | { kind: 'hang' }
+  /** The platform asks for tool results: stored, answered by the adapter, results stored. */
+  | { kind: 'tool-calls'; calls: ToolCall[]; metadata: Record<string, unknown> }
+  /** The legacy single function call (no tool call id). */
+  | { kind: 'function-call'; name: string; parameters: Record<string, unknown> }
+  | { kind: 'report'; report: CallReport };
+
+/** Updates whose reply the platform reads (the rest are acknowledged without waiting for anything). */
+export type AskingUpdate = Extract<CallUpdate, { kind: 'tool-calls' | 'function-call' }>;
+
+export interface CallDelivery {
+  platform: string;
+  /** The platform's call id (at most 200 characters), or null when the payload has none. */
+  callId: string | null;
+  identity: Identity;
+  /** The time linking matches sessions by: the same for every message of one call. */
+  linkStart: Date;
+  /** When this message happened (never in the future). */
+  at: Date;
+  /** The message's own timestamp as sent ('' when none): part of event ids, so a redelivery keys the same. */
+  stamp: string;
+  /**
+   * Event ids are stableUuid(...prefix, key, ...what) with key = the call id, else the session id +
+   * noCallSuffix. Per adapter so the ids stored before the calls seam existed stay the same: a
+   * redelivery across the upgrade still inserts nothing.
+   */
+  idScope?: { prefix?: string[]; noCallSuffix?: string };
+  update: CallUpdate;
+}
+
+export type AuthResult = { ok: true; via: string } | { ok: false; reason: string };
+
+export type ParseResult =
+  | { ok: true; delivery: CallDelivery }
+  | { ok: false; detail: string; errors: Array<{ path: string; message: string }> };
+
+export interface AnswerEnv {
+  /** The body exactly as received (a tool server is sent the platform's own message). */
+  rawBody: string;
+  config: Config;
+  log: Logger;
+}
+
+/**
+ * One voice platform: authenticate a request, parse its body. Register it in lib/calls/adapters.ts;
+ * tests/unit/call-adapters.test.ts then runs the shared adapter suite against it.
+ */
+export interface CallAdapter {
+  /** Its name in the registry (deliveries carry their own `platform`: the generic webhook's name theirs). */
+  readonly name: string;
+  /** Check credentials against the raw bytes (signatures cover the body as sent). */
+  authenticate(req: { headers: Headers; rawBody: string }, config: Config, now: Date): Promise<AuthResult>;
+  /** The body (parsed JSON) in the neutral shape, or what is wrong with it. `now` clamps times. */
+  parse(body: unknown, now: Date): Promise<ParseResult>;
+  /**
+   * Byte-identical redeliveries may be skipped through a KV mark: only for platforms whose reply
+   * does not depend on the work (Vapi reads `{}`); correctness never does (event ids are stable).
+   */
+  readonly skipsRedeliveries: boolean;
+  /** Answer a delivery that asks for something; `results` are logged on the session's timeline. */
+  answer?(update: AskingUpdate, env: AnswerEnv): Promise<{ body: unknown; results?: ToolResult[] }>;
+}

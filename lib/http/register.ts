@@ -1,0 +1,29 @@
+import type { Handler, MiddlewareHandler } from 'hono';
+import type { App, AppEnv } from './env.js';
+import type { Config } from '../config.js';
+import { allow } from './auth.js';
+import { limitByIp } from './ratelimit.js';
+import { ROLES, type RateLimitClass, type RouteDef } from './route.js';
+
+const LIMITS: Record<RateLimitClass, (config: Config) => number> = {
+  'ingest-ip': (c) => c.rateLimits.ingestPerIp,
+  'webhook-ip': (c) => c.rateLimits.webhookPerIp,
+};
+
+/**
+ * Mount one defined route: the rate limit first (a flood is refused before any token is
+ * hashed), then the role check, then the path parameters through the app's validation hook, then
+ * the handler. Everything a route needs comes from its definition, so a route cannot be mounted
+ * with different rules than it documents.
+ */
+export function register(app: App, def: RouteDef, handler: Handler<AppEnv>): void {
+  const middleware: MiddlewareHandler<AppEnv>[] = [];
+  if (def.rateLimit) middleware.push(limitByIp(def.rateLimit, LIMITS[def.rateLimit]));
+  if (def.auth in ROLES) {
+    if (!def.action) throw new Error(`${def.method} ${def.path}: an ${def.auth} route needs an action (for 403s and the audit trail)`);
+    middleware.push(allow(ROLES[def.auth as keyof typeof ROLES], def.action));
+  }
+  // The handlers answer plain Responses whose bodies are checked against the same schemas in the
+  // tests (tests/unit/openapi.test.ts); the typed-handler inference of app.openapi adds nothing here.
+  app.openapi({ ...def.route, middleware } as never, handler as never);
+}

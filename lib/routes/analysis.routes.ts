@@ -1,0 +1,18 @@
+import { AnalysisRequest } from '../analysis/schema.js';
+import { defineRoute } from '../http/route.js';
+import { SessionPath } from '../schemas/params.js';
+import { AnalysisList, AnalysisRun } from '../schemas/responses.js';
+
+// Instructors may run analyses (the dashboard's "run analysis"): it reads the session and only
+// adds an analysis; it deletes and reconfigures nothing.
+export const postAnalysisRoute = defineRoute({
+  method: 'post', path: '/api/sessions/{id}/analysis', summary: 'Run an analysis now', tag: 'analysis', auth: 'reader',
+  params: SessionPath, body: { schema: AnalysisRequest, required: false }, ok: { 200: AnalysisRun }, errors: [404, 409, 503],
+  description: 'An empty body means the defaults (session_summary, not forced).',
+});
+export const getAnalysesRoute = defineRoute({
+  method: 'get', path: '/api/sessions/{id}/analysis', summary: "The session's analyses", tag: 'analysis', auth: 'reader',
+  params: SessionPath, ok: { 200: AnalysisList }, errors: [404],
+});
+
+export const analysisRoutes = [postAnalysisRoute, getAnalysesRoute];

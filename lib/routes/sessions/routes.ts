@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { defineRoute } from '../../http/route.js';
+import { SessionPath } from '../../schemas/params.js';
+import * as R from '../../schemas/responses.js';
+import {
+  AssignInput,
+  CloseInput,
+  CreateSessionInput,
+  GlobalStats,
+  InteractionInput,
+  JoinInput,
+  PhaseInput,
+  SessionDocument,
+  SessionListQuery,
+  SessionStats,
+  SummaryInput,
+  TimelineQuery,
+  TranscriptBatchInput,
+  TranscriptEntryInput,
+} from '../../schemas/session.js';
+
+const tag = 'sessions';
+
+export const postInteractionRoute = defineRoute({
+  method: 'post', path: '/api/sessions/interactions', summary: "Record a tool-call interaction in the student's current sitting", tag,
+  auth: 'writer', body: { schema: InteractionInput }, ok: { 200: R.InteractionResponse },
+});
+export const postCloseRoute = defineRoute({
+  method: 'post', path: '/api/sessions/close', summary: "End a session by id or the student's open session", tag,
+  auth: 'writer', body: { schema: CloseInput }, ok: { 200: R.EndResponse }, errors: [404],
+});
+export const getActiveRoute = defineRoute({ method: 'get', path: '/api/sessions/active', summary: 'Open sessions', tag, auth: 'reader', ok: { 200: R.ActiveSessions } });
+export const getWaitingRoute = defineRoute({
+  method: 'get', path: '/api/sessions/waiting', summary: 'The oldest session waiting for a participant', tag, auth: 'writer', ok: { 200: SessionDocument }, errors: [404],
+});
+export const postSessionRoute = defineRoute({
+  method: 'post', path: '/api/sessions', summary: 'Create an explicit session', tag, auth: 'writer', body: { schema: CreateSessionInput }, ok: { 201: SessionDocument }, errors: [409],
+});
+export const getSessionsRoute = defineRoute({
+  method: 'get', path: '/api/sessions', summary: 'Session history, newest first', tag, auth: 'reader', query: SessionListQuery, ok: { 200: R.SessionPage },
+});
+export const getStatsRoute = defineRoute({ method: 'get', path: '/api/stats', summary: 'Overall counts', tag, auth: 'reader', ok: { 200: GlobalStats } });
+
+const one = { tag, params: SessionPath, errors: [404] } as const;
+export const getSessionRoute = defineRoute({ method: 'get', path: '/api/sessions/{id}', summary: 'The whole session document', auth: 'reader', ok: { 200: SessionDocument }, ...one });
+export const getTranscriptRoute = defineRoute({ method: 'get', path: '/api/sessions/{id}/transcript', summary: 'The conversation', auth: 'reader', ok: { 200: R.TranscriptResponse }, ...one });
+export const getTimelineRoute = defineRoute({
+  method: 'get', path: '/api/sessions/{id}/events', summary: 'The timeline (cursor paging, or live tail with after_seq)', auth: 'reader', query: TimelineQuery, ok: { 200: R.Timeline }, ...one,
+});
+export const getSummaryRoute = defineRoute({ method: 'get', path: '/api/sessions/{id}/summary', summary: 'Counts for the session', auth: 'reader', ok: { 200: SessionStats }, ...one });
+export const postJoinRoute = defineRoute({
+  method: 'post', path: '/api/sessions/{id}/join', summary: 'Join as the next participant', auth: 'writer', body: { schema: JoinInput }, ok: { 200: R.JoinResponse }, ...one, errors: [404, 409],
+});
+export const postTranscriptRoute = defineRoute({
+  method: 'post', path: '/api/sessions/{id}/transcript', summary: 'Append transcript entries (one, or `{"entries":[...]}`)', auth: 'writer',
+  body: { schema: z.union([TranscriptEntryInput, TranscriptBatchInput]) }, ok: { 201: R.TranscriptAppended }, ...one, errors: [404, 409],
+});
+export const postPhaseRoute = defineRoute({
+  method: 'post', path: '/api/sessions/{id}/phase', summary: 'Change phase', auth: 'writer', body: { schema: PhaseInput }, ok: { 200: R.PhaseResponse }, ...one, errors: [404, 409],
+});
+export const putSummaryRoute = defineRoute({
+  method: 'put', path: '/api/sessions/{id}/summary', summary: 'Set the summary', auth: 'writer', body: { schema: SummaryInput }, ok: { 200: R.SummaryResponse }, ...one, errors: [404, 409],
+});
+export const postEndRoute = defineRoute({ method: 'post', path: '/api/sessions/{id}/end', summary: 'End a session (idempotent)', auth: 'writer', ok: { 200: R.EndResponse }, ...one });
+export const postAssignRoute = defineRoute({
+  method: 'post', path: '/api/sessions/{id}/assign', summary: 'Attach a session to a student', auth: 'admin', action: 'assign sessions',
+  body: { schema: AssignInput }, ok: { 200: R.AssignResponse }, ...one,
+});
+
+/** Fixed paths come before `{id}`: hono tries routes in registration order. */
+export const sessionsRoutes = [
+  postInteractionRoute,
+  postCloseRoute,
+  getActiveRoute,
+  getWaitingRoute,
+  postSessionRoute,
+  getSessionsRoute,
+  getStatsRoute,
+  getSessionRoute,
+  getTranscriptRoute,
+  getTimelineRoute,
+  getSummaryRoute,
+  postJoinRoute,
+  postTranscriptRoute,
+  postPhaseRoute,
+  putSummaryRoute,
+  postEndRoute,
+  postAssignRoute,
+];

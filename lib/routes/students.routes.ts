@@ -1,0 +1,21 @@
+import { defineRoute } from '../http/route.js';
+import { StudentPath } from '../schemas/params.js';
+import { Erased, StudentResponse } from '../schemas/responses.js';
+import { StudentInput } from '../schemas/student.js';
+
+const tag = 'students';
+
+export const putStudentRoute = defineRoute({
+  method: 'put', path: '/api/students/{student_id}', summary: 'Create or update a student (phone numbers map callers)', tag,
+  auth: 'admin', action: 'change students', params: StudentPath, body: { schema: StudentInput }, ok: { 200: StudentResponse }, errors: [409],
+});
+export const deleteStudentRoute = defineRoute({
+  method: 'delete', path: '/api/students/{student_id}', summary: 'Erase a student and everything of theirs (by id or email)', tag,
+  auth: 'admin', action: 'delete students', params: StudentPath, ok: { 200: Erased }, errors: [404],
+  description: 'GDPR erasure. The audit trail records it under a one-way hash of the id.',
+});
+export const getStudentRoute = defineRoute({
+  method: 'get', path: '/api/students/{student_id}', summary: 'A student', tag, auth: 'reader', params: StudentPath, ok: { 200: StudentResponse }, errors: [404],
+});
+
+export const studentsRoutes = [putStudentRoute, deleteStudentRoute, getStudentRoute];

@@ -1,0 +1,50 @@
+import type { Context } from 'hono';
+import { receiveCall, type CallOutcome } from '../../calls/receive.js';
+import type { CallAdapter, CallDelivery } from '../../calls/types.js';
+import type { Deps } from '../../deps.js';
+import { ApiError } from '../../errors.js';
+import { runInBackground } from '../../http/background.js';
+import type { AppEnv } from '../../http/env.js';
+import { sessionCtx } from '../sessions/shared.js';
+
+/** Hook for end-of-session work (the analysis issue plugs in here); runs after the response. */
+export type OnSessionComplete = (deps: Deps, sessionId: string) => Promise<unknown>;
+
+/**
+ * HTTP translation shared by the voice-platform webhooks: a refused credential is a 401, a body
+ * that is not JSON or not the platform's shape a 400; the rest is lib/calls.
+ */
+export async function authenticate(c: Context<AppEnv>, adapter: CallAdapter, raw: string) {
+  const deps = c.get('deps');
+  const auth = await adapter.authenticate({ headers: c.req.raw.headers, rawBody: raw }, deps.config, deps.now());
+  if (!auth.ok) throw new ApiError('UNAUTHORIZED', auth.reason, { headers: { 'www-authenticate': 'Bearer' } });
+  return auth;
+}
+
+export function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw new ApiError('BAD_REQUEST', `body is not valid JSON: ${err instanceof Error ? err.message : 'parse error'}`);
+  }
+}
+
+export async function parseDelivery(adapter: CallAdapter, json: unknown, now: Date): Promise<CallDelivery> {
+  const parsed = await adapter.parse(json, now);
+  if (!parsed.ok) throw new ApiError('BAD_REQUEST', parsed.detail, { errors: parsed.errors });
+  return parsed.delivery;
+}
+
+/** Fold the delivery into its session; a delivery that completed one defers end-of-session work. */
+export async function deliver(c: Context<AppEnv>, adapter: CallAdapter, delivery: CallDelivery, raw: string, onComplete?: OnSessionComplete): Promise<CallOutcome> {
+  const deps = c.get('deps');
+  const outcome = await receiveCall(sessionCtx(deps), adapter, delivery, {
+    rawBody: raw,
+    config: deps.config,
+    log: deps.log,
+    matchWindowMs: deps.config.vapi.matchWindowMs,
+  });
+  const completed = outcome.completedSessionId;
+  if (completed && onComplete) runInBackground(c, 'end-of-session work', () => onComplete(deps, completed), { sessionId: completed });
+  return outcome;
+}

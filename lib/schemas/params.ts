@@ -1,0 +1,6 @@
+import { z } from 'zod';
+import { SessionId, StudentId } from './session.js';
+
+/** Path parameters, validated by hono before the handler through the app's validation hook. */
+export const SessionPath = z.object({ id: SessionId });
+export const StudentPath = z.object({ student_id: StudentId });
