@@ -31,9 +31,9 @@ const capture: Logger = {
 };
 
 /** A fresh app (own config) on the shared database; each test moves the clock on by a day. */
-function world(env: Record<string, string> = {}) {
+function world(env: Record<string, string> = {}, db: Sql = sql) {
   now = new Date(now.getTime() + 86_400_000);
-  const deps: TestDeps = { ...makeDeps({ sql, now: () => now, config: testConfig(env) }), log: capture };
+  const deps: TestDeps = { ...makeDeps({ sql: db, now: () => now, config: testConfig(env) }), log: capture };
   const app = createApp(deps, allFamilies);
   const since = now.toISOString();
   return {
@@ -88,6 +88,26 @@ describe('alert rules', () => {
     expect((await w.alerts()).map((a) => a.rule)).toEqual(['repeated_error', 'repeated_error']);
     expect(receiver.received).toHaveLength(2);
     await receiver.close();
+  });
+
+  it('throttled per token: after a find, a page that keeps failing is not queried again within the minute', async () => {
+    const texts: string[] = [];
+    const counting: Sql = { driver: sql.driver, query: (t, p) => (texts.push(t), sql.query(t, p)), batch: (s) => sql.batch(s), close: async () => {} };
+    const w = world({}, counting);
+    const kim = w.room.student('kim');
+    const type = unique('Loop');
+    const repeatedQueries = () => texts.filter((t) => t.includes('e.session_token = ANY')).length;
+    await w.room.post([kim.error(2, 1, type), kim.error(1, 1, type), kim.error(0, 1, type)]);
+    expect(await w.alerts()).toHaveLength(1);
+    expect(repeatedQueries()).toBe(1);
+    for (let i = 0; i < 5; i++) await w.room.post([kim.error(0, 1, type)]);
+    await w.alerts();
+    expect(repeatedQueries()).toBe(1);
+    now = new Date(now.getTime() + 60_000);
+    await w.room.post([kim.error(0, 1, type)]);
+    await w.alerts();
+    expect(repeatedQueries()).toBe(2);
+    expect(await w.alerts()).toHaveLength(1); // still cooling down
   });
 
   it('the cooldown is a unique key in Postgres: concurrent raises of one (rule, key) record one alert', async () => {
