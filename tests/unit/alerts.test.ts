@@ -92,7 +92,15 @@ describe('alert rules', () => {
 
   it('throttled per token: after a find, a page that keeps failing is not queried again within the minute', async () => {
     const texts: string[] = [];
-    const counting: Sql = { driver: sql.driver, query: (t, p) => (texts.push(t), sql.query(t, p)), batch: (s) => sql.batch(s), close: async () => {} };
+    const counting: Sql = {
+      driver: sql.driver,
+      query: (t, p) => {
+        texts.push(t);
+        return sql.query(t, p);
+      },
+      batch: (s) => sql.batch(s),
+      close: async () => {},
+    };
     const w = world({}, counting);
     const kim = w.room.student('kim');
     const type = unique('Loop');
