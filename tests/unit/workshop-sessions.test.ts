@@ -10,6 +10,7 @@ import { allFamilies } from '../../lib/families.js';
 import { BatchIngestResponse, EventListResponse } from '../../lib/schemas/event.js';
 import { ActiveSessions, SessionPage, SweepResponse, Timeline } from '../../lib/schemas/responses.js';
 import { SessionDocument } from '../../lib/schemas/session.js';
+import type { Sql } from '../../lib/storage/sql.js';
 import { admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
 import { expectProblem } from '../helpers/problem.js';
 
@@ -136,6 +137,40 @@ describe('a token that posts events is a web session', () => {
     const single = await w.send('POST', '/api/session-log', one, {});
     expect(await single.json()).toMatchObject({ duplicate: true });
     expect(await w.session(token)).toMatchObject({ event_count: 2, error_count: 1, current_step: '2' });
+  });
+});
+
+describe('ingest stays one SQL round trip', () => {
+  it('a new token, a known token without email, and a duplicate each cost exactly one statement', async () => {
+    const statements: string[] = [];
+    const counting: Sql = {
+      driver: w.sql.driver,
+      query: ((text: string, params?: readonly unknown[]) => {
+        statements.push(text);
+        return w.sql.query(text, params);
+      }) as Sql['query'],
+      batch: (list) => {
+        statements.push(...list.map((st) => st.text));
+        return w.sql.batch(list);
+      },
+      close: async () => {},
+    };
+    const app = createApp(makeDeps({ sql: counting, config, now: () => w.now }), allFamilies);
+    const token = uniqueToken();
+    const eventId = crypto.randomUUID();
+    const bodies = [
+      { sessionToken: token, studentEmail: email(), events: [{ eventType: 'navigation', eventData: { currentStep: 1 } }, { eventType: 'error' }] },
+      { sessionToken: token, eventType: 'action', eventId },
+      { sessionToken: token, eventType: 'action', eventId },
+    ];
+    for (const body of bodies) {
+      statements.length = 0;
+      const res = await app.request('/api/session-log', { method: 'POST', body: JSON.stringify(body) });
+      expect(res.status).toBe(200);
+      expect(statements).toHaveLength(1);
+    }
+    // ...and that one statement kept the session current.
+    expect(await w.session(token)).toMatchObject({ platform: 'web', event_count: 3, error_count: 1, current_step: '1' });
   });
 });
 
