@@ -254,3 +254,23 @@ describe('delivery', () => {
     await receiver.close();
   });
 });
+
+describe('lifecycle', () => {
+  it('erasing a student erases their alerts; retention deletes alerts older than RETENTION_DAYS', async () => {
+    const w = world({ CRON_SECRET: 'cron-secret-123' });
+    const gus = w.room.student('gus');
+    await w.room.post([gus.error(2, 1, 'G'), gus.error(1, 1, 'G'), gus.error(0, 1, 'G')]);
+    expect((await w.alerts()).map((a) => a.student_id)).toEqual([gus.email]);
+    expect((await w.app.request(`/api/students/${gus.email}`, { method: 'DELETE', headers: admin })).status).toBe(200);
+    expect(await w.alerts()).toEqual([]);
+    expect(await sql.query('SELECT 1 FROM alert_cooldowns WHERE key = $1', [gus.email])).toEqual([]);
+
+    const key = unique('old');
+    const draft = { rule: 'error_spike' as const, key, studentId: null, sessionId: null, title: 't', detail: 'd', data: {} };
+    const [old] = await raiseAlerts(sql, [draft], new Date(now.getTime() - 91 * 86_400_000), 60_000, false);
+    const [recent] = await raiseAlerts(sql, [{ ...draft, key: `${key}_new` }], new Date(now.getTime() - 89 * 86_400_000), 60_000, false);
+    expect((await w.app.request('/api/cron/retention', { method: 'POST', headers: { authorization: 'Bearer cron-secret-123' } })).status).toBe(200);
+    const left = await sql.query<{ id: string }>('SELECT id::text AS id FROM alerts WHERE id = ANY ($1::bigint[])', [[old?.id, recent?.id]]);
+    expect(left.map((r) => r.id)).toEqual([recent?.id]);
+  });
+});
