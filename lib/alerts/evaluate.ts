@@ -106,6 +106,26 @@ async function raiseAndDeliver(ctx: AlertCtx, drafts: readonly AlertDraft[], now
   }
 }
 
+/**
+ * The cohort-wide pass on its own (the cron sweep): stuck students — unless a pass already ran this
+ * minute — then the retries that are due (always: the sweep is rare). Never throws.
+ */
+export async function evaluateCohort(ctx: AlertCtx): Promise<AlertRecord[]> {
+  const cfg = ctx.config.alerts;
+  if (!cfg.enabled) return [];
+  const now = ctx.now();
+  let raised: AlertRecord[] = [];
+  if (await claimCohortPass(ctx, now)) {
+    try {
+      raised = await raiseAndDeliver(ctx, await stuckStudents(ctx.sql, now, ctx.config.sessionTimeoutMs, cfg.stuck), now);
+    } catch (err) {
+      ctx.log.warn('alert rule failed', { error: describeError(err) });
+    }
+  }
+  await deliverDue(ctx);
+  return raised;
+}
+
 /** Retry the deliveries that are due (they ride on evaluations and the sweep: there is no frequent cron). */
 export async function deliverDue(ctx: AlertCtx): Promise<number> {
   const sink = sinkOf(ctx);

@@ -158,6 +158,17 @@ describe('alert rules', () => {
     expect(stuck[0]?.detail).toMatch(/^On step 2 "Step 2" for 11 min, 5\.5× the median \(2 min\)/);
   });
 
+  it('stuck, when nobody posts at all: the cron sweep runs the same pass', async () => {
+    const w = world({ CRON_SECRET: 'cron-secret-123' });
+    const cohort = ['a', 'b', 'c'].map((n) => w.room.student(n));
+    const sam = w.room.student('sam');
+    await w.room.post([...cohort.flatMap((s) => walk(s, [1, 2, 3], 2, 9)), ...walk(sam, [1, 2], 1, 10), sam.action(2, 2)]);
+    expect(await w.alerts()).toEqual([]);
+    now = new Date(now.getTime() + 2 * 60_000);
+    expect((await w.app.request('/api/cron/sweep', { method: 'POST', headers: { authorization: 'Bearer cron-secret-123' } })).status).toBe(200);
+    expect((await w.alerts()).map((a) => [a.rule, a.session_id])).toEqual([['stuck', sam.token]]);
+  });
+
   it('a voice call that ended with an error endedReason alerts; a normal end does not', async () => {
     const receiver = await startReceiver();
     const w = world({ ALERT_WEBHOOK_URL: receiver.url, ALERT_WEBHOOK_FORMAT: 'slack' });
