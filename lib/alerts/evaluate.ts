@@ -181,8 +181,13 @@ async function attempt(ctx: AlertCtx, sink: AlertSink, alert: AlertRecord): Prom
   );
 }
 
+/** The last minute slot this instance asked KV about, per KV: one KV request a minute, not one per ingest. */
+const triedSlot = new WeakMap<Kv, number>();
+
 async function claimCohortPass(ctx: AlertCtx, now: Date): Promise<boolean> {
   const slot = Math.floor(now.getTime() / COHORT_PASS_MS);
+  if (triedSlot.get(ctx.kv) === slot) return false;
+  triedSlot.set(ctx.kv, slot);
   // KV down: run the pass anyway; the cooldown keeps alerts single.
   return ctx.kv.set(`alerts:pass:${slot}`, '1', { nx: true, ttlMs: 2 * COHORT_PASS_MS }).catch(() => true);
 }
