@@ -70,10 +70,11 @@ export async function listSessions(
   const q = filter.q?.trim();
   if (q) {
     // A UNION of per-table matches rather than one OR across the join, so each arm can use its
-    // trigram GIN index (sessions_id_trgm, sessions_student_trgm, students_email_trgm, students_name_trgm).
-    const like = p(containsPattern(q));
-    where.push(`s.id IN (SELECT x.id FROM sessions x WHERE x.id ILIKE ${like} OR x.student_id ILIKE ${like}
-      UNION SELECT x.id FROM students y JOIN sessions x ON x.student_id = y.id WHERE y.email ILIKE ${like} OR y.name ILIKE ${like})`);
+    // trigram GIN index. lower(col) LIKE lower(pattern), not ILIKE: the indexes are on lower(col)
+    // (sessions_id_trgm, sessions_student_trgm, students_email_trgm, students_name_trgm; see 006).
+    const like = `lower(${p(containsPattern(q))})`;
+    where.push(`s.id IN (SELECT x.id FROM sessions x WHERE lower(x.id) LIKE ${like} OR lower(x.student_id) LIKE ${like}
+      UNION SELECT x.id FROM students y JOIN sessions x ON x.student_id = y.id WHERE lower(y.email) LIKE ${like} OR lower(y.name) LIKE ${like})`);
   }
   if (filter.platform) where.push(`s.platform = ${p(filter.platform)}`);
   if (filter.status) {
