@@ -2,6 +2,8 @@ import type { Family } from './http/env.js';
 import { analysisFamily, onSessionComplete } from './routes/analysis.js';
 import { auditFamily } from './routes/audit.js';
 import { cronFamily } from './routes/cron.js';
+import { alertsFamily } from './routes/alerts.js';
+import { attentionFamily } from './routes/attention.js';
 import { openApiFamily } from './openapi.js';
 import { healthFamily } from './routes/health.js';
 import { sessionLogFamily } from './routes/session-log/index.js';
@@ -20,4 +22,6 @@ export const allFamilies: readonly Family[] = [
   auditFamily,
   studentsFamily,
   webhooksFamily(onSessionComplete),
+  attentionFamily,
+  alertsFamily,
 ];

@@ -41,11 +41,14 @@ export async function writeAudit(sql: Sql, e: AuditEntry): Promise<void> {
   ]);
 }
 
-/** Newest first, `limit` entries with ids below `before` (the previous page's last id). */
+/**
+ * Newest first, `limit` entries with ids below `before` (the previous page's last id). Ordered by
+ * the column, not the text alias `id` (which would sort "9" after "10").
+ */
 export async function listAudit(sql: Sql, page: { limit: number; before?: string | undefined }): Promise<AuditRow[]> {
   const rows = await sql.query<Omit<AuditRow, 'at'> & { at: Date | string }>(
     `SELECT id::text AS id, at, actor, action, method, path, status, detail FROM audit_log
-     ${page.before ? 'WHERE id < $2::bigint' : ''} ORDER BY id DESC LIMIT $1`,
+     ${page.before ? 'WHERE id < $2::bigint' : ''} ORDER BY audit_log.id DESC LIMIT $1`,
     page.before ? [page.limit, page.before] : [page.limit],
   );
   return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv, Family } from '../http/env.js';
+import { evaluateCohort } from '../alerts/evaluate.js';
 import { retryFailed } from '../analysis/run.js';
 import { runInBackground } from '../http/background.js';
 import { register } from '../http/register.js';
@@ -17,6 +18,7 @@ export const cronFamily: Family = (app, deps) => {
     // Analysis of the sessions this run ended, and retries of failed analyses, after the response.
     for (const id of result.ended_ids) runInBackground(c, 'sweep analysis', () => onSessionComplete(deps, id), { sessionId: id });
     runInBackground(c, 'sweep analysis', () => retryFailed(ctx, deps.config.analysis));
+    runInBackground(c, 'sweep alerts', () => evaluateCohort(deps)); // stuck students, and alert webhooks that failed before
     return c.json(result);
   };
   register(app, getSweepRoute, runSweep);

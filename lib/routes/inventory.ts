@@ -1,5 +1,6 @@
 import type { RouteDef } from '../http/route.js';
 import { analysisRoutes } from './analysis.routes.js';
+import { attentionRoutes } from './attention.routes.js';
 import { auditRoutes } from './audit.routes.js';
 import { cronRoutes } from './cron.routes.js';
 import { healthRoutes } from './health.routes.js';
@@ -23,6 +24,7 @@ export const ROUTES: readonly RouteDef[] = [
   ...auditRoutes,
   ...studentsRoutes,
   ...webhooksRoutes,
+  ...attentionRoutes,
 ];
 
 /** `GET /api/sessions/:id`, as hono lists its routes. */
