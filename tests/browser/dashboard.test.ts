@@ -265,8 +265,10 @@ describeWithBrowser('instructor dashboard', () => {
     expect(await page.textContent('#call-cost')).toBe('$0.12');
     expect(await page.textContent('#call-ended-reason')).toBe('customer-ended-call');
     expect(await page.getAttribute('#call-recording', 'href')).toBe('https://example.com/rec.wav');
-    // No student on the record: the header names the student the page's events carry.
-    expect(await page.textContent('#session-student')).toBe('emma@example.com');
+    // No student on the record: the header names the student the page's events carry, by name
+    // with the email under it.
+    expect(await page.textContent('#session-student')).toBe('Emma Stone');
+    expect(await page.textContent('#session-student-detail')).toBe('emma@example.com');
 
     // One timeline: web events, the tool call, transcript turns and status changes, oldest first.
     const items = page.locator('#timeline li.tl-item');
@@ -286,10 +288,11 @@ describeWithBrowser('instructor dashboard', () => {
     expect(await page.getAttribute('#timeline li[data-type="navigation"]', 'class')).not.toContain('is-problem');
     expect(await page.locator('#timeline li[data-type="navigation"] .tl-text').textContent()).toBe('Setup → Install the SDK');
 
-    // Transcript turns read as speaker + text.
+    // Transcript turns read as speaker + text: the call's "user" is the student by name, the bot the tutor.
     const turn = page.locator('#timeline li[data-type="transcript"]').first();
-    expect(await turn.locator('.tl-label').textContent()).toBe('user');
+    expect(await turn.locator('.tl-label').textContent()).toBe('Emma Stone');
     expect(await turn.locator('.tl-text').textContent()).toBe('hi, my code crashes with a TypeError');
+    expect(await page.locator('#timeline li[data-type="transcript"] .tl-label').allTextContents()).toEqual(['Emma Stone', 'Tutor', 'Emma Stone']);
 
     // "Problems only" keeps the error, the failed API call and the failed tool call (no tool server here).
     await page.check('#problems-only');
@@ -298,10 +301,10 @@ describeWithBrowser('instructor dashboard', () => {
     await page.uncheck('input[data-category="transcript"]');
     expect(await page.locator('#timeline li[data-type="transcript"]:visible').count()).toBe(0);
 
-    // This server has analysis turned off: the button says why instead of failing silently.
-    await page.click('#run-analysis');
-    await page.waitForSelector('#analysis-card .notice-error');
-    expect(await page.textContent('#analysis-card .notice-error')).toContain('Analysis is not available');
+    // This server has analysis turned off: the button is disabled and the card says why.
+    await page.waitForSelector('#analysis-off');
+    expect(await page.isDisabled('#run-analysis')).toBe(true);
+    expect(await page.textContent('#analysis-off')).toContain('ANALYSIS_ENABLED');
     await close(o);
   });
 

@@ -19,6 +19,7 @@ export function createTail(id, viewSignal, timeline, { onEvents }) {
   let timer = null;
   let inflight = null;
   let polls = 0;
+  let ended = false;
 
   const button = h('button', { type: 'button', id: 'live-toggle', class: 'live-toggle', 'aria-pressed': 'false' }, 'Pause');
   const state = h('span', { class: 'live-state', id: 'live-status', role: 'status' });
@@ -81,21 +82,54 @@ export function createTail(id, viewSignal, timeline, { onEvents }) {
 
   button.addEventListener('click', () => {
     if (!started) return;
+    if (ended) return once();
     if (running) pause();
     else resume();
   });
+
+  /** An ended session: one check on request (an analysis adds an event), no polling. */
+  async function once() {
+    button.disabled = true;
+    running = true;
+    await poll();
+    running = false;
+    clearTimeout(timer);
+    timer = null;
+    button.disabled = false;
+    show(`Session ended · not live · checked ${fmtTime(new Date())}`, 'ended');
+  }
   show('Live tail starts after loading…', 'idle');
 
   return {
-    start(from) {
+    start(from, { live = true } = {}) {
       seq = from;
       started = true;
-      resume();
+      if (live) resume();
+      else {
+        ended = false;
+        this.setEnded(true);
+      }
     },
     stop() {
       running = false;
       clearTimeout(timer);
       inflight?.abort();
     },
+    /**
+     * The session is over (or live again): an ended session gets no more events from its
+     * platform, so the indicator must not pulse "Live" over it.
+     */
+    setEnded(value) {
+      if (value === ended || !started) return;
+      ended = value;
+      if (ended) {
+        this.stop();
+        button.textContent = 'Check for new events';
+        button.setAttribute('aria-pressed', 'false');
+        show('Session ended · not live', 'ended');
+      } else resume();
+    },
+    /** One poll now, whatever the state (after the dashboard itself added an event). */
+    check: () => (ended ? once() : undefined),
   };
 }

@@ -2,32 +2,55 @@
  * The head of the session view: who, status, platform, times and counters. A session record
  * gives most of it; a plain workshop token (no record) is described from its events.
  */
-import { fmtDateTime, fmtDuration, h, statusBadge, timeEl } from '../dom.js';
-import { studentOf } from '../events.js';
+import { fmtDuration, fmtWhen, h, statusBadge, timeEl } from '../dom.js';
 
 /** A label/value pair of a <dl class="facts"> (a <div> may group a dt and its dd). */
 export function fact(label, ...value) {
   return h('div', { class: 'fact' }, h('dt', {}, label), h('dd', {}, ...value));
 }
 
-function studentFromEvents(events) {
+/** The first value `pick` finds in the events, else null. */
+function fromEvents(events, pick) {
   for (const e of events) {
-    const s = studentOf(e);
-    if (s) return s;
+    const v = pick(e);
+    if (v) return v;
   }
   return null;
 }
 
-export function sessionHeader(doc, events) {
-  const who = doc.student_id ?? (doc.participants.map((p) => p.id).join(', ') || studentFromEvents(events) || '(unknown student)');
-  const topic = [doc.subject, doc.topic, doc.subtopic].filter(Boolean).join(' › ');
-  const ended = doc.end_time ? timeEl(doc.end_time) : h('span', { class: 'muted' }, `last activity ${fmtDateTime(doc.last_activity)}`);
+/**
+ * Who a session is about, name first: { name, detail } where detail is the email or id when the
+ * name is shown (so the instructor sees both), null otherwise. `doc` may be null (events only).
+ */
+export function studentOfSession(doc, events) {
+  const email = doc?.student_email ?? fromEvents(events, (e) => e.student_email);
+  const idish = doc?.student_id ?? (doc?.participants?.map((p) => p.id).join(', ') || null) ?? fromEvents(events, (e) => e.student_id);
+  const name = doc?.student_name ?? fromEvents(events, (e) => e.student_name);
+  const contact = email ?? idish;
+  if (name) return { name, detail: contact };
+  return { name: contact, detail: null };
+}
+
+function title(doc, events, badges) {
+  const who = studentOfSession(doc, events);
   return [
-    h('div', { class: 'title-row' }, h('h1', { id: 'session-student' }, who), statusBadge(doc.status), h('span', { class: 'platform' }, doc.platform)),
+    h('div', { class: 'title-row' }, h('h1', { id: 'session-student' }, who.name ?? (doc ? '(unknown student)' : '(anonymous)')), ...badges),
+    who.detail ? h('p', { class: 'sub', id: 'session-student-detail' }, who.detail) : null,
+  ];
+}
+
+const stepOf = (doc) => [doc.current_step, doc.step_name].filter((v) => v !== null && v !== undefined && v !== '').join(' · ');
+
+export function sessionHeader(doc, events) {
+  const topic = [doc.subject, doc.topic, doc.subtopic].filter(Boolean).join(' › ');
+  const ended = doc.end_time ? timeEl(doc.end_time) : h('span', { class: 'muted' }, `last activity ${fmtWhen(doc.last_activity)}`);
+  return [
+    ...title(doc, events, [statusBadge(doc.status), h('span', { class: 'platform' }, doc.platform)]),
     h('p', { class: 'sub mono', id: 'session-id' }, doc.session_id),
     h(
       'dl',
       { class: 'facts' },
+      stepOf(doc) ? fact('Step', h('span', { id: 'session-step' }, stepOf(doc))) : null,
       fact('Started', timeEl(doc.start_time)),
       fact('Ended', ended),
       fact('Duration', fmtDuration(doc.duration_seconds)),
@@ -49,7 +72,7 @@ export function workshopHeader(id, events) {
   const errors = events.filter((e) => e.event_type === 'error').length;
   const span = first && last ? (Date.parse(last.created_at) - Date.parse(first.created_at)) / 1000 : 0;
   return [
-    h('div', { class: 'title-row' }, h('h1', { id: 'session-student' }, studentFromEvents(events) ?? '(anonymous)'), h('span', { class: 'badge status-other' }, 'workshop')),
+    ...title(null, events, [h('span', { class: 'badge status-other' }, 'workshop')]),
     h('p', { class: 'sub mono', id: 'session-id' }, id),
     h('p', { class: 'muted small' }, 'Workshop session token: events only, no session record (no call or analysis).'),
     h(

@@ -1,13 +1,21 @@
 /**
  * The timeline of a session: events sorted by time (ties keep arrival order), rendered once each
  * and inserted in place as the live tail brings more, so open <details> stay open.
+ *
+ * "Newest first" only reverses the list on screen (CSS column-reverse): the DOM stays in time
+ * order, so insertion, removal and the filters work one way whatever the instructor picked.
  */
 import { api, ApiError } from '../api.js';
-import { fill, fmtDateTime, fmtShort, fmtTime, h, jsonDetails, notice } from '../dom.js';
+import { fill, fmtDateTime, fmtWhen, h, jsonDetails, notice } from '../dom.js';
 import { CATEGORIES, categoryOf, describe, isProblem } from '../events.js';
+import { speakerNamer, speakerSide } from './speakers.js';
 
 /** Full-history pages read when the view opens (1000 events each). */
 const MAX_PAGES = 20;
+/** Categories a workshop page (platform 'web', or a token without a record) never produces. */
+const NOT_FOR_WEB = new Set(['tool', 'transcript']);
+/** The instructor's last explicit choice of order, for this tab only. */
+const ORDER_KEY = 'sessionlog.timelineOrder';
 
 export function createTimeline() {
   const list = h('ol', { class: 'timeline', id: 'timeline', 'aria-live': 'polite' });
@@ -15,23 +23,28 @@ export function createTimeline() {
   const status = h('div', { class: 'timeline-status' }, notice('Loading the timeline…'));
   const empty = h('p', { class: 'notice notice-info', hidden: true }, 'No events yet.');
   const liveBox = h('div', { class: 'live' });
+  const chips = new Map(
+    CATEGORIES.map((c) => [
+      c.id,
+      h('label', { class: 'chip' }, h('input', { type: 'checkbox', checked: true, dataset: { category: c.id }, onchange: (ev) => list.classList.toggle(`hide-${c.id}`, !ev.target.checked) }), c.label),
+    ]),
+  );
+  const order = h('button', { type: 'button', id: 'newest-first', class: 'chip-button', 'aria-pressed': 'false', onclick: () => setNewestFirst(!t.newestFirst, true) }, 'Newest first');
   const toggles = h(
     'div',
     { class: 'timeline-filters', role: 'group', 'aria-label': 'Show' },
-    CATEGORIES.map((c) =>
-      h('label', { class: 'chip' }, h('input', { type: 'checkbox', checked: true, dataset: { category: c.id }, onchange: (ev) => list.classList.toggle(`hide-${c.id}`, !ev.target.checked) }), c.label),
-    ),
+    [...chips.values()],
     h('label', { class: 'chip chip-problem' }, h('input', { type: 'checkbox', id: 'problems-only', onchange: (ev) => list.classList.toggle('problems-only', ev.target.checked) }), 'Problems only'),
+    order,
   );
-  const section = h(
-    'section',
-    { class: 'card timeline-card', 'aria-labelledby': 'timeline-title' },
-    h('div', { class: 'card-head' }, h('h2', { id: 'timeline-title' }, 'Timeline'), counter, liveBox),
-    toggles,
-    status,
-    empty,
-    list,
-  );
+  const section = h('section', { class: 'card timeline-card', 'aria-labelledby': 'timeline-title' }, h('div', { class: 'card-head' }, h('h2', { id: 'timeline-title' }, 'Timeline'), counter, liveBox), toggles, status, empty, list);
+
+  function setNewestFirst(on, chosen) {
+    t.newestFirst = on;
+    list.classList.toggle('newest-first', on);
+    order.setAttribute('aria-pressed', String(on));
+    if (chosen) sessionStorage.setItem(ORDER_KEY, on ? 'newest' : 'oldest');
+  }
 
   const t = {
     section,
@@ -39,11 +52,29 @@ export function createTimeline() {
     events: [],
     loaded: false,
     ids: new Set(),
-    /** Local date of the first event: others on another day show their date too. */
-    day: null,
+    newestFirst: false,
+    /** True for a workshop page: chips for what it cannot produce are hidden while empty. */
+    web: false,
+    speaker: speakerNamer(null, null),
     fail(err) {
       if (err?.name === 'AbortError' || err?.status === 401) return;
       fill(status, notice(err instanceof ApiError ? err.message : String(err), 'error'));
+    },
+    /** Live sessions open newest first (what is happening now is on top), ended ones oldest first. */
+    defaultOrder(live) {
+      const chosen = sessionStorage.getItem(ORDER_KEY);
+      setNewestFirst(chosen ? chosen === 'newest' : live, false);
+    },
+    setWeb(web) {
+      t.web = web;
+      t.count();
+    },
+    /** Name the speakers of transcript turns (the session record may arrive after the events). */
+    setSpeakers(namer) {
+      t.speaker = namer;
+      for (const [i, e] of t.events.entries()) {
+        if (categoryOf(e) === 'transcript') list.children[i]?.querySelector('.tl-label')?.replaceChildren(namer(e.event_data?.speaker));
+      }
     },
     /** Read the whole history (oldest first, cursor pages) and render it. True on success. */
     async loadAll(id, signal) {
@@ -69,7 +100,6 @@ export function createTimeline() {
       t.events = [];
       t.ids = new Set();
       list.replaceChildren();
-      t.day = all[0] ? new Date(all[0].created_at).toDateString() : null;
       for (const e of all) t.add(e, false);
       t.loaded = true;
       fill(status, cursor ? notice(`Showing the first ${all.length} events.`, 'info') : null);
@@ -89,7 +119,6 @@ export function createTimeline() {
     add(e, fresh) {
       if (t.ids.has(e.event_id)) return false;
       t.ids.add(e.event_id);
-      t.day ??= new Date(e.created_at).toDateString();
       const time = Date.parse(e.created_at);
       // Binary search for the first event strictly later: equal times keep arrival order.
       let lo = 0;
@@ -99,7 +128,7 @@ export function createTimeline() {
         if (Date.parse(t.events[mid].created_at) > time) hi = mid;
         else lo = mid + 1;
       }
-      const node = timelineItem(e, t.day);
+      const node = timelineItem(e, t.speaker);
       if (fresh) node.classList.add('tl-new');
       list.insertBefore(node, list.children[lo] ?? null);
       t.events.splice(lo, 0, e);
@@ -109,26 +138,24 @@ export function createTimeline() {
       const problems = t.events.filter(isProblem).length;
       counter.textContent = `${t.events.length} event${t.events.length === 1 ? '' : 's'}${problems ? ` · ${problems} problem${problems === 1 ? '' : 's'}` : ''}`;
       empty.hidden = t.events.length > 0;
+      const present = new Set(t.events.map(categoryOf));
+      for (const [id, chip] of chips) chip.hidden = t.web && NOT_FOR_WEB.has(id) && !present.has(id);
     },
   };
   return t;
 }
 
-function timelineItem(e, firstDay) {
+function timelineItem(e, speaker) {
   const cat = categoryOf(e);
   const problem = isProblem(e);
   const { label, text } = describe(e);
-  const sameDay = firstDay && new Date(e.created_at).toDateString() === firstDay;
   const classes = ['tl-item', `cat-${cat}`, `type-${e.event_type}`, problem && 'is-problem'];
-  if (cat === 'transcript') {
-    const who = String(e.event_data?.speaker ?? '').toLowerCase();
-    classes.push(who === 'user' || who === 'student' || who === 'a' || who === 'b' ? 'speaker-student' : 'speaker-agent');
-  }
+  if (cat === 'transcript') classes.push(speakerSide(e.event_data?.speaker));
   return h(
     'li',
     { class: classes, dataset: { eventId: e.event_id, type: e.event_type, category: cat, ...(problem ? { problem: 'true' } : {}) } },
-    h('time', { class: 'tl-time', datetime: e.created_at, title: fmtDateTime(e.created_at) }, sameDay ? fmtTime(e.created_at) : fmtShort(e.created_at)),
-    h('span', { class: 'tl-label' }, label),
+    h('time', { class: 'tl-time', datetime: e.created_at, title: fmtDateTime(e.created_at) }, fmtWhen(e.created_at)),
+    h('span', { class: 'tl-label' }, cat === 'transcript' ? speaker(e.event_data?.speaker) : label),
     h('div', { class: 'tl-body' }, h('span', { class: 'tl-text' }, text), jsonDetails(e.event_data ?? {}, 'data')),
   );
 }

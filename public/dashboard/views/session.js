@@ -11,10 +11,14 @@ import { fill, h, notice } from '../dom.js';
 import { createAnalysisCard } from '../components/analysis-card.js';
 import { callCard } from '../components/call-card.js';
 import { createTail } from '../components/live-tail.js';
-import { sessionHeader, workshopHeader } from '../components/session-header.js';
+import { sessionHeader, studentOfSession, workshopHeader } from '../components/session-header.js';
+import { speakerNamer } from '../components/speakers.js';
 import { createTimeline } from '../components/timeline.js';
 
-export function renderSession(root, { param: id, signal }) {
+/** An ended session gets nothing more from its platform: no pulsing "Live" over it. */
+const isEnded = (doc) => Boolean(doc && (doc.end_time || doc.status === 'completed' || doc.status === 'abandoned'));
+
+export function renderSession(root, { param: id, signal, from }) {
   if (!id) {
     fill(root, notice('No session id in the address.', 'error'));
     return;
@@ -22,13 +26,19 @@ export function renderSession(root, { param: id, signal }) {
   const header = h('section', { class: 'card session-head', id: 'session-head' }, notice('Loading…'));
   const cards = h('div', { class: 'session-cards', hidden: true });
   const timeline = createTimeline();
-  fill(root, h('p', { class: 'crumbs' }, h('a', { href: '#/sessions' }, '← Sessions')), header, cards, timeline.section);
+  // Back to where the instructor came from (the Now view, a search…), not always the list.
+  const back = from ?? { hash: '#/sessions', title: 'Sessions' };
+  fill(root, h('p', { class: 'crumbs' }, h('a', { href: back.hash, id: 'back-link' }, `← ${back.title}`)), header, cards, timeline.section);
 
   let doc = null;
   let docLoaded = false;
   const callBox = h('div', { class: 'call-box' });
   // Made once: a run in progress must survive the record being re-read by the tail.
-  const analysis = createAnalysisCard(id, signal, () => refreshDoc());
+  const analysis = createAnalysisCard(id, signal, () => {
+    refreshDoc();
+    // The run added an analysis_completed event; an ended session's tail is not polling.
+    tail.check();
+  });
   fill(cards, callBox, analysis.el);
   const tail = createTail(id, signal, timeline, {
     onEvents(batch) {
@@ -69,6 +79,9 @@ export function renderSession(root, { param: id, signal }) {
       return;
     }
     fill(header, ...(doc ? sessionHeader(doc, timeline.events) : workshopHeader(id, timeline.events)));
+    timeline.setWeb(!doc || doc.platform === 'web');
+    timeline.setSpeakers(speakerNamer(doc, studentOfSession(doc, timeline.events).name));
+    tail.setEnded(isEnded(doc));
     // No record (a workshop token): there is no call and nothing to analyse.
     cards.hidden = !doc;
     fill(callBox, doc ? callCard(doc) : null);
@@ -91,8 +104,9 @@ export function renderSession(root, { param: id, signal }) {
       }
     }
     await Promise.all([refreshDoc(), timeline.loadAll(id, signal)]);
+    timeline.defaultOrder(!isEnded(doc));
     renderHeader();
-    if (timeline.loaded && (doc || timeline.events.length)) tail.start(seq);
+    if (timeline.loaded && (doc || timeline.events.length)) tail.start(seq, { live: !isEnded(doc) });
   })();
 
   return () => tail.stop();
