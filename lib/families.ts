@@ -1,5 +1,6 @@
 import type { Family } from './http/env.js';
 import { analysisFamily, onSessionComplete } from './routes/analysis.js';
+import { attentionFamily } from './routes/attention.js';
 import { openApiFamily } from './openapi.js';
 import { healthFamily } from './routes/health.js';
 import { sessionLogFamily } from './routes/session-log/index.js';
@@ -16,4 +17,5 @@ export const allFamilies: readonly Family[] = [
   sessionsFamily,
   studentsFamily,
   webhooksFamily(onSessionComplete),
+  attentionFamily,
 ];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AnalysisRequest } from './analysis/schema.js';
+import { AttentionQuery, AttentionResponse } from './schemas/attention.js';
 import type { Family } from './http/env.js';
 import { StatsQuery } from './routes/session-log/stats.js';
 import { AuditQuery, TimelineQuery } from './routes/sessions/read.js';
@@ -80,6 +81,7 @@ export const OPERATIONS: Op[] = [
   { method: 'delete', path: '/api/students/{id}', summary: 'Erase a student and everything of theirs (by id or email)', tag: 'students', auth: 'admin', ok: { 200: R.Erased }, errors: [400, ...AUTH_ERRORS, 404] },
   { method: 'post', path: '/api/webhooks/vapi', summary: 'Vapi server messages (also /webhook/vapi/session-complete)', tag: 'webhooks', auth: 'vapi', body: VapiEnvelope, ok: { 200: R.VapiAnswer }, errors: [400, 401, 404, 413, 429, 503] },
   { method: 'post', path: '/api/webhooks/session-data', summary: 'A session from another voice platform (also /webhook/session-data)', tag: 'webhooks', auth: 'webhook', body: SessionDataInput, ok: { 200: R.SessionDataResponse }, errors: [400, ...AUTH_ERRORS, 413, 429, 503] },
+  { method: 'get', path: '/api/attention', summary: 'Who needs help now: students in active workshop sessions ranked by a documented score, cohort steps, top errors', tag: 'attention', auth: 'reader', query: AttentionQuery, ok: { 200: AttentionResponse }, errors: [400, ...AUTH_ERRORS] },
 ];
 
 const SECURITY: Record<Auth, Array<Record<string, string[]>>> = {

@@ -100,6 +100,8 @@ describe('GET /api/openapi.json', () => {
     await call('POST', '/api/cron/sweep', '/api/cron/sweep', cron);
     await call('POST', '/api/cron/retention', '/api/cron/retention', cron);
     await call('GET', '/api/audit', '/api/audit', admin);
+    await call('GET', '/api/attention', '/api/attention', admin);
+    await call('GET', '/api/attention', '/api/attention?since=soon', admin);
     await call('PUT', '/api/students/{id}', `/api/students/${student}`, admin, { phone_numbers: ['+15550100000'] });
     await call('GET', '/api/students/{id}', `/api/students/${student}`, admin);
     await call('POST', '/api/webhooks/vapi', '/api/webhooks/vapi', {}, { message: { type: 'tool-calls', call: { id: `c-${student}` }, toolCallList: [{ id: 't1', type: 'function', function: { name: 'f', arguments: {} } }] } });

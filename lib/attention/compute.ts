@@ -1,0 +1,60 @@
+import type { AttentionResponse } from '../schemas/attention.js';
+import type { Sql } from '../storage/sql.js';
+import { readAttentionFacts } from './query.js';
+import { cohortSteps, type ScoredStudent, type ScoreOptions, scoreStudents } from './score.js';
+
+/** Thresholds of the reasons; the stuck ones can be tightened by the alert rule's config. */
+export const ATTENTION_DEFAULTS = {
+  repeatCount: 3,
+  repeatWindowMs: 10 * 60_000,
+  recentWindowMs: 5 * 60_000,
+  topErrorsWindowMs: 15 * 60_000,
+  stuckMultiplier: 3,
+  stuckMinMs: 5 * 60_000,
+  stuckMinPassed: 3,
+  silentAfterMs: 2 * 60_000,
+  /** History read when the caller gives no `since`: a long workshop day. */
+  lookbackMs: 12 * 3_600_000,
+} as const;
+
+export interface AttentionInput {
+  sql: Sql;
+  now: Date;
+  /** Inactivity that ends a session. */
+  timeoutMs: number;
+  since?: Date | undefined;
+  /** Session-token prefix of one workshop. */
+  workshop?: string | undefined;
+  options?: Partial<Omit<ScoreOptions, 'now'> & { topErrorsWindowMs: number; lookbackMs: number }>;
+}
+
+export interface Attention extends AttentionResponse {
+  students: ScoredStudent[];
+}
+
+/**
+ * Who needs help right now, among the students in active web sessions: scored reasons, the
+ * cohort's progress per step and the most frequent recent errors. One SQL round trip.
+ */
+export async function computeAttention(input: AttentionInput): Promise<Attention> {
+  const o = { ...ATTENTION_DEFAULTS, ...input.options };
+  const since = input.since ?? new Date(input.now.getTime() - o.lookbackMs);
+  const facts = await readAttentionFacts(input.sql, {
+    since,
+    now: input.now,
+    prefix: input.workshop ?? null,
+    timeoutMs: input.timeoutMs,
+    repeatWindowMs: o.repeatWindowMs,
+    repeatCount: o.repeatCount,
+    recentWindowMs: o.recentWindowMs,
+    topErrorsWindowMs: o.topErrorsWindowMs,
+  });
+  const students = scoreStudents(facts, { ...o, now: input.now });
+  return {
+    generated_at: input.now.toISOString(),
+    active_students: facts.active.length,
+    students,
+    steps: cohortSteps(facts, students),
+    top_errors: facts.topErrors.map((e) => ({ ...e, last_at: new Date(e.last_at).toISOString() })),
+  };
+}

@@ -1,0 +1,149 @@
+/** GET /api/attention: who needs help, ranked, with the cohort's steps and the top errors. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../lib/app.js';
+import { allFamilies } from '../../lib/families.js';
+import { AttentionResponse } from '../../lib/schemas/attention.js';
+import type { Sql } from '../../lib/storage/sql.js';
+import { admin, makeDeps, memoryPglite, testConfig } from '../helpers/deps.js';
+import { expectProblem } from '../helpers/problem.js';
+import { room, walk } from '../helpers/workshop.js';
+
+let sql: Sql;
+let now = new Date('2026-07-01T12:00:00Z');
+let app: ReturnType<typeof createApp>;
+beforeAll(async () => {
+  sql = await memoryPglite();
+  app = createApp(makeDeps({ sql, now: () => now, config: testConfig({ INSTRUCTOR_TOKENS: 'ta:ta-token-123' }) }), allFamilies);
+});
+afterAll(() => sql.close());
+
+const attention = async (query: string, headers: Record<string, string> = admin) => {
+  const res = await app.request(`/api/attention${query}`, { headers });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return AttentionResponse.parse(await res.json());
+};
+
+describe('GET /api/attention', () => {
+  it('ranks the same error 3× above a single old error, puts a stuck student without errors near the top, and leaves fine students out', async () => {
+    now = new Date(now.getTime() + 3_600_000);
+    const r = room(app, () => now);
+    // Four students passed step 2 in 3 minutes each: the cohort median of step 2 is 3 min.
+    const cohort = ['ann', 'ben', 'cat', 'dan'].map((n) => r.student(n));
+    const fine = cohort.flatMap((s) => [...walk(s, [1, 2, 3], 3, 9), s.action(1, 3)]);
+    const repeated = r.student('rita');
+    const stuck = r.student('sam');
+    const old = r.student('olga');
+    await r.post([
+      ...fine,
+      // Rita: on step 2 for 4 min, the same error three times in the last 3 minutes, still there.
+      ...walk(repeated, [1, 2], 2, 6),
+      repeated.error(3, 2), repeated.error(2, 2), repeated.error(1, 2),
+      // Sam: on step 2 for 15 min (5× the median), no error at all, still clicking.
+      ...walk(stuck, [1, 2], 1, 16),
+      stuck.action(8, 2), stuck.action(1, 2),
+      // Olga: one error 8 minutes ago on step 3, nothing since.
+      ...walk(old, [1, 2, 3], 2, 13),
+      old.error(8, 3, 'NetworkError', 'fetch failed'),
+    ]);
+    const a = await attention(`?workshop=${r.prefix}`);
+    expect(a.active_students).toBe(7);
+    expect(a.students.map((s) => s.session_id)).toEqual([repeated.token, stuck.token, old.token]);
+    const [first, second, third] = a.students;
+    expect(first?.reasons.map((x) => x.code)).toEqual(['repeated_error', 'recent_errors']);
+    expect(first?.reasons[0]).toMatchObject({ count: 3, message: expect.stringContaining('TypeError: x is undefined') });
+    expect(first).toMatchObject({ student_email: repeated.email, student_name: 'rita', current_step: '2', step_name: 'Step 2' });
+    expect(second?.reasons).toEqual([expect.objectContaining({ code: 'stuck', count: null, since: new Date(now.getTime() - 15 * 60_000).toISOString() })]);
+    expect(second?.reasons[0]?.message).toMatch(/On step 2 "Step 2" for 15 min, 5\.0× the median \(3 min\) of 5 students/);
+    expect(third?.reasons.map((x) => x.code)).toEqual(['silent_after_error']);
+    expect(third?.reasons[0]?.message).toContain('NetworkError: fetch failed');
+    expect((first?.score ?? 0) > (second?.score ?? 0) && (second?.score ?? 0) > (third?.score ?? 0)).toBe(true);
+    expect(first?.since).toBe(new Date(now.getTime() - 3 * 60_000).toISOString());
+
+    // Cohort progress: step order, who is where, who is stuck, the medians of those who passed.
+    expect(a.steps).toEqual([
+      { step: '1', step_name: 'Step 1', students: 0, stuck: 0, median_seconds: expect.any(Number) },
+      { step: '2', step_name: 'Step 2', students: 2, stuck: 1, median_seconds: 180 },
+      { step: '3', step_name: 'Step 3', students: 5, stuck: 0, median_seconds: null },
+    ]);
+    expect(a.top_errors).toEqual([
+      { error_type: 'TypeError', message: 'x is undefined', students: 1, count: 3, last_at: new Date(now.getTime() - 60_000).toISOString() },
+      { error_type: 'NetworkError', message: 'fetch failed', students: 1, count: 1, last_at: new Date(now.getTime() - 8 * 60_000).toISOString() },
+    ]);
+
+    // Rita moves on to step 3: her repeated error weighs much less, and the ranking follows.
+    await r.post([repeated.nav(0.5, 2, 3)]);
+    const after = await attention(`?workshop=${r.prefix}`);
+    const rita = after.students.find((s) => s.session_id === repeated.token);
+    expect(rita?.reasons.find((x) => x.code === 'repeated_error')?.message).toContain('moved on');
+    expect(rita?.current_step).toBe('3');
+    expect(after.students[0]?.session_id).toBe(stuck.token);
+  });
+
+  it('drops students whose session timed out, and counts failed API calls', async () => {
+    now = new Date(now.getTime() + 3_600_000);
+    const r = room(app, () => now);
+    const gone = r.student('gone');
+    const caller = r.student('caller');
+    await r.post([gone.error(30, 1), gone.error(29, 1), gone.error(28, 1), caller.action(6, 1), caller.apiCall(4, 1, 500), caller.apiCall(2, 1, 404), caller.action(1, 1)]);
+    const a = await attention(`?workshop=${r.prefix}`);
+    expect(a.active_students).toBe(1);
+    expect(a.students).toEqual([
+      expect.objectContaining({ session_id: caller.token, reasons: [expect.objectContaining({ code: 'failed_api_calls', count: 2, since: new Date(now.getTime() - 4 * 60_000).toISOString() })] }),
+    ]);
+    // The timed-out student's errors are older than 15 minutes: not in top_errors either.
+    expect(a.top_errors).toEqual([]);
+  });
+
+  it('filters by workshop prefix and by since; instructors may read; bad input is a 400', async () => {
+    now = new Date(now.getTime() + 3_600_000);
+    const one = room(app, () => now);
+    const two = room(app, () => now);
+    const x = one.student('x');
+    const y = two.student('y');
+    await one.post([x.error(1, 1), x.error(1, 1), x.error(1, 1)]);
+    await two.post([y.error(2, 1)]);
+    const onlyOne = await attention(`?workshop=${one.prefix}`, { authorization: 'Bearer ta-token-123' });
+    expect(onlyOne.students.map((s) => s.session_id)).toEqual([x.token]);
+    const both = await attention('');
+    expect(both.students.map((s) => s.session_id)).toEqual(expect.arrayContaining([x.token, y.token]));
+    const recent = await attention(`?since=${encodeURIComponent(new Date(now.getTime() - 90_000).toISOString())}&workshop=${two.prefix}`);
+    expect(recent.active_students).toBe(0);
+    await expectProblem(await app.request('/api/attention'), 401);
+    await expectProblem(await app.request('/api/attention', { headers: { authorization: 'Bearer nope' } }), 401);
+    const bad = await expectProblem(await app.request('/api/attention?since=yesterday', { headers: admin }), 400);
+    expect(bad.errors?.[0]?.path).toBe('since');
+    await expectProblem(await app.request('/api/attention?workshop=a%20b', { headers: admin }), 400);
+    await expectProblem(await app.request('/api/attention?since=2020-01-01T00:00:00Z', { headers: admin }), 400);
+  });
+
+  it('a 200-student workshop: the stuck and the failing come first, everyone is on the progress bars', async () => {
+    now = new Date(now.getTime() + 3_600_000);
+    const r = room(app, () => now);
+    const students = Array.from({ length: 200 }, (_, i) => r.student(`s${String(i).padStart(3, '0')}`));
+    const events = [];
+    for (const [i, s] of students.entries()) {
+      if (i < 10) {
+        // Stuck on step 3 for 20 minutes (the others took 2), still active.
+        events.push(...walk(s, [1, 2, 3], 2, 24), s.action(1, 3));
+      } else if (i < 15) {
+        events.push(...walk(s, [1, 2, 3, 4], 2, 7), s.error(2, 4, 'ImportError', 'no module'), s.error(1.5, 4, 'ImportError', 'no module'), s.error(1, 4, 'ImportError', 'no module'));
+      } else {
+        events.push(...walk(s, [1, 2, 3, 4], 2, 7 + (i % 3)), s.action(0.5, 4));
+      }
+    }
+    await r.post(events);
+    const started = performance.now();
+    const a = await attention(`?workshop=${r.prefix}`);
+    const ms = performance.now() - started;
+    expect(a.active_students).toBe(200);
+    expect(a.students).toHaveLength(15);
+    const top = new Set(a.students.slice(0, 15).map((s) => s.session_id));
+    for (const s of students.slice(0, 15)) expect(top.has(s.token)).toBe(true);
+    expect(a.steps.map((s) => [s.step, s.students, s.stuck])).toEqual([['1', 0, 0], ['2', 0, 0], ['3', 10, 10], ['4', 190, 0]]);
+    expect(a.steps[2]?.median_seconds).toBe(120);
+    expect(a.top_errors).toEqual([expect.objectContaining({ error_type: 'ImportError', students: 5, count: 15 })]);
+    // PGlite in-process; the real-Postgres figure is in the bench.
+    expect(ms).toBeLessThan(5000);
+    console.log(`attention over 200 students (PGlite): ${ms.toFixed(0)} ms`);
+  });
+});
