@@ -76,12 +76,6 @@ export function fmtWhen(iso, now = new Date()) {
   return d.toDateString() === now.toDateString() ? timeFmt.format(d) : shortFmt.format(d);
 }
 
-/** "3m ago" style: how long since an instant, for "since" columns that update every poll. */
-export function fmtAgo(iso, now = Date.now()) {
-  if (!iso) return '—';
-  return `${fmtDuration(Math.max(0, (now - toDate(iso).getTime()) / 1000))} ago`;
-}
-
 /** A <time> element: readable text, the exact instant in `datetime` and as a tooltip. */
 export function timeEl(iso, format = fmtWhen) {
   if (!iso) return h('span', { class: 'muted' }, '—');

@@ -165,7 +165,8 @@ describeWithBrowser('dashboard analysis and screenshots', () => {
 
       await go(page, `#/session/${emma}`);
       await page.waitForSelector('#analysis-summary');
-      await page.waitForSelector('#live-status:text("Live · checked")');
+      // The call is over: the session is not live (no pulsing indicator over an ended session).
+      await page.waitForSelector('.live[data-state="ended"]');
       await page.screenshot({ path: `${SHOTS}session-${device}.png`, fullPage: true });
 
       await go(page, '#/troubleshoot');

@@ -3,7 +3,7 @@
  * /api/attention `students`, highest first), each a link to their session. With 200 students the
  * list stays one scrollable box of at most MAX_ROWS rows, so the rest of the page stays in reach.
  */
-import { fmtAgo, h, notice } from '../dom.js';
+import { fmtDateTime, fmtDuration, h, notice } from '../dom.js';
 
 export const MAX_ROWS = 100;
 
@@ -15,6 +15,12 @@ const REASON_LABEL = {
   stuck: () => 'stuck',
   silent_after_error: () => 'silent after error',
 };
+
+/** How long a problem has lasted, in whole minutes (seconds would change on every poll). */
+function fmtFor(since, now) {
+  const s = (now - Date.parse(since)) / 1000;
+  return s < 60 ? 'under a minute' : fmtDuration(Math.floor(s / 60) * 60);
+}
 
 export const studentName = (s) => s.student_name ?? s.student_email ?? s.student_id ?? '(anonymous page)';
 
@@ -43,7 +49,7 @@ export function needsHelpList(students, { href, now = Date.now() }) {
           'span',
           { class: 'help-who' },
           h('strong', { class: 'help-name' }, studentName(s)),
-          s.student_name && s.student_email ? h('span', { class: 'sub' }, s.student_email) : null,
+          s.student_name && s.student_email ? h('span', { class: 'sub', title: s.student_email }, s.student_email) : null,
         ),
         h('span', { class: 'help-step' }, step ? `Step ${step}` : h('span', { class: 'muted' }, 'step unknown')),
         h(
@@ -52,7 +58,7 @@ export function needsHelpList(students, { href, now = Date.now() }) {
           h('span', { class: 'tags' }, reasons.map((r) => h('span', { class: ['tag', `reason-${r.code}`], dataset: { reason: r.code } }, (REASON_LABEL[r.code] ?? (() => r.code))(r)))),
           reasons[0]?.message ? h('span', { class: 'help-message' }, reasons[0].message) : null,
         ),
-        h('span', { class: 'help-since muted small' }, h('time', { datetime: s.since, title: s.since }, `for ${fmtAgo(s.since, now).replace(/ ago$/, '')}`)),
+        h('span', { class: 'help-since muted small' }, h('time', { datetime: s.since, title: fmtDateTime(s.since) }, `for ${fmtFor(s.since, now)}`)),
       ),
     );
   });
