@@ -49,8 +49,8 @@ afterEach(() => {
   expect(pageErrors.splice(0)).toEqual([]);
 });
 
-async function open(hash: string, { clock = false } = {}): Promise<{ context: BrowserContext; page: Page; tails: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+async function open(hash: string, { clock = false, viewport = { width: 1280, height: 800 } } = {}): Promise<{ context: BrowserContext; page: Page; tails: string[] }> {
+  const context = await browser.newContext({ viewport });
   await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
   const page = await context.newPage();
   if (clock) await page.clock.install();
@@ -113,6 +113,16 @@ describeWithBrowser('dashboard session view', () => {
     // A voice-and-text session: every filter applies, none is hidden.
     expect(await page.locator('.timeline-filters input[data-category]:visible').count()).toBe(4);
     await context.close();
+
+    // On a phone the timeline starts below the fold: "Latest event" brings the newest row up.
+    const phone = await open(`#/session/${id}`, { viewport: { width: 390, height: 844 } });
+    await phone.page.waitForSelector('.live[data-state="ended"]');
+    const newest = phone.page.locator('#timeline li.tl-item').last();
+    const inView = () => newest.evaluate((el) => el.getBoundingClientRect().top >= 0 && el.getBoundingClientRect().bottom <= innerHeight);
+    expect(await inView()).toBe(false);
+    await phone.page.click('#jump-latest');
+    await expect.poll(inView).toBe(true);
+    await phone.context.close();
   });
 
   it('a live workshop page: newest on top, only the filters that apply, the date only when not today', async () => {

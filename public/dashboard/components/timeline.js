@@ -65,6 +65,14 @@ export function createTimeline() {
       const chosen = sessionStorage.getItem(ORDER_KEY);
       setNewestFirst(chosen ? chosen === 'newest' : live, false);
     },
+    /** Bring the newest event into view (first on screen when newest first, else last). */
+    scrollToNewest() {
+      const newest = list.lastElementChild;
+      (newest ?? section).scrollIntoView({ block: t.newestFirst ? 'start' : 'end' });
+      newest?.classList.remove('tl-new');
+      void newest?.offsetWidth; // restart the highlight so the eye finds the row
+      newest?.classList.add('tl-new');
+    },
     setWeb(web) {
       t.web = web;
       t.count();

@@ -28,7 +28,9 @@ export function renderSession(root, { param: id, signal, from }) {
   const timeline = createTimeline();
   // Back to where the instructor came from (the Now view, a search…), not always the list.
   const back = from ?? { hash: '#/sessions', title: 'Sessions' };
-  fill(root, h('p', { class: 'crumbs' }, h('a', { href: back.hash, id: 'back-link' }, `← ${back.title}`)), header, cards, timeline.section);
+  // On a phone the timeline starts screens below the head: one tap brings the newest event up.
+  const jump = h('button', { type: 'button', class: 'button-link jump-latest', id: 'jump-latest', onclick: () => timeline.scrollToNewest() }, 'Latest event ↓');
+  fill(root, h('p', { class: 'crumbs' }, h('a', { href: back.hash, id: 'back-link' }, `← ${back.title}`), jump), header, cards, timeline.section);
 
   let doc = null;
   let docLoaded = false;
