@@ -109,6 +109,12 @@ export const EnvSchema = z.object({
   SESSION_CONFIG: z.string().optional(),
   /** Comma list of origins allowed to call the API from browsers; `*` only locally. @default * locally, none in production */
   ALLOWED_ORIGINS: z.string().optional(),
+  /** Where alerts are POSTed (a Slack incoming webhook, or any JSON receiver). Unset: alerts are only recorded (GET /api/alerts). Never logged. */
+  ALERT_WEBHOOK_URL: optionalUrl,
+  /** `json`: a structured body; `slack`: a Slack incoming-webhook body (`text` + `blocks`). @default json */
+  ALERT_WEBHOOK_FORMAT: z.enum(['json', 'slack']).default('json'),
+  /** When set, each delivery carries `X-Sessionlog-Signature`: hex HMAC-SHA256 of the body with this key. */
+  ALERT_WEBHOOK_SECRET: z.string().min(1).optional(),
   /** Log every request line to stdout (never bodies or tokens). @default false */
   LOG_REQUESTS: bool.default(false),
 });
@@ -158,7 +164,40 @@ export interface Config {
   sessionTimeoutMs: number;
   /** `'*'` = any origin (local only). */
   allowedOrigins: '*' | readonly string[];
+  alerts: AlertsConfig;
   logRequests: boolean;
+}
+
+/** Alert rules and delivery (lib/alerts/), from the config file's `alerts` and ALERT_WEBHOOK_*. */
+export interface AlertsConfig {
+  enabled: boolean;
+  cooldownMs: number;
+  maxAttempts: number;
+  webhook: { url: string; format: 'json' | 'slack'; secret: string | undefined } | undefined;
+  repeatedError: { enabled: boolean; count: number; windowMs: number };
+  errorSpike: { enabled: boolean; students: number; windowMs: number };
+  stuck: { enabled: boolean; multiplier: number; minMs: number };
+  callError: { enabled: boolean; endedReasons: readonly string[] };
+}
+
+/** Vapi `endedReason` fragments that mean the call failed rather than ended normally. */
+export const DEFAULT_CALL_ERROR_REASONS = [
+  'error', 'failed', 'fault', 'not-found', 'not-valid', 'invalid', 'not-provided', 'no-server-available', 'join-timed-out', 'unauthorized', 'exceeded-quota',
+] as const;
+
+function alertsConfig(file: ConfigFile['alerts'], env: z.infer<typeof EnvSchema>): AlertsConfig {
+  const r = file?.rules;
+  const min = (m: number) => Math.round(m * 60_000);
+  return {
+    enabled: file?.enabled ?? true,
+    cooldownMs: min(file?.cooldown_minutes ?? 15),
+    maxAttempts: file?.max_attempts ?? 5,
+    webhook: env.ALERT_WEBHOOK_URL ? { url: env.ALERT_WEBHOOK_URL, format: env.ALERT_WEBHOOK_FORMAT, secret: env.ALERT_WEBHOOK_SECRET } : undefined,
+    repeatedError: { enabled: r?.repeated_error?.enabled ?? true, count: r?.repeated_error?.count ?? 3, windowMs: min(r?.repeated_error?.window_minutes ?? 10) },
+    errorSpike: { enabled: r?.error_spike?.enabled ?? true, students: r?.error_spike?.students ?? 5, windowMs: min(r?.error_spike?.window_minutes ?? 5) },
+    stuck: { enabled: r?.stuck?.enabled ?? true, multiplier: r?.stuck?.multiplier ?? 3, minMs: min(r?.stuck?.min_minutes ?? 10) },
+    callError: { enabled: r?.call_error?.enabled ?? true, endedReasons: (r?.call_error?.ended_reasons ?? DEFAULT_CALL_ERROR_REASONS).map((x) => x.toLowerCase()) },
+  };
 }
 
 export class ConfigError extends Error {
@@ -305,6 +344,7 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     },
     sessionTimeoutMs: Math.round(env.SESSION_TIMEOUT_MINUTES * 60_000),
     allowedOrigins: origins.includes('*') ? '*' : origins,
+    alerts: alertsConfig(file?.alerts, env),
     logRequests: env.LOG_REQUESTS,
   };
 }

@@ -1,5 +1,6 @@
 import type { Family } from './http/env.js';
 import { analysisFamily, onSessionComplete } from './routes/analysis.js';
+import { alertsFamily } from './routes/alerts.js';
 import { attentionFamily } from './routes/attention.js';
 import { openApiFamily } from './openapi.js';
 import { healthFamily } from './routes/health.js';
@@ -18,4 +19,5 @@ export const allFamilies: readonly Family[] = [
   studentsFamily,
   webhooksFamily(onSessionComplete),
   attentionFamily,
+  alertsFamily,
 ];

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { AnalysisRequest } from './analysis/schema.js';
+import { AlertsQuery } from './routes/alerts.js';
+import { AlertList } from './schemas/alerts.js';
 import { AttentionQuery, AttentionResponse } from './schemas/attention.js';
 import type { Family } from './http/env.js';
 import { StatsQuery } from './routes/session-log/stats.js';
@@ -82,6 +84,7 @@ export const OPERATIONS: Op[] = [
   { method: 'post', path: '/api/webhooks/vapi', summary: 'Vapi server messages (also /webhook/vapi/session-complete)', tag: 'webhooks', auth: 'vapi', body: VapiEnvelope, ok: { 200: R.VapiAnswer }, errors: [400, 401, 404, 413, 429, 503] },
   { method: 'post', path: '/api/webhooks/session-data', summary: 'A session from another voice platform (also /webhook/session-data)', tag: 'webhooks', auth: 'webhook', body: SessionDataInput, ok: { 200: R.SessionDataResponse }, errors: [400, ...AUTH_ERRORS, 413, 429, 503] },
   { method: 'get', path: '/api/attention', summary: 'Who needs help now: students in active workshop sessions ranked by a documented score, cohort steps, top errors', tag: 'attention', auth: 'reader', query: AttentionQuery, ok: { 200: AttentionResponse }, errors: [400, ...AUTH_ERRORS] },
+  { method: 'get', path: '/api/alerts', summary: 'Alerts raised by the rules (repeated error, error spike, stuck, call error), newest first, with their delivery', tag: 'attention', auth: 'reader', query: AlertsQuery, ok: { 200: AlertList }, errors: [400, ...AUTH_ERRORS] },
 ];
 
 const SECURITY: Record<Auth, Array<Record<string, string[]>>> = {

@@ -43,6 +43,9 @@ export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseR
      e AS (DELETE FROM events WHERE student_id = $1 OR session_token IN (SELECT id FROM their_sessions) RETURNING 1),
      s AS (DELETE FROM sessions WHERE id IN (SELECT id FROM their_sessions) RETURNING id),
      st AS (DELETE FROM students WHERE id = $1 RETURNING 1),
+     -- Alerts name the student (title, key): they go too (an unreferenced data-modifying CTE still runs).
+     al AS (DELETE FROM alerts WHERE student_id = $1 OR session_id IN (SELECT id FROM their_sessions) RETURNING 1),
+     ac AS (DELETE FROM alert_cooldowns WHERE key = $1 RETURNING 1),
      -- Redact whole path segments and whole query values equal to the id or email (never substrings).
      au AS (
        UPDATE audit_log SET

@@ -1,4 +1,5 @@
 import type { Family } from '../http/env.js';
+import { evaluateSessionEnd } from '../alerts/evaluate.js';
 import { AnalysisUnavailable, analyseOnComplete, analyseOnRequest, listAnalyses, unavailableReason } from '../analysis/run.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../errors.js';
@@ -37,7 +38,7 @@ export const analysisFamily: Family = (app, deps) => {
   });
 };
 
-/** End-of-session work for every trigger (Vapi report, manual end, sweep). */
+/** End-of-session work for every trigger (Vapi report, manual end, sweep): analysis, and the call-error alert. */
 export function onSessionComplete(deps: Deps, sessionId: string): Promise<unknown> {
-  return analyseOnComplete(deps, sessionCtx(deps), sessionId);
+  return Promise.all([analyseOnComplete(deps, sessionCtx(deps), sessionId), evaluateSessionEnd(deps, sessionId)]);
 }

@@ -102,6 +102,8 @@ describe('GET /api/openapi.json', () => {
     await call('GET', '/api/audit', '/api/audit', admin);
     await call('GET', '/api/attention', '/api/attention', admin);
     await call('GET', '/api/attention', '/api/attention?since=soon', admin);
+    await call('GET', '/api/alerts', '/api/alerts', admin);
+    await call('GET', '/api/alerts', '/api/alerts?limit=0', admin);
     await call('PUT', '/api/students/{id}', `/api/students/${student}`, admin, { phone_numbers: ['+15550100000'] });
     await call('GET', '/api/students/{id}', `/api/students/${student}`, admin);
     await call('POST', '/api/webhooks/vapi', '/api/webhooks/vapi', {}, { message: { type: 'tool-calls', call: { id: `c-${student}` }, toolCallList: [{ id: 't1', type: 'function', function: { name: 'f', arguments: {} } }] } });

@@ -1,7 +1,9 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../http/env.js';
 import { ApiError, type FieldError } from '../../errors.js';
-import { insertEvents } from '../../events/ingest.js';
+import { evaluateOnIngest } from '../../alerts/evaluate.js';
+import { insertEvents, type NewEvent } from '../../events/ingest.js';
+import { defer } from '../../http/defer.js';
 import { validateEvent } from '../../events/validate.js';
 import { issuesToErrors } from '../../schemas/common.js';
 import { BatchEnvelope, BatchIngestResponse, MAX_INGEST_BODY_BYTES, SingleIngestResponse } from '../../schemas/event.js';
@@ -34,6 +36,7 @@ async function postSingle(c: Context<AppEnv>, body: object, receivedAt: Date): P
     throw new ApiError(v.tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', `invalid event: ${detail}`, { errors: v.errors });
   }
   const inserted = await insertEvents(c.get('deps').sql, [v.event]);
+  alertAfter(c, [v.event], inserted);
   const duplicate = !inserted.has(v.event.eventUuid);
   return c.json(
     SingleIngestResponse.parse({
@@ -67,6 +70,7 @@ async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Pr
     throw new ApiError('BAD_REQUEST', `no valid events in the batch (${rejected.length} rejected)`, { errors: allErrors.slice(0, 100) });
   }
   const inserted = await insertEvents(c.get('deps').sql, valid);
+  alertAfter(c, valid, inserted);
   const accepted = inserted.size;
   const result = BatchIngestResponse.parse({
     success: true,
@@ -75,4 +79,10 @@ async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Pr
     ...(rejected.length ? { rejected } : {}),
   });
   return c.json(result, rejected.length ? 207 : 200);
+}
+
+/** Alert rules run after the response, on the events actually stored (lib/alerts/evaluate.ts). */
+function alertAfter(c: Context<AppEnv>, events: readonly NewEvent[], inserted: ReadonlySet<string>): void {
+  const stored = events.filter((e) => inserted.has(e.eventUuid));
+  if (stored.length) defer(c, evaluateOnIngest(c.get('deps'), stored));
 }

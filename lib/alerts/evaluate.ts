@@ -1,0 +1,131 @@
+import type { AlertsConfig, Config } from '../config.js';
+import { describeError, type Logger } from '../deps.js';
+import type { NewEvent } from '../events/ingest.js';
+import type { Kv } from '../storage/kv.js';
+import type { Sql } from '../storage/sql.js';
+import { callError, errorSpikes, repeatedErrors, stuckStudents } from './rules.js';
+import { claimDue, raiseAlerts, recordAttempt } from './store.js';
+import { type AlertDraft, type AlertRecord, type AlertSink, DeliveryError } from './types.js';
+import { webhookSink } from './webhook.js';
+
+/** What alert evaluation needs (a subset of Deps, so domain code takes no Hono or app types). */
+export interface AlertCtx {
+  sql: Sql;
+  kv: Kv;
+  now: () => Date;
+  log: Logger;
+  config: Pick<Config, 'alerts' | 'sessionTimeoutMs'>;
+  /** Override the delivery adapter (tests); default: the webhook of the config, if any. */
+  sink?: AlertSink;
+}
+
+/** The cohort-wide pass (stuck students, due retries) runs at most once per this period. */
+const COHORT_PASS_MS = 60_000;
+/** Bounds on what one request can make us look at. */
+const MAX_TOKENS = 50;
+const MAX_ERROR_TYPES = 20;
+
+function sinkOf(ctx: AlertCtx): AlertSink | undefined {
+  if (ctx.sink) return ctx.sink;
+  const w = ctx.config.alerts.webhook;
+  return w ? webhookSink(w) : undefined;
+}
+
+/**
+ * After an ingest response: evaluate the rules the new events can have triggered. Cheap by
+ * construction — the repeated-error rule only for the tokens that posted an error, the spike rule
+ * only for the error types posted, and the cohort pass (stuck, retries) once a minute per
+ * deployment (a KV marker per minute; losing KV only means an extra pass, and the Postgres
+ * cooldown still prevents duplicate alerts). Never throws: failures are logged.
+ */
+export async function evaluateOnIngest(ctx: AlertCtx, events: readonly NewEvent[]): Promise<AlertRecord[]> {
+  const cfg = ctx.config.alerts;
+  if (!cfg.enabled || events.length === 0) return [];
+  const now = ctx.now();
+  const errors = events.filter((e) => e.eventType === 'error');
+  const tokens = [...new Set(errors.map((e) => e.sessionToken))].slice(0, MAX_TOKENS);
+  const types = [...new Set(errors.map(errorTypeOf))].slice(0, MAX_ERROR_TYPES);
+  const drafts: AlertDraft[] = [];
+  const tasks: Array<Promise<AlertDraft[]>> = [repeatedErrors(ctx.sql, tokens, now, cfg.repeatedError), errorSpikes(ctx.sql, types, now, cfg.errorSpike)];
+  const cohortPass = await claimCohortPass(ctx, now);
+  if (cohortPass) tasks.push(stuckStudents(ctx.sql, now, ctx.config.sessionTimeoutMs, cfg.stuck));
+  for (const r of await Promise.allSettled(tasks)) {
+    if (r.status === 'fulfilled') drafts.push(...r.value);
+    else ctx.log.warn('alert rule failed', { error: describeError(r.reason) });
+  }
+  const raised = await raiseAndDeliver(ctx, drafts, now);
+  if (cohortPass) await deliverDue(ctx);
+  return raised;
+}
+
+/** End of a session (Vapi report, manual end, sweep): the call-error rule. Never throws. */
+export async function evaluateSessionEnd(ctx: AlertCtx, sessionId: string): Promise<AlertRecord[]> {
+  const cfg = ctx.config.alerts;
+  if (!cfg.enabled) return [];
+  try {
+    return await raiseAndDeliver(ctx, await callError(ctx.sql, sessionId, cfg.callError), ctx.now());
+  } catch (err) {
+    ctx.log.warn('call-error alert failed', { error: describeError(err) });
+    return [];
+  }
+}
+
+/** Record what is not cooling down and send it at once. Never throws. */
+async function raiseAndDeliver(ctx: AlertCtx, drafts: readonly AlertDraft[], now: Date): Promise<AlertRecord[]> {
+  if (drafts.length === 0) return [];
+  const sink = sinkOf(ctx);
+  try {
+    const raised = await raiseAlerts(ctx.sql, drafts, now, ctx.config.alerts.cooldownMs, sink !== undefined);
+    if (sink) await Promise.all(raised.map((a) => attempt(ctx, sink, a)));
+    return raised;
+  } catch (err) {
+    ctx.log.warn('alerts not recorded', { error: describeError(err) });
+    return [];
+  }
+}
+
+/** Retry the deliveries that are due (they ride on evaluations and the sweep: there is no frequent cron). */
+export async function deliverDue(ctx: AlertCtx): Promise<number> {
+  const sink = sinkOf(ctx);
+  if (!sink) return 0;
+  try {
+    const due = await claimDue(ctx.sql, ctx.now());
+    await Promise.all(due.map((a) => attempt(ctx, sink, a)));
+    return due.length;
+  } catch (err) {
+    ctx.log.warn('alert retries failed', { error: describeError(err) });
+    return 0;
+  }
+}
+
+async function attempt(ctx: AlertCtx, sink: AlertSink, alert: AlertRecord): Promise<void> {
+  let outcome: { ok: true } | { ok: false; reason: string };
+  try {
+    await sink.send(alert);
+    outcome = { ok: true };
+  } catch (err) {
+    // Only the safe reason is kept: an arbitrary error message could carry the webhook URL.
+    outcome = { ok: false, reason: err instanceof DeliveryError ? err.reason : 'delivery error' };
+    ctx.log.warn('alert delivery failed', { alertId: alert.id, rule: alert.rule, reason: outcome.reason, attempt: alert.delivery.attempts + 1 });
+  }
+  await recordAttempt(ctx.sql, alert, ctx.now(), outcome, ctx.config.alerts.maxAttempts).catch((err: unknown) =>
+    ctx.log.warn('alert delivery not recorded', { alertId: alert.id, error: describeError(err) }),
+  );
+}
+
+async function claimCohortPass(ctx: AlertCtx, now: Date): Promise<boolean> {
+  const slot = Math.floor(now.getTime() / COHORT_PASS_MS);
+  // KV down: run the pass anyway; the cooldown keeps alerts single.
+  return ctx.kv.set(`alerts:pass:${slot}`, '1', { nx: true, ttlMs: 2 * COHORT_PASS_MS }).catch(() => true);
+}
+
+function errorTypeOf(e: NewEvent): string {
+  try {
+    const t = (JSON.parse(e.eventData) as { errorType?: unknown }).errorType;
+    return typeof t === 'string' && t !== '' ? t.slice(0, 200) : '(unspecified)';
+  } catch {
+    return '(unspecified)';
+  }
+}
+
+export type { AlertsConfig };
