@@ -1,7 +1,7 @@
 /**
  * The Now view (#/now, the landing page) against the real GET /api/attention and GET /api/alerts,
  * with workshops seeded through real POSTs to /api/session-log: who needs help, ranked; the step
- * bars with the stuck marked; the top errors; a click opens the student's session; it updates by
+ * bars with the stuck marked; the top errors; today's alerts; a click opens the student's session; it updates by
  * itself and stops when left; a 200-student room stays readable on a laptop and a phone
  * (screenshots in docs/screenshots/now-*.png).
  */
@@ -84,6 +84,8 @@ async function smallRoom() {
     ...olga.walk(3, 2, 13),
     olga.error(8, 3, 'NetworkError', 'fetch failed'),
   ]);
+  // Alerts are evaluated after the ingest response: let that work finish.
+  await server.deps.settle();
   return { room, rita, sam, olga };
 }
 
@@ -138,6 +140,14 @@ describeWithBrowser('dashboard Now view', () => {
     const errors = await page.locator('#now-errors-list li.now-error').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.errorType));
     expect(errors).toEqual(['TypeError', 'NetworkError']);
     expect(await page.textContent('#now-errors-list li[data-error-type="TypeError"] .now-error-students')).toBe('1 student');
+
+    // Today's alerts (raised after ingest): Rita's repeated error, a link to her session.
+    const alert = page.locator('#alerts-list li[data-rule="repeated_error"]');
+    await alert.waitFor();
+    expect(await alert.locator('.alert-title').textContent()).toContain('hit the same error 3×');
+    expect(await alert.locator('.alert-title a').getAttribute('href')).toBe(`#/session/${rita.token}`);
+    // No webhook on this server: said so, not "sent".
+    expect(await alert.locator('p.muted').last().textContent()).toBe('no webhook set');
 
     // A click on a row opens that student's session; the nav and the back link say where from.
     await first.locator('a.help-link').click();
@@ -199,6 +209,7 @@ describeWithBrowser('dashboard Now view', () => {
       }
     }
     await room.post(events);
+    await server.deps.settle();
 
     for (const [device, viewport] of [
       ['desktop', { width: 1280, height: 800 }],
