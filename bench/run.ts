@@ -8,6 +8,7 @@
  *   vapi          POST /api/webhooks/vapi end-of-call reports (vapi.ts)
  *   mixed         BENCH_MIXED_SECONDS of everything at once, then acknowledged = stored (mixed.ts)
  *   reads         the instructor reads over 1,000,000 stored events vs the same queries via pg (reads.ts, seed.ts)
+ *   attention     GET /api/attention for a 200-student workshop and over the same 1,000,000 events, with plans (attention.ts)
  *   roundtrips    SQL and KV round trips per request, counted in-process (roundtrips.ts)
  *
  * Env: BENCH_SECONDS (10 per scenario), BENCH_WARMUP_SECONDS (2), BENCH_MIXED_SECONDS (60),
@@ -29,6 +30,7 @@ import { upstashKv } from './kv.js';
 import { benchDatabase, redact, type Server, startServer } from './lib.js';
 import type { Section } from './measure.js';
 import { runMixed } from './mixed.js';
+import { runAttention } from './attention.js';
 import { runReads } from './reads.js';
 import { runRoundTrips } from './roundtrips.js';
 import { ensureSeed } from './seed.js';
@@ -102,27 +104,32 @@ async function main(): Promise<void> {
     // Stopped before the reads server starts: two idle pools of 32 would crowd max_connections.
     await close(app);
   }
-  if (groups.includes('reads')) {
-    sections.push(
-      await guard('reads', async () => {
-        const readsDb = await benchDatabase('sessionlog_bench_reads', 'BENCH_READS_DATABASE_URL');
-        const readsSql = track(createPgSql({ connectionString: readsDb.url, max: POOL }));
+  const onSeed = (['reads', 'attention'] as const).filter((g) => groups.includes(g));
+  if (onSeed.length) {
+    // Both read the same 1M-event seed, on one server.
+    const seeded = async () => {
+      const readsDb = await benchDatabase('sessionlog_bench_reads', 'BENCH_READS_DATABASE_URL');
+      // Seeding inserts 100,000 rows a statement: longer than the 5 s default on a busy machine.
+      const readsSql = track(createPgSql({ connectionString: readsDb.url, max: POOL, queryTimeoutMs: 600_000 }));
+      try {
+        const seed = await ensureSeed(readsSql);
+        const reads = track(asClosable(await startServer(serverEnv(readsDb.url, kvEnv), nodeArgs)));
+        console.log(`\nreads server ${reads.server.url.origin} on ${redact(readsDb.url)}`);
         try {
-          const seed = await ensureSeed(readsSql);
-          const reads = track(asClosable(await startServer(serverEnv(readsDb.url, kvEnv), nodeArgs)));
-          console.log(`\nreads server ${reads.server.url.origin} on ${redact(readsDb.url)}`);
-          try {
-            const section = await runReads(reads.server, readsSql, seed);
-            if (section.failed) console.log(`\nreads failed. Server log tail:\n${reads.server.logTail()}`);
-            return section;
-          } finally {
-            await close(reads);
+          for (const g of onSeed) {
+            const run = g === 'reads' ? runReads : runAttention;
+            const section = await guard(g, () => run(reads.server, readsSql, seed));
+            if (section.failed) console.log(`\n${g} failed. Server log tail:\n${reads.server.logTail()}`);
+            sections.push(section);
           }
         } finally {
-          await close(readsSql);
+          await close(reads);
         }
-      }),
-    );
+      } finally {
+        await close(readsSql);
+      }
+    };
+    await seeded().catch((err: unknown) => sections.push({ failed: true, markdown: [`### ${onSeed.join(', ')}`, '', `**Failed:** ${err instanceof Error ? err.message : String(err)}`] }));
   }
   if (groups.includes('roundtrips')) sections.push(await guard('roundtrips', () => runRoundTrips(sql)));
   await closeAll();

@@ -43,8 +43,8 @@ export async function evaluateOnIngest(ctx: AlertCtx, events: readonly NewEvent[
   if (!cfg.enabled || events.length === 0) return [];
   const now = ctx.now();
   const errors = events.filter((e) => e.eventType === 'error');
-  const tokens = [...new Set(errors.map((e) => e.sessionToken))].slice(0, MAX_TOKENS);
-  const types = [...new Set(errors.map(errorTypeOf))].slice(0, MAX_ERROR_TYPES);
+  const tokens = await notQuiet(ctx, now, 'repeated_error', [...new Set(errors.map((e) => e.sessionToken))].slice(0, MAX_TOKENS));
+  const types = await notQuiet(ctx, now, 'error_spike', [...new Set(errors.map(errorTypeOf))].slice(0, MAX_ERROR_TYPES));
   const drafts: AlertDraft[] = [];
   const tasks: Array<Promise<AlertDraft[]>> = [repeatedErrors(ctx.sql, tokens, now, cfg.repeatedError), errorSpikes(ctx.sql, types, now, cfg.errorSpike)];
   const cohortPass = await claimCohortPass(ctx, now);
@@ -53,9 +53,31 @@ export async function evaluateOnIngest(ctx: AlertCtx, events: readonly NewEvent[
     if (r.status === 'fulfilled') drafts.push(...r.value);
     else ctx.log.warn('alert rule failed', { error: describeError(r.reason) });
   }
+  await quieten(ctx, now, drafts);
   const raised = await raiseAndDeliver(ctx, drafts, now);
   if (cohortPass) await deliverDue(ctx);
   return raised;
+}
+
+/*
+ * The per-token (and per-error-type) throttle. Once a rule has found something for a token, any
+ * further find within the same minute could only be held back by the cooldown (at least a minute
+ * long in any sane config), so the rule skips that token until the next minute: a page that keeps
+ * failing costs one indexed query a minute, not one per request. The marker names its minute, so
+ * it works the same whatever clock the KV keeps.
+ */
+const quietKey = (now: Date, rule: string, id: string) => `alerts:quiet:${rule}:${Math.floor(now.getTime() / COHORT_PASS_MS)}:${id}`;
+
+async function notQuiet(ctx: AlertCtx, now: Date, rule: string, ids: readonly string[]): Promise<string[]> {
+  const quiet = await Promise.all(ids.map((id) => ctx.kv.get(quietKey(now, rule, id)).catch(() => null)));
+  return ids.filter((_, i) => quiet[i] === null);
+}
+
+async function quieten(ctx: AlertCtx, now: Date, drafts: readonly AlertDraft[]): Promise<void> {
+  const keys = drafts.flatMap((d) =>
+    d.rule === 'repeated_error' && d.sessionId ? [quietKey(now, d.rule, d.sessionId)] : d.rule === 'error_spike' ? [quietKey(now, d.rule, d.key)] : [],
+  );
+  await Promise.all(keys.map((k) => ctx.kv.set(k, '1', { ttlMs: 2 * COHORT_PASS_MS }).catch(() => false)));
 }
 
 /** End of a session (Vapi report, manual end, sweep): the call-error rule. Never throws. */

@@ -33,6 +33,10 @@ export async function applyRetention(sql: Sql, now: Date, days: number, opts: { 
        a AS (DELETE FROM analyses WHERE session_id IN (SELECT id FROM old_sessions) RETURNING 1),
        c AS (DELETE FROM calls WHERE session_id IN (SELECT id FROM old_sessions) RETURNING 1),
        s AS (DELETE FROM sessions WHERE id IN (SELECT id FROM old_sessions) RETURNING 1),
+       -- Alerts (and long-expired cooldowns) age out with the events they were about; data-modifying
+       -- CTEs run whether or not the final SELECT reads them.
+       al AS (DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE created_at < $1::timestamptz ORDER BY created_at LIMIT $2) RETURNING 1),
+       ac AS (DELETE FROM alert_cooldowns WHERE until < $1::timestamptz RETURNING 1),
        e AS (
          DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < $1::timestamptz ORDER BY created_at LIMIT $2)
          RETURNING 1

@@ -31,9 +31,9 @@ const capture: Logger = {
 };
 
 /** A fresh app (own config) on the shared database; each test moves the clock on by a day. */
-function world(env: Record<string, string> = {}) {
+function world(env: Record<string, string> = {}, db: Sql = sql) {
   now = new Date(now.getTime() + 86_400_000);
-  const deps: TestDeps = { ...makeDeps({ sql, now: () => now, config: testConfig(env) }), log: capture };
+  const deps: TestDeps = { ...makeDeps({ sql: db, now: () => now, config: testConfig(env) }), log: capture };
   const app = createApp(deps, allFamilies);
   const since = now.toISOString();
   return {
@@ -88,6 +88,34 @@ describe('alert rules', () => {
     expect((await w.alerts()).map((a) => a.rule)).toEqual(['repeated_error', 'repeated_error']);
     expect(receiver.received).toHaveLength(2);
     await receiver.close();
+  });
+
+  it('throttled per token: after a find, a page that keeps failing is not queried again within the minute', async () => {
+    const texts: string[] = [];
+    const counting: Sql = {
+      driver: sql.driver,
+      query: (t, p) => {
+        texts.push(t);
+        return sql.query(t, p);
+      },
+      batch: (s) => sql.batch(s),
+      close: async () => {},
+    };
+    const w = world({}, counting);
+    const kim = w.room.student('kim');
+    const type = unique('Loop');
+    const repeatedQueries = () => texts.filter((t) => t.includes('e.session_token = ANY')).length;
+    await w.room.post([kim.error(2, 1, type), kim.error(1, 1, type), kim.error(0, 1, type)]);
+    expect(await w.alerts()).toHaveLength(1);
+    expect(repeatedQueries()).toBe(1);
+    for (let i = 0; i < 5; i++) await w.room.post([kim.error(0, 1, type)]);
+    await w.alerts();
+    expect(repeatedQueries()).toBe(1);
+    now = new Date(now.getTime() + 60_000);
+    await w.room.post([kim.error(0, 1, type)]);
+    await w.alerts();
+    expect(repeatedQueries()).toBe(2);
+    expect(await w.alerts()).toHaveLength(1); // still cooling down
   });
 
   it('the cooldown is a unique key in Postgres: concurrent raises of one (rule, key) record one alert', async () => {
@@ -224,5 +252,25 @@ describe('delivery', () => {
     const two = AlertList.parse(await (await w.app.request('/api/alerts?limit=2', { headers: admin })).json());
     expect(two.alerts.length).toBeLessThanOrEqual(2);
     await receiver.close();
+  });
+});
+
+describe('lifecycle', () => {
+  it('erasing a student erases their alerts; retention deletes alerts older than RETENTION_DAYS', async () => {
+    const w = world({ CRON_SECRET: 'cron-secret-123' });
+    const gus = w.room.student('gus');
+    await w.room.post([gus.error(2, 1, 'G'), gus.error(1, 1, 'G'), gus.error(0, 1, 'G')]);
+    expect((await w.alerts()).map((a) => a.student_id)).toEqual([gus.email]);
+    expect((await w.app.request(`/api/students/${gus.email}`, { method: 'DELETE', headers: admin })).status).toBe(200);
+    expect(await w.alerts()).toEqual([]);
+    expect(await sql.query('SELECT 1 FROM alert_cooldowns WHERE key = $1', [gus.email])).toEqual([]);
+
+    const key = unique('old');
+    const draft = { rule: 'error_spike' as const, key, studentId: null, sessionId: null, title: 't', detail: 'd', data: {} };
+    const [old] = await raiseAlerts(sql, [draft], new Date(now.getTime() - 91 * 86_400_000), 60_000, false);
+    const [recent] = await raiseAlerts(sql, [{ ...draft, key: `${key}_new` }], new Date(now.getTime() - 89 * 86_400_000), 60_000, false);
+    expect((await w.app.request('/api/cron/retention', { method: 'POST', headers: { authorization: 'Bearer cron-secret-123' } })).status).toBe(200);
+    const left = await sql.query<{ id: string }>('SELECT id::text AS id FROM alerts WHERE id = ANY ($1::bigint[])', [[old?.id, recent?.id]]);
+    expect(left.map((r) => r.id)).toEqual([recent?.id]);
   });
 });
