@@ -207,12 +207,15 @@ describeWithBrowser('instructor dashboard', () => {
     const emma = page.locator(`#recent-sessions tr[data-session-id="${seeded.emmaToken}"]`);
     await emma.waitFor();
     const cells = await emma.locator('td').allTextContents();
-    // The call's session has no student of its own (metadata carried only the session id).
-    expect(cells[1]).toBe('vapi');
+    // Emma's page token is a workshop (web) session; her tutor call joined it (metadata carried the
+    // token), so it is one session with her name, her page's step and the call's end.
+    expect(cells[0]).toContain('Emma Stone');
+    expect(cells[1]).toBe('web');
     expect(cells[2]).toBe('completed');
     expect(cells[3]).not.toBe('—');
-    expect(cells[4]).toBe('4m');
-    expect(Number(cells[5])).toBeGreaterThanOrEqual(10);
+    expect(cells[4]).toBe('9m'); // from her first page event to the end of the call
+    // At least her five page events: a workshop row counts what its pages post.
+    expect(Number(cells[5])).toBeGreaterThanOrEqual(5);
     expect(cells[6]).toBe('1');
     expect(await emma.getAttribute('class')).toContain('has-errors');
     const alice = await page.locator(`#recent-sessions tr[data-session-id="${seeded.aliceSession}"] td`).allTextContents();
@@ -225,12 +228,13 @@ describeWithBrowser('instructor dashboard', () => {
     const { page } = o;
     const rows = () => page.locator('#recent-sessions tr.session-row').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.sessionId));
     await page.waitForSelector(`#recent-sessions tr[data-session-id="${seeded.aliceSession}"]`);
-    expect(await rows()).toHaveLength(3);
+    // Emma's, Liam's, Alice's and the anonymous workshop page's.
+    expect(await rows()).toHaveLength(4);
 
     // Clear, then wait for the unfiltered list (a fresh form: filling the old one would be lost).
     const apply = async (fill: () => Promise<void>) => {
       await page.click('#session-filters button[type=reset]');
-      await page.waitForSelector('#recent-count:text-is("3 sessions")');
+      await page.waitForSelector('#recent-count:text-is("4 sessions")');
       await fill();
       await page.click('#session-filters button[type=submit]');
     };
@@ -273,7 +277,7 @@ describeWithBrowser('instructor dashboard', () => {
     // One timeline: web events, the tool call, transcript turns and status changes, oldest first.
     const items = page.locator('#timeline li.tl-item');
     const types = await items.evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.type));
-    expect(types).toEqual(expect.arrayContaining(['navigation', 'action', 'api_call', 'error', 'state_change', 'session_started', 'interaction', 'tool_result', 'transcript', 'session_ended']));
+    expect(types).toEqual(expect.arrayContaining(['navigation', 'action', 'api_call', 'error', 'state_change', 'interaction', 'tool_result', 'transcript', 'session_ended']));
     const times = await page.locator('#timeline time').evaluateAll((ts) => ts.map((t) => Date.parse(t.getAttribute('datetime') ?? '')));
     expect(times).toEqual([...times].sort((a, b) => a - b));
     expect(types.indexOf('error')).toBeLessThan(types.indexOf('interaction'));
@@ -308,14 +312,32 @@ describeWithBrowser('instructor dashboard', () => {
     await close(o);
   });
 
-  it('shows the timeline of a plain workshop token that has events but no session record', async () => {
+  it('shows an anonymous workshop page as a web session, and events whose token has no session record', async () => {
     const o = await open(`#/session/${seeded.anonToken}`);
     const { page } = o;
     await page.waitForSelector('#timeline li[data-type="error"].is-problem');
     expect(await page.locator('#timeline li.tl-item').count()).toBe(2);
-    expect(await page.textContent('#session-head')).toContain('no session record');
-    expect(await page.isVisible('#analysis-card')).toBe(false);
+    expect(await page.textContent('#session-student')).toBe('(anonymous page)');
+    expect(await page.textContent('#session-head .platform')).toBe('web');
     expect(await page.isVisible('#call-card')).toBe(false);
+    await close(o);
+
+    // Events whose token has no record (e.g. restored from an export): the timeline still shows.
+    const orphan = uniqueToken('ws_orphan');
+    await api('POST', '/api/session-log', { sessionToken: orphan, eventType: 'error', eventData: { errorType: 'TypeError' } });
+    await sql.query('DELETE FROM sessions WHERE id = $1', [orphan]);
+    const p = await open(`#/session/${orphan}`);
+    await p.page.waitForSelector('#timeline li[data-type="error"].is-problem');
+    expect(await p.page.textContent('#session-head')).toContain('no session record');
+    expect(await p.page.isVisible('#analysis-card')).toBe(false);
+    expect(await p.page.isVisible('#call-card')).toBe(false);
+    await close(p);
+  });
+
+  it('says plainly when an id is neither a session nor a token with events, or is malformed', async () => {
+    const o = await open(`#/session/${seeded.anonToken}`);
+    const { page } = o;
+    await page.waitForSelector('#timeline li.tl-item');
 
     // An id that is neither: said plainly.
     await page.evaluate(() => {

@@ -34,7 +34,7 @@ export function studentOfSession(doc, events) {
 function title(doc, events, badges) {
   const who = studentOfSession(doc, events);
   return [
-    h('div', { class: 'title-row' }, h('h1', { id: 'session-student' }, who.name ?? (doc ? '(unknown student)' : '(anonymous)')), ...badges),
+    h('div', { class: 'title-row' }, h('h1', { id: 'session-student' }, who.name ?? (doc && doc.platform !== 'web' ? '(unknown student)' : '(anonymous page)')), ...badges),
     who.detail ? h('p', { class: 'sub', id: 'session-student-detail' }, who.detail) : null,
   ];
 }
