@@ -7,15 +7,12 @@
  */
 import { api, ApiError } from '../api.js';
 import { fill, fmtDateTime, fmtWhen, h, jsonDetails, notice } from '../dom.js';
-import { CATEGORIES, categoryOf, describe, isProblem } from '../events.js';
+import { categoryOf, describe, isProblem } from '../events.js';
 import { speakerNamer, speakerSide } from './speakers.js';
+import { createTimelineFilters } from './timeline-filters.js';
 
 /** Full-history pages read when the view opens (1000 events each). */
 const MAX_PAGES = 20;
-/** Categories a workshop page (platform 'web', or a token without a record) never produces. */
-const NOT_FOR_WEB = new Set(['tool', 'transcript']);
-/** The instructor's last explicit choice of order, for this tab only. */
-const ORDER_KEY = 'sessionlog.timelineOrder';
 
 export function createTimeline() {
   const list = h('ol', { class: 'timeline', id: 'timeline', 'aria-live': 'polite' });
@@ -23,28 +20,8 @@ export function createTimeline() {
   const status = h('div', { class: 'timeline-status' }, notice('Loading the timeline…'));
   const empty = h('p', { class: 'notice notice-info', hidden: true }, 'No events yet.');
   const liveBox = h('div', { class: 'live' });
-  const chips = new Map(
-    CATEGORIES.map((c) => [
-      c.id,
-      h('label', { class: 'chip' }, h('input', { type: 'checkbox', checked: true, dataset: { category: c.id }, onchange: (ev) => list.classList.toggle(`hide-${c.id}`, !ev.target.checked) }), c.label),
-    ]),
-  );
-  const order = h('button', { type: 'button', id: 'newest-first', class: 'chip-button', 'aria-pressed': 'false', onclick: () => setNewestFirst(!t.newestFirst, true) }, 'Newest first');
-  const toggles = h(
-    'div',
-    { class: 'timeline-filters', role: 'group', 'aria-label': 'Show' },
-    [...chips.values()],
-    h('label', { class: 'chip chip-problem' }, h('input', { type: 'checkbox', id: 'problems-only', onchange: (ev) => list.classList.toggle('problems-only', ev.target.checked) }), 'Problems only'),
-    order,
-  );
-  const section = h('section', { class: 'card timeline-card', 'aria-labelledby': 'timeline-title' }, h('div', { class: 'card-head' }, h('h2', { id: 'timeline-title' }, 'Timeline'), counter, liveBox), toggles, status, empty, list);
-
-  function setNewestFirst(on, chosen) {
-    t.newestFirst = on;
-    list.classList.toggle('newest-first', on);
-    order.setAttribute('aria-pressed', String(on));
-    if (chosen) sessionStorage.setItem(ORDER_KEY, on ? 'newest' : 'oldest');
-  }
+  const filters = createTimelineFilters(list);
+  const section = h('section', { class: 'card timeline-card', 'aria-labelledby': 'timeline-title' }, h('div', { class: 'card-head' }, h('h2', { id: 'timeline-title' }, 'Timeline'), counter, liveBox), filters.el, status, empty, list);
 
   const t = {
     section,
@@ -52,7 +29,9 @@ export function createTimeline() {
     events: [],
     loaded: false,
     ids: new Set(),
-    newestFirst: false,
+    get newestFirst() {
+      return filters.newestFirst;
+    },
     /** True for a workshop page: chips for what it cannot produce are hidden while empty. */
     web: false,
     speaker: speakerNamer(null, null),
@@ -60,11 +39,8 @@ export function createTimeline() {
       if (err?.name === 'AbortError' || err?.status === 401) return;
       fill(status, notice(err instanceof ApiError ? err.message : String(err), 'error'));
     },
-    /** Live sessions open newest first (what is happening now is on top), ended ones oldest first. */
-    defaultOrder(live) {
-      const chosen = sessionStorage.getItem(ORDER_KEY);
-      setNewestFirst(chosen ? chosen === 'newest' : live, false);
-    },
+    /** Live sessions open newest first, ended ones oldest first (unless the tab chose). */
+    defaultOrder: (live) => filters.defaultOrder(live),
     /** Bring the newest event into view (first on screen when newest first, else last). */
     scrollToNewest() {
       const newest = list.lastElementChild;
@@ -147,7 +123,7 @@ export function createTimeline() {
       counter.textContent = `${t.events.length} event${t.events.length === 1 ? '' : 's'}${problems ? ` · ${problems} problem${problems === 1 ? '' : 's'}` : ''}`;
       empty.hidden = t.events.length > 0;
       const present = new Set(t.events.map(categoryOf));
-      for (const [id, chip] of chips) chip.hidden = t.web && NOT_FOR_WEB.has(id) && !present.has(id);
+      filters.showChips(t.web, present);
     },
   };
   return t;
