@@ -7,10 +7,12 @@ import { countWords, type EventLite, effectiveStatusSql, type SessionRow, toDocu
 
 /**
  * Per-session counts shown in lists, and the student's name and email (FROM ... LEFT JOIN STUDENT).
- * Workshop sessions keep their counts on the row (ingest adds them in its one statement); others
- * count their events here. CASE evaluates lazily, so workshop rows skip the subqueries.
+ * event_count is every event of the timeline (an index-only count), so a workshop session a call
+ * joined counts the call's events too. error_count of a workshop session is kept on the row by
+ * ingest (only pages post `error` events); CASE evaluates lazily, so those rows skip that subquery,
+ * the one that reads the events themselves.
  */
-const COUNTS = `CASE WHEN s.workshop THEN s.event_count ELSE (SELECT count(*)::int FROM events e WHERE e.session_token = s.id) END AS n_events,
+const COUNTS = `(SELECT count(*)::int FROM events e WHERE e.session_token = s.id) AS n_events,
   CASE WHEN s.workshop THEN s.error_count ELSE (SELECT count(*)::int FROM events e WHERE e.session_token = s.id AND e.event_type = 'error') END AS n_errors,
   st.name AS student_name, st.email AS student_email`;
 const STUDENT = 'LEFT JOIN students st ON st.id = s.student_id';
@@ -70,10 +72,11 @@ export async function listSessions(
   const q = filter.q?.trim();
   if (q) {
     // A UNION of per-table matches rather than one OR across the join, so each arm can use its
-    // trigram GIN index (sessions_id_trgm, sessions_student_trgm, students_email_trgm, students_name_trgm).
-    const like = p(containsPattern(q));
-    where.push(`s.id IN (SELECT x.id FROM sessions x WHERE x.id ILIKE ${like} OR x.student_id ILIKE ${like}
-      UNION SELECT x.id FROM students y JOIN sessions x ON x.student_id = y.id WHERE y.email ILIKE ${like} OR y.name ILIKE ${like})`);
+    // trigram GIN index. lower(col) LIKE lower(pattern), not ILIKE: the indexes are on lower(col)
+    // (sessions_id_trgm, sessions_student_trgm, students_email_trgm, students_name_trgm; see 006).
+    const like = `lower(${p(containsPattern(q))})`;
+    where.push(`s.id IN (SELECT x.id FROM sessions x WHERE lower(x.id) LIKE ${like} OR lower(x.student_id) LIKE ${like}
+      UNION SELECT x.id FROM students y JOIN sessions x ON x.student_id = y.id WHERE lower(y.email) LIKE ${like} OR lower(y.name) LIKE ${like})`);
   }
   if (filter.platform) where.push(`s.platform = ${p(filter.platform)}`);
   if (filter.status) {

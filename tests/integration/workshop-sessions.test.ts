@@ -6,6 +6,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { insertEvents, type NewEvent } from '../../lib/events/ingest.js';
 import { loadMigrations } from '../../lib/node/migrations.js';
+import { silentLogger } from '../../lib/deps.js';
+import { listSessions } from '../../lib/sessions/read.js';
+import { createMemoryKv } from '../../lib/storage/kv-memory.js';
 import { migrate } from '../../lib/storage/migrate.js';
 import { createPgSql } from '../../lib/storage/sql-pg.js';
 import type { Sql } from '../../lib/storage/sql.js';
@@ -97,5 +100,25 @@ describeWithPostgres('workshop sessions on real PostgreSQL', () => {
       "SELECT indexname FROM pg_indexes WHERE indexname LIKE '%_trgm' ORDER BY indexname",
     );
     expect(idx.map((r) => r.indexname)).toEqual(['sessions_id_trgm', 'sessions_student_trgm', 'students_email_trgm', 'students_name_trgm']);
+    // The statement GET /api/sessions?q= runs can use every one of them (the planner seq-scans
+    // small tables, so sequential scans are turned off to ask which indexes match its shape).
+    let captured: { text: string; params: readonly unknown[] } | undefined;
+    const recorder: Sql = {
+      driver: sql.driver,
+      query: (async (text: string, params: readonly unknown[] = []) => {
+        captured = { text, params };
+        return [];
+      }) as Sql['query'],
+      batch: (statements) => sql.batch(statements),
+      close: async () => {},
+    };
+    await listSessions({ sql: recorder, kv: createMemoryKv(), timeoutMs: 600_000, now: () => new Date(), log: silentLogger }, { q: 'Pri' }, 50);
+    if (!captured) throw new Error('listSessions made no query');
+    const [, plan] = await sql.batch([
+      { text: 'SET LOCAL enable_seqscan = off' },
+      { text: `EXPLAIN (COSTS OFF) ${captured.text}`, params: captured.params },
+    ]);
+    const text = (plan ?? []).map((r) => String(r['QUERY PLAN'])).join('\n');
+    for (const name of ['sessions_id_trgm', 'sessions_student_trgm', 'students_email_trgm', 'students_name_trgm']) expect(text).toContain(name);
   });
 });

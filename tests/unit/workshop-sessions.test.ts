@@ -137,6 +137,8 @@ describe('a token that posts events is a web session', () => {
     const single = await w.send('POST', '/api/session-log', one, {});
     expect(await single.json()).toMatchObject({ duplicate: true });
     expect(await w.session(token)).toMatchObject({ event_count: 2, error_count: 1, current_step: '2' });
+    // The counters ingest keeps on the row (what the page posted) skipped the repeats too.
+    expect(await w.sql.query('SELECT event_count, error_count FROM sessions WHERE id = $1', [token])).toEqual([{ event_count: 2, error_count: 1 }]);
   });
 });
 
@@ -227,13 +229,14 @@ describe('workshop sessions end by the inactivity timeout', () => {
 
     const swept = SweepResponse.parse(await (await w.app.request('/api/cron/sweep', { method: 'POST', headers: cron })).json());
     expect(swept.ended_ids).toContain(token);
-    expect(await w.session(token)).toMatchObject({ status: 'completed', end_time: started, end_reason: 'timeout', event_count: 1 });
+    // event_count is the timeline's: the page's event and the sweep's session_ended.
+    expect(await w.session(token)).toMatchObject({ status: 'completed', end_time: started, end_reason: 'timeout', event_count: 2 });
 
     // Reopen: id = token, so the same session continues; an event older than the end does not reopen it.
     await w.post({ sessionToken: token, events: [{ eventType: 'action', timestamp: new Date(Date.parse(started) - 1000).toISOString() }] });
-    expect(await w.session(token)).toMatchObject({ status: 'completed', end_time: started, event_count: 2 });
+    expect(await w.session(token)).toMatchObject({ status: 'completed', end_time: started, event_count: 3 });
     await w.post({ sessionToken: token, events: [{ eventType: 'navigation', eventData: { currentStep: 2 } }] });
-    expect(await w.session(token)).toMatchObject({ status: 'active', end_time: null, end_reason: null, current_step: '2', event_count: 3 });
+    expect(await w.session(token)).toMatchObject({ status: 'active', end_time: null, end_reason: null, current_step: '2', event_count: 4 });
     expect((await w.active()).map((s) => s.session_id)).toContain(token);
     const timeline = await w.get(`/api/sessions/${token}/events`, Timeline);
     expect(timeline.events.map((e) => e.event_type)).toEqual(['action', 'action', 'session_ended', 'navigation']);
