@@ -25,6 +25,25 @@ const COHORT_PASS_MS = 60_000;
 const MAX_TOKENS = 50;
 const MAX_ERROR_TYPES = 20;
 
+/**
+ * Alert work runs after responses, so it must be told apart from the request's own statements:
+ * each of its statements starts with this comment (visible in pg_stat_statements, slow-query logs
+ * and the bench's round-trip count).
+ */
+export const ALERT_SQL_TAG = '/* alerts */ ';
+
+function tagged(sql: Sql): Sql {
+  return {
+    driver: sql.driver,
+    query: (text, params) => sql.query(ALERT_SQL_TAG + text, params),
+    batch: (statements) => sql.batch(statements.map((s) => ({ ...s, text: ALERT_SQL_TAG + s.text }))),
+    close: () => sql.close(),
+  };
+}
+
+/** The context with its SQL tagged; every entry point below starts with it. */
+const own = (ctx: AlertCtx): AlertCtx => ({ ...ctx, sql: tagged(ctx.sql) });
+
 function sinkOf(ctx: AlertCtx): AlertSink | undefined {
   if (ctx.sink) return ctx.sink;
   const w = ctx.config.alerts.webhook;
@@ -38,7 +57,8 @@ function sinkOf(ctx: AlertCtx): AlertSink | undefined {
  * deployment (a KV marker per minute; losing KV only means an extra pass, and the Postgres
  * cooldown still prevents duplicate alerts). Never throws: failures are logged.
  */
-export async function evaluateOnIngest(ctx: AlertCtx, events: readonly NewEvent[]): Promise<AlertRecord[]> {
+export async function evaluateOnIngest(outer: AlertCtx, events: readonly NewEvent[]): Promise<AlertRecord[]> {
+  const ctx = own(outer);
   const cfg = ctx.config.alerts;
   if (!cfg.enabled || events.length === 0) return [];
   const now = ctx.now();
@@ -55,7 +75,7 @@ export async function evaluateOnIngest(ctx: AlertCtx, events: readonly NewEvent[
   }
   await quieten(ctx, now, drafts);
   const raised = await raiseAndDeliver(ctx, drafts, now);
-  if (cohortPass) await deliverDue(ctx);
+  if (cohortPass) await retryDue(ctx);
   return raised;
 }
 
@@ -81,7 +101,8 @@ async function quieten(ctx: AlertCtx, now: Date, drafts: readonly AlertDraft[]):
 }
 
 /** End of a session (Vapi report, manual end, sweep): the call-error rule. Never throws. */
-export async function evaluateSessionEnd(ctx: AlertCtx, sessionId: string): Promise<AlertRecord[]> {
+export async function evaluateSessionEnd(outer: AlertCtx, sessionId: string): Promise<AlertRecord[]> {
+  const ctx = own(outer);
   const cfg = ctx.config.alerts;
   if (!cfg.enabled) return [];
   try {
@@ -106,8 +127,33 @@ async function raiseAndDeliver(ctx: AlertCtx, drafts: readonly AlertDraft[], now
   }
 }
 
+/**
+ * The cohort-wide pass on its own (the cron sweep): stuck students — unless a pass already ran this
+ * minute — then the retries that are due (always: the sweep is rare). Never throws.
+ */
+export async function evaluateCohort(outer: AlertCtx): Promise<AlertRecord[]> {
+  const ctx = own(outer);
+  const cfg = ctx.config.alerts;
+  if (!cfg.enabled) return [];
+  const now = ctx.now();
+  let raised: AlertRecord[] = [];
+  if (await claimCohortPass(ctx, now)) {
+    try {
+      raised = await raiseAndDeliver(ctx, await stuckStudents(ctx.sql, now, ctx.config.sessionTimeoutMs, cfg.stuck), now);
+    } catch (err) {
+      ctx.log.warn('alert rule failed', { error: describeError(err) });
+    }
+  }
+  await retryDue(ctx);
+  return raised;
+}
+
 /** Retry the deliveries that are due (they ride on evaluations and the sweep: there is no frequent cron). */
-export async function deliverDue(ctx: AlertCtx): Promise<number> {
+export function deliverDue(ctx: AlertCtx): Promise<number> {
+  return retryDue(own(ctx));
+}
+
+async function retryDue(ctx: AlertCtx): Promise<number> {
   const sink = sinkOf(ctx);
   if (!sink) return 0;
   try {
@@ -135,8 +181,13 @@ async function attempt(ctx: AlertCtx, sink: AlertSink, alert: AlertRecord): Prom
   );
 }
 
+/** The last minute slot this instance asked KV about, per KV: one KV request a minute, not one per ingest. */
+const triedSlot = new WeakMap<Kv, number>();
+
 async function claimCohortPass(ctx: AlertCtx, now: Date): Promise<boolean> {
   const slot = Math.floor(now.getTime() / COHORT_PASS_MS);
+  if (triedSlot.get(ctx.kv) === slot) return false;
+  triedSlot.set(ctx.kv, slot);
   // KV down: run the pass anyway; the cooldown keeps alerts single.
   return ctx.kv.set(`alerts:pass:${slot}`, '1', { nx: true, ttlMs: 2 * COHORT_PASS_MS }).catch(() => true);
 }

@@ -76,8 +76,22 @@ export interface FactWindows {
  */
 const FACTS = `
 WITH ev0 AS MATERIALIZED (
-  SELECT e.id, e.session_token AS token, e.student_id, e.event_type, e.event_data, e.created_at,
-         max(e.created_at) OVER (PARTITION BY e.session_token) AS last_at
+  -- Narrow rows: only what the reasons read is extracted from event_data, once, so the sorts and
+  -- window functions below move a few columns, not whole JSON documents.
+  SELECT e.id, e.session_token AS token, e.student_id, e.event_type, e.created_at,
+         max(e.created_at) OVER (PARTITION BY e.session_token) AS last_at,
+         CASE WHEN e.event_type = 'navigation' AND jsonb_typeof(e.event_data->'to') IN ('number', 'string')
+              THEN NULLIF(left(e.event_data->>'to', 100), '')
+              WHEN jsonb_typeof(e.event_data->'currentStep') IN ('number', 'string')
+              THEN NULLIF(left(e.event_data->>'currentStep', 100), '') END AS step,
+         left(CASE WHEN e.event_type = 'navigation' AND jsonb_typeof(e.event_data->'to') IN ('number', 'string')
+                   THEN e.event_data->>'toStepName' ELSE e.event_data->>'stepName' END, 200) AS step_name,
+         CASE WHEN e.event_type = 'error' THEN COALESCE(NULLIF(left(e.event_data->>'errorType', 200), ''), '(unspecified)') END AS err_type,
+         CASE WHEN e.event_type = 'error' THEN left(e.event_data->>'errorMessage', 500) END AS err_msg,
+         CASE WHEN e.event_type <> 'api_call' THEN false
+              WHEN e.event_data->'success' = 'false'::jsonb THEN true
+              WHEN jsonb_typeof(e.event_data->'status') = 'number' THEN (e.event_data->>'status')::numeric >= 400
+              ELSE false END AS failed
   FROM events e
   WHERE e.created_at >= $1::timestamptz AND e.created_at <= $2::timestamptz
     AND ($3::text IS NULL OR starts_with(e.session_token, $3::text))
@@ -88,24 +102,15 @@ ev AS MATERIALIZED (
   FROM ev0
   WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = ev0.token AND (s.platform <> 'web' OR s.ended_at >= ev0.last_at))
 ),
-st AS (
-  SELECT ev.token, ev.active, ev.id, ev.created_at,
-         CASE WHEN ev.event_type = 'navigation' AND jsonb_typeof(ev.event_data->'to') IN ('number', 'string')
-              THEN NULLIF(left(ev.event_data->>'to', 100), '')
-              WHEN jsonb_typeof(ev.event_data->'currentStep') IN ('number', 'string')
-              THEN NULLIF(left(ev.event_data->>'currentStep', 100), '') END AS step,
-         CASE WHEN ev.event_type = 'navigation' AND jsonb_typeof(ev.event_data->'to') IN ('number', 'string')
-              THEN ev.event_data->>'toStepName' ELSE ev.event_data->>'stepName' END AS step_name
-  FROM ev
-),
 marked AS (
-  SELECT *, CASE WHEN step IS DISTINCT FROM lag(step) OVER (PARTITION BY token ORDER BY created_at, id) THEN 1 ELSE 0 END AS change
-  FROM st WHERE step IS NOT NULL
+  SELECT token, active, id, created_at, step, step_name,
+         CASE WHEN step IS DISTINCT FROM lag(step) OVER (PARTITION BY token ORDER BY created_at, id) THEN 1 ELSE 0 END AS change
+  FROM ev WHERE step IS NOT NULL
 ),
 numbered AS (SELECT *, sum(change) OVER (PARTITION BY token ORDER BY created_at, id) AS seg FROM marked),
 segs AS MATERIALIZED (
   SELECT token, seg, bool_or(active) AS active, min(step) AS step, min(created_at) AS started_at,
-         (array_agg(left(step_name, 200) ORDER BY created_at DESC, id DESC) FILTER (WHERE step_name IS NOT NULL AND step_name <> ''))[1] AS step_name
+         (array_agg(step_name ORDER BY created_at DESC, id DESC) FILTER (WHERE step_name IS NOT NULL AND step_name <> ''))[1] AS step_name
   FROM numbered GROUP BY token, seg
 ),
 timed AS MATERIALIZED (
@@ -126,31 +131,20 @@ agg AS MATERIALIZED (
   SELECT ev.token, max(ev.created_at) AS last_at,
     (array_agg(ev.student_id ORDER BY ev.created_at DESC, ev.id DESC) FILTER (WHERE ev.student_id IS NOT NULL))[1] AS student_id,
     (array_agg(ev.event_type ORDER BY ev.created_at DESC, ev.id DESC))[1] AS last_type,
-    (array_agg(COALESCE(NULLIF(left(ev.event_data->>'errorType', 200), ''), 'Error') || COALESCE(': ' || left(ev.event_data->>'errorMessage', 300), '')
-       ORDER BY ev.created_at DESC, ev.id DESC) FILTER (WHERE ev.event_type = 'error'))[1] AS last_error,
-    count(*) FILTER (WHERE ev.event_type = 'error' AND ev.created_at > $2::timestamptz - $7::int * interval '1 millisecond')::int AS recent_errors,
-    min(ev.created_at) FILTER (WHERE ev.event_type = 'error' AND ev.created_at > $2::timestamptz - $7::int * interval '1 millisecond') AS recent_first,
-    max(ev.created_at) FILTER (WHERE ev.event_type = 'error' AND ev.created_at > $2::timestamptz - $7::int * interval '1 millisecond') AS recent_last,
-    count(*) FILTER (WHERE ev.event_type = 'api_call' AND ev.created_at > $2::timestamptz - $6::int * interval '1 millisecond' AND (
-      ev.event_data->'success' = 'false'::jsonb
-      OR (jsonb_typeof(ev.event_data->'status') = 'number' AND (ev.event_data->>'status')::numeric >= 400)))::int AS failed_calls,
-    min(ev.created_at) FILTER (WHERE ev.event_type = 'api_call' AND ev.created_at > $2::timestamptz - $6::int * interval '1 millisecond' AND (
-      ev.event_data->'success' = 'false'::jsonb
-      OR (jsonb_typeof(ev.event_data->'status') = 'number' AND (ev.event_data->>'status')::numeric >= 400))) AS failed_first,
-    max(ev.created_at) FILTER (WHERE ev.event_type = 'api_call' AND ev.created_at > $2::timestamptz - $6::int * interval '1 millisecond' AND (
-      ev.event_data->'success' = 'false'::jsonb
-      OR (jsonb_typeof(ev.event_data->'status') = 'number' AND (ev.event_data->>'status')::numeric >= 400))) AS failed_last
+    (array_agg(ev.err_type || COALESCE(': ' || left(ev.err_msg, 300), '') ORDER BY ev.created_at DESC, ev.id DESC) FILTER (WHERE ev.err_type IS NOT NULL))[1] AS last_error,
+    count(*) FILTER (WHERE ev.err_type IS NOT NULL AND ev.created_at > $2::timestamptz - $7::int * interval '1 millisecond')::int AS recent_errors,
+    min(ev.created_at) FILTER (WHERE ev.err_type IS NOT NULL AND ev.created_at > $2::timestamptz - $7::int * interval '1 millisecond') AS recent_first,
+    max(ev.created_at) FILTER (WHERE ev.err_type IS NOT NULL AND ev.created_at > $2::timestamptz - $7::int * interval '1 millisecond') AS recent_last,
+    count(*) FILTER (WHERE ev.failed AND ev.created_at > $2::timestamptz - $6::int * interval '1 millisecond')::int AS failed_calls,
+    min(ev.created_at) FILTER (WHERE ev.failed AND ev.created_at > $2::timestamptz - $6::int * interval '1 millisecond') AS failed_first,
+    max(ev.created_at) FILTER (WHERE ev.failed AND ev.created_at > $2::timestamptz - $6::int * interval '1 millisecond') AS failed_last
   FROM ev WHERE ev.active GROUP BY ev.token
 ),
 rep AS (
-  SELECT token, error_type, message, count(*)::int AS n, min(created_at) AS first_at, max(created_at) AS last_at
-  FROM (
-    SELECT ev.token, ev.created_at, COALESCE(NULLIF(left(ev.event_data->>'errorType', 200), ''), '(unspecified)') AS error_type,
-           left(ev.event_data->>'errorMessage', 500) AS message
-    FROM ev
-    WHERE ev.active AND ev.event_type = 'error' AND ev.created_at > $2::timestamptz - $6::int * interval '1 millisecond'
-  ) x
-  GROUP BY token, error_type, message HAVING count(*) >= $8::int
+  SELECT token, err_type AS error_type, err_msg AS message, count(*)::int AS n, min(created_at) AS first_at, max(created_at) AS last_at
+  FROM ev
+  WHERE ev.active AND ev.err_type IS NOT NULL AND ev.created_at > $2::timestamptz - $6::int * interval '1 millisecond'
+  GROUP BY token, err_type, err_msg HAVING count(*) >= $8::int
 )
 SELECT
   (SELECT json_agg(json_build_object(
@@ -168,11 +162,10 @@ SELECT
               FROM passed GROUP BY step) m USING (step)
    LEFT JOIN (SELECT DISTINCT ON (step) step, step_name FROM segs WHERE step_name IS NOT NULL ORDER BY step, started_at DESC) n USING (step)) AS steps,
   (SELECT json_agg(t) FROM (
-     SELECT COALESCE(NULLIF(left(ev.event_data->>'errorType', 200), ''), '(unspecified)') AS error_type,
-            mode() WITHIN GROUP (ORDER BY left(ev.event_data->>'errorMessage', 500)) AS message,
+     SELECT ev.err_type AS error_type, mode() WITHIN GROUP (ORDER BY ev.err_msg) AS message,
             count(DISTINCT COALESCE(ev.student_id, 'token:' || ev.token))::int AS students, count(*)::int AS count, max(ev.created_at) AS last_at
      FROM ev
-     WHERE ev.event_type = 'error' AND ev.created_at > $2::timestamptz - $9::int * interval '1 millisecond'
+     WHERE ev.err_type IS NOT NULL AND ev.created_at > $2::timestamptz - $9::int * interval '1 millisecond'
      GROUP BY 1 ORDER BY students DESC, count DESC, last_at DESC LIMIT 20) t) AS top_errors
 `;
 

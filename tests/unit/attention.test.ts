@@ -116,6 +116,34 @@ describe('GET /api/attention', () => {
     await expectProblem(await app.request('/api/attention?since=2020-01-01T00:00:00Z', { headers: admin }), 400);
   });
 
+  it('odd eventData never breaks it: steps of any JSON type, statuses as text, huge names', async () => {
+    now = new Date(now.getTime() + 3_600_000);
+    const r = room(app, () => now);
+    const t = `${r.prefix}odd`;
+    const at = (m: number) => new Date(now.getTime() - m * 60_000).toISOString();
+    const odd = [
+      { currentStep: { a: 1 }, stepName: 7 },
+      { currentStep: [1, 2], stepName: null },
+      { currentStep: true },
+      { currentStep: 'x'.repeat(5000), stepName: 'y'.repeat(5000) },
+      { currentStep: '1e400' },
+      { currentStep: '99999999999999999999.5' },
+      { currentStep: '' },
+    ].map((eventData, i) => ({ sessionToken: t, eventType: 'action', eventData, timestamp: at(7 - i) }));
+    await r.post([
+      ...odd,
+      { sessionToken: t, eventType: 'navigation', eventData: { from: 1, to: 2, toStepName: 'z'.repeat(400) }, timestamp: at(1) },
+      { sessionToken: t, eventType: 'api_call', eventData: { status: 500, success: true, currentStep: '1' }, timestamp: at(1) },
+      { sessionToken: t, eventType: 'api_call', eventData: { endpoint: '/x', extra: { status: 'abc' }, currentStep: '99999999999999999999.5' }, timestamp: at(1) },
+      { sessionToken: t, eventType: 'error', eventData: { errorType: '', errorMessage: 'm'.repeat(9000) }, timestamp: at(0.5) },
+    ]);
+    const a = await attention(`?workshop=${r.prefix}`);
+    expect(a.active_students).toBe(1);
+    expect(a.students[0]?.reasons.map((x) => x.code).sort()).toEqual(['failed_api_calls', 'recent_errors']);
+    expect(a.top_errors[0]?.error_type).toBe('(unspecified)');
+    expect(a.steps.every((s) => s.step.length <= 100 && (s.step_name ?? '').length <= 200)).toBe(true);
+  });
+
   it('a 200-student workshop: the stuck and the failing come first, everyone is on the progress bars', async () => {
     now = new Date(now.getTime() + 3_600_000);
     const r = room(app, () => now);

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv, Family } from '../../http/env.js';
-import { deliverDue } from '../../alerts/evaluate.js';
+import { evaluateCohort } from '../../alerts/evaluate.js';
 import { retryFailed } from '../../analysis/run.js';
 import { describeError } from '../../deps.js';
 import { defer } from '../../http/defer.js';
@@ -47,7 +47,7 @@ export const sessionsFamily: Family = (app, deps) => {
     const work = Promise.allSettled([
       ...result.ended_ids.map((id) => onSessionComplete(deps, id)),
       retryFailed(ctx, deps.config.analysis),
-      deliverDue(deps), // alert webhooks that failed before
+      evaluateCohort(deps), // stuck students, and alert webhooks that failed before
     ]).then((outcomes) => {
       for (const o of outcomes) if (o.status === 'rejected') deps.log.error('sweep analysis failed', { error: describeError(o.reason) });
     });
