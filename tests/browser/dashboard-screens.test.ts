@@ -173,7 +173,9 @@ describeWithBrowser('dashboard analysis and screenshots', () => {
       await page.waitForSelector('#top-errors-table');
       await page.screenshot({ path: `${SHOTS}troubleshoot-${device}.png`, fullPage: true });
 
-      await go(page, `#/search?sessionToken=${emma}`);
+      // Found by part of her name, with her page's events below.
+      await go(page, `#/search?q=stone&sessionToken=${emma}`);
+      await page.waitForSelector('#session-matches tr.session-row');
       await page.waitForSelector('#search-results tr.event-row');
       await page.screenshot({ path: `${SHOTS}search-${device}.png`, fullPage: true });
       await context.close();

@@ -70,6 +70,7 @@ describeWithBrowser('dashboard: find a student or session by any part of what yo
     const { context, page } = await open('#/search');
     await find(page, 'riy');
     expect(await matches(page)).toEqual([priya.token]);
+    expect(await page.textContent('#session-matches-count')).toBe('1 session matches “riy”');
     const row = page.locator(`#session-matches tr[data-session-id="${priya.token}"]`);
     expect(await row.locator('a.session-link').textContent()).toBe('Priya Raman');
     expect(await row.locator('.session-step').textContent()).toBe('Step 1 · Setup');

@@ -31,7 +31,7 @@ export function sessionSearch({ q, signal, onSearch }) {
         const n = res.sessions.length;
         fill(
           results,
-          h('p', { class: 'muted small', id: 'session-matches-count' }, `${n}${res.next_cursor ? '+' : ''} session${n === 1 ? '' : 's'} match “${q}”`),
+          h('p', { class: 'muted small', id: 'session-matches-count' }, `${n}${res.next_cursor ? '+' : ''} ${n === 1 && !res.next_cursor ? 'session matches' : 'sessions match'} “${q}”`),
           sessionsTable(res.sessions, { empty: `No session matches “${q}”.` }),
         );
       })
