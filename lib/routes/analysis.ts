@@ -1,6 +1,6 @@
 import type { Family } from '../http/env.js';
 import { evaluateSessionEnd } from '../alerts/evaluate.js';
-import { AnalysisUnavailable, analyseOnComplete, analyseOnRequest } from '../analysis/run.js';
+import { AnalysisUnavailable, analyseOnComplete, analyseOnRequest, unavailableReason } from '../analysis/run.js';
 import { listAnalyses } from '../analysis/store.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../errors.js';
@@ -31,7 +31,9 @@ export const analysisFamily: Family = (app, deps) => {
     const ctx = ctxOf(c);
     await getDocument(ctx, id); // 404 for an unknown session
     const analyses = await listAnalyses(ctx, id);
-    return c.json({ session_id: id, count: analyses.length, analyses });
+    // Whether POST would run one now, and why not: the dashboard disables its button with the reason.
+    const reason = unavailableReason(deps.config.analysis, 'on_request');
+    return c.json({ session_id: id, enabled: reason === null, reason, count: analyses.length, analyses });
   });
 };
 

@@ -84,7 +84,15 @@ export const AuditPage = z.object({
   next_before: z.string().nullable(),
 });
 export const AnalysisRun = z.object({ session_id: z.string(), reused: z.boolean(), analysis: Analysis });
-export const AnalysisList = z.object({ session_id: z.string(), count: z.number().int(), analyses: z.array(Analysis) });
+export const AnalysisList = z.object({
+  session_id: z.string(),
+  /** Whether POST /api/sessions/{id}/analysis can run now (analysis on, a key, on_request trigger). */
+  enabled: z.boolean(),
+  /** Why not, when `enabled` is false (names the setting to change; never a secret). */
+  reason: z.string().nullable(),
+  count: z.number().int(),
+  analyses: z.array(Analysis),
+});
 export const Student = z.object({ id: z.string(), email: z.string().nullable(), name: z.string().nullable(), phone_numbers: z.array(z.string()) });
 export const StudentResponse = z.object({ student: Student });
 export const Erased = z.object({

@@ -1,7 +1,7 @@
 /**
  * Constant-time secret comparison with Web Crypto only (runs on Node, Vercel and workerd). It lives
  * here, not in the HTTP middleware, because domain code (platform webhook signatures) needs it too
- * and domain code must not import lib/http (docs/adr/0008-layers.md).
+ * and domain code must not import lib/http (docs/adr/0009-layers.md).
  */
 
 const encoder = new TextEncoder();

@@ -74,12 +74,18 @@ const enc = encodeURIComponent;
 export const api = {
   stats: (opts) => get('/api/stats', opts),
   activeSessions: (opts) => get('/api/sessions/active', opts),
-  /** filters: student_id, platform, status, since, until, limit, cursor */
+  /** filters: q (part of a name, email, id or token), student_id, platform, status, since, until, limit, cursor */
   sessions: (filters, opts) => get(`/api/sessions${query(filters)}`, opts),
   session: (id, opts) => get(`/api/sessions/${enc(id)}`, opts),
   /** One page of a session's timeline, oldest first. */
   timeline: (id, params, opts) => get(`/api/sessions/${enc(id)}/events${query(params)}`, opts),
   runAnalysis: (id, body, opts) => post(`/api/sessions/${enc(id)}/analysis`, body, opts),
+  /** { enabled, reason, analyses }: whether "Run analysis" can work on this server. */
+  analyses: (id, opts) => get(`/api/sessions/${enc(id)}/analysis`, opts),
+  /** Who needs help now (contract11): students ranked, step bars, top errors. */
+  attention: (params, opts) => get(`/api/attention${query(params)}`, opts),
+  /** Alerts raised, newest first. */
+  alerts: (params, opts) => get(`/api/alerts${query(params)}`, opts),
   /** filters: sessionToken, studentEmail, eventType, since, until, order, limit, cursor */
   events: (filters, opts) => get(`/api/session-log${query(filters)}`, opts),
   logStats: (params, opts) => get(`/api/session-log/stats${query(params)}`, opts),

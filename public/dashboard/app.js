@@ -1,16 +1,19 @@
 /**
- * The instructor dashboard shell: the token gate and a hash router (#/sessions, #/session/<id>,
- * #/search, #/troubleshoot) so every view is a link an instructor can share with a colleague.
+ * The instructor dashboard shell: the token gate and a hash router (#/now, the landing page,
+ * #/sessions, #/session/<id>, #/search, #/troubleshoot) so every view is a link an instructor can
+ * share with a colleague.
  * Each view renders into <main> and returns a cleanup that stops its timers; a view's requests
  * share one AbortController, aborted when the user leaves it.
  */
 import { setUnauthorizedHandler, token } from './api.js';
+import { renderNow } from './views/now.js';
 import { renderSearch } from './views/search.js';
 import { renderSession } from './views/session.js';
 import { renderSessions } from './views/sessions.js';
 import { renderTroubleshoot } from './views/troubleshoot.js';
 
 const ROUTES = {
+  now: { render: renderNow, title: 'Now' },
   sessions: { render: renderSessions, title: 'Sessions' },
   session: { render: renderSession, title: 'Session' },
   search: { render: renderSearch, title: 'Search' },
@@ -28,6 +31,11 @@ const tokenMessage = $('token-message');
 
 /** The running view: its cleanup and the controller of its requests. */
 let current = null;
+/**
+ * The last list-like view (Now, Sessions, Search, Troubleshooting) and its exact hash: a session
+ * opened from it highlights it in the nav and links back to it, filters included.
+ */
+let cameFrom = null;
 
 function stopCurrent() {
   if (!current) return;
@@ -53,7 +61,7 @@ export function parseHash(hash) {
   } catch {
     // a malformed escape: keep it as typed
   }
-  return { name: name || 'sessions', param, query: new URLSearchParams(qs) };
+  return { name: name || 'now', param, query: new URLSearchParams(qs) };
 }
 
 /** Go to a route; `replace` keeps the history clean for filter changes. */
@@ -88,10 +96,13 @@ function route() {
   stopCurrent();
 
   const r = parseHash(location.hash);
-  const def = ROUTES[r.name] ?? ROUTES.sessions;
-  const name = ROUTES[r.name] ? r.name : 'sessions';
+  const def = ROUTES[r.name] ?? ROUTES.now;
+  const name = ROUTES[r.name] ? r.name : 'now';
+  if (name !== 'session') cameFrom = { name, hash: location.hash || '#/now', title: def.title };
+  const from = name === 'session' ? cameFrom : null;
+  const highlighted = name === 'session' ? (from?.name ?? 'sessions') : name;
   for (const a of nav.querySelectorAll('a')) {
-    const on = a.dataset.route === name || (name === 'session' && a.dataset.route === 'sessions');
+    const on = a.dataset.route === highlighted;
     if (on) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
@@ -100,7 +111,7 @@ function route() {
   view.dataset.view = name;
   const controller = new AbortController();
   current = { controller, cleanup: null };
-  current.cleanup = def.render(view, { param: r.param, query: r.query, signal: controller.signal, navigate });
+  current.cleanup = def.render(view, { param: r.param, query: r.query, signal: controller.signal, navigate, from });
 }
 
 setUnauthorizedHandler((message) => {

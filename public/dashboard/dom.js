@@ -66,8 +66,18 @@ export const fmtDateTime = (iso) => (iso ? dateTimeFmt.format(toDate(iso)) : '�
 export const fmtTime = (iso) => (iso ? timeFmt.format(toDate(iso)) : '—');
 export const fmtShort = (iso) => (iso ? shortFmt.format(toDate(iso)) : '—');
 
+/**
+ * The dashboard's one time format: local time, with the date when it is not today (a workshop
+ * runs in one day; yesterday's 10:02 must not read as today's).
+ */
+export function fmtWhen(iso, now = new Date()) {
+  if (!iso) return '—';
+  const d = toDate(iso);
+  return d.toDateString() === now.toDateString() ? timeFmt.format(d) : shortFmt.format(d);
+}
+
 /** A <time> element: readable text, the exact instant in `datetime` and as a tooltip. */
-export function timeEl(iso, format = fmtDateTime) {
+export function timeEl(iso, format = fmtWhen) {
   if (!iso) return h('span', { class: 'muted' }, '—');
   return h('time', { datetime: iso, title: fmtDateTime(iso) }, format(iso));
 }

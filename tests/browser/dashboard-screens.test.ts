@@ -165,14 +165,17 @@ describeWithBrowser('dashboard analysis and screenshots', () => {
 
       await go(page, `#/session/${emma}`);
       await page.waitForSelector('#analysis-summary');
-      await page.waitForSelector('#live-status:text("Live · checked")');
+      // The call is over: the session is not live (no pulsing indicator over an ended session).
+      await page.waitForSelector('.live[data-state="ended"]');
       await page.screenshot({ path: `${SHOTS}session-${device}.png`, fullPage: true });
 
       await go(page, '#/troubleshoot');
       await page.waitForSelector('#top-errors-table');
       await page.screenshot({ path: `${SHOTS}troubleshoot-${device}.png`, fullPage: true });
 
-      await go(page, `#/search?sessionToken=${emma}`);
+      // Found by part of her name, with her page's events below.
+      await go(page, `#/search?q=stone&sessionToken=${emma}`);
+      await page.waitForSelector('#session-matches tr.session-row');
       await page.waitForSelector('#search-results tr.event-row');
       await page.screenshot({ path: `${SHOTS}search-${device}.png`, fullPage: true });
       await context.close();

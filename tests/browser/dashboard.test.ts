@@ -207,11 +207,14 @@ describeWithBrowser('instructor dashboard', () => {
     const emma = page.locator(`#recent-sessions tr[data-session-id="${seeded.emmaToken}"]`);
     await emma.waitFor();
     const cells = await emma.locator('td').allTextContents();
-    // The token's events made it a workshop (web) session; the call joined it (issue 11).
+    // Emma's page token is a workshop (web) session; her tutor call joined it (metadata carried the
+    // token), so it is one session with her name, her page's step and the call's end.
+    expect(cells[0]).toContain('Emma Stone');
     expect(cells[1]).toBe('web');
     expect(cells[2]).toBe('completed');
     expect(cells[3]).not.toBe('—');
-    expect(cells[4]).toBe('9m'); // from the page's first event to the call's end, not the call alone
+    expect(cells[4]).toBe('9m'); // from her first page event to the end of the call
+    // Her page's events and the call's: the timeline's count.
     expect(Number(cells[5])).toBeGreaterThanOrEqual(10);
     expect(cells[6]).toBe('1');
     expect(await emma.getAttribute('class')).toContain('has-errors');
@@ -225,7 +228,7 @@ describeWithBrowser('instructor dashboard', () => {
     const { page } = o;
     const rows = () => page.locator('#recent-sessions tr.session-row').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.sessionId));
     await page.waitForSelector(`#recent-sessions tr[data-session-id="${seeded.aliceSession}"]`);
-    // Three sessions and the anonymous workshop token, a web session since issue 11.
+    // Emma's, Liam's, Alice's and the anonymous workshop page's.
     expect(await rows()).toHaveLength(4);
 
     // Clear, then wait for the unfiltered list (a fresh form: filling the old one would be lost).
@@ -266,8 +269,10 @@ describeWithBrowser('instructor dashboard', () => {
     expect(await page.textContent('#call-cost')).toBe('$0.12');
     expect(await page.textContent('#call-ended-reason')).toBe('customer-ended-call');
     expect(await page.getAttribute('#call-recording', 'href')).toBe('https://example.com/rec.wav');
-    // No student on the record: the header names the student the page's events carry.
-    expect(await page.textContent('#session-student')).toBe('emma@example.com');
+    // No student on the record: the header names the student the page's events carry, by name
+    // with the email under it.
+    expect(await page.textContent('#session-student')).toBe('Emma Stone');
+    expect(await page.textContent('#session-student-detail')).toBe('emma@example.com');
 
     // One timeline: web events, the tool call, transcript turns and status changes, oldest first.
     const items = page.locator('#timeline li.tl-item');
@@ -288,10 +293,11 @@ describeWithBrowser('instructor dashboard', () => {
     expect(await page.getAttribute('#timeline li[data-type="navigation"]', 'class')).not.toContain('is-problem');
     expect(await page.locator('#timeline li[data-type="navigation"] .tl-text').textContent()).toBe('Setup → Install the SDK');
 
-    // Transcript turns read as speaker + text.
+    // Transcript turns read as speaker + text: the call's "user" is the student by name, the bot the tutor.
     const turn = page.locator('#timeline li[data-type="transcript"]').first();
-    expect(await turn.locator('.tl-label').textContent()).toBe('user');
+    expect(await turn.locator('.tl-label').textContent()).toBe('Emma Stone');
     expect(await turn.locator('.tl-text').textContent()).toBe('hi, my code crashes with a TypeError');
+    expect(await page.locator('#timeline li[data-type="transcript"] .tl-label').allTextContents()).toEqual(['Emma Stone', 'Tutor', 'Emma Stone']);
 
     // "Problems only" keeps the error, the failed API call and the failed tool call (no tool server here).
     await page.check('#problems-only');
@@ -300,21 +306,39 @@ describeWithBrowser('instructor dashboard', () => {
     await page.uncheck('input[data-category="transcript"]');
     expect(await page.locator('#timeline li[data-type="transcript"]:visible').count()).toBe(0);
 
-    // This server has analysis turned off: the button says why instead of failing silently.
-    await page.click('#run-analysis');
-    await page.waitForSelector('#analysis-card .notice-error');
-    expect(await page.textContent('#analysis-card .notice-error')).toContain('Analysis is not available');
+    // This server has analysis turned off: the button is disabled and the card says why.
+    await page.waitForSelector('#analysis-off');
+    expect(await page.isDisabled('#run-analysis')).toBe(true);
+    expect(await page.textContent('#analysis-off')).toContain('ANALYSIS_ENABLED');
     await close(o);
   });
 
-  it('shows a plain workshop token as its web session (issue 11) with its timeline', async () => {
+  it('shows an anonymous workshop page as a web session, and events whose token has no session record', async () => {
     const o = await open(`#/session/${seeded.anonToken}`);
     const { page } = o;
     await page.waitForSelector('#timeline li[data-type="error"].is-problem');
     expect(await page.locator('#timeline li.tl-item').count()).toBe(2);
-    const head = (await page.textContent('#session-head')) ?? '';
-    for (const part of ['web', 'Events2', 'Errors1']) expect(head).toContain(part);
+    expect(await page.textContent('#session-student')).toBe('(anonymous page)');
+    expect(await page.textContent('#session-head .platform')).toBe('web');
     expect(await page.isVisible('#call-card')).toBe(false);
+    await close(o);
+
+    // Events whose token has no record (e.g. restored from an export): the timeline still shows.
+    const orphan = uniqueToken('ws_orphan');
+    await api('POST', '/api/session-log', { sessionToken: orphan, eventType: 'error', eventData: { errorType: 'TypeError' } });
+    await sql.query('DELETE FROM sessions WHERE id = $1', [orphan]);
+    const p = await open(`#/session/${orphan}`);
+    await p.page.waitForSelector('#timeline li[data-type="error"].is-problem');
+    expect(await p.page.textContent('#session-head')).toContain('no session record');
+    expect(await p.page.isVisible('#analysis-card')).toBe(false);
+    expect(await p.page.isVisible('#call-card')).toBe(false);
+    await close(p);
+  });
+
+  it('says plainly when an id is neither a session nor a token with events, or is malformed', async () => {
+    const o = await open(`#/session/${seeded.anonToken}`);
+    const { page } = o;
+    await page.waitForSelector('#timeline li.tl-item');
 
     // An id that is neither: said plainly.
     await page.evaluate(() => {

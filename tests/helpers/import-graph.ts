@@ -1,5 +1,5 @@
 /**
- * The layer fence (docs/adr/0008-layers.md): read the import graph of lib/ and api/ and report
+ * The layer fence (docs/adr/0009-layers.md): read the import graph of lib/ and api/ and report
  * imports that run upward and import circles. TypeScript's own pre-processor reads the imports, so
  * `import type`, `export … from`, `import('…')` and `typeof import('…')` all count (a type-only
  * import still ties the layers together, and it is how the old app.ts ↔ http/auth.ts circle

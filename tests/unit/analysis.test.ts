@@ -89,6 +89,7 @@ describe('on session end', () => {
     expect(prompt).toContain('Unexpected token in fraction input');
 
     const list = ListResponse.parse(await (await w.call('GET', `/api/sessions/${id}/analysis`)).json());
+    expect(list).toMatchObject({ enabled: true, reason: null });
     expect(list.analyses).toHaveLength(1);
     expect(list.analyses[0]).toMatchObject({
       status: 'completed',
@@ -120,6 +121,10 @@ describe('on session end', () => {
       expect(res.status).toBe(503);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect(((await res.json()) as { detail: string }).detail).toMatch(/ANALYSIS_ENABLED|API key/);
+      // The list says so up front (the dashboard disables its button with the reason).
+      const list = ListResponse.parse(await (await w.call('GET', `/api/sessions/${id}/analysis`)).json());
+      expect(list.enabled).toBe(false);
+      expect(list.reason).toMatch(/ANALYSIS_ENABLED|API key/);
     }
   });
 });

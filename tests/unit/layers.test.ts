@@ -1,5 +1,5 @@
 /**
- * The layer fence (docs/adr/0008-layers.md). Imports run downward only: doors → app → routes →
+ * The layer fence (docs/adr/0009-layers.md). Imports run downward only: doors → app → routes →
  * HTTP middleware → domain → ports → util. A domain folder that imports Hono, a route, the HTTP
  * middleware or the app, a core module that imports a voice platform, or any import circle fails
  * this test — type-only imports included.

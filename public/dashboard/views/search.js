@@ -1,13 +1,15 @@
 /**
- * #/search — the event log (GET /api/session-log) by session token, student email, event type and
- * time range; the query is the hash (#/search?eventType=error&since=…) so a search is a link.
+ * #/search — find a session by any part of a name, email, id or token (#/search?q=pri), and the
+ * event log (GET /api/session-log) by session token, student email, event type and time range;
+ * the query is the hash (#/search?eventType=error&since=…) so a search is a link.
  * CSV and JSON exports are built from exactly the rows on screen.
  */
 import { api, ApiError } from '../api.js';
 import { fill, h, jsonDetails, localDateTime, notice, timeEl, toLocalInput } from '../dom.js';
 import { describe, isProblem, studentOf } from '../events.js';
+import { sessionSearch } from '../components/session-search.js';
 import { download, exportName, toCsv, toJson } from '../export.js';
-import { sessionHref } from './sessions.js';
+import { sessionHref } from '../components/sessions-table.js';
 
 const KNOWN_TYPES = ['navigation', 'error', 'action', 'api_call', 'state_change', 'interaction', 'tool_result', 'transcript', 'session_started', 'session_ended', 'phase_changed', 'call_status', 'analysis_completed'];
 const TEXT_FIELDS = ['sessionToken', 'studentEmail', 'eventType'];
@@ -74,8 +76,9 @@ export function renderSearch(root, { query, signal, navigate }) {
 
   fill(
     root,
-    h('h1', { class: 'page-title' }, 'Search the event log'),
-    h('section', { class: 'card' }, form),
+    h('h1', { class: 'page-title' }, 'Search'),
+    sessionSearch({ q: query.get('q') ?? '', signal, onSearch: (v) => navigate(v ? `#/search?${new URLSearchParams({ q: v })}` : '#/search') }),
+    h('section', { class: 'card', 'aria-labelledby': 'log-title' }, h('div', { class: 'card-head' }, h('h2', { id: 'log-title' }, 'Search the event log')), form),
     h('section', { class: 'card', 'aria-labelledby': 'results-title' }, h('div', { class: 'card-head' }, h('h2', { id: 'results-title' }, 'Events'), summary, h('div', { class: 'actions' }, csvButton, jsonButton)), results, more),
   );
 

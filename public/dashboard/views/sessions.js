@@ -3,52 +3,12 @@
  * Filters live in the hash (#/sessions?student=emma&status=completed) so a filtered list is a link.
  */
 import { api, ApiError } from '../api.js';
-import { fill, fmtDuration, fmtTime, h, localDayStart, notice, statusBadge, timeEl } from '../dom.js';
+import { sessionsTable } from '../components/sessions-table.js';
+import { fill, fmtDuration, fmtTime, h, localDayStart, notice } from '../dom.js';
 
 const ACTIVE_REFRESH_MS = 10_000;
 const PAGE = 50;
 const STATUSES = ['waiting', 'active', 'completed', 'abandoned'];
-
-export const sessionHref = (id) => `#/session/${encodeURIComponent(id)}`;
-
-/** Who a session is about: its student, else its participants. */
-function studentLabel(s) {
-  if (s.student_id) return s.student_id;
-  const ids = (s.participants ?? []).map((p) => p.id).filter(Boolean);
-  return ids.length ? ids.join(', ') : '(no student)';
-}
-
-/** A table that becomes one card per row on a phone (labels come from data-label in CSS). */
-export function sessionsTable(rows, { empty = 'No sessions.' } = {}) {
-  if (!rows.length) return notice(empty);
-  const cell = (label, ...content) => h('td', { 'data-label': label }, ...content);
-  return h(
-    'table',
-    { class: 'table sessions-table' },
-    h('thead', {}, h('tr', {}, ['Student', 'Platform', 'Status', 'Started', 'Duration', 'Events', 'Errors'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, rows.map(sessionRow)),
-  );
-
-  function sessionRow(s) {
-    const errors = s.error_count ?? 0;
-    return h(
-      'tr',
-      { class: ['session-row', errors > 0 && 'has-errors'], dataset: { sessionId: s.session_id, status: s.status } },
-      h(
-        'td',
-        { 'data-label': 'Student', class: 'cell-main' },
-        h('a', { href: sessionHref(s.session_id), class: 'session-link' }, studentLabel(s)),
-        h('span', { class: 'sub mono' }, s.session_id),
-      ),
-      cell('Platform', h('span', { class: 'platform' }, s.platform)),
-      cell('Status', statusBadge(s.status)),
-      cell('Started', timeEl(s.start_time)),
-      cell('Duration', fmtDuration(s.duration_seconds)),
-      cell('Events', h('span', { class: 'num' }, String(s.event_count ?? '—'))),
-      cell('Errors', h('span', { class: ['num', errors > 0 && 'error-count'] }, String(s.error_count ?? '—'))),
-    );
-  }
-}
 
 function readFilters(query) {
   return {

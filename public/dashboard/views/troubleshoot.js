@@ -4,7 +4,7 @@
  */
 import { api, ApiError } from '../api.js';
 import { fill, fmtTime, h, notice, timeEl } from '../dom.js';
-import { sessionHref } from './sessions.js';
+import { sessionHref } from '../components/sessions-table.js';
 
 const WINDOWS = [
   { id: '15m', label: 'last 15 minutes', ms: 15 * 60_000 },

@@ -52,9 +52,27 @@ export function createAnalysisCard(id, signal, onDone) {
   );
   let doc = null;
   let busy = false;
+  /** null until the server said whether analysis can run here; then { enabled, reason }. */
+  let availability = null;
+
+  /** Ask once: a disabled button with the reason beats a click that fails. */
+  async function checkAvailable() {
+    availability = { enabled: true, reason: null };
+    try {
+      const res = await api.analyses(id, { signal });
+      availability = { enabled: res.enabled !== false, reason: res.reason ?? null };
+    } catch {
+      // Unknown: leave the button on; a click reports what the server says.
+    }
+    if (availability.enabled || busy) return;
+    button.disabled = true;
+    button.title = availability.reason ?? 'Analysis is off on this server';
+    fill(message, h('p', { class: 'notice notice-info', id: 'analysis-off' }, `Analysis is off: ${availability.reason ?? 'not configured on this server'}.`));
+  }
 
   function update(next) {
     doc = next;
+    if (!availability) checkAvailable();
     if (busy) return;
     const a = doc.analysis;
     button.textContent = a ? 'Run again' : 'Run analysis';
@@ -85,7 +103,7 @@ export function createAnalysisCard(id, signal, onDone) {
       fill(message, notice(text, 'error'));
     } finally {
       busy = false;
-      button.disabled = false;
+      button.disabled = availability?.enabled === false;
       button.textContent = doc?.analysis ? 'Run again' : 'Run analysis';
     }
     onDone();

@@ -1,0 +1,103 @@
+/**
+ * #/now — the landing page: who needs help right now (ranked), the cohort's progress per step,
+ * the most frequent errors of the last 15 minutes and recent alerts. Polls GET /api/attention and
+ * GET /api/alerts every POLL_MS while the view is open and the tab visible; leaving the view
+ * stops it (the router aborts the signal and calls the cleanup).
+ * #/now?workshop=ws_room2 narrows everything to session tokens starting with that prefix.
+ */
+import { api, ApiError } from '../api.js';
+import { alertsList } from '../components/alerts-list.js';
+import { needsHelpList } from '../components/needs-help.js';
+import { nowErrors } from '../components/now-errors.js';
+import { stepBars } from '../components/step-bars.js';
+import { fill, fmtTime, h, notice } from '../dom.js';
+import { sessionHref } from '../components/sessions-table.js';
+
+/** Fresh enough for a room of students, light enough for 2 requests per tab. */
+export const POLL_MS = 5000;
+const ALERTS_SHOWN = 10;
+
+/** A card: its head (title and extras), then its body. */
+function card(id, title, extras, body) {
+  return h('section', { class: 'card now-card', id, 'aria-labelledby': `${id}-title` }, h('div', { class: 'card-head' }, h('h2', { id: `${id}-title` }, title), extras), body);
+}
+
+export function renderNow(root, { query, signal, navigate }) {
+  const workshop = (query.get('workshop') ?? '').trim();
+  const stamp = h('span', { class: 'muted small', id: 'now-updated', role: 'status' }, 'Loading…');
+  const live = h('div', { class: 'live', id: 'now-live', dataset: { state: 'idle', polls: 0 } }, stamp);
+  const form = h(
+    'form',
+    { class: 'now-filter', id: 'now-filter', role: 'search' },
+    h('label', { class: 'inline-field' }, 'Workshop ', h('input', { name: 'workshop', value: workshop, placeholder: 'token prefix, e.g. ws_room2', autocomplete: 'off', spellcheck: 'false' })),
+    h('button', { type: 'submit' }, 'Apply'),
+  );
+  const stats = h('div', { class: 'stats now-stats', id: 'now-stats', 'aria-live': 'polite' });
+  const helpCount = h('span', { class: 'muted small', id: 'needs-help-count' });
+  const helpBody = h('div', { class: 'help-body' }, notice('Loading…'));
+  const stepsBody = h('div', {}, notice('Loading…'));
+  const errorsBody = h('div', {}, notice('Loading…'));
+  const alertsBody = h('div', {}, notice('Loading…'));
+
+  fill(
+    root,
+    h('div', { class: 'title-row now-title' }, h('h1', { class: 'page-title' }, 'Now'), live, form),
+    stats,
+    h(
+      'div',
+      { class: 'now-grid' },
+      card('needs-help', 'Needs help', helpCount, helpBody),
+      card('progress', 'Progress by step', h('span', { class: 'legend small' }, h('span', { class: 'legend-ok' }, 'on the step'), h('span', { class: 'legend-stuck' }, 'stuck')), stepsBody),
+      card('now-errors', 'Top errors · last 15 min', null, errorsBody),
+      card('now-alerts', 'Recent alerts', null, alertsBody),
+    ),
+  );
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const v = String(new FormData(form).get('workshop') ?? '').trim();
+    navigate(v ? `#/now?${new URLSearchParams({ workshop: v })}` : '#/now');
+  });
+
+  const problem = (err) => notice(err instanceof ApiError ? (err.status === 404 ? `Not available on this server (${err.message}).` : err.message) : String(err), 'error');
+  const stat = (label, value, id) => h('div', { class: 'stat', id }, h('span', { class: 'stat-value' }, value), h('span', { class: 'stat-label' }, label));
+  let polls = 0;
+  let timer = null;
+
+  async function load() {
+    timer = null;
+    if (signal.aborted) return;
+    if (!document.hidden) {
+      polls++;
+      live.dataset.polls = String(polls);
+      const startOfDay = new Date();
+      startOfDay.setHours(0, 0, 0, 0);
+      const [att, al] = await Promise.allSettled([
+        api.attention({ workshop: workshop || undefined }, { signal }),
+        api.alerts({ since: startOfDay.toISOString(), limit: ALERTS_SHOWN }, { signal }),
+      ]);
+      if (signal.aborted) return;
+      if ([att, al].some((r) => r.status === 'rejected' && r.reason?.status === 401)) return;
+      if (att.status === 'fulfilled') {
+        const a = att.value;
+        const now = Date.parse(a.generated_at) || Date.now();
+        const stuck = a.steps.reduce((n, s) => n + (s.stuck ?? 0), 0);
+        fill(stats, stat('active students', String(a.active_students), 'stat-active'), stat('need help', String(a.students.length), 'stat-help'), stat('stuck', String(stuck), 'stat-stuck'), stat('error types · 15 min', String(a.top_errors.length), 'stat-errors'));
+        helpCount.textContent = a.students.length ? `${a.students.length} of ${a.active_students} · highest need first` : '';
+        fill(helpBody, needsHelpList(a.students, { href: sessionHref, now }));
+        fill(stepsBody, stepBars(a.steps));
+        fill(errorsBody, nowErrors(a.top_errors, { since: new Date(now - 15 * 60_000).toISOString() }));
+      } else {
+        for (const box of [helpBody, stepsBody, errorsBody]) fill(box, problem(att.reason));
+      }
+      fill(alertsBody, al.status === 'fulfilled' ? alertsList(al.value.alerts, { href: sessionHref }) : problem(al.reason));
+      const ok = att.status === 'fulfilled' && al.status === 'fulfilled';
+      live.dataset.state = ok ? 'live' : 'error';
+      stamp.textContent = `${ok ? 'Live' : 'Retrying'} · updated ${fmtTime(new Date())} · every ${POLL_MS / 1000}s`;
+    }
+    if (!signal.aborted) timer = setTimeout(load, POLL_MS);
+  }
+  load();
+
+  return () => clearTimeout(timer);
+}

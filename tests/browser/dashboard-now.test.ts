@@ -1,0 +1,242 @@
+/**
+ * The Now view (#/now, the landing page) against the real GET /api/attention and GET /api/alerts,
+ * with workshops seeded through real POSTs to /api/session-log: who needs help, ranked; the step
+ * bars with the stuck marked; the top errors; today's alerts; a click opens the student's session; it updates by
+ * itself and stops when left; a 200-student room stays readable on a laptop and a phone
+ * (screenshots in docs/screenshots/now-*.png).
+ */
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { Sql } from '../../lib/storage/sql.js';
+import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
+import { ADMIN_TOKEN, memoryPglite, testConfig } from '../helpers/deps.js';
+import { startTestServer } from '../helpers/http-server.js';
+import { type PageEvent, workshopRoom } from '../helpers/workshop-room.js';
+
+const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+
+let sql: Sql;
+let server: Awaited<ReturnType<typeof startTestServer>>;
+let browser: Browser;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  sql = await memoryPglite();
+  server = await startTestServer({ sql, config: testConfig() });
+  browser = await launchChromium();
+  mkdirSync(SHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.deps.settle();
+  await server?.stop();
+  await sql?.close();
+});
+
+afterEach(() => {
+  expect(pageErrors.splice(0)).toEqual([]);
+});
+
+async function open(hash: string, { viewport = { width: 1280, height: 800 }, clock = false } = {}): Promise<{ context: BrowserContext; page: Page; polls: string[] }> {
+  const context = await browser.newContext({ viewport });
+  await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
+  const page = await context.newPage();
+  if (clock) await page.clock.install();
+  const polls: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/attention')) polls.push(r.url());
+  });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
+  });
+  await page.goto(`${server.url}/dashboard/${hash}`);
+  return { context, page, polls };
+}
+
+const ranked = (page: Page) => page.locator('#needs-help-list li.help-row').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.sessionId));
+const bars = (page: Page) =>
+  page.locator('#step-bars li.step-row').evaluateAll((lis) => lis.map((li) => [(li as HTMLElement).dataset.step, Number((li as HTMLElement).dataset.students), Number((li as HTMLElement).dataset.stuck)]));
+
+/**
+ * Seven students: four pass steps 1–2 in 3 minutes each and work on step 3; Rita hits the same
+ * error three times on step 2 and is still there; Sam has been on step 2 for 15 minutes (5× the
+ * median) without an error; Olga had one error 8 minutes ago and has been silent since.
+ */
+async function smallRoom() {
+  const room = workshopRoom(server.url);
+  const cohort = ['Ann Lee', 'Ben Ode', 'Cat Roy', 'Dan Wu'].map((n) => room.student(n));
+  const rita = room.student('Rita Moreno');
+  const sam = room.student('Sam Obi');
+  const olga = room.student('Olga Berg');
+  await room.post([
+    ...cohort.flatMap((s) => [...s.walk(3, 3, 9), s.action(1, 3)]),
+    ...rita.walk(2, 2, 6),
+    rita.error(3, 2),
+    rita.error(2, 2),
+    rita.error(1, 2),
+    ...sam.walk(2, 1, 16),
+    sam.action(8, 2),
+    sam.action(1, 2),
+    ...olga.walk(3, 2, 13),
+    olga.error(8, 3, 'NetworkError', 'fetch failed'),
+  ]);
+  // Alerts are evaluated after the ingest response: let that work finish.
+  await server.deps.settle();
+  return { room, rita, sam, olga };
+}
+
+describeWithBrowser('dashboard Now view', () => {
+  it('is the landing page: ranked needs-help list, step bars with the stuck marked, top errors; a row opens the session', async () => {
+    const { room, rita, sam, olga } = await smallRoom();
+    const { context, page } = await open('');
+    // No hash: the Now view, highlighted in the nav.
+    await page.waitForSelector('#needs-help');
+    expect(await page.locator('#nav a[aria-current="page"]').textContent()).toBe('Now');
+    // One workshop: the prefix filter lives in the link.
+    await page.fill('#now-filter input[name=workshop]', room.prefix);
+    await page.click('#now-filter button[type=submit]');
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#/now?workshop=${room.prefix}`);
+    await expect.poll(() => ranked(page)).toEqual([rita.token, sam.token, olga.token]);
+    expect(await page.textContent('#stat-active .stat-value')).toBe('7');
+    expect(await page.textContent('#stat-help .stat-value')).toBe('3');
+
+    // Each row: who, where, why, since when.
+    const first = page.locator(`#needs-help-list li[data-session-id="${rita.token}"]`);
+    expect(await first.locator('.help-name').textContent()).toBe('Rita Moreno');
+    expect(await first.locator('.help-step').textContent()).toBe('Step 2 · Install the SDK');
+    expect(await first.locator('[data-reason]').evaluateAll((ts) => ts.map((t) => (t as HTMLElement).dataset.reason))).toEqual(['repeated_error', 'recent_errors']);
+    expect(await first.locator('.tag').first().textContent()).toBe('same error ×3');
+    expect(await first.locator('.help-message').textContent()).toContain("TypeError: Cannot read properties of undefined (reading 'map')");
+    expect(await first.locator('.help-since').textContent()).toBe('for 3m');
+    expect(await first.getAttribute('class')).toContain('sev-high');
+    const stuck = page.locator(`#needs-help-list li[data-session-id="${sam.token}"]`);
+    expect(await stuck.locator('[data-reason]').evaluateAll((ts) => ts.map((t) => (t as HTMLElement).dataset.reason))).toEqual(['stuck']);
+    expect(await stuck.locator('.help-since').textContent()).toBe('for 15m');
+
+    // The cohort: nobody left on step 1, Rita and Sam on step 2 (Sam stuck), five on step 3.
+    expect(await bars(page)).toEqual([
+      ['1', 0, 0],
+      ['2', 2, 1],
+      ['3', 5, 0],
+    ]);
+    const step2 = page.locator('#step-bars li[data-step="2"]');
+    expect(await step2.getAttribute('class')).toContain('has-stuck');
+    expect(await step2.locator('.step-name').textContent()).toBe('2 · Install the SDK');
+    expect(await step2.locator('.step-count').textContent()).toBe('2 · 1 stuck');
+    expect(await step2.locator('.step-median').textContent()).toBe('median 3m');
+    expect(await step2.locator('rect.step-bar-stuck').count()).toBe(1);
+    expect(await page.locator('#step-bars li[data-step="3"] rect.step-bar-stuck').count()).toBe(0);
+    // Bar lengths follow the counts: step 3 (5 students) is the longest, step 2 two fifths of it.
+    const okWidth = async (step: string) => Number(await page.getAttribute(`#step-bars li[data-step="${step}"] rect.step-bar-ok`, 'width'));
+    const stuckWidth = Number(await step2.locator('rect.step-bar-stuck').getAttribute('width'));
+    expect(await okWidth('3')).toBe(100);
+    expect((await okWidth('2')) + stuckWidth).toBeCloseTo(40, 5);
+
+    // The errors of the last 15 minutes, most students first.
+    const errors = await page.locator('#now-errors-list li.now-error').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.errorType));
+    expect(errors).toEqual(['TypeError', 'NetworkError']);
+    expect(await page.textContent('#now-errors-list li[data-error-type="TypeError"] .now-error-students')).toBe('1 student');
+
+    // Today's alerts (raised after ingest): Rita's repeated error, a link to her session.
+    const alert = page.locator('#alerts-list li[data-rule="repeated_error"]');
+    await alert.waitFor();
+    expect(await alert.locator('.alert-title').textContent()).toContain('hit the same error 3×');
+    expect(await alert.locator('.alert-title a').getAttribute('href')).toBe(`#/session/${rita.token}`);
+    // No webhook on this server: said so, not "sent".
+    expect(await alert.locator('p.muted').last().textContent()).toBe('no webhook set');
+
+    // A click on a row opens that student's session; the nav and the back link say where from.
+    await first.locator('a.help-link').click();
+    await page.waitForSelector('#timeline li[data-type="error"]');
+    expect(await page.evaluate(() => location.hash)).toBe(`#/session/${rita.token}`);
+    expect(await page.textContent('#session-student')).toBe('Rita Moreno');
+    expect(await page.locator('#nav a[aria-current="page"]').textContent()).toBe('Now');
+    expect(await page.textContent('#back-link')).toBe('← Now');
+    await page.click('#back-link');
+    await page.waitForSelector('#needs-help-list');
+    expect(await page.evaluate(() => location.hash)).toBe(`#/now?workshop=${room.prefix}`);
+    await context.close();
+  });
+
+  it('updates by itself every few seconds, and stops when the instructor leaves the view', async () => {
+    const room = workshopRoom(server.url);
+    const calm = room.student('Calm Carla');
+    await room.post([...calm.walk(2, 2, 5), calm.action(0.5, 2)]);
+    const { context, page, polls } = await open(`#/now?workshop=${room.prefix}`, { clock: true });
+    await page.waitForSelector('#needs-help .notice-ok');
+    expect(await page.textContent('#needs-help .notice-ok')).toBe('Nobody needs help right now.');
+
+    // A student starts failing: the next poll (5 s) brings them in without a reload.
+    const late = room.student('Late Leo');
+    await room.post([late.action(3, 1), late.error(1, 1, 'SyntaxError', 'Unexpected token'), late.error(0.5, 1, 'SyntaxError', 'Unexpected token'), late.error(0.2, 1, 'SyntaxError', 'Unexpected token')]);
+    expect(await page.locator(`#needs-help-list li[data-session-id="${late.token}"]`).count()).toBe(0);
+    await page.clock.runFor(5_000);
+    await page.waitForSelector(`#needs-help-list li[data-session-id="${late.token}"]`);
+    await page.waitForSelector('#now-errors-list li[data-error-type="SyntaxError"]');
+
+    // Gone to another view: a minute passes with no request.
+    await page.evaluate(() => {
+      location.hash = '#/search';
+    });
+    await page.waitForSelector('#search-form');
+    const before = polls.length;
+    await page.clock.runFor(60_000);
+    expect(polls.length).toBe(before);
+    await context.close();
+  });
+
+  it('a 200-student workshop stays readable on a laptop and a phone (docs/screenshots/now-*.png)', async () => {
+    const room = workshopRoom(server.url);
+    const events: PageEvent[] = [];
+    const students = Array.from({ length: 200 }, (_, i) => room.student(`Student ${String(i + 1).padStart(3, '0')}`));
+    for (const [i, s] of students.entries()) {
+      if (i < 8) {
+        // Stuck on step 3 for 25 minutes; the others took 3 to 5 minutes there.
+        events.push(...s.walk(3, 3, 31), s.action(1, 3));
+      } else if (i < 11) {
+        events.push(...s.walk(2, 3, 9), s.error(5, 2, 'ImportError', "No module named 'sessionlog'"), s.error(3, 2, 'ImportError', "No module named 'sessionlog'"), s.error(1, 2, 'ImportError', "No module named 'sessionlog'"));
+      } else if (i < 25) {
+        // A broken step: many students hit the same error once on step 4.
+        events.push(...s.walk(4, 3, 14), s.error(2 + (i % 3), 4), s.action(0.5, 4));
+      } else {
+        const last = 1 + (i % 6);
+        const minutes = 3 + (i % 3);
+        events.push(...s.walk(last, minutes, last * minutes + 1), s.action(0.5, last));
+      }
+    }
+    await room.post(events);
+    await server.deps.settle();
+
+    for (const [device, viewport] of [
+      ['desktop', { width: 1280, height: 800 }],
+      ['phone', { width: 390, height: 844 }],
+    ] as const) {
+      const { context, page } = await open(`#/now?workshop=${room.prefix}`, { viewport });
+      await page.waitForSelector('#needs-help-list li.help-row');
+      await page.waitForSelector('#step-bars');
+      expect(await page.textContent('#stat-active .stat-value')).toBe('200');
+      // Ranked: the stuck and the repeating errors come first, the one-off errors after them.
+      const rows = await ranked(page);
+      expect(rows).toHaveLength(25);
+      expect(new Set(rows.slice(0, 11))).toEqual(new Set(students.slice(0, 11).map((s) => s.token)));
+      // Six bars whatever the head count; the stuck are on step 3.
+      const b = await bars(page);
+      expect(b.map(([step]) => step)).toEqual(['1', '2', '3', '4', '5', '6']);
+      expect(b.reduce((n, [, students]) => n + Number(students), 0)).toBe(200);
+      expect(b.find(([step]) => step === '3')?.[2]).toBe(8);
+      expect(await page.textContent('#now-errors-list li[data-error-type="TypeError"] .now-error-students')).toBe('14 students');
+      // The list scrolls inside its card: the progress bars stay within reach below it.
+      const box = await page.locator('#needs-help .help-body').evaluate((el) => ({ scroll: el.scrollHeight, client: el.clientHeight, max: Number.parseFloat(getComputedStyle(el).maxHeight) }));
+      expect(box.client).toBeLessThanOrEqual(box.max);
+      expect(box.scroll).toBeGreaterThan(box.client);
+      // Nothing wider than the screen.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
+      await page.screenshot({ path: `${SHOTS}now-${device}.png`, fullPage: true });
+      await context.close();
+    }
+  });
+});
