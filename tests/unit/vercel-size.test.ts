@@ -26,4 +26,21 @@ describe('Vercel function size', () => {
     expect(server?.files.some((f) => f.startsWith('node_modules/@electric-sql/pglite/'))).toBe(true);
     expect(server?.bytes).toBeGreaterThan(BUDGET_BYTES);
   });
+
+  it('a function without DATABASE_URL answers BAD_ENVIRONMENT naming it, instead of opening an embedded database', async () => {
+    const saved = { ...process.env };
+    try {
+      // Local mode (no VERCEL, no NODE_ENV=production): the case config alone would hand to PGlite.
+      for (const k of ['DATABASE_URL', 'VERCEL', 'NODE_ENV', 'DATABASE_DRIVER']) delete process.env[k];
+      process.env.ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+      const door = (await import('../../api/health.js')) as { default: { fetch: (r: Request) => Promise<Response> } };
+      const res = await door.default.fetch(new Request('https://example.vercel.app/api/health'));
+      expect(res.status).toBe(500);
+      const body = (await res.json()) as { detail: string };
+      expect(body.detail).toContain('DATABASE_URL');
+      expect(body.detail).toContain('no embedded database');
+    } finally {
+      process.env = saved;
+    }
+  });
 });
