@@ -13,6 +13,7 @@ import { ConfigFileError } from './lib/config-file.js';
 import { allFamilies } from './lib/families.js';
 import { loadConfigFile } from './lib/node/config-file.js';
 import { createNodeDeps } from './lib/node/deps.js';
+import { createEmbeddedSql } from './lib/node/embedded.js';
 import { staticFamily } from './lib/node/static.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const deps = await createNodeDeps(config, { migrate: true });
+  const deps = await createNodeDeps(config, { migrate: true, embedded: createEmbeddedSql });
   const publicDir = join(here, 'public');
   const app = createApp(deps, [...allFamilies, staticFamily(publicDir)]);
 

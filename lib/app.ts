@@ -6,6 +6,7 @@ import { requestId } from 'hono/request-id';
 import type { Deps } from './deps.js';
 import type { App, AppEnv, Family } from './http/env.js';
 import { describeError } from './deps.js';
+import { trafficSweep } from './http/traffic-sweep.js';
 import { validationHook } from './http/validation-hook.js';
 import { DomainError } from './sessions/errors.js';
 import { ApiError, StorageRejectedValueError, StorageUnavailableError, problemResponse } from './errors.js';
@@ -69,6 +70,8 @@ export function createApp(deps: Deps, families: readonly Family[]): App {
     }
     await next();
   });
+
+  app.use('*', trafficSweep(deps));
 
   for (const family of families) family(app, deps);
 

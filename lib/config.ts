@@ -69,6 +69,12 @@ export const EnvSchema = z.object({
   SERVICE_TOKEN: z.string().min(1).optional(),
   /** Bearer secret Vercel cron sends to /api/cron/*. Unset: cron endpoints answer 401. */
   CRON_SECRET: z.string().min(1).optional(),
+  /**
+   * Ordinary requests sweep idle sessions (end and analyse them) in the background at most this
+   * often, once per deployment (a lease in Postgres). 0 turns it off: then schedule
+   * /api/cron/sweep yourself. @default 60
+   */
+  TRAFFIC_SWEEP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   /** Inactivity that ends a session, in minutes (fractions allowed). @default 10 */
   SESSION_TIMEOUT_MINUTES: z.coerce.number().positive().max(24 * 60).default(10),
   /** Shared secret Vapi sends as `X-Vapi-Secret` (legacy) or `Authorization: Bearer`. */
@@ -171,6 +177,8 @@ export interface Config {
   };
   /** Inactivity after which a session is over. */
   sessionTimeoutMs: number;
+  /** How often ordinary traffic may run the sweep; 0 = never (TRAFFIC_SWEEP_SECONDS). */
+  trafficSweepMs: number;
   /** `'*'` = any origin (local only). */
   allowedOrigins: '*' | readonly string[];
   alerts: AlertsConfig;
@@ -370,6 +378,7 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
       prompts: { ...DEFAULT_TEMPLATES, ...stripUndefined(file?.analysis?.prompts ?? {}) },
     },
     sessionTimeoutMs: Math.round(env.SESSION_TIMEOUT_MINUTES * 60_000),
+    trafficSweepMs: env.TRAFFIC_SWEEP_SECONDS * 1000,
     allowedOrigins: origins.includes('*') ? '*' : origins,
     alerts: alertsConfig(file?.alerts, env),
     logRequests: env.LOG_REQUESTS,

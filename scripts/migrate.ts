@@ -11,10 +11,8 @@ import type { Sql } from '../lib/storage/sql.js';
 const config = parseConfig({ ...process.env, ADMIN_TOKEN: process.env.ADMIN_TOKEN ?? 'unused-by-migrations-0123456789abcdef' });
 let sql: Sql;
 if (config.database.driver === 'pglite') {
-  const { createPgliteSql } = await import('../lib/storage/sql-pglite.js');
-  const { mkdir } = await import('node:fs/promises');
-  await mkdir(config.database.dataDir, { recursive: true });
-  sql = await createPgliteSql(config.database.dataDir);
+  const { createEmbeddedSql } = await import('../lib/node/embedded.js');
+  sql = await createEmbeddedSql(config.database.dataDir);
 } else {
   sql = createPgSql({ connectionString: config.database.url, max: 2 });
 }

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import { type Config, ConfigError } from '../config.js';
 import { consoleLogger, type Deps, type Logger } from '../deps.js';
 import { createMemoryKv } from '../storage/kv-memory.js';
 import { createUpstashKv } from '../storage/kv-upstash.js';
@@ -12,19 +12,21 @@ import { memoryRateLimiter } from '../ratelimit/memory.js';
 import { upstashRateLimiter } from '../ratelimit/upstash.js';
 import { loadMigrations } from './migrations.js';
 
+/** Opens the embedded database in a folder: lib/node/embedded.ts, passed in by the local doors. */
+export type EmbeddedSql = (dataDir: string) => Promise<Sql>;
+
 /**
- * Node-only wiring (the local server, Vercel functions, scripts): any of the three SQL drivers.
- * PGlite is imported lazily so functions that never use it do not load its WASM.
+ * Node-only wiring (the local server, Vercel functions, scripts). The embedded database is not
+ * imported here, not even lazily: whatever this module reaches is traced into every Vercel
+ * function. Doors that may run it (server.ts, scripts, tests) pass `embedded`; the Vercel doors
+ * do not, so a deployment without DATABASE_URL answers BAD_ENVIRONMENT naming it.
  */
-export async function createSql(config: Config): Promise<Sql> {
+export async function createSql(config: Config, embedded?: EmbeddedSql): Promise<Sql> {
   const db = config.database;
   switch (db.driver) {
-    case 'pglite': {
-      const { createPgliteSql } = await import('../storage/sql-pglite.js');
-      const { mkdir } = await import('node:fs/promises');
-      await mkdir(db.dataDir, { recursive: true });
-      return createPgliteSql(db.dataDir);
-    }
+    case 'pglite':
+      if (!embedded) throw new ConfigError('a serverless function has no embedded database: set DATABASE_URL to a PostgreSQL (or Neon) URL', ['DATABASE_URL']);
+      return embedded(db.dataDir);
     case 'pg':
       return createPgSql({ connectionString: db.url, max: db.poolMax, queryTimeoutMs: db.queryTimeoutMs });
     case 'neon':
@@ -54,9 +56,9 @@ export function createWaitUntil(log: Logger): { waitUntil: (p: Promise<unknown>)
   };
 }
 
-export async function createNodeDeps(config: Config, opts: { migrate?: boolean; log?: Logger } = {}): Promise<Deps & { settle: () => Promise<void> }> {
+export async function createNodeDeps(config: Config, opts: { migrate?: boolean; log?: Logger; embedded?: EmbeddedSql } = {}): Promise<Deps & { settle: () => Promise<void> }> {
   const log = opts.log ?? consoleLogger;
-  const sql = await createSql(config);
+  const sql = await createSql(config, opts.embedded);
   if (opts.migrate) await migrate(sql, await loadMigrations());
   const { waitUntil, settle } = createWaitUntil(log);
   return { config, sql, ...createKv(config), now: () => new Date(), waitUntil, settle, log };

@@ -14,7 +14,10 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export function testConfig(env: Record<string, string> = {}): Config {
   // Rate limits are off unless a test turns them on: in-process requests all share one "IP".
-  return parseConfig({ ADMIN_TOKEN, DATA_DIR: '/tmp/sessionlog-test', RATE_LIMITS: 'off', ...env });
+  // So is the sweep by traffic: tests move time and assert what is stored, and a sweep started in
+  // the background by an earlier request would end their sessions at an arbitrary moment.
+  // tests/unit/traffic-sweep.test.ts turns it on.
+  return parseConfig({ ADMIN_TOKEN, DATA_DIR: '/tmp/sessionlog-test', RATE_LIMITS: 'off', TRAFFIC_SWEEP_SECONDS: '0', ...env });
 }
 
 /** A fresh in-memory PGlite with the schema applied. Start one per test file: it takes seconds. */
