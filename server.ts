@@ -17,9 +17,20 @@ import { staticFamily } from './lib/node/static.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Locally, an unset ADMIN_TOKEN is generated once and kept in DATA_DIR so it survives restarts. */
-async function localAdminToken(dataDir: string): Promise<string> {
-  const file = join(dataDir, 'admin-token');
+/**
+ * Tokens a local server generates when unset, so every README example runs on a fresh `npm start`:
+ * each is made once and kept in DATA_DIR (mode 600) so it survives restarts. Local mode only —
+ * production requires ADMIN_TOKEN and leaves the others unset (their endpoints answer 401).
+ */
+const LOCAL_TOKENS = [
+  { env: 'ADMIN_TOKEN', file: 'admin-token', prefix: 'sl_admin_' },
+  { env: 'SERVICE_TOKEN', file: 'service-token', prefix: 'sl_service_' },
+  { env: 'WEBHOOK_TOKEN', file: 'webhook-token', prefix: 'sl_webhook_' },
+  { env: 'CRON_SECRET', file: 'cron-secret', prefix: 'sl_cron_' },
+] as const;
+
+async function localToken(dataDir: string, name: string, prefix: string): Promise<string> {
+  const file = join(dataDir, name);
   try {
     const saved = (await readFile(file, 'utf8')).trim();
     if (saved) return saved;
@@ -27,7 +38,7 @@ async function localAdminToken(dataDir: string): Promise<string> {
     // first start: create it below
   }
   await mkdir(dataDir, { recursive: true });
-  const token = `sl_admin_${randomBytes(24).toString('base64url')}`;
+  const token = `${prefix}${randomBytes(24).toString('base64url')}`;
   await writeFile(file, `${token}\n`, { mode: 0o600 });
   return token;
 }
@@ -35,11 +46,16 @@ async function localAdminToken(dataDir: string): Promise<string> {
 async function main(): Promise<void> {
   const env: Record<string, string | undefined> = { ...process.env };
   let config: Config;
+  const generated: string[] = [];
   try {
     const file = await loadConfigFile(here);
     config = parseConfig(env, 'node', file);
-    if (config.mode === 'local' && !config.adminToken) {
-      env.ADMIN_TOKEN = await localAdminToken(config.dataDir);
+    if (config.mode === 'local') {
+      for (const t of LOCAL_TOKENS) {
+        if (env[t.env]) continue;
+        env[t.env] = await localToken(config.dataDir, t.file, t.prefix);
+        generated.push(t.env);
+      }
       config = parseConfig(env, 'node', file);
     }
   } catch (err) {
@@ -60,9 +76,11 @@ async function main(): Promise<void> {
     console.log(`sessionlog listening on ${url}`);
     console.log(`  storage:   postgres=${deps.sql.driver}${config.database.driver === 'pglite' ? ` (${config.database.dataDir})` : ''}, kv=${deps.kv.driver}`);
     console.log(`  dashboard: ${url}/dashboard/`);
-    if (config.mode === 'local' && !process.env.ADMIN_TOKEN) {
-      // Local mode only: the instructor needs it to sign in to the dashboard.
-      console.log(`  admin token (kept in ${join(config.dataDir, 'admin-token')}): ${config.adminToken}`);
+    if (generated.length) {
+      // Local mode only: the dashboard sign-in and the README examples need them. Printed as
+      // shell lines so they can be pasted as they are.
+      console.log(`  local tokens (generated once, kept in ${config.dataDir}/); for the README examples run:`);
+      for (const name of generated) console.log(`    export ${name}=${env[name]}`);
     }
   });
 

@@ -6,6 +6,10 @@
  */
 import { ADMIN_TOKEN } from './config.js';
 import { CSV_HEADER, csvRow, decodeCursor, type EventFilter, iterateEvents, lastSeq, listEvents, logStats } from '../lib/events/query.js';
+import { silentLogger } from '../lib/deps.js';
+import { listSessions } from '../lib/sessions/read.js';
+import type { SessionCtx } from '../lib/sessions/context.js';
+import { createMemoryKv } from '../lib/storage/kv-memory.js';
 import type { Sql } from '../lib/storage/sql.js';
 import { bearer, type Client, client, expectStatus, type Reply } from './http.js';
 import type { Server } from './lib.js';
@@ -20,6 +24,11 @@ const DEPTH = 20;
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
 const anyToken = () => seedToken(Math.floor(Math.random() * SEED_SESSIONS));
 const anyEmail = () => seedEmail(Math.floor(Math.random() * SEED_STUDENTS));
+/** Part of a student's name, as an instructor types it: "eader 42" finds Reader 42 and Reader 420–429. */
+const anyNamePart = () => `eader ${Math.floor(Math.random() * SEED_STUDENTS)}`;
+/** The session-list handler's context (the search reads Postgres only; KV is unused). */
+const sessionCtx = (sql: Sql): SessionCtx => ({ sql, kv: createMemoryKv(), timeoutMs: 600_000, now: () => new Date(), log: silentLogger });
+const SEARCH_LIMIT = 50;
 
 export interface ReadScenario {
   name: string;
@@ -96,6 +105,12 @@ export function readScenarios(anchor: Date, deep: ReadonlyMap<string, string>): 
       rows: jsonCount,
     },
     {
+      name: 'sessions search ?q= (part of a name)',
+      path: () => `/api/sessions?${q({ q: anyNamePart(), limit: String(SEARCH_LIMIT) })}`,
+      raw: (sql) => listSessions(sessionCtx(sql), { q: anyNamePart() }, SEARCH_LIMIT),
+      rows: jsonCount,
+    },
+    {
       name: 'CSV export of one session token',
       path: () => `/api/session-log?${q({ sessionToken: anyToken(), format: 'csv' })}`,
       raw: async (sql) => {
@@ -127,6 +142,27 @@ export async function deepCursors(http: Client): Promise<{ cursors: Map<string, 
   return { cursors, walkMs };
 }
 
+/**
+ * The plan of the session search (GET /api/sessions?q=): the statement listSessions makes, captured
+ * through a Sql that only records it, then run under EXPLAIN (ANALYZE, BUFFERS) on the seed.
+ */
+export async function explainSearch(sql: Sql, q: string): Promise<string[]> {
+  let captured: { text: string; params: readonly unknown[] } | undefined;
+  const recorder: Sql = {
+    driver: sql.driver,
+    query: (async (text: string, params: readonly unknown[] = []) => {
+      captured = { text, params };
+      return [];
+    }) as Sql['query'],
+    batch: (statements) => sql.batch(statements),
+    close: async () => {},
+  };
+  await listSessions(sessionCtx(recorder), { q }, SEARCH_LIMIT);
+  if (!captured) throw new Error('listSessions made no query');
+  const rows = await sql.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${captured.text}`, captured.params);
+  return rows.map((r) => r['QUERY PLAN']);
+}
+
 export async function runReads(server: Server, sql: Sql, seed: Seeded): Promise<Section> {
   const http = client(server.url, CONCURRENCY);
   const headers = bearer(ADMIN_TOKEN);
@@ -152,6 +188,9 @@ export async function runReads(server: Server, sql: Sql, seed: Seeded): Promise<
     rows.push([s.name, fmt(sample), fmt(h.opsPerS), latency(h), String(h.errors), fmt(raw.opsPerS), latency(raw), pct(h.opsPerS / raw.opsPerS)]);
   }
   http.close();
+  const searchQ = 'eader 42';
+  const plan = await explainSearch(sql, searchQ);
+  console.log(`\nreads: plan of GET /api/sessions?q=${encodeURIComponent(searchQ)}\n${plan.map((l) => `  ${l}`).join('\n')}`);
   const walk = walkMs.reduce((a, b) => a + b, 0) / walkMs.length;
   return {
     failed,
@@ -166,6 +205,14 @@ export async function runReads(server: Server, sql: Sql, seed: Seeded): Promise<
         `Deep page: the page after following \`next_cursor\` ${DEPTH} times (walking those ${DEPTH + 1} pages sequentially took ${ms(walk)} ms on average). ` +
         'Raw = the same functions (`listEvents`, `logStats`, `iterateEvents` + `csvRow`, the timeline\'s three queries) through `pg`; ' +
         'the HTTP figure also pays the audit-trail insert every admin read makes after its response.',
+      '',
+      `Session search: \`?q=\` matches any part of the session id/token, student id, email or name (ILIKE '%…%'); each arm of the ` +
+        'match is served by a pg_trgm GIN index (`sessions_id_trgm`, `sessions_student_trgm`, `students_email_trgm`, `students_name_trgm`, ' +
+        `migration 006). Plan of \`GET /api/sessions?q=${searchQ}\` on this seed (EXPLAIN ANALYZE):`,
+      '',
+      '```',
+      ...plan,
+      '```',
     ],
   };
 }

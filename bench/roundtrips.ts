@@ -77,6 +77,8 @@ interface Probe {
   headers?: Record<string, string>;
   /** Expected status; anything else fails the group. */
   status: number;
+  /** Expected SQL round trips where the design promises a number (ingest: one); anything else fails the group. */
+  sql?: number;
 }
 
 export async function runRoundTrips(sql: Sql): Promise<Section> {
@@ -108,8 +110,10 @@ export async function runRoundTrips(sql: Sql): Promise<Section> {
   const dayAgo = new Date(Date.now() - 86_400_000).toISOString();
 
   const probes: Probe[] = [
-    { name: 'ingest: batch ×100 (new student)', method: 'POST', path: '/api/session-log', body: { events: Array.from({ length: 100 }, () => wireEvent(session)) }, status: 200 },
-    { name: 'ingest: single event', method: 'POST', path: '/api/session-log', body: wireEvent(session), status: 200 },
+    // Ingest keeps the token's workshop session (student, step, counts) in the same one statement.
+    { name: 'ingest: batch ×100 (new student, new session)', method: 'POST', path: '/api/session-log', body: { events: Array.from({ length: 100 }, () => wireEvent(session)) }, status: 200, sql: 1 },
+    { name: 'ingest: single event', method: 'POST', path: '/api/session-log', body: wireEvent(session), status: 200, sql: 1 },
+    { name: 'ingest: single event, no email (attributed)', method: 'POST', path: '/api/session-log', body: { ...wireEvent(session), studentEmail: undefined }, status: 200, sql: 1 },
     { name: 'interaction: first (opens a session)', method: 'POST', path: '/api/sessions/interactions', body: interaction(student), headers: service, status: 200 },
     { name: 'interaction: continuing', method: 'POST', path: '/api/sessions/interactions', body: interaction(student), headers: service, status: 200 },
     { name: 'vapi: status-update (first message of a call)', method: 'POST', path: '/api/webhooks/vapi', body: call.status('in-progress', 1), headers: vapi, status: 200 },
@@ -134,6 +138,9 @@ export async function runRoundTrips(sql: Sql): Promise<Section> {
     { name: 'read: stats, last hour', method: 'GET', path: `/api/session-log/stats?since=${hourAgo}`, headers: admin, status: 200 },
     { name: 'read: stats, last 24 h', method: 'GET', path: `/api/session-log/stats?since=${dayAgo}`, headers: admin, status: 200 },
     { name: 'read: session timeline', method: 'GET', path: `/api/sessions/${token}/events`, headers: admin, status: 200 },
+    { name: 'read: workshop session document', method: 'GET', path: `/api/sessions/${token}`, headers: admin, status: 200 },
+    { name: 'read: sessions search ?q= (part of an email)', method: 'GET', path: `/api/sessions?q=${encodeURIComponent(email.slice(3, 9))}`, headers: admin, status: 200 },
+    { name: 'read: active sessions', method: 'GET', path: '/api/sessions/active', headers: admin, status: 200 },
     { name: 'read: CSV export of a session token', method: 'GET', path: `/api/session-log?sessionToken=${token}&format=csv`, headers: admin, status: 200 },
   ];
 
@@ -153,12 +160,14 @@ export async function runRoundTrips(sql: Sql): Promise<Section> {
     });
     const text = await res.text(); // exports stream: their later pages are read while the body is consumed
     await deps.settle(); // after-response work (audit insert, end-of-session hook) belongs to this request
-    const ok = res.status === p.status;
+    const sqlOk = p.sql === undefined || counts.sql.length - counts.sql.filter((t) => t.startsWith('INSERT INTO audit_log')).length === p.sql;
+    const ok = res.status === p.status && sqlOk;
     failed ||= !ok;
+    if (!sqlOk) console.log(`    expected ${p.sql} SQL round trip(s), made ${counts.sql.length}`);
     const audit = counts.sql.filter((s) => s.startsWith('INSERT INTO audit_log')).length;
     const sqlCell = audit ? `${counts.sql.length} (${counts.sql.length - audit} + ${audit} audit)` : String(counts.sql.length);
     const kvCell = counts.kv.length ? `${counts.kv.length} (${summarise(counts.kv)})` : '0';
-    rows.push([p.name, ok ? String(res.status) : `**${res.status}** (expected ${p.status})`, sqlCell, kvCell, String(counts.limits)]);
+    rows.push([p.name, res.status === p.status ? String(res.status) : `**${res.status}** (expected ${p.status})`, sqlOk ? sqlCell : `**${sqlCell}** (expected ${p.sql})`, kvCell, String(counts.limits)]);
     console.log(`  ${p.name.padEnd(52)} ${res.status}  sql ${counts.sql.length} [${counts.sql.join(' | ')}]  kv ${counts.kv.length} [${counts.kv.join(', ')}]  limits ${counts.limits}`);
     if (!ok) console.log(`    answer: ${text.slice(0, 300)}`);
   }

@@ -56,6 +56,23 @@ LATERAL (SELECT (i / ${SLOT_EVENTS}) * ${PER_SLOT} + (i % ${PER_SLOT}) AS k,
 LATERAL (SELECT CASE WHEN r < 0.40 THEN 'navigation' WHEN r < 0.70 THEN 'action' WHEN r < 0.82 THEN 'state_change'
                      WHEN r < 0.92 THEN 'api_call' WHEN r < 0.97 THEN 'error' ELSE 'attempt' END AS type) AS t`;
 
+/**
+ * The seed tokens' workshop sessions, as ingest would have kept them (one row per token: student,
+ * counts, latest step). Events are seeded in SQL, not through ingest, so their sessions are made here.
+ */
+const SESSIONS_SQL = `
+INSERT INTO sessions (id, student_id, platform, kind, status, started_at, last_activity_at, workshop, event_count, error_count,
+                      current_step, step_at, step_name, step_name_at, participants)
+SELECT t.token, t.student_id, 'web', 'auto', 'active', t.first_at, t.last_at, true, t.n, t.errors,
+       l.step, l.at, l.name, l.at, jsonb_build_array(jsonb_build_object('id', t.student_id, 'role', 'student',
+         'joined_at', to_char(t.first_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+FROM (SELECT session_token AS token, min(student_id) AS student_id, min(created_at) AS first_at, max(created_at) AS last_at,
+             count(*)::int AS n, (count(*) FILTER (WHERE event_type = 'error'))::int AS errors
+      FROM events WHERE session_token LIKE 'ws\\_read\\_%' GROUP BY session_token) t,
+LATERAL (SELECT event_data->>'currentStep' AS step, event_data->>'stepName' AS name, created_at AS at FROM events
+         WHERE session_token = t.token ORDER BY created_at DESC, id DESC LIMIT 1) l
+ON CONFLICT (id) DO NOTHING`;
+
 /** Make sure the reads database holds exactly the seed; reuse it when it does. */
 export async function ensureSeed(sql: Sql): Promise<Seeded> {
   const t0 = performance.now();
@@ -82,6 +99,12 @@ export async function ensureSeed(sql: Sql): Promise<Seeded> {
     // long-running database (with autovacuum) would.
     await sql.query('VACUUM (ANALYZE) events');
     await sql.query('ANALYZE students');
+  }
+  const [sessions] = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM sessions WHERE id LIKE 'ws\\_read\\_%'");
+  if (created || sessions?.n !== SEED_SESSIONS) {
+    await sql.query("DELETE FROM sessions WHERE id LIKE 'ws\\_read\\_%'");
+    await sql.query(SESSIONS_SQL);
+    await sql.query('ANALYZE sessions');
   }
   // The newest event belongs to the last session: one index lookup, not a scan.
   const [last] = await sql.query<{ t: Date | string }>('SELECT max(created_at) AS t FROM events WHERE session_token = $1', [seedToken(SEED_SESSIONS - 1)]);

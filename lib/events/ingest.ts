@@ -40,8 +40,13 @@ export function eventTime(receivedAt: Date, timestamp?: string | number, sentAt?
 
 /**
  * Store events in ONE round trip: one statement whose CTEs upsert the students (by email, or by
- * id for tutoring students) and insert the events, skipping event uuids already stored (the
- * client's eventId makes retries idempotent). Returns the uuids actually inserted.
+ * id for tutoring students), insert the events, skipping event uuids already stored (the
+ * client's eventId makes retries idempotent), and keep each token's workshop session current.
+ * Returns the uuids actually inserted.
+ *
+ * Only the public ingest path (POST /api/session-log) calls this: every call makes or updates a
+ * workshop session (id = token, platform `web`). Session records written by other code paths
+ * (interactions, transcripts, Vapi, the sweep) insert their events themselves and make no web session.
  */
 export async function insertEvents(sql: Sql, events: readonly NewEvent[]): Promise<Set<string>> {
   if (events.length === 0) return new Set();
@@ -77,7 +82,30 @@ async function insertOnce(sql: Sql, events: readonly NewEvent[]): Promise<Set<st
  * transaction committed while this one waited on it. DISTINCT ON keeps one row per email, the
  * last non-null name winning, because one statement may not update the same row twice.
  * Students by id (no email) are created if missing and never renamed here.
+ *
+ * Workshop sessions (one row per token, kept by this statement so ingest stays one round trip):
+ * - An event without an email is the student's when the token's workshop session knows its student
+ *   (`known`, as of the statement's start) or, failing that, when the batch names one for the token
+ *   (`batch_student`), so a student's export is complete. When a batch first names the student of
+ *   a session that had none (`named`, almost always empty), the session's earlier anonymous events
+ *   are attributed too (`attrib`). Its shape pins the plan: `= ANY (ARRAY(...))` walks only those
+ *   tokens' events_session_time ranges, and COALESCE keeps `student_id IS NULL` out of reach of the
+ *   events_student_time index — with a plain join the planner started from every anonymous event in
+ *   the log (250 ms per ingest with 140,000 of them; faults-postgres' flapping test caught it).
+ * - Counts come from `ins`, i.e. only events actually inserted: duplicates skipped by eventId never count.
+ * - ON CONFLICT DO UPDATE adds the counts and takes GREATEST of last activity, so concurrent batches
+ *   on one token both land (the second waits on the row lock and adds to what the first committed).
+ * - current_step/step_name come from the latest event by event time that carries them; a batch
+ *   only replaces them when its event is not older than the stored one (offline queues arrive late).
+ * - `WHERE sessions.workshop`: a token equal to another kind of session's id (tutoring, explicit,
+ *   voice) never converts that session; its events are stored and read through the token as before.
+ * - Reopen: id = token, so a token that posts again after its session ended (timeout, or ended
+ *   through the API) with an event later than the end continues the same session: active again.
+ * - No session_started record is written: the event log of a token holds what its page posted
+ *   (GET /api/session-log and exports read it), so the first posted event opens the timeline.
+ * Rows are inserted ORDER BY id so two multi-token batches lock sessions in the same order.
  */
+const STEP_OK = `IN ('string', 'number', 'boolean')`;
 const INSERT_EVENTS = `
 WITH input AS (
   SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -98,12 +126,75 @@ by_id AS (
   INSERT INTO students (id)
   SELECT DISTINCT student_id FROM input WHERE email IS NULL AND student_id IS NOT NULL
   ON CONFLICT (id) DO NOTHING
+),
+resolved AS (
+  SELECT i.*, COALESCE(s.id, (SELECT t.id FROM students t WHERE t.id = i.email), i.student_id) AS sid
+  FROM input i LEFT JOIN by_email s ON s.email = i.email
+),
+batch_student AS (
+  SELECT DISTINCT ON (session_token) session_token, sid FROM resolved WHERE sid IS NOT NULL ORDER BY session_token, ord DESC
+),
+known AS (
+  SELECT ws.id, ws.student_id FROM sessions ws JOIN students st ON st.id = ws.student_id
+  WHERE ws.id IN (SELECT session_token FROM input) AND ws.workshop
+),
+ins AS (
+  INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, client_ts, created_at)
+  SELECT r.event_uuid, r.session_token, COALESCE(r.sid, k.student_id, b.sid),
+         r.event_type, r.event_data::jsonb, r.client_ts, r.created_at
+  FROM resolved r LEFT JOIN known k ON k.id = r.session_token LEFT JOIN batch_student b ON b.session_token = r.session_token
+  ORDER BY r.ord
+  ON CONFLICT (event_uuid) DO NOTHING
+  RETURNING id, event_uuid, session_token, student_id, event_type, event_data, created_at
+),
+named AS (
+  SELECT b.session_token, b.sid FROM batch_student b
+  JOIN sessions ws ON ws.id = b.session_token AND ws.workshop AND ws.student_id IS NULL
+),
+attrib AS (
+  UPDATE events e SET student_id = (SELECT n.sid FROM named n WHERE n.session_token = e.session_token)
+  WHERE e.session_token = ANY (ARRAY(SELECT session_token FROM named))
+    AND COALESCE(e.student_id, '') = ''
+),
+agg AS (
+  SELECT session_token AS id, count(*)::int AS n, (count(*) FILTER (WHERE event_type = 'error'))::int AS errors,
+         min(created_at) AS first_at, max(created_at) AS last_at,
+         (array_agg(student_id ORDER BY created_at DESC, id DESC) FILTER (WHERE student_id IS NOT NULL))[1] AS student_id,
+         (array_agg(left(event_data->>'currentStep', 200) ORDER BY created_at DESC, id DESC)
+            FILTER (WHERE jsonb_typeof(event_data->'currentStep') ${STEP_OK}))[1] AS current_step,
+         max(created_at) FILTER (WHERE jsonb_typeof(event_data->'currentStep') ${STEP_OK}) AS step_at,
+         (array_agg(left(event_data->>'stepName', 200) ORDER BY created_at DESC, id DESC)
+            FILTER (WHERE jsonb_typeof(event_data->'stepName') ${STEP_OK}))[1] AS step_name,
+         max(created_at) FILTER (WHERE jsonb_typeof(event_data->'stepName') ${STEP_OK}) AS step_name_at
+  FROM ins GROUP BY session_token
+),
+sess AS (
+  INSERT INTO sessions (id, student_id, platform, kind, status, started_at, last_activity_at, workshop, event_count, error_count,
+                        current_step, step_at, step_name, step_name_at, participants)
+  SELECT a.id, a.student_id, 'web', 'auto', 'active', a.first_at, a.last_at, true, a.n, a.errors,
+         a.current_step, a.step_at, a.step_name, a.step_name_at,
+         CASE WHEN a.student_id IS NULL THEN '[]'::jsonb
+              ELSE jsonb_build_array(jsonb_build_object('id', a.student_id, 'role', 'student',
+                     'joined_at', to_char(a.first_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) END
+  FROM agg a ORDER BY a.id
+  ON CONFLICT (id) DO UPDATE SET
+    student_id = COALESCE(sessions.student_id, EXCLUDED.student_id),
+    participants = CASE WHEN sessions.student_id IS NULL THEN EXCLUDED.participants ELSE sessions.participants END,
+    started_at = LEAST(sessions.started_at, EXCLUDED.started_at),
+    last_activity_at = GREATEST(sessions.last_activity_at, EXCLUDED.last_activity_at),
+    event_count = sessions.event_count + EXCLUDED.event_count,
+    error_count = sessions.error_count + EXCLUDED.error_count,
+    current_step = CASE WHEN EXCLUDED.step_at >= sessions.step_at OR sessions.step_at IS NULL AND EXCLUDED.step_at IS NOT NULL
+                        THEN EXCLUDED.current_step ELSE sessions.current_step END,
+    step_at = GREATEST(sessions.step_at, EXCLUDED.step_at),
+    step_name = CASE WHEN EXCLUDED.step_name_at >= sessions.step_name_at OR sessions.step_name_at IS NULL AND EXCLUDED.step_name_at IS NOT NULL
+                     THEN EXCLUDED.step_name ELSE sessions.step_name END,
+    step_name_at = GREATEST(sessions.step_name_at, EXCLUDED.step_name_at),
+    status = CASE WHEN EXCLUDED.last_activity_at > sessions.ended_at THEN 'active' ELSE sessions.status END,
+    end_reason = CASE WHEN EXCLUDED.last_activity_at > sessions.ended_at THEN NULL ELSE sessions.end_reason END,
+    ended_at = CASE WHEN EXCLUDED.last_activity_at > sessions.ended_at THEN NULL ELSE sessions.ended_at END,
+    updated_at = now()
+  WHERE sessions.workshop
 )
-INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, client_ts, created_at)
-SELECT i.event_uuid, i.session_token, COALESCE(s.id, (SELECT t.id FROM students t WHERE t.id = i.email), i.student_id),
-       i.event_type, i.event_data::jsonb, i.client_ts, i.created_at
-FROM input i LEFT JOIN by_email s ON s.email = i.email
-ORDER BY i.ord
-ON CONFLICT (event_uuid) DO NOTHING
-RETURNING event_uuid::text
+SELECT event_uuid::text FROM ins
 `;

@@ -117,6 +117,13 @@ export const SessionSummaryRow = z.object({
   transcript_count: z.number().int(),
   event_count: z.number().int().optional(),
   error_count: z.number().int().optional(),
+  /** Workshop sessions: eventData.currentStep of the latest event carrying it (numbers as text). */
+  current_step: z.string().nullable(),
+  /** Workshop sessions: eventData.stepName of the latest event carrying it. */
+  step_name: z.string().nullable(),
+  /** The student's name and email (null when unknown, or where the row is not read with them). */
+  student_name: z.string().nullable(),
+  student_email: z.string().nullable(),
 });
 export type SessionSummaryRow = z.infer<typeof SessionSummaryRow>;
 
@@ -155,6 +162,8 @@ export const GlobalStats = z.object({
 });
 
 export const SessionListQuery = z.object({
+  /** Any part of the student's email, name or id, or of the session id/token; case-insensitive. Blank: no filter. */
+  q: SafeText(200).optional(),
   student_id: StudentId.optional(),
   status: SessionStatus.optional(),
   platform: Platform.optional(),

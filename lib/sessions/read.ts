@@ -5,9 +5,20 @@ import type { SessionCtx } from './context.js';
 import { notFound } from './errors.js';
 import { countWords, type EventLite, effectiveStatusSql, type SessionRow, toDocument, toSummaryRow } from './rows.js';
 
-/** Per-session counts shown in lists: every event of the session and its errors. */
-const COUNTS = `(SELECT count(*)::int FROM events e WHERE e.session_token = s.id) AS event_count,
-  (SELECT count(*)::int FROM events e WHERE e.session_token = s.id AND e.event_type = 'error') AS error_count`;
+/**
+ * Per-session counts shown in lists, and the student's name and email (FROM ... LEFT JOIN STUDENT).
+ * event_count is every event of the timeline (an index-only count), so a workshop session a call
+ * joined counts the call's events too. error_count of a workshop session is kept on the row by
+ * ingest (only pages post `error` events); CASE evaluates lazily, so those rows skip that subquery,
+ * the one that reads the events themselves.
+ */
+const COUNTS = `(SELECT count(*)::int FROM events e WHERE e.session_token = s.id) AS n_events,
+  CASE WHEN s.workshop THEN s.error_count ELSE (SELECT count(*)::int FROM events e WHERE e.session_token = s.id AND e.event_type = 'error') END AS n_errors,
+  st.name AS student_name, st.email AS student_email`;
+const STUDENT = 'LEFT JOIN students st ON st.id = s.student_id';
+
+/** `q` as an ILIKE pattern matching any part: LIKE's own wildcards in it are literal. */
+export const containsPattern = (q: string) => `%${q.replace(/[\\%_]/g, '\\$&')}%`;
 
 /** The whole session document, with its latest completed session_summary analysis. */
 export async function getDocument(ctx: SessionCtx, id: string): Promise<SessionDocument> {
@@ -20,7 +31,7 @@ export async function getDocument(ctx: SessionCtx, id: string): Promise<SessionD
        (SELECT json_build_object('id', a.id::text, 'template', a.template, 'model', a.model, 'completed_at', a.completed_at, 'result', a.result)
           FROM analyses a WHERE a.session_id = s.id AND a.template = 'session_summary' AND a.status = 'completed'
           ORDER BY a.completed_at DESC LIMIT 1) AS analysis
-     FROM sessions s WHERE s.id = $1`,
+     FROM sessions s ${STUDENT} WHERE s.id = $1`,
     [id],
   );
   const row = rows[0];
@@ -34,6 +45,8 @@ function parseJson<T>(v: T | string | null): T | null {
 }
 
 export interface SessionFilter {
+  /** Any part of the session id/token or the student's id, email or name (case-insensitive). */
+  q?: string | undefined;
   studentId?: string | undefined;
   status?: string | undefined;
   platform?: string | undefined;
@@ -56,6 +69,15 @@ export async function listSessions(
   const { values: params, p } = paramList();
   const where: string[] = [];
   if (filter.studentId) where.push(`s.student_id = ${p(filter.studentId)}`);
+  const q = filter.q?.trim();
+  if (q) {
+    // A UNION of per-table matches rather than one OR across the join, so each arm can use its
+    // trigram GIN index. lower(col) LIKE lower(pattern), not ILIKE: the indexes are on lower(col)
+    // (sessions_id_trgm, sessions_student_trgm, students_email_trgm, students_name_trgm; see 006).
+    const like = `lower(${p(containsPattern(q))})`;
+    where.push(`s.id IN (SELECT x.id FROM sessions x WHERE lower(x.id) LIKE ${like} OR lower(x.student_id) LIKE ${like}
+      UNION SELECT x.id FROM students y JOIN sessions x ON x.student_id = y.id WHERE lower(y.email) LIKE ${like} OR lower(y.name) LIKE ${like})`);
+  }
   if (filter.platform) where.push(`s.platform = ${p(filter.platform)}`);
   if (filter.status) {
     const status = effectiveStatusSql(p(ctx.now().toISOString()), p(ctx.timeoutMs));
@@ -65,7 +87,7 @@ export async function listSessions(
   if (filter.until) where.push(`s.started_at < ${p(filter.until.toISOString())}`);
   if (after) where.push(`(s.started_at, s.id) < (${p(after.t)}::timestamptz, ${p(after.id)})`);
   const rows = await ctx.sql.query<SessionRow>(
-    `SELECT s.*, ${COUNTS} FROM sessions s ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    `SELECT s.*, ${COUNTS} FROM sessions s ${STUDENT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY s.started_at DESC, s.id DESC LIMIT ${p(limit + 1)}`,
     params,
   );
@@ -82,7 +104,7 @@ export async function listSessions(
 export async function activeSessions(ctx: SessionCtx, limit = 500): Promise<SessionSummaryRow[]> {
   const now = ctx.now();
   const rows = await ctx.sql.query<SessionRow>(
-    `SELECT s.*, ${COUNTS} FROM sessions s
+    `SELECT s.*, ${COUNTS} FROM sessions s ${STUDENT}
      WHERE s.status IN ('waiting', 'active') AND s.ended_at IS NULL
        AND s.last_activity_at >= $1::timestamptz - $2::int * interval '1 millisecond'
      ORDER BY s.last_activity_at DESC LIMIT $3`,

@@ -24,8 +24,18 @@ export interface SessionRow {
   platform_metadata: Record<string, unknown>;
   interaction_count: number;
   transcript_count: number;
+  /** Workshop sessions only (kept by ingest); other sessions are counted on read (n_events). */
+  workshop?: boolean;
   event_count?: number;
   error_count?: number;
+  current_step?: string | null;
+  step_name?: string | null;
+  /** Counts computed by the read queries (COUNTS in read.ts), preferred over the stored ones. */
+  n_events?: number;
+  n_errors?: number;
+  /** Joined from students by the read queries. */
+  student_name?: string | null;
+  student_email?: string | null;
 }
 
 /** SQL for the effective status, the same rule as `effective()` below ($now, $timeout ms). */
@@ -69,8 +79,12 @@ export function toSummaryRow(row: SessionRow, now: Date, timeoutMs: number): Ses
     subtopic: row.subtopic,
     interaction_count: row.interaction_count,
     transcript_count: row.transcript_count,
-    ...(row.event_count !== undefined ? { event_count: Number(row.event_count) } : {}),
-    ...(row.error_count !== undefined ? { error_count: Number(row.error_count) } : {}),
+    ...(row.n_events !== undefined ? { event_count: Number(row.n_events) } : {}),
+    ...(row.n_errors !== undefined ? { error_count: Number(row.n_errors) } : {}),
+    current_step: row.current_step ?? null,
+    step_name: row.step_name ?? null,
+    student_name: row.student_name ?? null,
+    student_email: row.student_email ?? null,
   });
 }
 

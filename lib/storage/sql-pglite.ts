@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { guarded, type Row, type Sql, type Statement } from './sql.js';
 
 /**
@@ -7,7 +8,8 @@ import { guarded, type Row, type Sql, type Statement } from './sql.js';
  * PGlite has a single connection and queues concurrent calls itself.
  */
 export async function createPgliteSql(dataDir: string): Promise<Sql> {
-  const db = await PGlite.create(dataDir);
+  // pg_trgm: migration 006 indexes session search with it, as on Neon and self-hosted Postgres.
+  const db = await PGlite.create(dataDir, { extensions: { pg_trgm } });
   return {
     driver: 'pglite',
     query<T = Row>(text: string, params: readonly unknown[] = []) {

@@ -207,11 +207,11 @@ describeWithBrowser('instructor dashboard', () => {
     const emma = page.locator(`#recent-sessions tr[data-session-id="${seeded.emmaToken}"]`);
     await emma.waitFor();
     const cells = await emma.locator('td').allTextContents();
-    // The call's session has no student of its own (metadata carried only the session id).
-    expect(cells[1]).toBe('vapi');
+    // The token's events made it a workshop (web) session; the call joined it (issue 11).
+    expect(cells[1]).toBe('web');
     expect(cells[2]).toBe('completed');
     expect(cells[3]).not.toBe('—');
-    expect(cells[4]).toBe('4m');
+    expect(cells[4]).toBe('9m'); // from the page's first event to the call's end, not the call alone
     expect(Number(cells[5])).toBeGreaterThanOrEqual(10);
     expect(cells[6]).toBe('1');
     expect(await emma.getAttribute('class')).toContain('has-errors');
@@ -225,12 +225,13 @@ describeWithBrowser('instructor dashboard', () => {
     const { page } = o;
     const rows = () => page.locator('#recent-sessions tr.session-row').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.sessionId));
     await page.waitForSelector(`#recent-sessions tr[data-session-id="${seeded.aliceSession}"]`);
-    expect(await rows()).toHaveLength(3);
+    // Three sessions and the anonymous workshop token, a web session since issue 11.
+    expect(await rows()).toHaveLength(4);
 
     // Clear, then wait for the unfiltered list (a fresh form: filling the old one would be lost).
     const apply = async (fill: () => Promise<void>) => {
       await page.click('#session-filters button[type=reset]');
-      await page.waitForSelector('#recent-count:text-is("3 sessions")');
+      await page.waitForSelector('#recent-count:text-is("4 sessions")');
       await fill();
       await page.click('#session-filters button[type=submit]');
     };
@@ -271,7 +272,8 @@ describeWithBrowser('instructor dashboard', () => {
     // One timeline: web events, the tool call, transcript turns and status changes, oldest first.
     const items = page.locator('#timeline li.tl-item');
     const types = await items.evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.type));
-    expect(types).toEqual(expect.arrayContaining(['navigation', 'action', 'api_call', 'error', 'state_change', 'session_started', 'interaction', 'tool_result', 'transcript', 'session_ended']));
+    // No session_started: the session is the workshop token's, opened by its first event (issue 11).
+    expect(types).toEqual(expect.arrayContaining(['navigation', 'action', 'api_call', 'error', 'state_change', 'interaction', 'tool_result', 'transcript', 'session_ended']));
     const times = await page.locator('#timeline time').evaluateAll((ts) => ts.map((t) => Date.parse(t.getAttribute('datetime') ?? '')));
     expect(times).toEqual([...times].sort((a, b) => a - b));
     expect(types.indexOf('error')).toBeLessThan(types.indexOf('interaction'));
@@ -305,13 +307,13 @@ describeWithBrowser('instructor dashboard', () => {
     await close(o);
   });
 
-  it('shows the timeline of a plain workshop token that has events but no session record', async () => {
+  it('shows a plain workshop token as its web session (issue 11) with its timeline', async () => {
     const o = await open(`#/session/${seeded.anonToken}`);
     const { page } = o;
     await page.waitForSelector('#timeline li[data-type="error"].is-problem');
     expect(await page.locator('#timeline li.tl-item').count()).toBe(2);
-    expect(await page.textContent('#session-head')).toContain('no session record');
-    expect(await page.isVisible('#analysis-card')).toBe(false);
+    const head = (await page.textContent('#session-head')) ?? '';
+    for (const part of ['web', 'Events2', 'Errors1']) expect(head).toContain(part);
     expect(await page.isVisible('#call-card')).toBe(false);
 
     // An id that is neither: said plainly.

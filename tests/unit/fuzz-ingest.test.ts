@@ -106,6 +106,10 @@ function build(run: number, token: string, items: Array<{ ok: boolean; e: unknow
     const time = ts === undefined ? undefined : sent === undefined ? { abs: ts } : { skew: sent - ts };
     valid.set(uuidFor(run, i), { data: JSON.parse(JSON.stringify(e.eventData ?? {})), type: e.eventType as string, email: mail?.trim().toLowerCase(), ...(time ? { time } : {}) });
   }
+  // Events without an email are the student's the batch names for the token (its last valid
+  // event with an email): a workshop session's events all belong to its student (issue 11).
+  const named = [...valid.values()].reverse().find((w) => w.email !== undefined)?.email;
+  for (const w of valid.values()) w.email ??= named;
   return { text: raw, valid, invalid };
 }
 /** No content-type header at all is tested with a byte body (a string body gets text/plain from the runtime). */

@@ -41,6 +41,7 @@ export async function getList(c: Context<AppEnv>) {
     ctxOf(c),
     {
       studentId: q.student_id,
+      q: q.q,
       status: q.status,
       platform: q.platform,
       since: q.since ? new Date(q.since) : undefined,
