@@ -53,6 +53,8 @@ interface EventRow {
   student_id: string | null;
   student_email: string | null;
   student_name: string | null;
+  claimed_email: string | null;
+  claimed_name: string | null;
 }
 
 /**
@@ -88,7 +90,8 @@ export async function listEvents(
   }
   const text = `
     SELECT e.id::text AS id, e.event_uuid::text AS event_id, e.session_token, e.event_type, e.event_data,
-           e.created_at, e.student_id, s.email AS student_email, s.name AS student_name
+           e.created_at, e.student_id, s.email AS student_email, s.name AS student_name,
+           e.claimed_email, e.claimed_name
     FROM events e LEFT JOIN students s ON s.id = e.student_id
     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY e.created_at ${dir}, e.id ${dir}
@@ -125,6 +128,7 @@ function toStoredEvent(r: EventRow): StoredEvent {
     student_id: r.student_id,
     student_email: r.student_email,
     student_name: r.student_name,
+    claimed: r.claimed_email === null && r.claimed_name === null ? null : { email: r.claimed_email, name: r.claimed_name },
   });
   // Validated, but returned as stored: zod's copy of a record would drop a `__proto__` key.
   return { ...checked, event_data: data };
