@@ -7,6 +7,8 @@ import type { SessionCtx } from '../sessions/context.js';
 import { DomainError, notFound } from '../sessions/errors.js';
 import { getDocument } from '../sessions/read.js';
 import { buildPrompt, SYSTEM_PROMPT } from './prompt.js';
+import { identifyFromName } from '../calls/identify.js';
+import { settleUnknownCall } from '../calls/link.js';
 import { Analysis, AnalysisOutput } from './schema.js';
 import type { TemplateName } from './templates.js';
 import { sha256Hex } from '../util/stable-uuid.js';
@@ -135,6 +137,14 @@ export async function execute(ctx: SessionCtx, config: Config['analysis'], id: s
        SELECT ${COLUMNS} FROM upd`,
       [id, JSON.stringify(result), completion.usage?.prompt_tokens ?? null, completion.usage?.completion_tokens ?? null, latency, ctx.now().toISOString(), crypto.randomUUID()],
     );
+    if (result.student_name && session.student_id === 'unknown') {
+      // A call nobody identified: the name the model heard counts under the transcript rule
+      // (exactly one student assigns it, several are suggested). Never overrides a known student.
+      const found = await identifyFromName(ctx.sql, result.student_name);
+      await settleUnknownCall(ctx, row.session_id, found, 'analysis').catch((e: unknown) =>
+        ctx.log.warn('analysis identification failed', { sessionId: row.session_id, error: describeError(e).message }),
+      );
+    }
     return toAnalysis(done as AnalysisRow);
   } catch (err) {
     const attempts = row.attempts + 1;

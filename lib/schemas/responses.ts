@@ -85,7 +85,9 @@ export const AuditPage = z.object({
 });
 export const AnalysisRun = z.object({ session_id: z.string(), reused: z.boolean(), analysis: Analysis });
 export const AnalysisList = z.object({ session_id: z.string(), count: z.number().int(), analyses: z.array(Analysis) });
-export const Student = z.object({ id: z.string(), email: z.string().nullable(), name: z.string().nullable(), phone_numbers: z.array(z.string()) });
+export const Student = z.object({
+  id: z.string(), email: z.string().nullable(), name: z.string().nullable(), aliases: z.array(z.string()), phone_numbers: z.array(z.string()),
+});
 export const StudentResponse = z.object({ student: Student });
 export const Erased = z.object({
   success: z.literal(true),
