@@ -17,7 +17,6 @@ export const AnalysisOutput = z.object({
   // results stored before the field existed, and models that omit it, still parse.
   student_name: z
     .string()
-    .max(200)
     .nullable()
     .optional()
     .describe('The name the student says is theirs in the session (e.g. "this is Emma Smith"), exactly as said; null if they never say it.'),
