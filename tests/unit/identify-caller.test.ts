@@ -19,13 +19,15 @@ const WEBHOOK_TOKEN = 'webhook-token-0123456789abcdef-0123456789';
 let sql: Sql;
 let now = new Date('2026-05-01T09:00:00Z');
 const kv = createMemoryKv(() => now.getTime());
+let app: ReturnType<typeof createApp>;
 let api: ReturnType<typeof client>;
 let fake: Awaited<ReturnType<typeof startFakeOpenAI>>;
 
 beforeAll(async () => {
   sql = await memoryPglite();
   fake = await startFakeOpenAI();
-  api = client(createApp(makeDeps({ sql, kv, config: testConfig({ WEBHOOK_TOKEN }), now: () => now }), allFamilies));
+  app = createApp(makeDeps({ sql, kv, config: testConfig({ WEBHOOK_TOKEN }), now: () => now }), allFamilies);
+  api = client(app);
 });
 afterAll(async () => {
   await fake.close();
@@ -138,6 +140,9 @@ describe('a Vapi call nobody else identifies', () => {
     expect(d.student_id).toBe('unknown');
     expect(d.platform_metadata.suggested_student_ids).toEqual([a, b].sort());
     expect(d.platform_metadata.identified_by).toBeUndefined();
+    // Erasing one of them leaves no trace of them in the suggestion.
+    expect((await app.request(`/api/students/${a}`, { method: 'DELETE', headers: admin })).status).toBe(200);
+    expect((await api.doc(d.session_id)).platform_metadata.suggested_student_ids).toEqual([b]);
   });
 
   it('a name that is only a substring of another picks the right one', async () => {
