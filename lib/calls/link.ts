@@ -23,6 +23,8 @@ export interface Linked {
   /** This delivery created the session. */
   created: boolean;
   via: 'call' | 'session_id' | 'student' | 'phone' | 'transcript' | 'unknown';
+  /** What the caller's turns named when the conversation step ran here, so a delivery reads the students once. */
+  heard?: Identification;
 }
 
 const CALL_LINK_TTL_MS = 24 * 60 * 60_000;
@@ -59,8 +61,10 @@ export async function linkCall(ctx: SessionCtx, call: CallInfo): Promise<Linked>
     if (studentId) via = 'phone';
   }
   // The last step before `unknown`. Not for a handed session id: that session says who it is.
+  let heard: Identification | undefined;
   if (!studentId && !call.identity.sessionId && call.userTurns?.length) {
     const found = await identifyFromTurns(ctx.sql, call.userTurns);
+    heard = found;
     if (found.kind === 'one') {
       studentId = found.studentId;
       via = 'transcript';
@@ -90,7 +94,7 @@ export async function linkCall(ctx: SessionCtx, call: CallInfo): Promise<Linked>
     const key = call.callId ?? `nocall_${(await stableUuid(call.startedAt.toISOString())).slice(0, 8)}`;
     const id = slug(`${call.platform}_${key}`);
     const created = await ensureSession(ctx, id, 'unknown', call);
-    linked = { sessionId: id, studentId: 'unknown', created, via: 'unknown' };
+    linked = { sessionId: id, studentId: 'unknown', created, via: 'unknown', ...(heard ? { heard } : {}) };
   }
 
   if (call.callId) {

@@ -60,7 +60,9 @@ async function apply(ctx: SessionCtx, adapter: CallAdapter, d: CallDelivery, env
     const said = d.update.kind === 'report' ? turns : await storedUserTurns(ctx, linked.sessionId);
     // A live line past the caller's first turns names nobody new: no need to read the students.
     if (d.update.kind === 'transcript' && !said.includes(d.update.text)) return outcome;
-    const studentId = await settleUnknownCall(ctx, linked.sessionId, await identifyFromTurns(ctx.sql, said), 'transcript');
+    // A report's turns were already read by linkCall when it made the unknown session (`heard`).
+    const found = d.update.kind === 'report' && linked.heard ? linked.heard : await identifyFromTurns(ctx.sql, said);
+    const studentId = await settleUnknownCall(ctx, linked.sessionId, found, 'transcript');
     if (studentId) return { ...outcome, linked: { ...linked, studentId, via: 'transcript' } };
   }
   return outcome;
