@@ -80,6 +80,7 @@ export const api = {
   /** One page of a session's timeline, oldest first. */
   timeline: (id, params, opts) => get(`/api/sessions/${enc(id)}/events${query(params)}`, opts),
   runAnalysis: (id, body, opts) => post(`/api/sessions/${enc(id)}/analysis`, body, opts),
+  assign: (id, studentId, opts) => post(`/api/sessions/${enc(id)}/assign`, { student_id: studentId }, opts),
   /** filters: sessionToken, studentEmail, eventType, since, until, order, limit, cursor */
   events: (filters, opts) => get(`/api/session-log${query(filters)}`, opts),
   logStats: (params, opts) => get(`/api/session-log/stats${query(params)}`, opts),

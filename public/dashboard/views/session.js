@@ -70,11 +70,24 @@ export function renderSession(root, { param: id, signal }) {
       tail.stop();
       return;
     }
-    fill(header, ...(doc ? sessionHeader(doc, timeline.events) : workshopHeader(id, timeline.events)));
+    fill(header, ...(doc ? sessionHeader(doc, timeline.events, assignTo) : workshopHeader(id, timeline.events)));
     // No record (a workshop token): there is no call and nothing to analyse.
     cards.hidden = !doc;
     fill(callBox, doc ? callCard(doc) : null);
     if (doc) analysis.update(doc);
+  }
+
+  /** One-click assign of a student the conversation suggested (POST /api/sessions/{id}/assign, admin). */
+  async function assignTo(studentId, button) {
+    button.disabled = true;
+    try {
+      await api.assign(id, studentId, { signal });
+      await refreshDoc();
+    } catch (err) {
+      if (err?.name === 'AbortError' || err?.status === 401) return;
+      button.disabled = false;
+      button.parentElement?.append(notice(err instanceof ApiError ? err.message : String(err), 'error'));
+    }
   }
 
   (async () => {
@@ -115,7 +128,23 @@ function studentFromEvents(events) {
   return null;
 }
 
-function sessionHeader(doc, events) {
+/** Students an unidentified call's conversation named (several: the server could not pick one). */
+function suggestions(doc, onAssign) {
+  const ids = doc.platform_metadata?.suggested_student_ids;
+  if (doc.student_id !== 'unknown' || !Array.isArray(ids) || ids.length === 0) return null;
+  return h(
+    'p',
+    { class: 'suggested', id: 'suggested-students' },
+    'The caller may be: ',
+    ids.map((sid) => {
+      const b = h('button', { type: 'button', class: 'suggest', 'data-student': String(sid) }, `Assign to ${sid}`);
+      b.addEventListener('click', () => onAssign(String(sid), b));
+      return b;
+    }),
+  );
+}
+
+function sessionHeader(doc, events, onAssign) {
   const who = doc.student_id ?? (doc.participants.map((p) => p.id).join(', ') || studentFromEvents(events) || '(unknown student)');
   const topic = [doc.subject, doc.topic, doc.subtopic].filter(Boolean).join(' › ');
   const ended = doc.end_time ? timeEl(doc.end_time) : h('span', { class: 'muted' }, `last activity ${fmtDateTime(doc.last_activity)}`);
@@ -135,6 +164,7 @@ function sessionHeader(doc, events) {
       doc.phase ? fact('Phase', doc.phase) : null,
       doc.end_reason ? fact('End reason', doc.end_reason) : null,
     ),
+    suggestions(doc, onAssign),
     doc.summary ? h('p', { class: 'summary' }, doc.summary) : null,
   ];
 }
