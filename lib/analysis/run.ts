@@ -8,6 +8,8 @@ import { askModel } from './model.js';
 import { buildPrompt } from './prompt.js';
 import type { Analysis } from './schema.js';
 import { claim, claimDueRetries, completeRun, failRun, latestCompleted, loadRun, previousAnalyses, sessionErrors } from './store.js';
+import { identifyFromName } from '../calls/identify.js';
+import { settleUnknownCall } from '../calls/link.js';
 import type { TemplateName } from './templates.js';
 
 /**
@@ -48,7 +50,16 @@ export async function execute(ctx: SessionCtx, config: Config['analysis'], id: s
     const [errors, previous] = await Promise.all([sessionErrors(ctx, row.session_id), previousAnalyses(ctx, session.student_id, row.session_id)]);
     const { prompt } = buildPrompt(config.prompts[template], { session, errors, previous }, config.maxInputTokens);
     const answer = await askModel({ ...config, apiKey }, prompt);
-    return await completeRun(ctx, id, { ...answer, latencyMs: Math.round(performance.now() - started) });
+    const done = await completeRun(ctx, id, { ...answer, latencyMs: Math.round(performance.now() - started) });
+    if (answer.result.student_name && session.student_id === 'unknown') {
+      // A call nobody identified: the name the model heard counts under the transcript rule
+      // (exactly one student assigns it, several are suggested). Never overrides a known student.
+      const found = await identifyFromName(ctx.sql, answer.result.student_name);
+      await settleUnknownCall(ctx, row.session_id, found, 'analysis').catch((e: unknown) =>
+        ctx.log.warn('analysis identification failed', { sessionId: row.session_id, error: describeError(e).message }),
+      );
+    }
+    return done;
   } catch (err) {
     const attempts = row.attempts + 1;
     const retryIn = attempts < MAX_ATTEMPTS ? BACKOFF_MS[Math.min(attempts - 1, BACKOFF_MS.length - 1)] : undefined;

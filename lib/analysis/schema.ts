@@ -13,6 +13,13 @@ export const AnalysisOutput = z.object({
   concepts_covered: z.array(z.string()),
   struggles: z.array(z.string()).describe('Where the student struggled or held misconceptions.'),
   progress_change: z.string().nullable().describe('For progress updates: the change against earlier sessions; otherwise null.'),
+  // Required-nullable in the JSON schema sent to the model (strict outputs), optional when parsed:
+  // results stored before the field existed, and models that omit it, still parse.
+  student_name: z
+    .string()
+    .nullable()
+    .optional()
+    .describe('The name the student says is theirs in the session (e.g. "this is Emma Smith"), exactly as said; null if they never say it.'),
 });
 export type AnalysisOutput = z.infer<typeof AnalysisOutput>;
 

@@ -1,6 +1,8 @@
 import { describeError } from '../deps.js';
 import { autoSessionId, idCandidates, type SessionCtx } from '../sessions/context.js';
+import { assignUnknownSession } from '../sessions/students.js';
 import { stableUuid } from '../util/stable-uuid.js';
+import { type Identification, identifyFromTurns } from './identify.js';
 import type { Identity } from './types.js';
 
 export interface CallInfo {
@@ -11,6 +13,8 @@ export interface CallInfo {
   startedAt: Date;
   /** Window around the call's start in which a student's active session joins the call. */
   matchWindowMs: number;
+  /** The caller's first turns when this delivery carries them: the last identification step. */
+  userTurns?: readonly string[];
 }
 
 export interface Linked {
@@ -18,7 +22,9 @@ export interface Linked {
   studentId: string | null;
   /** This delivery created the session. */
   created: boolean;
-  via: 'call' | 'session_id' | 'student' | 'phone' | 'unknown';
+  via: 'call' | 'session_id' | 'student' | 'phone' | 'transcript' | 'unknown';
+  /** What the caller's turns named when the conversation step ran here, so a delivery reads the students once. */
+  heard?: Identification;
 }
 
 const CALL_LINK_TTL_MS = 24 * 60 * 60_000;
@@ -37,7 +43,9 @@ const slug = (s: string) => s.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 180);
  * call's metadata (the session is created with exactly that id if missing — how a workshop page
  * hands its session token to a call); the student (metadata or customer.externalId, else the
  * caller's number mapped through students.phone_numbers), whose session active within the match
- * window joins the call, else a new one; finally a session of student `unknown` keyed by the call.
+ * window joins the call, else a new one; the caller's own introduction in their first turns when it
+ * names exactly one student (lib/calls/identify.ts); finally a session of student `unknown` keyed by
+ * the call (settleUnknownCall may assign it later, when the turns arrive).
  * Every path is idempotent, so concurrent deliveries of one call land in one session.
  */
 export async function linkCall(ctx: SessionCtx, call: CallInfo): Promise<Linked> {
@@ -51,6 +59,16 @@ export async function linkCall(ctx: SessionCtx, call: CallInfo): Promise<Linked>
     const rows = await ctx.sql.query<{ id: string }>('SELECT id FROM students WHERE $1 = ANY(phone_numbers) ORDER BY created_at LIMIT 1', [call.identity.phone]);
     studentId = rows[0]?.id ?? null;
     if (studentId) via = 'phone';
+  }
+  // The last step before `unknown`. Not for a handed session id: that session says who it is.
+  let heard: Identification | undefined;
+  if (!studentId && !call.identity.sessionId && call.userTurns?.length) {
+    const found = await identifyFromTurns(ctx.sql, call.userTurns);
+    heard = found;
+    if (found.kind === 'one') {
+      studentId = found.studentId;
+      via = 'transcript';
+    }
   }
 
   let linked: Linked;
@@ -69,11 +87,14 @@ export async function linkCall(ctx: SessionCtx, call: CallInfo): Promise<Linked>
     linked = { sessionId: id, studentId: rows[0]?.student_id ?? studentId, created, via: 'session_id' };
   } else if (studentId) {
     linked = await matchStudent(ctx, studentId, call, via);
+    if (via === 'transcript') {
+      await ctx.sql.query(`UPDATE sessions SET platform_metadata = platform_metadata || '{"identified_by":"transcript"}'::jsonb WHERE id = $1`, [linked.sessionId]);
+    }
   } else {
     const key = call.callId ?? `nocall_${(await stableUuid(call.startedAt.toISOString())).slice(0, 8)}`;
     const id = slug(`${call.platform}_${key}`);
     const created = await ensureSession(ctx, id, 'unknown', call);
-    linked = { sessionId: id, studentId: 'unknown', created, via: 'unknown' };
+    linked = { sessionId: id, studentId: 'unknown', created, via: 'unknown', ...(heard ? { heard } : {}) };
   }
 
   if (call.callId) {
@@ -179,4 +200,34 @@ async function ensureSession(ctx: SessionCtx, id: string, studentId: string | nu
     ],
   );
   return rows.length > 0;
+}
+
+/**
+ * A call still linked to the `unknown` student, once what the caller said (or the analysis) names
+ * someone: exactly one student takes the session over (`identified_by` in platform_metadata, a
+ * `session_assigned` event, the call links follow); several are recorded as
+ * `suggested_student_ids` for an instructor, and the session stays unknown. Returns the student
+ * assigned, or null.
+ */
+export async function settleUnknownCall(ctx: SessionCtx, sessionId: string, found: Identification, by: 'transcript' | 'analysis'): Promise<string | null> {
+  if (found.kind === 'many') {
+    await ctx.sql.query(
+      `UPDATE sessions SET platform_metadata = platform_metadata || jsonb_build_object('suggested_student_ids', $2::jsonb)
+       WHERE id = $1 AND student_id = 'unknown'`,
+      [sessionId, JSON.stringify(found.studentIds)],
+    );
+    return null;
+  }
+  if (found.kind !== 'one') return null;
+  const row = await assignUnknownSession(ctx, sessionId, found.studentId, { identified_by: by });
+  if (!row) return null;
+  const calls = await ctx.sql.query<{ platform: string; call_id: string }>(
+    'UPDATE calls SET student_id = $2 WHERE session_id = $1 RETURNING platform, call_id',
+    [sessionId, found.studentId],
+  );
+  // The cached links still say `unknown`: drop them so the next delivery reads Postgres.
+  for (const c of calls) {
+    await ctx.kv.del(callLinkKey(c.platform, c.call_id)).catch((err: unknown) => ctx.log.warn('kv call link not dropped', { error: describeError(err) }));
+  }
+  return found.studentId;
 }

@@ -3,7 +3,8 @@ import type { SessionCtx } from '../sessions/context.js';
 import { countWords } from '../sessions/rows.js';
 import { stableUuid } from '../util/stable-uuid.js';
 import { applyToSession, liveSource, type SessionEvent } from './apply.js';
-import { type Linked, linkCall } from './link.js';
+import { firstUserTurns, identifyFromTurns, userTurnsOf } from './identify.js';
+import { type Linked, linkCall, settleUnknownCall } from './link.js';
 import type { AnswerEnv, CallAdapter, CallDelivery, CallReport } from './types.js';
 
 export interface CallOutcome {
@@ -47,9 +48,38 @@ export async function receiveCall(ctx: SessionCtx, adapter: CallAdapter, d: Call
 }
 
 async function apply(ctx: SessionCtx, adapter: CallAdapter, d: CallDelivery, env: ReceiveEnv): Promise<CallOutcome> {
+  if (d.update.kind === 'ignored') return {};
+  const turns = userTurnsOf(d.update);
+  const linked = await linkCall(ctx, {
+    platform: d.platform, callId: d.callId, identity: d.identity, startedAt: d.linkStart, matchWindowMs: env.matchWindowMs, userTurns: turns,
+  });
+  const outcome = await applyUpdate(ctx, adapter, d, env, linked);
+  if (linked.studentId === 'unknown' && turns.length) {
+    // Still nobody: what the caller said so far may name them. A report holds the whole call; a
+    // live line is read with the lines stored before it, the caller's first turns being what counts.
+    const said = d.update.kind === 'report' ? turns : await storedUserTurns(ctx, linked.sessionId);
+    // A live line past the caller's first turns names nobody new: no need to read the students.
+    if (d.update.kind === 'transcript' && !said.includes(d.update.text)) return outcome;
+    // A report's turns were already read by linkCall when it made the unknown session (`heard`).
+    const found = d.update.kind === 'report' && linked.heard ? linked.heard : await identifyFromTurns(ctx.sql, said);
+    const studentId = await settleUnknownCall(ctx, linked.sessionId, found, 'transcript');
+    if (studentId) return { ...outcome, linked: { ...linked, studentId, via: 'transcript' } };
+  }
+  return outcome;
+}
+
+/** The caller's first turns among a session's stored transcript lines. */
+async function storedUserTurns(ctx: SessionCtx, sessionId: string): Promise<string[]> {
+  const rows = await ctx.sql.query<{ speaker: string; text: string }>(
+    `SELECT event_data->>'speaker' AS speaker, event_data->>'text' AS text FROM events
+     WHERE session_token = $1 AND event_type = 'transcript' ORDER BY created_at, id LIMIT 50`,
+    [sessionId],
+  );
+  return firstUserTurns(rows.filter((r) => typeof r.speaker === 'string' && typeof r.text === 'string'));
+}
+
+async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDelivery, env: ReceiveEnv, linked: Linked): Promise<CallOutcome> {
   const u = d.update;
-  if (u.kind === 'ignored') return {};
-  const linked = await linkCall(ctx, { platform: d.platform, callId: d.callId, identity: d.identity, startedAt: d.linkStart, matchWindowMs: env.matchWindowMs });
   const sessionId = linked.sessionId;
   const key = d.callId ?? `${sessionId}${d.idScope?.noCallSuffix ?? ''}`;
   const id = (...what: Array<string | number>) => stableUuid(...(d.idScope?.prefix ?? []), key, ...what);
@@ -105,6 +135,8 @@ async function apply(ctx: SessionCtx, adapter: CallAdapter, d: CallDelivery, env
     }
     case 'report':
       return applyReport(ctx, d, u.report, linked, id);
+    case 'ignored':
+      return {};
   }
 }
 

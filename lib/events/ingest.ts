@@ -77,10 +77,14 @@ async function insertOnce(sql: Sql, events: readonly NewEvent[]): Promise<Set<st
 }
 
 /*
- * Students by email: DO UPDATE (rather than DO NOTHING) so the row comes back from RETURNING even
- * when it already existed — a plain SELECT in the same statement cannot see a row another
- * transaction committed while this one waited on it. DISTINCT ON keeps one row per email, the
- * last non-null name winning, because one statement may not update the same row twice.
+ * Students by email: a public page may introduce a new student (inserted with the name it gives)
+ * but never renames, re-links or otherwise edits an existing one — an admin's PUT /api/students
+ * must stand (issue 12). The conflict arm is therefore a no-op `SET email = students.email`: DO
+ * UPDATE (rather than DO NOTHING) only so the row comes back from RETURNING even when it already
+ * existed — a plain SELECT in the same statement cannot see a row another transaction committed
+ * while this one waited on it. DISTINCT ON keeps one row per email, the last non-null name winning
+ * for a new student, because one statement may not update the same row twice. What the page
+ * claimed (email and name as sent) is kept on each event (claimed_email, claimed_name).
  * Students by id (no email) are created if missing and never renamed here.
  *
  * Workshop sessions (one row per token, kept by this statement so ingest stays one round trip):
@@ -119,7 +123,7 @@ by_email AS (
     -- A tutoring student whose id is this email (and who has no such email row) is that student.
     AND NOT EXISTS (SELECT 1 FROM students s WHERE s.id = i.email AND s.email IS DISTINCT FROM i.email)
   ORDER BY email, (name IS NULL), ord DESC
-  ON CONFLICT (email) DO UPDATE SET name = COALESCE(EXCLUDED.name, students.name)
+  ON CONFLICT (email) DO UPDATE SET email = students.email
   RETURNING id, email
 ),
 by_id AS (
@@ -139,9 +143,9 @@ known AS (
   WHERE ws.id IN (SELECT session_token FROM input) AND ws.workshop
 ),
 ins AS (
-  INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, client_ts, created_at)
+  INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, client_ts, created_at, claimed_email, claimed_name)
   SELECT r.event_uuid, r.session_token, COALESCE(r.sid, k.student_id, b.sid),
-         r.event_type, r.event_data::jsonb, r.client_ts, r.created_at
+         r.event_type, r.event_data::jsonb, r.client_ts, r.created_at, r.email, r.name
   FROM resolved r LEFT JOIN known k ON k.id = r.session_token LEFT JOIN batch_student b ON b.session_token = r.session_token
   ORDER BY r.ord
   ON CONFLICT (event_uuid) DO NOTHING

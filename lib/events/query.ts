@@ -42,7 +42,13 @@ interface EventRow {
   student_id: string | null;
   student_email: string | null;
   student_name: string | null;
+  claimed_email: string | null;
+  claimed_name: string | null;
 }
+
+/** What every event read selects (events `e` joined to students `s`): one list, so no reader lacks a field. */
+const EVENT_COLUMNS = `e.id::text AS id, e.event_uuid::text AS event_id, e.session_token, e.event_type, e.event_data,
+  e.created_at, e.student_id, s.email AS student_email, s.name AS student_name, e.claimed_email, e.claimed_name`;
 
 /**
  * One page of events, newest first (or oldest first), keyset-paged on (created_at, id) so deep
@@ -76,8 +82,7 @@ export async function listEvents(
     where.push(`(e.created_at, e.id) ${filter.order === 'asc' ? '>' : '<'} (${p(after.t)}::timestamptz, ${p(after.id)}::bigint)`);
   }
   const text = `
-    SELECT e.id::text AS id, e.event_uuid::text AS event_id, e.session_token, e.event_type, e.event_data,
-           e.created_at, e.student_id, s.email AS student_email, s.name AS student_name
+    SELECT ${EVENT_COLUMNS}
     FROM events e LEFT JOIN students s ON s.id = e.student_id
     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY e.created_at ${dir}, e.id ${dir}
@@ -114,6 +119,7 @@ function toStoredEvent(r: EventRow): StoredEvent {
     student_id: r.student_id,
     student_email: r.student_email,
     student_name: r.student_name,
+    claimed: r.claimed_email == null && r.claimed_name == null ? null : { email: r.claimed_email ?? null, name: r.claimed_name ?? null },
   });
   // Validated, but returned as stored: zod's copy of a record would drop a `__proto__` key.
   return { ...checked, event_data: data };
@@ -145,8 +151,7 @@ function csvCell(v: string | null): string {
  */
 export async function tailEvents(sql: Sql, sessionToken: string, afterSeq: string, limit: number): Promise<{ events: StoredEvent[]; lastSeq: string }> {
   const rows = await sql.query<EventRow>(
-    `SELECT e.id::text AS id, e.event_uuid::text AS event_id, e.session_token, e.event_type, e.event_data,
-            e.created_at, e.student_id, s.email AS student_email, s.name AS student_name
+    `SELECT ${EVENT_COLUMNS}
      FROM events e LEFT JOIN students s ON s.id = e.student_id
      WHERE e.session_token = $1 AND e.id > $2::bigint
      ORDER BY e.id LIMIT $3`,

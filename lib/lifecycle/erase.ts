@@ -47,6 +47,14 @@ export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseR
      -- Alerts name the student (title, key): they go too (an unreferenced data-modifying CTE still runs).
      al AS (DELETE FROM alerts WHERE student_id = $1 OR session_id IN (SELECT id FROM their_sessions) RETURNING 1),
      ac AS (DELETE FROM alert_cooldowns WHERE key = $1 RETURNING 1),
+     -- Unknown calls that suggested them (lib/calls/identify.ts) keep the other suggestions only.
+     sg AS (
+       UPDATE sessions SET platform_metadata = jsonb_set(platform_metadata, '{suggested_student_ids}', (
+         SELECT COALESCE(jsonb_agg(x), '[]'::jsonb) FROM jsonb_array_elements(platform_metadata->'suggested_student_ids') AS x WHERE x #>> '{}' <> $1))
+       WHERE jsonb_typeof(platform_metadata->'suggested_student_ids') = 'array'
+         AND platform_metadata->'suggested_student_ids' @> jsonb_build_array($1::text)
+         AND id NOT IN (SELECT id FROM their_sessions)
+     ),
      -- Redact whole path segments and whole query values equal to the id or email (never substrings).
      au AS (
        UPDATE audit_log SET

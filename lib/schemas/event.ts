@@ -131,6 +131,8 @@ export const StoredEvent = z.object({
   student_id: z.string().nullable(),
   student_email: z.string().nullable(),
   student_name: z.string().nullable(),
+  /** What the posting page said (studentEmail / studentName), which never edits the student row. */
+  claimed: z.object({ email: z.string().nullable(), name: z.string().nullable() }).nullable(),
 });
 export type StoredEvent = z.infer<typeof StoredEvent>;
 

@@ -93,7 +93,9 @@ export const AnalysisList = z.object({
   count: z.number().int(),
   analyses: z.array(Analysis),
 });
-export const Student = z.object({ id: z.string(), email: z.string().nullable(), name: z.string().nullable(), phone_numbers: z.array(z.string()) });
+export const Student = z.object({
+  id: z.string(), email: z.string().nullable(), name: z.string().nullable(), aliases: z.array(z.string()), phone_numbers: z.array(z.string()),
+});
 export const StudentResponse = z.object({ student: Student });
 export const Erased = z.object({
   success: z.literal(true),
