@@ -1,5 +1,4 @@
 import OpenAI from 'openai';
-import { zodResponseFormat } from 'openai/helpers/zod';
 import type { Config } from '../config.js';
 import type { Deps } from '../deps.js';
 import { describeError } from '../deps.js';
@@ -7,6 +6,7 @@ import type { SessionCtx } from '../sessions/context.js';
 import { DomainError, notFound } from '../sessions/errors.js';
 import { getDocument } from '../sessions/read.js';
 import { buildPrompt, SYSTEM_PROMPT } from './prompt.js';
+import { jsonSchemaResponseFormat } from './response-format.js';
 import { Analysis, AnalysisOutput } from './schema.js';
 import type { TemplateName } from './templates.js';
 import { sha256Hex } from '../util/stable-uuid.js';
@@ -108,7 +108,7 @@ export async function execute(ctx: SessionCtx, config: Config['analysis'], id: s
         { role: 'system', content: SYSTEM_PROMPT },
         { role: 'user', content: prompt },
       ],
-      response_format: zodResponseFormat(AnalysisOutput, 'session_analysis'),
+      response_format: jsonSchemaResponseFormat(AnalysisOutput, 'session_analysis'),
     });
     const message = completion.choices[0]?.message;
     if (message?.refusal) throw new Error(`the model refused: ${message.refusal}`);
