@@ -207,6 +207,9 @@ export async function startNeonStandin(opts: NeonStandinOptions): Promise<NeonSt
       res.end(JSON.stringify(payload));
     });
   });
+  // Node closes an idle keep-alive socket after 5 s; a client (undici) reusing it at that moment
+  // gets ECONNRESET, a flake the real endpoint does not produce at that rate. Keep sockets longer.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
