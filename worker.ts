@@ -1,48 +1,70 @@
 /**
- * The edge door: a Cloudflare-style worker (`export default { fetch }`), bundled by esbuild
- * (npm run build:worker) and tested in workerd through miniflare. Postgres through Neon's HTTP
- * driver, KV through the Upstash REST client: no TCP, no Node APIs.
+ * The edge door: a Cloudflare Workers module worker (`export default { fetch, scheduled }`),
+ * bundled by esbuild (npm run build:worker; wrangler.jsonc points at the bundle) and tested in
+ * workerd through miniflare. Postgres through Neon's HTTP driver, KV through the Upstash REST
+ * client: no TCP, no Node APIs. Static files (public/) are served by the assets binding before the
+ * worker runs; cron triggers (wrangler.jsonc `triggers.crons`) call `scheduled`.
  */
 import { createApp } from './lib/app.js';
 import { parseConfig } from './lib/config.js';
-import { consoleLogger } from './lib/deps.js';
+import { consoleLogger, type Deps } from './lib/deps.js';
 import { type FetchHandler, lazyApp } from './lib/door.js';
 import { allFamilies } from './lib/families.js';
 import { memoryRateLimiter } from './lib/ratelimit/memory.js';
 import { upstashRateLimiter } from './lib/ratelimit/upstash.js';
+import { runScheduled } from './lib/scheduled.js';
 import { createMemoryKv } from './lib/storage/kv-memory.js';
 import { createUpstashKv } from './lib/storage/kv-upstash.js';
 import { withPrefix } from './lib/storage/kv.js';
 import { createNeonSql } from './lib/storage/sql-neon.js';
 
 type Bindings = Record<string, unknown>;
+interface ExecutionContext {
+  waitUntil(p: Promise<unknown>): void;
+}
+interface ScheduledController {
+  cron: string;
+  scheduledTime: number;
+}
 
+/** Bindings are fixed for the life of an isolate, so storage clients are built once from the first env. */
+function buildDeps(env: Bindings): Deps {
+  const config = parseConfig(env, 'edge');
+  if (config.database.driver !== 'neon') throw new Error('edge runtime requires the neon driver');
+  const sql = createNeonSql({ connectionString: config.database.url, httpEndpoint: config.database.httpEndpoint });
+  const upstash = config.kv.driver === 'upstash' ? createUpstashKv(config.kv) : null;
+  const kv = withPrefix(upstash ?? createMemoryKv(), config.kv.prefix);
+  const rateLimiter = upstash ? upstashRateLimiter(upstash.client, config.kv.prefix, { timeoutMs: upstash.timeoutMs, breaker: upstash.breaker }) : memoryRateLimiter();
+  return {
+    config,
+    sql,
+    kv,
+    now: () => new Date(),
+    // Routes use the request's own ctx.waitUntil (lib/http/defer.ts); this is the fallback.
+    waitUntil: (p) => void p.catch((err: unknown) => consoleLogger.error('background task failed', { error: String(err) })),
+    log: consoleLogger,
+    rateLimiter,
+  };
+}
+
+let deps: Deps | undefined;
 let handler: FetchHandler | undefined;
 
+function depsFor(env: Bindings): Deps {
+  deps ??= buildDeps(env);
+  return deps;
+}
+
 export default {
-  fetch(request: Request, env: Bindings, ctx: { waitUntil(p: Promise<unknown>): void }): Response | Promise<Response> {
-    // Bindings are fixed for the life of an isolate, so the app is built once from the first env.
-    handler ??= lazyApp(async () => {
-      const config = parseConfig(env, 'edge');
-      if (config.database.driver !== 'neon') throw new Error('edge runtime requires the neon driver');
-      const sql = createNeonSql({ connectionString: config.database.url, httpEndpoint: config.database.httpEndpoint });
-      const upstash = config.kv.driver === 'upstash' ? createUpstashKv(config.kv) : null;
-      const kv = withPrefix(upstash ?? createMemoryKv(), config.kv.prefix);
-      const rateLimiter = upstash ? upstashRateLimiter(upstash.client, config.kv.prefix, { timeoutMs: upstash.timeoutMs, breaker: upstash.breaker }) : memoryRateLimiter();
-      return createApp(
-        {
-          config,
-          sql,
-          kv,
-          now: () => new Date(),
-          // Routes use the request's own ctx.waitUntil (lib/http/defer.ts); this is the fallback.
-          waitUntil: (p) => void p.catch((err: unknown) => consoleLogger.error('background task failed', { error: String(err) })),
-          log: consoleLogger,
-          rateLimiter,
-        },
-        allFamilies,
-      );
-    });
+  fetch(request: Request, env: Bindings, ctx: ExecutionContext): Response | Promise<Response> {
+    handler ??= lazyApp(async () => createApp(depsFor(env), allFamilies));
     return handler(request, env, ctx);
+  },
+
+  /** Cron triggers: the sweep and retention, awaited through waitUntil so the run is not cut short. */
+  scheduled(controller: ScheduledController, env: Bindings, ctx: ExecutionContext): void {
+    // A throw here (bad environment, unknown schedule) fails the invocation, which Cloudflare
+    // records in the cron trigger's past events: the operator sees it there and in the logs.
+    ctx.waitUntil(runScheduled(controller.cron, depsFor(env)));
   },
 };

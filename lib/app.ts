@@ -9,7 +9,7 @@ import { describeError } from './deps.js';
 import { trafficSweep } from './http/traffic-sweep.js';
 import { validationHook } from './http/validation-hook.js';
 import { DomainError } from './sessions/errors.js';
-import { ApiError, StorageRejectedValueError, StorageUnavailableError, problemResponse } from './errors.js';
+import { ApiError, StorageRejectedValueError, StorageResultTooLargeError, StorageUnavailableError, problemResponse } from './errors.js';
 
 export type { App, AppEnv, Family };
 
@@ -105,6 +105,16 @@ export function toApiError(err: unknown, deps: Pick<Deps, 'log'>, requestId?: st
   }
   if (err instanceof StorageRejectedValueError) {
     return new ApiError('BAD_REQUEST', `a value was rejected by storage (SQLSTATE ${err.sqlState})`);
+  }
+  if (err instanceof StorageResultTooLargeError) {
+    // Not 503: a retry sends the same query into the same limit. 413 (the closed vocabulary's
+    // "too large") with the limit named tells the caller to ask for less (a smaller limit, a
+    // narrower filter). List endpoints bound their pages by bytes, so this is a backstop.
+    deps.log.warn('storage result too large', { requestId, limitBytes: err.limitBytes });
+    return new ApiError(
+      'PAYLOAD_TOO_LARGE',
+      `the result is larger than the database's response limit${err.limitBytes ? ` (${err.limitBytes} bytes)` : ''}; request fewer rows or a narrower filter`,
+    );
   }
   if (err instanceof HTTPException) {
     const code = err.status === 413 ? 'PAYLOAD_TOO_LARGE' : err.status === 401 ? 'UNAUTHORIZED' : err.status < 500 ? 'BAD_REQUEST' : 'INTERNAL';

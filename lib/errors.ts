@@ -126,3 +126,18 @@ export class StorageRejectedValueError extends Error {
     this.sqlState = sqlState;
   }
 }
+
+/**
+ * The database answered, but the result was larger than the driver's transport will carry (Neon's
+ * HTTP endpoint refuses responses over 10 MiB with HTTP 507). Retrying sends the same query and
+ * gets the same refusal, so this must not become the retryable 503 of StorageUnavailableError.
+ */
+export class StorageResultTooLargeError extends Error {
+  /** The transport's limit in bytes, when the refusal named it. */
+  readonly limitBytes: number | undefined;
+  constructor(limitBytes: number | undefined, cause?: unknown) {
+    super(`result exceeds the database response limit${limitBytes ? ` of ${limitBytes} bytes` : ''}`, cause === undefined ? undefined : { cause });
+    this.name = 'StorageResultTooLargeError';
+    this.limitBytes = limitBytes;
+  }
+}

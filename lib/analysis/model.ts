@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
-import { zodResponseFormat } from 'openai/helpers/zod';
 import type { Config } from '../config.js';
 import { SYSTEM_PROMPT } from './prompt.js';
+import { jsonSchemaResponseFormat } from './response-format.js';
 import { AnalysisOutput } from './schema.js';
 
 export interface ModelAnswer {
@@ -24,7 +24,7 @@ export async function askModel(config: Config['analysis'] & { apiKey: string }, 
       { role: 'system', content: SYSTEM_PROMPT },
       { role: 'user', content: prompt },
     ],
-    response_format: zodResponseFormat(AnalysisOutput, 'session_analysis'),
+    response_format: jsonSchemaResponseFormat(AnalysisOutput, 'session_analysis'),
   });
   const message = completion.choices[0]?.message;
   if (message?.refusal) throw new Error(`the model refused: ${message.refusal}`);

@@ -51,6 +51,47 @@ const EVENT_COLUMNS = `e.id::text AS id, e.event_uuid::text AS event_id, e.sessi
   e.created_at, e.student_id, s.email AS student_email, s.name AS student_name, e.claimed_email, e.claimed_name`;
 
 /**
+ * Most bytes of stored event_data (its jsonb text) one page carries. Neon's HTTP endpoint refuses a
+ * response over 10 MiB (507, "response is too large"); a 1000-row page of 32 KB events is ~32 MB.
+ * The proxy JSON-encodes the raw text again, which at worst doubles it (every `"` or `\\` escaped),
+ * and a row's other columns add under 1 KB: 2 x 4 MiB + 1001 x 1 KB stays under 10 MiB. A single
+ * event (at most 32 KB) always fits, so a page is never empty while events remain.
+ */
+export const PAGE_BYTE_BUDGET = 4 * 1024 * 1024;
+
+interface PagedRow extends EventRow {
+  /** True for a row past the byte budget: its event_data was left out, it only says "there is more". */
+  over_budget: boolean;
+}
+
+/**
+ * Wrap an event SELECT (columns EVENT_COLUMNS, no ORDER/LIMIT; `orderBy` on e.created_at and e.id) so the page stops at a byte budget
+ * as well as a row count. A running sum of octet_length(event_data::text) in the page order marks
+ * the rows that start past the budget; those come back without their event_data (nulled in SQL,
+ * so the bytes never cross the wire) and only tell the caller to stop and hand out a cursor. The
+ * first row always starts at 0 bytes, so it is always kept.
+ */
+function byteBoundedPage(select: string, orderBy: string, limitParam: string, budgetParam: string): string {
+  // Outside the subquery `id` is the text form; the bigint `seq` keeps the numeric order.
+  const outer = orderBy.replaceAll('e.id', 'seq').replaceAll('e.created_at', 'created_at');
+  return `
+    SELECT id, event_id, session_token, event_type, created_at, student_id, student_email, student_name,
+           CASE WHEN over_budget THEN NULL ELSE event_data END AS event_data, over_budget
+    FROM (
+      SELECT page.*, (sum(octet_length(page.event_data::text)) OVER w - octet_length(page.event_data::text)) >= ${budgetParam}::bigint AS over_budget
+      FROM (${select} ORDER BY ${orderBy} LIMIT ${limitParam}) page
+      WINDOW w AS (ORDER BY ${outer} ROWS UNBOUNDED PRECEDING)
+    ) bounded
+    ORDER BY ${outer}`;
+}
+
+/** The rows of a byte-bounded page to return: up to `limit`, stopping at the first over budget. */
+function keepWithinBudget(rows: PagedRow[], limit: number): PagedRow[] {
+  const stop = rows.findIndex((r) => r.over_budget);
+  return rows.slice(0, Math.min(limit, stop === -1 ? rows.length : stop));
+}
+
+/**
  * One page of events, newest first (or oldest first), keyset-paged on (created_at, id) so deep
  * pages cost the same as the first. The WHERE clause only names the filters given, which lets
  * the planner pick the matching (session|student|type, created_at, id) index.
@@ -60,6 +101,7 @@ export async function listEvents(
   filter: EventFilter,
   limit: number,
   after?: Cursor,
+  byteBudget = PAGE_BYTE_BUDGET,
 ): Promise<{ events: StoredEvent[]; next: Cursor | null }> {
   const where: string[] = [];
   const { values: params, p } = paramList();
@@ -81,17 +123,19 @@ export async function listEvents(
   if (after) {
     where.push(`(e.created_at, e.id) ${filter.order === 'asc' ? '>' : '<'} (${p(after.t)}::timestamptz, ${p(after.id)}::bigint)`);
   }
-  const text = `
-    SELECT ${EVENT_COLUMNS}
-    FROM events e LEFT JOIN students s ON s.id = e.student_id
-    ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-    ORDER BY e.created_at ${dir}, e.id ${dir}
-    LIMIT ${p(limit + 1)}`;
-  const rows = await sql.query<EventRow & Record<string, unknown>>(text, params);
-  const page = rows.slice(0, limit);
+  const text = byteBoundedPage(
+    `SELECT ${EVENT_COLUMNS}
+     FROM events e LEFT JOIN students s ON s.id = e.student_id
+     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
+    `e.created_at ${dir}, e.id ${dir}`,
+    p(limit + 1),
+    p(byteBudget),
+  );
+  const rows = await sql.query<PagedRow & Record<string, unknown>>(text, params);
+  const page = keepWithinBudget(rows, limit);
   const last = page.at(-1);
   const next =
-    rows.length > limit && last ? { t: new Date(last.created_at).toISOString(), id: last.id, order: filter.order } : null;
+    rows.length > page.length && last ? { t: new Date(last.created_at).toISOString(), id: last.id, order: filter.order } : null;
   return { events: page.map(toStoredEvent), next };
 }
 
@@ -149,15 +193,26 @@ function csvCell(v: string | null): string {
  * i.e. arrival order), whatever their event time. A (created_at, id) cursor would miss a late
  * event whose corrected time is in the past; arrival order misses nothing.
  */
-export async function tailEvents(sql: Sql, sessionToken: string, afterSeq: string, limit: number): Promise<{ events: StoredEvent[]; lastSeq: string }> {
-  const rows = await sql.query<EventRow>(
-    `SELECT ${EVENT_COLUMNS}
-     FROM events e LEFT JOIN students s ON s.id = e.student_id
-     WHERE e.session_token = $1 AND e.id > $2::bigint
-     ORDER BY e.id LIMIT $3`,
-    [sessionToken, afterSeq, limit],
+export async function tailEvents(
+  sql: Sql,
+  sessionToken: string,
+  afterSeq: string,
+  limit: number,
+  byteBudget = PAGE_BYTE_BUDGET,
+): Promise<{ events: StoredEvent[]; lastSeq: string }> {
+  const rows = await sql.query<PagedRow>(
+    byteBoundedPage(
+      `SELECT ${EVENT_COLUMNS}
+       FROM events e LEFT JOIN students s ON s.id = e.student_id
+       WHERE e.session_token = $1 AND e.id > $2::bigint`,
+      'e.id',
+      '$3',
+      '$4',
+    ),
+    [sessionToken, afterSeq, limit, byteBudget],
   );
-  return { events: rows.map(toStoredEvent), lastSeq: rows.at(-1)?.id ?? afterSeq };
+  const page = keepWithinBudget(rows, limit);
+  return { events: page.map(toStoredEvent), lastSeq: page.at(-1)?.id ?? afterSeq };
 }
 
 /** The newest arrival sequence for a session token ("0" when it has none): where a tail starts. */

@@ -1,4 +1,4 @@
-import { StorageRejectedValueError, StorageUnavailableError } from '../errors.js';
+import { StorageRejectedValueError, StorageResultTooLargeError, StorageUnavailableError } from '../errors.js';
 
 /** One parameterised statement. Parameters are plain JS values; arrays become Postgres arrays. */
 export interface Statement {
@@ -18,7 +18,8 @@ export type Row = Record<string, unknown>;
  *   (Neon HTTP sends them in one request; pg and PGlite run BEGIN..COMMIT on one connection).
  *
  * Connection-level failures surface as StorageUnavailableError, value rejections (SQLSTATE
- * class 22) as StorageRejectedValueError; everything else propagates unchanged.
+ * class 22) as StorageRejectedValueError, a result too large for the transport (Neon's 10 MiB
+ * HTTP limit) as StorageResultTooLargeError; everything else propagates unchanged.
  */
 export interface Sql {
   readonly driver: 'neon' | 'pg' | 'pglite';
@@ -49,7 +50,7 @@ function sqlStateOf(err: unknown): string | undefined {
  * got as far as a Postgres answer; anything without a SQLSTATE is treated as unreachable.
  */
 export function classifySqlError(err: unknown): unknown {
-  if (err instanceof StorageUnavailableError || err instanceof StorageRejectedValueError) return err;
+  if (err instanceof StorageUnavailableError || err instanceof StorageRejectedValueError || err instanceof StorageResultTooLargeError) return err;
   const e = err as { code?: unknown; message?: unknown; cause?: unknown; sourceError?: unknown; name?: unknown } | null;
   const message = typeof e?.message === 'string' ? e.message : String(err);
   const state = sqlStateOf(err);
@@ -60,6 +61,13 @@ export function classifySqlError(err: unknown): unknown {
     }
     if (state.startsWith('22')) return new StorageRejectedValueError(state, message, err);
     return err;
+  }
+  // Neon's proxy refuses a response over its size limit with HTTP 507 and
+  // {"message":"response is too large (max is N bytes)"}. It is a 5xx but the same query will be
+  // refused again, so it is checked before the retryable 5xx case below.
+  if (e?.name === 'NeonDbError' && /^Server error \(HTTP status 507\)|response is too large/.test(message)) {
+    const max = /max is (\d+) bytes/.exec(message)?.[1];
+    return new StorageResultTooLargeError(max === undefined ? undefined : Number(max), err);
   }
   // Neon's HTTP driver: no SQLSTATE and a failed fetch (sourceError) or an HTTP 5xx from the
   // endpoint means the database could not be reached.

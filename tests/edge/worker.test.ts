@@ -2,13 +2,18 @@
  * The edge door in workerd (through miniflare): the esbuild bundle of worker.ts answering POST
  * and GET /api/session-log against real storage — PostgreSQL through the Neon HTTP driver (via
  * the local /sql stand-in) and Redis through the Upstash REST client (via the local bridge).
+ * Assets, compatibility date and flags come from wrangler.jsonc through wrangler itself, so the
+ * dashboard is served as Cloudflare would serve it (public/_headers included), and the cron
+ * triggers reach the worker's `scheduled` handler.
  */
 import { rm } from 'node:fs/promises';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { loadMigrations } from '../../lib/node/migrations.js';
 import { EventListResponse, SingleIngestResponse } from '../../lib/schemas/event.js';
 import { migrate } from '../../lib/storage/migrate.js';
+import { SCHEDULES } from '../../lib/scheduled.js';
 import { createPgSql } from '../../lib/storage/sql-pg.js';
 import { buildWorker } from '../../scripts/build-worker.js';
 import { uniqueToken } from '../helpers/deps.js';
@@ -26,6 +31,7 @@ describeWithBoth('edge worker in workerd', () => {
     const pg = createPgSql({ connectionString: TEST_DATABASE_URL ?? '' });
     await migrate(pg, await loadMigrations());
     await pg.close();
+    const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.jsonc');
     const standin = await startNeonStandin({ databaseUrl: TEST_DATABASE_URL ?? '' });
     const bridge = await startUpstashBridge({ redisUrl: TEST_REDIS_URL ?? '' });
     const scriptPath = await buildWorker(`dist/worker-test-${process.pid}.js`);
@@ -33,8 +39,11 @@ describeWithBoth('edge worker in workerd', () => {
     mf = new Miniflare({
       modules: true,
       scriptPath,
-      compatibilityDate: '2026-04-01',
+      compatibilityDate: workerOptions.compatibilityDate,
+      compatibilityFlags: workerOptions.compatibilityFlags,
+      assets: workerOptions.assets,
       bindings: {
+        ...workerOptions.bindings,
         DATABASE_URL: 'postgresql://app:pw@ep-local.neon.tech/neondb',
         DATABASE_HTTP_URL: standin.url,
         KV_REST_API_URL: bridge.url,
@@ -96,5 +105,51 @@ describeWithBoth('edge worker in workerd', () => {
     const bad = await mf.dispatchFetch('http://localhost/api/session-log', { method: 'POST', body: '{nope' });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
+  });
+  it('serves the dashboard, client and demo from the assets binding with the pages\' security headers', async () => {
+    const page = await mf.dispatchFetch('http://localhost/dashboard/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('<script');
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    const client = await mf.dispatchFetch('http://localhost/session-log.js');
+    expect(client.status).toBe(200);
+    expect(client.headers.get('content-type')).toContain('javascript');
+    await client.arrayBuffer();
+    const demo = await mf.dispatchFetch('http://localhost/demo/');
+    expect(demo.status).toBe(200);
+    await demo.arrayBuffer();
+    // The headers file is configuration, not content: the path falls through to the API's 404.
+    const hidden = await mf.dispatchFetch('http://localhost/_headers');
+    expect(hidden.status).toBe(404);
+    expect(hidden.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('runs retention and the sweep from the cron triggers, and fails an unknown schedule', async () => {
+    const pg = createPgSql({ connectionString: TEST_DATABASE_URL ?? '' });
+    const token = uniqueToken('edgeold');
+    try {
+      // An event older than RETENTION_DAYS (default 90): the daily retention run deletes it.
+      await pg.query(
+        `INSERT INTO events (event_uuid, session_token, event_type, event_data, created_at)
+         VALUES (gen_random_uuid(), $1, 'action', '{}', now() - interval '400 days')`,
+        [token],
+      );
+      // Miniflare's Fetcher type (without @cloudflare/workers-types) omits scheduled(); the method is there.
+      const worker = (await mf.getWorker()) as unknown as {
+        scheduled(o: { cron: string; scheduledTime: Date }): Promise<{ outcome: string }>;
+      };
+      const retention = await worker.scheduled({ cron: SCHEDULES.retention, scheduledTime: new Date() });
+      expect(retention.outcome).toBe('ok');
+      expect(await pg.query('SELECT 1 FROM events WHERE session_token = $1', [token])).toEqual([]);
+      const sweep = await worker.scheduled({ cron: SCHEDULES.sweep, scheduledTime: new Date() });
+      expect(sweep.outcome).toBe('ok');
+      const unknown = await worker.scheduled({ cron: '0 0 1 1 *', scheduledTime: new Date() });
+      expect(unknown.outcome).toBe('exception');
+    } finally {
+      await pg.query('DELETE FROM events WHERE session_token = $1', [token]);
+      await pg.close();
+    }
   });
 });

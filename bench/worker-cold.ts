@@ -1,0 +1,48 @@
+/**
+ * Cold-start cost of the worker bundle, approximated in a fresh Node process (V8, as workerd):
+ * CPU time to parse and evaluate the bundle, then to answer its first requests (building the app
+ * on the first). Cloudflare's free plan allows 10 ms of CPU per request; startup (the module's
+ * top level) has its own allowance, the first request pays for building the app.
+ *   npx tsx bench/worker-cold.ts [bundle]   (default: builds dist/worker.js first)
+ */
+import { execFile } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { buildWorker } from '../scripts/build-worker.js';
+
+const bundle = process.argv[2] ?? (await buildWorker());
+const size = (await stat(bundle)).size;
+const gz = gzipSync(await readFile(bundle)).byteLength;
+
+// The bundle runs in a child `node` (not under tsx, whose loader would transform it and count
+// its own work): CPU of the module's evaluation, then of each request.
+const probe = `
+const ms = (u) => ((u.user + u.system) / 1000).toFixed(1);
+// Node loads its fetch implementation (undici) on first use of Request/Response; workerd has them
+// built in, so that cost is paid here, outside the measurement.
+await new Response(new Request('http://localhost/', { method: 'POST', body: '{}' }).body).text();
+let t = process.cpuUsage();
+const mod = await import(${JSON.stringify(pathToFileURL(bundle).href)});
+const load = ms(process.cpuUsage(t));
+// No storage is reached: a request without a token is refused before any query.
+const env = { DATABASE_URL: 'postgresql://app:pw@ep-x.neon.tech/neondb', ADMIN_TOKEN: 'x'.repeat(32) };
+const timed = async (path) => {
+  const t0 = process.cpuUsage();
+  const res = await mod.default.fetch(new Request('http://localhost' + path), env, { waitUntil() {} });
+  await res.arrayBuffer();
+  return { status: res.status, cpuMs: ms(process.cpuUsage(t0)) };
+};
+const firstRequest = await timed('/api/session-log');
+const secondRequest = await timed('/api/session-log');
+const firstOpenApi = await timed('/api/openapi.json');
+console.log(JSON.stringify({ loadCpuMs: load, firstRequest, secondRequest, firstOpenApi }));
+`;
+const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe]);
+const measured = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+console.log(
+  JSON.stringify({
+    bundle, bytes: size, gzipBytes: gz, ...measured,
+  }),
+);

@@ -1,0 +1,39 @@
+/**
+ * Scheduled maintenance for platforms that call a handler on a timer instead of an HTTP route
+ * (Cloudflare Workers' cron triggers call `scheduled`). It runs the same domain operations as the
+ * /api/cron/* routes (lib/routes/cron.ts), awaited to the end: a scheduled invocation has no
+ * response to return early, and the platform keeps it alive only for the promise it is given.
+ */
+import { retryFailed } from './analysis/run.js';
+import { describeError, type Deps } from './deps.js';
+import { applyRetention, type RetentionResult } from './lifecycle/retention.js';
+import { onSessionComplete } from './routes/analysis.js';
+import { sessionCtx } from './routes/sessions/shared.js';
+import { type SweepResult, sweep } from './sessions/sweep.js';
+
+/**
+ * The cron expressions wrangler.jsonc schedules (tests/unit/wrangler-config.test.ts keeps the two
+ * equal). The sweep ends idle sessions every 5 minutes; retention runs daily at a quiet hour.
+ */
+export const SCHEDULES = { sweep: '*/5 * * * *', retention: '17 3 * * *' } as const;
+
+export type ScheduledOutcome = { job: 'sweep'; result: SweepResult } | { job: 'retention'; result: RetentionResult };
+
+/** Run the job scheduled as `cron`. An expression this app does not know is an error, not a no-op. */
+export async function runScheduled(cron: string, deps: Deps): Promise<ScheduledOutcome> {
+  if (cron === SCHEDULES.retention) {
+    const result = await applyRetention(deps.sql, deps.now(), deps.config.retentionDays);
+    deps.log.info('scheduled retention', { ...result });
+    return { job: 'retention', result };
+  }
+  if (cron === SCHEDULES.sweep) {
+    const ctx = sessionCtx(deps);
+    const result = await sweep(ctx);
+    // As the sweep route does after its response: analyse what this run ended, retry failures.
+    const outcomes = await Promise.allSettled([...result.ended_ids.map((id) => onSessionComplete(deps, id)), retryFailed(ctx, deps.config.analysis)]);
+    for (const o of outcomes) if (o.status === 'rejected') deps.log.error('sweep analysis failed', { error: describeError(o.reason) });
+    deps.log.info('scheduled sweep', { ended: result.ended_ids.length });
+    return { job: 'sweep', result };
+  }
+  throw new Error(`no job is scheduled as "${cron}" (known: ${Object.values(SCHEDULES).join(', ')})`);
+}
