@@ -1,137 +1,14 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { DEFAULT_TEMPLATES, type TemplateName } from './analysis/templates.js';
 import { type ConfigFile, parseConfigFile } from './config-file.js';
+import { type Env, EnvSchema } from './config-env.js';
 
-/**
- * The environment, parsed once at the door (server.ts, worker.ts, api/*). Nothing else reads
- * process.env: derived config is passed in, which keeps routes testable with any config.
+/*
+ * Configuration: the environment's schema (every option with its @default) is in config-env.ts;
+ * this module turns a parsed environment plus the config file into the Config the app uses, and
+ * refuses what must not run (missing or short secrets in production, `*` origins, bad values).
  */
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
-const optionalUrl = z.url().optional();
-
-export const EnvSchema = z.object({
-  /** `production` turns off local conveniences (generated admin token, `*` CORS). */
-  NODE_ENV: z.string().optional(),
-  /** Set by Vercel on its functions; any value means production. */
-  VERCEL: z.string().optional(),
-  /** Local server port. @default 3000 */
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  /** Local server bind address. @default all interfaces */
-  HOST: z.string().optional(),
-  /** Where the embedded database and the generated admin token live. @default .data */
-  DATA_DIR: z.string().default('.data'),
-  /** Postgres connection string. Unset: embedded PGlite in DATA_DIR (local only). */
-  DATABASE_URL: z.string().optional(),
-  /** Which driver talks to DATABASE_URL. `auto`: neon for *.neon.tech and on edge, pg otherwise. @default auto */
-  DATABASE_DRIVER: z.enum(['auto', 'pg', 'neon', 'pglite']).default('auto'),
-  /** Connections per process for the pg driver. @default 10 */
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-  /** Longest a single query may take with the pg driver before the request answers 503. @default 5000 */
-  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
-  /** Override of Neon's HTTP /sql endpoint, e.g. a local Neon HTTP proxy. */
-  DATABASE_HTTP_URL: optionalUrl,
-  /** Upstash REST URL as Vercel's KV integration names it. */
-  KV_REST_API_URL: optionalUrl,
-  /** Upstash REST token as Vercel's KV integration names it. */
-  KV_REST_API_TOKEN: z.string().optional(),
-  /** Upstash REST URL under Upstash's own name (used when KV_REST_API_URL is unset). */
-  UPSTASH_REDIS_REST_URL: optionalUrl,
-  /** Upstash REST token under Upstash's own name. */
-  UPSTASH_REDIS_REST_TOKEN: z.string().optional(),
-  /**
-   * Deadline of one KV request in ms. A KV that accepts connections but never answers costs at most
-   * this per call (and, after three such failures, nothing until the next probe): Postgres decides
-   * alone meanwhile. Raise it only for a KV far from the functions. @default 1000
-   */
-  KV_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1000),
-  /** Prefix of every KV key, so several deployments can share one Redis. @default sl: */
-  KV_PREFIX: z.string().max(64).default('sl:'),
-  /** Bearer token for instructor/admin reads. Required in production; generated locally. */
-  ADMIN_TOKEN: z.string().min(1).optional(),
-  /** Read-only instructor tokens: comma list of name:token. They read (and run analyses) but cannot delete or reconfigure. */
-  INSTRUCTOR_TOKENS: z.string().optional(),
-  /** Days to keep events and ended sessions (POST /api/cron/retention). @default 90 */
-  RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
-  /** Rate limits on ingestion and webhooks: on or off. @default on */
-  RATE_LIMITS: z.enum(['on', 'off']).default('on'),
-  /** Ingestion requests per minute per client IP. @default 1200 */
-  RATE_LIMIT_INGEST_IP: z.coerce.number().int().min(1).default(1200),
-  /** Ingestion requests per minute per session token. @default 600 */
-  RATE_LIMIT_INGEST_TOKEN: z.coerce.number().int().min(1).default(600),
-  /** Webhook requests per minute per client IP. @default 1200 */
-  RATE_LIMIT_WEBHOOK_IP: z.coerce.number().int().min(1).default(1200),
-  /** Trust X-Forwarded-For for the client IP (set on Vercel automatically; behind your own proxy set true). @default false */
-  TRUST_PROXY: bool.optional(),
-  /** Bearer token for server-to-server writers (the tool server, an agent platform). */
-  SERVICE_TOKEN: z.string().min(1).optional(),
-  /** Bearer secret Vercel cron sends to /api/cron/*. Unset: cron endpoints answer 401. */
-  CRON_SECRET: z.string().min(1).optional(),
-  /**
-   * Ordinary requests sweep idle sessions (end and analyse them) in the background at most this
-   * often, once per deployment (a lease in Postgres). 0 turns it off: then schedule
-   * /api/cron/sweep yourself. @default 60
-   */
-  TRAFFIC_SWEEP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
-  /** Inactivity that ends a session, in minutes (fractions allowed). @default 10 */
-  SESSION_TIMEOUT_MINUTES: z.coerce.number().positive().max(24 * 60).default(10),
-  /** Shared secret Vapi sends as `X-Vapi-Secret` (legacy) or `Authorization: Bearer`. */
-  VAPI_WEBHOOK_SECRET: z.string().min(1).optional(),
-  /** HMAC-SHA256 key for Vapi's signed webhooks (hex signature of the raw body). */
-  VAPI_HMAC_SECRET: z.string().min(1).optional(),
-  /** Header carrying the HMAC signature. @default x-vapi-signature (x-signature is also read) */
-  VAPI_SIGNATURE_HEADER: z.string().min(1).default('x-vapi-signature'),
-  /** Header carrying the signed timestamp; when present the signature covers `{timestamp}.{body}`. @default x-timestamp */
-  VAPI_TIMESTAMP_HEADER: z.string().min(1).default('x-timestamp'),
-  /** Oldest signed timestamp accepted, in seconds (replay window). @default 300 */
-  VAPI_HMAC_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
-  /** A student's session active within ± this many minutes of a call's start joins the call. @default 5 */
-  VAPI_MATCH_WINDOW_MINUTES: z.coerce.number().min(0).max(24 * 60).default(5),
-  /** Largest webhook body, in MB (end-of-call reports carry whole transcripts). @default 16 */
-  WEBHOOK_MAX_BODY_MB: z.coerce.number().min(1).max(100).default(16),
-  /** Where Vapi tool calls are forwarded (the tutoring tool server). Unset: answered "not configured". */
-  TOOL_SERVER_URL: optionalUrl,
-  /** Bearer token sent to TOOL_SERVER_URL. */
-  TOOL_SERVER_TOKEN: z.string().min(1).optional(),
-  /** How long to wait for the tool server, in ms (Vapi gives up after ~20 s). @default 15000 */
-  TOOL_SERVER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
-  /** Bearer token for POST /api/webhooks/session-data (other voice platforms). */
-  WEBHOOK_TOKEN: z.string().min(1).optional(),
-  /** Accept Vapi webhooks at all. @default true (session.config: webhooks.vapi.enabled) */
-  VAPI_WEBHOOK_ENABLED: bool.default(true),
-  /** Turn on OpenAI session analysis (also needs a key). @default false (session.config: analysis.enabled) */
-  ANALYSIS_ENABLED: bool.default(false),
-  /** API key for analysis only; falls back to OPENAI_API_KEY. */
-  ANALYSIS_API_KEY: z.string().min(1).optional(),
-  /** Fallback API key for analysis. */
-  OPENAI_API_KEY: z.string().min(1).optional(),
-  /** Any OpenAI-compatible endpoint. @default https://api.openai.com/v1 */
-  OPENAI_BASE_URL: optionalUrl,
-  /** Model for analysis (must support structured outputs). @default gpt-4o-mini */
-  ANALYSIS_MODEL: z.string().min(1).default('gpt-4o-mini'),
-  /** When analysis runs: session_complete, on_request (comma list). @default both */
-  ANALYSIS_TRIGGERS: z.string().default('session_complete,on_request'),
-  /** Input budget in tokens; long transcripts are trimmed from the middle. @default 16000 */
-  ANALYSIS_MAX_INPUT_TOKENS: z.coerce.number().int().min(500).max(2_000_000).default(16_000),
-  /** Give up on one model call after this many ms. @default 60000 */
-  ANALYSIS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
-  /** JSON of session.config (edge runtimes, where there is no file to read). */
-  SESSION_CONFIG: z.string().optional(),
-  /** Comma list of origins allowed to call the API from browsers; `*` only locally. @default * locally, none in production */
-  ALLOWED_ORIGINS: z.string().optional(),
-  /** Where alerts are POSTed (a Slack incoming webhook, or any JSON receiver). Unset: alerts are only recorded (GET /api/alerts). Never logged. */
-  ALERT_WEBHOOK_URL: optionalUrl,
-  /** `json`: a structured body; `slack`: a Slack incoming-webhook body (`text` + `blocks`). @default json */
-  ALERT_WEBHOOK_FORMAT: z.enum(['json', 'slack']).default('json'),
-  /** When set, each delivery carries `X-Sessionlog-Signature`: hex HMAC-SHA256 of the body with this key. */
-  ALERT_WEBHOOK_SECRET: z.string().min(1).optional(),
-  /** Log every request line to stdout (never bodies or tokens). @default false */
-  LOG_REQUESTS: bool.default(false),
-});
-
-export type Env = z.input<typeof EnvSchema>;
+export { type Env, EnvSchema };
 
 /** Shortest secret accepted in production (ADMIN_TOKEN, SERVICE_TOKEN, CRON_SECRET, webhook secrets...). */
 export const MIN_SECRET_LENGTH = 32;
