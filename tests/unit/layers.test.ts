@@ -38,7 +38,7 @@ const DOMAIN = [
   'lib/audit',
 ];
 /** Modules every layer imports (the dependency bag, the error vocabulary, configuration): they sit under the domain. */
-const SHARED = ['lib/deps.ts', 'lib/errors.ts', 'lib/config.ts', 'lib/config-file.ts'];
+const SHARED = ['lib/deps.ts', 'lib/errors.ts', 'lib/config.ts', 'lib/config-env.ts', 'lib/config-file.ts'];
 /** Everything that knows about HTTP: Hono itself, routes, middleware, the app and its doors. */
 const HTTP = either(
   pkg('hono', '@hono'),
