@@ -48,7 +48,8 @@ interface EventRow {
 
 /** What every event read selects (events `e` joined to students `s`): one list, so no reader lacks a field. */
 const EVENT_COLUMNS = `e.id::text AS id, e.event_uuid::text AS event_id, e.session_token, e.event_type, e.event_data,
-  e.created_at, e.student_id, s.email AS student_email, s.name AS student_name, e.claimed_email, e.claimed_name`;
+  e.created_at, e.student_id, s.email AS student_email, s.name AS student_name, e.claimed_email, e.claimed_name,
+  e.id AS seq`;
 
 /**
  * Most bytes of stored event_data (its jsonb text) one page carries. Neon's HTTP endpoint refuses a
@@ -75,7 +76,7 @@ function byteBoundedPage(select: string, orderBy: string, limitParam: string, bu
   // Outside the subquery `id` is the text form; the bigint `seq` keeps the numeric order.
   const outer = orderBy.replaceAll('e.id', 'seq').replaceAll('e.created_at', 'created_at');
   return `
-    SELECT id, event_id, session_token, event_type, created_at, student_id, student_email, student_name,
+    SELECT id, event_id, session_token, event_type, created_at, student_id, student_email, student_name, claimed_email, claimed_name,
            CASE WHEN over_budget THEN NULL ELSE event_data END AS event_data, over_budget
     FROM (
       SELECT page.*, (sum(octet_length(page.event_data::text)) OVER w - octet_length(page.event_data::text)) >= ${budgetParam}::bigint AS over_budget
