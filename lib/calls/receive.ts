@@ -2,7 +2,7 @@ import { describeError } from '../deps.js';
 import type { SessionCtx } from '../sessions/context.js';
 import { countWords } from '../sessions/rows.js';
 import { stableUuid } from '../util/stable-uuid.js';
-import { applyToSession, liveSource, type SessionEvent } from './apply.js';
+import { applyToSession, conversationSource, liveSource, type SessionEvent } from './apply.js';
 import { type Linked, linkCall } from './link.js';
 import type { AnswerEnv, CallAdapter, CallDelivery, CallReport } from './types.js';
 
@@ -55,6 +55,8 @@ async function apply(ctx: SessionCtx, adapter: CallAdapter, d: CallDelivery, env
   const id = (...what: Array<string | number>) => stableUuid(...(d.idScope?.prefix ?? []), key, ...what);
   const base = { call_id: d.callId, source: d.platform };
   const at = d.at;
+  // A message without its own time is dated on arrival: that must not stretch an ended call.
+  const arrival = d.stamp === '' ? { atIsArrival: true } : {};
 
   switch (u.kind) {
     case 'status':
@@ -63,6 +65,8 @@ async function apply(ctx: SessionCtx, adapter: CallAdapter, d: CallDelivery, env
         at,
         events: [{ uuid: await id('status', u.status), type: 'call_status', data: { ...base, status: u.status, ended_reason: u.endedReason }, at }],
         platformMetadata: u.metadata,
+        ...(u.startedAt ? { startedAt: u.startedAt, callCreatedAt: d.linkStart } : {}),
+        ...arrival,
       });
       return { linked };
     case 'transcript':
@@ -70,12 +74,23 @@ async function apply(ctx: SessionCtx, adapter: CallAdapter, d: CallDelivery, env
         sessionId,
         at,
         events: [{ uuid: await id('live', u.speaker, d.stamp, u.text), type: 'transcript', data: { speaker: u.speaker, text: u.text, source: liveSource(d.platform), call_id: d.callId }, at }],
-        // The report's lines are authoritative: a live line arriving after it would duplicate one.
-        ...(d.callId ? { unlessReported: d.callId } : {}),
+        // The report's lines (and a whole-history message's) are authoritative: a live line after
+        // them would duplicate one; the next whole-history message carries it anyway.
+        ...(d.callId ? { unlessReported: d.callId, unlessTranscriptFrom: [conversationSource(d.platform)] } : {}),
+        ...arrival,
       });
       return { linked };
     case 'hang':
-      await applyToSession(ctx.sql, { sessionId, at, events: [{ uuid: await id('hang', d.stamp), type: 'call_hang', data: base, at }] });
+      await applyToSession(ctx.sql, { sessionId, at, events: [{ uuid: await id('hang', d.stamp), type: 'call_hang', data: base, at }], ...arrival });
+      return { linked };
+    case 'event':
+      await applyToSession(ctx.sql, {
+        sessionId,
+        at,
+        events: [{ uuid: await id(u.type, u.key, d.stamp), type: u.type, data: { ...u.data, ...base }, at }],
+        ...(u.metadata ? { platformMetadata: u.metadata } : {}),
+        ...arrival,
+      });
       return { linked };
     case 'tool-calls': {
       const interactions: SessionEvent[] = await Promise.all(
@@ -125,36 +140,53 @@ async function applyReport(
   id: (...what: Array<string | number>) => Promise<string>,
 ): Promise<CallOutcome> {
   const callId = d.callId;
+  const final = r.authority !== 'interim';
+  // Interim lines key by position (each whole-history message repeats the earlier ones); the
+  // report's own lines replace them, so their ids never meet.
+  const source = final ? d.platform : conversationSource(d.platform);
   const events: SessionEvent[] = await Promise.all(
     (r.transcript?.lines ?? []).map(async (e, i) => ({
-      uuid: await id('entry', i),
+      uuid: await id(final ? 'entry' : 'conv', i),
       type: 'transcript',
-      data: { speaker: e.speaker, text: e.text, source: d.platform, call_id: callId },
+      data: { speaker: e.speaker, text: e.text, source, call_id: callId },
       at: e.at,
     })),
   );
-  // Tool calls recorded in the report: the same ids as live tool calls, so nothing counts twice.
+  // Tool calls and results recorded in the report: the same ids as live ones, so nothing counts twice.
   for (const t of r.toolCalls) {
     events.push({ uuid: await id('tool', t.id), type: 'interaction', data: interaction(t.name, t.args, { tool_call_id: t.id, call_id: callId, source: d.platform }), at: t.at });
+  }
+  for (const { at, ...t } of r.toolResults ?? []) {
+    events.push({ uuid: await id('tool-result', t.toolCallId), type: 'tool_result', data: { ...t, call_id: callId, source: d.platform }, at });
+  }
+  if (r.status) {
+    events.push({ uuid: await id('status', r.status.status), type: 'call_status', data: { call_id: callId, source: d.platform, status: r.status.status, ended_reason: r.status.endedReason }, at: d.at });
   }
   if (r.end) {
     events.push({ uuid: await id('session_ended'), type: 'session_ended', data: { reason: r.end.reason, ...r.end.detail, call_id: callId }, at: r.end.at });
   }
   const text = r.transcript?.text;
+  const lines = r.transcript?.lines.length ?? 0;
+  // Replace lower-authority lines only with something: an interim message with an empty history
+  // must not wipe the live lines.
+  const replaces = !callId || !r.replacesLive ? [] : final ? [liveSource(d.platform), conversationSource(d.platform)] : lines > 0 ? [liveSource(d.platform)] : [];
   const applied = await applyToSession(ctx.sql, {
     sessionId: linked.sessionId,
     at: r.at,
     startedAt: r.startedAt,
+    callCreatedAt: d.linkStart,
     events,
-    ...(r.replacesLive && callId ? { replaceLiveTranscriptOf: { callId, source: liveSource(d.platform) } } : {}),
-    ...(text !== undefined
+    ...(replaces.length && callId ? { replaceLiveTranscriptOf: { callId, sources: replaces } } : {}),
+    ...(text !== undefined && (final || lines > 0)
       ? { conversation: { source: d.platform, transcript: text, word_count: countWords(text), duration_seconds: Math.max(0, Math.round(r.durationSeconds)), call_id: callId } }
       : {}),
     platformMetadata: r.metadata,
     ...(r.end ? { end: { endedAt: r.end.at, reason: r.end.reason } } : {}),
-    ...(r.end && callId ? { reportCallId: callId } : {}),
+    ...(final && callId ? { reportCallId: callId } : {}),
+    ...(!final && callId ? { unlessReported: callId } : {}),
   });
-  // Without a call id there is no report marker: every ending delivery counts (as before the seam).
-  const completed = r.end !== undefined && applied !== null && (applied.firstReport || !callId);
+  // End-of-session work runs once per call, after whichever delivery ended it first (the
+  // session_ended event has one id per call). Without a call id every ending delivery counts.
+  const completed = r.end !== undefined && applied !== null && (applied.firstEnd || !callId);
   return { linked, ...(completed ? { completedSessionId: linked.sessionId } : {}) };
 }
