@@ -71,14 +71,32 @@ export const EnvSchema = z.object({
   CRON_SECRET: z.string().min(1).optional(),
   /** Inactivity that ends a session, in minutes (fractions allowed). @default 10 */
   SESSION_TIMEOUT_MINUTES: z.coerce.number().positive().max(24 * 60).default(10),
-  /** Shared secret Vapi sends as `X-Vapi-Secret` (legacy) or `Authorization: Bearer`. */
+  /** Shared secret Vapi sends as `X-Vapi-Secret` (legacy) or as a Bearer credential (see VAPI_BEARER_HEADER). */
   VAPI_WEBHOOK_SECRET: z.string().min(1).optional(),
-  /** HMAC-SHA256 key for Vapi's signed webhooks (hex signature of the raw body). */
+  /** Header of Vapi's Bearer credential (its `headerName`); the value is read with or without `Bearer `. @default authorization */
+  VAPI_BEARER_HEADER: z.string().min(1).default('authorization'),
+  /** HMAC key of Vapi's HMAC credential (its `secretKey`). */
   VAPI_HMAC_SECRET: z.string().min(1).optional(),
-  /** Header carrying the HMAC signature. @default x-vapi-signature (x-signature is also read) */
-  VAPI_SIGNATURE_HEADER: z.string().min(1).default('x-vapi-signature'),
-  /** Header carrying the signed timestamp; when present the signature covers `{timestamp}.{body}`. @default x-timestamp */
+  /** The HMAC credential's `algorithm`. @default sha256 */
+  VAPI_HMAC_ALGORITHM: z.enum(['sha256', 'sha512', 'sha1']).default('sha256'),
+  /** Header carrying the HMAC signature (hex or base64). @default x-signature (Vapi's default; x-vapi-signature is also read) */
+  VAPI_SIGNATURE_HEADER: z.string().min(1).default('x-signature'),
+  /** The HMAC credential's `signaturePrefix`, stripped before comparing (e.g. `sha256=`). @default none */
+  VAPI_SIGNATURE_PREFIX: z.string().min(1).max(40).optional(),
+  /** Header carrying the signed timestamp (seconds or ms); the signature covers `{timestamp}.{body}`. @default x-timestamp */
   VAPI_TIMESTAMP_HEADER: z.string().min(1).default('x-timestamp'),
+  /**
+   * A signature counts only over `{timestamp}.{body}` with a fresh timestamp, as Vapi's default HMAC
+   * plan signs. Set false only for integrations that sign the body alone (weaker: such a signature
+   * can be replayed for ever). @default true
+   */
+  VAPI_HMAC_REQUIRE_TIMESTAMP: bool.default(true),
+  /**
+   * Bytes of not-yet-verified HMAC bodies this process buffers at once, in MB: a flood of large
+   * posts with forged signatures costs at most this much memory (beyond it: 503 + Retry-After).
+   * @default 32
+   */
+  VAPI_UNVERIFIED_BUDGET_MB: z.coerce.number().min(1).max(1024).default(32),
   /** Oldest signed timestamp accepted, in seconds (replay window). @default 300 */
   VAPI_HMAC_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
   /** A student's session active within ± this many minutes of a call's start joins the call. @default 5 */
@@ -143,9 +161,14 @@ export interface Config {
   vapi: {
     webhookSecret: string | undefined;
     hmacSecret: string | undefined;
+    bearerHeader: string;
+    hmacAlgorithm: 'sha256' | 'sha512' | 'sha1';
     signatureHeader: string;
+    signaturePrefix: string | undefined;
     timestampHeader: string;
+    requireTimestamp: boolean;
     toleranceSeconds: number;
+    unverifiedBudgetBytes: number;
     matchWindowMs: number;
   };
   webhookMaxBytes: number;
@@ -311,9 +334,14 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     vapi: {
       webhookSecret: env.VAPI_WEBHOOK_SECRET,
       hmacSecret: env.VAPI_HMAC_SECRET,
+      bearerHeader: env.VAPI_BEARER_HEADER.toLowerCase(),
+      hmacAlgorithm: env.VAPI_HMAC_ALGORITHM,
       signatureHeader: env.VAPI_SIGNATURE_HEADER.toLowerCase(),
+      signaturePrefix: env.VAPI_SIGNATURE_PREFIX,
       timestampHeader: env.VAPI_TIMESTAMP_HEADER.toLowerCase(),
+      requireTimestamp: env.VAPI_HMAC_REQUIRE_TIMESTAMP,
       toleranceSeconds: env.VAPI_HMAC_TOLERANCE_SECONDS,
+      unverifiedBudgetBytes: Math.round(env.VAPI_UNVERIFIED_BUDGET_MB * 1024 * 1024),
       matchWindowMs: Math.round(env.VAPI_MATCH_WINDOW_MINUTES * 60_000),
     },
     webhookMaxBytes: Math.round(env.WEBHOOK_MAX_BODY_MB * 1024 * 1024),

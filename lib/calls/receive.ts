@@ -4,7 +4,7 @@ import { countWords } from '../sessions/rows.js';
 import { stableUuid } from '../util/stable-uuid.js';
 import { applyToSession, conversationSource, liveSource, type SessionEvent } from './apply.js';
 import { type Linked, linkCall } from './link.js';
-import type { AnswerEnv, CallAdapter, CallDelivery, CallReport } from './types.js';
+import type { AnswerEnv, CallAdapter, CallDelivery, CallReport, ToolResult } from './types.js';
 
 export interface CallOutcome {
   /** The link the delivery was stored under; absent when nothing was stored (ignored, redelivered). */
@@ -98,7 +98,8 @@ async function apply(ctx: SessionCtx, adapter: CallAdapter, d: CallDelivery, env
       );
       // Stored before answering: the call happened whatever the tool server does next.
       await applyToSession(ctx.sql, { sessionId, at, events: interactions, platformMetadata: u.metadata });
-      const answered = adapter.answer ? await adapter.answer(u, env) : { body: {} };
+      const prior = await storedResults(ctx, await Promise.all(u.calls.map(async (c) => ({ callId: c.id, uuid: await id('tool-result', c.id) }))));
+      const answered = adapter.answer ? await adapter.answer(u, env, prior) : { body: {} };
       // Results belong to the moment of the call, not to when the tool server answered.
       await applyToSession(ctx.sql, {
         sessionId,
@@ -121,6 +122,20 @@ async function apply(ctx: SessionCtx, adapter: CallAdapter, d: CallDelivery, env
     case 'report':
       return applyReport(ctx, d, u.report, linked, id);
   }
+}
+
+/** Tool results already stored for these calls (by their deterministic event ids). */
+async function storedResults(ctx: SessionCtx, calls: Array<{ callId: string; uuid: string }>): Promise<Map<string, ToolResult>> {
+  const out = new Map<string, ToolResult>();
+  if (!calls.length) return out;
+  const rows = await ctx.sql.query<{ event_data: Record<string, unknown> }>('SELECT event_data FROM events WHERE event_uuid = ANY($1::uuid[])', [calls.map((c) => c.uuid)]);
+  for (const { event_data: d } of rows) {
+    const { toolCallId, name, result, error } = d as { toolCallId?: unknown; name?: unknown; result?: unknown; error?: unknown };
+    if (typeof toolCallId !== 'string' || typeof name !== 'string') continue;
+    if (typeof error === 'string') out.set(toolCallId, { toolCallId, name, error });
+    else if (typeof result === 'string') out.set(toolCallId, { toolCallId, name, result });
+  }
+  return out;
 }
 
 const interaction = (fn: string, parameters: Record<string, unknown>, extra: Record<string, unknown>) => ({

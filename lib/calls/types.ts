@@ -121,6 +121,11 @@ export interface AnswerEnv {
 export interface CallAdapter {
   /** Its name in the registry (deliveries carry their own `platform`: the generic webhook's name theirs). */
   readonly name: string;
+  /**
+   * What the headers alone decide, before the body is read: accepted, refused, or `needs-body`
+   * (a signature over the body). Absent: every request needs the body.
+   */
+  checkHeaders?(headers: Headers, config: Config, now: Date): Promise<AuthResult | { ok: 'needs-body' }>;
   /** Check credentials against the raw bytes (signatures cover the body as sent). */
   authenticate(req: { headers: Headers; rawBody: string }, config: Config, now: Date): Promise<AuthResult>;
   /** The body (parsed JSON) in the neutral shape, or what is wrong with it. `now` clamps times. */
@@ -130,6 +135,10 @@ export interface CallAdapter {
    * does not depend on the work (Vapi reads `{}`); correctness never does (event ids are stable).
    */
   readonly skipsRedeliveries: boolean;
-  /** Answer a delivery that asks for something; `results` are logged on the session's timeline. */
-  answer?(update: AskingUpdate, env: AnswerEnv): Promise<{ body: unknown; results?: ToolResult[] }>;
+  /**
+   * Answer a delivery that asks for something; `results` are logged on the session's timeline.
+   * `answered` holds results already stored for these tool call ids (a replayed delivery): a tool
+   * call is never run twice.
+   */
+  answer?(update: AskingUpdate, env: AnswerEnv, answered?: ReadonlyMap<string, ToolResult>): Promise<{ body: unknown; results?: ToolResult[] }>;
 }

@@ -1,5 +1,5 @@
 import type { CallAdapter } from '../types.js';
-import { verifyVapi } from './auth.js';
+import { checkVapiHeaders, verifyVapi } from './auth.js';
 import { parseVapi } from './parse.js';
 import { forwardFunctionCall, forwardToolCalls } from './tools.js';
 
@@ -9,12 +9,17 @@ import { forwardFunctionCall, forwardToolCalls } from './tools.js';
  */
 export const vapiAdapter: CallAdapter = {
   name: 'vapi',
+  checkHeaders: checkVapiHeaders,
   authenticate: ({ headers, rawBody }, config, now) => verifyVapi(headers, rawBody, config, now),
   parse: parseVapi,
   // Vapi reads `{}` from everything but tool calls, so a repeated message can be skipped.
   skipsRedeliveries: true,
-  async answer(update, { rawBody, config, log }) {
+  async answer(update, { rawBody, config, log }, answered) {
     if (update.kind === 'function-call') return { body: await forwardFunctionCall(config.toolServer, rawBody, log) };
+    // A replay (a redelivery, or a captured signed message inside the timestamp window) is answered
+    // from what the tool server said the first time: a tool call never runs twice.
+    const prior = update.calls.map((c) => answered?.get(c.id));
+    if (update.calls.length > 0 && prior.every((r) => r !== undefined)) return { body: { results: prior } };
     const results = await forwardToolCalls(config.toolServer, rawBody, update.calls, log);
     return { body: { results }, results };
   },

@@ -1,13 +1,24 @@
 import type { Context } from 'hono';
 import { callAdapters } from '../../calls/adapters.js';
 import { ApiError } from '../../errors.js';
-import { readText } from '../../http/body.js';
+import { ByteBudget, readText, readTextWithin } from '../../http/body.js';
 import type { AppEnv } from '../../http/env.js';
 import { authenticate, deliver, type OnSessionComplete, parseDelivery, parseJson } from './deliver.js';
 
 export type { OnSessionComplete };
 
 let warnedUnauthenticated = false;
+
+/**
+ * Per process (isolate): bytes of HMAC-signed bodies read before their signature is checked. A
+ * flood of large posts with forged signatures waits on nothing and buffers at most this.
+ */
+const unverified = new Map<number, ByteBudget>();
+const budgetOf = (limit: number) => {
+  let b = unverified.get(limit);
+  if (!b) unverified.set(limit, (b = new ByteBudget(limit)));
+  return b;
+};
 
 /**
  * POST /api/webhooks/vapi (also /webhook/vapi/session-complete): every Vapi server message.
@@ -19,8 +30,25 @@ export function vapiWebhook(onComplete?: OnSessionComplete) {
     const deps = c.get('deps');
     if (!deps.config.vapiEnabled) throw new ApiError('NOT_FOUND', 'the Vapi webhook is disabled on this server (webhooks.vapi.enabled / VAPI_WEBHOOK_ENABLED)');
     const vapi = callAdapters.vapi;
-    const raw = await readText(c.req.raw, deps.config.webhookMaxBytes);
-    const auth = await authenticate(c, vapi, raw);
+    // Header credentials first: a request without a usable one is refused before its body is read.
+    const first = await vapi.checkHeaders?.(c.req.raw.headers, deps.config, deps.now());
+    if (first && first.ok === false) throw new ApiError('UNAUTHORIZED', first.reason, { headers: { 'www-authenticate': 'Bearer' } });
+    let raw: string;
+    let auth: Awaited<ReturnType<typeof authenticate>>;
+    if (first && first.ok !== 'needs-body') {
+      raw = await readText(c.req.raw, deps.config.webhookMaxBytes);
+      auth = first;
+    } else {
+      // A signature needs the body: read it within the budget of unverified bytes, verify, release.
+      const budget = budgetOf(deps.config.vapi.unverifiedBudgetBytes);
+      const read = await readTextWithin(c.req.raw, deps.config.webhookMaxBytes, budget);
+      try {
+        raw = read.text;
+        auth = await authenticate(c, vapi, raw);
+      } finally {
+        budget.give(read.taken);
+      }
+    }
     if (auth.via === 'unconfigured' && !warnedUnauthenticated) {
       warnedUnauthenticated = true;
       deps.log.warn('accepting unauthenticated Vapi webhooks (local mode, no VAPI_WEBHOOK_SECRET / VAPI_HMAC_SECRET)');
