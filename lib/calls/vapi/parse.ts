@@ -172,7 +172,7 @@ function costBreakdown(m: VapiMessage): Record<string, number> | undefined {
 /** A whole-history message before the report: keeps the transcript current; `ended` ends the call. */
 function toInterim(m: VapiMessage, common: Record<string, unknown>, t: Times, status?: { status: string; endedReason: string | undefined }): CallReport {
   const h = history(m, t);
-  const endAt = t.at >= t.startedAt ? t.at : t.startedAt;
+  const endAt = new Date(Math.max(t.at.getTime(), t.startedAt.getTime()));
   const hasHistory = h.lines.length > 0 || Boolean(m.artifact?.transcript ?? m.transcript);
   return {
     startedAt: t.startedAt,

@@ -15,8 +15,10 @@ let warnedUnauthenticated = false;
  */
 const unverified = new Map<number, ByteBudget>();
 const budgetOf = (limit: number) => {
-  let b = unverified.get(limit);
-  if (!b) unverified.set(limit, (b = new ByteBudget(limit)));
+  const known = unverified.get(limit);
+  if (known) return known;
+  const b = new ByteBudget(limit);
+  unverified.set(limit, b);
   return b;
 };
 
