@@ -109,6 +109,18 @@ export const EnvSchema = z.object({
   TOOL_SERVER_TOKEN: z.string().min(1).optional(),
   /** How long to wait for the tool server, in ms (Vapi gives up after ~20 s). @default 15000 */
   TOOL_SERVER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  /**
+   * The customer's own Vapi server URL: every Vapi message is forwarded there unchanged, and the
+   * answers of messages Vapi reads (assistant-request, destination requests...) come from it.
+   * Unset: Sessionlog answers alone. @default none
+   */
+  VAPI_UPSTREAM_URL: optionalUrl,
+  /** Sent to VAPI_UPSTREAM_URL as `X-Vapi-Secret` and `Authorization: Bearer` (what the upstream checked before). */
+  VAPI_UPSTREAM_SECRET: z.string().min(1).optional(),
+  /** How long to wait for the upstream's answer, in ms (Vapi gives an assistant-request 7.5 s). @default 7000 */
+  VAPI_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(7000),
+  /** Without an upstream, an assistant-request is answered `{"assistantId": VAPI_ASSISTANT_ID}` (unset: an error Vapi speaks). */
+  VAPI_ASSISTANT_ID: z.string().min(1).max(200).optional(),
   /** Bearer token for POST /api/webhooks/session-data (other voice platforms). */
   WEBHOOK_TOKEN: z.string().min(1).optional(),
   /** Accept Vapi webhooks at all. @default true (session.config: webhooks.vapi.enabled) */
@@ -170,6 +182,8 @@ export interface Config {
     toleranceSeconds: number;
     unverifiedBudgetBytes: number;
     matchWindowMs: number;
+    upstream: { url: string; secret: string | undefined; timeoutMs: number } | undefined;
+    assistantId: string | undefined;
   };
   webhookMaxBytes: number;
   toolServer: { url: string; token: string | undefined; timeoutMs: number } | undefined;
@@ -300,6 +314,7 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
       ['WEBHOOK_TOKEN', env.WEBHOOK_TOKEN],
       ['VAPI_WEBHOOK_SECRET', env.VAPI_WEBHOOK_SECRET],
       ['VAPI_HMAC_SECRET', env.VAPI_HMAC_SECRET],
+      ['VAPI_UPSTREAM_SECRET', env.VAPI_UPSTREAM_SECRET],
       ...instructorTokens.map((t): [string, string] => ['INSTRUCTOR_TOKENS', t.token]),
     ];
     const short = [...new Set(secrets.filter(([, v]) => v !== undefined && v.length < MIN_SECRET_LENGTH).map(([k]) => k))];
@@ -343,6 +358,8 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
       toleranceSeconds: env.VAPI_HMAC_TOLERANCE_SECONDS,
       unverifiedBudgetBytes: Math.round(env.VAPI_UNVERIFIED_BUDGET_MB * 1024 * 1024),
       matchWindowMs: Math.round(env.VAPI_MATCH_WINDOW_MINUTES * 60_000),
+      upstream: env.VAPI_UPSTREAM_URL ? { url: env.VAPI_UPSTREAM_URL, secret: env.VAPI_UPSTREAM_SECRET, timeoutMs: env.VAPI_UPSTREAM_TIMEOUT_MS } : undefined,
+      assistantId: env.VAPI_ASSISTANT_ID,
     },
     webhookMaxBytes: Math.round(env.WEBHOOK_MAX_BODY_MB * 1024 * 1024),
     toolServer: env.TOOL_SERVER_URL ? { url: env.TOOL_SERVER_URL, token: env.TOOL_SERVER_TOKEN, timeoutMs: env.TOOL_SERVER_TIMEOUT_MS } : undefined,

@@ -1,7 +1,10 @@
 import type { CallAdapter } from '../types.js';
 import { checkVapiHeaders, verifyVapi } from './auth.js';
 import { parseVapi } from './parse.js';
-import { forwardFunctionCall, forwardToolCalls } from './tools.js';
+import { forwardFunctionCall, forwardToolCalls, type ToolServer } from './tools.js';
+
+/** Vapi gives a tool call about 20 s; leave room for the round trip. */
+const TOOLS_DEADLINE_MS = 15_000;
 
 /**
  * Vapi: server messages (status, live transcript, tool calls, end-of-call report) authenticated by
@@ -15,12 +18,16 @@ export const vapiAdapter: CallAdapter = {
   // Vapi reads `{}` from everything but tool calls, so a repeated message can be skipped.
   skipsRedeliveries: true,
   async answer(update, { rawBody, config, log }, answered) {
-    if (update.kind === 'function-call') return { body: await forwardFunctionCall(config.toolServer, rawBody, log) };
+    // TOOL_SERVER_URL wins for tools; else the customer's own server (the tap's upstream) answers them.
+    const up = config.vapi.upstream;
+    const server: ToolServer | undefined =
+      config.toolServer ?? (up ? { url: up.url, token: up.secret, timeoutMs: TOOLS_DEADLINE_MS, ...(up.secret ? { headers: { 'x-vapi-secret': up.secret } } : {}) } : undefined);
+    if (update.kind === 'function-call') return { body: await forwardFunctionCall(server, rawBody, log) };
     // A replay (a redelivery, or a captured signed message inside the timestamp window) is answered
     // from what the tool server said the first time: a tool call never runs twice.
     const prior = update.calls.map((c) => answered?.get(c.id));
     if (update.calls.length > 0 && prior.every((r) => r !== undefined)) return { body: { results: prior } };
-    const results = await forwardToolCalls(config.toolServer, rawBody, update.calls, log);
+    const results = await forwardToolCalls(server, rawBody, update.calls, log);
     return { body: { results }, results };
   },
 };

@@ -7,6 +7,8 @@ export interface ToolServer {
   url: string;
   token: string | undefined;
   timeoutMs: number;
+  /** Also sent (the upstream tap adds X-Vapi-Secret). */
+  headers?: Record<string, string>;
 }
 
 const Results = z.looseObject({
@@ -23,7 +25,7 @@ async function callToolServer(server: ToolServer, rawBody: string, log: Logger):
   try {
     const res = await fetch(server.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(server.token ? { authorization: `Bearer ${server.token}` } : {}) },
+      headers: { 'content-type': 'application/json', ...server.headers, ...(server.token ? { authorization: `Bearer ${server.token}` } : {}) },
       body: rawBody,
       signal: AbortSignal.timeout(server.timeoutMs),
     });
