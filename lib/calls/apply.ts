@@ -113,7 +113,8 @@ export async function applyToSession(
      -- When a report moves the start, the session_started event moves with it.
      started AS (
        UPDATE events e SET created_at = upd.started_at FROM upd
-       WHERE $7::timestamptz IS NOT NULL AND e.session_token = $1 AND e.event_type = 'session_started' AND e.created_at <> upd.started_at
+       WHERE $7::timestamptz IS NOT NULL AND e.session_token = $1 AND e.event_type = 'session_started'
+         AND (e.created_at > upd.started_at OR (e.created_at = $17::timestamptz AND upd.started_at <> $17::timestamptz))
      )
      SELECT student_id, EXISTS (SELECT 1 FROM report) AS first_report,
             EXISTS (SELECT 1 FROM ins WHERE event_type = 'session_ended') AS first_end

@@ -186,6 +186,8 @@ describe('fields as Vapi sends them today', () => {
     await deliver(c, 97, c.report({ durationMsOnly: true, endAt: 61.5 }));
     let d = await onlySession(student);
     expect(d.start_time).toBe(c.start.toISOString());
+    const started = (await api.timeline(d.session_id)).events.filter((e) => e.event_type === 'session_started');
+    expect(started.map((e) => e.created_at)).toEqual([c.start.toISOString()]);
     expect(d.conversation.duration_seconds).toBe(62);
     expect(d.last_activity).toBe(c.at(61.5).toISOString());
     // A message without a timestamp, long after: on the timeline, but the call stays ended at its end.
