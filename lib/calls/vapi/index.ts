@@ -26,7 +26,17 @@ export const vapiAdapter: CallAdapter = {
     // A replay (a redelivery, or a captured signed message inside the timestamp window) is answered
     // from what the tool server said the first time: a tool call never runs twice.
     const prior = update.calls.map((c) => answered?.get(c.id));
-    if (update.calls.length > 0 && prior.every((r) => r !== undefined)) return { body: { results: prior } };
+    if (update.calls.length > 0 && prior.every((r) => r !== undefined)) {
+      // One stored result per id: a message repeating an id under another name gets that name back,
+      // as the first answer gave it (unless the tool server named the result itself).
+      const firstName = new Map<string, string>();
+      for (const c of update.calls) if (!firstName.has(c.id)) firstName.set(c.id, c.name);
+      const results = prior.map((r, i) => {
+        const c = update.calls[i];
+        return c && r.name === firstName.get(c.id) ? { ...r, name: c.name } : r;
+      });
+      return { body: { results } };
+    }
     const results = await forwardToolCalls(server, rawBody, update.calls, log);
     return { body: { results }, results };
   },
