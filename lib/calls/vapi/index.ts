@@ -1,3 +1,4 @@
+import { sanitizeJson } from '../../schemas/common.js';
 import type { CallAdapter } from '../types.js';
 import { checkVapiHeaders, verifyVapi } from './auth.js';
 import { parseVapi } from './parse.js';
@@ -27,13 +28,14 @@ export const vapiAdapter: CallAdapter = {
     // from what the tool server said the first time: a tool call never runs twice.
     const prior = update.calls.map((c) => answered?.get(c.id));
     if (update.calls.length > 0 && prior.every((r) => r !== undefined)) {
-      // One stored result per id: a message repeating an id under another name gets that name back,
-      // as the first answer gave it (unless the tool server named the result itself).
+      // Answer with the names as sent (the first answer did), unless the tool server named the
+      // result itself; one stored result per id, so a repeated id gets its own name back.
       const firstName = new Map<string, string>();
       for (const c of update.calls) if (!firstName.has(c.id)) firstName.set(c.id, c.name);
       const results = prior.map((r, i) => {
         const c = update.calls[i];
-        return c && r.name === firstName.get(c.id) ? { ...r, name: c.name } : r;
+        // Stored text is sanitised (NULs dropped): compare with the first call's name as stored.
+        return c && r.name === sanitizeJson(firstName.get(c.id)) ? { ...r, name: c.name } : r;
       });
       return { body: { results } };
     }
