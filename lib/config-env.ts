@@ -75,14 +75,32 @@ export const EnvSchema = z.object({
   TRAFFIC_SWEEP_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   /** Inactivity that ends a session, in minutes (fractions allowed). @default 10 */
   SESSION_TIMEOUT_MINUTES: z.coerce.number().positive().max(24 * 60).default(10),
-  /** Shared secret Vapi sends as `X-Vapi-Secret` (legacy) or `Authorization: Bearer`. */
+  /** Shared secret Vapi sends as `X-Vapi-Secret` (legacy) or as a Bearer credential (see VAPI_BEARER_HEADER). */
   VAPI_WEBHOOK_SECRET: z.string().min(1).optional(),
-  /** HMAC-SHA256 key for Vapi's signed webhooks (hex signature of the raw body). */
+  /** Header of Vapi's Bearer credential (its `headerName`); the value is read with or without `Bearer `. @default authorization */
+  VAPI_BEARER_HEADER: z.string().min(1).default('authorization'),
+  /** HMAC key of Vapi's HMAC credential (its `secretKey`). */
   VAPI_HMAC_SECRET: z.string().min(1).optional(),
-  /** Header carrying the HMAC signature. @default x-vapi-signature (x-signature is also read) */
-  VAPI_SIGNATURE_HEADER: z.string().min(1).default('x-vapi-signature'),
-  /** Header carrying the signed timestamp; when present the signature covers `{timestamp}.{body}`. @default x-timestamp */
+  /** The HMAC credential's `algorithm`. @default sha256 */
+  VAPI_HMAC_ALGORITHM: z.enum(['sha256', 'sha512', 'sha1']).default('sha256'),
+  /** Header carrying the HMAC signature (hex or base64). @default x-signature (Vapi's default; x-vapi-signature is also read) */
+  VAPI_SIGNATURE_HEADER: z.string().min(1).default('x-signature'),
+  /** The HMAC credential's `signaturePrefix`, stripped before comparing (e.g. `sha256=`). @default none */
+  VAPI_SIGNATURE_PREFIX: z.string().min(1).max(40).optional(),
+  /** Header carrying the signed timestamp (seconds or ms); the signature covers `{timestamp}.{body}`. @default x-timestamp */
   VAPI_TIMESTAMP_HEADER: z.string().min(1).default('x-timestamp'),
+  /**
+   * A signature counts only over `{timestamp}.{body}` with a fresh timestamp, as Vapi's default HMAC
+   * plan signs. Set false only for integrations that sign the body alone (weaker: such a signature
+   * can be replayed for ever). @default true
+   */
+  VAPI_HMAC_REQUIRE_TIMESTAMP: bool.default(true),
+  /**
+   * Bytes of not-yet-verified HMAC bodies this process buffers at once, in MB: a flood of large
+   * posts with forged signatures costs at most this much memory (beyond it: 503 + Retry-After).
+   * @default 32
+   */
+  VAPI_UNVERIFIED_BUDGET_MB: z.coerce.number().min(1).max(1024).default(32),
   /** Oldest signed timestamp accepted, in seconds (replay window). @default 300 */
   VAPI_HMAC_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
   /** A student's session active within ± this many minutes of a call's start joins the call. @default 5 */
@@ -95,6 +113,18 @@ export const EnvSchema = z.object({
   TOOL_SERVER_TOKEN: z.string().min(1).optional(),
   /** How long to wait for the tool server, in ms (Vapi gives up after ~20 s). @default 15000 */
   TOOL_SERVER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  /**
+   * The customer's own Vapi server URL: every Vapi message is forwarded there unchanged, and the
+   * answers of messages Vapi reads (assistant-request, destination requests...) come from it.
+   * Unset: Sessionlog answers alone. @default none
+   */
+  VAPI_UPSTREAM_URL: optionalUrl,
+  /** Sent to VAPI_UPSTREAM_URL as `X-Vapi-Secret` and `Authorization: Bearer` (what the upstream checked before). */
+  VAPI_UPSTREAM_SECRET: z.string().min(1).optional(),
+  /** How long to wait for the upstream's answer, in ms (Vapi gives an assistant-request 7.5 s). @default 7000 */
+  VAPI_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(7000),
+  /** Without an upstream, an assistant-request is answered `{"assistantId": VAPI_ASSISTANT_ID}` (unset: an error Vapi speaks). */
+  VAPI_ASSISTANT_ID: z.string().min(1).max(200).optional(),
   /** Bearer token for POST /api/webhooks/session-data (other voice platforms). */
   WEBHOOK_TOKEN: z.string().min(1).optional(),
   /** Accept Vapi webhooks at all. @default true (session.config: webhooks.vapi.enabled) */

@@ -32,10 +32,17 @@ export interface Config {
   vapi: {
     webhookSecret: string | undefined;
     hmacSecret: string | undefined;
+    bearerHeader: string;
+    hmacAlgorithm: 'sha256' | 'sha512' | 'sha1';
     signatureHeader: string;
+    signaturePrefix: string | undefined;
     timestampHeader: string;
+    requireTimestamp: boolean;
     toleranceSeconds: number;
+    unverifiedBudgetBytes: number;
     matchWindowMs: number;
+    upstream: { url: string; secret: string | undefined; timeoutMs: number } | undefined;
+    assistantId: string | undefined;
   };
   webhookMaxBytes: number;
   toolServer: { url: string; token: string | undefined; timeoutMs: number } | undefined;
@@ -201,6 +208,7 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
       ['WEBHOOK_TOKEN', env.WEBHOOK_TOKEN],
       ['VAPI_WEBHOOK_SECRET', env.VAPI_WEBHOOK_SECRET],
       ['VAPI_HMAC_SECRET', env.VAPI_HMAC_SECRET],
+      ['VAPI_UPSTREAM_SECRET', env.VAPI_UPSTREAM_SECRET],
       ...instructorTokens.map((t): [string, string] => ['INSTRUCTOR_TOKENS', t.token]),
     ];
     const short = [...new Set(secrets.filter(([, v]) => v !== undefined && v.length < MIN_SECRET_LENGTH).map(([k]) => k))];
@@ -235,10 +243,17 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     vapi: {
       webhookSecret: env.VAPI_WEBHOOK_SECRET,
       hmacSecret: env.VAPI_HMAC_SECRET,
+      bearerHeader: env.VAPI_BEARER_HEADER.toLowerCase(),
+      hmacAlgorithm: env.VAPI_HMAC_ALGORITHM,
       signatureHeader: env.VAPI_SIGNATURE_HEADER.toLowerCase(),
+      signaturePrefix: env.VAPI_SIGNATURE_PREFIX,
       timestampHeader: env.VAPI_TIMESTAMP_HEADER.toLowerCase(),
+      requireTimestamp: env.VAPI_HMAC_REQUIRE_TIMESTAMP,
       toleranceSeconds: env.VAPI_HMAC_TOLERANCE_SECONDS,
+      unverifiedBudgetBytes: Math.round(env.VAPI_UNVERIFIED_BUDGET_MB * 1024 * 1024),
       matchWindowMs: Math.round(env.VAPI_MATCH_WINDOW_MINUTES * 60_000),
+      upstream: env.VAPI_UPSTREAM_URL ? { url: env.VAPI_UPSTREAM_URL, secret: env.VAPI_UPSTREAM_SECRET, timeoutMs: env.VAPI_UPSTREAM_TIMEOUT_MS } : undefined,
+      assistantId: env.VAPI_ASSISTANT_ID,
     },
     webhookMaxBytes: Math.round(env.WEBHOOK_MAX_BODY_MB * 1024 * 1024),
     toolServer: env.TOOL_SERVER_URL ? { url: env.TOOL_SERVER_URL, token: env.TOOL_SERVER_TOKEN, timeoutMs: env.TOOL_SERVER_TIMEOUT_MS } : undefined,

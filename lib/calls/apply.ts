@@ -10,6 +10,11 @@ export interface SessionEvent {
 
 /** The `source` of a platform's live transcript lines (`vapi-live`), which its report replaces. */
 export const liveSource = (platform: string) => `${platform}-live`;
+/**
+ * The `source` of lines taken from a whole-history message (Vapi's conversation-update, or a
+ * status-update `ended` carrying the artifact): they replace the live lines, the report replaces them.
+ */
+export const conversationSource = (platform: string) => `${platform}-conversation`;
 
 export interface SessionChange {
   sessionId: string;
@@ -21,13 +26,25 @@ export interface SessionChange {
   platformMetadata?: Record<string, unknown>;
   /** Replaces conversation (transcript-level facts). */
   conversation?: Record<string, unknown>;
-  /** Before inserting, drop this call's live transcript events (`source` = liveSource(platform)): the report is authoritative. */
-  replaceLiveTranscriptOf?: { callId: string; source: string };
+  /** Before inserting, drop this call's transcript events of these sources (a more authoritative version arrived). */
+  replaceLiveTranscriptOf?: { callId: string; sources: string[] };
+  /** Insert nothing when this call already has transcript events of these sources (a more authoritative version is there). */
+  unlessTranscriptFrom?: string[];
+  /**
+   * The call's creation time (the session of a call is created at it). A session still starting
+   * there moves to `startedAt` even when that is later: ringing is not part of the session.
+   */
+  callCreatedAt?: Date;
+  /** `at` is only when the message arrived (it had no time of its own): it never moves activity past the session's end. */
+  atIsArrival?: boolean;
   /** End the session: completed at endedAt. */
   end?: { endedAt: Date; reason: string };
   /** Mark the call's report as applied; the result says whether this was the first time. */
   reportCallId?: string;
-  /** Store the events only if this call's report has not been applied yet (late live messages). */
+  /**
+   * Store the events, conversation and end only if this call's report has not been applied yet
+   * (late live messages, a status-update after the report: the report is the final version).
+   */
   unlessReported?: string;
 }
 
@@ -36,23 +53,36 @@ export interface SessionChange {
  * uuids: a redelivery inserts nothing), optionally replace live transcript entries, and update the
  * session's activity, metadata, counters and end. Writes are accepted even on an ended session: a
  * platform's data about a call is never dropped. Returns whether this applied a call's report for
- * the first time (so end-of-session work runs once), or null when the session does not exist.
+ * the first time, whether it stored the call's session_ended event for the first time (so
+ * end-of-session work runs once, after whichever message ends the call), or null when the session
+ * does not exist.
  */
-export async function applyToSession(sql: Sql, ch: SessionChange): Promise<{ firstReport: boolean; studentId: string | null } | null> {
+export async function applyToSession(
+  sql: Sql,
+  ch: SessionChange,
+): Promise<{ firstReport: boolean; firstEnd: boolean; studentId: string | null } | null> {
   const ev = ch.events ?? [];
-  const rows = await sql.query<{ student_id: string | null; first_report: boolean }>(
+  const rows = await sql.query<{ student_id: string | null; first_report: boolean; first_end: boolean }>(
     `WITH s AS (SELECT id, student_id FROM sessions WHERE id = $1),
+     -- The call's report is in: later non-report deliveries add facts (metadata) but never
+     -- transcript, conversation or an end (they would undo the final version).
+     gate AS (
+       SELECT ($14::text IS NOT NULL AND EXISTS (SELECT 1 FROM calls WHERE call_id = $14::text AND report_received_at IS NOT NULL)) AS blocked
+     ),
      del AS (
-       DELETE FROM events e USING s
-       WHERE $10::text IS NOT NULL AND e.session_token = s.id AND e.event_type = 'transcript'
-         AND e.event_data->>'source' = $15::text AND e.event_data->>'call_id' = $10::text
+       DELETE FROM events e USING s, gate
+       WHERE $10::text IS NOT NULL AND NOT gate.blocked AND e.session_token = s.id AND e.event_type = 'transcript'
+         AND e.event_data->>'source' = ANY($15::text[]) AND e.event_data->>'call_id' = $10::text
        RETURNING 1
      ),
      ins AS (
        INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, created_at)
        SELECT x.u, s.id, s.student_id, x.t, x.d::jsonb, x.c
-       FROM s, unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[]) AS x(u, t, d, c)
-       WHERE $14::text IS NULL OR NOT EXISTS (SELECT 1 FROM calls WHERE call_id = $14::text AND report_received_at IS NOT NULL)
+       FROM s, gate, unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[]) AS x(u, t, d, c)
+       WHERE NOT gate.blocked
+         AND ($16::text[] IS NULL OR NOT EXISTS (
+           SELECT 1 FROM events o WHERE o.session_token = s.id AND o.event_type = 'transcript'
+             AND o.event_data->>'call_id' = $14::text AND o.event_data->>'source' = ANY($16::text[])))
        ON CONFLICT (event_uuid) DO NOTHING
        RETURNING event_type
      ),
@@ -63,26 +93,32 @@ export async function applyToSession(sql: Sql, ch: SessionChange): Promise<{ fir
      ),
      upd AS (
        UPDATE sessions SET
-         last_activity_at = GREATEST(last_activity_at, $6::timestamptz),
-         started_at = LEAST(started_at, COALESCE($7::timestamptz, started_at)),
+         last_activity_at = GREATEST(last_activity_at,
+           CASE WHEN $18::boolean AND ended_at IS NOT NULL THEN LEAST($6::timestamptz, ended_at) ELSE $6::timestamptz END),
+         started_at = CASE
+           WHEN $7::timestamptz IS NOT NULL AND started_at = $17::timestamptz THEN $7::timestamptz
+           ELSE LEAST(started_at, COALESCE($7::timestamptz, started_at)) END,
          platform_metadata = platform_metadata || COALESCE($8::jsonb, '{}'::jsonb),
-         conversation = COALESCE($9::jsonb, conversation),
+         conversation = CASE WHEN (SELECT blocked FROM gate) THEN conversation ELSE COALESCE($9::jsonb, conversation) END,
          transcript_count = transcript_count - (SELECT count(*) FROM del)::int
            + (SELECT count(*) FROM ins WHERE event_type = 'transcript')::int,
          interaction_count = interaction_count + (SELECT count(*) FROM ins WHERE event_type = 'interaction')::int,
-         status = CASE WHEN $11::timestamptz IS NULL THEN status ELSE 'completed' END,
-         ended_at = CASE WHEN $11::timestamptz IS NULL THEN ended_at ELSE GREATEST($11::timestamptz, started_at) END,
-         end_reason = CASE WHEN $11::timestamptz IS NULL THEN end_reason ELSE $12::text END,
+         status = CASE WHEN $11::timestamptz IS NULL OR (SELECT blocked FROM gate) THEN status ELSE 'completed' END,
+         ended_at = CASE WHEN $11::timestamptz IS NULL OR (SELECT blocked FROM gate) THEN ended_at ELSE GREATEST($11::timestamptz, started_at) END,
+         end_reason = CASE WHEN $11::timestamptz IS NULL OR (SELECT blocked FROM gate) THEN end_reason ELSE $12::text END,
          updated_at = now()
        WHERE id = $1
        RETURNING student_id, started_at
      ),
-     -- When a report moves the start earlier, the session_started event moves with it.
+     -- When a report moves the start, the session_started event moves with it.
      started AS (
        UPDATE events e SET created_at = upd.started_at FROM upd
-       WHERE $7::timestamptz IS NOT NULL AND e.session_token = $1 AND e.event_type = 'session_started' AND e.created_at > upd.started_at
+       WHERE $7::timestamptz IS NOT NULL AND e.session_token = $1 AND e.event_type = 'session_started'
+         AND (e.created_at > upd.started_at OR (e.created_at = $17::timestamptz AND upd.started_at <> $17::timestamptz))
      )
-     SELECT student_id, EXISTS (SELECT 1 FROM report) AS first_report FROM upd`,
+     SELECT student_id, EXISTS (SELECT 1 FROM report) AS first_report,
+            EXISTS (SELECT 1 FROM ins WHERE event_type = 'session_ended') AS first_end
+     FROM upd`,
     [
       ch.sessionId,
       ev.map((e) => e.uuid),
@@ -98,9 +134,12 @@ export async function applyToSession(sql: Sql, ch: SessionChange): Promise<{ fir
       ch.end?.reason ?? null,
       ch.reportCallId ?? null,
       ch.unlessReported ?? null,
-      ch.replaceLiveTranscriptOf?.source ?? null,
+      ch.replaceLiveTranscriptOf?.sources ?? null,
+      ch.unlessReported && ch.unlessTranscriptFrom ? ch.unlessTranscriptFrom : null,
+      ch.callCreatedAt ? ch.callCreatedAt.toISOString() : null,
+      ch.atIsArrival === true,
     ],
   );
   const row = rows[0];
-  return row ? { firstReport: row.first_report === true, studentId: row.student_id } : null;
+  return row ? { firstReport: row.first_report === true, firstEnd: row.first_end === true, studentId: row.student_id } : null;
 }

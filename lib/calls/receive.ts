@@ -2,10 +2,10 @@ import { describeError } from '../deps.js';
 import type { SessionCtx } from '../sessions/context.js';
 import { countWords } from '../sessions/rows.js';
 import { stableUuid } from '../util/stable-uuid.js';
-import { applyToSession, liveSource, type SessionEvent } from './apply.js';
+import { applyToSession, conversationSource, liveSource, type SessionEvent } from './apply.js';
 import { firstUserTurns, identifyFromTurns, userTurnsOf } from './identify.js';
 import { type Linked, linkCall, settleUnknownCall } from './link.js';
-import type { AnswerEnv, CallAdapter, CallDelivery, CallReport } from './types.js';
+import type { AnswerEnv, CallAdapter, CallDelivery, CallReport, ToolResult } from './types.js';
 
 export interface CallOutcome {
   /** The link the delivery was stored under; absent when nothing was stored (ignored, redelivered). */
@@ -85,6 +85,8 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
   const id = (...what: Array<string | number>) => stableUuid(...(d.idScope?.prefix ?? []), key, ...what);
   const base = { call_id: d.callId, source: d.platform };
   const at = d.at;
+  // A message without its own time is dated on arrival: that must not stretch an ended call.
+  const arrival = d.stamp === '' ? { atIsArrival: true } : {};
 
   switch (u.kind) {
     case 'status':
@@ -93,6 +95,8 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
         at,
         events: [{ uuid: await id('status', u.status), type: 'call_status', data: { ...base, status: u.status, ended_reason: u.endedReason }, at }],
         platformMetadata: u.metadata,
+        ...(u.startedAt ? { startedAt: u.startedAt, callCreatedAt: d.linkStart } : {}),
+        ...arrival,
       });
       return { linked };
     case 'transcript':
@@ -100,12 +104,23 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
         sessionId,
         at,
         events: [{ uuid: await id('live', u.speaker, d.stamp, u.text), type: 'transcript', data: { speaker: u.speaker, text: u.text, source: liveSource(d.platform), call_id: d.callId }, at }],
-        // The report's lines are authoritative: a live line arriving after it would duplicate one.
-        ...(d.callId ? { unlessReported: d.callId } : {}),
+        // The report's lines (and a whole-history message's) are authoritative: a live line after
+        // them would duplicate one; the next whole-history message carries it anyway.
+        ...(d.callId ? { unlessReported: d.callId, unlessTranscriptFrom: [conversationSource(d.platform)] } : {}),
+        ...arrival,
       });
       return { linked };
     case 'hang':
-      await applyToSession(ctx.sql, { sessionId, at, events: [{ uuid: await id('hang', d.stamp), type: 'call_hang', data: base, at }] });
+      await applyToSession(ctx.sql, { sessionId, at, events: [{ uuid: await id('hang', d.stamp), type: 'call_hang', data: base, at }], ...arrival });
+      return { linked };
+    case 'event':
+      await applyToSession(ctx.sql, {
+        sessionId,
+        at,
+        events: [{ uuid: await id(u.type, u.key, d.stamp), type: u.type, data: { ...u.data, ...base }, at }],
+        ...(u.metadata ? { platformMetadata: u.metadata } : {}),
+        ...arrival,
+      });
       return { linked };
     case 'tool-calls': {
       const interactions: SessionEvent[] = await Promise.all(
@@ -113,7 +128,8 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
       );
       // Stored before answering: the call happened whatever the tool server does next.
       await applyToSession(ctx.sql, { sessionId, at, events: interactions, platformMetadata: u.metadata });
-      const answered = adapter.answer ? await adapter.answer(u, env) : { body: {} };
+      const prior = await storedResults(ctx, await Promise.all(u.calls.map(async (c) => ({ callId: c.id, uuid: await id('tool-result', c.id) }))));
+      const answered = adapter.answer ? await adapter.answer(u, env, prior) : { body: {} };
       // Results belong to the moment of the call, not to when the tool server answered.
       await applyToSession(ctx.sql, {
         sessionId,
@@ -140,6 +156,20 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
   }
 }
 
+/** Tool results already stored for these calls (by their deterministic event ids). */
+async function storedResults(ctx: SessionCtx, calls: Array<{ callId: string; uuid: string }>): Promise<Map<string, ToolResult>> {
+  const out = new Map<string, ToolResult>();
+  if (!calls.length) return out;
+  const rows = await ctx.sql.query<{ event_data: Record<string, unknown> }>('SELECT event_data FROM events WHERE event_uuid = ANY($1::uuid[])', [calls.map((c) => c.uuid)]);
+  for (const { event_data: d } of rows) {
+    const { toolCallId, name, result, error } = d as { toolCallId?: unknown; name?: unknown; result?: unknown; error?: unknown };
+    if (typeof toolCallId !== 'string' || typeof name !== 'string') continue;
+    if (typeof error === 'string') out.set(toolCallId, { toolCallId, name, error });
+    else if (typeof result === 'string') out.set(toolCallId, { toolCallId, name, result });
+  }
+  return out;
+}
+
 const interaction = (fn: string, parameters: Record<string, unknown>, extra: Record<string, unknown>) => ({
   function: fn,
   parameters,
@@ -157,36 +187,53 @@ async function applyReport(
   id: (...what: Array<string | number>) => Promise<string>,
 ): Promise<CallOutcome> {
   const callId = d.callId;
+  const final = r.authority !== 'interim';
+  // Interim lines key by position (each whole-history message repeats the earlier ones); the
+  // report's own lines replace them, so their ids never meet.
+  const source = final ? d.platform : conversationSource(d.platform);
   const events: SessionEvent[] = await Promise.all(
     (r.transcript?.lines ?? []).map(async (e, i) => ({
-      uuid: await id('entry', i),
+      uuid: await id(final ? 'entry' : 'conv', i),
       type: 'transcript',
-      data: { speaker: e.speaker, text: e.text, source: d.platform, call_id: callId },
+      data: { speaker: e.speaker, text: e.text, source, call_id: callId },
       at: e.at,
     })),
   );
-  // Tool calls recorded in the report: the same ids as live tool calls, so nothing counts twice.
+  // Tool calls and results recorded in the report: the same ids as live ones, so nothing counts twice.
   for (const t of r.toolCalls) {
     events.push({ uuid: await id('tool', t.id), type: 'interaction', data: interaction(t.name, t.args, { tool_call_id: t.id, call_id: callId, source: d.platform }), at: t.at });
+  }
+  for (const { at, ...t } of r.toolResults ?? []) {
+    events.push({ uuid: await id('tool-result', t.toolCallId), type: 'tool_result', data: { ...t, call_id: callId, source: d.platform }, at });
+  }
+  if (r.status) {
+    events.push({ uuid: await id('status', r.status.status), type: 'call_status', data: { call_id: callId, source: d.platform, status: r.status.status, ended_reason: r.status.endedReason }, at: d.at });
   }
   if (r.end) {
     events.push({ uuid: await id('session_ended'), type: 'session_ended', data: { reason: r.end.reason, ...r.end.detail, call_id: callId }, at: r.end.at });
   }
   const text = r.transcript?.text;
+  const lines = r.transcript?.lines.length ?? 0;
+  // Replace lower-authority lines only with something: an interim message with an empty history
+  // must not wipe the live lines.
+  const replaces = !callId || !r.replacesLive ? [] : final ? [liveSource(d.platform), conversationSource(d.platform)] : lines > 0 ? [liveSource(d.platform)] : [];
   const applied = await applyToSession(ctx.sql, {
     sessionId: linked.sessionId,
     at: r.at,
     startedAt: r.startedAt,
+    callCreatedAt: d.linkStart,
     events,
-    ...(r.replacesLive && callId ? { replaceLiveTranscriptOf: { callId, source: liveSource(d.platform) } } : {}),
-    ...(text !== undefined
+    ...(replaces.length && callId ? { replaceLiveTranscriptOf: { callId, sources: replaces } } : {}),
+    ...(text !== undefined && (final || lines > 0)
       ? { conversation: { source: d.platform, transcript: text, word_count: countWords(text), duration_seconds: Math.max(0, Math.round(r.durationSeconds)), call_id: callId } }
       : {}),
     platformMetadata: r.metadata,
     ...(r.end ? { end: { endedAt: r.end.at, reason: r.end.reason } } : {}),
-    ...(r.end && callId ? { reportCallId: callId } : {}),
+    ...(final && callId ? { reportCallId: callId } : {}),
+    ...(!final && callId ? { unlessReported: callId } : {}),
   });
-  // Without a call id there is no report marker: every ending delivery counts (as before the seam).
-  const completed = r.end !== undefined && applied !== null && (applied.firstReport || !callId);
+  // End-of-session work runs once per call, after whichever delivery ended it first (the
+  // session_ended event has one id per call). Without a call id every ending delivery counts.
+  const completed = r.end !== undefined && applied !== null && (applied.firstEnd || !callId);
   return { linked, ...(completed ? { completedSessionId: linked.sessionId } : {}) };
 }

@@ -20,13 +20,11 @@ export interface ToolCall {
   args: Record<string, unknown>;
 }
 
-/** A tool's answer as stored on the timeline (and, for Vapi, as returned to the platform). */
-export interface ToolResult {
-  toolCallId: string;
-  name: string;
-  result: string;
-  error?: string;
-}
+/**
+ * A tool's answer as stored on the timeline (and, for Vapi, as returned to the platform): `result`
+ * on success, `error` on failure, never both (Vapi reads any `result` as success).
+ */
+export type ToolResult = { toolCallId: string; name: string } & ({ result: string; error?: never } | { error: string; result?: never });
 
 export interface TranscriptLine {
   speaker: string;
@@ -51,14 +49,28 @@ export interface CallReport {
   end?: { at: Date; reason: string; detail: Record<string, unknown> };
   /** The call's live transcript lines are replaced by the report's (they would duplicate them). */
   replacesLive: boolean;
+  /**
+   * `final` (default): the platform's end-of-call report, applied once and authoritative: it
+   * replaces live and interim lines, and nothing but metadata is applied after it.
+   * `interim`: a whole-history message sent during or at the end of the call (Vapi's
+   * conversation-update, a status-update `ended` with the artifact): it keeps the transcript
+   * current (replacing live lines) and may end the call, until the final report arrives.
+   */
+  authority?: 'final' | 'interim';
+  /** Tool results the report recorded (tools with their own server URL only show up here). */
+  toolResults?: Array<ToolResult & { at: Date }>;
+  /** Also log this status change (a status-update that carried the history). */
+  status?: { status: string; endedReason?: string | undefined };
 }
 
 export type CallUpdate =
   /** Nothing we store (partial transcripts, speech updates...): acknowledged, not linked. */
   | { kind: 'ignored' }
-  | { kind: 'status'; status: string; endedReason?: string | undefined; metadata: Record<string, unknown> }
+  | { kind: 'status'; status: string; endedReason?: string | undefined; metadata: Record<string, unknown>; startedAt?: Date | undefined }
   /** One final line of the live transcript. */
   | { kind: 'transcript'; speaker: string; text: string }
+  /** Something that happened on the call worth a timeline entry (a transfer), not a transcript line. */
+  | { kind: 'event'; type: string; key: string; data: Record<string, unknown>; metadata?: Record<string, unknown> }
   | { kind: 'hang' }
   /** The platform asks for tool results: stored, answered by the adapter, results stored. */
   | { kind: 'tool-calls'; calls: ToolCall[]; metadata: Record<string, unknown> }
@@ -109,6 +121,11 @@ export interface AnswerEnv {
 export interface CallAdapter {
   /** Its name in the registry (deliveries carry their own `platform`: the generic webhook's name theirs). */
   readonly name: string;
+  /**
+   * What the headers alone decide, before the body is read: accepted, refused, or `needs-body`
+   * (a signature over the body). Absent: every request needs the body.
+   */
+  checkHeaders?(headers: Headers, config: Config, now: Date): Promise<AuthResult | { ok: 'needs-body' }>;
   /** Check credentials against the raw bytes (signatures cover the body as sent). */
   authenticate(req: { headers: Headers; rawBody: string }, config: Config, now: Date): Promise<AuthResult>;
   /** The body (parsed JSON) in the neutral shape, or what is wrong with it. `now` clamps times. */
@@ -118,6 +135,10 @@ export interface CallAdapter {
    * does not depend on the work (Vapi reads `{}`); correctness never does (event ids are stable).
    */
   readonly skipsRedeliveries: boolean;
-  /** Answer a delivery that asks for something; `results` are logged on the session's timeline. */
-  answer?(update: AskingUpdate, env: AnswerEnv): Promise<{ body: unknown; results?: ToolResult[] }>;
+  /**
+   * Answer a delivery that asks for something; `results` are logged on the session's timeline.
+   * `answered` holds results already stored for these tool call ids (a replayed delivery): a tool
+   * call is never run twice.
+   */
+  answer?(update: AskingUpdate, env: AnswerEnv, answered?: ReadonlyMap<string, ToolResult>): Promise<{ body: unknown; results?: ToolResult[] }>;
 }

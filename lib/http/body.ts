@@ -1,15 +1,62 @@
 import { ApiError } from '../errors.js';
 
 /**
+ * Bytes a process may hold at once for one purpose (bodies not authenticated yet): a reader takes
+ * its share before buffering and gives it back when done, so a flood cannot buffer more than this.
+ */
+export class ByteBudget {
+  private used = 0;
+  constructor(readonly limit: number) {}
+  take(n: number): boolean {
+    if (this.used + n > this.limit) return false;
+    this.used += n;
+    return true;
+  }
+  give(n: number): void {
+    this.used = Math.max(0, this.used - n);
+  }
+  get inUse(): number {
+    return this.used;
+  }
+}
+
+const overBudget = () => new ApiError('UNAVAILABLE', 'too many unverified request bodies in flight; retry shortly', { headers: { 'retry-after': '1' } });
+
+/**
+ * Read a request body as UTF-8 text, refusing more than `maxBytes` without buffering it all:
+ * Content-Length is checked first, and a chunked body is counted as it streams. With a `budget`,
+ * the bytes are taken from it while reading (refused with 503 when it is spent) and the caller
+ * gives them back with `budget.give(taken)` once the body is verified or refused.
+ */
+export async function readTextWithin(req: Request, maxBytes: number, budget: ByteBudget): Promise<{ text: string; taken: number }> {
+  const declared = Number(req.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) throw new ApiError('PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
+  let taken = 0;
+  const take = (n: number) => {
+    if (!budget.take(n)) throw overBudget();
+    taken += n;
+  };
+  try {
+    if (Number.isFinite(declared)) take(declared);
+    // Chunked: taken chunk by chunk as they arrive.
+    const text = await readText(req, maxBytes, Number.isFinite(declared) ? undefined : take);
+    return { text, taken };
+  } catch (err) {
+    budget.give(taken);
+    throw err;
+  }
+}
+
+/**
  * Read a request body as UTF-8 text, refusing more than `maxBytes` without buffering it all:
  * Content-Length is checked first, and a chunked body is counted as it streams.
  */
-export async function readText(req: Request, maxBytes: number): Promise<string> {
+export async function readText(req: Request, maxBytes: number, onChunk?: (bytes: number) => void): Promise<string> {
   const tooLarge = () => new ApiError('PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
   const declared = Number(req.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
   if (!req.body) return '';
-  if (Number.isFinite(declared)) {
+  if (Number.isFinite(declared) && !onChunk) {
     // Known length within the limit: one buffered read is much cheaper than pulling the stream
     // (the runtime enforces Content-Length, and the size is re-checked below).
     let buf: ArrayBuffer;
@@ -36,6 +83,14 @@ export async function readText(req: Request, maxBytes: number): Promise<string> 
     if (size > maxBytes) {
       await reader.cancel().catch(() => {});
       throw tooLarge();
+    }
+    if (onChunk) {
+      try {
+        onChunk(res.value.byteLength);
+      } catch (err) {
+        await reader.cancel().catch(() => {});
+        throw err;
+      }
     }
     chunks.push(res.value);
   }

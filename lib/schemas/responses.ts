@@ -114,7 +114,8 @@ export const SessionDataResponse = z.looseObject({
 });
 /** What Vapi gets back: `{}`, `{"results":[...]}` for tool calls, `{"result": "..."}` for function calls. */
 export const VapiAnswer = z.looseObject({
-  results: z.array(z.object({ toolCallId: z.string(), name: z.string(), result: z.string(), error: z.string().optional() })).optional(),
+  // Each result is `result` (success) or `error` (failure), never both: Vapi reads `result` as success.
+  results: z.array(z.object({ toolCallId: z.string(), name: z.string(), result: z.string().optional(), error: z.string().optional() })).optional(),
   result: z.string().optional(),
 });
 

@@ -136,15 +136,15 @@ describe('fuzz: webhooks', () => {
       fc.asyncProperty(fc.oneof({ weight: 9, arbitrary: message.map((m) => ({ message: m })) }, { weight: 1, arbitrary: junk.map((m) => ({ message: m })) }), fc.constantFrom(...VAPI_PATHS), fc.nat(1), async (b, path, i) => {
         const res = await post(path, VAPI[i] ?? {}, b);
         const what = `vapi ${JSON.stringify(b).slice(0, 400)}`;
-        const answer = res.status === 200 ? ((await res.clone().json()) as { results?: Array<{ toolCallId?: unknown; result?: unknown }> }) : {};
+        const answer = res.status === 200 ? ((await res.clone().json()) as { results?: Array<{ toolCallId?: unknown; result?: unknown; error?: unknown }> }) : {};
         await twoXxOr400(res, what);
-        // Vapi reads tool results aloud: every tool call it sent gets a string result.
+        // Vapi reads tool results aloud: every tool call it sent gets a string result or a string error, never both.
         const m = b.message as { type?: unknown; toolCallList?: unknown; toolCalls?: unknown } | null;
         if (res.status === 200 && typeof m?.type === 'string' && m.type.startsWith('tool-calls') && answer.results) {
           const list = Array.isArray(m.toolCallList) ? m.toolCallList : Array.isArray(m.toolCalls) ? m.toolCalls : [];
           const ids = list.flatMap((c) => (typeof c?.id === 'string' && typeof c?.function?.name === 'string' ? [c.id] : []));
           expect(answer.results.map((r) => r.toolCallId), what).toEqual(ids);
-          for (const r of answer.results) expect(typeof r.result, what).toBe('string');
+          for (const r of answer.results) expect([typeof r.result, typeof r.error].sort(), what).toEqual(['string', 'undefined']);
         }
       }),
       runs(350),

@@ -29,6 +29,8 @@ beforeAll(async () => {
 });
 afterAll(() => sql.close());
 
+const seconds = (d: Date) => String(Math.floor(d.getTime() / 1000));
+
 /** A fresh status-update (as exact raw text) whose student tells whether it was stored. */
 function delivery() {
   const student = freshStudent();
@@ -76,8 +78,13 @@ describe('shared secret (VAPI_WEBHOOK_SECRET)', () => {
 });
 
 describe('HMAC signature (VAPI_HMAC_SECRET)', () => {
-  it('accepts the hex HMAC-SHA256 of the raw body in x-vapi-signature', async () => {
-    await accepted(hmacApp, (raw) => ({ 'x-vapi-signature': hmacHex(HMAC, raw) }));
+  it('refuses the HMAC of the body alone by default (replayable); accepts it with VAPI_HMAC_REQUIRE_TIMESTAMP=false', async () => {
+    await refused(hmacApp, (raw) => ({ 'x-vapi-signature': hmacHex(HMAC, raw) }));
+    // A body-only signature beside a fresh timestamp: the timestamp is not what was signed.
+    await refused(hmacApp, (raw) => ({ 'x-timestamp': seconds(now), 'x-signature': hmacHex(HMAC, raw) }));
+    const weak = appWith({ VAPI_HMAC_SECRET: HMAC, VAPI_HMAC_REQUIRE_TIMESTAMP: 'false' });
+    await accepted(weak, (raw) => ({ 'x-vapi-signature': hmacHex(HMAC, raw) }));
+    await accepted(weak, (raw) => ({ 'x-signature': hmacHex(HMAC, raw) }));
   });
 
   it.each([
@@ -90,8 +97,6 @@ describe('HMAC signature (VAPI_HMAC_SECRET)', () => {
   ])('refuses %s → 401', async (_n, headers, send) => {
     await refused(hmacApp, headers, send);
   });
-
-  const seconds = (d: Date) => String(Math.floor(d.getTime() / 1000));
 
   it('accepts a timestamped signature over `{timestamp}.{body}`', async () => {
     await accepted(hmacApp, (raw) => {
@@ -116,12 +121,15 @@ describe('HMAC signature (VAPI_HMAC_SECRET)', () => {
 
   it('reads the signature and timestamp from the configured headers (VAPI_SIGNATURE_HEADER / VAPI_TIMESTAMP_HEADER)', async () => {
     const custom = appWith({ VAPI_HMAC_SECRET: HMAC, VAPI_SIGNATURE_HEADER: 'X-Webhook-Signature', VAPI_TIMESTAMP_HEADER: 'X-Webhook-Timestamp' });
-    await accepted(custom, (raw) => ({ 'X-Webhook-Signature': hmacHex(HMAC, raw) }));
+    await refused(custom, (raw) => ({ 'X-Webhook-Signature': hmacHex(HMAC, raw) }));
     await accepted(custom, (raw) => {
       const ts = String(now.getTime());
       return { 'X-Webhook-Timestamp': ts, 'X-Webhook-Signature': hmacHex(HMAC, `${ts}.${raw}`) };
     });
-    await refused(custom, (raw) => ({ 'x-vapi-signature': hmacHex(HMAC, raw) }));
+    await refused(custom, (raw) => {
+      const ts = seconds(now);
+      return { 'x-timestamp': ts, 'x-vapi-signature': hmacHex(HMAC, `${ts}.${raw}`) };
+    });
     await refused(custom, (raw) => {
       const ts = String(now.getTime() - 3_600_000);
       return { 'X-Webhook-Timestamp': ts, 'X-Webhook-Signature': hmacHex(HMAC, `${ts}.${raw}`) };

@@ -53,7 +53,7 @@ describe('tool-calls without a tool server', () => {
     const { student, c, uses, body } = scenario('2025-08-01T10:00:00Z');
     const { results } = ToolResults.parse(await api.vapi(body));
     expect(results.map((r) => [r.toolCallId, r.name])).toEqual(uses.map((u) => [u.id, u.name]));
-    for (const r of results) expect(r.result).toMatch(/no tool server/i);
+    for (const r of results) expect(r).toEqual({ toolCallId: r.toolCallId, name: r.name, error: expect.stringMatching(/no tool server/i) });
     const { doc } = await sessionOf(api, student);
     expect(doc.mcp_interactions).toEqual([
       { timestamp: c.at(31).toISOString(), function: 'get_next_problem', parameters: { topic: 'fractions', difficulty: 2 }, data_provided: [], subjects_accessed: [] },
@@ -81,16 +81,16 @@ describe('tool-calls forwarded to TOOL_SERVER_URL', () => {
     ]);
     const { doc, timeline } = await sessionOf(api, student);
     expect(doc.interaction_count).toBe(2);
-    for (const r of results) expect(timeline.events.some((e) => e.event_data.toolCallId === r.toolCallId && e.event_data.result === r.result)).toBe(true);
+    for (const r of results) expect(timeline.events.some((e) => e.event_data.toolCallId === r.toolCallId && 'result' in r && e.event_data.result === r.result)).toBe(true);
   });
 
-  it('a redelivered tool-calls message is answered again but stored once', async () => {
+  it('a redelivered tool-calls message is answered again from the stored results, stored once, and never runs the tool twice', async () => {
     const { server, api } = await withServer();
     const { student, body } = scenario('2025-08-01T12:00:00Z');
     const first = ToolResults.parse(await api.vapi(body));
     const again = ToolResults.parse(await api.vapi(body));
     expect(again).toEqual(first);
-    expect(server.requests).toHaveLength(2);
+    expect(server.requests).toHaveLength(1);
     const { doc } = await sessionOf(api, student);
     expect(doc.mcp_interactions).toHaveLength(2);
   });
@@ -102,7 +102,7 @@ describe('tool-calls forwarded to TOOL_SERVER_URL', () => {
     const { results } = ToolResults.parse(await api.vapi(body));
     expect(performance.now() - started).toBeLessThan(2_000);
     expect(results.map((r) => r.toolCallId)).toEqual(uses.map((u) => u.id));
-    for (const r of results) expect(r.result).toMatch(/in time|timed? ?out/i);
+    for (const r of results) expect(r).toEqual({ toolCallId: r.toolCallId, name: r.name, error: expect.stringMatching(/in time|timed? ?out/i) });
     expect((await sessionOf(api, student)).doc.interaction_count).toBe(2);
   });
 
@@ -116,8 +116,8 @@ describe('tool-calls forwarded to TOOL_SERVER_URL', () => {
     const { results } = ToolResults.parse(await api.vapi(body));
     expect(results.map((r) => r.toolCallId)).toEqual(uses.map((u) => u.id));
     for (const r of results) {
-      expect(r.result).toMatch(message);
-      expect(r.result).not.toContain('"toolCallId"');
+      expect(r).toEqual({ toolCallId: r.toolCallId, name: r.name, error: expect.stringMatching(message) });
+      expect('error' in r ? r.error : '').not.toContain('"toolCallId"');
     }
   });
 
@@ -128,8 +128,8 @@ describe('tool-calls forwarded to TOOL_SERVER_URL', () => {
     });
     const { uses, body } = scenario('2025-08-01T15:00:00Z');
     const { results } = ToolResults.parse(await api.vapi(body));
-    expect(results.find((r) => r.toolCallId === uses[1]!.id)?.result).toBe('Attempt saved.');
-    expect(results.find((r) => r.toolCallId === uses[0]!.id)?.result).toMatch(/no result/i);
+    expect(results.find((r) => r.toolCallId === uses[1]!.id)).toEqual({ toolCallId: uses[1]!.id, name: uses[1]!.name, result: 'Attempt saved.' });
+    expect(results.find((r) => r.toolCallId === uses[0]!.id)).toEqual({ toolCallId: uses[0]!.id, name: uses[0]!.name, error: expect.stringMatching(/no result/i) });
   });
 
   it('an unreachable tool server → an error result per call', async () => {
@@ -139,7 +139,7 @@ describe('tool-calls forwarded to TOOL_SERVER_URL', () => {
     const { uses, body } = scenario('2025-08-01T16:00:00Z');
     const { results } = ToolResults.parse(await api.vapi(body));
     expect(results).toHaveLength(uses.length);
-    for (const r of results) expect(r.result).toMatch(/could not be reached/i);
+    for (const r of results) expect(r).toEqual({ toolCallId: r.toolCallId, name: r.name, error: expect.stringMatching(/could not be reached/i) });
   });
 });
 

@@ -1,7 +1,11 @@
+import { sanitizeJson } from '../../schemas/common.js';
 import type { CallAdapter } from '../types.js';
-import { verifyVapi } from './auth.js';
+import { checkVapiHeaders, verifyVapi } from './auth.js';
 import { parseVapi } from './parse.js';
-import { forwardFunctionCall, forwardToolCalls } from './tools.js';
+import { forwardFunctionCall, forwardToolCalls, type ToolServer } from './tools.js';
+
+/** Vapi gives a tool call about 20 s; leave room for the round trip. */
+const TOOLS_DEADLINE_MS = 15_000;
 
 /**
  * Vapi: server messages (status, live transcript, tool calls, end-of-call report) authenticated by
@@ -9,13 +13,33 @@ import { forwardFunctionCall, forwardToolCalls } from './tools.js';
  */
 export const vapiAdapter: CallAdapter = {
   name: 'vapi',
+  checkHeaders: checkVapiHeaders,
   authenticate: ({ headers, rawBody }, config, now) => verifyVapi(headers, rawBody, config, now),
   parse: parseVapi,
   // Vapi reads `{}` from everything but tool calls, so a repeated message can be skipped.
   skipsRedeliveries: true,
-  async answer(update, { rawBody, config, log }) {
-    if (update.kind === 'function-call') return { body: await forwardFunctionCall(config.toolServer, rawBody, log) };
-    const results = await forwardToolCalls(config.toolServer, rawBody, update.calls, log);
+  async answer(update, { rawBody, config, log }, answered) {
+    // TOOL_SERVER_URL wins for tools; else the customer's own server (the tap's upstream) answers them.
+    const up = config.vapi.upstream;
+    const server: ToolServer | undefined =
+      config.toolServer ?? (up ? { url: up.url, token: up.secret, timeoutMs: TOOLS_DEADLINE_MS, ...(up.secret ? { headers: { 'x-vapi-secret': up.secret } } : {}) } : undefined);
+    if (update.kind === 'function-call') return { body: await forwardFunctionCall(server, rawBody, log) };
+    // A replay (a redelivery, or a captured signed message inside the timestamp window) is answered
+    // from what the tool server said the first time: a tool call never runs twice.
+    const prior = update.calls.map((c) => answered?.get(c.id));
+    if (update.calls.length > 0 && prior.every((r) => r !== undefined)) {
+      // Answer with the names as sent (the first answer did), unless the tool server named the
+      // result itself; one stored result per id, so a repeated id gets its own name back.
+      const firstName = new Map<string, string>();
+      for (const c of update.calls) if (!firstName.has(c.id)) firstName.set(c.id, c.name);
+      const results = prior.map((r, i) => {
+        const c = update.calls[i];
+        // Stored text is sanitised (NULs dropped): compare with the first call's name as stored.
+        return c && r.name === sanitizeJson(firstName.get(c.id)) ? { ...r, name: c.name } : r;
+      });
+      return { body: { results } };
+    }
+    const results = await forwardToolCalls(server, rawBody, update.calls, log);
     return { body: { results }, results };
   },
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { normalizePhone } from '../../util/phone.js';
-import type { Identity, ToolCall, TranscriptLine } from '../types.js';
+import type { Identity, ToolCall, ToolResult, TranscriptLine } from '../types.js';
 
 /**
  * Vapi "server messages", read leniently: Vapi adds fields freely and changed layouts over time
@@ -67,14 +67,27 @@ export const VapiMessage = z.looseObject({
   recordingUrl: opt(Str),
   stereoRecordingUrl: opt(Str),
   messages: opt(z.array(z.unknown())),
-  analysis: opt(z.looseObject({ summary: opt(z.string()), structuredData: z.unknown().optional(), successEvaluation: z.unknown().optional() })),
+  // null is a value here ("no evaluation"): kept as null, not turned into a string.
+  analysis: opt(z.looseObject({ summary: opt(z.string().nullable()), structuredData: z.unknown().optional(), successEvaluation: z.unknown().optional() })),
+  // transfer-update: where the call went (number, sip or assistant destination)
+  destination: opt(Obj),
+  toAssistant: opt(z.looseObject({ id: opt(Str), name: opt(Str) })),
+  fromAssistant: opt(z.looseObject({ id: opt(Str), name: opt(Str) })),
   artifact: opt(
     z.looseObject({
       messages: opt(z.array(z.unknown())),
       transcript: opt(z.string()),
       recordingUrl: opt(Str),
       stereoRecordingUrl: opt(Str),
-      recording: opt(z.looseObject({ url: opt(Str), stereoUrl: opt(Str) })),
+      // Since 2025-04 the recording lives here; recordingUrl/stereoRecordingUrl are deprecated.
+      recording: opt(
+        z.looseObject({
+          url: opt(Str),
+          stereoUrl: opt(Str),
+          videoUrl: opt(Str),
+          mono: opt(z.looseObject({ combinedUrl: opt(Str), assistantUrl: opt(Str), customerUrl: opt(Str) })),
+        }),
+      ),
     }),
   ),
   // tool-calls / legacy function-call
@@ -184,6 +197,24 @@ export function reportToolCalls(m: VapiMessage): Array<ToolCall & { at: Date | n
   }
   return out;
 }
+
+/** Tool results recorded in a report's messages (role `tool_call_result`): `result` or `error`, never both. */
+export function reportToolResults(m: VapiMessage): Array<ToolResult & { at: Date | null }> {
+  const list = m.artifact?.messages?.length ? m.artifact.messages : (m.messages ?? []);
+  const out: Array<ToolResult & { at: Date | null }> = [];
+  for (const raw of list) {
+    if (!raw || typeof raw !== 'object') continue;
+    const r = raw as { role?: unknown; toolCallId?: unknown; name?: unknown; result?: unknown; error?: unknown; time?: unknown };
+    if (r.role !== 'tool_call_result' || typeof r.toolCallId !== 'string' || !r.toolCallId.trim() || r.toolCallId.length > 200) continue;
+    const name = typeof r.name === 'string' ? r.name.slice(0, 200) : 'unknown';
+    const at = vapiTime(r.time);
+    if (r.error !== undefined && r.error !== null && r.result === undefined) out.push({ toolCallId: r.toolCallId, name, error: asText(r.error), at });
+    else out.push({ toolCallId: r.toolCallId, name, result: asText(r.result), at });
+  }
+  return out;
+}
+
+const asText = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
 
 /** Tool calls of a `tool-calls` message, arguments parsed whether they came as object or JSON text. */
 export function toolCalls(m: VapiMessage): ToolCall[] {

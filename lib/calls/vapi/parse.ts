@@ -1,10 +1,19 @@
 import { issuesToErrors } from '../../schemas/common.js';
 import { sha256Hex } from '../../util/stable-uuid.js';
 import type { CallDelivery, CallReport, CallUpdate, ParseResult } from '../types.js';
-import { baseType, identify, reportEntries, reportToolCalls, toolCalls, VapiEnvelope, type VapiMessage, vapiTime } from './message.js';
+import { baseType, identify, reportEntries, reportToolCalls, reportToolResults, toolCalls, VapiEnvelope, type VapiMessage, vapiTime } from './message.js';
 
 /** Types we store; everything else is acknowledged with `{}` and nothing more. */
-const STORED = new Set(['end-of-call-report', 'status-update', 'transcript', 'tool-calls', 'function-call', 'hang']);
+const STORED = new Set([
+  'end-of-call-report',
+  'status-update',
+  'conversation-update',
+  'transfer-update',
+  'transcript',
+  'tool-calls',
+  'function-call',
+  'hang',
+]);
 
 const SPEAKER: Record<string, string> = { assistant: 'assistant', bot: 'assistant', user: 'user', customer: 'user' };
 
@@ -52,7 +61,38 @@ function toUpdate(m: VapiMessage, t: { callId: string | null; startedAt: Date; a
   switch (type) {
     case 'status-update': {
       const status = m.status ?? m.call?.status ?? 'unknown';
-      return { kind: 'status', status, endedReason: m.endedReason, metadata: { ...common, status, ...(m.endedReason ? { ended_reason: m.endedReason } : {}) } };
+      // `ended` ends the session at this message's time (the report may never come: Vapi sends
+      // it once, without retry), keeping the transcript its artifact carries.
+      if (status === 'ended') return { kind: 'report', report: toInterim(m, common, t, { status, endedReason: m.endedReason }) };
+      return {
+        kind: 'status',
+        status,
+        endedReason: m.endedReason,
+        metadata: { ...common, status, ...(m.endedReason ? { ended_reason: m.endedReason } : {}) },
+        // Talking starts when the call is in progress; before that it was ringing.
+        ...(status === 'in-progress' ? { startedAt: vapiTime(m.startedAt) ?? vapiTime(m.call?.startedAt) ?? t.at } : {}),
+      };
+    }
+    case 'conversation-update':
+      return { kind: 'report', report: toInterim(m, common, t) };
+    case 'transfer-update': {
+      const dest = m.destination ?? {};
+      const pickStr = (k: string) => (typeof dest[k] === 'string' ? (dest[k] as string).slice(0, 500) : undefined);
+      const destination = {
+        type: pickStr('type'),
+        number: pickStr('number'),
+        sip_uri: pickStr('sipUri'),
+        assistant_name: pickStr('assistantName'),
+        description: pickStr('description'),
+      };
+      const to = destination.number ?? destination.sip_uri ?? destination.assistant_name ?? m.toAssistant?.name ?? 'unknown';
+      return {
+        kind: 'event',
+        type: 'call_transfer',
+        key: to,
+        data: { destination, to_assistant: m.toAssistant?.name ?? m.toAssistant?.id, from_assistant: m.fromAssistant?.name ?? m.fromAssistant?.id },
+        metadata: { ...common, transferred_to: to },
+      };
     }
     case 'transcript': {
       const final = m.transcriptType === 'final' || m.type.includes('transcriptType="final"');
@@ -74,35 +114,113 @@ function toUpdate(m: VapiMessage, t: { callId: string | null; startedAt: Date; a
   }
 }
 
+type Times = { startedAt: Date; at: Date; now: Date };
+
+/** Transcript lines and text of a message carrying the history (report, conversation-update, status ended). */
+function history(m: VapiMessage, t: Times) {
+  // A line or tool call dated in the future is junk: it would sort after everything that happens next.
+  const notAfterNow = (d: Date) => (d.getTime() <= t.now.getTime() ? d : t.now);
+  const lines = reportEntries(m, t.startedAt).map((l) => ({ ...l, at: notAfterNow(l.at) }));
+  const text = m.artifact?.transcript ?? m.transcript ?? lines.map((e) => `${e.speaker === 'user' ? 'User' : 'AI'}: ${e.text}`).join('\n');
+  return {
+    lines,
+    text,
+    toolCalls: reportToolCalls(m).map((c) => ({ ...c, at: notAfterNow(c.at ?? t.startedAt) })),
+    toolResults: reportToolResults(m).map((r) => ({ ...r, at: notAfterNow(r.at ?? t.startedAt) })),
+  };
+}
+
+/** Facts the report and a status-update `ended` both may carry (artifact recording, cost). */
+function callFacts(m: VapiMessage) {
+  const rec = m.artifact?.recording;
+  const stereo = rec?.stereoUrl ?? m.artifact?.stereoRecordingUrl ?? m.stereoRecordingUrl;
+  // A phone call may have only the stereo file: the dashboard plays recording_url, so it falls back to it.
+  const mono = rec?.mono?.combinedUrl ?? m.artifact?.recordingUrl ?? rec?.url ?? m.recordingUrl;
+  return {
+    cost: m.cost,
+    cost_breakdown: costBreakdown(m),
+    ended_reason: m.endedReason,
+    recording_url: mono ?? stereo,
+    stereo_recording_url: stereo,
+    recording_assistant_url: rec?.mono?.assistantUrl,
+    recording_customer_url: rec?.mono?.customerUrl,
+  };
+}
+
+/** One shape whatever Vapi sent: `costBreakdown`'s numbers, else summed by kind from `costs[]`. */
+function costBreakdown(m: VapiMessage): Record<string, number> | undefined {
+  if (m.costBreakdown) {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(m.costBreakdown)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+    return out;
+  }
+  if (!m.costs?.length) return undefined;
+  const KIND: Record<string, string> = { transcriber: 'stt', model: 'llm', voice: 'tts', vapi: 'vapi', transport: 'transport', analysis: 'analysis' };
+  const out: Record<string, number> = {};
+  let total = 0;
+  for (const c of m.costs) {
+    if (!c || typeof c !== 'object') continue;
+    const { type, cost } = c as { type?: unknown; cost?: unknown };
+    if (typeof cost !== 'number' || !Number.isFinite(cost)) continue;
+    const key = typeof type === 'string' ? (KIND[type] ?? type.slice(0, 40)) : 'other';
+    out[key] = (out[key] ?? 0) + cost;
+    total += cost;
+  }
+  return { ...out, total };
+}
+
+/** A whole-history message before the report: keeps the transcript current; `ended` ends the call. */
+function toInterim(m: VapiMessage, common: Record<string, unknown>, t: Times, status?: { status: string; endedReason: string | undefined }): CallReport {
+  const h = history(m, t);
+  const endAt = new Date(Math.max(t.at.getTime(), t.startedAt.getTime()));
+  const hasHistory = h.lines.length > 0 || Boolean(m.artifact?.transcript ?? m.transcript);
+  return {
+    startedAt: t.startedAt,
+    at: t.at,
+    ...(hasHistory ? { transcript: { text: h.text, lines: h.lines } } : {}),
+    toolCalls: h.toolCalls,
+    toolResults: h.toolResults,
+    durationSeconds: (endAt.getTime() - t.startedAt.getTime()) / 1000,
+    metadata: status
+      ? { ...common, ...stripUndefined(callFacts(m)), status: 'ended', ended_at: endAt.toISOString() }
+      : common,
+    ...(status
+      ? {
+          status,
+          end: { at: endAt, reason: 'call-ended', detail: { ended_reason: m.endedReason ?? null, cost: m.cost ?? null } },
+        }
+      : {}),
+    replacesLive: true,
+    authority: 'interim',
+  };
+}
+
+const stripUndefined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
 /** The end-of-call report, read from the message's top level: the embedded `call` is a creation-time snapshot. */
-function toReport(m: VapiMessage, common: Record<string, unknown>, t: { startedAt: Date; at: Date; now: Date }): CallReport {
+function toReport(m: VapiMessage, common: Record<string, unknown>, t: Times): CallReport {
   const { startedAt, at } = t;
   const reported = vapiTime(m.endedAt);
   // Never before the start, never in the future.
   const endedAt = reported && reported >= startedAt && reported.getTime() <= Math.max(at.getTime(), t.now.getTime()) ? reported : at;
-  // A line or tool call dated in the future is junk: it would sort after everything that happens next.
-  const notAfterNow = (d: Date) => (d.getTime() <= t.now.getTime() ? d : t.now);
-  const lines = reportEntries(m, startedAt).map((l) => ({ ...l, at: notAfterNow(l.at) }));
-  const text = m.artifact?.transcript ?? m.transcript ?? lines.map((e) => `${e.speaker === 'user' ? 'User' : 'AI'}: ${e.text}`).join('\n');
+  const h = history(m, t);
   const duration =
     m.durationSeconds ?? (m.durationMs !== undefined ? m.durationMs / 1000 : m.durationMinutes !== undefined ? m.durationMinutes * 60 : (endedAt.getTime() - startedAt.getTime()) / 1000);
   const evaluation = m.analysis?.successEvaluation;
   return {
     startedAt,
     at: endedAt,
-    transcript: { text, lines },
-    toolCalls: reportToolCalls(m).map((c) => ({ ...c, at: notAfterNow(c.at ?? startedAt) })),
+    transcript: { text: h.text, lines: h.lines },
+    toolCalls: h.toolCalls,
+    toolResults: h.toolResults,
     durationSeconds: duration,
     metadata: {
       ...common,
       status: 'ended',
-      cost: m.cost,
-      cost_breakdown: m.costBreakdown ?? m.costs,
-      ended_reason: m.endedReason,
-      recording_url: m.artifact?.recordingUrl ?? m.artifact?.recording?.url ?? m.recordingUrl,
-      stereo_recording_url: m.artifact?.stereoRecordingUrl ?? m.artifact?.recording?.stereoUrl ?? m.stereoRecordingUrl,
-      vapi_summary: m.analysis?.summary ?? m.summary,
-      success_evaluation: evaluation === undefined ? undefined : typeof evaluation === 'string' ? evaluation : JSON.stringify(evaluation),
+      ...callFacts(m),
+      vapi_summary: m.analysis?.summary !== undefined ? m.analysis.summary : m.summary,
+      // null means "not evaluated": it stays null (a string "null" would read as a verdict).
+      success_evaluation: evaluation === undefined || evaluation === null || typeof evaluation === 'string' ? evaluation : JSON.stringify(evaluation),
       structured_data: m.analysis?.structuredData,
       started_at: startedAt.toISOString(),
       ended_at: endedAt.toISOString(),
@@ -110,5 +228,6 @@ function toReport(m: VapiMessage, common: Record<string, unknown>, t: { startedA
     },
     end: { at: endedAt, reason: 'call-ended', detail: { ended_reason: m.endedReason ?? null, cost: m.cost ?? null } },
     replacesLive: true,
+    authority: 'final',
   };
 }

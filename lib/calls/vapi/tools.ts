@@ -7,6 +7,8 @@ export interface ToolServer {
   url: string;
   token: string | undefined;
   timeoutMs: number;
+  /** Also sent (the upstream tap adds X-Vapi-Secret). */
+  headers?: Record<string, string>;
 }
 
 const Results = z.looseObject({
@@ -23,7 +25,7 @@ async function callToolServer(server: ToolServer, rawBody: string, log: Logger):
   try {
     const res = await fetch(server.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(server.token ? { authorization: `Bearer ${server.token}` } : {}) },
+      headers: { 'content-type': 'application/json', ...server.headers, ...(server.token ? { authorization: `Bearer ${server.token}` } : {}) },
       body: rawBody,
       signal: AbortSignal.timeout(server.timeoutMs),
     });
@@ -54,22 +56,21 @@ export async function forwardToolCalls(
   calls: ReadonlyArray<{ id: string; name: string }>,
   log: Logger,
 ): Promise<ToolResult[]> {
-  const fallback = (message: string) => calls.map((c) => ({ toolCallId: c.id, name: c.name, result: message, error: message }));
+  // Failures are `error` only: Vapi reads any `result` as the tool's success.
+  const fallback = (message: string): ToolResult[] => calls.map((c) => ({ toolCallId: c.id, name: c.name, error: message }));
   if (!server) return fallback(NOT_CONFIGURED);
   const answer = await callToolServer(server, rawBody, log);
   if ('failure' in answer) return fallback(answer.failure);
   const parsed = Results.safeParse(answer.body);
   if (!parsed.success) return fallback(UNEXPECTED);
   const byId = new Map(parsed.data.results.map((r) => [r.toolCallId, r]));
-  return calls.map((c) => {
+  return calls.map((c): ToolResult => {
     const r = byId.get(c.id);
-    if (!r) return { toolCallId: c.id, name: c.name, result: 'The tool server returned no result for this call.', error: 'missing result' };
-    return {
-      toolCallId: c.id,
-      name: r.name ?? c.name,
-      result: asText(r.result ?? r.error),
-      ...(r.error !== undefined ? { error: asText(r.error) } : {}),
-    };
+    if (!r) return { toolCallId: c.id, name: c.name, error: 'The tool server returned no result for this call.' };
+    const name = r.name ?? c.name;
+    // A tool server that sends both is read as failing: passing its `result` on would tell Vapi it worked.
+    if (r.error !== undefined && r.error !== null) return { toolCallId: c.id, name, error: asText(r.error) };
+    return { toolCallId: c.id, name, result: asText(r.result) };
   });
 }
 

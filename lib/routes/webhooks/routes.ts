@@ -8,7 +8,10 @@ const tag = 'webhooks';
 const vapi = {
   method: 'post', summary: 'Vapi server messages', tag, auth: 'vapi', rateLimit: 'webhook-ip',
   body: { schema: VapiEnvelope }, ok: { 200: VapiAnswer }, errors: [401, 404, 503],
-  description: 'Authenticated with VAPI_WEBHOOK_SECRET (header or bearer) or an HMAC of the raw body; 404 when the webhook is disabled.',
+  description:
+    'Authenticated with VAPI_WEBHOOK_SECRET (X-Vapi-Secret or a Bearer credential) or an HMAC over `{timestamp}.{body}`, checked before the body is read; ' +
+    'answers what Vapi reads (tool results, assistant and destination requests, relayed from VAPI_UPSTREAM_URL when set); 404 when the webhook is disabled; ' +
+    '503 when too many signed bodies await verification.',
 } as const;
 export const vapiRoute = defineRoute({ ...vapi, path: '/api/webhooks/vapi' });
 /** Where older Vapi assistants were pointed: kept so their deliveries still land. */

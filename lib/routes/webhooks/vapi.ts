@@ -1,13 +1,32 @@
 import type { Context } from 'hono';
 import { callAdapters } from '../../calls/adapters.js';
+import { baseType } from '../../calls/vapi/message.js';
+import { ASKING, forward, relay } from '../../calls/vapi/upstream.js';
+import type { Config } from '../../config.js';
+import type { Logger } from '../../deps.js';
+import { describeError } from '../../deps.js';
 import { ApiError } from '../../errors.js';
-import { readText } from '../../http/body.js';
+import { defer } from '../../http/defer.js';
+import { ByteBudget, readText, readTextWithin } from '../../http/body.js';
 import type { AppEnv } from '../../http/env.js';
 import { authenticate, deliver, type OnSessionComplete, parseDelivery, parseJson } from './deliver.js';
 
 export type { OnSessionComplete };
 
 let warnedUnauthenticated = false;
+
+/**
+ * Per process (isolate): bytes of HMAC-signed bodies read before their signature is checked. A
+ * flood of large posts with forged signatures waits on nothing and buffers at most this.
+ */
+const unverified = new Map<number, ByteBudget>();
+const budgetOf = (limit: number) => {
+  const known = unverified.get(limit);
+  if (known) return known;
+  const b = new ByteBudget(limit);
+  unverified.set(limit, b);
+  return b;
+};
 
 /**
  * POST /api/webhooks/vapi (also /webhook/vapi/session-complete): every Vapi server message.
@@ -19,15 +38,104 @@ export function vapiWebhook(onComplete?: OnSessionComplete) {
     const deps = c.get('deps');
     if (!deps.config.vapiEnabled) throw new ApiError('NOT_FOUND', 'the Vapi webhook is disabled on this server (webhooks.vapi.enabled / VAPI_WEBHOOK_ENABLED)');
     const vapi = callAdapters.vapi;
-    const raw = await readText(c.req.raw, deps.config.webhookMaxBytes);
-    const auth = await authenticate(c, vapi, raw);
+    // Header credentials first: a request without a usable one is refused before its body is read.
+    const first = await vapi.checkHeaders?.(c.req.raw.headers, deps.config, deps.now());
+    if (first && first.ok === false) throw new ApiError('UNAUTHORIZED', first.reason, { headers: { 'www-authenticate': 'Bearer' } });
+    let raw: string;
+    let auth: Awaited<ReturnType<typeof authenticate>>;
+    if (first && first.ok !== 'needs-body') {
+      raw = await readText(c.req.raw, deps.config.webhookMaxBytes);
+      auth = first;
+    } else {
+      // A signature needs the body: read it within the budget of unverified bytes, verify, release.
+      const budget = budgetOf(deps.config.vapi.unverifiedBudgetBytes);
+      const read = await readTextWithin(c.req.raw, deps.config.webhookMaxBytes, budget);
+      try {
+        raw = read.text;
+        auth = await authenticate(c, vapi, raw);
+      } finally {
+        budget.give(read.taken);
+      }
+    }
     if (auth.via === 'unconfigured' && !warnedUnauthenticated) {
       warnedUnauthenticated = true;
       deps.log.warn('accepting unauthenticated Vapi webhooks (local mode, no VAPI_WEBHOOK_SECRET / VAPI_HMAC_SECRET)');
     }
     const delivery = await parseDelivery(vapi, parseJson(raw), deps.now());
+    const type = baseType(messageType(raw));
+    const up = deps.config.vapi.upstream;
+    if (ASKING.has(type) && type !== 'tool-calls' && type !== 'function-call') {
+      // Asks for an answer Sessionlog does not compute: the customer's server, else a default.
+      const answer = await answerRequest(type, raw, deps.config, deps.log);
+      const logged = answer.logged;
+      if (logged && delivery.callId) {
+        const note = { ...delivery, update: { kind: 'event' as const, type: 'call_answer', key: type, data: { request: type, ...logged } } };
+        defer(c, deliver(c, vapi, note, raw).catch((err: unknown) => deps.log.warn('vapi answer not logged', { error: describeError(err) })));
+      }
+      return new Response(answer.body, { status: answer.status, headers: { 'content-type': answer.contentType } });
+    }
     const outcome = await deliver(c, vapi, delivery, raw, onComplete);
+    // The customer's server sees every message; what needs no answer goes after the response.
+    // Tool calls reached it already (unless TOOL_SERVER_URL took them: it wins for tools).
+    if (up && type !== 'tool-calls' && type !== 'function-call') defer(c, forward(up, raw, deps.log));
     // Vapi reads the answer of tool calls; everything else is acknowledged with `{}`.
     return c.json((outcome.answer ?? {}) as Record<string, unknown>);
   };
+}
+
+const messageType = (raw: string): string => {
+  try {
+    const t = (JSON.parse(raw) as { message?: { type?: unknown } }).message?.type;
+    return typeof t === 'string' ? t : '';
+  } catch {
+    return '';
+  }
+};
+
+const json = (body: unknown) => ({ status: 200, body: JSON.stringify(body), contentType: 'application/json' });
+
+/**
+ * The answer to a message Vapi reads (other than tool calls): the upstream's status and body when
+ * there is one, else `{"assistantId"}` for an assistant-request when VAPI_ASSISTANT_ID is set, else
+ * `{"error"}` (Vapi speaks an error instead of silently ending the call). `logged` goes on the timeline.
+ */
+async function answerRequest(type: string, raw: string, config: Config, log: Logger) {
+  const up = config.vapi.upstream;
+  if (up) {
+    const r = await relay(up, raw, up.timeoutMs, log);
+    if ('failure' in r) return { ...json({ error: r.failure }), logged: { error: r.failure } };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(r.body);
+    } catch {
+      parsed = undefined;
+    }
+    return { status: r.status, body: r.body, contentType: r.contentType, logged: { upstream_status: r.status, ...chosen(parsed) } };
+  }
+  if (type === 'assistant-request') {
+    if (config.vapi.assistantId) return { ...json({ assistantId: config.vapi.assistantId }), logged: { assistant_id: config.vapi.assistantId } };
+    const error = 'No assistant is configured for this number (VAPI_ASSISTANT_ID or VAPI_UPSTREAM_URL).';
+    return { ...json({ error }), logged: { error } };
+  }
+  if (type === 'transfer-destination-request' || type === 'handoff-destination-request') {
+    const error = 'No destination server is configured (VAPI_UPSTREAM_URL).';
+    return { ...json({ error }), logged: { error } };
+  }
+  return { ...json({}), logged: undefined };
+}
+
+/** What an answer chose, for the timeline (never the whole body: it may hold a full assistant). */
+function chosen(body: unknown): Record<string, unknown> {
+  if (!body || typeof body !== 'object') return {};
+  const b = body as Record<string, unknown>;
+  const dest = b.destination as Record<string, unknown> | undefined;
+  const assistant = b.assistant as Record<string, unknown> | undefined;
+  return Object.fromEntries(
+    Object.entries({
+      assistant_id: typeof b.assistantId === 'string' ? b.assistantId : undefined,
+      assistant_name: typeof assistant?.name === 'string' ? assistant.name : undefined,
+      destination: dest && typeof dest === 'object' ? { type: dest.type, number: dest.number, sip_uri: dest.sipUri, assistant_name: dest.assistantName } : undefined,
+      error: typeof b.error === 'string' ? b.error.slice(0, 500) : undefined,
+    }).filter(([, v]) => v !== undefined),
+  );
 }

@@ -1,0 +1,142 @@
+/**
+ * Sessionlog as a tap in front of the customer's own Vapi server (VAPI_UPSTREAM_URL), against a
+ * real local HTTP server: every message forwarded unchanged with the upstream secret, answers Vapi
+ * reads relayed (status and body), a slow or dead upstream answered with an error Vapi can speak,
+ * and the defaults without an upstream (VAPI_ASSISTANT_ID, destination errors).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../lib/app.js';
+import { sessionsFamily } from '../../lib/routes/sessions/index.js';
+import { webhooksFamily } from '../../lib/routes/webhooks/index.js';
+import type { Sql } from '../../lib/storage/sql.js';
+import { freshStudent, toolUse, webCall } from '../fixtures/vapi/calls.js';
+import { client, ToolResults } from '../fixtures/vapi/http.js';
+import { makeDeps, memoryPglite, testConfig } from '../helpers/deps.js';
+import { replies, startToolServer, type ToolHandler, type ToolServer } from '../helpers/tool-server.js';
+
+const UPSTREAM_SECRET = 'customer-server-secret-0a9b8c7d6e5f4a3b';
+let sql: Sql;
+let now: Date;
+const servers: ToolServer[] = [];
+
+beforeAll(async () => {
+  sql = await memoryPglite();
+});
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+afterAll(() => sql.close());
+
+function build(env: Record<string, string>) {
+  const deps = makeDeps({ sql, config: testConfig(env), now: () => now });
+  return { deps, api: client(createApp(deps, [webhooksFamily(), sessionsFamily])) };
+}
+async function upstream(handler: ToolHandler) {
+  const server = await startToolServer(handler);
+  servers.push(server);
+  return { server, ...build({ VAPI_UPSTREAM_URL: server.url, VAPI_UPSTREAM_SECRET: UPSTREAM_SECRET, VAPI_UPSTREAM_TIMEOUT_MS: '300' }) };
+}
+const call = () => {
+  const student = freshStudent();
+  const c = webCall({ startedAt: new Date('2025-11-10T10:00:00Z'), metadata: { studentId: student } });
+  now = c.at(1);
+  return { student, c };
+};
+
+describe('with an upstream', () => {
+  it('an assistant-request gets the upstream’s status and body back; the choice lands on the timeline', async () => {
+    const chosen = { assistantId: 'asst_customer_0123', assistantOverrides: { variableValues: { name: 'Emma' } } };
+    const { server, api, deps } = await upstream(() => ({ body: chosen }));
+    const { student, c } = call();
+    const raw = JSON.stringify(c.message('assistant-request', 0));
+    const res = await api.vapiRaw(raw);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(chosen);
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]!.body).toBe(raw);
+    expect(server.requests[0]!.headers['x-vapi-secret']).toBe(UPSTREAM_SECRET);
+    expect(server.requests[0]!.headers.authorization).toBe(`Bearer ${UPSTREAM_SECRET}`);
+    await deps.settle();
+    const [s] = await api.sessions({ student_id: student });
+    const { events } = await api.timeline(s!.session_id);
+    expect(events.find((e) => e.event_type === 'call_answer')?.event_data).toMatchObject({ request: 'assistant-request', assistant_id: 'asst_customer_0123', upstream_status: 200 });
+  });
+
+  it('an upstream error status is relayed as is', async () => {
+    const { api } = await upstream(replies.status(404, { error: 'unknown number' }));
+    const { c } = call();
+    const res = await api.vapiRaw(c.message('transfer-destination-request', 3));
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: 'unknown number' });
+  });
+
+  it('a slow upstream → an error Vapi speaks, within the deadline', async () => {
+    const { api } = await upstream(replies.slow(3_000, () => ({ body: { assistantId: 'late' } })));
+    const { c } = call();
+    const t = performance.now();
+    const res = await api.vapiRaw(c.message('assistant-request', 0));
+    expect(performance.now() - t).toBeLessThan(2_000);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ error: expect.stringMatching(/in time/) });
+  });
+
+  it('an upstream that is down → an error Vapi speaks', async () => {
+    const { server, api } = await upstream(() => ({ body: {} }));
+    await server.close();
+    const { c } = call();
+    const res = await api.vapiRaw(c.message('assistant-request', 0));
+    expect(await res.json()).toEqual({ error: expect.stringMatching(/could not be reached/) });
+  });
+
+  it('messages Vapi needs no answer to are acknowledged at once and forwarded unchanged after the response', async () => {
+    const { server, api, deps } = await upstream(replies.slow(2_000, () => ({ body: {} })));
+    const { student, c } = call();
+    const raw = JSON.stringify(c.status('in-progress', 0.5));
+    const t = performance.now();
+    expect(await api.vapi(raw)).toEqual({});
+    // The upstream takes 2 s: the acknowledgement does not wait for it.
+    expect(performance.now() - t).toBeLessThan(1_500);
+    await deps.settle();
+    expect(server.requests.map((r) => r.body)).toEqual([raw]);
+    expect(await api.sessions({ student_id: student })).toHaveLength(1);
+  });
+
+  it('tool calls are answered by the upstream when TOOL_SERVER_URL is unset, and logged', async () => {
+    const { server, api } = await upstream(replies.results((name) => `upstream:${name}`));
+    const { student, c } = call();
+    const use = toolUse('get_next_problem', { topic: 'fractions' }, 5);
+    const { results } = ToolResults.parse(await api.vapi(c.toolCalls([use])));
+    expect(results).toEqual([{ toolCallId: use.id, name: 'get_next_problem', result: 'upstream:get_next_problem' }]);
+    expect(server.requests).toHaveLength(1);
+    const [s] = await api.sessions({ student_id: student });
+    const { events } = await api.timeline(s!.session_id);
+    expect(events.some((e) => e.event_type === 'tool_result' && e.event_data.result === 'upstream:get_next_problem')).toBe(true);
+  });
+
+  it('TOOL_SERVER_URL wins over the upstream for tools', async () => {
+    const tools = await startToolServer(replies.results(() => 'from-tool-server'));
+    servers.push(tools);
+    const up = await startToolServer(replies.results(() => 'from-upstream'));
+    servers.push(up);
+    const { api, deps } = build({ VAPI_UPSTREAM_URL: up.url, TOOL_SERVER_URL: tools.url });
+    const { c } = call();
+    const use = toolUse('record_attempt', { answer: '5/6' }, 5);
+    const { results } = ToolResults.parse(await api.vapi(c.toolCalls([use])));
+    expect(results[0]).toMatchObject({ result: 'from-tool-server' });
+    await deps.settle();
+    expect(up.requests).toHaveLength(0);
+  });
+});
+
+describe('without an upstream', () => {
+  it('assistant-request → {"assistantId": VAPI_ASSISTANT_ID}, else {"error"}; destination requests → {"error"}', async () => {
+    const { c } = call();
+    const withId = build({ VAPI_ASSISTANT_ID: 'asst_default_42' }).api;
+    expect(await withId.vapi(c.message('assistant-request', 0))).toEqual({ assistantId: 'asst_default_42' });
+    const none = build({}).api;
+    expect(await none.vapi(c.message('assistant-request', 0))).toEqual({ error: expect.stringMatching(/no assistant/i) });
+    for (const type of ['transfer-destination-request', 'handoff-destination-request']) {
+      expect(await none.vapi(c.message(type, 2))).toEqual({ error: expect.any(String) });
+    }
+  });
+});
