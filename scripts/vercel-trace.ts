@@ -24,7 +24,7 @@ export interface FunctionTrace {
  * zod-to-json-schema, pulled in only by `openai/helpers/zod` in lib/analysis/run.ts. Lower this
  * to 5 MB once that import is gone (then about 4.8 MB each).
  */
-export const BUDGET_BYTES = 5.5 * 1024 * 1024;
+export const BUDGET_BYTES = 5 * 1024 * 1024;
 
 /** Every Vercel function (api/*.ts); `entries` traces other files the same way (tests). */
 export async function traceVercelFunctions(root = process.cwd(), entries = readdirSync(join(root, 'api')).filter((f) => f.endsWith('.ts')).map((f) => join(root, 'api', f))): Promise<FunctionTrace[]> {
