@@ -57,7 +57,7 @@ export const EnvSchema = z.object({
   RATE_LIMITS: z.enum(['on', 'off']).default('on'),
   /** Ingestion requests per minute per client IP. @default 1200 */
   RATE_LIMIT_INGEST_IP: z.coerce.number().int().min(1).default(1200),
-  /** Ingestion requests per minute per session token. @default 600 */
+  /** Ingested events per minute per session token (a batch costs one per event, every token in it charged). @default 600 */
   RATE_LIMIT_INGEST_TOKEN: z.coerce.number().int().min(1).default(600),
   /** Webhook requests per minute per client IP. @default 1200 */
   RATE_LIMIT_WEBHOOK_IP: z.coerce.number().int().min(1).default(1200),

@@ -21,13 +21,16 @@ export function clientIp(c: Context<AppEnv>, config: Config): string {
   return incoming?.socket?.remoteAddress ?? c.req.header('cf-connecting-ip') ?? 'unknown';
 }
 
-/** Throw 429 (with Retry-After) when `key` is over its limit; a failing limiter lets requests through. */
-export async function enforce(c: Context<AppEnv>, bucket: string, key: string, limit: number, windowMs = 60_000): Promise<void> {
+/**
+ * Throw 429 (with Retry-After) when `key` is over its limit; a failing limiter lets requests through.
+ * `cost` is how many units this request uses (events in a batch; 1 for a request).
+ */
+export async function enforce(c: Context<AppEnv>, bucket: string, key: string, limit: number, windowMs = 60_000, cost = 1): Promise<void> {
   const deps = c.get('deps');
   if (!deps.config.rateLimits.enabled) return;
   let r: LimitResult;
   try {
-    r = await deps.rateLimiter.check(bucket, key, limit, windowMs);
+    r = await deps.rateLimiter.check(bucket, key, limit, windowMs, cost);
   } catch (err) {
     deps.log.warn('rate limiter unavailable: allowing the request', { bucket, error: describeError(err) });
     return;

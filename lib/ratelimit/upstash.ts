@@ -22,7 +22,7 @@ export function upstashRateLimiter(
   const limiters = new Map<string, Ratelimit>();
   const fallback = opts.fallback ?? memoryRateLimiter();
   return {
-    async check(bucket, key, limit, windowMs) {
+    async check(bucket, key, limit, windowMs, cost = 1) {
       const id = `${bucket}:${limit}:${windowMs}`;
       let rl = limiters.get(id);
       if (!rl) {
@@ -37,7 +37,7 @@ export function upstashRateLimiter(
       }
       const limiter = rl;
       const run = async () => {
-        const r = await limiter.limit(key);
+        const r = await limiter.limit(key, { rate: cost });
         if (r.reason === 'timeout') throw new Error('rate limit store timed out');
         return r;
       };
@@ -46,7 +46,7 @@ export function upstashRateLimiter(
         const r = opts.breaker ? await opts.breaker.run(run, () => true) : await run();
         return { ok: r.success, retryAfter: Math.max(1, Math.ceil((r.reset - Date.now()) / 1000)) };
       } catch {
-        return fallback.check(bucket, key, limit, windowMs);
+        return fallback.check(bucket, key, limit, windowMs, cost);
       }
     },
   };
