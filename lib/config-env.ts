@@ -63,6 +63,12 @@ export const EnvSchema = z.object({
   RATE_LIMIT_WEBHOOK_IP: z.coerce.number().int().min(1).default(1200),
   /** Trust X-Forwarded-For for the client IP (set on Vercel automatically; behind your own proxy set true). @default false */
   TRUST_PROXY: bool.optional(),
+  /**
+   * With TRUST_PROXY: how many trusted proxies append to X-Forwarded-For. The client address is the
+   * n-th entry from the right (what the outermost trusted proxy saw); entries left of it were sent
+   * by the client and are never trusted. Raise it for a chain (CDN + load balancer = 2). @default 1
+   */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
   /** Bearer token for server-to-server writers (the tool server, an agent platform). */
   SERVICE_TOKEN: z.string().min(1).optional(),
   /** Bearer secret Vercel cron sends to /api/cron/*. Unset: cron endpoints answer 401. */

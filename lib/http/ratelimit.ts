@@ -9,13 +9,29 @@ import type { LimitResult } from '../ratelimit/interface.js';
 // when it is over. The port and its adapters (Upstash, memory) are in lib/ratelimit/.
 
 /**
- * The client's address: X-Forwarded-For only when a trusted proxy sets it (Vercel, or
- * TRUST_PROXY=true), else the socket's address (@hono/node-server), else "unknown".
+ * The client's address, which every per-IP limit is keyed on.
+ *
+ * Behind a trusted proxy (Vercel, or TRUST_PROXY=true): the platform's own client-IP header when
+ * there is one (Vercel's `x-vercel-forwarded-for`), else the X-Forwarded-For entry the trusted proxy
+ * appended, the TRUST_PROXY_HOPS-th from the right. Never the leftmost entry nor X-Real-IP: a
+ * client writes those itself, and trusting them gave every request of an attacker a fresh address
+ * (and a fresh limit). A header with fewer entries than hops did not come through the proxies, so
+ * it is ignored like an untrusted one.
+ *
+ * Otherwise the socket's address (@hono/node-server), else Cloudflare's `cf-connecting-ip` (set by
+ * the platform on workerd, where there is no socket), else "unknown".
  */
 export function clientIp(c: Context<AppEnv>, config: Config): string {
-  if (config.rateLimits.trustProxy) {
-    const fwd = c.req.header('x-forwarded-for')?.split(',')[0]?.trim() || c.req.header('x-real-ip') || c.req.header('cf-connecting-ip');
-    if (fwd) return fwd;
+  const { trustProxy, proxyHops, platformIpHeader } = config.rateLimits;
+  if (trustProxy) {
+    const platform = platformIpHeader ? c.req.header(platformIpHeader)?.split(',')[0]?.trim() : undefined;
+    if (platform) return platform;
+    const hops = (c.req.header('x-forwarded-for') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const appended = hops.length >= proxyHops ? hops[hops.length - proxyHops] : undefined;
+    if (appended) return appended;
   }
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
   return incoming?.socket?.remoteAddress ?? c.req.header('cf-connecting-ip') ?? 'unknown';

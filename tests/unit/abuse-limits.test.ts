@@ -64,3 +64,43 @@ describe('per-session-token limit', () => {
     expect(await stored(token)).toBe(8);
   });
 });
+
+describe('client address behind a trusted proxy', () => {
+  const limitedApp = (env: Record<string, string>, tweak: (c: ReturnType<typeof testConfig>) => ReturnType<typeof testConfig> = (c) => c) => {
+    const t = Date.parse('2026-08-01T12:00:30Z');
+    const config = tweak(testConfig({ RATE_LIMITS: 'on', RATE_LIMIT_INGEST_IP: '3', TRUST_PROXY: 'true', ...env }));
+    return createApp(makeDeps({ sql, config, rateLimiter: memoryRateLimiter(() => t) }), allFamilies);
+  };
+  const post = (app: ReturnType<typeof createApp>, headers: Record<string, string>) =>
+    app.request('/api/session-log', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ sessionToken: uniqueToken(), eventType: 'action' }) });
+
+  it('a client sending its own X-Forwarded-For / X-Real-IP gets no fresh address per request', async () => {
+    const app = limitedApp({});
+    const statuses: number[] = [];
+    // The proxy appends the address it saw (203.0.113.7); what the client wrote is to its left.
+    for (let i = 0; i < 6; i++) statuses.push((await post(app, { 'x-forwarded-for': `198.51.100.${i}, 203.0.113.7`, 'x-real-ip': `192.0.2.${i}` })).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
+    // Another real client behind the same proxy has its own budget.
+    expect((await post(app, { 'x-forwarded-for': '198.51.100.1, 203.0.113.8' })).status).toBe(200);
+  });
+
+  it('with TRUST_PROXY_HOPS=2 the address is the second from the right; a shorter header is not trusted', async () => {
+    const app = limitedApp({ TRUST_PROXY_HOPS: '2' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await post(app, { 'x-forwarded-for': `198.51.100.${i}, 203.0.113.9, 10.0.0.1` })).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect((await post(app, { 'x-forwarded-for': '203.0.113.10, 10.0.0.1' })).status).toBe(200); // a different client
+    // One entry cannot have passed two proxies: it falls back to the connection (here "unknown", one bucket).
+    const single: number[] = [];
+    for (let i = 0; i < 4; i++) single.push((await post(app, { 'x-forwarded-for': `198.51.100.${50 + i}` })).status);
+    expect(single).toEqual([200, 200, 200, 429]);
+  });
+
+  it("on Vercel the platform's own client-IP header wins over X-Forwarded-For", async () => {
+    const app = limitedApp({}, (c) => ({ ...c, rateLimits: { ...c.rateLimits, platformIpHeader: 'x-vercel-forwarded-for' } }));
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await post(app, { 'x-vercel-forwarded-for': '203.0.113.20', 'x-forwarded-for': `198.51.100.${i}` })).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect((await post(app, { 'x-forwarded-for': '203.0.113.21' })).status).toBe(200); // without it: the rightmost XFF
+  });
+});
