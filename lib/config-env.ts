@@ -61,6 +61,12 @@ export const EnvSchema = z.object({
   RATE_LIMIT_INGEST_TOKEN: z.coerce.number().int().min(1).default(600),
   /** Webhook requests per minute per client IP. @default 1200 */
   RATE_LIMIT_WEBHOOK_IP: z.coerce.number().int().min(1).default(1200),
+  /**
+   * Failed authentications (unknown bearer token, bad webhook credential) per minute per client IP;
+   * past it the address gets 429 on every protected route, right token or not, until the window
+   * slides. Raise it only if many clients share one address. @default 30
+   */
+  RATE_LIMIT_AUTH_FAIL_IP: z.coerce.number().int().min(1).default(30),
   /** Trust X-Forwarded-For for the client IP (set on Vercel automatically; behind your own proxy set true). @default false */
   TRUST_PROXY: bool.optional(),
   /**

@@ -32,6 +32,8 @@ export interface Config {
     ingestPerIp: number;
     ingestPerToken: number;
     webhookPerIp: number;
+    /** Failed authentications per minute per client IP (RATE_LIMIT_AUTH_FAIL_IP). */
+    authFailPerIp: number;
     trustProxy: boolean;
     /** Trusted proxies appending to X-Forwarded-For (TRUST_PROXY_HOPS). */
     proxyHops: number;
@@ -239,6 +241,7 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
       ingestPerIp: env.RATE_LIMIT_INGEST_IP,
       ingestPerToken: env.RATE_LIMIT_INGEST_TOKEN,
       webhookPerIp: env.RATE_LIMIT_WEBHOOK_IP,
+      authFailPerIp: env.RATE_LIMIT_AUTH_FAIL_IP,
       trustProxy: env.TRUST_PROXY ?? Boolean(env.VERCEL),
       proxyHops: env.TRUST_PROXY_HOPS,
       platformIpHeader: env.VERCEL ? 'x-vercel-forwarded-for' : undefined,

@@ -5,6 +5,7 @@ import { describeError } from '../deps.js';
 import { writeAudit } from '../audit/trail.js';
 import { ApiError } from '../errors.js';
 import { defer } from './defer.js';
+import { chargeAuthFailure, refuseAfterAuthFailures } from './ratelimit.js';
 import { bearerToken, sameDigest, sha256 } from '../util/safe-equal.js';
 
 /** Digests of configured secrets, computed once: each request then hashes only its own token. */
@@ -38,14 +39,17 @@ const AUDITED_ROLES: ReadonlySet<Role> = new Set(['admin', 'instructor']);
 
 /**
  * Middleware: 401 without a known token, 403 for a known token whose role may not do this.
+ * Failed authentications are limited per client address (RATE_LIMIT_AUTH_FAIL_IP, lib/http/ratelimit.ts).
  * Reads and deletions by people (admin, instructors) are written to the audit trail after the
  * response, with the token's id — never the token.
  */
 export function allow(roles: readonly Role[], action: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const deps = c.get('deps');
+    await refuseAfterAuthFailures(c);
     const principal = await resolvePrincipal(c.req.header('authorization'), deps.config);
     if (!principal) {
+      await chargeAuthFailure(c, c.req.header('authorization') ? 'unknown bearer token' : 'no bearer token');
       throw new ApiError('UNAUTHORIZED', `missing or invalid bearer token (${roles.join(' or ')} token required)`, {
         headers: { 'www-authenticate': 'Bearer' },
       });

@@ -56,6 +56,46 @@ export async function enforce(c: Context<AppEnv>, bucket: string, key: string, l
   }
 }
 
+const AUTH_FAIL = 'auth-fail';
+const AUTH_FAIL_WINDOW_MS = 60_000;
+
+/**
+ * Before a credential is judged: 429 when this address has failed authentication too often. It
+ * must come first: refusing only the failures would still tell a guesser which guess was right.
+ * A failing limiter lets the request through (as `enforce` does).
+ */
+export async function refuseAfterAuthFailures(c: Context<AppEnv>): Promise<void> {
+  const deps = c.get('deps');
+  const { enabled, authFailPerIp } = deps.config.rateLimits;
+  if (!enabled) return;
+  let r: LimitResult;
+  try {
+    r = await deps.rateLimiter.peek(AUTH_FAIL, clientIp(c, deps.config), authFailPerIp, AUTH_FAIL_WINDOW_MS);
+  } catch (err) {
+    deps.log.warn('rate limiter unavailable: allowing the request', { bucket: AUTH_FAIL, error: describeError(err) });
+    return;
+  }
+  if (!r.ok) throw new ApiError('RATE_LIMITED', `too many failed authentications from this address; retry after ${r.retryAfter} s`, { retryAfter: r.retryAfter });
+}
+
+/**
+ * After a credential was refused: log it (address, method, path, why; never the credential) and
+ * charge the address. Returns normally while under the limit (the caller answers 401); the
+ * failure that reaches it is answered 429 and logged once as the address being limited.
+ */
+export async function chargeAuthFailure(c: Context<AppEnv>, reason: string): Promise<void> {
+  const deps = c.get('deps');
+  const ip = clientIp(c, deps.config);
+  const where = { ip, method: c.req.method, path: new URL(c.req.url).pathname, reason };
+  try {
+    await enforce(c, AUTH_FAIL, ip, deps.config.rateLimits.authFailPerIp, AUTH_FAIL_WINDOW_MS);
+  } catch (err) {
+    deps.log.warn('failed authentication: address now rate limited', where);
+    throw err;
+  }
+  deps.log.warn('failed authentication', where);
+}
+
 /** Middleware form, keyed by client IP. */
 export function limitByIp(bucket: string, limit: (config: Config) => number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {

@@ -19,4 +19,10 @@ export interface LimitResult {
  */
 export interface RateLimiter {
   check(bucket: string, key: string, limit: number, windowMs: number, cost?: number): Promise<LimitResult>;
+  /**
+   * Whether `key` has budget left, charging nothing: for limits that only count failures (failed
+   * authentication), which must refuse before the attempt is judged, or an attacker over the limit
+   * would still learn which guess was right.
+   */
+  peek(bucket: string, key: string, limit: number, windowMs: number): Promise<LimitResult>;
 }

@@ -104,3 +104,68 @@ describe('client address behind a trusted proxy', () => {
     expect((await post(app, { 'x-forwarded-for': '203.0.113.21' })).status).toBe(200); // without it: the rightmost XFF
   });
 });
+
+describe('failed authentication', () => {
+  const SERVICE = 'svc-token-0123456789abcdef0123456789';
+  const VAPI = 'vapi-secret-0123456789abcdef01234567';
+  const setup = () => {
+    const t = Date.parse('2026-08-01T12:00:30Z');
+    const deps = makeDeps({
+      sql,
+      config: testConfig({ RATE_LIMITS: 'on', RATE_LIMIT_AUTH_FAIL_IP: '30', TRUST_PROXY: 'true', SERVICE_TOKEN: SERVICE, VAPI_WEBHOOK_SECRET: VAPI }),
+      rateLimiter: memoryRateLimiter(() => t),
+    });
+    const logged: Array<{ msg: string; fields?: Record<string, unknown> }> = [];
+    deps.log = { info: () => {}, error: () => {}, warn: (msg, fields) => logged.push(fields ? { msg, fields } : { msg }) };
+    return { app: createApp(deps, allFamilies), logged };
+  };
+  const read = (app: ReturnType<typeof createApp>, token: string, ip: string) =>
+    app.request('/api/sessions', { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': ip } });
+
+  it('1,500 wrong bearer tokens from one address: 30 answered 401, the rest 429, each failure logged without the token', async () => {
+    const { app, logged } = setup();
+    const statuses: number[] = [];
+    for (let i = 0; i < 1500; i += 100) {
+      const batch = await Promise.all(Array.from({ length: 100 }, (_, j) => read(app, `wrong-token-${i + j}-0123456789abcdef0123`, '198.51.100.66')));
+      statuses.push(...batch.map((r) => r.status));
+    }
+    expect(statuses.filter((s) => s === 401)).toHaveLength(30);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(1470);
+    const failures = logged.filter((l) => l.msg === 'failed authentication');
+    expect(failures).toHaveLength(30);
+    // The first burst of 100 was judged concurrently (the check before the credential saw budget
+    // left for all of them); after it, refused attempts are neither judged nor logged.
+    const limited = logged.filter((l) => l.msg === 'failed authentication: address now rate limited');
+    expect(limited.length).toBeGreaterThanOrEqual(1);
+    expect(limited.length).toBeLessThanOrEqual(70);
+    expect(failures[0]?.fields).toMatchObject({ ip: '198.51.100.66', method: 'GET', path: '/api/sessions', reason: 'unknown bearer token' });
+    expect(JSON.stringify(logged)).not.toContain('wrong-token-');
+
+    // Decision: once over, the address is refused before any token is judged, the right one
+    // included; otherwise a guesser would still learn which guess was right (200 vs 429).
+    const right = await read(app, SERVICE, '198.51.100.66');
+    expect(right.status).toBe(429);
+    expect(right.headers.get('content-type')).toContain('application/problem+json');
+    expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Other addresses are not affected, and successes are never charged.
+    for (let i = 0; i < 40; i++) expect((await read(app, SERVICE, '198.51.100.67')).status).not.toBe(429);
+    expect((await read(app, 'wrong', '198.51.100.67')).status).toBe(401);
+  });
+
+  it('refused webhook credentials count the same way', async () => {
+    const { app } = setup();
+    const hook = (secret: string) =>
+      app.request('/api/webhooks/vapi', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-vapi-secret': secret, 'x-forwarded-for': '198.51.100.77' },
+        body: JSON.stringify({ message: { type: 'speech-update' } }),
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 32; i++) statuses.push((await hook(`bad-secret-${i}`)).status);
+    expect(statuses.slice(0, 30)).toEqual(Array(30).fill(401));
+    expect(statuses.slice(30)).toEqual([429, 429]);
+    expect((await hook(VAPI)).status).toBe(429);
+    // The bearer routes share the budget of the address.
+    expect((await read(app, SERVICE, '198.51.100.77')).status).toBe(429);
+  });
+});
