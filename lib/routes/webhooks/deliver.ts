@@ -5,6 +5,7 @@ import type { Deps } from '../../deps.js';
 import { ApiError } from '../../errors.js';
 import { runInBackground } from '../../http/background.js';
 import type { AppEnv } from '../../http/env.js';
+import { auditRefusal } from '../../http/auth.js';
 import { chargeAuthFailure, refuseAfterAuthFailures } from '../../http/ratelimit.js';
 import { sessionCtx } from '../sessions/shared.js';
 
@@ -20,7 +21,8 @@ export async function authenticate(c: Context<AppEnv>, adapter: CallAdapter, raw
   const deps = c.get('deps');
   await refuseAfterAuthFailures(c);
   const auth = await adapter.authenticate({ headers: c.req.raw.headers, rawBody: raw }, deps.config, deps.now());
-  if (!auth.ok) await chargeAuthFailure(c, auth.reason);
+  // Refused like a bearer route: charged to the address's failure budget and audited.
+  if (!auth.ok) await auditRefusal(c, `deliver a ${adapter.name} webhook`, () => chargeAuthFailure(c, auth.reason));
   if (!auth.ok) throw new ApiError('UNAUTHORIZED', auth.reason, { headers: { 'www-authenticate': 'Bearer' } });
   return auth;
 }
