@@ -66,6 +66,10 @@ function countingLimiter(inner: RateLimiter, c: Counts): RateLimiter {
       c.limits++;
       return inner.check(...args);
     },
+    peek(...args) {
+      c.limits++;
+      return inner.peek(...args);
+    },
   };
 }
 

@@ -57,12 +57,24 @@ export const EnvSchema = z.object({
   RATE_LIMITS: z.enum(['on', 'off']).default('on'),
   /** Ingestion requests per minute per client IP. @default 1200 */
   RATE_LIMIT_INGEST_IP: z.coerce.number().int().min(1).default(1200),
-  /** Ingestion requests per minute per session token. @default 600 */
+  /** Ingested events per minute per session token (a batch costs one per event, every token in it charged). @default 600 */
   RATE_LIMIT_INGEST_TOKEN: z.coerce.number().int().min(1).default(600),
   /** Webhook requests per minute per client IP. @default 1200 */
   RATE_LIMIT_WEBHOOK_IP: z.coerce.number().int().min(1).default(1200),
+  /**
+   * Failed authentications (unknown bearer token, bad webhook credential) per minute per client IP;
+   * past it the address gets 429 on every protected route, right token or not, until the window
+   * slides. Raise it only if many clients share one address. @default 30
+   */
+  RATE_LIMIT_AUTH_FAIL_IP: z.coerce.number().int().min(1).default(30),
   /** Trust X-Forwarded-For for the client IP (set on Vercel automatically; behind your own proxy set true). @default false */
   TRUST_PROXY: bool.optional(),
+  /**
+   * With TRUST_PROXY: how many trusted proxies append to X-Forwarded-For. The client address is the
+   * n-th entry from the right (what the outermost trusted proxy saw); entries left of it were sent
+   * by the client and are never trusted. Raise it for a chain (CDN + load balancer = 2). @default 1
+   */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
   /** Bearer token for server-to-server writers (the tool server, an agent platform). */
   SERVICE_TOKEN: z.string().min(1).optional(),
   /** Bearer secret Vercel cron sends to /api/cron/*. Unset: cron endpoints answer 401. */

@@ -27,7 +27,19 @@ export interface Config {
   serviceToken: string | undefined;
   instructorTokens: ReadonlyArray<{ name: string; token: string }>;
   retentionDays: number;
-  rateLimits: { enabled: boolean; ingestPerIp: number; ingestPerToken: number; webhookPerIp: number; trustProxy: boolean };
+  rateLimits: {
+    enabled: boolean;
+    ingestPerIp: number;
+    ingestPerToken: number;
+    webhookPerIp: number;
+    /** Failed authentications per minute per client IP (RATE_LIMIT_AUTH_FAIL_IP). */
+    authFailPerIp: number;
+    trustProxy: boolean;
+    /** Trusted proxies appending to X-Forwarded-For (TRUST_PROXY_HOPS). */
+    proxyHops: number;
+    /** A header the platform itself sets to the client's address (Vercel), preferred over X-Forwarded-For. */
+    platformIpHeader: string | undefined;
+  };
   cronSecret: string | undefined;
   vapi: {
     webhookSecret: string | undefined;
@@ -237,7 +249,10 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
       ingestPerIp: env.RATE_LIMIT_INGEST_IP,
       ingestPerToken: env.RATE_LIMIT_INGEST_TOKEN,
       webhookPerIp: env.RATE_LIMIT_WEBHOOK_IP,
+      authFailPerIp: env.RATE_LIMIT_AUTH_FAIL_IP,
       trustProxy: env.TRUST_PROXY ?? Boolean(env.VERCEL),
+      proxyHops: env.TRUST_PROXY_HOPS,
+      platformIpHeader: env.VERCEL ? 'x-vercel-forwarded-for' : undefined,
     },
     cronSecret: env.CRON_SECRET,
     vapi: {

@@ -1,15 +1,17 @@
 import type { Sql } from '../storage/sql.js';
 
 /**
- * The audit trail (table audit_log, migration 005): who read or deleted what. Written by the
- * authorization middleware after a person's request (lib/http/auth.ts), read by GET /api/audit,
+ * The audit trail (table audit_log, migration 005): who read or changed what, and every refused
+ * attempt on a protected route. Written by the authorization middleware (lib/http/auth.ts) after a
+ * person's request, any change (whoever made it: service and cron tokens too) and every 401/403,
+ * read by GET /api/audit,
  * redacted by erasure (lib/lifecycle/erase.ts, inside its one statement). The SQL lives here so the
  * middleware and the route only say what to record and what to list.
  */
 
 export interface AuditEntry {
   at: Date;
-  /** The token's id (`admin`, `instructor:<name>`), never the token. */
+  /** The token's id (`admin`, `instructor:<name>`, `service`, `cron`), or `anonymous` for an unknown token; never the token. */
   actor: string;
   action: string;
   method: string;
@@ -27,6 +29,25 @@ export interface AuditRow {
   path: string;
   status: number;
   detail: Record<string, unknown>;
+}
+
+/**
+ * Query parameters whose names say they carry a credential (`access_token`, `apiKey`, `secret`,
+ * `sig`, ...). Their values are never stored: a link with `?access_token=` would otherwise put a
+ * live credential in the trail for anyone who reads it. `sessionToken` is not one: it names a
+ * workshop session (public pages send it) and is what the trail is searched by.
+ */
+const SECRET_PARAM = /^(token|key|sig|auth|code|pass|pwd)$|(access|refresh|id|bearer|auth|api|csrf|xsrf|reset)token|apikey|secret|passw|signature|authorization|credential|privatekey|hmac/;
+
+export function isSecretParam(name: string): boolean {
+  return SECRET_PARAM.test(name.toLowerCase().replace(/[^a-z]/g, ''));
+}
+
+/** The query as stored in the trail: values of secret-looking parameters replaced by "[redacted]". */
+export function redactQuery(params: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of params) out[k] = isSecretParam(k) ? '[redacted]' : v;
+  return out;
 }
 
 export async function writeAudit(sql: Sql, e: AuditEntry): Promise<void> {

@@ -2,9 +2,10 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv, Principal, Role } from './env.js';
 import type { Config } from '../config.js';
 import { describeError } from '../deps.js';
-import { writeAudit } from '../audit/trail.js';
+import { redactQuery, writeAudit } from '../audit/trail.js';
 import { ApiError } from '../errors.js';
 import { defer } from './defer.js';
+import { chargeAuthFailure, refuseAfterAuthFailures } from './ratelimit.js';
 import { bearerToken, sameDigest, sha256 } from '../util/safe-equal.js';
 
 /** Digests of configured secrets, computed once: each request then hashes only its own token. */
@@ -34,46 +35,75 @@ export async function resolvePrincipal(header: string | undefined | null, config
   return found;
 }
 
+/** Roles whose every request is audited, reads included: people. */
 const AUDITED_ROLES: ReadonlySet<Role> = new Set(['admin', 'instructor']);
+const READS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * What else is audited: every change, whoever made it. Cron calls change data even when Vercel
+ * sends them as GET (retention, erasure by cron), so every cron call counts as one.
+ */
+function audited(principal: Principal, method: string): boolean {
+  return AUDITED_ROLES.has(principal.role) || principal.role === 'cron' || !READS.has(method);
+}
 
 /**
  * Middleware: 401 without a known token, 403 for a known token whose role may not do this.
- * Reads and deletions by people (admin, instructors) are written to the audit trail after the
- * response, with the token's id — never the token.
+ * Failed authentications are limited per client address (RATE_LIMIT_AUTH_FAIL_IP, lib/http/ratelimit.ts).
+ * Written to the audit trail after the response, with the token's id (never the token): every
+ * refused attempt (401, 403), every request by a person, every change by any token.
  */
 export function allow(roles: readonly Role[], action: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const deps = c.get('deps');
+    // Refusals by the failure limit are not audited: under a flood they would write a row each.
+    await refuseAfterAuthFailures(c);
     const principal = await resolvePrincipal(c.req.header('authorization'), deps.config);
     if (!principal) {
+      await auditRefusal(c, action, () => chargeAuthFailure(c, c.req.header('authorization') ? 'unknown bearer token' : 'no bearer token'));
       throw new ApiError('UNAUTHORIZED', `missing or invalid bearer token (${roles.join(' or ')} token required)`, {
         headers: { 'www-authenticate': 'Bearer' },
       });
     }
     if (!roles.includes(principal.role)) {
+      audit(c, principal.id, action, 403);
       throw new ApiError('FORBIDDEN', `the ${principal.role} token may not ${action}`);
     }
     c.set('principal', principal);
     try {
       await next();
     } finally {
-      if (AUDITED_ROLES.has(principal.role)) audit(c, principal, action);
+      if (audited(principal, c.req.method)) audit(c, principal.id, action, c.res.status);
     }
   };
 }
 
-function audit(c: Context<AppEnv>, principal: Principal, action: string): void {
+/**
+ * A refused credential: run `charge` (the failure limit, which may turn it into a 429) and audit
+ * the attempt as `anonymous` with the status it gets. Webhook routes use it for their own checks.
+ */
+export async function auditRefusal(c: Context<AppEnv>, action: string, charge: () => Promise<void>): Promise<void> {
+  try {
+    await charge();
+  } catch (err) {
+    audit(c, 'anonymous', action, err instanceof ApiError ? err.status : 500);
+    throw err;
+  }
+  audit(c, 'anonymous', action, 401);
+}
+
+function audit(c: Context<AppEnv>, actor: string, action: string, status: number): void {
   const deps = c.get('deps');
   const url = new URL(c.req.url);
   const auditPath = c.get('auditPath');
   const write = writeAudit(deps.sql, {
     at: deps.now(),
-    actor: principal.id,
+    actor,
     action,
     method: c.req.method,
     path: auditPath ?? safeDecode(url.pathname),
-    status: c.res.status,
-    detail: auditPath || !url.search ? {} : { query: Object.fromEntries(url.searchParams) },
+    status,
+    detail: auditPath || !url.search ? {} : { query: redactQuery(url.searchParams) },
   });
   // A warning, not an error: the request itself succeeded, and the trail is best effort.
   defer(

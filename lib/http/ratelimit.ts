@@ -9,25 +9,44 @@ import type { LimitResult } from '../ratelimit/interface.js';
 // when it is over. The port and its adapters (Upstash, memory) are in lib/ratelimit/.
 
 /**
- * The client's address: X-Forwarded-For only when a trusted proxy sets it (Vercel, or
- * TRUST_PROXY=true), else the socket's address (@hono/node-server), else "unknown".
+ * The client's address, which every per-IP limit is keyed on.
+ *
+ * Behind a trusted proxy (Vercel, or TRUST_PROXY=true): the platform's own client-IP header when
+ * there is one (Vercel's `x-vercel-forwarded-for`), else the X-Forwarded-For entry the trusted proxy
+ * appended, the TRUST_PROXY_HOPS-th from the right. Never the leftmost entry nor X-Real-IP: a
+ * client writes those itself, and trusting them gave every request of an attacker a fresh address
+ * (and a fresh limit). A header with fewer entries than hops did not come through the proxies, so
+ * it is ignored like an untrusted one.
+ *
+ * Otherwise the socket's address (@hono/node-server), else Cloudflare's `cf-connecting-ip` (set by
+ * the platform on workerd, where there is no socket), else "unknown".
  */
 export function clientIp(c: Context<AppEnv>, config: Config): string {
-  if (config.rateLimits.trustProxy) {
-    const fwd = c.req.header('x-forwarded-for')?.split(',')[0]?.trim() || c.req.header('x-real-ip') || c.req.header('cf-connecting-ip');
-    if (fwd) return fwd;
+  const { trustProxy, proxyHops, platformIpHeader } = config.rateLimits;
+  if (trustProxy) {
+    const platform = platformIpHeader ? c.req.header(platformIpHeader)?.split(',')[0]?.trim() : undefined;
+    if (platform) return platform;
+    const hops = (c.req.header('x-forwarded-for') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const appended = hops.length >= proxyHops ? hops[hops.length - proxyHops] : undefined;
+    if (appended) return appended;
   }
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
   return incoming?.socket?.remoteAddress ?? c.req.header('cf-connecting-ip') ?? 'unknown';
 }
 
-/** Throw 429 (with Retry-After) when `key` is over its limit; a failing limiter lets requests through. */
-export async function enforce(c: Context<AppEnv>, bucket: string, key: string, limit: number, windowMs = 60_000): Promise<void> {
+/**
+ * Throw 429 (with Retry-After) when `key` is over its limit; a failing limiter lets requests through.
+ * `cost` is how many units this request uses (events in a batch; 1 for a request).
+ */
+export async function enforce(c: Context<AppEnv>, bucket: string, key: string, limit: number, windowMs = 60_000, cost = 1): Promise<void> {
   const deps = c.get('deps');
   if (!deps.config.rateLimits.enabled) return;
   let r: LimitResult;
   try {
-    r = await deps.rateLimiter.check(bucket, key, limit, windowMs);
+    r = await deps.rateLimiter.check(bucket, key, limit, windowMs, cost);
   } catch (err) {
     deps.log.warn('rate limiter unavailable: allowing the request', { bucket, error: describeError(err) });
     return;
@@ -35,6 +54,46 @@ export async function enforce(c: Context<AppEnv>, bucket: string, key: string, l
   if (!r.ok) {
     throw new ApiError('RATE_LIMITED', `too many requests (${bucket}); retry after ${r.retryAfter} s`, { retryAfter: r.retryAfter });
   }
+}
+
+const AUTH_FAIL = 'auth-fail';
+const AUTH_FAIL_WINDOW_MS = 60_000;
+
+/**
+ * Before a credential is judged: 429 when this address has failed authentication too often. It
+ * must come first: refusing only the failures would still tell a guesser which guess was right.
+ * A failing limiter lets the request through (as `enforce` does).
+ */
+export async function refuseAfterAuthFailures(c: Context<AppEnv>): Promise<void> {
+  const deps = c.get('deps');
+  const { enabled, authFailPerIp } = deps.config.rateLimits;
+  if (!enabled) return;
+  let r: LimitResult;
+  try {
+    r = await deps.rateLimiter.peek(AUTH_FAIL, clientIp(c, deps.config), authFailPerIp, AUTH_FAIL_WINDOW_MS);
+  } catch (err) {
+    deps.log.warn('rate limiter unavailable: allowing the request', { bucket: AUTH_FAIL, error: describeError(err) });
+    return;
+  }
+  if (!r.ok) throw new ApiError('RATE_LIMITED', `too many failed authentications from this address; retry after ${r.retryAfter} s`, { retryAfter: r.retryAfter });
+}
+
+/**
+ * After a credential was refused: log it (address, method, path, why; never the credential) and
+ * charge the address. Returns normally while under the limit (the caller answers 401); the
+ * failure that reaches it is answered 429 and logged once as the address being limited.
+ */
+export async function chargeAuthFailure(c: Context<AppEnv>, reason: string): Promise<void> {
+  const deps = c.get('deps');
+  const ip = clientIp(c, deps.config);
+  const where = { ip, method: c.req.method, path: new URL(c.req.url).pathname, reason };
+  try {
+    await enforce(c, AUTH_FAIL, ip, deps.config.rateLimits.authFailPerIp, AUTH_FAIL_WINDOW_MS);
+  } catch (err) {
+    deps.log.warn('failed authentication: address now rate limited', where);
+    throw err;
+  }
+  deps.log.warn('failed authentication', where);
 }
 
 /** Middleware form, keyed by client IP. */

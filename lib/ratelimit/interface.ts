@@ -11,7 +11,18 @@ export interface LimitResult {
   retryAfter: number;
 }
 
-/** `limit` requests per `windowMs` for `key` in `bucket`. */
+/**
+ * `limit` units per `windowMs` for `key` in `bucket`; one call charges `cost` units (default 1), so
+ * a batch of 49 events costs 49, not one request. As in @upstash/ratelimit's sliding window, a key
+ * with budget left is charged even when this call overdraws it (and refused): an overdrawn key stays
+ * refused until the window slides, which is what a limit on abuse should do.
+ */
 export interface RateLimiter {
-  check(bucket: string, key: string, limit: number, windowMs: number): Promise<LimitResult>;
+  check(bucket: string, key: string, limit: number, windowMs: number, cost?: number): Promise<LimitResult>;
+  /**
+   * Whether `key` has budget left, charging nothing: for limits that only count failures (failed
+   * authentication), which must refuse before the attempt is judged, or an attacker over the limit
+   * would still learn which guess was right.
+   */
+  peek(bucket: string, key: string, limit: number, windowMs: number): Promise<LimitResult>;
 }

@@ -21,32 +21,58 @@ export function upstashRateLimiter(
 ): RateLimiter {
   const limiters = new Map<string, Ratelimit>();
   const fallback = opts.fallback ?? memoryRateLimiter();
+  const timeoutMs = opts.timeoutMs ?? 1000;
+  const limiterFor = (bucket: string, limit: number, windowMs: number): Ratelimit => {
+    const id = `${bucket}:${limit}:${windowMs}`;
+    let rl = limiters.get(id);
+    if (!rl) {
+      rl = new Ratelimit({
+        redis,
+        limiter: Ratelimit.slidingWindow(limit, `${Math.max(1, Math.round(windowMs / 1000))} s`),
+        prefix: `${prefix}rl:${bucket}`,
+        analytics: false,
+        timeout: timeoutMs,
+      });
+      limiters.set(id, rl);
+    }
+    return rl;
+  };
+  // Through the KV's breaker: a Redis that keeps timing out is skipped, not waited on.
+  const guarded = <T>(run: () => Promise<T>): Promise<T> => (opts.breaker ? opts.breaker.run(run, () => true) : run());
   return {
-    async check(bucket, key, limit, windowMs) {
-      const id = `${bucket}:${limit}:${windowMs}`;
-      let rl = limiters.get(id);
-      if (!rl) {
-        rl = new Ratelimit({
-          redis,
-          limiter: Ratelimit.slidingWindow(limit, `${Math.max(1, Math.round(windowMs / 1000))} s`),
-          prefix: `${prefix}rl:${bucket}`,
-          analytics: false,
-          timeout: opts.timeoutMs ?? 1000,
-        });
-        limiters.set(id, rl);
-      }
-      const limiter = rl;
+    async check(bucket, key, limit, windowMs, cost = 1) {
+      const limiter = limiterFor(bucket, limit, windowMs);
       const run = async () => {
-        const r = await limiter.limit(key);
+        const r = await limiter.limit(key, { rate: cost });
         if (r.reason === 'timeout') throw new Error('rate limit store timed out');
         return r;
       };
       try {
-        // Through the KV's breaker: a Redis that keeps timing out is skipped, not waited on.
-        const r = opts.breaker ? await opts.breaker.run(run, () => true) : await run();
+        const r = await guarded(run);
         return { ok: r.success, retryAfter: Math.max(1, Math.ceil((r.reset - Date.now()) / 1000)) };
       } catch {
-        return fallback.check(bucket, key, limit, windowMs);
+        return fallback.check(bucket, key, limit, windowMs, cost);
+      }
+    },
+    async peek(bucket, key, limit, windowMs) {
+      const limiter = limiterFor(bucket, limit, windowMs);
+      // getRemaining has no timeout of its own (limit's `timeout` option does not cover it).
+      const run = async () => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('rate limit store timed out')), timeoutMs);
+        });
+        try {
+          return await Promise.race([limiter.getRemaining(key), late]);
+        } finally {
+          clearTimeout(timer);
+        }
+      };
+      try {
+        const r = await guarded(run);
+        return r.remaining > 0 ? { ok: true, retryAfter: 0 } : { ok: false, retryAfter: Math.max(1, Math.ceil((r.reset - Date.now()) / 1000)) };
+      } catch {
+        return fallback.peek(bucket, key, limit, windowMs);
       }
     },
   };

@@ -19,6 +19,29 @@ function contract(make: () => RateLimiter) {
     expect((await rl.check('test', crypto.randomUUID(), 3, 60_000)).ok).toBe(true);
     expect((await rl.check('other-bucket', key, 3, 60_000)).ok).toBe(true);
   });
+
+  it('charges `cost` units per call: a batch overdrawing the budget is refused and the key stays refused', async () => {
+    const rl = make();
+    const key = crypto.randomUUID();
+    expect((await rl.check('cost', key, 10, 60_000, 8)).ok).toBe(true);
+    expect((await rl.check('cost', key, 10, 60_000, 5)).ok).toBe(false); // 8 + 5 > 10
+    expect((await rl.check('cost', key, 10, 60_000, 1)).ok).toBe(false); // the overdraw was charged
+    const fresh = crypto.randomUUID();
+    expect((await rl.check('cost', fresh, 10, 60_000, 10)).ok).toBe(true); // exactly the budget
+    expect((await rl.check('cost', fresh, 10, 60_000)).ok).toBe(false);
+  });
+
+  it('peek answers whether budget is left without charging', async () => {
+    const rl = make();
+    const key = crypto.randomUUID();
+    for (let i = 0; i < 3; i++) expect((await rl.peek('peek', key, 2, 60_000)).ok).toBe(true);
+    expect((await rl.check('peek', key, 2, 60_000)).ok).toBe(true);
+    expect((await rl.peek('peek', key, 2, 60_000)).ok).toBe(true);
+    expect((await rl.check('peek', key, 2, 60_000)).ok).toBe(true);
+    const over = await rl.peek('peek', key, 2, 60_000);
+    expect(over.ok).toBe(false);
+    expect(over.retryAfter).toBeGreaterThan(0);
+  });
 }
 
 describe('rate limits: memory', () => contract(() => memoryRateLimiter()));

@@ -22,10 +22,6 @@ export async function postSessionLog(c: Context<AppEnv>): Promise<Response> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new ApiError('BAD_REQUEST', 'request body must be a JSON object: one event, or {"events":[...]}');
   }
-  // Per session token too, so one runaway page cannot flood the log from many addresses.
-  const token = (body as { sessionToken?: unknown; events?: Array<{ sessionToken?: unknown }> }).sessionToken ??
-    (Array.isArray((body as { events?: unknown }).events) ? (body as { events: Array<{ sessionToken?: unknown } | null> }).events[0]?.sessionToken : undefined);
-  if (typeof token === 'string') await enforce(c, 'ingest-token', token.slice(0, 200), c.get('deps').config.rateLimits.ingestPerToken);
   return 'events' in body ? postBatch(c, body, receivedAt) : postSingle(c, body, receivedAt);
 }
 
@@ -35,6 +31,7 @@ async function postSingle(c: Context<AppEnv>, body: object, receivedAt: Date): P
     const detail = v.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
     throw new ApiError(v.tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', `invalid event: ${detail}`, { errors: v.errors });
   }
+  await chargeTokens(c, [v.event]);
   const inserted = await insertEvents(c.get('deps').sql, [v.event]);
   alertAfter(c, [v.event], inserted);
   const duplicate = !inserted.has(v.event.eventUuid);
@@ -69,6 +66,7 @@ async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Pr
   if (valid.length === 0) {
     throw new ApiError('BAD_REQUEST', `no valid events in the batch (${rejected.length} rejected)`, { errors: allErrors.slice(0, 100) });
   }
+  await chargeTokens(c, valid);
   const inserted = await insertEvents(c.get('deps').sql, valid);
   alertAfter(c, valid, inserted);
   const accepted = inserted.size;
@@ -79,6 +77,23 @@ async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Pr
     ...(rejected.length ? { rejected } : {}),
   });
   return c.json(result, rejected.length ? 207 : 200);
+}
+
+/**
+ * The per-session-token limit, so one runaway page (or an attacker aiming at a victim's session)
+ * cannot flood a session's log from many addresses. Every token in the request is charged by its
+ * events, not once per request: keying only the first event's token let 120 batches put 5,880
+ * events on a victim by naming a throwaway token first. Charged after validation, so events that
+ * will never be stored cost nothing; the charges run side by side (one limiter call per distinct
+ * token, at most the 500 a batch holds, and the per-IP limit already bounds requests).
+ */
+async function chargeTokens(c: Context<AppEnv>, events: readonly NewEvent[]): Promise<void> {
+  const perToken = new Map<string, number>();
+  for (const e of events) perToken.set(e.sessionToken, (perToken.get(e.sessionToken) ?? 0) + 1);
+  const limit = c.get('deps').config.rateLimits.ingestPerToken;
+  const results = await Promise.allSettled([...perToken].map(([token, n]) => enforce(c, 'ingest-token', token.slice(0, 200), limit, 60_000, n)));
+  const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (refused) throw refused.reason;
 }
 
 /** Alert rules run after the response, on the events actually stored (lib/alerts/evaluate.ts). */

@@ -5,6 +5,8 @@ import type { Deps } from '../../deps.js';
 import { ApiError } from '../../errors.js';
 import { runInBackground } from '../../http/background.js';
 import type { AppEnv } from '../../http/env.js';
+import { auditRefusal } from '../../http/auth.js';
+import { chargeAuthFailure, refuseAfterAuthFailures } from '../../http/ratelimit.js';
 import { sessionCtx } from '../sessions/shared.js';
 
 /** Hook for end-of-session work (the analysis issue plugs in here); runs after the response. */
@@ -12,11 +14,15 @@ export type OnSessionComplete = (deps: Deps, sessionId: string) => Promise<unkno
 
 /**
  * HTTP translation shared by the voice-platform webhooks: a refused credential is a 401, a body
- * that is not JSON or not the platform's shape a 400; the rest is lib/calls.
+ * that is not JSON or not the platform's shape a 400; the rest is lib/calls. Refused credentials
+ * count against the client address like unknown bearer tokens do (lib/http/ratelimit.ts).
  */
 export async function authenticate(c: Context<AppEnv>, adapter: CallAdapter, raw: string) {
   const deps = c.get('deps');
+  await refuseAfterAuthFailures(c);
   const auth = await adapter.authenticate({ headers: c.req.raw.headers, rawBody: raw }, deps.config, deps.now());
+  // Refused like a bearer route: charged to the address's failure budget and audited.
+  if (!auth.ok) await auditRefusal(c, `deliver a ${adapter.name} webhook`, () => chargeAuthFailure(c, auth.reason));
   if (!auth.ok) throw new ApiError('UNAUTHORIZED', auth.reason, { headers: { 'www-authenticate': 'Bearer' } });
   return auth;
 }
