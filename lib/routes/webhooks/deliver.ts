@@ -21,11 +21,20 @@ export async function authenticate(c: Context<AppEnv>, adapter: CallAdapter, raw
   const deps = c.get('deps');
   await refuseAfterAuthFailures(c);
   const auth = await adapter.authenticate({ headers: c.req.raw.headers, rawBody: raw }, deps.config, deps.now());
-  // Refused like a bearer route: charged to the address's failure budget and audited.
-  if (!auth.ok) await auditRefusal(c, `deliver a ${adapter.name} webhook`, () => chargeAuthFailure(c, auth.reason));
-  if (!auth.ok) throw new ApiError('UNAUTHORIZED', auth.reason, { headers: { 'www-authenticate': 'Bearer' } });
+  if (!auth.ok) return refuseCredentials(c, adapter, auth.reason);
   return auth;
 }
+
+/**
+ * A refused credential, wherever it was judged (headers before the body, or with it): charged to
+ * the address's failure budget and audited like a bearer route, then a 401.
+ */
+export async function refuseCredentials(c: Context<AppEnv>, adapter: Pick<CallAdapter, 'name'>, reason: string): Promise<never> {
+  await auditRefusal(c, `deliver a ${adapter.name} webhook`, () => chargeAuthFailure(c, reason));
+  throw new ApiError('UNAUTHORIZED', reason, { headers: { 'www-authenticate': 'Bearer' } });
+}
+
+export { refuseAfterAuthFailures };
 
 export function parseJson(raw: string): unknown {
   try {

@@ -9,7 +9,7 @@ import { ApiError } from '../../errors.js';
 import { defer } from '../../http/defer.js';
 import { ByteBudget, readText, readTextWithin } from '../../http/body.js';
 import type { AppEnv } from '../../http/env.js';
-import { authenticate, deliver, type OnSessionComplete, parseDelivery, parseJson } from './deliver.js';
+import { authenticate, deliver, type OnSessionComplete, parseDelivery, parseJson, refuseAfterAuthFailures, refuseCredentials } from './deliver.js';
 
 export type { OnSessionComplete };
 
@@ -39,8 +39,9 @@ export function vapiWebhook(onComplete?: OnSessionComplete) {
     if (!deps.config.vapiEnabled) throw new ApiError('NOT_FOUND', 'the Vapi webhook is disabled on this server (webhooks.vapi.enabled / VAPI_WEBHOOK_ENABLED)');
     const vapi = callAdapters.vapi;
     // Header credentials first: a request without a usable one is refused before its body is read.
+    await refuseAfterAuthFailures(c);
     const first = await vapi.checkHeaders?.(c.req.raw.headers, deps.config, deps.now());
-    if (first && first.ok === false) throw new ApiError('UNAUTHORIZED', first.reason, { headers: { 'www-authenticate': 'Bearer' } });
+    if (first && first.ok === false) return refuseCredentials(c, vapi, first.reason);
     let raw: string;
     let auth: Awaited<ReturnType<typeof authenticate>>;
     if (first && first.ok !== 'needs-body') {
