@@ -80,6 +80,7 @@ export const api = {
   /** One page of a session's timeline, oldest first. */
   timeline: (id, params, opts) => get(`/api/sessions/${enc(id)}/events${query(params)}`, opts),
   runAnalysis: (id, body, opts) => post(`/api/sessions/${enc(id)}/analysis`, body, opts),
+  assign: (id, studentId, opts) => post(`/api/sessions/${enc(id)}/assign`, { student_id: studentId }, opts),
   /** { enabled, reason, analyses }: whether "Run analysis" can work on this server. */
   analyses: (id, opts) => get(`/api/sessions/${enc(id)}/analysis`, opts),
   /** Who needs help now (contract11): students ranked, step bars, top errors. */

@@ -41,7 +41,26 @@ function title(doc, events, badges) {
 
 const stepOf = (doc) => [doc.current_step, doc.step_name].filter((v) => v !== null && v !== undefined && v !== '').join(' · ');
 
-export function sessionHeader(doc, events) {
+/**
+ * An unidentified call whose caller named several students (lib/calls/identify.ts): one button per
+ * suggestion; `onAssign(studentId, button)` assigns the session (POST /api/sessions/{id}/assign).
+ */
+function suggestions(doc, onAssign) {
+  const ids = doc.platform_metadata?.suggested_student_ids;
+  if (!onAssign || doc.student_id !== 'unknown' || !Array.isArray(ids) || ids.length === 0) return null;
+  return h(
+    'p',
+    { class: 'suggested', id: 'suggested-students' },
+    'The caller may be: ',
+    ids.map((sid) => {
+      const b = h('button', { type: 'button', class: 'suggest', 'data-student': String(sid) }, `Assign to ${sid}`);
+      b.addEventListener('click', () => onAssign(String(sid), b));
+      return b;
+    }),
+  );
+}
+
+export function sessionHeader(doc, events, onAssign) {
   const topic = [doc.subject, doc.topic, doc.subtopic].filter(Boolean).join(' › ');
   const ended = doc.end_time ? timeEl(doc.end_time) : h('span', { class: 'muted' }, `last activity ${fmtWhen(doc.last_activity)}`);
   return [
@@ -61,6 +80,7 @@ export function sessionHeader(doc, events) {
       doc.phase ? fact('Phase', doc.phase) : null,
       doc.end_reason ? fact('End reason', doc.end_reason) : null,
     ),
+    suggestions(doc, onAssign),
     doc.summary ? h('p', { class: 'summary' }, doc.summary) : null,
   ];
 }

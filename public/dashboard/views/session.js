@@ -72,6 +72,19 @@ export function renderSession(root, { param: id, signal, from }) {
     renderHeader();
   }
 
+  /** One-click assign of a student the conversation suggested (admin token; 403 otherwise, shown). */
+  async function assignTo(studentId, button) {
+    button.disabled = true;
+    try {
+      await api.assign(id, studentId, { signal });
+      await refreshDoc();
+    } catch (err) {
+      if (err?.name === 'AbortError' || err?.status === 401) return;
+      button.disabled = false;
+      button.parentElement?.append(notice(err instanceof ApiError ? err.message : String(err), 'error'));
+    }
+  }
+
   function renderHeader() {
     if (!docLoaded || !timeline.loaded) return;
     if (!doc && timeline.events.length === 0) {
@@ -80,7 +93,7 @@ export function renderSession(root, { param: id, signal, from }) {
       tail.stop();
       return;
     }
-    fill(header, ...(doc ? sessionHeader(doc, timeline.events) : workshopHeader(id, timeline.events)));
+    fill(header, ...(doc ? sessionHeader(doc, timeline.events, assignTo) : workshopHeader(id, timeline.events)));
     timeline.setWeb(!doc || doc.platform === 'web');
     timeline.setSpeakers(speakerNamer(doc, studentOfSession(doc, timeline.events).name));
     tail.setEnded(isEnded(doc));
