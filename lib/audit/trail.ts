@@ -20,16 +20,8 @@ export interface AuditEntry {
   detail: Record<string, unknown>;
 }
 
-export interface AuditRow {
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  method: string;
-  path: string;
-  status: number;
-  detail: Record<string, unknown>;
-}
+/** An entry as GET /api/audit lists it: its id, and the time as ISO text. */
+export type AuditRow = Omit<AuditEntry, 'at'> & { id: string; at: string };
 
 /**
  * Query parameters whose names say they carry a credential (`access_token`, `apiKey`, `secret`,
