@@ -47,6 +47,10 @@ export const TranscriptAppended = z.object({ success: z.literal(true), session_i
 export const PhaseResponse = z.object({ session_id: z.string(), phase: z.string().nullable(), session: SessionSummaryRow });
 export const SummaryResponse = z.object({ session_id: z.string(), summary: z.string().nullable(), session: SessionSummaryRow });
 export const EndResponse = z.object({ session_id: z.string(), ended_now: z.boolean(), session: SessionSummaryRow });
+/** POST /api/sessions/{id}/pause: paused_now is false when it was already paused. */
+export const PauseResponse = z.object({ session_id: z.string(), paused_now: z.boolean(), session: SessionSummaryRow });
+/** POST /api/sessions/{id}/resume: resumed_now is false when it was not paused. */
+export const ResumeResponse = z.object({ session_id: z.string(), resumed_now: z.boolean(), session: SessionSummaryRow });
 export const AssignResponse = z.object({ session_id: z.string(), student_id: z.string(), session: SessionSummaryRow });
 export const ActiveSessions = z.object({ count: z.number().int(), sessions: z.array(SessionSummaryRow) });
 export const SessionPage = z.object({ count: z.number().int(), sessions: z.array(SessionSummaryRow), next_cursor: z.string().nullable() });

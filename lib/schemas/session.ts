@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { IsoDateTime, SafeText, StorableObject } from './common.js';
 
-export const SESSION_STATUSES = ['waiting', 'active', 'completed', 'abandoned'] as const;
+/** `paused` is derived (an open session with paused_at set), never stored: see migration 014. */
+export const SESSION_STATUSES = ['waiting', 'active', 'paused', 'completed', 'abandoned'] as const;
 export const SessionStatus = z.enum(SESSION_STATUSES);
 export type SessionStatus = z.infer<typeof SessionStatus>;
 
@@ -108,7 +109,12 @@ export const SessionSummaryRow = z.object({
   end_time: IsoDateTime.nullable(),
   last_activity: IsoDateTime,
   end_reason: z.string().nullable(),
+  /** Active time: end (or the start of the current pause) - start - paused time. */
   duration_seconds: z.number().min(0),
+  /** When the current pause began; null unless status is `paused`. */
+  paused_at: IsoDateTime.nullable(),
+  /** Time spent in finished pauses (not counted in duration_seconds). */
+  paused_ms: z.number().int().min(0),
   phase: z.string().nullable(),
   subject: z.string().nullable(),
   topic: z.string().nullable(),

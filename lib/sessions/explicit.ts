@@ -2,13 +2,20 @@ import { describeError } from '../deps.js';
 import type { CreateSessionInput, TranscriptEntryInput } from '../schemas/session.js';
 import { ACTIVE_SET, activeKey, autoSessionId, idCandidates, type SessionCtx } from './context.js';
 import { DomainError, ended, notFound } from './errors.js';
+import { implicitResumeEvent, pauseLength, resumeOnActivitySet } from './pause.js';
 import type { SessionRow } from './rows.js';
 
 const ROLES = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
-/** Conditions under which a session still takes writes ($now, $timeout ms as parameters). */
+/**
+ * Conditions under which a session still takes writes ($now, $timeout ms as parameters). A paused
+ * session does, whatever its idle time: the write resumes it (RESUME below, pause.ts).
+ */
 const OPEN = (now: string, timeout: string, t = '') =>
-  `${t}ended_at IS NULL AND ${t}status IN ('waiting', 'active') AND ${t}last_activity_at >= ${now}::timestamptz - ${timeout}::int * interval '1 millisecond'`;
+  `${t}ended_at IS NULL AND ${t}status IN ('waiting', 'active') AND (${t}paused_at IS NOT NULL OR ${t}last_activity_at >= ${now}::timestamptz - ${timeout}::int * interval '1 millisecond')`;
+
+/** Read before a write's UPDATE: the pause it may end, for its `session_resumed` event. */
+const WAS_PAUSED = (id: string) => `was AS (SELECT id, paused_at FROM sessions WHERE id = ${id} AND paused_at IS NOT NULL AND ended_at IS NULL)`;
 
 /**
  * POST /api/sessions: an explicit session (participants and an agent). It waits for more
@@ -82,7 +89,7 @@ async function pointStudentAt(ctx: SessionCtx, studentId: string, row: SessionRo
 /** The oldest session still waiting for a participant, or null. */
 export async function oldestWaiting(ctx: SessionCtx): Promise<SessionRow | null> {
   const rows = await ctx.sql.query<SessionRow>(
-    `SELECT * FROM sessions WHERE status = 'waiting' AND ended_at IS NULL
+    `SELECT * FROM sessions WHERE status = 'waiting' AND ended_at IS NULL AND paused_at IS NULL
        AND last_activity_at >= $1::timestamptz - $2::int * interval '1 millisecond'
      ORDER BY started_at, id LIMIT 1`,
     [ctx.now().toISOString(), ctx.timeoutMs],
@@ -103,11 +110,13 @@ async function whyNot(ctx: SessionCtx, id: string): Promise<never> {
 export async function joinSession(ctx: SessionCtx, id: string, participant: string): Promise<{ row: SessionRow; role: string }> {
   const now = ctx.now().toISOString();
   const rows = await ctx.sql.query<SessionRow>(
-    `WITH upd AS (
+    `WITH ${WAS_PAUSED('$1')},
+     upd AS (
        UPDATE sessions SET
          participants = participants || jsonb_build_array(jsonb_build_object('id', $2::text, 'role', substr($5, jsonb_array_length(participants) + 1, 1), 'joined_at', $7::text)),
          status = CASE WHEN jsonb_array_length(participants) + 1 >= max_participants THEN 'active' ELSE status END,
          last_activity_at = GREATEST(last_activity_at, $3::timestamptz),
+         ${resumeOnActivitySet('$3::timestamptz')},
          updated_at = now()
        WHERE id = $1 AND ${OPEN('$3', '$4')}
          AND jsonb_array_length(participants) < max_participants
@@ -119,6 +128,7 @@ export async function joinSession(ctx: SessionCtx, id: string, participant: stri
        SELECT $6::uuid, id, student_id, 'participant_joined',
               jsonb_build_object('participant', $2::text, 'role', substr($5, jsonb_array_length(participants), 1)), $3::timestamptz
        FROM upd
+       UNION ALL ${implicitResumeEvent('upd', 'was', '$3::timestamptz', 'participant_joined')}
      )
      SELECT * FROM upd`,
     [id, participant, now, ctx.timeoutMs, ROLES, crypto.randomUUID(), now],
@@ -146,8 +156,10 @@ export async function appendTranscript(ctx: SessionCtx, id: string, entries: rea
   const times = entries.map((e) => new Date(Math.min(e.timestamp ? Date.parse(e.timestamp) : now.getTime(), now.getTime())));
   const latest = new Date(Math.max(...times.map((t) => t.getTime())));
   const rows = await ctx.sql.query<{ id: string }>(
-    `WITH s AS (
+    `WITH ${WAS_PAUSED('$1')},
+     s AS (
        UPDATE sessions SET last_activity_at = GREATEST(last_activity_at, $3::timestamptz),
+              ${resumeOnActivitySet('$3::timestamptz')},
               transcript_count = transcript_count + $4, updated_at = now()
        WHERE id = $1 AND ${OPEN('$2', '$5')}
        RETURNING id, student_id
@@ -156,6 +168,7 @@ export async function appendTranscript(ctx: SessionCtx, id: string, entries: rea
        INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, created_at)
        SELECT e.u, s.id, s.student_id, 'transcript', e.d::jsonb, e.t
        FROM s, unnest($6::uuid[], $7::text[], $8::timestamptz[]) AS e(u, d, t)
+       UNION ALL ${implicitResumeEvent('s', 'was', '$3::timestamptz', 'transcript')}
      )
      SELECT id FROM s`,
     [
@@ -176,14 +189,18 @@ export async function appendTranscript(ctx: SessionCtx, id: string, entries: rea
 export async function setPhase(ctx: SessionCtx, id: string, phase: string): Promise<SessionRow> {
   const now = ctx.now().toISOString();
   const rows = await ctx.sql.query<SessionRow>(
-    `WITH old AS (SELECT id, phase FROM sessions WHERE id = $1 FOR UPDATE),
+    `WITH ${WAS_PAUSED('$1')},
+     old AS (SELECT id, phase FROM sessions WHERE id = $1 FOR UPDATE),
      upd AS (
-       UPDATE sessions s SET phase = $2, last_activity_at = GREATEST(s.last_activity_at, $3::timestamptz), updated_at = now()
+       UPDATE sessions s SET phase = $2, last_activity_at = GREATEST(s.last_activity_at, $3::timestamptz),
+         ${resumeOnActivitySet('$3::timestamptz', 's.')}, updated_at = now()
        FROM old WHERE s.id = old.id AND ${OPEN('$3', '$4', 's.')}
        RETURNING s.*, old.phase AS old_phase
      ),
      ev AS (
        INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, created_at)
+       ${implicitResumeEvent('upd', 'was', '$3::timestamptz', 'phase_changed')}
+       UNION ALL
        SELECT $5::uuid, id, student_id, 'phase_changed', jsonb_build_object('from', old_phase, 'to', $2::text), $3::timestamptz FROM upd
      )
      SELECT * FROM upd`,
@@ -195,13 +212,17 @@ export async function setPhase(ctx: SessionCtx, id: string, phase: string): Prom
 export async function setSummary(ctx: SessionCtx, id: string, summary: string): Promise<SessionRow> {
   const now = ctx.now().toISOString();
   const rows = await ctx.sql.query<SessionRow>(
-    `WITH upd AS (
-       UPDATE sessions SET summary = $2, last_activity_at = GREATEST(last_activity_at, $3::timestamptz), updated_at = now()
+    `WITH ${WAS_PAUSED('$1')},
+     upd AS (
+       UPDATE sessions SET summary = $2, last_activity_at = GREATEST(last_activity_at, $3::timestamptz),
+         ${resumeOnActivitySet('$3::timestamptz')}, updated_at = now()
        WHERE id = $1 AND ${OPEN('$3', '$4')}
        RETURNING *
      ),
      ev AS (
        INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, created_at)
+       ${implicitResumeEvent('upd', 'was', '$3::timestamptz', 'summary_updated')}
+       UNION ALL
        SELECT $5::uuid, id, student_id, 'summary_updated', jsonb_build_object('length', length($2)), $3::timestamptz FROM upd
      )
      SELECT * FROM upd`,
@@ -217,12 +238,17 @@ export async function setSummary(ctx: SessionCtx, id: string, summary: string): 
  */
 export async function endSession(ctx: SessionCtx, id: string, reason = 'explicit'): Promise<{ row: SessionRow; endedNow: boolean }> {
   const now = ctx.now().toISOString();
+  // Idle past the timeout (and so ended at its last activity) — never while paused.
+  const IDLE = `(paused_at IS NULL AND last_activity_at < $2::timestamptz - $3::int * interval '1 millisecond')`;
   const rows = await ctx.sql.query<SessionRow>(
     `WITH upd AS (
        UPDATE sessions SET
-         status = CASE WHEN status = 'waiting' AND last_activity_at < $2::timestamptz - $3::int * interval '1 millisecond' THEN 'abandoned' ELSE 'completed' END,
-         ended_at = CASE WHEN last_activity_at < $2::timestamptz - $3::int * interval '1 millisecond' THEN last_activity_at ELSE $2::timestamptz END,
-         end_reason = CASE WHEN last_activity_at < $2::timestamptz - $3::int * interval '1 millisecond' THEN 'timeout' ELSE $4 END,
+         status = CASE WHEN status = 'waiting' AND ${IDLE} THEN 'abandoned' ELSE 'completed' END,
+         ended_at = CASE WHEN ${IDLE} THEN last_activity_at ELSE $2::timestamptz END,
+         end_reason = CASE WHEN ${IDLE} THEN 'timeout' ELSE $4 END,
+         -- Ending a paused session closes its pause: the pause is not active time.
+         paused_ms = paused_ms + CASE WHEN paused_at IS NOT NULL THEN ${pauseLength('GREATEST($2::timestamptz, paused_at)', '')} ELSE 0 END,
+         paused_at = NULL,
          updated_at = now()
        WHERE id = $1 AND ended_at IS NULL
        RETURNING *

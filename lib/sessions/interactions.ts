@@ -4,6 +4,7 @@ import type { InteractionInput } from '../schemas/session.js';
 import type { Statement } from '../storage/sql.js';
 import { ACTIVE_SET, activeKey, autoSessionId, idCandidates, type SessionCtx } from './context.js';
 import { DomainError } from './errors.js';
+import { implicitResumeEvent, resumeOnActivitySet } from './pause.js';
 import type { SessionRow } from './rows.js';
 
 /** Client event times further ahead than this are refused (a clock that is simply wrong). */
@@ -110,19 +111,25 @@ async function upsert(ctx: SessionCtx, input: InteractionInput, id: string, at: 
  * subtopic, $9 interaction event uuid, $10 its data, $11 session_started uuid, $12 its data.
  * A sitting "covers" time t when its activity span widened by the timeout contains t and it was
  * not ended on purpose (a timed-out sitting still takes late, out-of-order interactions).
+ * A paused sitting covers any time from its pause on, however long ago its last activity was: the
+ * interaction resumes it (pause.ts), so a student back from a break continues the same session.
  * The ON CONFLICT guard makes an id held by another student, an ended sitting or a sitting that
  * does not cover this time (same minute, shorter timeout) return no row: the caller tries the next id.
  */
+/** A paused, open sitting that an interaction at $3 resumes (columns under prefix `q`). */
+const RESUMES = (q: string) => `(${q}paused_at IS NOT NULL AND ${q}ended_at IS NULL AND $3::timestamptz >= ${q}paused_at)`;
+
 const UPSERT_INTERACTION = `
 WITH covering AS (
   SELECT id FROM sessions
   WHERE student_id = $1 AND status <> 'abandoned' AND (ended_at IS NULL OR end_reason = 'timeout')
-    AND last_activity_at >= $3::timestamptz - $4::int * interval '1 millisecond'
+    AND (last_activity_at >= $3::timestamptz - $4::int * interval '1 millisecond' OR ${RESUMES('')})
     AND started_at <= $3::timestamptz + $4::int * interval '1 millisecond'
   ORDER BY (id = $2) DESC, last_activity_at DESC
   LIMIT 1
 ),
 target AS (SELECT COALESCE((SELECT id FROM covering), $2) AS id),
+was AS (SELECT id, paused_at FROM sessions WHERE id = (SELECT id FROM target) AND paused_at IS NOT NULL AND ended_at IS NULL),
 student AS (INSERT INTO students (id) VALUES ($1) ON CONFLICT DO NOTHING),
 up AS (
   INSERT INTO sessions (id, student_id, platform, kind, status, started_at, last_activity_at, subject, topic, subtopic,
@@ -138,16 +145,19 @@ up AS (
     topic = COALESCE(sessions.topic, EXCLUDED.topic),
     subtopic = COALESCE(sessions.subtopic, EXCLUDED.subtopic),
     interaction_count = sessions.interaction_count + 1,
+    ${resumeOnActivitySet('$3::timestamptz', 'sessions.')},
     updated_at = now()
   WHERE sessions.student_id = EXCLUDED.student_id AND sessions.status <> 'abandoned'
     AND (sessions.ended_at IS NULL OR sessions.end_reason = 'timeout')
-    AND sessions.last_activity_at >= $3::timestamptz - $4::int * interval '1 millisecond'
+    AND (sessions.last_activity_at >= $3::timestamptz - $4::int * interval '1 millisecond' OR ${RESUMES('sessions.')})
     AND sessions.started_at <= $3::timestamptz + $4::int * interval '1 millisecond'
   RETURNING sessions.*, (xmax = 0) AS inserted
 ),
 ev AS (
   INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, created_at)
   SELECT $11::uuid, up.id, $1, 'session_started', $12::jsonb, up.started_at FROM up WHERE up.inserted
+  UNION ALL
+  ${implicitResumeEvent('up', 'was', '$3::timestamptz', 'interaction')}
   UNION ALL
   SELECT $9::uuid, up.id, $1, 'interaction', $10::jsonb, $3::timestamptz FROM up
 )

@@ -3,6 +3,7 @@ import { GlobalStats, SessionStats } from '../schemas/session.js';
 import { paramList } from '../storage/sql.js';
 import { decodeCursor, encodeCursor } from '../util/cursor.js';
 import type { SessionCtx } from './context.js';
+import { activeDurationMsSql } from './duration.js';
 import { notFound } from './errors.js';
 import { countWords, type EventLite, effectiveStatusSql, type SessionRow, toDocument, toSummaryRow } from './rows.js';
 
@@ -107,13 +108,13 @@ export async function listSessions(
   };
 }
 
-/** Sessions open now (waiting or active, inside the timeout), most recently active first. */
+/** Sessions open now (waiting or active inside the timeout, or paused), most recently active first. */
 export async function activeSessions(ctx: SessionCtx, limit = 500): Promise<SessionSummaryRow[]> {
   const now = ctx.now();
   const rows = await ctx.sql.query<SessionRow>(
     `SELECT s.*, ${COUNTS} FROM sessions s ${STUDENT}
      WHERE s.status IN ('waiting', 'active') AND s.ended_at IS NULL
-       AND s.last_activity_at >= $1::timestamptz - $2::int * interval '1 millisecond'
+       AND (s.paused_at IS NOT NULL OR s.last_activity_at >= $1::timestamptz - $2::int * interval '1 millisecond')
      ORDER BY s.last_activity_at DESC LIMIT $3`,
     [now.toISOString(), ctx.timeoutMs, limit],
   );
@@ -163,12 +164,12 @@ export async function globalStats(ctx: SessionCtx): Promise<GlobalStats> {
   const rows = await ctx.sql.query<{ active: number; today: number; events_today: number; by_platform: Record<string, number> | string | null; avg: number | string | null }>(
     `SELECT
        (SELECT count(*)::int FROM sessions WHERE status IN ('waiting', 'active') AND ended_at IS NULL
-          AND last_activity_at >= $1::timestamptz - $2::int * interval '1 millisecond') AS active,
+          AND (paused_at IS NOT NULL OR last_activity_at >= $1::timestamptz - $2::int * interval '1 millisecond')) AS active,
        (SELECT count(*)::int FROM sessions WHERE started_at >= $3) AS today,
        (SELECT count(*)::int FROM events WHERE created_at >= $3) AS events_today,
        (SELECT json_object_agg(platform, n) FROM (SELECT platform, count(*)::int AS n FROM sessions GROUP BY platform) t) AS by_platform,
-       (SELECT avg(extract(epoch FROM (COALESCE(ended_at, last_activity_at) - started_at)))::float8 FROM sessions
-          WHERE ended_at IS NOT NULL OR last_activity_at < $1::timestamptz - $2::int * interval '1 millisecond') AS avg`,
+       (SELECT (avg(${activeDurationMsSql('s')}) / 1000)::float8 FROM sessions s
+          WHERE s.ended_at IS NOT NULL OR (s.paused_at IS NULL AND s.last_activity_at < $1::timestamptz - $2::int * interval '1 millisecond')) AS avg`,
     [now.toISOString(), ctx.timeoutMs, day.toISOString()],
   );
   const r = rows[0];

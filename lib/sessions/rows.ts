@@ -1,3 +1,4 @@
+import { activeDurationMs } from './duration.js';
 import { SessionDocument, type SessionStatus, SessionSummaryRow } from '../schemas/session.js';
 
 /** A sessions row as the drivers return it. */
@@ -24,6 +25,10 @@ export interface SessionRow {
   platform_metadata: Record<string, unknown>;
   interaction_count: number;
   transcript_count: number;
+  /** Set while paused (and not ended); the pause's length moves into paused_ms on resume or end. */
+  paused_at?: Date | string | null;
+  /** Finished pauses, in ms (bigint: some drivers return it as text). */
+  paused_ms?: number | string;
   /** Workshop sessions only (kept by ingest); other sessions are counted on read (n_events). */
   workshop?: boolean;
   event_count?: number;
@@ -40,17 +45,21 @@ export interface SessionRow {
 
 /** SQL for the effective status, the same rule as `effective()` below ($now, $timeout ms). */
 export function effectiveStatusSql(now: string, timeoutMs: string): string {
-  return `(CASE WHEN s.status IN ('active', 'waiting') AND s.last_activity_at < ${now}::timestamptz - ${timeoutMs}::int * interval '1 millisecond'
+  return `(CASE WHEN s.status IN ('active', 'waiting') AND s.ended_at IS NULL AND s.paused_at IS NOT NULL THEN 'paused'
+           WHEN s.status IN ('active', 'waiting') AND s.last_activity_at < ${now}::timestamptz - ${timeoutMs}::int * interval '1 millisecond'
            THEN (CASE s.status WHEN 'waiting' THEN 'abandoned' ELSE 'completed' END) ELSE s.status END)`;
 }
 
 /**
  * A session idle for longer than the timeout is over, whether or not the sweep has marked it yet:
- * completed (abandoned when still waiting for a participant), ended at its last activity.
+ * completed (abandoned when still waiting for a participant), ended at its last activity. A paused
+ * session is never idle: it shows `paused` however long the pause lasts.
  */
 export function effective(row: SessionRow, now: Date, timeoutMs: number): { status: SessionStatus; endedAt: Date | null; endReason: string | null } {
   const last = new Date(row.last_activity_at);
-  if ((row.status === 'active' || row.status === 'waiting') && now.getTime() - last.getTime() > timeoutMs) {
+  const open = row.status === 'active' || row.status === 'waiting';
+  if (open && !row.ended_at && row.paused_at) return { status: 'paused', endedAt: null, endReason: null };
+  if (open && now.getTime() - last.getTime() > timeoutMs) {
     return { status: row.status === 'waiting' ? 'abandoned' : 'completed', endedAt: last, endReason: 'timeout' };
   }
   return { status: row.status, endedAt: row.ended_at ? new Date(row.ended_at) : null, endReason: row.end_reason };
@@ -60,7 +69,6 @@ export function toSummaryRow(row: SessionRow, now: Date, timeoutMs: number): Ses
   const eff = effective(row, now, timeoutMs);
   const start = new Date(row.started_at);
   const last = new Date(row.last_activity_at);
-  const end = eff.endedAt ?? last;
   return SessionSummaryRow.parse({
     session_id: row.id,
     student_id: row.student_id,
@@ -72,7 +80,9 @@ export function toSummaryRow(row: SessionRow, now: Date, timeoutMs: number): Ses
     end_time: eff.endedAt ? eff.endedAt.toISOString() : null,
     last_activity: last.toISOString(),
     end_reason: eff.endReason,
-    duration_seconds: Math.max(0, Math.round((end.getTime() - start.getTime()) / 1000)),
+    duration_seconds: Math.round(activeDurationMs(row, eff.endedAt) / 1000),
+    paused_at: row.paused_at && eff.status === 'paused' ? new Date(row.paused_at).toISOString() : null,
+    paused_ms: Number(row.paused_ms ?? 0),
     phase: row.phase,
     subject: row.subject,
     topic: row.topic,

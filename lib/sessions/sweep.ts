@@ -11,7 +11,7 @@ export interface SweepResult {
 }
 
 /**
- * Mark idle sessions over in Postgres (completed, or abandoned if still waiting; ended at their
+ * Mark idle sessions over (a paused session is never idle: it waits for resume or end) in Postgres (completed, or abandoned if still waiting; ended at their
  * last activity), emit their `session_ended` events, and clear their KV state. At most `limit`
  * per run; SKIP LOCKED lets overlapping runs share the work. A second run finds nothing to do.
  */
@@ -20,7 +20,7 @@ export async function sweep(ctx: SessionCtx, limit = 500): Promise<SweepResult> 
   const rows = await ctx.sql.query<{ id: string; student_id: string | null; status: string; total: number }>(
     `WITH due AS (
        SELECT id FROM sessions
-       WHERE status IN ('waiting', 'active') AND ended_at IS NULL
+       WHERE status IN ('waiting', 'active') AND ended_at IS NULL AND paused_at IS NULL
          AND last_activity_at < $1::timestamptz - $2::int * interval '1 millisecond'
        ORDER BY last_activity_at
        LIMIT $3

@@ -2,7 +2,7 @@ import type { Family } from '../../http/env.js';
 import { register } from '../../http/register.js';
 import { getActive, getList, getOne, getStats, getSummary, getTimeline, getTranscript, getWaiting } from './read.js';
 import * as R from './routes.js';
-import { postAssign, postClose, postEnd, postInteraction, postJoin, postPhase, postSession, postTranscript, putSummary } from './write.js';
+import { postAssign, postClose, postEnd, postInteraction, postJoin, postPause, postPhase, postResume, postSession, postTranscript, putSummary } from './write.js';
 
 /**
  * Sessions: automatic (interactions) and explicit (participants, transcript, phases) and the
@@ -27,5 +27,7 @@ export const sessionsFamily: Family = (app) => {
   register(app, R.postPhaseRoute, postPhase);
   register(app, R.putSummaryRoute, putSummary);
   register(app, R.postEndRoute, postEnd);
+  register(app, R.postPauseRoute, postPause);
+  register(app, R.postResumeRoute, postResume);
   register(app, R.postAssignRoute, postAssign);
 };

@@ -62,6 +62,14 @@ export const putSummaryRoute = defineRoute({
   method: 'put', path: '/api/sessions/{id}/summary', summary: 'Set the summary', auth: 'writer', body: { schema: SummaryInput }, ok: { 200: R.SummaryResponse }, ...one, errors: [404, 409],
 });
 export const postEndRoute = defineRoute({ method: 'post', path: '/api/sessions/{id}/end', summary: 'End a session (idempotent)', auth: 'writer', ok: { 200: R.EndResponse }, ...one });
+export const postPauseRoute = defineRoute({
+  method: 'post', path: '/api/sessions/{id}/pause', summary: 'Pause (idempotent): the inactivity timeout stops and paused time is not counted', auth: 'writer',
+  ok: { 200: R.PauseResponse }, ...one, errors: [404, 409],
+});
+export const postResumeRoute = defineRoute({
+  method: 'post', path: '/api/sessions/{id}/resume', summary: 'Resume (idempotent): the inactivity timeout counts again from now', auth: 'writer',
+  ok: { 200: R.ResumeResponse }, ...one, errors: [404, 409],
+});
 export const postAssignRoute = defineRoute({
   method: 'post', path: '/api/sessions/{id}/assign', summary: 'Attach a session to a student', auth: 'admin', action: 'assign sessions',
   body: { schema: AssignInput }, ok: { 200: R.AssignResponse }, ...one,
@@ -85,5 +93,7 @@ export const sessionsRoutes = [
   postPhaseRoute,
   putSummaryRoute,
   postEndRoute,
+  postPauseRoute,
+  postResumeRoute,
   postAssignRoute,
 ];

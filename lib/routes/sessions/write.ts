@@ -16,6 +16,7 @@ import {
 } from '../../schemas/session.js';
 import { appendTranscript, createSession, endSession, endStudentSession, joinSession, setPhase, setSummary } from '../../sessions/explicit.js';
 import { recordInteraction } from '../../sessions/interactions.js';
+import { pauseSession, resumeSession } from '../../sessions/pause.js';
 import { assignSession } from '../../sessions/students.js';
 import { toDocument, toSummaryRow } from '../../sessions/rows.js';
 import { ctxOf, sessionIdParam } from './shared.js';
@@ -81,6 +82,22 @@ export async function postEnd(c: Context<AppEnv>) {
   const { row, endedNow } = await endSession(ctx, id);
   if (endedNow) afterEnd(c, row.id);
   return c.json({ session_id: row.id, ended_now: endedNow, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
+}
+
+/** POST /api/sessions/{id}/pause — idempotent; 409 once the session is over. */
+export async function postPause(c: Context<AppEnv>) {
+  const id = sessionIdParam(c);
+  const ctx = ctxOf(c);
+  const { row, changed } = await pauseSession(ctx, id);
+  return c.json({ session_id: row.id, paused_now: changed, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
+}
+
+/** POST /api/sessions/{id}/resume — idempotent; 409 once the session is over. */
+export async function postResume(c: Context<AppEnv>) {
+  const id = sessionIdParam(c);
+  const ctx = ctxOf(c);
+  const { row, changed } = await resumeSession(ctx, id);
+  return c.json({ session_id: row.id, resumed_now: changed, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
 }
 
 /** POST /api/sessions/close {session_id} | {student_id}. */
