@@ -155,6 +155,11 @@ export const EnvSchema = z.object({
   ANALYSIS_TRIGGERS: z.string().default('session_complete,on_request'),
   /** Input budget in tokens; long transcripts are trimmed from the middle. @default 16000 */
   ANALYSIS_MAX_INPUT_TOKENS: z.coerce.number().int().min(500).max(2_000_000).default(16_000),
+  /**
+   * Tokens (input + output, as the provider reports them) analyses may use per UTC day; past it
+   * analyses are deferred to the next UTC day. Set it to cap the model bill. @default unset (no cap)
+   */
+  ANALYSIS_DAILY_TOKEN_BUDGET: z.coerce.number().int().min(1000).max(1_000_000_000).optional(),
   /** Give up on one model call after this many ms. @default 60000 */
   ANALYSIS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
   /** JSON of session.config (edge runtimes, where there is no file to read). */

@@ -69,6 +69,8 @@ export interface Config {
     triggers: ReadonlySet<'session_complete' | 'on_request'>;
     maxInputTokens: number;
     timeoutMs: number;
+    /** Tokens per UTC day (ANALYSIS_DAILY_TOKEN_BUDGET); null = no cap. */
+    dailyTokenBudget: number | null;
     prompts: Record<TemplateName, string>;
   };
   /** Inactivity after which a session is over. */
@@ -282,6 +284,7 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
       triggers: new Set(triggers as Array<'session_complete' | 'on_request'>),
       maxInputTokens: env.ANALYSIS_MAX_INPUT_TOKENS,
       timeoutMs: env.ANALYSIS_TIMEOUT_MS,
+      dailyTokenBudget: env.ANALYSIS_DAILY_TOKEN_BUDGET ?? null,
       prompts: { ...DEFAULT_TEMPLATES, ...stripUndefined(file?.analysis?.prompts ?? {}) },
     },
     sessionTimeoutMs: Math.round(env.SESSION_TIMEOUT_MINUTES * 60_000),

@@ -5,9 +5,10 @@ import type { SessionCtx } from '../sessions/context.js';
 import { DomainError, notFound } from '../sessions/errors.js';
 import { getDocument } from '../sessions/read.js';
 import { askModel } from './model.js';
-import { buildPrompt } from './prompt.js';
+import { DEFERRED_REASON, dayTotals, nextUtcDay, OUTPUT_ALLOWANCE, reserve, settle, utcDay } from './budget.js';
+import { buildPrompt, estimateTokens, SYSTEM_PROMPT } from './prompt.js';
 import type { Analysis } from './schema.js';
-import { claim, claimDueRetries, completeRun, failRun, latestCompleted, loadRun, previousAnalyses, sessionErrors } from './store.js';
+import { claim, claimDueRetries, completeRun, deferRun, failRun, latestCompleted, loadRun, previousAnalyses, sessionErrors } from './store.js';
 import { identifyFromName } from '../calls/identify.js';
 import { settleUnknownCall } from '../calls/link.js';
 import type { TemplateName } from './templates.js';
@@ -43,13 +44,23 @@ export async function execute(ctx: SessionCtx, config: Config['analysis'], id: s
   if (!row) throw new Error(`analysis ${id} vanished`);
   const template = row.template as TemplateName;
   const started = performance.now();
+  let reserved = false;
   try {
     const apiKey = config.apiKey;
     if (!apiKey) throw new AnalysisUnavailable('no API key');
     const session = await getDocument(ctx, row.session_id);
     const [errors, previous] = await Promise.all([sessionErrors(ctx, row.session_id), previousAnalyses(ctx, session.student_id, row.session_id)]);
     const { prompt } = buildPrompt(config.prompts[template], { session, errors, previous }, config.maxInputTokens);
+    const parked = await reserveTokens(ctx, config, id, prompt);
+    if (parked) return parked;
+    reserved = true;
     const answer = await askModel({ ...config, apiKey }, prompt);
+    reserved = false;
+    await settle(ctx, id, {
+      // A provider that reports no usage is charged the estimate: the budget is a ceiling.
+      inputTokens: answer.inputTokens ?? estimateTokens(SYSTEM_PROMPT + prompt),
+      outputTokens: answer.outputTokens ?? (answer.inputTokens === null ? OUTPUT_ALLOWANCE : 0),
+    });
     const done = await completeRun(ctx, id, { ...answer, latencyMs: Math.round(performance.now() - started) });
     if (answer.result.student_name && session.student_id === 'unknown') {
       // A call nobody identified: the name the model heard counts under the transcript rule
@@ -61,6 +72,7 @@ export async function execute(ctx: SessionCtx, config: Config['analysis'], id: s
     }
     return done;
   } catch (err) {
+    if (reserved) await settle(ctx, id, null).catch((e: unknown) => ctx.log.warn('token reservation not released', { analysisId: id, error: describeError(e).message }));
     const attempts = row.attempts + 1;
     const retryIn = attempts < MAX_ATTEMPTS ? BACKOFF_MS[Math.min(attempts - 1, BACKOFF_MS.length - 1)] : undefined;
     const message = redact(describeError(err).message, config.apiKey);
@@ -72,6 +84,37 @@ export async function execute(ctx: SessionCtx, config: Config['analysis'], id: s
       retryAt: retryIn === undefined ? null : new Date(ctx.now().getTime() + retryIn),
     });
   }
+}
+
+/**
+ * Take this run's token reservation (budget.ts). Null when it may call the model; otherwise the
+ * run as parked: deferred to the next UTC day when the day's budget is spent, or failed for good
+ * when its estimate alone exceeds a whole day's budget (it could never run).
+ */
+async function reserveTokens(ctx: SessionCtx, config: Config['analysis'], id: string, prompt: string): Promise<Analysis | null> {
+  const now = ctx.now();
+  const day = utcDay(now);
+  const estimate = estimateTokens(SYSTEM_PROMPT + prompt) + OUTPUT_ALLOWANCE;
+  const budget = config.dailyTokenBudget;
+  if (budget !== null && estimate > budget) {
+    return failRun(ctx, id, {
+      error: `this analysis needs about ${estimate} tokens, more than the whole daily token budget (ANALYSIS_DAILY_TOKEN_BUDGET=${budget}); raise the budget or lower ANALYSIS_MAX_INPUT_TOKENS`,
+      attempts: MAX_ATTEMPTS,
+      latencyMs: 0,
+      retryAt: null,
+    });
+  }
+  if (await reserve(ctx, id, day, estimate, budget)) return null;
+  const { used, reserved } = await dayTotals(ctx, day);
+  const retryAt = nextUtcDay(now);
+  ctx.log.info('analysis deferred: daily token budget reached', { analysisId: id, day, used, reserved, budget });
+  return deferRun(
+    ctx,
+    id,
+    `${DEFERRED_REASON}: ${used} of ${budget} tokens used on ${day}${reserved ? ` (${reserved} reserved by running analyses)` : ''}; it runs after ${retryAt.toISOString()}`,
+    retryAt,
+    day,
+  );
 }
 
 /** Keys never reach logs, errors or responses, even when a provider echoes them. */

@@ -23,7 +23,8 @@ export const AnalysisOutput = z.object({
 });
 export type AnalysisOutput = z.infer<typeof AnalysisOutput>;
 
-export const AnalysisStatus = z.enum(['pending', 'completed', 'failed']);
+/** `deferred`: the daily token budget was spent; `error` says so and `next_attempt_at` is the next UTC day. */
+export const AnalysisStatus = z.enum(['pending', 'completed', 'failed', 'deferred']);
 
 export const Analysis = z.object({
   id: z.string(),
@@ -39,6 +40,8 @@ export const Analysis = z.object({
   output_tokens: z.number().int().nullable(),
   latency_ms: z.number().int().nullable(),
   attempts: z.number().int(),
+  /** When the sweep runs it again (failed with retries left, or deferred); null otherwise. */
+  next_attempt_at: z.iso.datetime().nullable(),
   created_at: z.iso.datetime(),
   completed_at: z.iso.datetime().nullable(),
 });

@@ -17,24 +17,26 @@ export interface AnalysisRow {
   template_hash: string;
   model: string;
   trigger: string;
-  status: 'pending' | 'completed' | 'failed';
+  status: 'pending' | 'completed' | 'failed' | 'deferred';
   result: unknown;
   error: string | null;
   input_tokens: number | null;
   output_tokens: number | null;
   latency_ms: number | null;
   attempts: number;
+  next_attempt_at: Date | string | null;
   created_at: Date | string;
   completed_at: Date | string | null;
 }
 
 const COLUMNS = `id::text AS id, session_id, template, template_hash, model, trigger, status, result, error,
-  input_tokens, output_tokens, latency_ms, attempts, created_at, completed_at`;
+  input_tokens, output_tokens, latency_ms, attempts, next_attempt_at, created_at, completed_at`;
 
 export function toAnalysis(r: AnalysisRow): Analysis {
   return Analysis.parse({
     ...r,
     result: r.result ?? null,
+    next_attempt_at: r.next_attempt_at ? new Date(r.next_attempt_at).toISOString() : null,
     created_at: new Date(r.created_at).toISOString(),
     completed_at: r.completed_at ? new Date(r.completed_at).toISOString() : null,
   });
@@ -90,7 +92,7 @@ export async function completeRun(
      ),
      stop_retries AS (
        UPDATE analyses a SET next_attempt_at = NULL FROM upd
-       WHERE a.session_id = upd.session_id AND a.template = upd.template AND a.status = 'failed'
+       WHERE a.session_id = upd.session_id AND a.template = upd.template AND a.status IN ('failed', 'deferred')
      ),
      ev AS (
        INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, created_at)
@@ -104,6 +106,31 @@ export async function completeRun(
     [id, JSON.stringify(outcome.result), outcome.inputTokens, outcome.outputTokens, outcome.latencyMs, ctx.now().toISOString(), crypto.randomUUID()],
   );
   return toAnalysis(done as AnalysisRow);
+}
+
+/**
+ * Park a run until `retryAt` (the next UTC day) because the day's token budget is spent: not a
+ * failure, so attempts stay as they are. Earlier failed or deferred runs of the same (session,
+ * template) stop retrying — this one carries the analysis — and the day counts one deferral.
+ */
+export async function deferRun(ctx: SessionCtx, id: string, reason: string, retryAt: Date, day: string): Promise<Analysis> {
+  const [row] = await ctx.sql.query<AnalysisRow>(
+    `WITH upd AS (
+       UPDATE analyses SET status = 'deferred', error = $2, next_attempt_at = $3::timestamptz, updated_at = $4::timestamptz
+       WHERE id = $1::bigint RETURNING *
+     ),
+     others AS (
+       UPDATE analyses a SET next_attempt_at = NULL FROM upd
+       WHERE a.session_id = upd.session_id AND a.template = upd.template AND a.status IN ('failed', 'deferred') AND a.id <> upd.id
+     ),
+     counted AS (
+       INSERT INTO analysis_usage AS u (day, deferred, updated_at) VALUES ($5::date, 1, $4::timestamptz)
+       ON CONFLICT (day) DO UPDATE SET deferred = u.deferred + 1, updated_at = EXCLUDED.updated_at
+     )
+     SELECT ${COLUMNS} FROM upd`,
+    [id, reason, retryAt.toISOString(), ctx.now().toISOString(), day],
+  );
+  return toAnalysis(row as AnalysisRow);
 }
 
 /** Record a failed attempt; `retryAt` null means no further retry. */
@@ -151,14 +178,25 @@ export async function previousAnalyses(ctx: SessionCtx, studentId: string | null
 
 /**
  * The sweep's SQL: mark runs that died mid-flight (pending too long) as failed, then claim failed
- * runs whose backoff has passed (at most `limit`, none whose slot another run holds).
+ * runs whose backoff has passed and deferred runs whose day has come (at most `limit`, none whose slot another run holds).
  */
 export async function claimDueRetries(ctx: SessionCtx, maxAttempts: number, limit: number): Promise<string[]> {
   const now = ctx.now().toISOString();
+  // A run that died mid-flight also held a token reservation: release it (its usage is unknown).
   await ctx.sql.query(
-    `UPDATE analyses SET status = 'failed', error = 'interrupted before completion', attempts = attempts + 1,
-       next_attempt_at = CASE WHEN attempts + 1 < $2 THEN $1::timestamptz ELSE NULL END, updated_at = $1::timestamptz
-     WHERE status = 'pending' AND updated_at < $1::timestamptz - interval '15 minutes'`,
+    `WITH dead AS (
+       SELECT id, reserved_tokens, reserved_day FROM analyses
+       WHERE status = 'pending' AND updated_at < $1::timestamptz - interval '15 minutes' FOR UPDATE
+     ),
+     upd AS (
+       UPDATE analyses a SET status = 'failed', error = 'interrupted before completion', attempts = a.attempts + 1,
+         next_attempt_at = CASE WHEN a.attempts + 1 < $2 THEN $1::timestamptz ELSE NULL END, updated_at = $1::timestamptz,
+         reserved_tokens = NULL, reserved_day = NULL
+       FROM dead WHERE a.id = dead.id
+       RETURNING dead.reserved_tokens AS r, dead.reserved_day AS d
+     )
+     UPDATE analysis_usage u SET reserved_tokens = GREATEST(0, u.reserved_tokens - x.r)
+     FROM (SELECT d, sum(r)::bigint AS r FROM upd WHERE d IS NOT NULL GROUP BY d) x WHERE u.day = x.d`,
     [now, maxAttempts],
   );
   const due = await ctx.sql
@@ -166,7 +204,7 @@ export async function claimDueRetries(ctx: SessionCtx, maxAttempts: number, limi
       `UPDATE analyses a SET status = 'pending', updated_at = $1::timestamptz
        WHERE a.id IN (
          SELECT f.id FROM analyses f
-         WHERE f.status = 'failed' AND f.next_attempt_at IS NOT NULL AND f.next_attempt_at <= $1::timestamptz AND f.attempts < $2
+         WHERE f.status IN ('failed', 'deferred') AND f.next_attempt_at IS NOT NULL AND f.next_attempt_at <= $1::timestamptz AND f.attempts < $2
            AND NOT EXISTS (SELECT 1 FROM analyses p WHERE p.session_id = f.session_id AND p.template = f.template AND p.status = 'pending')
          ORDER BY f.next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
        RETURNING a.id::text AS id`,

@@ -1,5 +1,6 @@
 import { AnalysisRequest } from '../analysis/schema.js';
 import { defineRoute } from '../http/route.js';
+import { AnalysisUsage, AnalysisUsageQuery } from '../schemas/analysis-usage.js';
 import { SessionPath } from '../schemas/params.js';
 import { AnalysisList, AnalysisRun } from '../schemas/responses.js';
 
@@ -15,4 +16,10 @@ export const getAnalysesRoute = defineRoute({
   params: SessionPath, ok: { 200: AnalysisList }, errors: [404],
 });
 
-export const analysisRoutes = [postAnalysisRoute, getAnalysesRoute];
+export const getAnalysisUsageRoute = defineRoute({
+  method: 'get', path: '/api/analysis/usage', summary: 'Analysis token usage per UTC day and what remains of today\'s budget', tag: 'analysis', auth: 'reader',
+  query: AnalysisUsageQuery, ok: { 200: AnalysisUsage },
+  description: 'ANALYSIS_DAILY_TOKEN_BUDGET caps tokens per UTC day; past it analyses are deferred to the next day.',
+});
+
+export const analysisRoutes = [getAnalysisUsageRoute, postAnalysisRoute, getAnalysesRoute];

@@ -5,10 +5,12 @@ import { listAnalyses } from '../analysis/store.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { register } from '../http/register.js';
-import { parseOptionalBody } from '../http/validate.js';
+import { parseOptionalBody, parseQuery } from '../http/validate.js';
+import { AnalysisUsage, AnalysisUsageQuery } from '../schemas/analysis-usage.js';
+import { nextUtcDay, usageByDay, utcDay } from '../analysis/budget.js';
 import { AnalysisRequest } from '../analysis/schema.js';
 import { getDocument } from '../sessions/read.js';
-import { getAnalysesRoute, postAnalysisRoute } from './analysis.routes.js';
+import { getAnalysesRoute, getAnalysisUsageRoute, postAnalysisRoute } from './analysis.routes.js';
 import { ctxOf, sessionCtx, sessionIdParam } from './sessions/shared.js';
 
 /** Session analysis: run one on request, list a session's analyses. */
@@ -24,6 +26,17 @@ export const analysisFamily: Family = (app, deps) => {
       if (err instanceof AnalysisUnavailable) throw new ApiError('UNAVAILABLE', err.message);
       throw err;
     }
+  });
+
+  register(app, getAnalysisUsageRoute, async (c) => {
+    const { days } = parseQuery(c, AnalysisUsageQuery);
+    const now = deps.now();
+    const today = utcDay(now);
+    const list = await usageByDay(ctxOf(c), today, days);
+    const budget = deps.config.analysis.dailyTokenBudget;
+    const t = list[0];
+    const remaining = budget === null || !t ? budget : Math.max(0, budget - t.total_tokens - t.reserved_tokens);
+    return c.json(AnalysisUsage.parse({ daily_token_budget: budget, today, remaining_today: remaining, resets_at: nextUtcDay(now).toISOString(), days: list }));
   });
 
   register(app, getAnalysesRoute, async (c) => {
