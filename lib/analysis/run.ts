@@ -141,7 +141,7 @@ export async function analyseOnRequest(
     if (err instanceof DomainError) throw notFound(sessionId);
     throw err;
   });
-  if (!force && (session.status === 'active' || session.status === 'waiting')) {
+  if (!force && (session.status === 'active' || session.status === 'waiting' || session.status === 'paused')) {
     throw new DomainError('conflict', `session ${sessionId} is still ${session.status}; send {"force": true} to analyse it anyway`);
   }
   if (!force) {

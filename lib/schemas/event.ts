@@ -72,6 +72,7 @@ const SharedFields = {
 export const RESERVED_EVENT_TYPES: ReadonlySet<string> = new Set([
   'interaction', 'transcript', 'session_started', 'session_ended', 'phase_changed', 'participant_joined',
   'summary_updated', 'analysis_completed', 'call_status', 'call_hang', 'tool_result', 'session_assigned',
+  'session_paused', 'session_resumed',
 ]);
 
 /** One event as pages post it. Unknown top-level fields are refused so typos are caught. */

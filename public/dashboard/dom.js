@@ -119,7 +119,7 @@ export function jsonDetails(value, summary = 'data') {
 }
 
 /** A status badge: the value is text, its class comes from a fixed list. */
-const STATUS_CLASSES = new Set(['waiting', 'active', 'completed', 'abandoned']);
+const STATUS_CLASSES = new Set(['waiting', 'active', 'paused', 'completed', 'abandoned']);
 export function statusBadge(status) {
   const known = STATUS_CLASSES.has(status) ? status : 'other';
   return h('span', { class: `badge status-${known}` }, status ?? '—');

@@ -39,6 +39,13 @@ export function analysisResult(result, meta = {}) {
   );
 }
 
+/** Past ANALYSIS_DAILY_TOKEN_BUDGET the server defers the run to the next UTC day, with the reason. */
+function deferredNotice(a) {
+  const el = notice(`Analysis deferred: ${a.error ?? 'daily token budget reached'}.`, 'info');
+  el.id = 'analysis-deferred';
+  return el;
+}
+
 export function createAnalysisCard(id, signal, onDone) {
   const body = h('div', { class: 'analysis-body' });
   const message = h('div', { class: 'analysis-message', 'aria-live': 'polite' });
@@ -61,6 +68,8 @@ export function createAnalysisCard(id, signal, onDone) {
     try {
       const res = await api.analyses(id, { signal });
       availability = { enabled: res.enabled !== false, reason: res.reason ?? null };
+      const latest = res.analyses?.[0];
+      if (latest?.status === 'deferred' && !busy) fill(message, deferredNotice(latest));
     } catch {
       // Unknown: leave the button on; a click reports what the server says.
     }
@@ -87,13 +96,15 @@ export function createAnalysisCard(id, signal, onDone) {
     button.textContent = 'Analysing…';
     fill(message);
     // Re-running, or analysing a session still in progress, needs `force` (the API refuses otherwise).
-    const force = Boolean(doc.analysis) || doc.status === 'active' || doc.status === 'waiting';
+    const force = Boolean(doc.analysis) || doc.status === 'active' || doc.status === 'waiting' || doc.status === 'paused';
     try {
       const res = await api.runAnalysis(id, { template: 'session_summary', force }, { signal });
       const a = res.analysis;
       if (a.status === 'completed' && a.result) {
         fill(body, analysisResult(a.result, a));
         doc = { ...doc, analysis: a };
+      } else if (a.status === 'deferred') {
+        fill(message, deferredNotice(a));
       } else {
         fill(message, notice(`The analysis failed: ${a.error ?? a.status}`, 'error'));
       }

@@ -8,7 +8,7 @@ import { fill, fmtDuration, fmtTime, h, localDayStart, notice } from '../dom.js'
 
 const ACTIVE_REFRESH_MS = 10_000;
 const PAGE = 50;
-const STATUSES = ['waiting', 'active', 'completed', 'abandoned'];
+const STATUSES = ['waiting', 'active', 'paused', 'completed', 'abandoned'];
 
 function readFilters(query) {
   return {
