@@ -156,6 +156,27 @@ describe('past the budget', () => {
     expect(a?.error).toContain('more than the whole daily token budget');
   });
 
+  it('a run that died mid-flight has its reservation released by the sweep', async () => {
+    const w = world({ ANALYSIS_DAILY_TOKEN_BUDGET: '10000' });
+    const id = await w.session(false);
+    const day = now.toISOString().slice(0, 10);
+    // What a run leaves behind when its instance dies between reserving and settling.
+    const [row] = await sql.query<{ id: string }>(
+      `INSERT INTO analyses (session_id, template, template_hash, model, trigger, status, reserved_tokens, reserved_day, created_at, updated_at)
+       VALUES ($1, 'session_summary', 'h', 'm', 'on_request', 'pending', 4000, $2::date, $3, $3) RETURNING id::text AS id`,
+      [id, day, now.toISOString()],
+    );
+    await sql.query('INSERT INTO analysis_usage (day, reserved_tokens) VALUES ($1::date, 4000)', [day]);
+    expect((await w.usage(1)).remaining_today).toBe(6000);
+    now = new Date(now.getTime() + 16 * 60_000);
+    fake.script.push({ kind: 'answer', usage: { prompt_tokens: 500, completion_tokens: 60 } });
+    await w.sweep();
+    await w.deps.settle();
+    const after = (await w.analyses(id)).find((a) => a.id === row?.id);
+    expect(after).toMatchObject({ status: 'completed', attempts: 2 }); // marked interrupted, then retried by the same sweep
+    expect((await w.usage(1)).days[0]).toMatchObject({ reserved_tokens: 0, total_tokens: 560 });
+  });
+
   it('concurrent runs reserve before calling: no more start than the budget holds', async () => {
     const w = world({ ANALYSIS_DAILY_TOKEN_BUDGET: '10000' });
     const ids = [];
