@@ -110,6 +110,25 @@ describe('pause and resume', () => {
     expect(resumed?.event_data).toMatchObject({ implicit: false, paused_ms: 3 * 60 * MINUTE });
   });
 
+  it('the sweep run by ordinary traffic leaves a paused session alone and ends an idle one', async () => {
+    const config = testConfig({ SERVICE_TOKEN: 'svc-token-123', SESSION_TIMEOUT_MINUTES: '30', TRAFFIC_SWEEP_SECONDS: '1' });
+    const deps = makeDeps({ sql, config, now: () => now });
+    const traffic = createApp(deps, allFamilies);
+    const held = await create();
+    const idle = await create();
+    await pause(held.session_id);
+    tick(3 * 60 * MINUTE);
+    await traffic.request('/api/stats', { headers: admin }); // any request starts the sweep after answering
+    await deps.settle();
+    const [h, i] = await sql.query<{ id: string; status: string; ended_at: unknown }>(
+      'SELECT id, status, ended_at FROM sessions WHERE id = ANY($1::text[]) ORDER BY id = $2 DESC',
+      [[held.session_id, idle.session_id], held.session_id],
+    );
+    expect(h).toMatchObject({ id: held.session_id, status: 'active', ended_at: null }); // stored open, read as paused
+    expect(i).toMatchObject({ id: idle.session_id, status: 'completed' }); // the sweep did run
+    expect((await doc(held.session_id)).status).toBe('paused');
+  });
+
   it('durations exclude every pause; ending a paused session closes the pause', async () => {
     const s = await create();
     const id = s.session_id;
@@ -143,6 +162,30 @@ describe('pause and resume', () => {
     expect(d).toMatchObject({ status: 'active', paused_at: null, paused_ms: 2 * 60 * MINUTE, duration_seconds: 5 * 60 });
     const ev = (await timeline(s.session_id)).find((e) => e.event_type === 'session_resumed');
     expect(ev?.event_data).toMatchObject({ implicit: true, by: 'transcript', paused_ms: 2 * 60 * MINUTE });
+  });
+
+  it('a phase change, a summary and a join resume a paused session too, each with its event', async () => {
+    const res = await send('POST', '/api/sessions', { participant: uniqueToken('p'), max_participants: 2 });
+    const s = SessionDocument.parse(await res.json());
+    expect(s.status).toBe('waiting');
+    const cases: Array<[string, string, () => Response | Promise<Response>]> = [
+      ['phase_changed', 'phase', () => send('POST', `/api/sessions/${s.session_id}/phase`, { phase: 'warm_up' })],
+      ['summary_updated', 'summary', () => send('PUT', `/api/sessions/${s.session_id}/summary`, { summary: 'Fractions.' })],
+      ['participant_joined', 'join', () => send('POST', `/api/sessions/${s.session_id}/join`, { participant: uniqueToken('q') })],
+    ];
+    let paused = 0;
+    for (const [by, , write] of cases) {
+      await pause(s.session_id);
+      expect((await doc(s.session_id)).status).toBe('paused');
+      tick(45 * MINUTE); // past the timeout: only the pause keeps it open
+      paused += 45 * MINUTE;
+      expect((await write()).status).toBeLessThan(300);
+      const d = await doc(s.session_id);
+      expect(d).toMatchObject({ paused_at: null, paused_ms: paused });
+      const ev = (await timeline(s.session_id)).filter((e) => e.event_type === 'session_resumed').at(-1);
+      expect(ev?.event_data).toMatchObject({ implicit: true, by, paused_ms: 45 * MINUTE });
+    }
+    expect((await doc(s.session_id)).status).toBe('active'); // the join filled it
   });
 
   it('an interaction for a paused practice session resumes that same session, however long the pause', async () => {
