@@ -66,8 +66,8 @@ describeWithBrowser('dashboard streams', () => {
     await page.waitForSelector('.live[data-state="live"]');
     await page.waitForFunction(() => document.querySelector('#live-status')?.textContent?.includes('streaming'));
 
-    const posted = Date.now();
     const { eventId } = await call('/api/session-log', { sessionToken: id, eventType: 'action', eventData: { actionName: 'pushed-live' } }, false);
+    const posted = Date.now(); // stored once the POST has answered
     await page.locator(`#timeline li[data-event-id="${eventId as string}"]`).waitFor({ timeout: 2_000 });
     expect(Date.now() - posted).toBeLessThan(2_000);
     expect(await page.locator(`#timeline li[data-event-id="${eventId as string}"]`).getAttribute('class')).toContain('tl-new');
@@ -80,6 +80,25 @@ describeWithBrowser('dashboard streams', () => {
     // The session ends: the stream says so and the view stops being live.
     await call(`/api/sessions/${id}/end`, {});
     await page.waitForSelector('.live[data-state="ended"]', { timeout: 3_000 });
+    await context.close();
+  });
+
+  it('falls back to polling when the stream cannot be opened', async () => {
+    const id = (await call('/api/sessions/interactions', { student_id: 'unstreamed_student', function: 'get-student-context', platform: 'mcp' })).session_id as string;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
+    // A proxy that refuses event streams.
+    await context.route((url) => url.pathname.startsWith('/api/') && url.pathname.endsWith('/stream'), (route) => route.fulfill({ status: 502, contentType: 'text/plain', body: 'bad gateway' }));
+    const page = await context.newPage();
+    const polls: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('after_seq=')) polls.push(r.url());
+    });
+    await page.goto(`${server.url}/dashboard/#/session/${id}`);
+    await page.waitForFunction(() => document.querySelector('#live-status')?.textContent?.includes('polling'));
+    const { eventId } = await call('/api/session-log', { sessionToken: id, eventType: 'action', eventData: { actionName: 'polled' } }, false);
+    await page.locator(`#timeline li[data-event-id="${eventId as string}"]`).waitFor({ timeout: 6_000 });
+    expect(polls.length).toBeGreaterThan(0);
     await context.close();
   });
 
