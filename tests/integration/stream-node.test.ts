@@ -7,6 +7,7 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { loadMigrations } from '../../lib/node/migrations.js';
 import { StoredEvent } from '../../lib/schemas/event.js';
+import { AttentionResponse } from '../../lib/schemas/attention.js';
 import { StreamStatus, StreamTokenResponse } from '../../lib/schemas/stream.js';
 import { migrate } from '../../lib/storage/migrate.js';
 import { createPgSql } from '../../lib/storage/sql-pg.js';
@@ -194,6 +195,11 @@ describeWithPostgres('session stream on the Node server', () => {
     } finally {
       clockOffsetMs = 0;
     }
+    // Refusals are audited, but never with the token.
+    await server.deps.settle();
+    const trail = await sql.query<{ path: string; detail: unknown }>("SELECT path, detail FROM audit_log WHERE path LIKE $1", [`/api/sessions/${id}/stream%`]);
+    expect(trail.length).toBeGreaterThan(0);
+    expect(JSON.stringify(trail)).not.toContain('st1.');
     // Issuing needs the same right as listening.
     const refused = await fetch(`${server.url}/api/sessions/${id}/stream-token`, { method: 'POST', headers: bearer(WEBHOOK) });
     expect(refused.status).toBe(403);
@@ -232,5 +238,40 @@ describeWithPostgres('session stream on the Node server', () => {
     } finally {
       delete server.deps.streamLimitMs;
     }
+  });
+
+  it('streams a workshop page token (events, no session record) and never ends it by itself', async () => {
+    const token = uniqueToken('wsst');
+    const log = (actionName: string) =>
+      fetch(`${server.url}/api/session-log`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sessionToken: token, eventType: 'action', eventData: { actionName } }) });
+    expect((await log('opened')).status).toBe(200);
+    const c = await listen(token);
+    expect(c.status).toBe(200);
+    await c.until(() => entries(c).length >= 1);
+    expect((await log('ran')).status).toBe(200);
+    const ran = await c.until((e) => e.event === 'entry' && (e.json as StoredEvent).event_data.actionName === 'ran', 3_000);
+    expect((ran.json as StoredEvent).session_token).toBe(token);
+    expect(c.events.some((e) => e.event === 'end')).toBe(false);
+  });
+
+  it('pushes the workshop\'s attention document when its events move', async () => {
+    const prefix = `${uniqueToken('room')}_`;
+    const logAs = (who: string, eventType: string, eventData: Record<string, unknown>) =>
+      fetch(`${server.url}/api/session-log`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sessionToken: `${prefix}${who}`, studentEmail: `${who}@example.com`, eventType, eventData }),
+      });
+    expect((await logAs('ada', 'navigation', { from: 1, to: 2 })).status).toBe(200);
+    const c = await openSse(`${server.url}/api/attention/stream?workshop=${prefix}`, bearer(INSTRUCTOR));
+    open.push(c);
+    expect(c.status).toBe(200);
+    const first = await c.until((e) => e.event === 'attention', 5_000);
+    expect(AttentionResponse.parse(first.json).active_students).toBe(1);
+    expect((await logAs('bob', 'navigation', { from: 1, to: 2 })).status).toBe(200);
+    const second = await c.until((e) => e.event === 'attention' && (e.json as AttentionResponse).active_students === 2, 5_000);
+    expect(BigInt(second.id ?? '0')).toBeGreaterThan(BigInt(first.id ?? '0'));
+    // The service token follows sessions, not the room.
+    expect((await openSse(`${server.url}/api/attention/stream`, bearer(SERVICE))).status).toBe(403);
   });
 });
