@@ -6,7 +6,7 @@ export const StreamSeq = z.string().regex(/^\d{1,19}$/, 'must be a sequence numb
 
 /** GET /api/sessions/{id}/stream — the query string (Last-Event-ID, when sent, wins over `after`). */
 export const SessionStreamQuery = z.object({
-  /** Resume after this sequence number (for clients that cannot set Last-Event-ID). Default 0: the whole timeline, then live. */
+  /** Resume after this sequence number (for clients that cannot set Last-Event-ID); `0` = the whole timeline first. Default: from now on. */
   after: StreamSeq.optional(),
   /** A stream token from POST /api/sessions/{id}/stream-token, instead of an Authorization header. */
   token: z.string().max(512).optional(),

@@ -86,7 +86,7 @@ describeWithBoth('session stream in workerd', () => {
     await post('/api/sessions', { participant: 'alice', session_id: id });
     await say(id, 'one');
     await say(id, 'two');
-    const c = await listen(id);
+    const c = await listen(id, bearer(ADMIN), '?after=0');
     expect(c.status).toBe(200);
     expect(c.headers.get('content-type')).toMatch(/^text\/event-stream/);
     await c.until((e) => e.event === 'status', 10_000);

@@ -81,7 +81,7 @@ describeWithPostgres('session stream on the Node server', () => {
     await say(id, 'one');
     await post(`/api/sessions/${id}/phase`, { phase: 'practice' });
     await say(id, 'two');
-    const c = await listen(id);
+    const c = await listen(id, bearer(ADMIN_TOKEN), '?after=0');
     expect(c.status).toBe(200);
     expect(c.headers.get('content-type')).toMatch(/^text\/event-stream/);
     await c.until(() => texts(c).length === 2);
@@ -116,7 +116,7 @@ describeWithPostgres('session stream on the Node server', () => {
     const id = await newSession();
     await say(id, 'a');
     await say(id, 'b');
-    const first = await listen(id);
+    const first = await listen(id, bearer(ADMIN_TOKEN), '?after=0');
     await first.until(() => texts(first).length === 2);
     await first.until((e) => e.event === 'status');
     const lastId = entries(first).at(-1)?.id ?? '';
@@ -141,10 +141,21 @@ describeWithPostgres('session stream on the Node server', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('without a cursor sends only what is stored from now on (a first EventSource connection)', async () => {
+    const id = await newSession();
+    await say(id, 'old');
+    const c = await listen(id);
+    await c.until((e) => e.event === 'status');
+    expect(entries(c)).toEqual([]);
+    await say(id, 'new');
+    await c.until(() => entries(c).length === 1, 3_000);
+    expect(texts(c)).toEqual(['new']);
+  });
+
   it('sends status and end when the session ends, then closes', async () => {
     const id = await newSession();
     await say(id, 'bye');
-    const c = await listen(id);
+    const c = await listen(id, bearer(ADMIN_TOKEN), '?after=0');
     await c.until((e) => e.event === 'status');
     await post(`/api/sessions/${id}/end`, {});
     const end = await c.until((e) => e.event === 'end', 3_000);
@@ -224,7 +235,7 @@ describeWithPostgres('session stream on the Node server', () => {
     await say(id, 'before');
     server.deps.streamLimitMs = 1_200;
     try {
-      const c = await listen(id);
+      const c = await listen(id, bearer(ADMIN_TOKEN), '?after=0');
       await c.closed;
       expect(c.events.some((e) => e.event === 'end')).toBe(false);
       expect(c.comments.some((m) => m.includes('reconnect'))).toBe(true);
@@ -245,7 +256,7 @@ describeWithPostgres('session stream on the Node server', () => {
     const log = (actionName: string) =>
       fetch(`${server.url}/api/session-log`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sessionToken: token, eventType: 'action', eventData: { actionName } }) });
     expect((await log('opened')).status).toBe(200);
-    const c = await listen(token);
+    const c = await listen(token, bearer(ADMIN_TOKEN), '?after=0');
     expect(c.status).toBe(200);
     await c.until(() => entries(c).length >= 1);
     expect((await log('ran')).status).toBe(200);

@@ -70,7 +70,7 @@ export const getStreamRoute = defineRoute({
   description:
     '`event: entry` per stored timeline entry in arrival order (`id:` = its sequence number, `data:` = the entry as GET /api/sessions/{id}/events returns it); ' +
     '`event: status` when the session status changes; `event: end` (then the stream closes) when the session is over; `: ping` every 15 s. ' +
-    'Resume with the `Last-Event-ID` header (or `?after=`): exactly the entries after it. Without either the whole timeline is sent first. ' +
+    'Resume with the `Last-Event-ID` header (or `?after=`): exactly the entries after it; `?after=0` sends the whole timeline first. Without either, entries stored from now on. ' +
     'A browser EventSource authenticates with `?token=` from POST /api/sessions/{id}/stream-token. On Vercel the stream closes after 25 s with a `retry:` hint.',
 });
 export const postStreamTokenRoute = defineRoute({

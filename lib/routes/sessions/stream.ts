@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../../http/env.js';
 import { describeError } from '../../deps.js';
 import { ApiError } from '../../errors.js';
-import { tailEvents } from '../../events/query.js';
+import { lastSeq, tailEvents } from '../../events/query.js';
 import { SSE_HEADERS, type SseWriter, sseStream } from '../../http/sse.js';
 import { signStreamToken } from '../../http/stream-token.js';
 import { parseQuery } from '../../http/validate.js';
@@ -30,7 +30,7 @@ export async function getStream(c: Context<AppEnv>) {
   const id = sessionIdParam(c);
   const q = parseQuery(c, SessionStreamQuery);
   const header = c.req.header('last-event-id');
-  let after = q.after ?? '0';
+  let after = q.after;
   if (header !== undefined) {
     const parsed = StreamSeq.safeParse(header.trim());
     if (!parsed.success) {
@@ -41,6 +41,9 @@ export async function getStream(c: Context<AppEnv>) {
   }
   const ctx = ctxOf(c);
   if (!(await streamable(ctx, id))) throw new ApiError('NOT_FOUND', `session ${id} does not exist`);
+  // No cursor: what arrives from now on, as EventSource's first connection expects (the history is
+  // GET …/events, or this stream with ?after=0).
+  after ??= await lastSeq(ctx.sql, id);
   const deps = c.get('deps');
   const body = sseStream({
     signal: c.req.raw.signal,
