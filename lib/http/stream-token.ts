@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv, Role } from './env.js';
 import { ApiError } from '../errors.js';
-import { allow, auditRefusal } from './auth.js';
+import { allow, audit, auditRefusal } from './auth.js';
 import { chargeAuthFailure, refuseAfterAuthFailures } from './ratelimit.js';
 
 /**
@@ -93,6 +93,7 @@ export function allowWithStreamToken(roles: readonly Role[], action: string): Mi
         await auditRefusal(c, action, () => chargeAuthFailure(c, 'invalid stream token'));
         throw new ApiError('UNAUTHORIZED', check.reason, { headers: { 'www-authenticate': 'Bearer' } });
       }
+      audit(c, 'anonymous', action, 403);
       throw new ApiError('FORBIDDEN', check.reason);
     }
     await next();

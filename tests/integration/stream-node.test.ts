@@ -210,6 +210,8 @@ describeWithPostgres('session stream on the Node server', () => {
     await server.deps.settle();
     const trail = await sql.query<{ path: string; detail: unknown }>("SELECT path, detail FROM audit_log WHERE path LIKE $1", [`/api/sessions/${id}/stream%`]);
     expect(trail.length).toBeGreaterThan(0);
+    const other403 = await sql.query("SELECT 1 FROM audit_log WHERE path = $1 AND status = 403 AND actor = 'anonymous'", [`/api/sessions/${other}/stream`]);
+    expect(other403).toHaveLength(1);
     expect(JSON.stringify(trail)).not.toContain('st1.');
     // Issuing needs the same right as listening.
     const refused = await fetch(`${server.url}/api/sessions/${id}/stream-token`, { method: 'POST', headers: bearer(WEBHOOK) });
