@@ -19,6 +19,12 @@ export interface Deps {
   log: Logger;
   /** Shared (Redis) or local (memory) rate limits. */
   rateLimiter: RateLimiter;
+  /**
+   * Longest one streaming response may run before it asks the client to reconnect: set by doors
+   * whose platform cuts functions off (Vercel's maxDuration, lib/node/vercel.ts). Unset = until the
+   * client leaves or the stream ends.
+   */
+  streamLimitMs?: number;
 }
 
 export interface Logger {

@@ -4,6 +4,7 @@ import { auditFamily } from './routes/audit.js';
 import { cronFamily } from './routes/cron.js';
 import { alertsFamily } from './routes/alerts.js';
 import { attentionFamily } from './routes/attention.js';
+import { attentionStreamFamily } from './routes/attention-stream.js';
 import { openApiFamily } from './openapi.js';
 import { healthFamily } from './routes/health.js';
 import { sessionLogFamily } from './routes/session-log/index.js';
@@ -23,5 +24,6 @@ export const allFamilies: readonly Family[] = [
   studentsFamily,
   webhooksFamily(onSessionComplete),
   attentionFamily,
+  attentionStreamFamily,
   alertsFamily,
 ];

@@ -53,8 +53,12 @@ const PROBLEM = { 'application/problem+json': { schema: { $ref: '#/components/sc
 function operation(def: RouteDef) {
   const responses: Record<string, unknown> = {};
   for (const [status, s] of Object.entries(def.ok)) {
-    const content: Record<string, unknown> = { 'application/json': { schema: schema(s, 'output') } };
-    if (status === Object.keys(def.ok)[0]) for (const media of def.media ?? []) content[media] = { schema: { type: 'string' } };
+    // An event stream answers with nothing but the stream: its `ok` schema describes each message's data.
+    const sse = def.media?.includes('text/event-stream');
+    const content: Record<string, unknown> = sse
+      ? { 'text/event-stream': { schema: { type: 'string', description: 'Server-Sent Events; each `data:` line is JSON', 'x-sse-data': schema(s, 'output') } } }
+      : { 'application/json': { schema: schema(s, 'output') } };
+    if (!sse && status === Object.keys(def.ok)[0]) for (const media of def.media ?? []) content[media] = { schema: { type: 'string' } };
     responses[status] = { description: statusText(Number(status)), content };
   }
   for (const status of errorStatuses(def)) responses[String(status)] = { description: statusText(status), content: PROBLEM };
@@ -97,6 +101,7 @@ export function openApiDocument(): Record<string, unknown> {
     serviceToken: bearer('SERVICE_TOKEN'),
     cronSecret: bearer('CRON_SECRET'),
     webhookToken: bearer('WEBHOOK_TOKEN'),
+    streamToken: { type: 'apiKey', in: 'query', name: 'token', description: 'A stream token from POST /api/sessions/{id}/stream-token (60 s, that session only)' },
     vapiSecret: { type: 'apiKey', in: 'header', name: 'X-Vapi-Secret', description: 'VAPI_WEBHOOK_SECRET' },
     vapiBearer: bearer('VAPI_WEBHOOK_SECRET as a Bearer credential'),
     vapiSignature: { type: 'apiKey', in: 'header', name: 'X-Vapi-Signature', description: 'Hex HMAC-SHA256 of the raw body with VAPI_HMAC_SECRET (header name configurable)' },

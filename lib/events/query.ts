@@ -200,7 +200,7 @@ export async function tailEvents(
   afterSeq: string,
   limit: number,
   byteBudget = PAGE_BYTE_BUDGET,
-): Promise<{ events: StoredEvent[]; lastSeq: string }> {
+): Promise<{ events: StoredEvent[]; lastSeq: string; seqs: string[] }> {
   const rows = await sql.query<PagedRow>(
     byteBoundedPage(
       `SELECT ${EVENT_COLUMNS}
@@ -213,7 +213,8 @@ export async function tailEvents(
     [sessionToken, afterSeq, limit, byteBudget],
   );
   const page = keepWithinBudget(rows, limit);
-  return { events: page.map(toStoredEvent), lastSeq: page.at(-1)?.id ?? afterSeq };
+  // seqs[i] is events[i]'s arrival sequence: the stream's `id:` lines (lib/streams/session.ts).
+  return { events: page.map(toStoredEvent), lastSeq: page.at(-1)?.id ?? afterSeq, seqs: page.map((r) => r.id) };
 }
 
 /** The newest arrival sequence for a session token ("0" when it has none): where a tail starts. */

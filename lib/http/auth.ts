@@ -92,7 +92,8 @@ export async function auditRefusal(c: Context<AppEnv>, action: string, charge: (
   audit(c, 'anonymous', action, 401);
 }
 
-function audit(c: Context<AppEnv>, actor: string, action: string, status: number): void {
+/** Write one audit row for this request after the response (best effort, never the token). */
+export function audit(c: Context<AppEnv>, actor: string, action: string, status: number): void {
   const deps = c.get('deps');
   const url = new URL(c.req.url);
   const auditPath = c.get('auditPath');

@@ -2,6 +2,7 @@ import type { Handler, MiddlewareHandler } from 'hono';
 import type { App, AppEnv } from './env.js';
 import type { Config } from '../config.js';
 import { allow } from './auth.js';
+import { allowWithStreamToken } from './stream-token.js';
 import { limitByIp } from './ratelimit.js';
 import { ROLES, type RateLimitClass, type RouteDef } from './route.js';
 
@@ -21,7 +22,8 @@ export function register(app: App, def: RouteDef, handler: Handler<AppEnv>): voi
   if (def.rateLimit) middleware.push(limitByIp(def.rateLimit, LIMITS[def.rateLimit]));
   if (def.auth in ROLES) {
     if (!def.action) throw new Error(`${def.method} ${def.path}: an ${def.auth} route needs an action (for 403s and the audit trail)`);
-    middleware.push(allow(ROLES[def.auth as keyof typeof ROLES], def.action));
+    const roles = ROLES[def.auth as keyof typeof ROLES];
+    middleware.push(def.streamToken ? allowWithStreamToken(roles, def.action) : allow(roles, def.action));
   }
   // The handlers answer plain Responses whose bodies are checked against the same schemas in the
   // tests (tests/unit/openapi.test.ts); the typed-handler inference of app.openapi adds nothing here.

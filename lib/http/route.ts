@@ -13,16 +13,17 @@ import type { z } from 'zod';
 
 /**
  * Who may call: `public` (no credential); `reader` (admin or instructor token); `writer` (service
- * or admin token); `admin`; `cron` (CRON_SECRET); `webhook` (WEBHOOK_TOKEN); `vapi` (the handler
+ * or admin token); `listen` (admin, instructor or service token: who may follow a session live);
+ * `admin`; `cron` (CRON_SECRET); `webhook` (WEBHOOK_TOKEN); `vapi` (the handler
  * checks Vapi's secret, bearer or HMAC itself, because the HMAC covers the raw body).
  */
-export type Auth = 'public' | 'reader' | 'writer' | 'admin' | 'cron' | 'webhook' | 'vapi';
+export type Auth = 'public' | 'reader' | 'writer' | 'listen' | 'admin' | 'cron' | 'webhook' | 'vapi';
 
 /** Per-IP rate-limit buckets, each with its own limit in config.rateLimits. */
 export type RateLimitClass = 'ingest-ip' | 'webhook-ip';
 
 /** A non-JSON success body (exports). */
-export type Media = 'text/csv' | 'application/x-ndjson';
+export type Media = 'text/csv' | 'application/x-ndjson' | 'text/event-stream';
 
 export interface RouteSpec {
   method: 'get' | 'post' | 'put' | 'delete';
@@ -34,6 +35,8 @@ export interface RouteSpec {
   /** What the caller is doing, in the 403 message and the audit trail ("the instructor token may not …"). */
   action?: string;
   rateLimit?: RateLimitClass;
+  /** Also accept a short-lived stream token as `?token=` (lib/http/stream-token.ts), for EventSource. */
+  streamToken?: boolean;
   /** Validated before the handler runs, through the app's one validation hook (400 naming the parameter). */
   params?: z.ZodObject;
   /**
@@ -56,12 +59,13 @@ export interface RouteSpec {
   deprecated?: boolean;
 }
 
-const DEFAULT_ACTION: Partial<Record<Auth, string>> = { reader: 'read', writer: 'write sessions', cron: 'run maintenance', webhook: 'post session data' };
+const DEFAULT_ACTION: Partial<Record<Auth, string>> = { reader: 'read', writer: 'write sessions', listen: 'follow sessions live', cron: 'run maintenance', webhook: 'post session data' };
 
 /** Credentials that map to a role, checked by the `allow` middleware (vapi and public are not). */
 export const ROLES = {
   reader: ['admin', 'instructor'],
   writer: ['service', 'admin'],
+  listen: ['admin', 'instructor', 'service'],
   admin: ['admin'],
   cron: ['cron'],
   webhook: ['webhook'],
@@ -72,6 +76,7 @@ export const SECURITY: Record<Auth, Array<Record<string, string[]>>> = {
   public: [],
   reader: [{ adminToken: [] }, { instructorToken: [] }],
   writer: [{ serviceToken: [] }, { adminToken: [] }],
+  listen: [{ adminToken: [] }, { instructorToken: [] }, { serviceToken: [] }],
   admin: [{ adminToken: [] }],
   cron: [{ cronSecret: [] }],
   webhook: [{ webhookToken: [] }],
@@ -116,7 +121,7 @@ export function defineRoute(spec: RouteSpec) {
     summary: spec.summary,
     tags: [spec.tag],
     operationId: operationId(spec.method, spec.path),
-    security: SECURITY[spec.auth],
+    security: spec.streamToken ? [...SECURITY[spec.auth], { streamToken: [] }] : SECURITY[spec.auth],
     ...(spec.params ? { request: { params: spec.params } } : {}),
     // Documentation only: @hono/zod-openapi never validates responses. lib/openapi.ts fills in
     // the schemas when it builds the document.

@@ -9,6 +9,13 @@ import { loadConfigFile } from './config-file.js';
 import { createNodeDeps } from './deps.js';
 
 /**
+ * vercel.json gives every function maxDuration 30 s; a stream closes 5 s before that with a
+ * `retry:` hint (tests/unit/stream-limits.test.ts keeps the two in step), so Vercel never kills
+ * it mid-message and the client resumes with Last-Event-ID.
+ */
+export const VERCEL_STREAM_LIMIT_MS = 25_000;
+
+/**
  * A Vercel function (Node runtime) for some endpoint families. Storage clients are created once
  * per function instance and reused across invocations (Fluid compute runs many per instance).
  * Migrations are not run here: `npm run migrate` does that once per deploy.
@@ -17,7 +24,7 @@ export function vercelHandler(families: readonly Family[]): { fetch: (request: R
   const mounted = [healthFamily, openApiFamily, ...families];
   const handle = lazyApp(async () => {
     const deps = await createNodeDeps(parseConfig(process.env, 'node', await loadConfigFile()));
-    return createApp({ ...deps, waitUntil }, mounted);
+    return createApp({ ...deps, waitUntil, streamLimitMs: VERCEL_STREAM_LIMIT_MS }, mounted);
   });
   // `families` lets tests/unit/routes.test.ts check that vercel.json sends each path to a
   // function that mounts it.

@@ -14,4 +14,12 @@ export const getAlertsRoute = defineRoute({
   auth: 'reader', query: AlertsQuery, ok: { 200: AlertList },
 });
 
-export const attentionRoutes = [getAttentionRoute, getAlertsRoute];
+export const getAttentionStreamRoute = defineRoute({
+  method: 'get', path: '/api/attention/stream', summary: 'Who needs help, pushed as Server-Sent Events (the Now view)', tag,
+  auth: 'reader', query: AttentionQuery, ok: { 200: AttentionResponse }, media: ['text/event-stream'],
+  description:
+    '`event: attention` with the GET /api/attention document whenever the workshop\'s events move (at most every 2 s) or the document changes (re-read every 15 s); ' +
+    '`id:` is the newest event id seen; `: ping` every 15 s. Every message is the whole state, so a reconnect needs no Last-Event-ID.',
+});
+
+export const attentionRoutes = [getAttentionRoute, getAlertsRoute, getAttentionStreamRoute];

@@ -1,6 +1,6 @@
 /**
- * The dashboard updating by itself: the open session's live tail (GET /api/sessions/{id}/events
- * ?after_seq=) with its pause button, and the "Active now" list's refresh. Events are posted
+ * The dashboard updating by itself: the open session's live tail (GET /api/sessions/{id}/stream;
+ * polling …/events?after_seq= only when the stream fails) with its pause button, and the "Active now" list's refresh. Events are posted
  * through the API while the page is open.
  *
  * Proving that a PAUSED page does not update needs time to pass without a fixed sleep: the page
@@ -61,7 +61,7 @@ async function open(hash: string): Promise<{ context: BrowserContext; page: Page
   await page.clock.install();
   const tails: string[] = [];
   page.on('request', (r) => {
-    if (r.url().includes('after_seq=')) tails.push(r.url());
+    if (r.url().includes('/api/') && (r.url().includes('after_seq=') || r.url().includes('/stream'))) tails.push(r.url());
   });
   page.on('pageerror', (err) => pageErrors.push(err.message));
   await page.goto(`${server.url}/dashboard/${hash}`);
@@ -83,12 +83,13 @@ describeWithBrowser('dashboard live updates', () => {
     const live = await logEvent(id, 'ran-the-tests');
     await item(page, live).waitFor();
     expect(await item(page, live).getAttribute('class')).toContain('tl-new');
-    expect(tails.every((u) => /after_seq=\d+/.test(u))).toBe(true);
+    // Pushed through the session's stream: no polling request at all.
+    expect(tails.filter((u) => !u.includes(`/api/sessions/${id}/stream`))).toEqual([]);
 
     // A late event (the page's clock was behind) arrives last but belongs earlier: it is placed
     // by its time, not at the end.
     const late = await logEvent(id, 'late-arrival', new Date(Date.now() - 60_000).toISOString());
-    await page.clock.runFor(3_000); // the next poll, without waiting for it
+    await page.clock.runFor(3_000);
     await item(page, late).waitFor();
     const order = await page.locator('#timeline li.tl-item').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.eventId));
     expect(order.indexOf(late)).toBeLessThan(order.indexOf(first));

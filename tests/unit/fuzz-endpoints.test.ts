@@ -16,6 +16,7 @@ import { honoKey, ROUTES as DEFINED } from '../../lib/routes/inventory.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { ADMIN_TOKEN, makeDeps, memoryPglite, type TestDeps, testConfig } from '../helpers/deps.js';
 import { counted, runs, SCALE } from '../helpers/fuzz.js';
+import { drain } from '../helpers/sse.js';
 
 const SECRETS = { SERVICE_TOKEN: 'svc-token-123', CRON_SECRET: 'cron-secret-123', WEBHOOK_TOKEN: 'hook-token-123', VAPI_WEBHOOK_SECRET: 'vapi-secret-123' };
 type Who = 'none' | 'admin' | 'service' | 'cron' | 'webhook' | 'vapi';
@@ -81,6 +82,11 @@ async function send(method: string, url: string, headers: Record<string, string>
 /** No 5xx (but the allowed 503), and every error is application/problem+json with detail and a matching status. */
 async function sane(res: Response | null, what: string, method = 'GET', url = ''): Promise<unknown> {
   if (!res) return undefined;
+  if (res.ok && (res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    // A live stream never ends by itself: its opening must be the `retry:` hint; then hang up.
+    expect(await drain(res)).toMatch(/^retry: \d+\n\n/);
+    return undefined;
+  }
   const text = await res.text(); // drains streamed CSV/NDJSON exports: a failure mid-stream rejects here
   if (res.status >= 500 && !(res.status === 503 && allowed503(method, url.split('?')[0] ?? ''))) {
     throw new Error(`${what}: ${method} ${url.slice(0, 200)} → ${res.status} ${text.slice(0, 300)}`);
@@ -167,7 +173,7 @@ beforeAll(async () => {
     const accepts: Who[] = [];
     for (const who of Object.keys(AUTH) as Who[]) {
       const res = await app.request(fill(path, 'fz_probe'), { method, headers: { ...AUTH[who], 'content-type': 'application/json' }, ...(method === 'GET' ? {} : { body: '{}' }) });
-      await res.arrayBuffer();
+      await drain(res);
       if (res.status !== 401 && res.status !== 403) accepts.push(who);
     }
     expect(accepts.length, `${key} accepts no credential`).toBeGreaterThan(0);

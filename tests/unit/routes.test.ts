@@ -14,6 +14,7 @@ import { honoKey, ROUTES } from '../../lib/routes/inventory.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { admin, makeDeps, memoryPglite, testConfig } from '../helpers/deps.js';
 import { expectProblem } from '../helpers/problem.js';
+import { drain } from '../helpers/sse.js';
 
 type Operation = { security?: unknown[]; responses: Record<string, unknown>; deprecated?: boolean };
 type Doc = { paths: Record<string, Record<string, Operation>> };
@@ -137,6 +138,7 @@ describe('who may call', () => {
     public: Object.keys(CREDENTIALS),
     reader: ['admin', 'instructor'],
     writer: ['admin', 'service'],
+    listen: ['admin', 'instructor', 'service'],
     admin: ['admin'],
     cron: ['cron'],
     webhook: ['webhook'],
@@ -151,7 +153,7 @@ describe('who may call', () => {
         // An id that does not exist and an empty body: nothing is changed, whoever is let in.
         const url = def.path.replaceAll(/\{[^}]+\}/g, 'rt_missing');
         const res = await app.request(url, { method: def.method.toUpperCase(), headers: { ...headers, 'content-type': 'application/json' }, ...(def.method === 'get' ? {} : { body: '{}' }) });
-        await res.arrayBuffer();
+        await drain(res);
         if (res.status !== 401 && res.status !== 403) admitted.push(who);
       }
       expect(admitted.sort(), `${def.method} ${def.path} (${def.auth})`).toEqual([...(ADMITS[def.auth] ?? [])].sort());

@@ -14,6 +14,7 @@ import type { Family } from '../../lib/http/env.js';
 import { ROUTES } from '../../lib/routes/inventory.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { ADMIN_TOKEN, makeDeps, memoryPglite, testConfig } from '../helpers/deps.js';
+import { drain } from '../helpers/sse.js';
 
 type Rewrite = { source: string; destination: string };
 const vercel = JSON.parse(readFileSync('vercel.json', 'utf8')) as { framework?: unknown; rewrites: Rewrite[]; crons: Array<{ path: string; schedule: string }> };
@@ -42,6 +43,7 @@ const CREDENTIAL: Record<string, Record<string, string>> = {
   public: {},
   reader: { authorization: `Bearer ${ADMIN_TOKEN}` },
   writer: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  listen: { authorization: `Bearer ${ADMIN_TOKEN}` },
   admin: { authorization: `Bearer ${ADMIN_TOKEN}` },
   cron: { authorization: 'Bearer cron-secret-123' },
   webhook: { authorization: 'Bearer hook-token-123' },
@@ -96,7 +98,7 @@ describe('vercel.json as Vercel reads it', () => {
         headers: { ...CREDENTIAL[def.auth], 'content-type': 'application/json' },
         ...(def.method === 'get' ? {} : { body: '{}' }),
       });
-      const body = await res.text();
+      const body = await drain(res);
       const what = `${def.method.toUpperCase()} ${def.path} in api/${landed.fn}.ts`;
       // The app's own 404 says "no route for …"; a handler's 404 (a missing id) does not.
       expect(body, what).not.toContain('no route for');

@@ -2,6 +2,7 @@ import type { Family } from '../../http/env.js';
 import { register } from '../../http/register.js';
 import { getActive, getList, getOne, getStats, getSummary, getTimeline, getTranscript, getWaiting } from './read.js';
 import * as R from './routes.js';
+import { getStream, postStreamToken } from './stream.js';
 import { postAssign, postClose, postEnd, postInteraction, postJoin, postPause, postPhase, postResume, postSession, postTranscript, putSummary } from './write.js';
 
 /**
@@ -30,4 +31,6 @@ export const sessionsFamily: Family = (app) => {
   register(app, R.postPauseRoute, postPause);
   register(app, R.postResumeRoute, postResume);
   register(app, R.postAssignRoute, postAssign);
+  register(app, R.getStreamRoute, getStream);
+  register(app, R.postStreamTokenRoute, postStreamToken);
 };

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { defineRoute } from '../../http/route.js';
+import { StoredEvent } from '../../schemas/event.js';
 import { SessionPath } from '../../schemas/params.js';
+import { SessionStreamQuery, StreamTokenResponse } from '../../schemas/stream.js';
 import * as R from '../../schemas/responses.js';
 import {
   AssignInput,
@@ -70,6 +72,19 @@ export const postResumeRoute = defineRoute({
   method: 'post', path: '/api/sessions/{id}/resume', summary: 'Resume (idempotent): the inactivity timeout counts again from now', auth: 'writer',
   ok: { 200: R.ResumeResponse }, ...one, errors: [404, 409],
 });
+export const getStreamRoute = defineRoute({
+  method: 'get', path: '/api/sessions/{id}/stream', summary: 'The timeline live, as Server-Sent Events', auth: 'listen', streamToken: true,
+  query: SessionStreamQuery, ok: { 200: StoredEvent }, media: ['text/event-stream'], ...one,
+  description:
+    '`event: entry` per stored timeline entry in arrival order (`id:` = its sequence number, `data:` = the entry as GET /api/sessions/{id}/events returns it); ' +
+    '`event: status` when the session status changes; `event: end` (then the stream closes) when the session is over; `: ping` every 15 s. ' +
+    'Resume with the `Last-Event-ID` header (or `?after=`): exactly the entries after it; `?after=0` sends the whole timeline first. Without either, entries stored from now on. ' +
+    'A browser EventSource authenticates with `?token=` from POST /api/sessions/{id}/stream-token. On Vercel the stream closes after 25 s with a `retry:` hint.',
+});
+export const postStreamTokenRoute = defineRoute({
+  method: 'post', path: '/api/sessions/{id}/stream-token', summary: 'A 60-second token for following this session with EventSource', auth: 'listen',
+  ok: { 201: StreamTokenResponse }, ...one, errors: [404, 503],
+});
 export const postAssignRoute = defineRoute({
   method: 'post', path: '/api/sessions/{id}/assign', summary: 'Attach a session to a student', auth: 'admin', action: 'assign sessions',
   body: { schema: AssignInput }, ok: { 200: R.AssignResponse }, ...one,
@@ -96,4 +111,6 @@ export const sessionsRoutes = [
   postPauseRoute,
   postResumeRoute,
   postAssignRoute,
+  getStreamRoute,
+  postStreamTokenRoute,
 ];

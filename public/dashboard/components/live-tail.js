@@ -3,16 +3,20 @@
  */
 import { api, ApiError } from '../api.js';
 import { fill, fmtTime, h } from '../dom.js';
+import { pause as wait, readStream } from '../stream.js';
 
-/** Live tail period: the issue asks for 2–3 s. */
+/** Fallback polling period, when the stream cannot be opened (the issue asked for 2–3 s). */
 export const TAIL_MS = 2500;
 
 /**
- * Poll GET /api/sessions/{id}/events?after_seq=<last_seq> every TAIL_MS (arrival order, so a late
- * event with an older time is not missed) and merge. One request at a time; pausing aborts the
- * request in flight so nothing lands after "Pause".
+ * Follow GET /api/sessions/{id}/stream (Server-Sent Events, read with fetch so the token stays in
+ * a header): each `entry` is merged as it is stored, a closed connection is resumed with
+ * Last-Event-ID = the last entry's seq, `status`/`end` re-read the session record. Only when the
+ * stream cannot be opened does it fall back to polling GET …/events?after_seq= every TAIL_MS
+ * (arrival order, so a late event with an older time is not missed). Pausing aborts the
+ * connection or the request in flight, so nothing lands after "Pause".
  */
-export function createTail(id, viewSignal, timeline, { onEvents }) {
+export function createTail(id, viewSignal, timeline, { onEvents, onStatus }) {
   let seq = '0';
   let running = false;
   let started = false;
@@ -20,6 +24,8 @@ export function createTail(id, viewSignal, timeline, { onEvents }) {
   let inflight = null;
   let polls = 0;
   let ended = false;
+  /** False once the stream failed to open: this view polls from then on. */
+  let streaming = true;
 
   const button = h('button', { type: 'button', id: 'live-toggle', class: 'live-toggle', 'aria-pressed': 'false' }, 'Pause');
   const state = h('span', { class: 'live-state', id: 'live-status', role: 'status' });
@@ -29,6 +35,59 @@ export function createTail(id, viewSignal, timeline, { onEvents }) {
     state.textContent = text;
     timeline.liveBox.dataset.state = mode;
     timeline.liveBox.dataset.polls = String(polls);
+  }
+
+  /** Merge what arrived; `fresh` entries are the ones the timeline did not have. */
+  function merge(events) {
+    const fresh = events.filter((e) => timeline.add(e, true));
+    if (fresh.length) {
+      timeline.count();
+      onEvents(fresh);
+    }
+    return fresh;
+  }
+
+  async function stream() {
+    while (running && !viewSignal.aborted) {
+      const controller = new AbortController();
+      const abort = () => controller.abort();
+      viewSignal.addEventListener('abort', abort, { once: true });
+      inflight = controller;
+      let over = false;
+      try {
+        polls++;
+        timeline.liveBox.dataset.polls = String(polls);
+        const { retry } = await readStream(`/api/sessions/${encodeURIComponent(id)}/stream`, {
+          signal: controller.signal,
+          lastEventId: seq,
+          onOpen: () => show('Live · streaming', 'live'),
+          onMessages(batch) {
+            const entries = batch.filter((m) => m.event === 'entry');
+            if (entries.length) {
+              seq = entries.at(-1).id ?? seq;
+              const fresh = merge(entries.map((m) => m.data));
+              show(`Live · streaming · ${fmtTime(new Date())}${fresh.length ? ` · ${fresh.length} new` : ''}`, 'live');
+            }
+            if (batch.some((m) => m.event === 'end')) over = true;
+            if (batch.some((m) => m.event === 'status' || m.event === 'end')) onStatus?.();
+          },
+        });
+        // Closed by the server: the session is over (the record's re-read marks it ended), or a
+        // time limit (Vercel) asks for a reconnect after `retry` ms.
+        if (over || !running) return;
+        await wait(retry, controller.signal);
+        if (controller.signal.aborted) return;
+      } catch (err) {
+        if (err?.name === 'AbortError' || err?.status === 401 || !running) return;
+        streaming = false;
+        show(`Live · polling (stream unavailable: ${err instanceof ApiError ? err.message : 'network error'})`, 'live');
+        if (!timer) timer = setTimeout(poll, TAIL_MS);
+        return;
+      } finally {
+        viewSignal.removeEventListener('abort', abort);
+        if (inflight === controller) inflight = null;
+      }
+    }
   }
 
   async function poll() {
@@ -44,12 +103,8 @@ export function createTail(id, viewSignal, timeline, { onEvents }) {
         timeline.liveBox.dataset.polls = String(polls);
         const res = await api.timeline(id, { after_seq: seq }, { signal: controller.signal });
         if (!running || controller.signal.aborted) return;
-        const fresh = res.events.filter((e) => timeline.add(e, true));
+        const fresh = merge(res.events);
         seq = res.last_seq ?? seq;
-        if (fresh.length) {
-          timeline.count();
-          onEvents(fresh);
-        }
         show(`Live · checked ${fmtTime(new Date())}${fresh.length ? ` · ${fresh.length} new` : ''}`, 'live');
       }
     } catch (err) {
@@ -76,8 +131,9 @@ export function createTail(id, viewSignal, timeline, { onEvents }) {
     running = true;
     button.textContent = 'Pause';
     button.setAttribute('aria-pressed', 'false');
-    show('Live · checking…', 'live');
-    poll();
+    show('Live · connecting…', 'live');
+    if (streaming) stream();
+    else poll();
   }
 
   button.addEventListener('click', () => {

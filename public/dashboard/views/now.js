@@ -1,11 +1,13 @@
 /**
  * #/now — the landing page: who needs help right now (ranked), the cohort's progress per step,
- * the most frequent errors of the last 15 minutes and recent alerts. Polls GET /api/attention and
- * GET /api/alerts every POLL_MS while the view is open and the tab visible; leaving the view
- * stops it (the router aborts the signal and calls the cleanup).
+ * the most frequent errors of the last 15 minutes and recent alerts. Follows GET
+ * /api/attention/stream (alerts re-read with each update); only when the stream cannot be opened
+ * does it poll GET /api/attention and GET /api/alerts every POLL_MS while the tab is visible.
+ * Leaving the view stops either (the router aborts the signal and calls the cleanup).
  * #/now?workshop=ws_room2 narrows everything to session tokens starting with that prefix.
  */
-import { api, ApiError } from '../api.js';
+import { api, ApiError, query as qs } from '../api.js';
+import { pause as wait, readStream } from '../stream.js';
 import { alertsList } from '../components/alerts-list.js';
 import { needsHelpList } from '../components/needs-help.js';
 import { nowErrors } from '../components/now-errors.js';
@@ -64,32 +66,34 @@ export function renderNow(root, { query, signal, navigate }) {
   let polls = 0;
   let timer = null;
 
+  function showAttention(a) {
+    const now = Date.parse(a.generated_at) || Date.now();
+    const stuck = a.steps.reduce((n, s) => n + (s.stuck ?? 0), 0);
+    fill(stats, stat('active students', String(a.active_students), 'stat-active'), stat('need help', String(a.students.length), 'stat-help'), stat('stuck', String(stuck), 'stat-stuck'), stat('error types · 15 min', String(a.top_errors.length), 'stat-errors'));
+    helpCount.textContent = a.students.length ? `${a.students.length} of ${a.active_students} · highest need first` : '';
+    fill(helpBody, needsHelpList(a.students, { href: sessionHref, now }));
+    fill(stepsBody, stepBars(a.steps));
+    fill(errorsBody, nowErrors(a.top_errors, { since: new Date(now - 15 * 60_000).toISOString() }));
+  }
+
+  const alertsSince = () => {
+    const startOfDay = new Date();
+    startOfDay.setHours(0, 0, 0, 0);
+    return startOfDay.toISOString();
+  };
+
+  /** Fallback when the stream cannot be opened: poll both reads every POLL_MS. */
   async function load() {
     timer = null;
     if (signal.aborted) return;
     if (!document.hidden) {
       polls++;
       live.dataset.polls = String(polls);
-      const startOfDay = new Date();
-      startOfDay.setHours(0, 0, 0, 0);
-      const [att, al] = await Promise.allSettled([
-        api.attention({ workshop: workshop || undefined }, { signal }),
-        api.alerts({ since: startOfDay.toISOString(), limit: ALERTS_SHOWN }, { signal }),
-      ]);
+      const [att, al] = await Promise.allSettled([api.attention({ workshop: workshop || undefined }, { signal }), api.alerts({ since: alertsSince(), limit: ALERTS_SHOWN }, { signal })]);
       if (signal.aborted) return;
       if ([att, al].some((r) => r.status === 'rejected' && r.reason?.status === 401)) return;
-      if (att.status === 'fulfilled') {
-        const a = att.value;
-        const now = Date.parse(a.generated_at) || Date.now();
-        const stuck = a.steps.reduce((n, s) => n + (s.stuck ?? 0), 0);
-        fill(stats, stat('active students', String(a.active_students), 'stat-active'), stat('need help', String(a.students.length), 'stat-help'), stat('stuck', String(stuck), 'stat-stuck'), stat('error types · 15 min', String(a.top_errors.length), 'stat-errors'));
-        helpCount.textContent = a.students.length ? `${a.students.length} of ${a.active_students} · highest need first` : '';
-        fill(helpBody, needsHelpList(a.students, { href: sessionHref, now }));
-        fill(stepsBody, stepBars(a.steps));
-        fill(errorsBody, nowErrors(a.top_errors, { since: new Date(now - 15 * 60_000).toISOString() }));
-      } else {
-        for (const box of [helpBody, stepsBody, errorsBody]) fill(box, problem(att.reason));
-      }
+      if (att.status === 'fulfilled') showAttention(att.value);
+      else for (const box of [helpBody, stepsBody, errorsBody]) fill(box, problem(att.reason));
       fill(alertsBody, al.status === 'fulfilled' ? alertsList(al.value.alerts, { href: sessionHref }) : problem(al.reason));
       const ok = att.status === 'fulfilled' && al.status === 'fulfilled';
       live.dataset.state = ok ? 'live' : 'error';
@@ -97,7 +101,49 @@ export function renderNow(root, { query, signal, navigate }) {
     }
     if (!signal.aborted) timer = setTimeout(load, POLL_MS);
   }
-  load();
+
+  /** Alerts are raised by the events that move attention: re-read them with each pushed update. */
+  async function loadAlerts() {
+    try {
+      const al = await api.alerts({ since: alertsSince(), limit: ALERTS_SHOWN }, { signal });
+      fill(alertsBody, alertsList(al.alerts, { href: sessionHref }));
+    } catch (err) {
+      if (err?.name !== 'AbortError' && err?.status !== 401) fill(alertsBody, problem(err));
+    }
+  }
+
+  /**
+   * GET /api/attention/stream pushes the whole attention document when the room's events move
+   * (and every 15 s, as "stuck" grows with time alone). Each message is the full state, so a
+   * reconnect (Vercel closes streams at 25 s) needs no cursor.
+   */
+  async function follow() {
+    const path = `/api/attention/stream${qs({ workshop: workshop || undefined })}`;
+    while (!signal.aborted) {
+      try {
+        polls++;
+        live.dataset.polls = String(polls);
+        const { retry } = await readStream(path, {
+          signal,
+          onMessages(batch) {
+            const latest = batch.filter((m) => m.event === 'attention').at(-1);
+            if (!latest) return;
+            showAttention(latest.data);
+            loadAlerts();
+            live.dataset.state = 'live';
+            stamp.textContent = `Live · streaming · updated ${fmtTime(new Date())}`;
+          },
+        });
+        await wait(retry, signal);
+      } catch (err) {
+        if (err?.name === 'AbortError' || err?.status === 401 || signal.aborted) return;
+        live.dataset.mode = 'polling';
+        load();
+        return;
+      }
+    }
+  }
+  follow();
 
   return () => clearTimeout(timer);
 }

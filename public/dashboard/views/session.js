@@ -1,7 +1,8 @@
 /**
  * #/session/<id> — one session: its record (student, status, times), the call (cost, ended
  * reason, recording), the analysis card, and ONE timeline of everything in time order (web
- * events, tool calls, transcript turns, status changes), kept up to date by a live tail.
+ * events, tool calls, transcript turns, status changes), kept up to date by the session's stream
+ * (components/live-tail.js; polling only when the stream cannot be opened).
  *
  * Works for a plain workshop session token too: GET /api/sessions/{id} is 404 there, but
  * GET /api/sessions/{id}/events answers for any token with events, so the timeline still shows.
@@ -54,6 +55,8 @@ export function renderSession(root, { param: id, signal, from }) {
       if (doc) refreshDoc();
       else renderHeader();
     },
+    // The stream says the status changed or the session ended: the record shows it.
+    onStatus: () => refreshDoc(),
   });
 
   /** Read the session record; never throws (a failed re-read keeps what is shown). */

@@ -1,0 +1,118 @@
+/**
+ * The dashboard pushed live: the open session view receives an event posted while it is open
+ * through GET /api/sessions/{id}/stream within 2 s, without a single polling request to
+ * /events?after_seq=; the Now view follows GET /api/attention/stream the same way.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { Sql } from '../../lib/storage/sql.js';
+import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
+import { ADMIN_TOKEN, memoryPglite, testConfig } from '../helpers/deps.js';
+import { startTestServer } from '../helpers/http-server.js';
+import { workshopRoom } from '../helpers/workshop-room.js';
+
+const SERVICE_TOKEN = 'svc';
+
+let sql: Sql;
+let server: Awaited<ReturnType<typeof startTestServer>>;
+let browser: Browser;
+const pageErrors: string[] = [];
+
+async function call(path: string, body: unknown, auth = true) {
+  const res = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${SERVICE_TOKEN}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  expect(res.ok).toBe(true);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  sql = await memoryPglite();
+  server = await startTestServer({ sql, config: testConfig({ SERVICE_TOKEN }) });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.deps.settle();
+  await server?.stop();
+  await sql?.close();
+});
+
+afterEach(() => {
+  expect(pageErrors.splice(0)).toEqual([]);
+});
+
+/** A signed-in tab on the real clock, recording every API request it makes. */
+async function open(hash: string): Promise<{ context: BrowserContext; page: Page; requests: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
+  const page = await context.newPage();
+  const requests: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/')) requests.push(r.url());
+  });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await page.goto(`${server.url}/dashboard/${hash}`);
+  return { context, page, requests };
+}
+
+describeWithBrowser('dashboard streams', () => {
+  it('an event posted while the session view is open appears within 2 s, with no polling', async () => {
+    const id = (await call('/api/sessions/interactions', { student_id: 'streamed_student', function: 'get-student-context', platform: 'mcp' })).session_id as string;
+    const { context, page, requests } = await open(`#/session/${id}`);
+    await page.waitForSelector('.live[data-state="live"]');
+    await page.waitForFunction(() => document.querySelector('#live-status')?.textContent?.includes('streaming'));
+
+    const { eventId } = await call('/api/session-log', { sessionToken: id, eventType: 'action', eventData: { actionName: 'pushed-live' } }, false);
+    const posted = Date.now(); // stored once the POST has answered
+    await page.locator(`#timeline li[data-event-id="${eventId as string}"]`).waitFor({ timeout: 2_000 });
+    expect(Date.now() - posted).toBeLessThan(2_000);
+    expect(await page.locator(`#timeline li[data-event-id="${eventId as string}"]`).getAttribute('class')).toContain('tl-new');
+
+    // Wait past several polling periods: still not one request to the polling tail.
+    await page.waitForTimeout(3_000);
+    expect(requests.filter((u) => u.includes('after_seq='))).toEqual([]);
+    expect(requests.filter((u) => u.includes(`/api/sessions/${id}/stream`))).toHaveLength(1);
+
+    // The session ends: the stream says so and the view stops being live.
+    await call(`/api/sessions/${id}/end`, {});
+    await page.waitForSelector('.live[data-state="ended"]', { timeout: 3_000 });
+    await context.close();
+  });
+
+  it('falls back to polling when the stream cannot be opened', async () => {
+    const id = (await call('/api/sessions/interactions', { student_id: 'unstreamed_student', function: 'get-student-context', platform: 'mcp' })).session_id as string;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
+    // A proxy that refuses event streams.
+    await context.route((url) => url.pathname.startsWith('/api/') && url.pathname.endsWith('/stream'), (route) => route.fulfill({ status: 502, contentType: 'text/plain', body: 'bad gateway' }));
+    const page = await context.newPage();
+    const polls: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('after_seq=')) polls.push(r.url());
+    });
+    await page.goto(`${server.url}/dashboard/#/session/${id}`);
+    await page.waitForFunction(() => document.querySelector('#live-status')?.textContent?.includes('polling'));
+    const { eventId } = await call('/api/session-log', { sessionToken: id, eventType: 'action', eventData: { actionName: 'polled' } }, false);
+    await page.locator(`#timeline li[data-event-id="${eventId as string}"]`).waitFor({ timeout: 6_000 });
+    expect(polls.length).toBeGreaterThan(0);
+    await context.close();
+  });
+
+  it('the Now view is pushed a struggling student without polling /api/attention', async () => {
+    const room = workshopRoom(server.url);
+    const calm = room.student('Calm Carla');
+    await room.post([...calm.walk(2, 2, 5), calm.action(0.5, 2)]);
+    const { context, page, requests } = await open(`#/now?workshop=${room.prefix}`);
+    await page.waitForSelector('#needs-help .notice-ok');
+    const late = room.student('Late Leo');
+    await room.post([late.action(3, 1), late.error(1, 1, 'SyntaxError', 'Unexpected token'), late.error(0.5, 1, 'SyntaxError', 'Unexpected token'), late.error(0.2, 1, 'SyntaxError', 'Unexpected token')]);
+    await page.waitForSelector(`#needs-help-list li[data-session-id="${late.token}"]`, { timeout: 4_000 });
+    const attentionReads = requests.filter((u) => new URL(u).pathname.startsWith('/api/attention'));
+    expect(attentionReads.map((u) => new URL(u).pathname)).toEqual(['/api/attention/stream']);
+    await context.close();
+  });
+});
