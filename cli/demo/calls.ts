@@ -30,10 +30,16 @@ interface CallPlan {
   structured: Record<string, unknown>;
 }
 
+/**
+ * A fictional number (555-01xx is reserved for fiction) per tag: a phone number belongs to one
+ * student, so two tags must not share one.
+ */
+const demoPhone = (tag: string) => `+155501${String(Number.parseInt(demoUuid(tag, 'phone').slice(0, 8), 16) % 100_000).padStart(5, '0')}`;
+
 export function demoStudents(tag: string): DemoStudent[] {
   return [
     { id: `${tag}_emma_smith`, name: 'Emma Smith', email: `emma.smith@${tag}.example.com`, aliases: ['Em'] },
-    { id: `${tag}_liam_chen`, name: 'Liam Chen', email: `liam.chen@${tag}.example.com`, aliases: [], phone_numbers: ['+15550100042'] },
+    { id: `${tag}_liam_chen`, name: 'Liam Chen', email: `liam.chen@${tag}.example.com`, aliases: [], phone_numbers: [demoPhone(tag)] },
     { id: `${tag}_sofia_garcia`, name: 'Sofia Garcia', email: `sofia.garcia@${tag}.example.com`, aliases: ['Sofi'] },
   ];
 }
@@ -63,7 +69,7 @@ function plans(tag: string): CallPlan[] {
       success: 'true', structured: { topic: 'fractions', problems_attempted: 1, mastery: 'developing' },
     },
     {
-      student: liam, ago: 180, phone: '+15550100042', subject: 'photosynthesis',
+      student: liam, ago: 180, phone: demoPhone(tag), subject: 'photosynthesis',
       turns: [
         { role: 'bot', text: 'Hello, this is your science tutor. Who am I speaking with?', at: 1.0 },
         { role: 'user', text: "Hi, it's Liam. I have a quiz on photosynthesis tomorrow.", at: 5.5 },
