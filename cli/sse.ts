@@ -17,7 +17,8 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     buffer += decoder.decode(chunk, { stream: true });
     let nl = buffer.search(/\r\n|\r|\n/);
-    while (nl >= 0) {
+    // A CR at the very end may be the first half of a CRLF split across chunks: wait for the next.
+    while (nl >= 0 && !(nl === buffer.length - 1 && buffer[nl] === '\r')) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + (buffer.startsWith('\r\n', nl) ? 2 : 1));
       nl = buffer.search(/\r\n|\r|\n/);
