@@ -42,15 +42,17 @@ function streamOf(chunks: string[]): ReadableStream<Uint8Array> {
 describe('readSse', () => {
   it('reads id/event/data across arbitrary chunk boundaries, CRLF, comments and multi-line data', async () => {
     const text = ': heartbeat\r\nid: 7\r\nevent: entry\r\ndata: {"a":\r\ndata: 1}\r\n\r\n: ping\n\nid: 8\ndata: x\n\nevent: end\ndata: {}\n\n';
-    // Split everywhere, including inside "\r\n".
-    const chunks = [...text].reduce<string[]>((acc, ch, i) => (i % 3 === 0 ? [...acc, ch] : [...acc.slice(0, -1), `${acc.at(-1)}${ch}`]), []);
-    const got = [];
-    for await (const m of readSse(streamOf(chunks))) got.push(m);
-    expect(got).toEqual([
-      { id: '7', event: 'entry', data: '{"a":\n1}' },
-      { id: '8', event: 'message', data: 'x' },
-      { id: '8', event: 'end', data: '{}' },
-    ]);
+    // Chunks of 1 split every CRLF in two; 3 and 7 split lines and fields at other places.
+    for (const size of [1, 3, 7, text.length]) {
+      const chunks = Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, (i + 1) * size));
+      const got = [];
+      for await (const m of readSse(streamOf(chunks))) got.push(m);
+      expect(got, `chunks of ${size}`).toEqual([
+        { id: '7', event: 'entry', data: '{"a":\n1}' },
+        { id: '8', event: 'message', data: 'x' },
+        { id: '8', event: 'end', data: '{}' },
+      ]);
+    }
   });
 });
 
