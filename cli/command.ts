@@ -1,5 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { Client } from './client.js';
+import { usage as usageError } from './errors.js';
 import type { Paint } from './output.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -30,3 +31,12 @@ export interface Command {
 }
 
 export const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** A whole-number flag, or a usage error naming it. */
+export function intFlag(flags: Values, name: string, min: number, max: number): number | undefined {
+  const raw = str(flags[name]);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || n < min || n > max) throw usageError(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  return n;
+}

@@ -3,7 +3,7 @@
  * or one session's transcript, to stdout. Progress goes to stderr so `> file` stays clean.
  */
 import type { Command, Context } from '../command.js';
-import { str } from '../command.js';
+import { intFlag, str } from '../command.js';
 import { usage } from '../errors.js';
 
 const FORMATS = ['csv', 'ndjson'] as const;
@@ -128,7 +128,7 @@ final "exported N events" line.`,
         eventType: str(ctx.flags.type),
         since: str(ctx.flags.since),
         until: str(ctx.flags.until),
-        limit: str(ctx.flags.limit),
+        limit: intFlag(ctx.flags, 'limit', 1, 100_000),
       },
     });
     const counter = new RecordCounter(format === 'csv');

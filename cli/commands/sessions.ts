@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
-import { str } from '../command.js';
+import { intFlag, str } from '../command.js';
+import { usage } from '../errors.js';
 import { duration, printJson, shortTime, table } from '../output.js';
 
 interface Row {
@@ -41,15 +42,16 @@ Lists sessions, newest first (GET /api/sessions; with --active, GET /api/session
   },
   positionals: [0, 0],
   async run({ client, flags, json, out }) {
-    const limit = str(flags.limit);
+    const limit = intFlag(flags, 'limit', 1, 500);
     let rows: Row[];
+    if (flags.active && (flags.status || flags.search)) throw usage('--active combines with --student, --platform and --limit only');
     if (flags.active) {
       const res = await client.json<{ sessions: Row[] }>('GET', '/api/sessions/active');
       // /active has no filters of its own: the few open sessions are filtered here.
       const student = str(flags.student);
       const platform = str(flags.platform);
       rows = res.sessions.filter((s) => (!student || s.student_id === student) && (!platform || s.platform === platform));
-      if (limit) rows = rows.slice(0, Number(limit));
+      if (limit) rows = rows.slice(0, limit);
     } else {
       const res = await client.json<{ sessions: Row[] }>('GET', '/api/sessions', {
         query: { student_id: str(flags.student), platform: str(flags.platform), status: str(flags.status), q: str(flags.search), limit },

@@ -3,7 +3,7 @@
  * design's interactive CLI (create → join → say → phase → summary → end).
  */
 import type { Command, Context } from '../command.js';
-import { str } from '../command.js';
+import { intFlag, str } from '../command.js';
 import { printJson } from '../output.js';
 
 const id = (s: string) => encodeURIComponent(s);
@@ -67,7 +67,8 @@ participant (sessionlog join). Prints the session id alone, so SID=$(sessionlog 
     for (const [flag, field] of [['id', 'session_id'], ['subject', 'subject'], ['topic', 'topic'], ['platform', 'platform']] as const) {
       if (str(f[flag])) body[field] = str(f[flag]);
     }
-    if (str(f.max)) body.max_participants = Number(str(f.max));
+    const max = intFlag(f, 'max', 1, 26);
+    if (max !== undefined) body.max_participants = max;
     const res = await ctx.client.json<SessionDoc>('POST', '/api/sessions', { body });
     return done(ctx, res, res.session_id);
   },

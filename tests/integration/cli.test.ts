@@ -17,6 +17,7 @@ import { describeWithPostgres, TEST_DATABASE_URL } from '../helpers/servers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const VAPI_SECRET = `vapi-${crypto.randomUUID()}`;
+const CRON_SECRET = `cron-${crypto.randomUUID()}`;
 const COMMANDS = ['sessions', 'tail', 'export', 'end', 'assign', 'create', 'join', 'say', 'phase', 'summary', 'demo'];
 
 interface Run {
@@ -46,7 +47,10 @@ describeWithPostgres('sessionlog command line against a real server', () => {
       DATABASE_URL: TEST_DATABASE_URL ?? '',
       ADMIN_TOKEN,
       VAPI_WEBHOOK_SECRET: VAPI_SECRET,
+      CRON_SECRET,
       DATA_DIR: dataDir,
+      // Idle sessions are ended by the explicit sweep below, at a known moment, not by whichever request comes next.
+      TRAFFIC_SWEEP_SECONDS: '0',
     };
     for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k];
     server = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -157,6 +161,9 @@ describeWithPostgres('sessionlog command line against a real server', () => {
       [['tail', 'x', '-n', 'many'], /-n must be a whole number/],
       [['sessions', '--url', 'not a url'], /is not a URL/],
       [['demo', '--tag', 'Bad Tag'], /--tag must be/],
+      [['sessions', '--limit', '0'], /--limit must be a whole number from 1 to 500, got "0"/],
+      [['sessions', '--active', '--status', 'completed'], /--active combines with --student, --platform and --limit only/],
+      [['create', 'x', '--max', 'two'], /--max must be a whole number/],
     ];
     for (const [args, message] of cases) {
       const r = await cli(args);
@@ -341,6 +348,10 @@ describeWithPostgres('sessionlog command line against a real server', () => {
     expect(one.workshop).toMatchObject({ students: 30, duplicates: 0 });
     expect(one.workshop.accepted).toBe(one.workshop.events);
     expect(one.pair).toMatchObject({ created: true, status: 'completed' });
+    // The finished students' sessions are idle past the timeout: end them now (session_ended events),
+    // so the second run meets ended sessions — and must not reopen or add to them either.
+    const swept = await api('/api/cron/sweep', { method: 'POST', headers: { authorization: `Bearer ${CRON_SECRET}` } });
+    expect((swept.ended_ids as string[]).filter((id) => id.startsWith(`ws_${tag}_`)).length).toBeGreaterThan(5);
     const before = await demoCounts(tag);
 
     // What a new user sees: 30 workshop students, 3 calls with transcripts and tool calls, a pair with phases.
@@ -367,8 +378,8 @@ describeWithPostgres('sessionlog command line against a real server', () => {
     expect(two.pair).toMatchObject({ created: false, status: 'completed' });
     const after = await demoCounts(tag);
     expect(after.totals).toEqual(before.totals);
-    expect(after.sessions.map((s) => [s.session_id, s.event_count, s.transcript_count, s.interaction_count])).toEqual(
-      before.sessions.map((s) => [s.session_id, s.event_count, s.transcript_count, s.interaction_count]),
+    expect(after.sessions.map((s) => [s.session_id, s.status, s.event_count, s.transcript_count, s.interaction_count])).toEqual(
+      before.sessions.map((s) => [s.session_id, s.status, s.event_count, s.transcript_count, s.interaction_count]),
     );
   }, 120_000);
 
