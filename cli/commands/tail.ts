@@ -90,7 +90,7 @@ GET /api/sessions/{id}/events?after_seq=… where the deployment has no stream.
     };
 
     if (!ctx.flags.poll) {
-      const streamed = await followStream(ctx, path, printer, poll);
+      const streamed = await followStream(ctx, path, printer, seq);
       if (streamed !== 'unsupported') {
         printer.note(`— session ${sid} ended`);
         return EXIT.OK;
@@ -113,14 +113,19 @@ GET /api/sessions/{id}/events?after_seq=… where the deployment has no stream.
  * their maxDuration, networks drop) is reopened with Last-Event-ID. 'unsupported' when the
  * deployment has no stream route.
  */
-async function followStream(ctx: Context, path: string, printer: Printer, catchUp: () => Promise<boolean>): Promise<'ended' | 'unsupported'> {
+async function followStream(ctx: Context, path: string, printer: Printer, from: string): Promise<'ended' | 'unsupported'> {
   let lastId: string | undefined;
   let failures = 0;
   let first = true;
   for (;;) {
     let res: Response;
     try {
-      res = await ctx.client.raw('GET', `${path}/stream`, { headers: { accept: 'text/event-stream', ...(lastId ? { 'last-event-id': lastId } : {}) } });
+      // First from the arrival sequence the history ended at (without it the stream replays the
+      // whole timeline), then from the last id received.
+      res = await ctx.client.raw('GET', `${path}/stream`, {
+        query: lastId ? {} : { after: from },
+        headers: { accept: 'text/event-stream', ...(lastId ? { 'last-event-id': lastId } : {}) },
+      });
     } catch (err) {
       if (!(err instanceof CliError) || err.exitCode !== EXIT.REACH || ++failures > 5) throw err;
       await sleep(500 * 2 ** failures);
@@ -139,29 +144,33 @@ async function followStream(ctx: Context, path: string, printer: Printer, catchU
       if (first) return 'unsupported';
       throw new CliError(EXIT.API, `${path}/stream answered ${res.headers.get('content-type') ?? 'no content type'}, not an event stream`);
     }
-    if (first) {
-      // Events stored between the history and the stream's start: the stream only sends what is new.
-      if (await catchUp()) return 'ended';
-      first = false;
-    }
+    first = false;
     failures = 0;
     try {
       for await (const m of readSse(res.body)) {
         if (m.id !== undefined) lastId = m.id;
         if (m.event === 'end') return 'ended';
-        if (m.event === 'heartbeat' || m.event === 'ping') continue;
-        let entry: TimelineEntry;
-        try {
-          entry = JSON.parse(m.data) as TimelineEntry;
-        } catch {
+        if (m.event === 'status') {
+          const st = parseJson(m.data) as { status?: string; end_reason?: string | null } | undefined;
+          if (st?.status) printer.note(`— status: ${st.status}${st.end_reason ? ` (${st.end_reason})` : ''}`);
           continue;
         }
-        printer.print(entry, m.event);
+        if (m.event !== 'entry' && m.event !== 'message') continue;
+        const entry = parseJson(m.data) as TimelineEntry | undefined;
+        if (entry && typeof entry === 'object') printer.print(entry);
       }
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       // the connection dropped mid-stream: reconnect below
     }
     await sleep(250);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

@@ -69,10 +69,10 @@ describe('formatEntry', () => {
 });
 
 describe('sessionlog tail over a stream', () => {
-  const lastEventIds: Array<string | undefined> = [];
+  const connections: Array<{ lastEventId: string | undefined; after: string | null }> = [];
   const polls: string[] = [];
   let base = '';
-  let connections = 0;
+  const sse = (n: number) => `id: ${n}\nevent: entry\ndata: ${JSON.stringify(n === 4 ? entry(4, 'error', { errorType: 'E', errorMessage: 'boom' }) : entry(n))}\n\n`;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const u = new URL(req.url ?? '/', 'http://x');
     const json = (body: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -81,20 +81,19 @@ describe('sessionlog tail over a stream', () => {
     if (u.pathname === '/api/session-log') return json({ success: true, count: 1, events: [entry(1)], next_cursor: null });
     if (u.pathname === '/api/sessions/s1/events') {
       polls.push(u.searchParams.get('after_seq') ?? 'start');
-      // Event 2 was stored between the history and the stream's start: only a catch-up poll finds it.
-      if (u.searchParams.get('after_seq') === '1') return json({ session_id: 's1', count: 1, events: [entry(2)], next_cursor: null, last_seq: '2' });
       return json({ session_id: 's1', count: 0, events: [], next_cursor: null, last_seq: '1' });
     }
     if (u.pathname === '/api/sessions/s1/stream') {
-      connections++;
-      lastEventIds.push(req.headers['last-event-id'] as string | undefined);
+      connections.push({ lastEventId: req.headers['last-event-id'] as string | undefined, after: u.searchParams.get('after') });
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
-      if (connections === 1) {
-        // Then the function hits its time limit and the connection closes without `end`.
-        res.end(`: open\n\nid: 3\nevent: entry\ndata: ${JSON.stringify(entry(3))}\n\nid: 4\nevent: entry\ndata: ${JSON.stringify(entry(4, 'error', { errorType: 'E', errorMessage: 'boom' }))}\n\n`);
+      const status = (st: string) => `event: status\ndata: ${JSON.stringify({ session_id: 's1', status: st, end_time: null, end_reason: null })}\n\n`;
+      if (connections.length === 1) {
+        // Entry 2 was stored between the history and the stream's start; then the function hits
+        // its time limit and the connection closes without `end`.
+        res.end(`${status('active')}: ping\n\n${sse(2)}${sse(3)}${sse(4)}: time limit reached, reconnect with Last-Event-ID\nretry: 2000\n\n`);
       } else {
-        // A resumed stream may repeat the entry at the boundary: the CLI prints it once.
-        res.end(`id: 4\nevent: entry\ndata: ${JSON.stringify(entry(4, 'error', { errorType: 'E', errorMessage: 'boom' }))}\n\nid: 5\nevent: entry\ndata: ${JSON.stringify(entry(5))}\n\nid: 6\nevent: end\ndata: {}\n\n`);
+        // A resumed stream that repeats the entry at the boundary: the CLI prints it once.
+        res.end(`${sse(4)}${sse(5)}${status('completed')}event: end\ndata: ${JSON.stringify({ session_id: 's1', status: 'completed', end_time: null, end_reason: 'explicit' })}\n\n`);
       }
       return;
     }
@@ -107,7 +106,7 @@ describe('sessionlog tail over a stream', () => {
   });
   afterAll(() => new Promise((r) => server.close(r)));
 
-  it('prints history, the catch-up and each streamed entry once, resumes with Last-Event-ID, and exits 0 on `end`', async () => {
+  it('prints history, then each streamed entry once, resumes with Last-Event-ID, and exits 0 on `end`', async () => {
     const proc = spawn(process.execPath, ['bin/sessionlog.mjs', 'tail', 's1', '--json', '--url', base, '--token', 'stream-test-token'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '' },
@@ -126,7 +125,11 @@ describe('sessionlog tail over a stream', () => {
     expect(code).toBe(0);
     const printed = out.trim().split('\n').map((l) => (JSON.parse(l) as { event_id: string }).event_id);
     expect(printed).toEqual([1, 2, 3, 4, 5].map((n) => entry(n).event_id));
-    expect(lastEventIds).toEqual([undefined, '4']);
-    expect(polls).toEqual(['start', '1']); // the arrival sequence, then one catch-up; no polling loop
+    // Starts where the history ended, resumes after the last id received; never polls.
+    expect(connections).toEqual([
+      { lastEventId: undefined, after: '1' },
+      { lastEventId: '4', after: null },
+    ]);
+    expect(polls).toEqual(['start']);
   });
 });
