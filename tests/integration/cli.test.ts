@@ -6,130 +6,17 @@
  * `tail` is checked by what it prints when an event is posted while it runs, so the test holds for
  * the polling fallback and for the push stream (GET /api/sessions/{id}/stream) alike.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ADMIN_TOKEN, uniqueToken } from '../helpers/deps.js';
-import { describeWithPostgres, TEST_DATABASE_URL } from '../helpers/servers.js';
+import { expect, it } from 'vitest';
+import { uniqueToken } from '../helpers/deps.js';
+import { cliWorld } from '../helpers/cli-world.js';
+import { describeWithPostgres } from '../helpers/servers.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const VAPI_SECRET = `vapi-${crypto.randomUUID()}`;
-const CRON_SECRET = `cron-${crypto.randomUUID()}`;
 const COMMANDS = ['sessions', 'tail', 'export', 'end', 'assign', 'create', 'join', 'say', 'phase', 'summary', 'demo'];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** A running CLI process whose output can be awaited line by line. */
-interface Live {
-  proc: ChildProcess;
-  out: () => string;
-  err: () => string;
-  waitFor: (what: RegExp, stream?: 'stdout' | 'stderr', ms?: number) => Promise<void>;
-  done: Promise<Run>;
-}
-
 describeWithPostgres('sessionlog command line against a real server', () => {
-  let server: ChildProcess;
-  let url = '';
-  const dataDir = `/tmp/sessionlog-cli-${crypto.randomUUID()}`;
-
-  beforeAll(async () => {
-    const env: Record<string, string> = {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: TEST_DATABASE_URL ?? '',
-      ADMIN_TOKEN,
-      VAPI_WEBHOOK_SECRET: VAPI_SECRET,
-      CRON_SECRET,
-      DATA_DIR: dataDir,
-      // Idle sessions are ended by the explicit sweep below, at a known moment, not by whichever request comes next.
-      TRAFFIC_SWEEP_SECONDS: '0',
-    };
-    for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k];
-    server = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let log = '';
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${log}`)), 30_000);
-      const onData = (chunk: Buffer) => {
-        log += chunk.toString();
-        const m = /sessionlog listening on (http:\/\/\S+)/.exec(log);
-        if (m?.[1]) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      };
-      server.stdout?.on('data', onData);
-      server.stderr?.on('data', onData);
-      server.once('exit', (code) => reject(new Error(`server exited (${code}):\n${log}`)));
-    });
-  });
-
-  afterAll(async () => {
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      await exited;
-    }
-    await rm(dataDir, { recursive: true, force: true });
-  });
-
-  /** Only what is listed reaches the child: no ADMIN_TOKEN or SESSIONLOG_* from the test runner. */
-  function childEnv(extra: Record<string, string>): Record<string, string> {
-    const env: Record<string, string> = { SESSIONLOG_URL: url, SESSIONLOG_TOKEN: ADMIN_TOKEN, DATA_DIR: dataDir, ...extra };
-    for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k];
-    return env;
-  }
-
-  function start(args: string[], extra: Record<string, string> = {}, cmd: string[] = [process.execPath, 'bin/sessionlog.mjs']): Live {
-    const [exe = process.execPath, ...pre] = cmd;
-    const proc = spawn(exe, [...pre, ...args], { cwd: ROOT, env: childEnv(extra), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const waiters: Array<() => void> = [];
-    proc.stdout?.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      for (const w of waiters) w();
-    });
-    proc.stderr?.on('data', (c: Buffer) => {
-      stderr += c.toString();
-      for (const w of waiters) w();
-    });
-    const done = new Promise<Run>((resolve) => proc.once('close', (code) => resolve({ code, stdout, stderr })));
-    return {
-      proc,
-      out: () => stdout,
-      err: () => stderr,
-      done,
-      waitFor: (what, stream = 'stdout', ms = 10_000) =>
-        new Promise<void>((resolve, reject) => {
-          const text = () => (stream === 'stdout' ? stdout : stderr);
-          const timer = setTimeout(() => reject(new Error(`no ${what} on ${stream} in ${ms} ms:\nstdout:\n${stdout}\nstderr:\n${stderr}`)), ms);
-          const check = () => {
-            if (what.test(text())) {
-              clearTimeout(timer);
-              resolve();
-            }
-          };
-          waiters.push(check);
-          check();
-        }),
-    };
-  }
-
-  const cli = (args: string[], extra: Record<string, string> = {}) => start(args, extra).done;
-
-  const api = async (path: string, init: RequestInit = {}) => {
-    const res = await fetch(url + path, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', ...init.headers } });
-    expect(res.ok, `${path}: ${res.status} ${await res.clone().text()}`).toBe(true);
-    return res.json() as Promise<Record<string, unknown>>;
-  };
+  const { start, cli, api } = cliWorld();
 
   it('--help for every command: exit 0 and the usage of that command', async () => {
     const main = await cli(['--help']);
@@ -335,84 +222,6 @@ describeWithPostgres('sessionlog command line against a real server', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('studentEmail');
   });
-
-  it('demo fills a day through the API and a second run adds nothing', async () => {
-    const tag = `t${crypto.randomUUID().replaceAll('-', '').slice(0, 10)}`;
-    const refused = await cli(['demo', '--tag', `r${crypto.randomUUID().replaceAll('-', '').slice(0, 10)}`]);
-    expect(refused.code).toBe(3);
-    expect(refused.stderr).toContain('refused the Vapi webhook (401): this deployment needs its Vapi secret');
-
-    const first = await cli(['demo', '--tag', tag, '--vapi-secret', VAPI_SECRET, '--json']);
-    expect(first.code, first.stderr).toBe(0);
-    const one = JSON.parse(first.stdout) as DemoOut;
-    expect(one.workshop).toMatchObject({ students: 30, duplicates: 0 });
-    expect(one.workshop.accepted).toBe(one.workshop.events);
-    expect(one.pair).toMatchObject({ created: true, status: 'completed' });
-    // The finished students' sessions are idle past the timeout: end them now (session_ended events),
-    // so the second run meets ended sessions — and must not reopen or add to them either.
-    const swept = await api('/api/cron/sweep', { method: 'POST', headers: { authorization: `Bearer ${CRON_SECRET}` } });
-    expect((swept.ended_ids as string[]).filter((id) => id.startsWith(`ws_${tag}_`)).length).toBeGreaterThan(5);
-    const before = await demoCounts(tag);
-
-    // What a new user sees: 30 workshop students, 3 calls with transcripts and tool calls, a pair with phases.
-    expect(before.byPlatform).toEqual({ web: 30, vapi: 3, superinterface: 1 });
-    for (const s of before.sessions.filter((x) => x.platform === 'vapi')) {
-      expect(s.status).toBe('completed');
-      expect(s.student_id).toMatch(new RegExp(`^${tag}_`));
-      expect(s.transcript_count).toBeGreaterThan(4);
-      expect(s.interaction_count).toBeGreaterThan(0);
-    }
-    const pair = before.sessions.find((s) => s.platform === 'superinterface');
-    expect(pair).toMatchObject({ session_id: `${tag}_study_pair`, phase: 'wrap_up', status: 'completed', transcript_count: 8 });
-    const attention = (await api('/api/attention')) as { students: Array<{ session_id: string; reasons: Array<{ code: string }> }>; top_errors: Array<{ error_type: string; students: number }> };
-    const stuck = attention.students.find((s) => s.session_id === `ws_${tag}_priya_raman`);
-    expect(stuck?.reasons.map((r) => r.code)).toContain('stuck');
-    const broken = attention.top_errors.find((e) => e.error_type === 'ModuleNotFoundError');
-    expect(broken?.students).toBeGreaterThanOrEqual(10);
-
-    const second = await cli(['demo', '--tag', tag, '--vapi-secret', VAPI_SECRET, '--json']);
-    expect(second.code, second.stderr).toBe(0);
-    const two = JSON.parse(second.stdout) as DemoOut;
-    expect(two.anchor).toBe(one.anchor);
-    expect(two.workshop).toMatchObject({ accepted: 0, duplicates: one.workshop.events });
-    expect(two.pair).toMatchObject({ created: false, status: 'completed' });
-    const after = await demoCounts(tag);
-    expect(after.totals).toEqual(before.totals);
-    expect(after.sessions.map((s) => [s.session_id, s.status, s.event_count, s.transcript_count, s.interaction_count])).toEqual(
-      before.sessions.map((s) => [s.session_id, s.status, s.event_count, s.transcript_count, s.interaction_count]),
-    );
-  }, 120_000);
-
-  interface DemoOut {
-    anchor: string;
-    workshop: { students: number; events: number; accepted: number; duplicates: number };
-    pair: { created: boolean; status: string };
-  }
-  interface Row {
-    session_id: string;
-    platform: string;
-    status: string;
-    student_id: string | null;
-    phase: string | null;
-    event_count: number;
-    transcript_count: number;
-    interaction_count: number;
-  }
-
-  /** Everything the demo of `tag` stored, read back through the API (ids all carry the tag). */
-  async function demoCounts(tag: string) {
-    const page = (await api(`/api/sessions?q=${tag}&limit=500`)) as { sessions: Row[] };
-    const sessions = page.sessions.sort((a, b) => a.session_id.localeCompare(b.session_id));
-    const byPlatform: Record<string, number> = {};
-    for (const s of sessions) byPlatform[s.platform] = (byPlatform[s.platform] ?? 0) + 1;
-    const totals = {
-      sessions: sessions.length,
-      events: sessions.reduce((n, s) => n + s.event_count, 0),
-      transcript: sessions.reduce((n, s) => n + s.transcript_count, 0),
-      interactions: sessions.reduce((n, s) => n + s.interaction_count, 0),
-    };
-    return { sessions, byPlatform, totals };
-  }
 });
 
 /** RFC 4180, enough for the export (quoted cells with commas, quotes and newlines). */
