@@ -69,16 +69,19 @@ const RULES: LayerRule[] = [
   { name: 'util is a leaf', from: under('lib/util'), forbid: (t) => t.startsWith('lib/') && !t.startsWith('lib/util/') },
   // lib/ runs on Node, Vercel and workerd: Node built-ins only in the Node-only wiring.
   { name: 'Web-standard APIs only', from: (f) => f.startsWith('lib/') && !f.startsWith('lib/node/'), forbid: pkg('node:') },
+  // The command line is a client of the HTTP API (ADR 0018): at most the shared zod schemas, never storage or the app.
+  { name: 'the command line speaks HTTP only', from: under('cli'), forbid: (t) => t.startsWith('lib/') && !t.startsWith('lib/schemas/') },
 ];
 
 describe('the layer fence on this repository', () => {
-  const graph = readImportGraph(repoRoot(), ['lib', 'api']);
+  const graph = readImportGraph(repoRoot(), ['lib', 'api', 'cli']);
 
   it('reads the real import graph (so the checks below cannot pass on an empty one)', () => {
     expect(graph.size).toBeGreaterThan(50);
     expect(graph.get('lib/app.ts')).toContain('hono');
     expect(graph.get('lib/http/auth.ts')).toContain('lib/http/env.ts'); // a type-only import
     expect(graph.get('api/health.ts')).toContain('lib/node/vercel.ts');
+    expect(graph.get('cli/main.ts')).toContain('cli/client.ts');
   });
 
   it('has no upward import', () => {
@@ -123,8 +126,10 @@ describe('the fence checker', () => {
       ['lib/http/auth.ts', ['hono', 'lib/app.ts']],
       ['lib/node/deps.ts', ['node:fs', 'lib/http/ratelimit.ts']],
       ['lib/routes/x.ts', ['hono', 'lib/http/auth.ts', 'lib/calls/vapi/message.ts']],
+      ['cli/x.ts', ['lib/storage/sql.ts', 'lib/schemas/session.ts', 'node:util', 'cli/client.ts']],
     ]);
     expect(layerViolations(g, RULES)).toEqual([
+      'cli/x.ts → lib/storage/sql.ts (the command line speaks HTTP only)',
       'lib/calls/receive.ts → lib/calls/vapi/index.ts (the calls seam imports no platform but through its registry)',
       'lib/calls/vapi/auth.ts → lib/calls/twilio/sign.ts (a platform imports no other platform)',
       'lib/calls/vapi/auth.ts → lib/http/auth.ts (domain imports no HTTP)',

@@ -1,0 +1,42 @@
+/**
+ * Terminal output: plain ANSI colours (off when the stream is not a TTY, or NO_COLOR is set —
+ * https://no-color.org), aligned tables, and JSON for scripts.
+ */
+import type { WriteStream } from 'node:tty';
+
+const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1 } as const;
+export type Colour = keyof typeof CODES;
+
+export function colours(stream: NodeJS.WriteStream | WriteStream, env: Record<string, string | undefined> = process.env) {
+  const on = Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb';
+  return (c: Colour, text: string) => (on ? `\u001b[${CODES[c]}m${text}\u001b[0m` : text);
+}
+export type Paint = ReturnType<typeof colours>;
+
+// ANSI sequences take no columns: measure text without them.
+const visible = (s: string) => s.replaceAll(/\u001b\[[0-9;]*m/g, '').length;
+
+/** Left-aligned columns separated by two spaces; the header row is dimmed. */
+export function table(header: string[], rows: string[][], paint: Paint): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i] ?? ''))));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - visible(c)))))
+      .join('  ')
+      .trimEnd();
+  return [paint('gray', line(header)), ...rows.map(line)].join('\n');
+}
+
+/** `2026-11-30T15:44:55.804Z` → `2026-11-30 15:44:55` (UTC, as stored). */
+export const shortTime = (iso: string | null | undefined) => (iso ? iso.replace('T', ' ').slice(0, 19) : '');
+
+export function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}

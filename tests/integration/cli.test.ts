@@ -1,0 +1,254 @@
+/**
+ * The command line, as users run it: the real binary (`node bin/sessionlog.mjs`, and `npx sessionlog`
+ * once) as a child process against the real local server (`node --import tsx server.ts`, as
+ * `npm start` runs it) on the test database. Nothing is faked: the CLI only speaks HTTP.
+ *
+ * `tail` is checked by what it prints when an event is posted while it runs, so the test holds for
+ * the polling fallback and for the push stream (GET /api/sessions/{id}/stream) alike.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect, it } from 'vitest';
+import { uniqueToken } from '../helpers/deps.js';
+import { cliWorld } from '../helpers/cli-world.js';
+import { describeWithPostgres } from '../helpers/servers.js';
+
+const COMMANDS = ['sessions', 'tail', 'export', 'end', 'assign', 'create', 'join', 'say', 'phase', 'summary', 'demo'];
+
+describeWithPostgres('sessionlog command line against a real server', () => {
+  const { start, cli, api } = cliWorld();
+
+  it('--help for every command: exit 0 and the usage of that command', async () => {
+    const main = await cli(['--help']);
+    expect(main.code).toBe(0);
+    for (const name of COMMANDS) expect(main.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+    expect(main.stdout).toContain('Exit codes: 0 ok');
+    const runs = await Promise.all(COMMANDS.map((name) => cli([name, '--help'])));
+    runs.forEach((r, i) => {
+      expect(r.code, COMMANDS[i]).toBe(0);
+      expect(r.stdout, COMMANDS[i]).toMatch(new RegExp(`^Usage: sessionlog ${COMMANDS[i]}\\b`));
+      expect(r.stdout).toContain('--url <url>');
+    });
+  });
+
+  it('runs as `npx sessionlog` from the repository', async () => {
+    const r = await start(['sessions', '--search', 'nobody-has-this-id', '--json'], {}, ['npx', '--offline', 'sessionlog']).done;
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ count: 0, sessions: [] });
+  });
+
+  it('usage errors exit 2 and say what is wrong', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['nonsense'], /unknown command "nonsense"/],
+      [['sessions', '--bogus'], /Unknown option '--bogus'/],
+      [['end'], /end: expected 1 argument, got 0/],
+      [['export', 'ws_x'], /export needs --format csv or --format ndjson/],
+      [['export', 'ws_x', '--format', 'xml'], /--format must be csv or ndjson/],
+      [['tail', 'x', '-n', 'many'], /-n must be a whole number/],
+      [['sessions', '--url', 'not a url'], /is not a URL/],
+      [['demo', '--tag', 'Bad Tag'], /--tag must be/],
+      [['sessions', '--limit', '0'], /--limit must be a whole number from 1 to 500, got "0"/],
+      [['sessions', '--active', '--status', 'completed'], /--active combines with --student, --platform and --limit only/],
+      [['create', 'x', '--max', 'two'], /--max must be a whole number/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+  });
+
+  it('a wrong URL exits 3: nothing listening, or something that is not Sessionlog', async () => {
+    const other = createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not here</h1>'));
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    const port = (other.address() as AddressInfo).port;
+    try {
+      const html = await cli(['sessions', '--url', `http://127.0.0.1:${port}`]);
+      expect(html.code).toBe(3);
+      expect(html.stderr).toContain(`http://127.0.0.1:${port} does not look like a Sessionlog deployment: GET /api/sessions answered 404 text/html`);
+    } finally {
+      await new Promise((r) => other.close(r));
+    }
+    // The same port, now closed: connection refused.
+    const refused = await cli(['sessions', '--url', `http://127.0.0.1:${port}`]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain(`cannot reach http://127.0.0.1:${port} (ECONNREFUSED)`);
+    const json = await cli(['sessions', '--url', `http://127.0.0.1:${port}`, '--json']);
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.stderr)).toMatchObject({ exit_code: 3, error: expect.stringContaining('cannot reach') });
+  });
+
+  it('a wrong token exits 3, naming where the token came from and never printing it', async () => {
+    const wrong = await cli(['sessions'], { SESSIONLOG_TOKEN: 'sl_admin_not-the-token' });
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toContain('refused the request (401): the token from SESSIONLOG_TOKEN was refused');
+    expect(wrong.stderr + wrong.stdout).not.toContain('sl_admin_not-the-token');
+    const flag = await cli(['sessions', '--token', 'nope-nope']);
+    expect(flag.code).toBe(3);
+    expect(flag.stderr).toContain('the token from --token was refused');
+  });
+
+  it('a session that does not exist exits 1', async () => {
+    const end = await cli(['end', uniqueToken('nosuch')]);
+    expect(end.code).toBe(1);
+    expect(end.stderr).toMatch(/404 .*does not exist/);
+    const tail = await cli(['tail', uniqueToken('nosuch')]);
+    expect(tail.code).toBe(1);
+  });
+
+  it('sessions: a table with the workshop session just posted, filters and --json', async () => {
+    const token = uniqueToken('ws_cli');
+    const email = `${token.toLowerCase().replaceAll('_', '-')}@example.com`;
+    await api('/api/session-log', {
+      method: 'POST',
+      body: JSON.stringify({ sessionToken: token, studentEmail: email, studentName: 'Table Student', eventType: 'error', eventData: { errorType: 'TypeError', errorMessage: 'x is undefined', currentStep: 2, stepName: 'Set up keys' } }),
+    });
+    const table = await cli(['sessions', '--search', token]);
+    expect(table.code).toBe(0);
+    const [header, row, ...rest] = table.stdout.trimEnd().split('\n');
+    expect(header?.split(/\s{2,}/)).toEqual(['SESSION', 'STUDENT', 'PLATFORM', 'STATUS', 'STARTED (UTC)', 'DURATION', 'EVENTS', 'ERRORS', 'STEP/PHASE']);
+    expect(rest).toEqual([]);
+    expect(row?.split(/\s{2,}/)).toEqual([token, `${email} (Table Student)`, 'web', 'active', expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/), '0s', '1', '1', '2 Set up keys']);
+    // No colour codes when stdout is not a terminal.
+    expect(table.stdout).not.toContain('\u001b[');
+
+    const active = await cli(['sessions', '--active', '--student', email, '--json']);
+    expect(active.code).toBe(0);
+    const parsed = JSON.parse(active.stdout) as { count: number; sessions: Array<{ session_id: string; status: string }> };
+    expect(parsed.sessions.map((s) => s.session_id)).toEqual([token]);
+    const none = await cli(['sessions', '--student', 'nobody_at_all', '--json']);
+    expect(JSON.parse(none.stdout)).toEqual({ count: 0, sessions: [] });
+  });
+
+  it('two-participant flow: create, join, say, phase, summary, end, assign; transcript export in timestamp,session_id,speaker,text', async () => {
+    const sid = uniqueToken('cli_pair');
+    const created = await cli(['create', 'cli_alice', '--id', sid, '--subject', 'Physics']);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toBe(`${sid}\n`);
+    expect((await cli(['join', sid, 'cli_bob'])).stdout).toBe(`cli_bob joined ${sid} as B (session active)\n`);
+    expect((await cli(['say', sid, 'A', 'Hello, Bob'])).code).toBe(0);
+    expect((await cli(['say', sid, 'B', 'Hi "Alice" =1+1'])).code).toBe(0);
+    expect((await cli(['phase', sid, 'deep_dive'])).code).toBe(0);
+    expect((await cli(['summary', sid, 'Covered vectors.'])).code).toBe(0);
+    const third = await cli(['join', sid, 'cli_carol']);
+    expect(third.code).toBe(1); // full: 409
+    expect(third.stderr).toContain('409');
+
+    const csv = await cli(['export', sid, '--transcript', '--format', 'csv']);
+    expect(csv.code).toBe(0);
+    const lines = csv.stdout.split('\r\n');
+    expect(lines[0]).toBe('timestamp,session_id,speaker,text');
+    expect(lines.slice(1, 3).map((l) => l.replace(/^[^,]+,/, ''))).toEqual([`${sid},A,"Hello, Bob"`, `${sid},B,"Hi ""Alice"" =1+1"`]);
+    expect(lines[1]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z,/);
+    expect(lines.slice(3)).toEqual(['']);
+
+    const ended = await cli(['end', sid, '--json']);
+    expect(ended.code).toBe(0);
+    expect(JSON.parse(ended.stdout)).toMatchObject({ session_id: sid, ended_now: true, session: { status: 'completed' } });
+    expect((await cli(['end', sid])).stdout).toBe(`${sid} was already ended\n`);
+    expect((await cli(['assign', sid, 'cli_alice'])).code).toBe(0);
+    const doc = await api(`/api/sessions/${sid}`);
+    expect(doc).toMatchObject({ status: 'completed', phase: 'deep_dive', summary: 'Covered vectors.', student_id: 'cli_alice', subject: 'Physics' });
+    expect((doc.conversation as { entries: unknown[] }).entries).toHaveLength(2);
+  });
+
+  it('tail prints history, then an event posted while it runs, and stops when the session ends', async () => {
+    const sid = uniqueToken('cli_tail');
+    await api('/api/sessions', { method: 'POST', body: JSON.stringify({ participant: 'tail_a', session_id: sid, max_participants: 1 }) });
+    await api(`/api/sessions/${sid}/transcript`, { method: 'POST', body: JSON.stringify({ speaker: 'A', text: 'before the tail' }) });
+    const tail = start(['tail', sid, '--interval', '200']);
+    await tail.waitFor(/following/, 'stderr');
+    expect(tail.out()).toMatch(/transcript\s+A: before the tail/);
+    const posted = Date.now();
+    await api(`/api/sessions/${sid}/transcript`, { method: 'POST', body: JSON.stringify({ speaker: 'A', text: 'posted while tailing' }) });
+    await tail.waitFor(/transcript\s+A: posted while tailing/);
+    const latency = Date.now() - posted;
+    expect(latency).toBeLessThan(3000);
+    await api(`/api/sessions/${sid}/end`, { method: 'POST' });
+    const r = await tail.done;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/session_ended/);
+    expect(r.stderr).toContain(`session ${sid} ended`);
+    // Each event once, whichever way it arrived.
+    expect(r.stdout.match(/posted while tailing/g)).toHaveLength(1);
+  });
+
+  it('tail of a workshop token prints a posted error; --json gives timeline entries', async () => {
+    const token = uniqueToken('ws_tail');
+    await api('/api/session-log', { method: 'POST', body: JSON.stringify({ sessionToken: token, eventType: 'navigation', eventData: { from: 1, to: 2 } }) });
+    const tail = start(['tail', token, '--json', '--interval', '200']);
+    try {
+      await tail.waitFor(/"event_type":"navigation"/);
+      await new Promise((r) => setTimeout(r, 300));
+      const { eventId } = (await api('/api/session-log', {
+        method: 'POST',
+        body: JSON.stringify({ sessionToken: token, eventType: 'error', eventData: { errorType: 'ImportError', errorMessage: 'No module named vapi' } }),
+      })) as { eventId: string };
+      await tail.waitFor(/"event_type":"error"/);
+      const entries = tail.out().trim().split('\n').map((l) => JSON.parse(l) as { event_id: string; event_type: string; event_data: unknown });
+      expect(entries.map((e) => e.event_type)).toEqual(['navigation', 'error']);
+      expect(entries[1]).toMatchObject({ event_id: eventId, event_data: { errorType: 'ImportError', errorMessage: 'No module named vapi' } });
+    } finally {
+      tail.proc.kill('SIGINT');
+      await tail.done;
+    }
+  });
+
+  it('export: CSV and NDJSON of exactly the filtered events, progress on stderr only', async () => {
+    const token = uniqueToken('ws_export');
+    const events = [
+      { eventType: 'navigation', eventData: { from: 1, to: 2 }, eventId: crypto.randomUUID(), timestamp: '2026-01-17T14:30:00Z' },
+      { eventType: 'error', eventData: { errorType: 'TypeError', errorMessage: 'a, "quoted"\nmultiline message' }, eventId: crypto.randomUUID(), timestamp: '2026-01-17T14:30:01Z' },
+      { eventType: 'action', eventData: { actionName: '=HYPERLINK("x")' }, eventId: crypto.randomUUID(), timestamp: '2026-01-17T14:30:02Z' },
+    ];
+    await api('/api/session-log', { method: 'POST', body: JSON.stringify({ sessionToken: token, studentEmail: 'export@example.com', events }) });
+
+    const csv = await cli(['export', token, '--format', 'csv']);
+    expect(csv.code).toBe(0);
+    expect(csv.stderr).toMatch(/^exported 3 events in \d+\.\d s\n$/);
+    const rows = parseCsv(csv.stdout);
+    expect(rows[0]).toEqual(['event_id', 'created_at', 'session_token', 'event_type', 'student_id', 'student_email', 'student_name', 'event_data']);
+    expect(rows.slice(1).map((r) => r[0])).toEqual(events.map((e) => e.eventId)); // oldest first
+    expect(JSON.parse(rows[2]?.[7] ?? '')).toEqual(events[1]?.eventData);
+
+    const errorsOnly = await cli(['export', '--session', token, '--type', 'error', '--format', 'ndjson']);
+    const lines = errorsOnly.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event_id: string });
+    expect(lines.map((l) => l.event_id)).toEqual([events[1]?.eventId]);
+    const ranged = await cli(['export', token, '--since', '2026-01-17T14:30:01Z', '--until', '2026-01-17T14:30:02Z', '--format', 'ndjson', '--quiet']);
+    expect(ranged.stderr).toBe('');
+    expect(ranged.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { event_id: string }).event_id)).toEqual([events[1]?.eventId]);
+    const bad = await cli(['export', '--student', 'not-an-email', '--format', 'csv']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('studentEmail');
+  });
+});
+
+/** RFC 4180, enough for the export (quoted cells with commas, quotes and newlines). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\r') continue;
+    else if (c === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else cell += c;
+  }
+  return rows;
+}
