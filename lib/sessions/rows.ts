@@ -56,11 +56,21 @@ export function effective(row: SessionRow, now: Date, timeoutMs: number): { stat
   return { status: row.status, endedAt: row.ended_at ? new Date(row.ended_at) : null, endReason: row.end_reason };
 }
 
+/**
+ * How long a session lasted, in milliseconds: from its start to its end (its last activity while
+ * open). The one place a session's duration is computed — summaries, lists and student progress
+ * all read it — so time that must not count (a paused stretch, say) is subtracted here once.
+ */
+export function sessionDurationMs(row: SessionRow, now: Date, timeoutMs: number): number {
+  const eff = effective(row, now, timeoutMs);
+  const end = eff.endedAt ?? new Date(row.last_activity_at);
+  return Math.max(0, end.getTime() - new Date(row.started_at).getTime());
+}
+
 export function toSummaryRow(row: SessionRow, now: Date, timeoutMs: number): SessionSummaryRow {
   const eff = effective(row, now, timeoutMs);
   const start = new Date(row.started_at);
   const last = new Date(row.last_activity_at);
-  const end = eff.endedAt ?? last;
   return SessionSummaryRow.parse({
     session_id: row.id,
     student_id: row.student_id,
@@ -72,7 +82,7 @@ export function toSummaryRow(row: SessionRow, now: Date, timeoutMs: number): Ses
     end_time: eff.endedAt ? eff.endedAt.toISOString() : null,
     last_activity: last.toISOString(),
     end_reason: eff.endReason,
-    duration_seconds: Math.max(0, Math.round((end.getTime() - start.getTime()) / 1000)),
+    duration_seconds: Math.round(sessionDurationMs(row, now, timeoutMs) / 1000),
     phase: row.phase,
     subject: row.subject,
     topic: row.topic,
