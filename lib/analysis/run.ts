@@ -6,6 +6,7 @@ import { DomainError, notFound } from '../sessions/errors.js';
 import { getDocument } from '../sessions/read.js';
 import { askModel } from './model.js';
 import { buildPrompt } from './prompt.js';
+import { studentProgress } from '../progress/build.js';
 import type { Analysis } from './schema.js';
 import { claim, claimDueRetries, completeRun, failRun, latestCompleted, loadRun, previousAnalyses, sessionErrors } from './store.js';
 import { identifyFromName } from '../calls/identify.js';
@@ -47,8 +48,14 @@ export async function execute(ctx: SessionCtx, config: Config['analysis'], id: s
     const apiKey = config.apiKey;
     if (!apiKey) throw new AnalysisUnavailable('no API key');
     const session = await getDocument(ctx, row.session_id);
-    const [errors, previous] = await Promise.all([sessionErrors(ctx, row.session_id), previousAnalyses(ctx, session.student_id, row.session_id)]);
-    const { prompt } = buildPrompt(config.prompts[template], { session, errors, previous }, config.maxInputTokens);
+    const known = session.student_id && session.student_id !== 'unknown' ? session.student_id : null;
+    const [errors, previous, progress] = await Promise.all([
+      sessionErrors(ctx, row.session_id),
+      previousAnalyses(ctx, session.student_id, row.session_id),
+      // What came before this session only: its own numbers are in the prompt already.
+      known ? studentProgress(ctx, known, { before: new Date(session.start_time), exclude: row.session_id }) : null,
+    ]);
+    const { prompt } = buildPrompt(config.prompts[template], { session, errors, previous, progress }, config.maxInputTokens);
     const answer = await askModel({ ...config, apiKey }, prompt);
     const done = await completeRun(ctx, id, { ...answer, latencyMs: Math.round(performance.now() - started) });
     if (answer.result.student_name && session.student_id === 'unknown') {
