@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
+import { names } from '../../lib/progress/coverage.js';
+import { leastSquaresSlope } from '../../lib/progress/trends.js';
 import { StudentProgress } from '../../lib/schemas/progress.js';
 import { InteractionResponse } from '../../lib/schemas/responses.js';
 import { SessionDocument, SessionStats } from '../../lib/schemas/session.js';
@@ -12,7 +14,7 @@ const service = { authorization: 'Bearer svc-token-123' };
 const SECOND = 1000;
 const MINUTE = 60_000;
 // A 30-minute timeout: a page's attempts do not keep a tool-call sitting open, and one sitting below spans 16 minutes.
-const config = testConfig({ SERVICE_TOKEN: 'svc-token-123', SESSION_TIMEOUT_MINUTES: '30' });
+const config = testConfig({ SERVICE_TOKEN: 'svc-token-123', WEBHOOK_TOKEN: 'hook-token-123', SESSION_TIMEOUT_MINUTES: '30' });
 
 let sql: Sql;
 let now = new Date('2026-03-02T09:00:00.000Z');
@@ -30,8 +32,8 @@ const tick = (ms: number) => {
 };
 const send = (method: string, path: string, body: unknown, headers: Record<string, string> = service) =>
   app.request(path, { method, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const post = async (path: string, body: unknown, status = 200) => {
-  const res = await send('POST', path, body);
+const post = async (path: string, body: unknown, status = 200, headers = service) => {
+  const res = await send('POST', path, body, headers);
   expect(res.status, await res.clone().text()).toBe(status);
   return res.json();
 };
@@ -190,7 +192,7 @@ describe('GET /api/students/{id}/progress', () => {
     expect((await progress(student)).topics.not_revisited).toEqual([]); // default K = 3: decimals was 3 sessions ago
   });
 
-  it('brings tool-call sittings, workshop pages and explicit sessions of one student together, in time order', async () => {
+  it('brings workshop pages, tool-call sittings, voice calls and explicit sessions of one student together, in time order', async () => {
     const email = `${uniqueToken('ann')}@example.com`;
     // The workshop page comes first: it names the student (email, name); the tool calls then join her.
     const ws = uniqueToken('ws');
@@ -200,16 +202,25 @@ describe('GET /api/students/{id}/progress', () => {
     await post('/api/session-log', { sessionToken: ws, eventType: 'error', eventData: { errorMessage: 'boom' } });
     tick(60 * MINUTE);
     const mcp = await sitting(email, { results: [true, false], timeMs: 1000 });
+    // A voice call from another platform, 20 minutes long, reported after it ended.
+    const callStart = new Date(now.getTime() - 40 * MINUTE);
+    const call = (await post('/api/webhooks/session-data', {
+      platform: 'retell', student_id: email, call_id: uniqueToken('call'), started_at: callStart.toISOString(),
+      ended_at: new Date(callStart.getTime() + 20 * MINUTE).toISOString(), transcript: [{ speaker: 'user', text: 'Can we do loops again?' }],
+    }, 200, { authorization: 'Bearer hook-token-123' })) as { session_id: string };
+    tick(60 * MINUTE);
     const explicit = SessionDocument.parse(await post('/api/sessions', { participant: 'tutor_bot', student_id: email, platform: 'superinterface', subject: 'Physics', max_participants: 1 }, 201));
     const p = await progress(email);
     expect(p.student).toEqual({ id: email, name: 'Ann Lee', email });
     expect(p.sessions.map((s) => [s.session_id, s.platform, s.attempts, s.accuracy])).toEqual([
       [ws, 'web', 2, 1],
       [mcp, 'mcp', 2, 0.5],
+      [call.session_id, 'retell', 0, null],
       [explicit.session_id, 'superinterface', 0, null],
     ]);
     expect(p.sessions[0]).toMatchObject({ topics: ['Loops'], errors: 1, events: 3, avg_time_per_attempt_ms: 20_000 });
-    expect(p.sessions[2]).toMatchObject({ subjects: ['Physics'], status: 'active', end_time: null });
+    expect(p.sessions[2]).toMatchObject({ duration_seconds: 1200, status: 'completed' });
+    expect(p.sessions[3]).toMatchObject({ subjects: ['Physics'], status: 'active', end_time: null });
   });
 
   it('404 for a student nobody knows; 400 for a bad window; 401 without a token', async () => {
@@ -221,5 +232,21 @@ describe('GET /api/students/{id}/progress', () => {
       expect(JSON.stringify(body)).toContain(q.split('=')[0]);
     }
     await problem(await app.request(`/api/students/${student}/progress`), 401);
+  });
+});
+
+describe('the rules underneath', () => {
+  it('least squares on scattered values, not the end points: 1, 3, 2, 5 rise 1.1 per session', () => {
+    expect(leastSquaresSlope([1, 3, 2, 5].map((y, x) => ({ x, y })))).toBeCloseTo(1.1, 12);
+    expect(leastSquaresSlope([{ x: 0, y: 4 }, { x: 3, y: 1 }])).toBe(-1); // gaps keep their positions
+    expect(leastSquaresSlope([{ x: 2, y: 4 }])).toBeNull();
+  });
+
+  it('a step names a topic as whole words, case-insensitively, whatever characters the topic has', () => {
+    expect(names('Practise C++ pointers', 'c++')).toBe(true);
+    expect(names('Review FRACTIONS daily', 'Fractions ')).toBe(true);
+    expect(names('Review fractional parts', 'fraction')).toBe(false);
+    expect(names('Look at the (a+b)^2 identity', '(a+b)^2')).toBe(true);
+    expect(names('Do it', 'it')).toBe(false); // under three characters: too short to mean anything
   });
 });
