@@ -1,3 +1,5 @@
+import { progressText } from '../progress/text.js';
+import type { StudentProgress } from '../schemas/progress.js';
 import type { SessionDocument } from '../schemas/session.js';
 import { type Placeholder, render } from './templates.js';
 
@@ -28,6 +30,8 @@ export interface PromptContext {
   session: SessionDocument;
   errors: Array<{ at: string; type: string; message: string }>;
   previous: Array<{ session_id: string; at: string; summary: string; engagement: number | null }>;
+  /** The student's progress over the sessions before this one; null for an unknown caller. */
+  progress?: StudentProgress | null;
 }
 
 function duration(seconds: number): string {
@@ -66,6 +70,7 @@ export function buildPrompt(template: string, ctx: PromptContext, maxTokens: num
     summary: s.summary ?? 'none',
     previous_analyses:
       ctx.previous.map((p) => `- ${p.at} (${p.session_id}, engagement ${p.engagement ?? 'n/a'}): ${clip(p.summary, 600)}`).join('\n') || 'none (this is the first analysed session)',
+    progress: ctx.progress ? progressText(ctx.progress) : 'none (the student is not known)',
     transcript: '',
   };
   // Facts the server computed itself (platform, duration) and the student id (letters, digits and

@@ -7,6 +7,7 @@ import { getDocument } from '../sessions/read.js';
 import { askModel } from './model.js';
 import { DEFERRED_REASON, dayTotals, nextUtcDay, OUTPUT_ALLOWANCE, reserve, settle, utcDay } from './budget.js';
 import { buildPrompt, estimateTokens, SYSTEM_PROMPT } from './prompt.js';
+import { studentProgress } from '../progress/build.js';
 import type { Analysis } from './schema.js';
 import { claim, claimDueRetries, completeRun, deferRun, failRun, latestCompleted, loadRun, previousAnalyses, sessionErrors } from './store.js';
 import { identifyFromName } from '../calls/identify.js';
@@ -49,8 +50,14 @@ export async function execute(ctx: SessionCtx, config: Config['analysis'], id: s
     const apiKey = config.apiKey;
     if (!apiKey) throw new AnalysisUnavailable('no API key');
     const session = await getDocument(ctx, row.session_id);
-    const [errors, previous] = await Promise.all([sessionErrors(ctx, row.session_id), previousAnalyses(ctx, session.student_id, row.session_id)]);
-    const { prompt } = buildPrompt(config.prompts[template], { session, errors, previous }, config.maxInputTokens);
+    const known = session.student_id && session.student_id !== 'unknown' ? session.student_id : null;
+    const [errors, previous, progress] = await Promise.all([
+      sessionErrors(ctx, row.session_id),
+      previousAnalyses(ctx, session.student_id, row.session_id),
+      // What came before this session only: its own numbers are in the prompt already.
+      known ? studentProgress(ctx, known, { before: new Date(session.start_time), exclude: row.session_id }) : null,
+    ]);
+    const { prompt } = buildPrompt(config.prompts[template], { session, errors, previous, progress }, config.maxInputTokens);
     const parked = await reserveTokens(ctx, config, id, prompt);
     if (parked) return parked;
     reserved = true;

@@ -2,7 +2,7 @@
  * Shipped prompt templates. Instructors override them in session.config.yaml (or .json) under
  * `analysis.prompts`. Placeholders: {{student}}, {{platform}}, {{subject}}, {{topic}},
  * {{duration}}, {{subjects}}, {{interactions}}, {{errors}}, {{transcript}}, {{summary}},
- * {{previous_analyses}}.
+ * {{previous_analyses}}, {{progress}}.
  */
 export const PLACEHOLDERS = [
   'student',
@@ -16,6 +16,7 @@ export const PLACEHOLDERS = [
   'transcript',
   'summary',
   'previous_analyses',
+  'progress',
 ] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 
@@ -27,6 +28,10 @@ Platform: {{platform}}
 Subject / topic: {{subject}} / {{topic}}
 Duration: {{duration}}
 Subjects the tutor looked up: {{subjects}}
+
+The student's progress before this session (build the next steps on it: follow up the outstanding ones,
+bring back topics left behind, say when a trend changes):
+{{progress}}
 
 Tool calls made for the student (what the tutor fetched or did):
 {{interactions}}

@@ -1,6 +1,7 @@
 import { defineRoute } from '../http/route.js';
 import { StudentPath } from '../schemas/params.js';
 import { Erased, StudentResponse } from '../schemas/responses.js';
+import { ProgressQuery, StudentProgress } from '../schemas/progress.js';
 import { StudentInput } from '../schemas/student.js';
 
 const tag = 'students';
@@ -18,4 +19,10 @@ export const getStudentRoute = defineRoute({
   method: 'get', path: '/api/students/{student_id}', summary: 'A student', tag, auth: 'reader', params: StudentPath, ok: { 200: StudentResponse }, errors: [404],
 });
 
-export const studentsRoutes = [putStudentRoute, deleteStudentRoute, getStudentRoute];
+export const getProgressRoute = defineRoute({
+  method: 'get', path: '/api/students/{student_id}/progress', summary: "A student's sessions over time: trends, topics, outstanding next steps", tag,
+  auth: 'reader', params: StudentPath, query: ProgressQuery, ok: { 200: StudentProgress }, errors: [404],
+  description: 'Every kind of session (voice calls, tool calls, workshop pages, explicit sessions), oldest first; trends over the last `last` (10) sessions.',
+});
+
+export const studentsRoutes = [putStudentRoute, deleteStudentRoute, getStudentRoute, getProgressRoute];

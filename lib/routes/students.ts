@@ -1,15 +1,17 @@
 import type { Family } from '../http/env.js';
 import { register } from '../http/register.js';
-import { parseBody, parseParam } from '../http/validate.js';
+import { parseBody, parseParam, parseQuery } from '../http/validate.js';
+import { studentProgress } from '../progress/build.js';
+import { ProgressQuery } from '../schemas/progress.js';
 import { StudentId } from '../schemas/session.js';
 import { StudentInput } from '../schemas/student.js';
 import { eraseStudent } from '../lifecycle/erase.js';
 import { getStudent, upsertStudent } from '../sessions/students.js';
 import { sha256Hex } from '../util/stable-uuid.js';
 import { ctxOf } from './sessions/shared.js';
-import { deleteStudentRoute, getStudentRoute, putStudentRoute } from './students.routes.js';
+import { deleteStudentRoute, getProgressRoute, getStudentRoute, putStudentRoute } from './students.routes.js';
 
-/** Students (admin): who they are and which phone numbers call as them. */
+/** Students: who they are, which phone numbers call as them (admin), and their progress (reader). */
 export const studentsFamily: Family = (app) => {
   register(app, putStudentRoute, async (c) => {
     const id = parseParam(c, 'student_id', StudentId);
@@ -25,5 +27,10 @@ export const studentsFamily: Family = (app) => {
   register(app, getStudentRoute, async (c) => {
     const id = parseParam(c, 'student_id', StudentId);
     return c.json({ student: await getStudent(ctxOf(c), id) });
+  });
+  register(app, getProgressRoute, async (c) => {
+    const id = parseParam(c, 'student_id', StudentId);
+    const q = parseQuery(c, ProgressQuery);
+    return c.json(await studentProgress(ctxOf(c), id, { last: q.last, recent: q.recent }));
   });
 };

@@ -38,6 +38,13 @@ export const StateChangeData = z.looseObject({
   oldValue: z.unknown().optional(),
   newValue: z.unknown().optional(),
 });
+/** A practice page's answer to one question; `timeMs` is how long the student took on it. */
+export const AttemptData = z.looseObject({
+  correct: z.boolean().optional(),
+  timeMs: z.number().min(0).max(86_400_000, 'must be at most a day (86400000 ms)').optional(),
+  subject: OptText(200),
+  topic: OptText(200),
+});
 
 export const KNOWN_EVENT_DATA: Record<string, z.ZodType<Record<string, unknown>>> = {
   navigation: NavigationData,
@@ -45,6 +52,7 @@ export const KNOWN_EVENT_DATA: Record<string, z.ZodType<Record<string, unknown>>
   action: ActionData,
   api_call: ApiCallData,
   state_change: StateChangeData,
+  attempt: AttemptData,
 };
 
 /** Client time: ISO 8601, or epoch milliseconds, between 2000 and 2100 (a clock that says 1970 is wrong). */

@@ -157,6 +157,12 @@ export const SessionStats = z.object({
   attempts: z.number().int(),
   correct: z.number().int(),
   accuracy: z.number().min(0).max(1).nullable(),
+  /** Time spent on the attempts: each one's `timeMs`, else the time since the previous attempt. */
+  total_time_ms: z.number().int().min(0),
+  /** total_time_ms over the attempts that have a time; null when none has. */
+  avg_time_per_question_ms: z.number().int().min(0).nullable(),
+  /** Subjects the attempts named (`eventData.subject`), else the session's subject when it has attempts. */
+  subjects_practiced: z.array(z.string()),
 });
 
 export const GlobalStats = z.object({

@@ -5,7 +5,8 @@ import { decodeCursor, encodeCursor } from '../util/cursor.js';
 import type { SessionCtx } from './context.js';
 import { activeDurationMsSql } from './duration.js';
 import { notFound } from './errors.js';
-import { countWords, type EventLite, effectiveStatusSql, type SessionRow, toDocument, toSummaryRow } from './rows.js';
+import { ATTEMPTS_LATERAL, type AttemptAggregates, accuracyOf, averageMs, jsonArray } from './attempts.js';
+import { countWords, type EventLite, effectiveStatusSql, type SessionRow, sessionDurationMs, toDocument, toSummaryRow } from './rows.js';
 
 /**
  * Per-session counts shown in lists, and the student's name and email (FROM ... LEFT JOIN STUDENT).
@@ -123,37 +124,42 @@ export async function activeSessions(ctx: SessionCtx, limit = 500): Promise<Sess
 
 /** GET /api/sessions/{id}/summary: what happened, counted in Postgres. */
 export async function sessionStats(ctx: SessionCtx, id: string): Promise<SessionStats> {
-  const rows = await ctx.sql.query<SessionRow & { by_type: Record<string, number> | string | null; data_requests: number; subjects: string[] | string | null; correct: number; words_text: string | null }>(
-    `SELECT s.*,
+  const rows = await ctx.sql.query<SessionRow & AttemptAggregates & { by_type: Record<string, number> | string | null; data_requests: number; accessed: string[] | string | null; words_text: string | null }>(
+    `SELECT s.*, att.*,
        (SELECT json_object_agg(t.event_type, t.n) FROM (SELECT event_type, count(*)::int AS n FROM events WHERE session_token = s.id GROUP BY event_type) t) AS by_type,
        (SELECT count(*)::int FROM events WHERE session_token = s.id AND event_type = 'interaction'
           AND jsonb_typeof(event_data->'data_provided') = 'array' AND jsonb_array_length(event_data->'data_provided') > 0) AS data_requests,
        (SELECT json_agg(DISTINCT x) FROM events e,
           jsonb_array_elements_text(CASE WHEN jsonb_typeof(e.event_data->'subjects_accessed') = 'array' THEN e.event_data->'subjects_accessed' ELSE '[]'::jsonb END) AS x
-        WHERE e.session_token = s.id AND e.event_type = 'interaction' AND x IS NOT NULL) AS subjects,
-       (SELECT count(*)::int FROM events WHERE session_token = s.id AND event_type = 'attempt' AND event_data->'correct' = 'true'::jsonb) AS correct,
+        WHERE e.session_token = s.id AND e.event_type = 'interaction' AND x IS NOT NULL) AS accessed,
        (SELECT string_agg(event_data->>'text', ' ') FROM events WHERE session_token = s.id AND event_type = 'transcript') AS words_text
-     FROM sessions s WHERE s.id = $1`,
+     FROM sessions s ${ATTEMPTS_LATERAL} WHERE s.id = $1`,
     [id],
   );
   const row = rows[0];
   if (!row) throw notFound(id);
-  const summary = toSummaryRow(row, ctx.now(), ctx.timeoutMs);
+  const now = ctx.now();
   const byType = parseJson(row.by_type) ?? {};
-  const attempts = byType.attempt ?? 0;
   const conv = row.conversation ?? {};
   const words = typeof conv.transcript === 'string' ? countWords(conv.transcript) : countWords(row.words_text ?? '');
+  const totalMs = Math.round(Number(row.total_ms));
+  const practiced = jsonArray(row.subjects);
+  // A practice run that names its subject on the session rather than on each attempt.
+  if (!practiced.length && row.attempts && row.subject) practiced.push(row.subject);
   return SessionStats.parse({
-    duration_seconds: summary.duration_seconds,
+    duration_seconds: Math.round(sessionDurationMs(row, now, ctx.timeoutMs) / 1000),
     interactions: byType.interaction ?? 0,
     data_requests: row.data_requests,
-    subjects_accessed: (parseJson(row.subjects) ?? []).sort(),
+    subjects_accessed: (parseJson(row.accessed) ?? []).sort(),
     word_count: words,
     events_by_type: byType,
     errors: byType.error ?? 0,
-    attempts,
+    attempts: row.attempts,
     correct: row.correct,
-    accuracy: attempts ? Math.round((row.correct / attempts) * 1000) / 1000 : null,
+    accuracy: accuracyOf(row.attempts, row.correct),
+    total_time_ms: totalMs,
+    avg_time_per_question_ms: averageMs(totalMs, row.timed),
+    subjects_practiced: practiced.sort(),
   });
 }
 

@@ -65,6 +65,15 @@ export function effective(row: SessionRow, now: Date, timeoutMs: number): { stat
   return { status: row.status, endedAt: row.ended_at ? new Date(row.ended_at) : null, endReason: row.end_reason };
 }
 
+/**
+ * How long a session lasted, in milliseconds: from its start to its end (its last activity while
+ * open). The one place a session's duration is computed — summaries, lists and student progress
+ * all read it — so time that must not count (a paused stretch, say) is subtracted here once.
+ */
+export function sessionDurationMs(row: SessionRow, now: Date, timeoutMs: number): number {
+  return activeDurationMs(row, effective(row, now, timeoutMs).endedAt);
+}
+
 export function toSummaryRow(row: SessionRow, now: Date, timeoutMs: number): SessionSummaryRow {
   const eff = effective(row, now, timeoutMs);
   const start = new Date(row.started_at);
@@ -80,7 +89,7 @@ export function toSummaryRow(row: SessionRow, now: Date, timeoutMs: number): Ses
     end_time: eff.endedAt ? eff.endedAt.toISOString() : null,
     last_activity: last.toISOString(),
     end_reason: eff.endReason,
-    duration_seconds: Math.round(activeDurationMs(row, eff.endedAt) / 1000),
+    duration_seconds: Math.round(sessionDurationMs(row, now, timeoutMs) / 1000),
     paused_at: row.paused_at && eff.status === 'paused' ? new Date(row.paused_at).toISOString() : null,
     paused_ms: Number(row.paused_ms ?? 0),
     phase: row.phase,

@@ -83,6 +83,8 @@ export const api = {
   assign: (id, studentId, opts) => post(`/api/sessions/${enc(id)}/assign`, { student_id: studentId }, opts),
   /** { enabled, reason, analyses }: whether "Run analysis" can work on this server. */
   analyses: (id, opts) => get(`/api/sessions/${enc(id)}/analysis`, opts),
+  /** A student over time: sessions, trends (params: last, recent), topics, open next steps. */
+  progress: (studentId, params, opts) => get(`/api/students/${enc(studentId)}/progress${query(params)}`, opts),
   /** Who needs help now (contract11): students ranked, step bars, top errors. */
   attention: (params, opts) => get(`/api/attention${query(params)}`, opts),
   /** Alerts raised, newest first. */

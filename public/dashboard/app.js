@@ -1,6 +1,6 @@
 /**
  * The instructor dashboard shell: the token gate and a hash router (#/now, the landing page,
- * #/sessions, #/session/<id>, #/search, #/troubleshoot) so every view is a link an instructor can
+ * #/sessions, #/session/<id>, #/student/<id>, #/search, #/troubleshoot) so every view is a link an instructor can
  * share with a colleague.
  * Each view renders into <main> and returns a cleanup that stops its timers; a view's requests
  * share one AbortController, aborted when the user leaves it.
@@ -10,12 +10,14 @@ import { renderNow } from './views/now.js';
 import { renderSearch } from './views/search.js';
 import { renderSession } from './views/session.js';
 import { renderSessions } from './views/sessions.js';
+import { renderStudent } from './views/student.js';
 import { renderTroubleshoot } from './views/troubleshoot.js';
 
 const ROUTES = {
   now: { render: renderNow, title: 'Now' },
   sessions: { render: renderSessions, title: 'Sessions' },
   session: { render: renderSession, title: 'Session' },
+  student: { render: renderStudent, title: 'Student' },
   search: { render: renderSearch, title: 'Search' },
   troubleshoot: { render: renderTroubleshoot, title: 'Troubleshooting' },
 };
@@ -36,6 +38,10 @@ let current = null;
  * opened from it highlights it in the nav and links back to it, filters included.
  */
 let cameFrom = null;
+/** The last list-like view only: a student page links back to it, never to a session it opened. */
+let listFrom = null;
+/** Views about one thing (a session, a student) rather than lists. */
+const DETAIL = new Set(['session', 'student']);
 
 function stopCurrent() {
   if (!current) return;
@@ -98,9 +104,15 @@ function route() {
   const r = parseHash(location.hash);
   const def = ROUTES[r.name] ?? ROUTES.now;
   const name = ROUTES[r.name] ? r.name : 'now';
-  if (name !== 'session') cameFrom = { name, hash: location.hash || '#/now', title: def.title };
-  const from = name === 'session' ? cameFrom : null;
-  const highlighted = name === 'session' ? (from?.name ?? 'sessions') : name;
+  if (!DETAIL.has(name)) listFrom = cameFrom = { name, hash: location.hash || '#/now', title: def.title };
+  let from = null;
+  if (name === 'session') from = cameFrom;
+  if (name === 'student') {
+    from = listFrom;
+    // A session opened from the student page leads back to it.
+    cameFrom = { name: listFrom?.name ?? 'sessions', hash: location.hash, title: 'Student' };
+  }
+  const highlighted = DETAIL.has(name) ? (listFrom?.name ?? 'sessions') : name;
   for (const a of nav.querySelectorAll('a')) {
     const on = a.dataset.route === highlighted;
     if (on) a.setAttribute('aria-current', 'page');

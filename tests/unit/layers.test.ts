@@ -36,6 +36,7 @@ const DOMAIN = [
   'lib/alerts',
   'lib/attention',
   'lib/audit',
+  'lib/progress',
 ];
 /** Modules every layer imports (the dependency bag, the error vocabulary, configuration): they sit under the domain. */
 const SHARED = ['lib/deps.ts', 'lib/errors.ts', 'lib/config.ts', 'lib/config-env.ts', 'lib/config-file.ts'];
@@ -45,7 +46,7 @@ const HTTP = either(
   under('lib/routes', 'lib/http', 'lib/node', 'lib/app.ts', 'lib/door.ts', 'lib/families.ts', 'lib/openapi.ts'),
 );
 /** The core knows no voice platform: platforms adapt to the core, not the reverse. */
-const CORE = ['lib/sessions', 'lib/events', 'lib/lifecycle', 'lib/storage', 'lib/util', 'lib/ratelimit', 'lib/schemas', 'lib/audit', 'lib/analysis'];
+const CORE = ['lib/sessions', 'lib/events', 'lib/lifecycle', 'lib/storage', 'lib/util', 'lib/ratelimit', 'lib/schemas', 'lib/audit', 'lib/analysis', 'lib/progress'];
 /** A voice platform is one adapter folder under the calls seam: lib/calls/<platform>/… */
 const platformOf = (path: string): string | undefined => /^lib\/calls\/([^/]+)\/./.exec(path)?.[1];
 const PLATFORMS = (path: string) => platformOf(path) !== undefined;

@@ -186,6 +186,10 @@ describe('GET /api/sessions/{id}/summary', () => {
       attempts: 3,
       correct: 2,
       accuracy: 0.667,
+      // Three attempts in the same instant, no timeMs: the first is untimed, the others took 0 ms.
+      total_time_ms: 0,
+      avg_time_per_question_ms: 0,
+      subjects_practiced: [],
     });
     await problem(await w.app.request(`/api/sessions/${uniqueToken('nope')}/summary`, { headers: admin }), 404);
   });

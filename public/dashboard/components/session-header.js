@@ -3,6 +3,7 @@
  * gives most of it; a plain workshop token (no record) is described from its events.
  */
 import { fmtDuration, fmtWhen, h, statusBadge, timeEl } from '../dom.js';
+import { hasStudentPage, studentHref } from './sessions-table.js';
 
 /** A label/value pair of a <dl class="facts"> (a <div> may group a dt and its dd). */
 export function fact(label, ...value) {
@@ -33,8 +34,12 @@ export function studentOfSession(doc, events) {
 
 function title(doc, events, badges) {
   const who = studentOfSession(doc, events);
+  const name = who.name ?? (doc && doc.platform !== 'web' ? '(unknown student)' : '(anonymous page)');
+  // The name leads to the student's progress over all their sessions.
+  const studentId = doc?.student_id ?? fromEvents(events, (e) => e.student_id);
+  const label = hasStudentPage(studentId) ? h('a', { href: studentHref(studentId), class: 'student-link', title: 'Progress over time' }, name) : name;
   return [
-    h('div', { class: 'title-row' }, h('h1', { id: 'session-student' }, who.name ?? (doc && doc.platform !== 'web' ? '(unknown student)' : '(anonymous page)')), ...badges),
+    h('div', { class: 'title-row' }, h('h1', { id: 'session-student' }, label), ...badges),
     who.detail ? h('p', { class: 'sub', id: 'session-student-detail' }, who.detail) : null,
   ];
 }

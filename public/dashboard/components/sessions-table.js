@@ -5,6 +5,9 @@
 import { fmtDuration, h, notice, statusBadge, timeEl } from '../dom.js';
 
 export const sessionHref = (id) => `#/session/${encodeURIComponent(id)}`;
+export const studentHref = (id) => `#/student/${encodeURIComponent(id)}`;
+/** Calls nobody identified belong to the placeholder student `unknown`: no progress page for it. */
+export const hasStudentPage = (id) => Boolean(id) && id !== 'unknown';
 
 /** Who a session is about: the student's name, email or id, else its participants. */
 function studentLabel(s) {
@@ -36,6 +39,7 @@ export function sessionsTable(rows, { empty = 'No sessions.' } = {}) {
         h('a', { href: sessionHref(s.session_id), class: 'session-link' }, studentLabel(s)),
         s.current_step || s.step_name ? h('span', { class: 'sub session-step' }, `Step ${[s.current_step, s.step_name].filter(Boolean).join(' · ')}`) : null,
         h('span', { class: 'sub mono' }, s.session_id),
+        hasStudentPage(s.student_id) ? h('a', { href: studentHref(s.student_id), class: 'sub student-link' }, 'Progress over time ›') : null,
       ),
       cell('Platform', h('span', { class: 'platform' }, s.platform)),
       cell('Status', statusBadge(s.status)),
