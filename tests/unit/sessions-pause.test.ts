@@ -149,6 +149,11 @@ describe('pause and resume', () => {
     expect(await activeMsInSql(id)).toBe(15 * MINUTE);
     const summary = (await (await app.request(`/api/sessions/${id}/summary`, { headers: admin })).json()) as { duration_seconds: number };
     expect(summary.duration_seconds).toBe(15 * 60);
+    // The student's progress reads the same duration: one rule everywhere.
+    const progress = await app.request(`/api/students/${s.student_id}/progress`, { headers: admin });
+    expect(progress.status).toBe(200);
+    const { sessions } = (await progress.json()) as { sessions: Array<{ session_id: string; duration_seconds: number }> };
+    expect(sessions.find((x) => x.session_id === id)?.duration_seconds).toBe(15 * 60);
   });
 
   it('activity on a paused session resumes it at the activity time (transcript)', async () => {
