@@ -9,6 +9,7 @@ import { admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpe
 import { Erased, RetentionResponse as Retention } from '../../lib/schemas/responses.js';
 import { createMemoryKv } from '../../lib/storage/kv-memory.js';
 import { erasesEveryCallLink } from '../helpers/erase-call-links.js';
+import { erasesEveryTrace } from '../helpers/erase-everywhere.js';
 
 let sql: Sql;
 const now = new Date('2026-09-01T10:00:00Z');
@@ -105,4 +106,8 @@ describe('erasure', () => {
   it('clears the cached call links of every platform (a Vapi call and a session-data call)', async () => {
     await erasesEveryCallLink(sql, createMemoryKv());
   });
+  it('leaves their id, email, name and phone in no row of any table and no KV entry; shared sessions keep the others', async () => {
+    const kv = createMemoryKv();
+    await erasesEveryTrace(sql, kv, async () => kv.dump());
+  }, 60_000);
 });
