@@ -40,7 +40,7 @@ WITH their_calls AS (SELECT call_id FROM calls WHERE student_id = $1 OR session_
  a AS (DELETE FROM analyses WHERE session_id = ANY($3::text[]) OR session_id = ANY($4::text[]) RETURNING 1),
  c AS (DELETE FROM calls WHERE call_id IN (SELECT call_id FROM their_calls) RETURNING call_id, platform),
  e AS (DELETE FROM events WHERE student_id = $1 OR session_token = ANY($3::text[]) OR lower(claimed_email) = ANY($2::text[]) RETURNING 1),
- s AS (DELETE FROM sessions WHERE id = ANY($3::text[]) RETURNING id),
+ s AS (DELETE FROM sessions WHERE id = ANY($3::text[]) OR student_id = $1 RETURNING id),
  st AS (DELETE FROM students WHERE id = $1 OR lower(email) = ANY($2::text[]) OR lower(id) = ANY($2::text[]) RETURNING 1),
  al AS (DELETE FROM alerts WHERE student_id = $1 OR lower(key) = ANY($2::text[]) OR session_id = ANY($3::text[]) RETURNING 1),
  ac AS (DELETE FROM alert_cooldowns WHERE lower(key) = ANY($2::text[]) OR key IN (SELECT 'token:' || x FROM unnest($3::text[]) x) RETURNING 1),
