@@ -40,6 +40,11 @@ export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseR
     person.phones,
     selvesOf(person),
   ]);
+  // Nothing of theirs: 404 before any write, so erasing a made-up id ("api") cannot blank the audit trail.
+  if (!person.known && !sessions.length) {
+    const [any] = await ctx.sql.query('SELECT 1 FROM events WHERE student_id = $1 OR lower(claimed_email) = ANY($2::text[]) LIMIT 1', [person.id, lowerIds]);
+    if (!any) throw new DomainError('not_found', 'no such student');
+  }
   const theirs = sessions.filter((s) => s.theirs).map((s) => s.id);
   const shared = sessions.filter((s) => !s.theirs);
   const needles = needlesOf(person, theirs);
@@ -60,7 +65,7 @@ export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseR
   const results = await ctx.sql.batch(statements);
   const r = results[0]?.[0] as { events: number; sessions: number; analyses: number; calls: number; students: number; links: Array<{ platform: string; call_id: string }> | null } | undefined;
   const audits = auditPattern ? (results[results.length - 1]?.length ?? 0) : 0;
-  if (!r || (r.students === 0 && r.sessions === 0 && r.events === 0 && shared.length === 0)) throw new DomainError('not_found', 'no such student');
+  if (!r) throw new Error('erasure statement returned no row');
 
   await clearKv(ctx, person, theirs, renamed, [...(r.links ?? []), ...redacted.links]);
   return {
@@ -75,14 +80,14 @@ export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseR
 }
 
 /** The student by exact id, else by email (any case); a bare id that sessions name but no row has. */
-async function findPerson(ctx: SessionCtx, who: string): Promise<Person> {
+async function findPerson(ctx: SessionCtx, who: string): Promise<Person & { known: boolean }> {
   const [row] = await ctx.sql.query<{ id: string; email: string | null; name: string | null; aliases: string[] | null; phone_numbers: string[] | null }>(
     `SELECT id, email, name, aliases, phone_numbers FROM students WHERE id = $1 OR lower(email) = lower($1) OR lower(id) = lower($1)
      ORDER BY (id = $1) DESC, (lower(email) = lower($1)) DESC LIMIT 1`,
     [who],
   );
-  if (!row) return { id: who, email: who.includes('@') ? who.toLowerCase() : null, name: null, aliases: [], phones: [] };
-  return { id: row.id, email: row.email, name: row.name, aliases: row.aliases ?? [], phones: row.phone_numbers ?? [] };
+  if (!row) return { known: false, id: who, email: who.includes('@') ? who.toLowerCase() : null, name: null, aliases: [], phones: [] };
+  return { known: true, id: row.id, email: row.email, name: row.name, aliases: row.aliases ?? [], phones: row.phone_numbers ?? [] };
 }
 
 /** Alerts about someone else that mention them (an error spike lists the students it counted). */
