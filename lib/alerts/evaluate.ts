@@ -88,6 +88,12 @@ export async function evaluateOnIngest(outer: AlertCtx, events: readonly NewEven
  */
 const quietKey = (now: Date, rule: string, id: string) => `alerts:quiet:${rule}:${Math.floor(now.getTime() / COHORT_PASS_MS)}:${id}`;
 
+/** The quiet markers that may name these sessions now (this minute's and the last): erasure drops them. */
+export function quietKeys(now: Date, sessionIds: readonly string[]): string[] {
+  const before = new Date(now.getTime() - COHORT_PASS_MS);
+  return sessionIds.flatMap((id) => [quietKey(now, 'repeated_error', id), quietKey(before, 'repeated_error', id)]);
+}
+
 async function notQuiet(ctx: AlertCtx, now: Date, rule: string, ids: readonly string[]): Promise<string[]> {
   const quiet = await Promise.all(ids.map((id) => ctx.kv.get(quietKey(now, rule, id)).catch(() => null)));
   return ids.filter((_, i) => quiet[i] === null);

@@ -1,94 +1,131 @@
+import { quietKeys } from '../alerts/evaluate.js';
 import { callLinkKey } from '../calls/link.js';
 import { describeError } from '../deps.js';
 import type { SessionCtx } from '../sessions/context.js';
 import { ACTIVE_SET, activeKey } from '../sessions/context.js';
 import { DomainError } from '../sessions/errors.js';
+import type { Statement } from '../storage/sql.js';
+import { redactSharedSessions } from './erase-shared.js';
+import { DELETE_THEIRS, FIND_SESSIONS, REDACT_AUDIT, RENAME_SESSIONS, UPDATE_ALERTS } from './erase-sql.js';
+import { jsPattern, needlesOf, type Person, redactJson, redactText, selvesOf, sqlPattern } from './redact.js';
 
 export interface EraseResult {
   student_id: string;
   events_deleted: number;
   sessions_deleted: number;
+  sessions_redacted: number;
   analyses_deleted: number;
   calls_deleted: number;
   audit_entries_redacted: number;
 }
 
 /**
- * Erase a student (GDPR): their sessions with the analyses and call links, every event that is
- * theirs or belongs to one of their sessions, the student row, and their KV state — in one
- * transaction-sized statement. Audit entries that named them are redacted (the deletion itself is
- * audited under a one-way hash). `who` is a student id or an email.
+ * Erase a student (GDPR; ADR 0014). `who` is a student id or an email (any case).
+ *
+ * Deleted: the student row, their sessions (theirs: see FIND_SESSIONS) with every event, analysis,
+ * call and alert of them, every event they wrote or claimed anywhere, their KV state.
+ * Redacted: sessions they shared with someone else keep the other participants' data; their
+ * participant entry, their `participant_joined` event and their transcript turns say "[erased]",
+ * and any mention of their id, email, name, aliases or phone in what remains is blanked. Audit
+ * entries whose path or query names them are blanked the same way, case-insensitively.
+ *
+ * One read, then every write in ONE transaction: a failure leaves nothing half-erased.
  */
 export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseResult> {
-  const [row] = await ctx.sql.query<{ id: string; email: string | null }>(
-    'SELECT id, email FROM students WHERE id = $1 OR email = lower($1) ORDER BY (id = $1) DESC LIMIT 1',
-    [who],
-  );
-  // Sessions may name a student who never got a students row (e.g. only via explicit sessions).
-  const id = row?.id ?? who;
-  const email = row?.email ?? null;
-  const [r] = await ctx.sql.query<{
-    events: number;
-    sessions: number;
-    analyses: number;
-    calls: number;
-    audits: number;
-    students: number;
-    session_ids: string[] | null;
-    links: Array<{ platform: string; call_id: string }> | null;
-  }>(
-    `WITH their_sessions AS (SELECT id FROM sessions WHERE student_id = $1),
-     their_calls AS (SELECT call_id FROM calls WHERE student_id = $1 OR session_id IN (SELECT id FROM their_sessions)),
-     a AS (DELETE FROM analyses WHERE session_id IN (SELECT id FROM their_sessions) RETURNING 1),
-     c AS (DELETE FROM calls WHERE call_id IN (SELECT call_id FROM their_calls) RETURNING call_id, platform),
-     e AS (DELETE FROM events WHERE student_id = $1 OR session_token IN (SELECT id FROM their_sessions) RETURNING 1),
-     s AS (DELETE FROM sessions WHERE id IN (SELECT id FROM their_sessions) RETURNING id),
-     st AS (DELETE FROM students WHERE id = $1 RETURNING 1),
-     -- Alerts name the student (title, key): they go too (an unreferenced data-modifying CTE still runs).
-     al AS (DELETE FROM alerts WHERE student_id = $1 OR session_id IN (SELECT id FROM their_sessions) RETURNING 1),
-     ac AS (DELETE FROM alert_cooldowns WHERE key = $1 RETURNING 1),
-     -- Unknown calls that suggested them (lib/calls/identify.ts) keep the other suggestions only.
-     sg AS (
-       UPDATE sessions SET platform_metadata = jsonb_set(platform_metadata, '{suggested_student_ids}', (
-         SELECT COALESCE(jsonb_agg(x), '[]'::jsonb) FROM jsonb_array_elements(platform_metadata->'suggested_student_ids') AS x WHERE x #>> '{}' <> $1))
-       WHERE jsonb_typeof(platform_metadata->'suggested_student_ids') = 'array'
-         AND platform_metadata->'suggested_student_ids' @> jsonb_build_array($1::text)
-         AND id NOT IN (SELECT id FROM their_sessions)
-     ),
-     -- Redact whole path segments and whole query values equal to the id or email (never substrings).
-     au AS (
-       UPDATE audit_log SET
-         path = array_to_string(ARRAY(
-           SELECT CASE WHEN p = $1 OR p = $2 THEN '[erased]' ELSE p END
-           FROM unnest(string_to_array(path, '/')) WITH ORDINALITY AS u(p, n) ORDER BY n), '/'),
-         detail = CASE WHEN jsonb_typeof(detail->'query') = 'object' THEN jsonb_set(detail, '{query}', (
-           SELECT COALESCE(jsonb_object_agg(k, CASE WHEN v = $1 OR v = $2 THEN '[erased]' ELSE v END), '{}'::jsonb)
-           FROM jsonb_each_text(detail->'query') AS q(k, v))) ELSE detail END
-       WHERE $1 = ANY(string_to_array(path, '/')) OR ($2::text IS NOT NULL AND $2 = ANY(string_to_array(path, '/')))
-          OR EXISTS (SELECT 1 FROM jsonb_each_text(CASE WHEN jsonb_typeof(detail->'query') = 'object' THEN detail->'query' ELSE '{}'::jsonb END) AS q(k, v)
-                     WHERE v = $1 OR v = $2)
-       RETURNING 1
-     )
-     SELECT (SELECT count(*)::int FROM e) AS events, (SELECT count(*)::int FROM s) AS sessions,
-            (SELECT count(*)::int FROM a) AS analyses, (SELECT count(*)::int FROM c) AS calls,
-            (SELECT count(*)::int FROM au) AS audits, (SELECT count(*)::int FROM st) AS students,
-            (SELECT array_agg(id) FROM s) AS session_ids, (SELECT json_agg(json_build_object('platform', platform, 'call_id', call_id)) FROM c) AS links`,
-    [id, email],
-  );
-  if (!r || (r.students === 0 && r.sessions === 0 && r.events === 0)) throw new DomainError('not_found', 'no such student');
-  // Hot state: the active pointer, the active-set entries and the cached call links — keyed by
-  // the platform each call was linked under (the calls row keeps it), so every platform's go.
-  const keys = [activeKey(id), ...(r.links ?? []).map((l) => callLinkKey(l.platform, l.call_id))];
-  await Promise.all([
-    ctx.kv.del(...keys),
-    (r.session_ids?.length ? ctx.kv.zrem(ACTIVE_SET, ...r.session_ids) : Promise.resolve(0)),
-  ]).catch((err: unknown) => ctx.log.warn('kv erase failed (entries expire on their own)', { error: describeError(err) }));
+  const person = await findPerson(ctx, who);
+  const lowerIds = [...new Set([person.id, person.email].filter((s): s is string => !!s).map((s) => s.toLowerCase()))];
+  const sessions = await ctx.sql.query<{ id: string; student_id: string | null; theirs: boolean }>(FIND_SESSIONS, [
+    person.id,
+    lowerIds,
+    person.phones,
+    selvesOf(person),
+  ]);
+  // Nothing of theirs: 404 before any write, so erasing a made-up id ("api") cannot blank the audit trail.
+  if (!person.known && !sessions.length) {
+    const [any] = await ctx.sql.query('SELECT 1 FROM events WHERE student_id = $1 OR lower(claimed_email) = ANY($2::text[]) LIMIT 1', [person.id, lowerIds]);
+    if (!any) throw new DomainError('not_found', 'no such student');
+  }
+  const theirs = sessions.filter((s) => s.theirs).map((s) => s.id);
+  const shared = sessions.filter((s) => !s.theirs);
+  const needles = needlesOf(person, theirs);
+  const re = jsPattern(needles);
+
+  const redacted = re ? await redactSharedSessions(ctx.sql, person, shared.map((s) => s.id), re) : { statements: [], renamed: [], links: [] };
+  const renamed = redacted.renamed;
+  const alerts = re ? await redactAlerts(ctx, person.id, theirs, re, sqlPattern(needles) ?? '') : [];
+  const auditPattern = sqlPattern(needlesOf(person, [...theirs, ...renamed.map((r) => r.from)]));
+
+  const statements: Statement[] = [
+    { text: DELETE_THEIRS, params: [person.id, lowerIds, theirs, shared.map((s) => s.id)] },
+    ...redacted.statements,
+    ...alerts,
+    ...(renamed.length ? RENAME_SESSIONS.map((text) => ({ text, params: [renamed.map((r) => r.from), renamed.map((r) => r.to)] })) : []),
+    ...(auditPattern ? [{ text: REDACT_AUDIT, params: [auditPattern] }] : []),
+  ];
+  const results = await ctx.sql.batch(statements);
+  const r = results[0]?.[0] as { events: number; sessions: number; analyses: number; calls: number; students: number; links: Array<{ platform: string; call_id: string }> | null } | undefined;
+  const audits = auditPattern ? (results[results.length - 1]?.length ?? 0) : 0;
+  if (!r) throw new Error('erasure statement returned no row');
+
+  await clearKv(ctx, person, theirs, renamed, [...(r.links ?? []), ...redacted.links]);
   return {
-    student_id: id,
+    student_id: person.id,
     events_deleted: r.events,
     sessions_deleted: r.sessions,
+    sessions_redacted: shared.length,
     analyses_deleted: r.analyses,
     calls_deleted: r.calls,
-    audit_entries_redacted: r.audits,
+    audit_entries_redacted: audits,
   };
+}
+
+/** The student by exact id, else by email (any case); a bare id that sessions name but no row has. */
+async function findPerson(ctx: SessionCtx, who: string): Promise<Person & { known: boolean }> {
+  const [row] = await ctx.sql.query<{ id: string; email: string | null; name: string | null; aliases: string[] | null; phone_numbers: string[] | null }>(
+    `SELECT id, email, name, aliases, phone_numbers FROM students WHERE id = $1 OR lower(email) = lower($1) OR lower(id) = lower($1)
+     ORDER BY (id = $1) DESC, (lower(email) = lower($1)) DESC LIMIT 1`,
+    [who],
+  );
+  if (!row) return { known: false, id: who, email: who.includes('@') ? who.toLowerCase() : null, name: null, aliases: [], phones: [] };
+  return { known: true, id: row.id, email: row.email, name: row.name, aliases: row.aliases ?? [], phones: row.phone_numbers ?? [] };
+}
+
+/** Alerts about someone else that mention them (an error spike lists the students it counted). */
+async function redactAlerts(ctx: SessionCtx, id: string, theirs: readonly string[], re: RegExp, pattern: string): Promise<Statement[]> {
+  const rows = await ctx.sql.query<{ id: string; title: string; detail: string; data: unknown }>(
+    `SELECT id::text AS id, title, detail, data FROM alerts
+     WHERE student_id IS DISTINCT FROM $1 AND NOT (COALESCE(session_id, '') = ANY($2::text[])) AND (title || ' ' || detail || ' ' || data::text) ~* $3`,
+    [id, theirs, pattern],
+  );
+  if (!rows.length) return [];
+  return [
+    {
+      text: UPDATE_ALERTS,
+      params: [rows.map((a) => a.id), rows.map((a) => redactText(a.title, re)), rows.map((a) => redactText(a.detail, re)), rows.map((a) => JSON.stringify(redactJson(a.data, re)))],
+    },
+  ];
+}
+
+/**
+ * Hot state: their active pointer, the active-set entries and quiet markers of their sessions and
+ * of renamed ones, and every cached call link (keyed by the platform each call was linked under).
+ * Best effort: all of it expires on its own, and Postgres no longer names them.
+ */
+async function clearKv(
+  ctx: SessionCtx,
+  person: Person,
+  theirs: readonly string[],
+  renamed: ReadonlyArray<{ from: string; to: string }>,
+  links: ReadonlyArray<{ platform: string; call_id: string }>,
+): Promise<void> {
+  const gone = [...theirs, ...renamed.map((r) => r.from)];
+  const keys = [
+    activeKey(person.id),
+    ...(person.email && person.email !== person.id ? [activeKey(person.email)] : []),
+    ...links.map((l) => callLinkKey(l.platform, l.call_id)),
+    ...quietKeys(ctx.now(), gone),
+  ];
+  await Promise.all([ctx.kv.del(...keys), gone.length ? ctx.kv.zrem(ACTIVE_SET, ...gone) : Promise.resolve(0)]).catch((err: unknown) =>
+    ctx.log.warn('kv erase failed (entries expire on their own)', { error: describeError(err) }),
+  );
 }

@@ -13,7 +13,7 @@ export const putStudentRoute = defineRoute({
 export const deleteStudentRoute = defineRoute({
   method: 'delete', path: '/api/students/{student_id}', summary: 'Erase a student and everything of theirs (by id or email)', tag,
   auth: 'admin', action: 'delete students', params: StudentPath, ok: { 200: Erased }, errors: [404],
-  description: 'GDPR erasure. The audit trail records it under a one-way hash of the id.',
+  description: 'GDPR erasure, case-insensitive: their sessions are deleted, sessions shared with others are redacted, audit entries naming them are blanked. The audit trail records it under a keyed hash (HMAC) of the id.',
 });
 export const getStudentRoute = defineRoute({
   method: 'get', path: '/api/students/{student_id}', summary: 'A student', tag, auth: 'reader', params: StudentPath, ok: { 200: StudentResponse }, errors: [404],

@@ -7,7 +7,7 @@ import { StudentId } from '../schemas/session.js';
 import { StudentInput } from '../schemas/student.js';
 import { eraseStudent } from '../lifecycle/erase.js';
 import { getStudent, upsertStudent } from '../sessions/students.js';
-import { sha256Hex } from '../util/stable-uuid.js';
+import { erasureHash } from '../lifecycle/erasure-hash.js';
 import { ctxOf } from './sessions/shared.js';
 import { deleteStudentRoute, getProgressRoute, getStudentRoute, putStudentRoute } from './students.routes.js';
 
@@ -18,11 +18,18 @@ export const studentsFamily: Family = (app) => {
     const input = await parseBody(c, StudentInput);
     return c.json({ student: await upsertStudent(ctxOf(c), id, input) });
   });
-  /** GDPR erasure: by student id or email. The audit trail records it under a one-way hash. */
+  /**
+   * GDPR erasure: by student id or email. The audit trail records it under a keyed hash (never the
+   * id): of what was asked for until the student is found, then of their id.
+   */
   register(app, deleteStudentRoute, async (c) => {
     const who = parseParam(c, 'student_id', StudentId);
-    c.set('auditPath', `/api/students/sha256:${(await sha256Hex(who)).slice(0, 16)}`);
-    return c.json({ success: true, ...(await eraseStudent(ctxOf(c), who)) });
+    // Admin-only route: the admin token is configured whenever this handler runs.
+    const key = c.get('deps').config.adminToken ?? '';
+    c.set('auditPath', `/api/students/${await erasureHash(key, who)}`);
+    const erased = await eraseStudent(ctxOf(c), who);
+    c.set('auditPath', `/api/students/${await erasureHash(key, erased.student_id)}`);
+    return c.json({ success: true, ...erased });
   });
   register(app, getStudentRoute, async (c) => {
     const id = parseParam(c, 'student_id', StudentId);

@@ -106,6 +106,8 @@ export const Erased = z.object({
   student_id: z.string(),
   events_deleted: z.number().int(),
   sessions_deleted: z.number().int(),
+  /** Sessions shared with someone else: kept, with everything naming the student blanked (ADR 0014). */
+  sessions_redacted: z.number().int(),
   analyses_deleted: z.number().int(),
   calls_deleted: z.number().int(),
   audit_entries_redacted: z.number().int(),

@@ -10,7 +10,7 @@ interface Entry {
  * promise resolves, so each operation is atomic the way a single Redis command (or Lua script) is.
  * `now` is injectable so tests can move time without sleeping.
  */
-export function createMemoryKv(now: () => number = Date.now): Kv & { clear(): void } {
+export function createMemoryKv(now: () => number = Date.now): Kv & { clear(): void; dump(): string[] } {
   const strings = new Map<string, Entry>();
   const zsets = new Map<string, Map<string, number>>();
 
@@ -86,6 +86,16 @@ export function createMemoryKv(now: () => number = Date.now): Kv & { clear(): vo
         if (raw && decodePointer(raw)?.id === a.id) strings.delete(a.key);
       }
       zsets.get(a.setKey)?.delete(a.id);
+    },
+    /** Every live key, value and sorted-set member as text: what erasure tests search through. */
+    dump() {
+      const out: string[] = [];
+      for (const k of [...strings.keys()]) {
+        const e = live(k);
+        if (e) out.push(k, e.value);
+      }
+      for (const [k, z] of zsets) out.push(k, ...z.keys());
+      return out;
     },
     clear() {
       strings.clear();

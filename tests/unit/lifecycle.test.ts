@@ -9,6 +9,7 @@ import { admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpe
 import { Erased, RetentionResponse as Retention } from '../../lib/schemas/responses.js';
 import { createMemoryKv } from '../../lib/storage/kv-memory.js';
 import { erasesEveryCallLink } from '../helpers/erase-call-links.js';
+import { erasesEveryTrace } from '../helpers/erase-everywhere.js';
 
 let sql: Sql;
 const now = new Date('2026-09-01T10:00:00Z');
@@ -105,4 +106,20 @@ describe('erasure', () => {
   it('clears the cached call links of every platform (a Vapi call and a session-data call)', async () => {
     await erasesEveryCallLink(sql, createMemoryKv());
   });
+  it('erasing someone unknown is a 404 that redacts nothing (a made-up "api" cannot blank the trail)', async () => {
+    const ghost = `ghost_${crypto.randomUUID().slice(0, 8)}`;
+    expect((await app.request(`/api/students/${ghost}`, { headers: admin })).status).toBe(404);
+    await deps.settle();
+    const trail = () => sql.query<{ id: string; path: string; detail: unknown }>('SELECT id::text AS id, path, detail FROM audit_log ORDER BY audit_log.id');
+    const before = await trail();
+    expect(before.map((r) => r.path)).toContain(`/api/students/${ghost}`);
+    for (const who of [ghost, 'api', 'students']) expect((await json('DELETE', `/api/students/${who}`, admin)).status, who).toBe(404);
+    await deps.settle();
+    // Every earlier entry exactly as it was (the refused erasures only add their own, hashed).
+    expect((await trail()).slice(0, before.length)).toEqual(before);
+  });
+  it('leaves their id, email, name and phone in no row of any table and no KV entry; shared sessions keep the others', async () => {
+    const kv = createMemoryKv();
+    await erasesEveryTrace(sql, kv, async () => kv.dump());
+  }, 60_000);
 });

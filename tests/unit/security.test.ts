@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
 import { memoryRateLimiter } from '../../lib/ratelimit/memory.js';
+import { erasureHash } from '../../lib/lifecycle/erasure-hash.js';
+import { sha256Hex } from '../../lib/util/stable-uuid.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { ADMIN_TOKEN, admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
 
@@ -79,7 +81,12 @@ describe('audit trail', () => {
     const after = JSON.stringify(await (await app.request('/api/audit?limit=100', { headers: admin })).json());
     expect(after).not.toContain(email);
     expect(after).not.toContain(encodeURIComponent(email));
-    expect(after).toMatch(/"method":"DELETE","path":"\/api\/students\/sha256:[0-9a-f]{16}"/);
+    // Keyed (HMAC with a key derived from the admin token): guessing the id and hashing it confirms nothing.
+    const keyed = await erasureHash(ADMIN_TOKEN, email);
+    expect(keyed).toMatch(/^hmac:[0-9a-f]{32}$/);
+    expect(after).toContain(`"method":"DELETE","path":"/api/students/${keyed}"`);
+    expect(after).not.toContain((await sha256Hex(email)).slice(0, 16));
+    expect(await erasureHash('another-admin-token-0123456789abcdef', email)).not.toBe(keyed);
   });
 });
 
