@@ -110,9 +110,11 @@ export const EnvSchema = z.object({
   /**
    * Bytes of not-yet-verified HMAC bodies this process buffers at once, in MB: a flood of large
    * posts with forged signatures costs at most this much memory (beyond it: 503 + Retry-After).
-   * @default 32
+   * A body being verified is held about three times (chunks, buffer, text), so 16 MB keeps a flood
+   * of forged 15 MB posts near +75 MB of peak RSS (32 MB measured +97–99 MB, at the 100 MB target).
+   * @default 16
    */
-  VAPI_UNVERIFIED_BUDGET_MB: z.coerce.number().min(1).max(1024).default(32),
+  VAPI_UNVERIFIED_BUDGET_MB: z.coerce.number().min(1).max(1024).default(16),
   /** Oldest signed timestamp accepted, in seconds (replay window). @default 300 */
   VAPI_HMAC_TOLERANCE_SECONDS: z.coerce.number().int().min(1).default(300),
   /** A student's session active within ± this many minutes of a call's start joins the call. @default 5 */
