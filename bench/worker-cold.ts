@@ -12,14 +12,20 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { buildWorker } from '../scripts/build-worker.js';
 
-const bundle = process.argv[2] ?? (await buildWorker());
-const size = (await stat(bundle)).size;
-const gz = gzipSync(await readFile(bundle)).byteLength;
+export interface WorkerCold {
+  bundle: string;
+  bytes: number;
+  gzipBytes: number;
+  loadCpuMs: number;
+  firstRequest: { status: number; cpuMs: number };
+  secondRequest: { status: number; cpuMs: number };
+  firstOpenApi: { status: number; cpuMs: number };
+}
 
 // The bundle runs in a child `node` (not under tsx, whose loader would transform it and count
 // its own work): CPU of the module's evaluation, then of each request.
-const probe = `
-const ms = (u) => ((u.user + u.system) / 1000).toFixed(1);
+const probe = (bundle: string) => `
+const ms = (u) => (u.user + u.system) / 1000;
 // Node loads its fetch implementation (undici) on first use of Request/Response; workerd has them
 // built in, so that cost is paid here, outside the measurement.
 await new Response(new Request('http://localhost/', { method: 'POST', body: '{}' }).body).text();
@@ -39,10 +45,13 @@ const secondRequest = await timed('/api/session-log');
 const firstOpenApi = await timed('/api/openapi.json');
 console.log(JSON.stringify({ loadCpuMs: load, firstRequest, secondRequest, firstOpenApi }));
 `;
-const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe]);
-const measured = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
-console.log(
-  JSON.stringify({
-    bundle, bytes: size, gzipBytes: gz, ...measured,
-  }),
-);
+/** One fresh process on `bundle` (build it first with buildWorker). */
+export async function measureWorkerCold(bundle: string): Promise<WorkerCold> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe(bundle)]);
+  const measured = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Omit<WorkerCold, 'bundle' | 'bytes' | 'gzipBytes'>;
+  return { bundle, bytes: (await stat(bundle)).size, gzipBytes: gzipSync(await readFile(bundle)).byteLength, ...measured };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await measureWorkerCold(process.argv[2] ?? (await buildWorker()))));
+}
