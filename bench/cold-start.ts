@@ -1,73 +1,10 @@
 /**
- * Cold start of one Vercel function: bundle its door (api/*.ts) with esbuild the way a Node
- * serverless build would, then start a fresh `node` on the bundle and time process spawn → first
- * answered request. Used by the `cold` bench group (cold.ts).
- *
- * Bundling: node platform, ESM, every package inlined except Node built-ins and pg's optional
- * native binding (what @vercel/nft never traces either, scripts/vercel-trace.ts). Code splitting
- * is on so a dynamic `import()` stays a separate file loaded only when reached: that is how the
- * unbundled function Vercel ships behaves (each module is a file read on first import), and it is
- * the point of the lazy imports in lib/node/deps.ts and lib/openapi.ts.
+ * Cold start of one Vercel function: start a fresh `node` on its bundle
+ * (scripts/bundle-function.ts) and time process spawn → first answered request. Used by the
+ * `cold` bench group (cold.ts).
  */
 import { spawn } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build, type Metafile } from 'esbuild';
-import { ROOT } from './lib.js';
-
-export interface Bundle {
-  /** The entry file to import. */
-  file: string;
-  /** Bytes node must read and compile before the first request: the entry and its static imports. */
-  eagerBytes: number;
-  /** Every chunk, lazy ones included. */
-  totalBytes: number;
-}
-
-/** CJS packages inside an ESM bundle call require() for built-ins: give them one. */
-const BANNER = "import { createRequire as __coldRequire } from 'node:module'; const require = __coldRequire(import.meta.url);";
-
-export async function bundleFunction(entry: string, outRoot = join(ROOT, 'dist', 'cold')): Promise<Bundle> {
-  const outdir = join(outRoot, basename(entry, '.ts'));
-  await rm(outdir, { recursive: true, force: true });
-  await mkdir(outdir, { recursive: true });
-  const { metafile } = await build({
-    entryPoints: { index: join(ROOT, entry) },
-    outdir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    splitting: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['pg-native'],
-    banner: { js: BANNER },
-    metafile: true,
-    logLevel: 'error',
-  });
-  return { file: join(outdir, 'index.mjs'), ...sizes(metafile, outdir) };
-}
-
-function sizes(meta: Metafile, outdir: string): { eagerBytes: number; totalBytes: number } {
-  const outputs = new Map(Object.entries(meta.outputs).map(([path, o]) => [join(ROOT, path), o]));
-  const entry = [...outputs].find(([, o]) => o.entryPoint)?.[0];
-  const eager = new Set<string>();
-  const visit = (path: string) => {
-    if (eager.has(path)) return;
-    eager.add(path);
-    for (const i of outputs.get(path)?.imports ?? []) if (i.kind === 'import-statement' && !i.external) visit(join(ROOT, i.path));
-  };
-  if (!entry) throw new Error(`no entry chunk in ${outdir}`);
-  visit(entry);
-  let eagerBytes = 0;
-  let totalBytes = 0;
-  for (const [path, o] of outputs) {
-    totalBytes += o.bytes;
-    if (eager.has(path)) eagerBytes += o.bytes;
-  }
-  return { eagerBytes, totalBytes };
-}
 
 export interface ColdRequest {
   method: string;
