@@ -22,6 +22,11 @@ import { measureWorkerCold, type WorkerCold } from './worker-cold.js';
 
 /** Fresh processes per function (COLD_RUNS); the median is reported. */
 const RUNS = Number(process.env.COLD_RUNS ?? 5);
+/**
+ * Another checkout (e.g. a worktree of main) whose functions run interleaved with these: on a
+ * shared machine only a comparison within one run says whether a change helped.
+ */
+const BASELINE = process.env.COLD_BASELINE;
 /** Targets from issue 16. */
 export const TARGET_FUNCTION_MS = 100;
 export const TARGET_WORKER_CPU_MS = 10;
@@ -83,6 +88,7 @@ interface Row {
   eagerBytes: number;
   totalBytes: number;
   runs: ColdRun[];
+  baseline: ColdRun[];
 }
 
 const kb = (n: number) => `${Math.round(n / 1024).toLocaleString('en-US')} KB`;
@@ -101,10 +107,13 @@ export async function runCold(sql: Sql, databaseUrl: string): Promise<Section> {
     const c = CASES[fn];
     if (!c) continue;
     const bundle = await bundleFunction(`api/${fn}`);
+    const base = BASELINE ? await bundleFunction(`api/${fn}`, join(ROOT, 'dist', 'cold-baseline'), BASELINE) : undefined;
     const runs: ColdRun[] = [];
+    const baseline: ColdRun[] = [];
     for (let i = 0; i < RUNS; i++) {
       // Interleaved with the functions so both see the same machine load.
       bare.push(await spawnOnce(env));
+      if (base) baseline.push(await spawnOnce(env, base.file, c.request()));
       const run = await spawnOnce(env, bundle.file, c.request());
       if (!c.ok.includes(run.status)) {
         failed = true;
@@ -112,7 +121,7 @@ export async function runCold(sql: Sql, databaseUrl: string): Promise<Section> {
       }
       runs.push(run);
     }
-    rows.push({ fn, eagerBytes: bundle.eagerBytes, totalBytes: bundle.totalBytes, runs });
+    rows.push({ fn, eagerBytes: bundle.eagerBytes, totalBytes: bundle.totalBytes, runs, baseline });
     console.log(`cold: api/${fn} ${ms(med(runs, 'totalMs'))} ms (import ${ms(med(runs, 'importMs'))}, first request ${ms(med(runs, 'firstRequestMs'))}, CPU ${ms(med(runs, 'cpuMs'))})`);
   }
   const workerBundle = await buildWorker();
@@ -142,6 +151,18 @@ export async function runCold(sql: Sql, databaseUrl: string): Promise<Section> {
       ]),
     ),
     '',
+    ...(BASELINE
+      ? [
+          `Baseline: the same functions from \`${BASELINE}\`, started alternately with these in the same run (median start → answer, and CPU):`,
+          '',
+          ...table(
+            ['Function', 'Baseline start → answer (ms)', 'Now', 'Baseline CPU (ms)', 'Now'],
+            'lrrrr',
+            rows.map((r) => [`\`api/${r.fn}\``, ms(med(r.baseline, 'totalMs')), ms(med(r.runs, 'totalMs')), ms(med(r.baseline, 'cpuMs')), ms(med(r.runs, 'cpuMs'))]),
+          ),
+          '',
+        ]
+      : []),
     ...table(
       ['Edge worker (`dist/worker.js`)', 'Bundle', 'gzip', 'Module load CPU (ms)', 'First request CPU (ms)', 'Second request', 'First `/api/openapi.json`'],
       'lrrrrrr',

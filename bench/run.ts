@@ -11,7 +11,8 @@
  *   attention     GET /api/attention for a 200-student workshop and over the same 1,000,000 events, with plans (attention.ts)
  *   roundtrips    SQL and KV round trips per request, counted in-process (roundtrips.ts)
  *   cold          each Vercel function bundled and started fresh: spawn → first answer; the edge
- *                 worker's first-request CPU (cold.ts; COLD_RUNS processes each, default 5)
+ *                 worker's first-request CPU (cold.ts; COLD_RUNS processes each, default 5;
+ *                 COLD_BASELINE=<checkout> runs that checkout's functions alternately, for a before/after)
  *
  * Env: BENCH_SECONDS (10 per scenario), BENCH_WARMUP_SECONDS (2), BENCH_MIXED_SECONDS (60),
  * BENCH_ONLY, DATABASE_URL (else local `sessionlog_bench`; its tables are TRUNCATED),
@@ -39,7 +40,7 @@ import { runRoundTrips } from './roundtrips.js';
 import { ensureSeed } from './seed.js';
 import { runVapi } from './vapi.js';
 
-const KNOBS = ['BENCH_SECONDS', 'BENCH_WARMUP_SECONDS', 'BENCH_MIXED_SECONDS', 'BENCH_ONLY', 'BENCH_KV', 'COLD_RUNS'] as const;
+const KNOBS = ['BENCH_SECONDS', 'BENCH_WARMUP_SECONDS', 'BENCH_MIXED_SECONDS', 'BENCH_ONLY', 'BENCH_KV', 'COLD_RUNS', 'COLD_BASELINE'] as const;
 const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** Servers and pools to close on any exit path, Ctrl-C included. */

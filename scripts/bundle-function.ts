@@ -31,13 +31,14 @@ export interface Bundle {
 /** CJS packages inside an ESM bundle call require() for built-ins: give them one. */
 const BANNER = "import { createRequire as __coldRequire } from 'node:module'; const require = __coldRequire(import.meta.url);";
 
-export async function bundleFunction(entry: string, outRoot = join(ROOT, 'dist', 'cold')): Promise<Bundle> {
+/** `root`: the checkout to bundle from (the bench compares against another one, COLD_BASELINE). */
+export async function bundleFunction(entry: string, outRoot = join(ROOT, 'dist', 'cold'), root = ROOT): Promise<Bundle> {
   const outdir = join(outRoot, basename(entry, '.ts'));
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
   const { metafile } = await build({
-    entryPoints: { index: join(ROOT, entry) },
-    absWorkingDir: ROOT,
+    entryPoints: { index: join(root, entry) },
+    absWorkingDir: root,
     outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
@@ -51,17 +52,17 @@ export async function bundleFunction(entry: string, outRoot = join(ROOT, 'dist',
     logLevel: 'error',
   });
   const file = join(outdir, 'index.mjs');
-  return { file, ...sizes(metafile, file) };
+  return { file, ...sizes(metafile, file, root) };
 }
 
-function sizes(meta: Metafile, entry: string): Omit<Bundle, 'file'> {
-  // Paths in the metafile are relative to the working directory esbuild ran in (ROOT).
-  const outputs = new Map(Object.entries(meta.outputs).map(([path, o]) => [join(ROOT, path), o]));
+function sizes(meta: Metafile, entry: string, root: string): Omit<Bundle, 'file'> {
+  // Paths in the metafile are relative to the working directory esbuild ran in (root).
+  const outputs = new Map(Object.entries(meta.outputs).map(([path, o]) => [join(root, path), o]));
   const eager = new Set<string>();
   const visit = (path: string) => {
     if (eager.has(path)) return;
     eager.add(path);
-    for (const i of outputs.get(path)?.imports ?? []) if (i.kind === 'import-statement' && !i.external) visit(join(ROOT, i.path));
+    for (const i of outputs.get(path)?.imports ?? []) if (i.kind === 'import-statement' && !i.external) visit(join(root, i.path));
   };
   if (!outputs.has(entry)) throw new Error(`esbuild wrote no ${entry}`);
   visit(entry);
@@ -72,7 +73,7 @@ function sizes(meta: Metafile, entry: string): Omit<Bundle, 'file'> {
     totalBytes += o.bytes;
     if (!eager.has(path)) continue;
     eagerBytes += o.bytes;
-    for (const [input, i] of Object.entries(o.inputs)) if (i.bytesInOutput > 0) inputs.add(relative(ROOT, join(ROOT, input)));
+    for (const [input, i] of Object.entries(o.inputs)) if (i.bytesInOutput > 0) inputs.add(relative(root, join(root, input)));
   }
   return { eagerBytes, totalBytes, eagerInputs: [...inputs].sort(), inputs: Object.keys(meta.inputs).sort() };
 }
