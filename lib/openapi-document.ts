@@ -57,8 +57,8 @@ function operation(def: RouteDef) {
   for (const status of errorStatuses(def)) responses[String(status)] = { description: statusText(status), content: PROBLEM };
   const params = [...(def.params ? parameters(def.params, 'path') : []), ...(def.query ? parameters(def.query, 'query') : [])];
   const body = def.body;
-  // The document gets JSON Schema parameters and body below; `getRoutingPath` is hono's, not OpenAPI's.
-  const { request: _validated, getRoutingPath: _hono, ...route } = def.route;
+  // The document gets JSON Schema parameters and body below.
+  const { request: _validated, ...route } = def.route;
   return {
     ...route,
     ...(def.description ? { description: def.description } : {}),
