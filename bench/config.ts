@@ -4,7 +4,7 @@
  */
 
 /** Scenario groups, in the order they run (BENCH_ONLY selects a subset; its order is ignored). */
-export const GROUPS = ['ingest', 'interactions', 'vapi', 'mixed', 'reads', 'attention', 'roundtrips'] as const;
+export const GROUPS = ['ingest', 'interactions', 'vapi', 'mixed', 'reads', 'attention', 'roundtrips', 'cold'] as const;
 export type Group = (typeof GROUPS)[number];
 
 const num = (name: string, fallback: number): number => {

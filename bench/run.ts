@@ -10,6 +10,9 @@
  *   reads         the instructor reads over 1,000,000 stored events vs the same queries via pg (reads.ts, seed.ts)
  *   attention     GET /api/attention for a 200-student workshop and over the same 1,000,000 events, with plans (attention.ts)
  *   roundtrips    SQL and KV round trips per request, counted in-process (roundtrips.ts)
+ *   cold          each Vercel function bundled and started fresh: spawn → first answer; the edge
+ *                 worker's first-request CPU (cold.ts; COLD_RUNS processes each, default 5;
+ *                 COLD_BASELINE=<checkout> runs that checkout's functions alternately, for a before/after)
  *
  * Env: BENCH_SECONDS (10 per scenario), BENCH_WARMUP_SECONDS (2), BENCH_MIXED_SECONDS (60),
  * BENCH_ONLY, DATABASE_URL (else local `sessionlog_bench`; its tables are TRUNCATED),
@@ -31,12 +34,13 @@ import { benchDatabase, redact, type Server, startServer } from './lib.js';
 import type { Section } from './measure.js';
 import { runMixed } from './mixed.js';
 import { runAttention } from './attention.js';
+import { runCold } from './cold.js';
 import { runReads } from './reads.js';
 import { runRoundTrips } from './roundtrips.js';
 import { ensureSeed } from './seed.js';
 import { runVapi } from './vapi.js';
 
-const KNOBS = ['BENCH_SECONDS', 'BENCH_WARMUP_SECONDS', 'BENCH_MIXED_SECONDS', 'BENCH_ONLY', 'BENCH_KV'] as const;
+const KNOBS = ['BENCH_SECONDS', 'BENCH_WARMUP_SECONDS', 'BENCH_MIXED_SECONDS', 'BENCH_ONLY', 'BENCH_KV', 'COLD_RUNS', 'COLD_BASELINE'] as const;
 const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** Servers and pools to close on any exit path, Ctrl-C included. */
@@ -132,6 +136,8 @@ async function main(): Promise<void> {
     await seeded().catch((err: unknown) => sections.push({ failed: true, markdown: [`### ${onSeed.join(', ')}`, '', `**Failed:** ${err instanceof Error ? err.message : String(err)}`] }));
   }
   if (groups.includes('roundtrips')) sections.push(await guard('roundtrips', () => runRoundTrips(sql)));
+  // Last, with no bench server running: the spawned functions compete only with PostgreSQL.
+  if (groups.includes('cold')) sections.push(await guard('cold', () => runCold(sql, db.url)));
   await closeAll();
 
   const knobs = KNOBS.filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]} `).join('');

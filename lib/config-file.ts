@@ -78,7 +78,8 @@ export const fileName = (path: string) => path.split(/[\\/]/).pop() || path;
 
 /** Validate a parsed config file; errors name each bad key by its dotted path. */
 export function parseConfigFile(raw: unknown, source = 'session.config'): ConfigFile {
-  const parsed = ConfigFileSchema.safeParse(raw ?? {});
+  // Once per instance: not worth compiling (see parseConfig).
+  const parsed = ConfigFileSchema.safeParse(raw ?? {}, { jitless: true });
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => {
     const path = i.path.map(String).join('.');

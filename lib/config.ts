@@ -152,7 +152,9 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
   put('ANALYSIS_TRIGGERS', file?.analysis?.triggers);
   put('ANALYSIS_MAX_INPUT_TOKENS', file?.analysis?.max_input_tokens);
   const cleaned = { ...fromFile, ...env0 };
-  const parsed = EnvSchema.safeParse(cleaned);
+  // Parsed once per instance: zod's compiled fast path (new Function on first parse) would cost
+  // a cold start ~5 ms to generate code that never runs again (ADR 0020).
+  const parsed = EnvSchema.safeParse(cleaned, { jitless: true });
   if (!parsed.success) {
     const keys = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))];
     const detail = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; ');

@@ -1,5 +1,6 @@
 import type { Family } from './http/env.js';
-import { analysisFamily, onSessionComplete } from './routes/analysis.js';
+import { analysisFamily } from './routes/analysis.js';
+import { onSessionComplete } from './routes/session-complete.js';
 import { auditFamily } from './routes/audit.js';
 import { cronFamily } from './routes/cron.js';
 import { alertsFamily } from './routes/alerts.js';

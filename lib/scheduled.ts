@@ -7,7 +7,7 @@
 import { retryFailed } from './analysis/run.js';
 import { describeError, type Deps } from './deps.js';
 import { applyRetention, type RetentionResult } from './lifecycle/retention.js';
-import { onSessionComplete } from './routes/analysis.js';
+import { onSessionComplete } from './routes/session-complete.js';
 import { sessionCtx } from './routes/sessions/shared.js';
 import { type SweepResult, sweep } from './sessions/sweep.js';
 

@@ -1,4 +1,3 @@
-import OpenAI from 'openai';
 import type { Config } from '../config.js';
 import { SYSTEM_PROMPT } from './prompt.js';
 import { jsonSchemaResponseFormat } from './response-format.js';
@@ -16,6 +15,10 @@ export interface ModelAnswer {
  * or a reply that does not fit the schema throws; retries across sweeps are run.ts's business.
  */
 export async function askModel(config: Config['analysis'] & { apiKey: string }, prompt: string): Promise<ModelAnswer> {
+  // Imported on first use: the client is 1.3 MB that every Vercel function carries (any of them
+  // may start an analysis through the sweep by traffic) but almost no request runs; a static
+  // import would load and compile it on every cold start (ADR 0020).
+  const { default: OpenAI } = await import('openai');
   // A client per call: it holds no connection, and the key comes from the (per-app) config.
   const client = new OpenAI({ apiKey: config.apiKey, baseURL: config.baseURL, timeout: config.timeoutMs, maxRetries: 2 });
   const completion = await client.chat.completions.parse({

@@ -1,4 +1,4 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
 import type { Deps } from '../deps.js';
 
 /**
@@ -27,8 +27,8 @@ export type AppEnv = {
     auditPath?: string;
   };
 };
-/** Routes are mounted from their definitions (lib/http/register.ts), hence OpenAPIHono. */
-export type App = OpenAPIHono<AppEnv>;
+/** Routes are mounted from their definitions by lib/http/register.ts. */
+export type App = Hono<AppEnv>;
 
 /** An endpoint family mounts its routes on the shared app. */
 export type Family = (app: App, deps: Deps) => void;

@@ -1,4 +1,3 @@
-import { createRoute } from '@hono/zod-openapi';
 import type { z } from 'zod';
 
 /**
@@ -110,12 +109,14 @@ export function errorStatuses(spec: RouteSpec): number[] {
 export type RouteDef = ReturnType<typeof defineRoute>;
 
 /**
- * Define an endpoint. `route` is the @hono/zod-openapi route config mounted by `register`; the
- * spec keeps the schemas as zod so the (slow, ~80 ms) JSON Schema conversion only happens when
- * someone asks for /api/openapi.json, not on every cold start.
+ * Define an endpoint. `route` is the operation's OpenAPI outline (lib/openapi-document.ts adds the
+ * schemas); the spec keeps the schemas as zod so the (slow, ~80 ms) JSON Schema conversion only
+ * happens when someone asks for /api/openapi.json, not on every cold start. A plain object, not
+ * @hono/zod-openapi's createRoute: the runtime (lib/http/register.ts) mounts routes on plain hono,
+ * so zod-to-openapi is loaded only with the document (ADR 0020).
  */
 export function defineRoute(spec: RouteSpec) {
-  const route = createRoute({
+  const route = {
     method: spec.method,
     path: spec.path,
     summary: spec.summary,
@@ -123,10 +124,10 @@ export function defineRoute(spec: RouteSpec) {
     operationId: operationId(spec.method, spec.path),
     security: spec.streamToken ? [...SECURITY[spec.auth], { streamToken: [] }] : SECURITY[spec.auth],
     ...(spec.params ? { request: { params: spec.params } } : {}),
-    // Documentation only: @hono/zod-openapi never validates responses. lib/openapi.ts fills in
-    // the schemas when it builds the document.
+    // Documentation only: responses are never validated at run time. lib/openapi-document.ts
+    // fills in the schemas when it builds the document.
     responses: Object.fromEntries([...Object.keys(spec.ok), ...errorStatuses(spec)].map((status) => [status, { description: statusText(Number(status)) }])),
-  });
+  };
   return { ...spec, action: spec.action ?? DEFAULT_ACTION[spec.auth], route };
 }
 

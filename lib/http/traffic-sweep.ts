@@ -2,7 +2,6 @@ import type { MiddlewareHandler } from 'hono';
 import type { Deps } from '../deps.js';
 import type { AppEnv } from './env.js';
 import { describeError } from '../deps.js';
-import { sweepIfDue } from '../lifecycle/maintenance.js';
 import { defer } from './defer.js';
 
 /**
@@ -22,9 +21,11 @@ export function trafficSweep(deps: Deps): MiddlewareHandler<AppEnv> {
     // The per-instance gate keeps this to one lease query per instance per interval.
     if (now < nextTry) return;
     nextTry = now + every;
+    // The sweep's code (lifecycle, analysis, alerts and their schemas) is imported here, in the
+    // background, not with the function: a cold start compiles only what its request runs (ADR 0020).
     defer(
       c,
-      sweepIfDue(deps).catch((err: unknown) => {
+      import('../lifecycle/maintenance.js').then(({ sweepIfDue }) => sweepIfDue(deps)).catch((err: unknown) => {
         nextTry = 0; // the database was unreachable: let the next request try again
         deps.log.warn('traffic sweep failed', { error: describeError(err) });
       }),

@@ -17,7 +17,7 @@ export function invalidParam(name: string, issues: readonly z.core.$ZodIssue[]):
 type HookResult = { success: true } | { success: false; error: { issues: readonly z.core.$ZodIssue[] }; target: string };
 
 /**
- * The one validation hook of every app (OpenAPIHono's `defaultHook`): whatever a route definition
+ * The one validation hook of every app (lib/http/register.ts validates path parameters through it): whatever a route definition
  * asks hono to validate fails as the same problem+json 400 the handlers' own parse helpers throw
  * (lib/http/validate.ts), never as hono's default `{success:false,error}` JSON.
  */

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { type ConfigFile, ConfigFileError, fileName, parseConfigFile } from '../config-file.js';
 
 const NAMES = ['session.config.yaml', 'session.config.yml', 'session.config.json'];
@@ -22,7 +21,9 @@ export async function loadConfigFile(dir = process.cwd(), explicit = process.env
     }
     let raw: unknown;
     try {
-      raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+      // The YAML parser (250 KB) is loaded only when there is a YAML file: most deployments have
+      // none, and a static import would be compiled on every cold start (ADR 0020).
+      raw = path.endsWith('.json') ? JSON.parse(text) : (await import('yaml')).parse(text);
     } catch (err) {
       const kind = path.endsWith('.json') ? 'JSON' : 'YAML';
       // The parser's message quotes the offending text; the public message keeps only the line.

@@ -1,16 +1,10 @@
 import { type Config, ConfigError } from '../config.js';
 import { consoleLogger, type Deps, type Logger } from '../deps.js';
 import { createMemoryKv } from '../storage/kv-memory.js';
-import { createUpstashKv } from '../storage/kv-upstash.js';
 import { type Kv, withPrefix } from '../storage/kv.js';
-import { migrate } from '../storage/migrate.js';
-import { createNeonSql } from '../storage/sql-neon.js';
-import { createPgSql } from '../storage/sql-pg.js';
 import type { Sql } from '../storage/sql.js';
 import type { RateLimiter } from '../ratelimit/interface.js';
 import { memoryRateLimiter } from '../ratelimit/memory.js';
-import { upstashRateLimiter } from '../ratelimit/upstash.js';
-import { loadMigrations } from './migrations.js';
 
 /** Opens the embedded database in a folder: lib/node/embedded.ts, passed in by the local doors. */
 export type EmbeddedSql = (dataDir: string) => Promise<Sql>;
@@ -27,15 +21,23 @@ export async function createSql(config: Config, embedded?: EmbeddedSql): Promise
     case 'pglite':
       if (!embedded) throw new ConfigError('a serverless function has no embedded database: set DATABASE_URL to a PostgreSQL (or Neon) URL', ['DATABASE_URL']);
       return embedded(db.dataDir);
-    case 'pg':
+    // Each driver is imported when configured, not before: a function loads and compiles only the
+    // client it uses (pg, or Neon's with its WebSocket shim), not all of them (ADR 0020).
+    case 'pg': {
+      const { createPgSql } = await import('../storage/sql-pg.js');
       return createPgSql({ connectionString: db.url, max: db.poolMax, queryTimeoutMs: db.queryTimeoutMs });
-    case 'neon':
+    }
+    case 'neon': {
+      const { createNeonSql } = await import('../storage/sql-neon.js');
       return createNeonSql({ connectionString: db.url, httpEndpoint: db.httpEndpoint });
+    }
   }
 }
 
-export function createKv(config: Config): { kv: Kv; rateLimiter: RateLimiter } {
+export async function createKv(config: Config): Promise<{ kv: Kv; rateLimiter: RateLimiter }> {
   if (config.kv.driver === 'upstash') {
+    // Upstash's client and ratelimit (240 KB) only when configured, as the SQL drivers above.
+    const [{ createUpstashKv }, { upstashRateLimiter }] = await Promise.all([import('../storage/kv-upstash.js'), import('../ratelimit/upstash.js')]);
     const kv = createUpstashKv(config.kv);
     return { kv: withPrefix(kv, config.kv.prefix), rateLimiter: upstashRateLimiter(kv.client, config.kv.prefix, { timeoutMs: config.kv.timeoutMs, breaker: kv.breaker }) };
   }
@@ -59,7 +61,10 @@ export function createWaitUntil(log: Logger): { waitUntil: (p: Promise<unknown>)
 export async function createNodeDeps(config: Config, opts: { migrate?: boolean; log?: Logger; embedded?: EmbeddedSql } = {}): Promise<Deps & { settle: () => Promise<void> }> {
   const log = opts.log ?? consoleLogger;
   const sql = await createSql(config, opts.embedded);
-  if (opts.migrate) await migrate(sql, await loadMigrations());
+  if (opts.migrate) {
+    const [{ migrate }, { loadMigrations }] = await Promise.all([import('../storage/migrate.js'), import('./migrations.js')]);
+    await migrate(sql, await loadMigrations());
+  }
   const { waitUntil, settle } = createWaitUntil(log);
-  return { config, sql, ...createKv(config), now: () => new Date(), waitUntil, settle, log };
+  return { config, sql, ...(await createKv(config)), now: () => new Date(), waitUntil, settle, log };
 }

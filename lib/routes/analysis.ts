@@ -1,8 +1,6 @@
 import type { Family } from '../http/env.js';
-import { evaluateSessionEnd } from '../alerts/evaluate.js';
-import { AnalysisUnavailable, analyseOnComplete, analyseOnRequest, unavailableReason } from '../analysis/run.js';
+import { AnalysisUnavailable, analyseOnRequest, unavailableReason } from '../analysis/run.js';
 import { listAnalyses } from '../analysis/store.js';
-import type { Deps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { register } from '../http/register.js';
 import { parseOptionalBody, parseQuery } from '../http/validate.js';
@@ -11,7 +9,7 @@ import { nextUtcDay, usageByDay, utcDay } from '../analysis/budget.js';
 import { AnalysisRequest } from '../analysis/schema.js';
 import { getDocument } from '../sessions/read.js';
 import { getAnalysesRoute, getAnalysisUsageRoute, postAnalysisRoute } from './analysis.routes.js';
-import { ctxOf, sessionCtx, sessionIdParam } from './sessions/shared.js';
+import { ctxOf, sessionIdParam } from './sessions/shared.js';
 
 /** Session analysis: run one on request, list a session's analyses. */
 export const analysisFamily: Family = (app, deps) => {
@@ -49,8 +47,3 @@ export const analysisFamily: Family = (app, deps) => {
     return c.json({ session_id: id, enabled: reason === null, reason, count: analyses.length, analyses });
   });
 };
-
-/** End-of-session work for every trigger (Vapi report, manual end, sweep): analysis, and the call-error alert. */
-export function onSessionComplete(deps: Deps, sessionId: string): Promise<unknown> {
-  return Promise.all([analyseOnComplete(deps, sessionCtx(deps), sessionId), evaluateSessionEnd(deps, sessionId)]);
-}

@@ -6,7 +6,7 @@ import { runInBackground } from '../http/background.js';
 import { register } from '../http/register.js';
 import { applyRetention } from '../lifecycle/retention.js';
 import { sweep } from '../sessions/sweep.js';
-import { onSessionComplete } from './analysis.js';
+import { onSessionComplete } from './session-complete.js';
 import { getRetentionRoute, getSweepRoute, postRetentionRoute, postSweepRoute } from './cron.routes.js';
 import { ctxOf } from './sessions/shared.js';
 

@@ -1,5 +1,5 @@
 import { defineRoute } from '../http/route.js';
-import { Health, OpenApiDocument } from '../schemas/responses.js';
+import { Health, OpenApiDocument } from '../schemas/health.js';
 
 export const healthRoute = defineRoute({
   method: 'get', path: '/api/health', summary: 'Storage health: 200 when Postgres and KV answer, 503 naming the part that does not', tag: 'health',

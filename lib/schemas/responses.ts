@@ -3,8 +3,9 @@ import { Analysis } from '../analysis/schema.js';
 import { Conversation, SessionSummaryRow } from './session.js';
 import { StoredEvent } from './event.js';
 
-/** Response bodies that have no schema elsewhere; the OpenAPI document is generated from these. */
+export { Health, OpenApiDocument } from './health.js';
 
+/** Response bodies that have no schema elsewhere; the OpenAPI document is generated from these. */
 export const Problem = z.looseObject({
   type: z.string(),
   title: z.string(),
@@ -13,12 +14,6 @@ export const Problem = z.looseObject({
   code: z.string(),
   requestId: z.string().optional(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-});
-
-export const Health = z.object({
-  status: z.enum(['ok', 'error']),
-  storage: z.object({ postgres: z.enum(['ok', 'unavailable']), kv: z.enum(['ok', 'unavailable']) }),
-  drivers: z.object({ postgres: z.string(), kv: z.string() }),
 });
 
 export const LogStatsResponse = z.object({
@@ -125,5 +120,3 @@ export const VapiAnswer = z.looseObject({
   result: z.string().optional(),
 });
 
-/** GET /api/openapi.json: only the outline is promised here; the validators check the rest. */
-export const OpenApiDocument = z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) });

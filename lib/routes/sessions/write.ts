@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../../http/env.js';
 import { runInBackground } from '../../http/background.js';
 import { parseBody, parseBodyBy } from '../../http/validate.js';
-import { onSessionComplete } from '../analysis.js';
+import { onSessionComplete } from '../session-complete.js';
 import {
   AssignInput,
   CloseInput,

@@ -1,0 +1,179 @@
+/**
+ * The `cold` group: what a serverless user waits for when no instance is warm.
+ *  - every Vercel function (api/*.ts), bundled (cold-start.ts) and started COLD_RUNS times in a
+ *    fresh `node`: process spawn → first answered request, on the `pg` driver against the bench
+ *    database, with a request typical of that function;
+ *  - the edge worker bundle: CPU of its first request in a fresh V8 (worker-cold.ts).
+ * Medians are reported; timed here only, never in tests.
+ */
+import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadMigrations } from '../lib/node/migrations.js';
+import { migrate } from '../lib/storage/migrate.js';
+import type { Sql } from '../lib/storage/sql.js';
+import { buildWorker } from '../scripts/build-worker.js';
+import { bundleFunction } from '../scripts/bundle-function.js';
+import { type ColdRequest, type ColdRun, median, spawnOnce } from './cold-start.js';
+import { serverEnv } from './config.js';
+import { ROOT } from './lib.js';
+import { ms, type Section, table } from './measure.js';
+import { measureWorkerCold, type WorkerCold } from './worker-cold.js';
+
+/** Fresh processes per function (COLD_RUNS); the median is reported. */
+const RUNS = Number(process.env.COLD_RUNS ?? 5);
+/**
+ * Another checkout (e.g. a worktree of main) whose functions run interleaved with these: on a
+ * shared machine only a comparison within one run says whether a change helped.
+ */
+const BASELINE = process.env.COLD_BASELINE;
+/** Targets from issue 16. */
+export const TARGET_FUNCTION_MS = 100;
+export const TARGET_WORKER_CPU_MS = 10;
+
+// Production secrets must be 32+ characters (lib/config.ts); these are the bench's own.
+const ADMIN = `sl_admin_cold_${'a'.repeat(32)}`;
+const CRON = `sl_cron_cold_${'c'.repeat(32)}`;
+const WEBHOOK = `sl_webhook_cold_${'w'.repeat(32)}`;
+const VAPI = `sl_vapi_cold_${'v'.repeat(32)}`;
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+const json = { 'content-type': 'application/json' };
+
+/** A request each function typically answers first, and the statuses that count as answered. */
+const CASES: Record<string, { request: () => ColdRequest; ok: number[] }> = {
+  'analysis.ts': { request: () => ({ method: 'GET', path: `/api/sessions/${randomUUID()}/analysis`, headers: bearer(ADMIN) }), ok: [200, 404] },
+  'attention.ts': { request: () => ({ method: 'GET', path: '/api/attention', headers: bearer(ADMIN) }), ok: [200] },
+  'audit.ts': { request: () => ({ method: 'GET', path: '/api/audit?limit=10', headers: bearer(ADMIN) }), ok: [200] },
+  'cron.ts': { request: () => ({ method: 'GET', path: '/api/cron/sweep', headers: bearer(CRON) }), ok: [200] },
+  'health.ts': { request: () => ({ method: 'GET', path: '/api/health' }), ok: [200] },
+  'session-log.ts': {
+    request: () => ({
+      method: 'POST', path: '/api/session-log', headers: json,
+      body: JSON.stringify({ sessionToken: `ws_cold_${randomUUID()}`, studentEmail: 'cold@example.com', eventType: 'navigation', eventData: { from: 1, to: 2 } }),
+    }),
+    ok: [200],
+  },
+  'sessions.ts': { request: () => ({ method: 'GET', path: '/api/sessions/active', headers: bearer(ADMIN) }), ok: [200] },
+  'students.ts': {
+    request: () => ({ method: 'PUT', path: `/api/students/cold_${randomUUID().slice(0, 8)}`, headers: { ...json, ...bearer(ADMIN) }, body: JSON.stringify({ name: 'Cold Start' }) }),
+    ok: [200, 201],
+  },
+  'webhooks.ts': {
+    request: () => ({
+      method: 'POST', path: '/api/webhooks/vapi', headers: { ...json, 'x-vapi-secret': VAPI },
+      body: JSON.stringify({ message: { type: 'status-update', status: 'in-progress', timestamp: Date.now(), call: { id: `cold-${randomUUID()}` } } }),
+    }),
+    ok: [200],
+  },
+};
+
+function coldEnv(databaseUrl: string): Record<string, string> {
+  return {
+    ...serverEnv(databaseUrl),
+    // What Vercel sets: production mode (secrets checked, no request logs by default).
+    VERCEL: '1',
+    NODE_ENV: 'production',
+    ADMIN_TOKEN: ADMIN,
+    SERVICE_TOKEN: `sl_service_cold_${'s'.repeat(32)}`,
+    CRON_SECRET: CRON,
+    WEBHOOK_TOKEN: WEBHOOK,
+    VAPI_WEBHOOK_SECRET: VAPI,
+    // One request per process: a pool of 32 would only cost sockets.
+    DATABASE_POOL_MAX: '4',
+  };
+}
+
+interface Row {
+  fn: string;
+  eagerBytes: number;
+  totalBytes: number;
+  runs: ColdRun[];
+  baseline: ColdRun[];
+}
+
+const kb = (n: number) => `${Math.round(n / 1024).toLocaleString('en-US')} KB`;
+const med = (runs: ColdRun[], k: 'totalMs' | 'bootMs' | 'importMs' | 'firstRequestMs' | 'cpuMs') => median(runs.map((r) => r[k]));
+
+export async function runCold(sql: Sql, databaseUrl: string): Promise<Section> {
+  await migrate(sql, await loadMigrations());
+  const env = coldEnv(databaseUrl);
+  const functions = readdirSync(join(ROOT, 'api')).filter((f) => f.endsWith('.ts')).sort();
+  const missing = functions.filter((f) => !CASES[f]);
+  if (missing.length) throw new Error(`cold: no representative request for ${missing.join(', ')}`);
+  const bare: ColdRun[] = [];
+  const rows: Row[] = [];
+  let failed = false;
+  for (const fn of functions) {
+    const c = CASES[fn];
+    if (!c) continue;
+    const bundle = await bundleFunction(`api/${fn}`);
+    const base = BASELINE ? await bundleFunction(`api/${fn}`, join(ROOT, 'dist', 'cold-baseline'), BASELINE) : undefined;
+    const runs: ColdRun[] = [];
+    const baseline: ColdRun[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      // Interleaved with the functions so both see the same machine load.
+      bare.push(await spawnOnce(env));
+      if (base) baseline.push(await spawnOnce(env, base.file, c.request()));
+      const run = await spawnOnce(env, bundle.file, c.request());
+      if (!c.ok.includes(run.status)) {
+        failed = true;
+        console.error(`cold: api/${fn} answered ${run.status}: ${run.detail ?? ''}`);
+      }
+      runs.push(run);
+    }
+    rows.push({ fn, eagerBytes: bundle.eagerBytes, totalBytes: bundle.totalBytes, runs, baseline });
+    console.log(`cold: api/${fn} ${ms(med(runs, 'totalMs'))} ms (import ${ms(med(runs, 'importMs'))}, first request ${ms(med(runs, 'firstRequestMs'))}, CPU ${ms(med(runs, 'cpuMs'))})`);
+  }
+  const workerBundle = await buildWorker();
+  const worker: WorkerCold[] = [];
+  for (let i = 0; i < RUNS; i++) worker.push(await measureWorkerCold(workerBundle));
+  const w0 = worker[0];
+  const wMed = (pick: (w: (typeof worker)[number]) => number) => median(worker.map(pick));
+  const bareMs = median(bare.map((b) => b.totalMs));
+  const over = rows.filter((r) => med(r.runs, 'totalMs') > TARGET_FUNCTION_MS).map((r) => r.fn);
+  const workerFirst = wMed((w) => w.firstRequest.cpuMs);
+
+  const markdown = [
+    '### Cold start',
+    '',
+    `Median of ${RUNS} fresh processes per function. **Start → answer** is spawning \`node\` to the first response ` +
+      'received (target ≤ 100 ms); Node boot is Node\'s own start-up inside that; import is loading the bundle; first request includes ' +
+      `building the app and connecting to PostgreSQL (\`pg\`); CPU to answer is the process's CPU time (user + system, all threads) when the answer ` +
+      `arrived, which the other load on a shared machine disturbs less than wall time. A process that does nothing takes ${ms(bareMs)} ms ` +
+      `(${ms(median(bare.map((b) => b.cpuMs)))} ms CPU) from spawn to its first line on the same machine in the same run.`,
+    '',
+    ...table(
+      ['Function', 'Loaded at start', 'Bundle (all chunks)', 'Start → answer (ms)', 'Node boot', 'Import', 'First request', 'CPU to answer', 'Status'],
+      'lrrrrrrrr',
+      rows.map((r) => [
+        `\`api/${r.fn}\``, kb(r.eagerBytes), kb(r.totalBytes), ms(med(r.runs, 'totalMs')), ms(med(r.runs, 'bootMs')),
+        ms(med(r.runs, 'importMs')), ms(med(r.runs, 'firstRequestMs')), ms(med(r.runs, 'cpuMs')), String(r.runs[0]?.status ?? ''),
+      ]),
+    ),
+    '',
+    ...(BASELINE
+      ? [
+          `Baseline: the same functions from \`${BASELINE}\`, started alternately with these in the same run (median start → answer, and CPU):`,
+          '',
+          ...table(
+            ['Function', 'Baseline start → answer (ms)', 'Now', 'Baseline CPU (ms)', 'Now'],
+            'lrrrr',
+            rows.map((r) => [`\`api/${r.fn}\``, ms(med(r.baseline, 'totalMs')), ms(med(r.runs, 'totalMs')), ms(med(r.baseline, 'cpuMs')), ms(med(r.runs, 'cpuMs'))]),
+          ),
+          '',
+        ]
+      : []),
+    ...table(
+      ['Edge worker (`dist/worker.js`)', 'Bundle', 'gzip', 'Module load CPU (ms)', 'First request CPU (ms)', 'Second request', 'First `/api/openapi.json`'],
+      'lrrrrrr',
+      [[
+        'median of fresh V8 processes', kb(w0?.bytes ?? 0), kb(w0?.gzipBytes ?? 0), ms(wMed((w) => w.loadCpuMs)), ms(workerFirst),
+        ms(wMed((w) => w.secondRequest.cpuMs)), ms(wMed((w) => w.firstOpenApi.cpuMs)),
+      ]],
+    ),
+    '',
+    over.length ? `Over the ${TARGET_FUNCTION_MS} ms target: ${over.map((f) => `\`api/${f}\``).join(', ')}.` : `Every function within ${TARGET_FUNCTION_MS} ms.`,
+    workerFirst > TARGET_WORKER_CPU_MS ? `Worker first request over the ${TARGET_WORKER_CPU_MS} ms CPU target.` : `Worker first request within ${TARGET_WORKER_CPU_MS} ms CPU.`,
+  ];
+  return { markdown, failed };
+}
