@@ -69,8 +69,14 @@ export function sseStream(o: SseOptions): ReadableStream<Uint8Array> {
       wake = finish;
     });
 
+  let started = false;
+  // Nothing runs until someone reads: a HEAD request (answered with the headers only, the body
+  // never read nor cancelled) or a response dropped unread must not leave a poller behind.
+  // highWaterMark 0 keeps the stream from pulling on its own at construction.
   return new ReadableStream<Uint8Array>({
-    start(controller) {
+    pull(controller) {
+      if (started) return;
+      started = true;
       if (o.signal?.aborted) cancelled = true;
       o.signal?.addEventListener('abort', stop, { once: true });
       let lastWrite = clock();
@@ -112,5 +118,5 @@ export function sseStream(o: SseOptions): ReadableStream<Uint8Array> {
     cancel() {
       stop();
     },
-  });
+  }, { highWaterMark: 0 });
 }

@@ -75,4 +75,21 @@ describe('stream limits', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(aborted).toBe(atAbort);
   });
+
+  it('a stream nobody reads (HEAD, a dropped response) never steps', async () => {
+    let steps = 0;
+    const body = sseStream({ pollMs: 5, heartbeatMs: 1000, retryMs: 100, onError: () => {}, step: async () => {
+      steps++;
+      return false;
+    } });
+    const head = new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(steps).toBe(0);
+    // The first read starts it.
+    const reader = head.body?.getReader();
+    await reader?.read();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(steps).toBeGreaterThan(0);
+    await reader?.cancel();
+  });
 });
