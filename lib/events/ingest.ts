@@ -68,8 +68,9 @@ async function insertFull(sql: Sql, events: readonly NewEvent[], cache: StudentC
     // email ON CONFLICT arbiter does not cover (23505). The retry sees the committed row and takes
     // the conflict path. Event uuids cannot raise 23505: their conflicts are DO NOTHING. 23503: a
     // student erased between this statement's snapshot and its insert; the retry recreates it.
+    // 40P01: a deadlock victim was rolled back whole, so running it again is safe.
     const code = (err as { code?: string }).code;
-    if (code !== '23505' && code !== '23503') throw err;
+    if (code !== '23505' && code !== '23503' && code !== '40P01') throw err;
     return insertOnce(sql, events, cache);
   }
 }
@@ -95,10 +96,14 @@ async function insertOnce(sql: Sql, events: readonly NewEvent[], cache: StudentC
 /*
  * Students by email: a public page may introduce a new student (inserted with the name it gives)
  * but never renames, re-links or otherwise edits an existing one — an admin's PUT /api/students
- * must stand (issue 12). The conflict arm is therefore a no-op `SET email = students.email`: DO
+ * must stand (issue 12). The conflict arm is therefore a no-op `SET name = students.name`: DO
  * UPDATE (rather than DO NOTHING) only so the row comes back from RETURNING even when it already
  * existed — a plain SELECT in the same statement cannot see a row another transaction committed
- * while this one waited on it. DISTINCT ON keeps one row per email, the last non-null name winning
+ * while this one waited on it. It sets `name`, not `email`: naming a key column (email is unique)
+ * makes ON CONFLICT lock the row FOR UPDATE, which blocks the events foreign-key checks
+ * (FOR KEY SHARE) of every other statement filing an event under that student; two statements
+ * with two students each then deadlocked (40P01) once group commit put several students in one
+ * statement. FOR NO KEY UPDATE does not conflict with KEY SHARE. DISTINCT ON keeps one row per email, the last non-null name winning
  * for a new student, because one statement may not update the same row twice. What the page
  * claimed (email and name as sent) is kept on each event (claimed_email, claimed_name).
  * Students by id (no email) are created if missing and never renamed here.
@@ -138,7 +143,7 @@ by_email AS (
     -- A tutoring student whose id is this email (and who has no such email row) is that student.
     AND NOT EXISTS (SELECT 1 FROM students s WHERE s.id = i.email AND s.email IS DISTINCT FROM i.email)
   ORDER BY email, (name IS NULL), ord DESC
-  ON CONFLICT (email) DO UPDATE SET email = students.email
+  ON CONFLICT (email) DO UPDATE SET name = students.name
   RETURNING id, email
 ),
 by_id AS (

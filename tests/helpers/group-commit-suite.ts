@@ -39,7 +39,7 @@ export function groupCommitCases(db: () => Sql): void {
   const setup = () => {
     const { sql, counts } = countingSql(db());
     const app = createApp(makeDeps({ sql }), allFamilies);
-    const post = (body: unknown) =>
+    const post = async (body: unknown) =>
       app.request('/api/session-log', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const stored = async (token: string) =>
       db().query<{ event_uuid: string; student_id: string | null }>('SELECT event_uuid::text, student_id FROM events WHERE session_token = $1', [token]);
@@ -82,6 +82,23 @@ export function groupCommitCases(db: () => Sql): void {
 
     const [session] = await db().query<{ event_count: number }>('SELECT event_count FROM sessions WHERE id = $1', [token]);
     expect(session?.event_count).toBe(42);
+  });
+
+  it('many students at once, new and known, in overlapping statements: every event stored, none refused (no deadlock)', async () => {
+    const { post, counts } = setup();
+    const tag = uniqueToken('gcs');
+    const tokens = Array.from({ length: 30 }, (_, i) => `${tag}_${i}`);
+    const email = (i: number) => `${tag}_${i % 15}@example.com`;
+    const send = (i: number) => post({ sessionToken: tokens[i % 30], studentEmail: email(i), eventType: 'action', eventData: { i } });
+    // The first 15 students exist and are cached; the other 15 are new in this wave.
+    for (let i = 0; i < 8; i++) expect((await send(i)).status).toBe(200);
+    for (let round = 0; round < 3; round++) {
+      const statuses = await Promise.all(Array.from({ length: 120 }, (_, i) => send(i + round).then((r) => r.status)));
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    }
+    const [n] = await db().query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE session_token LIKE $1', [`${tag}_%`]);
+    expect(n?.n).toBe(8 + 360);
+    expect(counts.known).toBeGreaterThan(0);
   });
 
   it('a row Postgres refuses inside a shared statement fails alone; the others are stored', async () => {

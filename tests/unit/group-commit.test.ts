@@ -19,6 +19,23 @@ const event = (eventUuid = crypto.randomUUID()): NewEvent => ({
 });
 
 describe('GroupCommit queue', () => {
+  it('keeps at most maxInFlight statements going; the rest wait as one group', async () => {
+    const calls: number[] = [];
+    const releases: Array<() => void> = [];
+    const q = new GroupCommit(async (events) => {
+      calls.push(events.length);
+      await new Promise<void>((r) => releases.push(r));
+      return new Set(events.map((e) => e.eventUuid));
+    }, 500, 10_000, 2);
+    const all = Array.from({ length: 7 }, () => q.submit(event()));
+    expect(calls).toEqual([1, 1]);
+    releases[0]?.();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls).toEqual([1, 1, 5]);
+    for (const r of releases.slice(1)) r();
+    expect(await Promise.all(all)).toEqual(Array(7).fill(true));
+  });
+
   it('sends the first event at once (no timer), queues the rest until that statement returns', async () => {
     const calls: number[] = [];
     let release = () => {};
@@ -26,7 +43,7 @@ describe('GroupCommit queue', () => {
       calls.push(events.length);
       if (calls.length === 1) await new Promise<void>((r) => { release = r; });
       return new Set(events.map((e) => e.eventUuid));
-    });
+    }, 500, 10_000, 1);
     const first = q.submit(event());
     expect(calls).toEqual([1]);
     const rest = Array.from({ length: 5 }, () => q.submit(event()));
@@ -41,7 +58,7 @@ describe('GroupCommit queue', () => {
     const q = new GroupCommit(async () => {
       await new Promise<void>((r) => { release = r; });
       throw new StorageUnavailableError('postgres', 'down');
-    }, 500, 2);
+    }, 500, 2, 1);
     const inFlight = q.submit(event());
     const queued = [q.submit(event()), q.submit(event())];
     await expect(q.submit(event())).rejects.toBeInstanceOf(StorageUnavailableError);
