@@ -119,7 +119,7 @@ export async function insertKnown(
     events.map((e) => e.eventData),
     events.map((e) => (e.clientTs ? e.clientTs.toISOString() : null)),
     events.map((e) => e.createdAt.toISOString()),
-  ]);
+  ], { prepare: 'sl_ingest_known' });
   const inserted = new Set<string>();
   const bad = new Set<string>();
   for (const r of rows) (r.ok ? inserted : bad).add(r.event_uuid);

@@ -86,7 +86,7 @@ async function insertOnce(sql: Sql, events: readonly NewEvent[], cache: StudentC
     events.map((e) => e.eventData),
     events.map((e) => (e.clientTs ? e.clientTs.toISOString() : null)),
     events.map((e) => e.createdAt.toISOString()),
-  ]);
+  ], { prepare: 'sl_ingest_events' });
   const out = new Set<string>();
   for (const r of rows) out.add(r.event_uuid);
   rememberStudents(cache, events, rows);

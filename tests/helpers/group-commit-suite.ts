@@ -15,12 +15,12 @@ export function countingSql(inner: Sql) {
   const counts = { full: 0, known: 0 };
   const sql: Sql = {
     driver: inner.driver,
-    query(text, params) {
+    query(text, params, opts) {
       if (text.includes('INSERT INTO events')) {
         if (text.includes('checked AS')) counts.known++;
         else if (text.includes('by_email AS')) counts.full++;
       }
-      return inner.query(text, params);
+      return inner.query(text, params, opts);
     },
     batch: (statements) => inner.batch(statements),
     close: () => inner.close(),
