@@ -106,8 +106,16 @@ export class GroupCommit {
 /** One queue per database handle, i.e. per app instance (see student-cache.ts for the same keying). */
 const queues = new WeakMap<Sql, GroupCommit>();
 
+/**
+ * On Cloudflare Workers a statement started by one request's handler would carry other requests'
+ * events, and that request may finish (its I/O cancelled) before the statement returns: the others
+ * would hang. There each request sends its own statement, as before issue 16.
+ */
+const SHARED_IO_FORBIDDEN = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === 'Cloudflare-Workers';
+
 /** Store one event through its database's group commit: true = inserted, false = duplicate. */
-export function ingestOne(sql: Sql, event: NewEvent): Promise<boolean> {
+export async function ingestOne(sql: Sql, event: NewEvent): Promise<boolean> {
+  if (SHARED_IO_FORBIDDEN) return (await insertEvents(sql, [event])).has(event.eventUuid);
   let q = queues.get(sql);
   if (!q) {
     q = new GroupCommit((events) => insertEvents(sql, events));
