@@ -33,6 +33,9 @@ export function eventTime(receivedAt: Date, timestamp?: string | number, sentAt?
  * client's eventId makes retries idempotent), and keep each token's workshop session current.
  * Returns the uuids actually inserted.
  *
+ * When every event's student is in the student cache (student-cache.ts), the lighter statement of
+ * ingest-known.ts goes instead, still one round trip; a stale cache entry costs a second one.
+ *
  * Only the public ingest path (POST /api/session-log) calls this: every call makes or updates a
  * workshop session (id = token, platform `web`). Session records written by other code paths
  * (interactions, transcripts, Vapi, the sweep) insert their events themselves and make no web session.
