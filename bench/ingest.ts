@@ -84,7 +84,7 @@ export async function runIngest(server: Server, sql: Sql, databaseUrl: string): 
       ),
       '',
       '`pgbench -n -c <conns> -j 2 -T <s>` runs a custom script in the same run on the same machine: one single-row INSERT per ' +
-        'transaction (or one 100-row `INSERT … SELECT … generate_series`) of the same ~200-byte events into `bench_raw_events`, created ' +
+        'transaction (or one 100-row `INSERT … SELECT … generate_series`) of the same ~200-byte events (JSON cast to `jsonb` per row) into `bench_raw_events`, created ' +
         '`LIKE events INCLUDING ALL` (same unique `event_uuid` and the four time indexes; no foreign key, no sessions, no HTTP). ' +
         'It is the physical limit the server is held to. Raw insertEvents = the server\'s own statement (event insert with the ' +
         'session upsert, and the student upsert for students it does not know yet) through a `pg` pool, without HTTP. ' +

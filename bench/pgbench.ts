@@ -23,16 +23,21 @@ export interface PgbenchResult {
   failed: number;
 }
 
-/** The `wireEvent` body of bench/lib.ts, as the server stores it. */
-const DATA = JSON.stringify({
-  actionName: 'click_next', currentStep: 4, stepName: 'Step 4: configure',
+/**
+ * The `wireEvent` body of bench/lib.ts, as the server stores it. Its step varies per row and the
+ * JSON is cast per row, as the server's rows are: a constant `'…'::jsonb` would be parsed once per
+ * statement and flatter the 100-row insert.
+ */
+const [DATA_HEAD, DATA_TAIL] = JSON.stringify({
+  actionName: 'click_next', currentStep: 999_999, stepName: 'Step 4: configure',
   userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36',
-});
+}).split('999999');
 
 function script(rows: number): string {
-  const cols = `gen_random_uuid(), 'ws_bench_' || :s, 'student' || (:s % 200) || '@workshop.example', 'action', '${DATA}'::jsonb, now()`;
+  const step = rows === 1 ? ':s' : 'g';
+  const cols = `gen_random_uuid(), 'ws_bench_' || :s, 'student' || (:s % 200) || '@workshop.example', 'action', ('${DATA_HEAD}' || (${step} % 12) || '${DATA_TAIL}')::jsonb, now()`;
   const insert = `INSERT INTO ${TABLE} (event_uuid, session_token, student_id, event_type, event_data, created_at)`;
-  return `\\set s random(0, 999)\n${rows === 1 ? `${insert} VALUES (${cols});` : `${insert} SELECT ${cols} FROM generate_series(1, ${rows});`}\n`;
+  return `\\set s random(0, 999)\n${rows === 1 ? `${insert} VALUES (${cols});` : `${insert} SELECT ${cols} FROM generate_series(1, ${rows}) g;`}\n`;
 }
 
 export async function resetRawTable(sql: Sql): Promise<void> {
