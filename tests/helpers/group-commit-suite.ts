@@ -84,7 +84,7 @@ export function groupCommitCases(db: () => Sql): void {
     expect(session?.event_count).toBe(42);
   });
 
-  it('many students at once, new and known, in overlapping statements: every event stored, none refused (no deadlock)', async () => {
+  it('many students at once, new and known: every event stored, none refused (no deadlock)', async () => {
     const { post, counts } = setup();
     const tag = uniqueToken('gcs');
     const tokens = Array.from({ length: 30 }, (_, i) => `${tag}_${i}`);
