@@ -84,7 +84,14 @@ export interface LoadResult {
  * Closed loop: `concurrency` workers each run `op` back to back. Ops completing during the warm-up
  * are discarded (cold pools, JIT); errors count in both phases, since any error invalidates a run.
  */
-export async function runLoad(op: () => Promise<void>, concurrency: number, warmupS: number, measureS: number): Promise<LoadResult> {
+export async function runLoad(
+  op: () => Promise<void>,
+  concurrency: number,
+  warmupS: number,
+  measureS: number,
+  /** Called as the measured window opens and closes (to sample CPU over exactly that window). */
+  mark?: (edge: 'start' | 'end') => void,
+): Promise<LoadResult> {
   let phase: 'warmup' | 'measure' | 'done' = 'warmup';
   const latencies: number[] = [];
   let errors = 0;
@@ -105,9 +112,11 @@ export async function runLoad(op: () => Promise<void>, concurrency: number, warm
   const workers = Array.from({ length: concurrency }, worker);
   await sleep(warmupS);
   phase = 'measure';
+  mark?.('start');
   const start = performance.now();
   await sleep(measureS);
   phase = 'done';
+  mark?.('end');
   const seconds = (performance.now() - start) / 1000;
   await Promise.all(workers);
   return { ops: latencies.length, errors, seconds, latencies: Float64Array.from(latencies).sort(), firstError };

@@ -18,6 +18,8 @@ export interface Measured {
   firstError?: string | undefined;
   /** CPU shares, 100% = one core: the server, this process (client or pg driver), the machine. */
   cpu: string;
+  /** Server process CPU (user + system) per operation over the measured window, in ms; NaN without a server. */
+  serverCpuMsPerOp: number;
 }
 
 export interface MeasureOptions {
@@ -39,7 +41,10 @@ export async function measure(label: string, op: () => Promise<void>, o: Measure
   const cores = availableParallelism();
   const server0 = o.server?.cpuSeconds() ?? 0;
   const [bench0, machine0, t0] = [process.cpuUsage(), machineBusySeconds(), performance.now()];
-  const r = await runLoad(op, o.concurrency, o.warmup ?? WARMUP, o.seconds ?? SECONDS);
+  let windowCpu = [0, 0];
+  const r = await runLoad(op, o.concurrency, o.warmup ?? WARMUP, o.seconds ?? SECONDS, (edge) => {
+    if (o.server) windowCpu = edge === 'start' ? [o.server.cpuSeconds(), 0] : [windowCpu[0] ?? 0, o.server.cpuSeconds()];
+  });
   const wall = (performance.now() - t0) / 1000;
   const benchCpu = process.cpuUsage(bench0);
   const share = (cpuSeconds: number) => pct(cpuSeconds / wall);
@@ -55,10 +60,11 @@ export async function measure(label: string, op: () => Promise<void>, o: Measure
     errors: r.errors,
     firstError: r.firstError,
     cpu,
+    serverCpuMsPerOp: o.server && r.ops ? (((windowCpu[1] ?? 0) - (windowCpu[0] ?? 0)) * 1000) / r.ops : Number.NaN,
   };
   const err = r.errors ? `  ERRORS ${r.errors} (first: ${r.firstError?.slice(0, 200)})` : '';
   const units = o.units && o.units > 1 ? `${fmt(m.unitsPerS).padStart(7)} ev/s ` : '';
-  console.log(`  ${label.padEnd(28)} ${units}${fmt(m.opsPerS).padStart(6)} op/s  p50 ${ms(m.p50)}  p99 ${ms(m.p99)} ms  ${cpu}${err}`);
+  console.log(`  ${label.padEnd(28)} ${units}${fmt(m.opsPerS).padStart(6)} op/s  p50 ${ms(m.p50)}  p99 ${ms(m.p99)} ms  ${cpu}${o.server ? `, server ${m.serverCpuMsPerOp.toFixed(2)} ms CPU/op` : ''}${err}`);
   return m;
 }
 

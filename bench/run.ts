@@ -3,7 +3,7 @@
  * printed as one markdown section for the README's "Performance".
  *
  * Groups (BENCH_ONLY=ingest,reads,… runs a subset):
- *   ingest        single/batch POST /api/session-log vs raw insertEvents and a plain INSERT (ingest.ts)
+ *   ingest        single/batch POST /api/session-log vs pgbench inserting the same rows, and raw insertEvents (ingest.ts, pgbench.ts)
  *   interactions  POST /api/sessions/interactions vs raw recordInteraction (interactions.ts)
  *   vapi          POST /api/webhooks/vapi end-of-call reports (vapi.ts)
  *   mixed         BENCH_MIXED_SECONDS of everything at once, then acknowledged = stored (mixed.ts)
@@ -93,7 +93,12 @@ async function main(): Promise<void> {
 
   const sections: Section[] = [];
   // The groups that load the server on the bench database, in run order.
-  const onServer: Record<string, (s: Server, q: Sql) => Promise<Section>> = { ingest: runIngest, interactions: runInteractions, vapi: runVapi, mixed: runMixed };
+  const onServer: Record<string, (s: Server, q: Sql) => Promise<Section>> = {
+    ingest: (s, q) => runIngest(s, q, db.url),
+    interactions: runInteractions,
+    vapi: runVapi,
+    mixed: runMixed,
+  };
   const serverGroups = groups.filter((g) => g in onServer);
   if (serverGroups.length) {
     const app = track(asClosable(await startServer(serverEnv(db.url, kvEnv), nodeArgs)));

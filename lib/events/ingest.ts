@@ -1,20 +1,9 @@
 import type { Sql } from '../storage/sql.js';
+import type { NewEvent } from './new-event.js';
+import { insertKnown, SESSION_TAIL } from './ingest-known.js';
+import { knownStudents, rememberStudents, type StudentCache, studentCacheFor } from './student-cache.js';
 
-/** An event ready to store: validated, times resolved, data serialised. */
-export interface NewEvent {
-  eventUuid: string;
-  sessionToken: string;
-  /** Lowercased email of a workshop student, or null. */
-  email: string | null;
-  name: string | null;
-  /** A student id known without an email (tutoring ids like `emma_smith`), or null. */
-  studentId: string | null;
-  eventType: string;
-  /** JSON text of an object. */
-  eventData: string;
-  clientTs: Date | null;
-  createdAt: Date;
-}
+export type { NewEvent } from './new-event.js';
 
 /** Client timestamps further ahead than this are not trusted as "the past". */
 const MAX_CLIENT_LEAD_MS = 0;
@@ -44,25 +33,53 @@ export function eventTime(receivedAt: Date, timestamp?: string | number, sentAt?
  * client's eventId makes retries idempotent), and keep each token's workshop session current.
  * Returns the uuids actually inserted.
  *
+ * When every event's student is in the student cache (student-cache.ts), the lighter statement of
+ * ingest-known.ts goes instead, still one round trip; a stale cache entry costs a second one.
+ *
  * Only the public ingest path (POST /api/session-log) calls this: every call makes or updates a
  * workshop session (id = token, platform `web`). Session records written by other code paths
  * (interactions, transcripts, Vapi, the sweep) insert their events themselves and make no web session.
  */
 export async function insertEvents(sql: Sql, events: readonly NewEvent[]): Promise<Set<string>> {
   if (events.length === 0) return new Set();
+  const cache = studentCacheFor(sql);
+  const sids = knownStudents(cache, events);
+  if (sids) {
+    try {
+      const { inserted, unverified } = await insertKnown(sql, events, sids);
+      if (unverified.length === 0) return inserted;
+      // The cache was stale (student erased, email moved): those events take the full statement,
+      // which recreates or re-resolves the student exactly as on a first visit.
+      for (const e of unverified) if (e.email !== null) cache.delete(e.email);
+      for (const uuid of await insertFull(sql, unverified, cache)) inserted.add(uuid);
+      return inserted;
+    } catch (err) {
+      // 23503: the student was erased after the statement's snapshot checked it. Forget the
+      // cached ids and take the full path, which recreates the student.
+      if ((err as { code?: string }).code !== '23503') throw err;
+      for (const e of events) if (e.email !== null) cache.delete(e.email);
+    }
+  }
+  return insertFull(sql, events, cache);
+}
+
+async function insertFull(sql: Sql, events: readonly NewEvent[], cache: StudentCache): Promise<Set<string>> {
   try {
-    return await insertOnce(sql, events);
+    return await insertOnce(sql, events, cache);
   } catch (err) {
     // Two requests creating the same new student race on the students primary key, which the
     // email ON CONFLICT arbiter does not cover (23505). The retry sees the committed row and takes
-    // the conflict path. Event uuids cannot raise 23505: their conflicts are DO NOTHING.
-    if ((err as { code?: string }).code !== '23505') throw err;
-    return insertOnce(sql, events);
+    // the conflict path. Event uuids cannot raise 23505: their conflicts are DO NOTHING. 23503: a
+    // student erased between this statement's snapshot and its insert; the retry recreates it.
+    // 40P01: a deadlock victim was rolled back whole, so running it again is safe.
+    const code = (err as { code?: string }).code;
+    if (code !== '23505' && code !== '23503' && code !== '40P01') throw err;
+    return insertOnce(sql, events, cache);
   }
 }
 
-async function insertOnce(sql: Sql, events: readonly NewEvent[]): Promise<Set<string>> {
-  const rows = await sql.query<{ event_uuid: string }>(INSERT_EVENTS, [
+async function insertOnce(sql: Sql, events: readonly NewEvent[], cache: StudentCache): Promise<Set<string>> {
+  const rows = await sql.query<{ event_uuid: string; student_id: string | null }>(INSERT_EVENTS, [
     events.map((e) => e.eventUuid),
     events.map((e) => e.sessionToken),
     events.map((e) => e.email),
@@ -72,17 +89,24 @@ async function insertOnce(sql: Sql, events: readonly NewEvent[]): Promise<Set<st
     events.map((e) => e.eventData),
     events.map((e) => (e.clientTs ? e.clientTs.toISOString() : null)),
     events.map((e) => e.createdAt.toISOString()),
-  ]);
-  return new Set(rows.map((r) => r.event_uuid));
+  ], { prepare: 'sl_ingest_events' });
+  const out = new Set<string>();
+  for (const r of rows) out.add(r.event_uuid);
+  rememberStudents(cache, events, rows);
+  return out;
 }
 
 /*
  * Students by email: a public page may introduce a new student (inserted with the name it gives)
  * but never renames, re-links or otherwise edits an existing one — an admin's PUT /api/students
- * must stand (issue 12). The conflict arm is therefore a no-op `SET email = students.email`: DO
+ * must stand (issue 12). The conflict arm is therefore a no-op `SET name = students.name`: DO
  * UPDATE (rather than DO NOTHING) only so the row comes back from RETURNING even when it already
  * existed — a plain SELECT in the same statement cannot see a row another transaction committed
- * while this one waited on it. DISTINCT ON keeps one row per email, the last non-null name winning
+ * while this one waited on it. It sets `name`, not `email`: naming a key column (email is unique)
+ * makes ON CONFLICT lock the row FOR UPDATE, which blocks the events foreign-key checks
+ * (FOR KEY SHARE) of every other statement filing an event under that student; two statements
+ * with two students each then deadlocked (40P01) once group commit put several students in one
+ * statement. FOR NO KEY UPDATE does not conflict with KEY SHARE. DISTINCT ON keeps one row per email, the last non-null name winning
  * for a new student, because one statement may not update the same row twice. What the page
  * claimed (email and name as sent) is kept on each event (claimed_email, claimed_name).
  * Students by id (no email) are created if missing and never renamed here.
@@ -109,7 +133,6 @@ async function insertOnce(sql: Sql, events: readonly NewEvent[]): Promise<Set<st
  *   (GET /api/session-log and exports read it), so the first posted event opens the timeline.
  * Rows are inserted ORDER BY id so two multi-token batches lock sessions in the same order.
  */
-const STEP_OK = `IN ('string', 'number', 'boolean')`;
 const INSERT_EVENTS = `
 WITH input AS (
   SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -123,7 +146,7 @@ by_email AS (
     -- A tutoring student whose id is this email (and who has no such email row) is that student.
     AND NOT EXISTS (SELECT 1 FROM students s WHERE s.id = i.email AND s.email IS DISTINCT FROM i.email)
   ORDER BY email, (name IS NULL), ord DESC
-  ON CONFLICT (email) DO UPDATE SET email = students.email
+  ON CONFLICT (email) DO UPDATE SET name = students.name
   RETURNING id, email
 ),
 by_id AS (
@@ -151,54 +174,6 @@ ins AS (
   ON CONFLICT (event_uuid) DO NOTHING
   RETURNING id, event_uuid, session_token, student_id, event_type, event_data, created_at
 ),
-named AS (
-  SELECT b.session_token, b.sid FROM batch_student b
-  JOIN sessions ws ON ws.id = b.session_token AND ws.workshop AND ws.student_id IS NULL
-),
-attrib AS (
-  UPDATE events e SET student_id = (SELECT n.sid FROM named n WHERE n.session_token = e.session_token)
-  WHERE e.session_token = ANY (ARRAY(SELECT session_token FROM named))
-    AND COALESCE(e.student_id, '') = ''
-),
-agg AS (
-  SELECT session_token AS id, count(*)::int AS n, (count(*) FILTER (WHERE event_type = 'error'))::int AS errors,
-         min(created_at) AS first_at, max(created_at) AS last_at,
-         (array_agg(student_id ORDER BY created_at DESC, id DESC) FILTER (WHERE student_id IS NOT NULL))[1] AS student_id,
-         (array_agg(left(event_data->>'currentStep', 200) ORDER BY created_at DESC, id DESC)
-            FILTER (WHERE jsonb_typeof(event_data->'currentStep') ${STEP_OK}))[1] AS current_step,
-         max(created_at) FILTER (WHERE jsonb_typeof(event_data->'currentStep') ${STEP_OK}) AS step_at,
-         (array_agg(left(event_data->>'stepName', 200) ORDER BY created_at DESC, id DESC)
-            FILTER (WHERE jsonb_typeof(event_data->'stepName') ${STEP_OK}))[1] AS step_name,
-         max(created_at) FILTER (WHERE jsonb_typeof(event_data->'stepName') ${STEP_OK}) AS step_name_at
-  FROM ins GROUP BY session_token
-),
-sess AS (
-  INSERT INTO sessions (id, student_id, platform, kind, status, started_at, last_activity_at, workshop, event_count, error_count,
-                        current_step, step_at, step_name, step_name_at, participants)
-  SELECT a.id, a.student_id, 'web', 'auto', 'active', a.first_at, a.last_at, true, a.n, a.errors,
-         a.current_step, a.step_at, a.step_name, a.step_name_at,
-         CASE WHEN a.student_id IS NULL THEN '[]'::jsonb
-              ELSE jsonb_build_array(jsonb_build_object('id', a.student_id, 'role', 'student',
-                     'joined_at', to_char(a.first_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) END
-  FROM agg a ORDER BY a.id
-  ON CONFLICT (id) DO UPDATE SET
-    student_id = COALESCE(sessions.student_id, EXCLUDED.student_id),
-    participants = CASE WHEN sessions.student_id IS NULL THEN EXCLUDED.participants ELSE sessions.participants END,
-    started_at = LEAST(sessions.started_at, EXCLUDED.started_at),
-    last_activity_at = GREATEST(sessions.last_activity_at, EXCLUDED.last_activity_at),
-    event_count = sessions.event_count + EXCLUDED.event_count,
-    error_count = sessions.error_count + EXCLUDED.error_count,
-    current_step = CASE WHEN EXCLUDED.step_at >= sessions.step_at OR sessions.step_at IS NULL AND EXCLUDED.step_at IS NOT NULL
-                        THEN EXCLUDED.current_step ELSE sessions.current_step END,
-    step_at = GREATEST(sessions.step_at, EXCLUDED.step_at),
-    step_name = CASE WHEN EXCLUDED.step_name_at >= sessions.step_name_at OR sessions.step_name_at IS NULL AND EXCLUDED.step_name_at IS NOT NULL
-                     THEN EXCLUDED.step_name ELSE sessions.step_name END,
-    step_name_at = GREATEST(sessions.step_name_at, EXCLUDED.step_name_at),
-    status = CASE WHEN EXCLUDED.last_activity_at > sessions.ended_at THEN 'active' ELSE sessions.status END,
-    end_reason = CASE WHEN EXCLUDED.last_activity_at > sessions.ended_at THEN NULL ELSE sessions.end_reason END,
-    ended_at = CASE WHEN EXCLUDED.last_activity_at > sessions.ended_at THEN NULL ELSE sessions.ended_at END,
-    updated_at = now()
-  WHERE sessions.workshop
-)
-SELECT event_uuid::text FROM ins
+${SESSION_TAIL}
+SELECT event_uuid::text, student_id FROM ins
 `;

@@ -14,17 +14,18 @@ const encoder = new TextEncoder();
  * the event schema, the documented fields of known types, what Postgres can store, the 32 KB
  * limit on eventData, and the event time corrected for client clock skew.
  */
-export function validateEvent(raw: unknown, receivedAt: Date, defaults: Record<string, unknown> = {}, prefix = ''): Validated {
+export function validateEvent(raw: unknown, receivedAt: Date, defaults?: Record<string, unknown>, prefix = ''): Validated {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, tooLarge: false, errors: [{ path: prefix || '(body)', message: 'must be a JSON object' }] };
   }
-  const parsed = EventInput.safeParse({ ...defaults, ...raw });
+  // A single event has no batch defaults: parse the body as read rather than a copy of it.
+  const parsed = EventInput.safeParse(defaults ? { ...defaults, ...raw } : raw);
   if (!parsed.success) return { ok: false, tooLarge: false, errors: issuesToErrors(parsed.error.issues, prefix) };
   const input = parsed.data;
   // Store the object as parsed from JSON, not zod's copy: zod drops a `__proto__` key when it
   // copies a record, and a student's data must be stored as sent.
   const sent = (raw as { eventData?: unknown }).eventData;
-  const data = (sent !== undefined ? sent : (defaults.eventData ?? {})) as Record<string, unknown>;
+  const data = (sent !== undefined ? sent : (defaults?.eventData ?? {})) as Record<string, unknown>;
   const at = (p: string) => (prefix ? `${prefix}.${p}` : p);
 
   const known = KNOWN_EVENT_DATA[input.eventType];

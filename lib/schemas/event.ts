@@ -123,6 +123,7 @@ export const SingleIngestResponse = z.object({
   eventId: z.uuid(),
   duplicate: z.boolean().optional(),
 });
+export type SingleIngestResponse = z.infer<typeof SingleIngestResponse>;
 
 export const BatchIngestResponse = z.object({
   success: z.literal(true),

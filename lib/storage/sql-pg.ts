@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { guarded, type Row, type Sql, type Statement } from './sql.js';
+import { guarded, type QueryOptions, type Row, type Sql, type Statement } from './sql.js';
 
 export interface PgOptions {
   connectionString: string;
@@ -31,8 +31,9 @@ export function createPgSql(opts: PgOptions): Sql {
 
   return {
     driver: 'pg',
-    query<T = Row>(text: string, params: readonly unknown[] = []) {
-      return guarded(async () => (await pool.query(text, params as unknown[])).rows as T[]);
+    query<T = Row>(text: string, params: readonly unknown[] = [], opts?: QueryOptions) {
+      const values = params as unknown[];
+      return guarded(async () => (await (opts?.prepare ? pool.query({ name: opts.prepare, text, values }) : pool.query(text, values))).rows as T[]);
     },
     batch(statements: readonly Statement[]) {
       return guarded(async () => {

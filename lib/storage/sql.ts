@@ -8,6 +8,16 @@ export interface Statement {
 
 export type Row = Record<string, unknown>;
 
+export interface QueryOptions {
+  /**
+   * Keep this statement parsed (and, after Postgres's first executions, planned) per connection
+   * under this name, for the hottest statements: pg sends Parse once per pooled connection instead
+   * of parse + plan on every call. The name must always come with the same text. Ignored by Neon
+   * HTTP (stateless) and PGlite.
+   */
+  prepare?: string;
+}
+
 /**
  * The narrow SQL port every domain module uses. Three adapters implement it side by side
  * (sql-neon.ts, sql-pg.ts, sql-pglite.ts) and tests/storage/sql-contract.test.ts runs the same
@@ -23,7 +33,7 @@ export type Row = Record<string, unknown>;
  */
 export interface Sql {
   readonly driver: 'neon' | 'pg' | 'pglite';
-  query<T = Row>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  query<T = Row>(text: string, params?: readonly unknown[], opts?: QueryOptions): Promise<T[]>;
   batch(statements: readonly Statement[]): Promise<Row[][]>;
   close(): Promise<void>;
 }

@@ -1,0 +1,155 @@
+/**
+ * Group commit and the student cache, through the real route and a real database (PGlite in
+ * tests/unit/group-commit.test.ts, PostgreSQL in tests/integration/group-commit-pg.test.ts).
+ * Statements are counted by wrapping the Sql the app is given, so what is counted is what ran.
+ */
+import { expect, it } from 'vitest';
+import { createApp } from '../../lib/app.js';
+import { allFamilies } from '../../lib/families.js';
+import { SingleIngestResponse } from '../../lib/schemas/event.js';
+import type { Sql } from '../../lib/storage/sql.js';
+import { admin, makeDeps, uniqueToken } from './deps.js';
+
+/** The Sql the app sees, counting the ingest statements by shape (full upsert or known-student insert). */
+export function countingSql(inner: Sql) {
+  const counts = { full: 0, known: 0 };
+  const sql: Sql = {
+    driver: inner.driver,
+    query(text, params, opts) {
+      if (text.includes('INSERT INTO events')) {
+        if (text.includes('checked AS')) counts.known++;
+        else if (text.includes('by_email AS')) counts.full++;
+      }
+      return inner.query(text, params, opts);
+    },
+    batch: (statements) => inner.batch(statements),
+    close: () => inner.close(),
+  };
+  return { sql, counts };
+}
+
+/**
+ * A CHECK constraint no validation knows about, so one row can pass the route and still be
+ * refused by Postgres inside a shared statement (23514).
+ */
+export const POISON_CHECK = `ALTER TABLE events ADD CONSTRAINT events_test_poison CHECK (NOT (event_data ? 'poisonForGroupCommitTest'))`;
+export const DROP_POISON = 'ALTER TABLE events DROP CONSTRAINT IF EXISTS events_test_poison';
+
+export function groupCommitCases(db: () => Sql): void {
+  const setup = () => {
+    const { sql, counts } = countingSql(db());
+    const app = createApp(makeDeps({ sql }), allFamilies);
+    const post = async (body: unknown) =>
+      app.request('/api/session-log', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const stored = async (token: string) =>
+      db().query<{ event_uuid: string; student_id: string | null }>('SELECT event_uuid::text, student_id FROM events WHERE session_token = $1', [token]);
+    return { app, post, stored, counts };
+  };
+
+  it('stores N concurrent single events in fewer statements than N; acknowledged = stored; duplicates answered as such', async () => {
+    const { post, stored, counts } = setup();
+    const token = uniqueToken();
+    const email = `${token}@example.com`;
+    const earlier = crypto.randomUUID();
+    expect((await post({ sessionToken: token, studentEmail: email, eventType: 'action', eventId: earlier })).status).toBe(200);
+    const before = counts.full + counts.known;
+
+    const twin = crypto.randomUUID();
+    const bodies = [
+      ...Array.from({ length: 40 }, (_, i) => ({ sessionToken: token, studentEmail: email, eventType: 'action', eventData: { i }, eventId: crypto.randomUUID() })),
+      { sessionToken: token, studentEmail: email, eventType: 'action', eventId: twin },
+      { sessionToken: token, studentEmail: email, eventType: 'action', eventId: twin },
+      { sessionToken: token, studentEmail: email, eventType: 'action', eventId: earlier },
+    ];
+    const answers = await Promise.all(
+      bodies.map(async (b) => {
+        const res = await post(b);
+        expect(res.status).toBe(200);
+        return SingleIngestResponse.parse(await res.json());
+      }),
+    );
+    const statements = counts.full + counts.known - before;
+    expect(statements).toBeGreaterThan(0);
+    expect(statements).toBeLessThan(bodies.length / 4);
+
+    const acknowledgedNew = answers.filter((a) => !a.duplicate).map((a) => a.eventId);
+    const rows = await stored(token);
+    expect(new Set(rows.map((r) => r.event_uuid))).toEqual(new Set([earlier, ...acknowledgedNew]));
+    expect(rows).toHaveLength(42); // earlier + 40 + one twin
+    expect(answers.filter((a) => a.eventId === twin).map((a) => Boolean(a.duplicate)).sort()).toEqual([false, true]);
+    expect(answers.find((a) => a.eventId === earlier)?.duplicate).toBe(true);
+    expect(rows.every((r) => r.student_id === email)).toBe(true);
+
+    const [session] = await db().query<{ event_count: number }>('SELECT event_count FROM sessions WHERE id = $1', [token]);
+    expect(session?.event_count).toBe(42);
+  });
+
+  it('many students at once, new and known: every event stored, none refused (no deadlock)', async () => {
+    const { post, counts } = setup();
+    const tag = uniqueToken('gcs');
+    const tokens = Array.from({ length: 30 }, (_, i) => `${tag}_${i}`);
+    const email = (i: number) => `${tag}_${i % 15}@example.com`;
+    const send = (i: number) => post({ sessionToken: tokens[i % 30], studentEmail: email(i), eventType: 'action', eventData: { i } });
+    // The first 15 students exist and are cached; the other 15 are new in this wave.
+    for (let i = 0; i < 8; i++) expect((await send(i)).status).toBe(200);
+    for (let round = 0; round < 3; round++) {
+      const statuses = await Promise.all(Array.from({ length: 120 }, (_, i) => send(i + round).then((r) => r.status)));
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    }
+    const [n] = await db().query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE session_token LIKE $1', [`${tag}_%`]);
+    expect(n?.n).toBe(8 + 360);
+    expect(counts.known).toBeGreaterThan(0);
+  });
+
+  it('a row Postgres refuses inside a shared statement fails alone; the others are stored', async () => {
+    const { post, stored } = setup();
+    const token = uniqueToken();
+    await db().query(POISON_CHECK);
+    try {
+      const bodies = Array.from({ length: 20 }, (_, i) => ({
+        sessionToken: token,
+        studentEmail: `${token}@example.com`,
+        eventType: 'action',
+        eventData: i === 7 ? { poisonForGroupCommitTest: true } : { i },
+        eventId: crypto.randomUUID(),
+      }));
+      const statuses = await Promise.all(bodies.map(async (b) => (await post(b)).status));
+      expect(statuses[7]).toBeGreaterThanOrEqual(500);
+      expect(statuses.filter((s, i) => i !== 7 && s === 200)).toHaveLength(19);
+      const rows = new Set((await stored(token)).map((r) => r.event_uuid));
+      expect(rows.size).toBe(19);
+      expect(rows.has(bodies[7]?.eventId ?? '')).toBe(false);
+    } finally {
+      await db().query(DROP_POISON);
+    }
+  });
+
+  it('known students take the plain insert; one erased meanwhile is recreated, not misfiled', async () => {
+    const { app, post, stored, counts } = setup();
+    const token = uniqueToken();
+    const email = `${token}@example.com`;
+    const send = async () => expect((await post({ sessionToken: token, studentEmail: email, studentName: 'Ada', eventType: 'action' })).status).toBe(200);
+    await send(); // new student: the full statement, which fills the cache
+    const known0 = counts.known;
+    await send();
+    expect(counts.known).toBe(known0 + 1);
+
+    // Erased through the API (this instance) and then straight in SQL (as another instance would):
+    // both times the cache still holds the id, and the next event must recreate the student.
+    for (const erase of [
+      async () => expect((await app.request(`/api/students/${encodeURIComponent(email)}`, { method: 'DELETE', headers: admin })).status).toBe(200),
+      async () => void (await db().query('DELETE FROM students WHERE id = $1', [email])),
+    ]) {
+      await erase();
+      expect(await stored(token)).toHaveLength(0);
+      const full0 = counts.full;
+      await send();
+      expect(counts.full).toBeGreaterThan(full0);
+      const rows = await stored(token);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.student_id).toBe(email);
+      const [student] = await db().query<{ id: string; name: string | null }>('SELECT id, name FROM students WHERE email = $1', [email]);
+      expect(student).toEqual({ id: email, name: 'Ada' });
+    }
+  });
+}

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StorageUnavailableError } from '../../lib/errors.js';
+import { GroupCommit } from '../../lib/events/group-commit.js';
+import type { NewEvent } from '../../lib/events/new-event.js';
+import type { Sql } from '../../lib/storage/sql.js';
+import { memoryPglite } from '../helpers/deps.js';
+import { groupCommitCases } from '../helpers/group-commit-suite.js';
+
+let sql: Sql;
+beforeAll(async () => {
+  sql = await memoryPglite();
+});
+afterAll(() => sql.close());
+
+describe('group commit on PGlite', () => groupCommitCases(() => sql));
+
+const event = (eventUuid = crypto.randomUUID()): NewEvent => ({
+  eventUuid, sessionToken: 't', email: null, name: null, studentId: null, eventType: 'action', eventData: '{}', clientTs: null, createdAt: new Date(),
+});
+
+describe('GroupCommit queue', () => {
+  it('keeps at most maxInFlight statements going; the rest wait as one group', async () => {
+    const calls: number[] = [];
+    const releases: Array<() => void> = [];
+    const q = new GroupCommit(async (events) => {
+      calls.push(events.length);
+      await new Promise<void>((r) => releases.push(r));
+      return new Set(events.map((e) => e.eventUuid));
+    }, 500, 10_000, 2);
+    const all = Array.from({ length: 7 }, () => q.submit(event()));
+    expect(calls).toEqual([1, 1]);
+    releases[0]?.();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls).toEqual([1, 1, 5]);
+    for (const r of releases.slice(1)) r();
+    expect(await Promise.all(all)).toEqual(Array(7).fill(true));
+  });
+
+  it('sends the first event at once (no timer), queues the rest until that statement returns', async () => {
+    const calls: number[] = [];
+    let release = () => {};
+    const q = new GroupCommit(async (events) => {
+      calls.push(events.length);
+      if (calls.length === 1) await new Promise<void>((r) => { release = r; });
+      return new Set(events.map((e) => e.eventUuid));
+    }, 500, 10_000, 1);
+    const first = q.submit(event());
+    expect(calls).toEqual([1]);
+    const rest = Array.from({ length: 5 }, () => q.submit(event()));
+    expect(calls).toEqual([1]);
+    release();
+    expect(await Promise.all([first, ...rest])).toEqual([true, true, true, true, true, true]);
+    expect(calls).toEqual([1, 5]);
+  });
+
+  it('answers 503 beyond its bound instead of queueing without limit, and fails a group together when the database is unreachable', async () => {
+    let release = () => {};
+    const q = new GroupCommit(async () => {
+      await new Promise<void>((r) => { release = r; });
+      throw new StorageUnavailableError('postgres', 'down');
+    }, 500, 2, 1);
+    const inFlight = q.submit(event());
+    const queued = [q.submit(event()), q.submit(event())];
+    await expect(q.submit(event())).rejects.toBeInstanceOf(StorageUnavailableError);
+    release();
+    await expect(inFlight).rejects.toBeInstanceOf(StorageUnavailableError);
+    await new Promise((r) => setTimeout(r, 0));
+    release();
+    for (const p of queued) await expect(p).rejects.toBeInstanceOf(StorageUnavailableError);
+    expect(q.statements).toBe(2);
+  });
+});
