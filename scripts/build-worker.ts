@@ -28,7 +28,10 @@ const zodEnglishOnly: Plugin = {
 };
 
 export async function buildWorker(outfile = 'dist/worker.js'): Promise<string> {
+  // The OpenAPI document, built here once instead of in a worker request (lib/openapi.ts).
+  const { openApiDocument } = await import('../lib/openapi-document.js');
   await build({
+    define: { __SESSIONLOG_OPENAPI__: JSON.stringify(JSON.stringify(openApiDocument())) },
     entryPoints: ['worker.ts'],
     outfile,
     bundle: true,
@@ -40,6 +43,8 @@ export async function buildWorker(outfile = 'dist/worker.js'): Promise<string> {
     sourcemap: false,
     logLevel: 'warning',
     plugins: [zodEnglishOnly],
+    // workerd's built-in modules (worker.ts reads its bindings from cloudflare:workers).
+    external: ['cloudflare:*'],
   });
   return outfile;
 }

@@ -106,6 +106,14 @@ describeWithBoth('edge worker in workerd', () => {
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
   });
+  it('serves the OpenAPI document built with the bundle, the same one the Node server builds', async () => {
+    const res = await mf.dispatchFetch('http://localhost/api/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    const { openApiDocument } = await import('../../lib/openapi-document.js');
+    expect(await res.json()).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+  });
+
   it('serves the dashboard, client and demo from the assets binding with the pages\' security headers', async () => {
     const page = await mf.dispatchFetch('http://localhost/dashboard/');
     expect(page.status).toBe(200);
