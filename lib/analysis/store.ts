@@ -199,14 +199,21 @@ export async function claimDueRetries(ctx: SessionCtx, maxAttempts: number, limi
      FROM (SELECT d, sum(r)::bigint AS r FROM upd WHERE d IS NOT NULL GROUP BY d) x WHERE u.day = x.d`,
     [now, maxAttempts],
   );
+  // One run per (session, template) at a time: two due runs of the same analysis (an on-request run
+  // and the on-end run that both failed) would both turn pending and break analyses_one_pending,
+  // which failed the whole batch on every sweep, the other sessions' retries with it. The run picked
+  // carries the analysis; completeRun stops the others' retries when it succeeds.
   const due = await ctx.sql
     .query<{ id: string }>(
-      `UPDATE analyses a SET status = 'pending', updated_at = $1::timestamptz
-       WHERE a.id IN (
-         SELECT f.id FROM analyses f
+      `WITH candidates AS (
+         SELECT f.id, f.session_id, f.template, f.next_attempt_at FROM analyses f
          WHERE f.status IN ('failed', 'deferred') AND f.next_attempt_at IS NOT NULL AND f.next_attempt_at <= $1::timestamptz AND f.attempts < $2
            AND NOT EXISTS (SELECT 1 FROM analyses p WHERE p.session_id = f.session_id AND p.template = f.template AND p.status = 'pending')
-         ORDER BY f.next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+         ORDER BY f.next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED
+       ),
+       one_each AS (SELECT DISTINCT ON (session_id, template) id FROM candidates ORDER BY session_id, template, next_attempt_at, id)
+       UPDATE analyses a SET status = 'pending', updated_at = $1::timestamptz
+       WHERE a.id IN (SELECT id FROM one_each)
        RETURNING a.id::text AS id`,
       [now, maxAttempts, limit],
     )

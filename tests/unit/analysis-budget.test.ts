@@ -177,6 +177,28 @@ describe('past the budget', () => {
     expect((await w.usage(1)).days[0]).toMatchObject({ reserved_tokens: 0, total_tokens: 560 });
   });
 
+  it('two due retries of the same analysis are retried one at a time, and do not hold up other sessions', async () => {
+    const w = world();
+    const [a, b] = [await w.session(false), await w.session(false)];
+    const past = new Date(now.getTime() - 60_000).toISOString();
+    // An on-request run and the on-end run of session a both failed; session b has one failed run.
+    for (const [sid, trigger] of [[a, 'on_request'], [a, 'on_complete'], [b, 'on_complete']] as const) {
+      await sql.query(
+        `INSERT INTO analyses (session_id, template, template_hash, model, trigger, status, error, attempts, next_attempt_at, created_at, updated_at)
+         VALUES ($1, 'session_summary', 'h', 'm', $2, 'failed', 'model timed out', 1, $3, $3, $3)`,
+        [sid, trigger, past],
+      );
+    }
+    fake.script.push({ kind: 'answer', usage: { prompt_tokens: 500, completion_tokens: 60 } }, { kind: 'answer', usage: { prompt_tokens: 500, completion_tokens: 60 } });
+    await w.sweep();
+    await w.deps.settle();
+    const ofA = await w.analyses(a);
+    expect(ofA.filter((x) => x.status === 'completed')).toHaveLength(1);
+    // The other run of the same analysis stops retrying once one succeeded: paid for once.
+    expect(ofA.find((x) => x.status === 'failed')).toMatchObject({ next_attempt_at: null });
+    expect((await w.analyses(b)).map((x) => x.status)).toEqual(['completed']);
+  });
+
   it('concurrent runs reserve before calling: no more start than the budget holds', async () => {
     const w = world({ ANALYSIS_DAILY_TOKEN_BUDGET: '10000' });
     const ids = [];
