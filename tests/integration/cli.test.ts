@@ -8,10 +8,14 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { uniqueToken } from '../helpers/deps.js';
 import { cliWorld } from '../helpers/cli-world.js';
 import { describeWithPostgres } from '../helpers/servers.js';
+
+// Each CLI run is a fresh process through tsx (~1 s of CPU): a test that runs ten of them needs
+// more than the default 30 s on a loaded 2-core machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 const COMMANDS = ['sessions', 'tail', 'export', 'end', 'assign', 'create', 'join', 'say', 'phase', 'summary', 'demo'];
 
