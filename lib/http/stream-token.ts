@@ -3,6 +3,7 @@ import type { AppEnv, Role } from './env.js';
 import { ApiError } from '../errors.js';
 import { allow, audit, auditRefusal } from './auth.js';
 import { chargeAuthFailure, refuseAfterAuthFailures } from './ratelimit.js';
+import { derivedHmacKey } from '../util/derived-key.js';
 
 /**
  * Short-lived stream tokens: `EventSource` cannot send an Authorization header, and a long-lived
@@ -27,20 +28,8 @@ function fromB64url(s: string): Uint8Array | null {
   }
 }
 
-const keys = new Map<string, Promise<CryptoKey>>();
 /** The MAC key for one admin token, derived once per instance. */
-function macKey(adminToken: string): Promise<CryptoKey> {
-  let key = keys.get(adminToken);
-  if (!key) {
-    key = (async () => {
-      const root = await crypto.subtle.importKey('raw', encoder.encode(adminToken), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-      const derived = await crypto.subtle.sign('HMAC', root, encoder.encode(LABEL));
-      return crypto.subtle.importKey('raw', derived, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-    })();
-    keys.set(adminToken, key);
-  }
-  return key;
-}
+const macKey = (adminToken: string) => derivedHmacKey(adminToken, LABEL);
 
 export async function signStreamToken(adminToken: string, sessionId: string, now: Date): Promise<{ token: string; expiresAt: Date }> {
   const expiresAt = new Date(now.getTime() + STREAM_TOKEN_SECONDS * 1000);
