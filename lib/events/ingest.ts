@@ -1,6 +1,7 @@
 import type { Sql } from '../storage/sql.js';
 import type { NewEvent } from './new-event.js';
-import { insertKnown, SESSION_TAIL } from './ingest-known.js';
+import { insertKnown } from './ingest-known.js';
+import { inputCte, inputParams, SESSION_TAIL } from './ingest-sql.js';
 import { knownStudents, rememberStudents, type StudentCache, studentCacheFor } from './student-cache.js';
 
 export type { NewEvent } from './new-event.js';
@@ -79,17 +80,7 @@ async function insertFull(sql: Sql, events: readonly NewEvent[], cache: StudentC
 }
 
 async function insertOnce(sql: Sql, events: readonly NewEvent[], cache: StudentCache): Promise<Set<string>> {
-  const rows = await sql.query<{ event_uuid: string; student_id: string | null }>(INSERT_EVENTS, [
-    events.map((e) => e.eventUuid),
-    events.map((e) => e.sessionToken),
-    events.map((e) => e.email),
-    events.map((e) => e.name),
-    events.map((e) => e.studentId),
-    events.map((e) => e.eventType),
-    events.map((e) => e.eventData),
-    events.map((e) => (e.clientTs ? e.clientTs.toISOString() : null)),
-    events.map((e) => e.createdAt.toISOString()),
-  ], { prepare: 'sl_ingest_events' });
+  const rows = await sql.query<{ event_uuid: string; student_id: string | null }>(INSERT_EVENTS, inputParams(events, events.map((e) => e.studentId)), { prepare: 'sl_ingest_events' });
   const out = new Set<string>();
   for (const r of rows) out.add(r.event_uuid);
   rememberStudents(cache, events, rows);
@@ -134,11 +125,7 @@ async function insertOnce(sql: Sql, events: readonly NewEvent[], cache: StudentC
  * Rows are inserted ORDER BY id so two multi-token batches lock sessions in the same order.
  */
 const INSERT_EVENTS = `
-WITH input AS (
-  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                       $7::text[], $8::timestamptz[], $9::timestamptz[]) WITH ORDINALITY
-    AS t(event_uuid, session_token, email, name, student_id, event_type, event_data, client_ts, created_at, ord)
-),
+${inputCte('student_id')}
 by_email AS (
   INSERT INTO students (id, email, name)
   SELECT DISTINCT ON (email) email, email, name FROM input i

@@ -1,0 +1,87 @@
+import type { NewEvent } from './new-event.js';
+
+/**
+ * The `input` CTE both ingest statements start from: one row per event, from nine parallel arrays
+ * ($1…$9, built by inputParams), numbered by `ord`. `student` names the fifth column: the id the
+ * page sent (insertEvents) or the id the student cache vouches for (insertKnown).
+ */
+export function inputCte(student: 'student_id' | 'sid'): string {
+  return `WITH input AS (
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::text[], $8::timestamptz[], $9::timestamptz[]) WITH ORDINALITY
+    AS t(event_uuid, session_token, email, name, ${student}, event_type, event_data, client_ts, created_at, ord)
+),`;
+}
+
+/** The nine arrays `inputCte` unnests; `studentIds[i]` is the fifth column of `events[i]`. */
+export function inputParams(events: readonly NewEvent[], studentIds: readonly (string | null)[]): unknown[] {
+  return [
+    events.map((e) => e.eventUuid),
+    events.map((e) => e.sessionToken),
+    events.map((e) => e.email),
+    events.map((e) => e.name),
+    studentIds,
+    events.map((e) => e.eventType),
+    events.map((e) => e.eventData),
+    events.map((e) => (e.clientTs ? e.clientTs.toISOString() : null)),
+    events.map((e) => e.createdAt.toISOString()),
+  ];
+}
+
+/*
+ * The sessions half of the ingest statement, shared by both shapes (ingest.ts INSERT_EVENTS for
+ * any event, INSERT_KNOWN below for events whose student is already stored). It reads two CTEs
+ * the statement defines before it: `ins` (the events actually inserted) and `batch_student` (per
+ * token, the student the batch names). See ingest.ts for why each part is shaped as it is.
+ */
+const STEP_OK = `IN ('string', 'number', 'boolean')`;
+export const SESSION_TAIL = `
+named AS (
+  SELECT b.session_token, b.sid FROM batch_student b
+  JOIN sessions ws ON ws.id = b.session_token AND ws.workshop AND ws.student_id IS NULL
+),
+attrib AS (
+  UPDATE events e SET student_id = (SELECT n.sid FROM named n WHERE n.session_token = e.session_token)
+  WHERE e.session_token = ANY (ARRAY(SELECT session_token FROM named))
+    AND COALESCE(e.student_id, '') = ''
+),
+agg AS (
+  SELECT session_token AS id, count(*)::int AS n, (count(*) FILTER (WHERE event_type = 'error'))::int AS errors,
+         min(created_at) AS first_at, max(created_at) AS last_at,
+         (array_agg(student_id ORDER BY created_at DESC, id DESC) FILTER (WHERE student_id IS NOT NULL))[1] AS student_id,
+         (array_agg(left(event_data->>'currentStep', 200) ORDER BY created_at DESC, id DESC)
+            FILTER (WHERE jsonb_typeof(event_data->'currentStep') ${STEP_OK}))[1] AS current_step,
+         max(created_at) FILTER (WHERE jsonb_typeof(event_data->'currentStep') ${STEP_OK}) AS step_at,
+         (array_agg(left(event_data->>'stepName', 200) ORDER BY created_at DESC, id DESC)
+            FILTER (WHERE jsonb_typeof(event_data->'stepName') ${STEP_OK}))[1] AS step_name,
+         max(created_at) FILTER (WHERE jsonb_typeof(event_data->'stepName') ${STEP_OK}) AS step_name_at
+  FROM ins GROUP BY session_token
+),
+sess AS (
+  INSERT INTO sessions (id, student_id, platform, kind, status, started_at, last_activity_at, workshop, event_count, error_count,
+                        current_step, step_at, step_name, step_name_at, participants)
+  SELECT a.id, a.student_id, 'web', 'auto', 'active', a.first_at, a.last_at, true, a.n, a.errors,
+         a.current_step, a.step_at, a.step_name, a.step_name_at,
+         CASE WHEN a.student_id IS NULL THEN '[]'::jsonb
+              ELSE jsonb_build_array(jsonb_build_object('id', a.student_id, 'role', 'student',
+                     'joined_at', to_char(a.first_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) END
+  FROM agg a ORDER BY a.id
+  ON CONFLICT (id) DO UPDATE SET
+    student_id = COALESCE(sessions.student_id, EXCLUDED.student_id),
+    participants = CASE WHEN sessions.student_id IS NULL THEN EXCLUDED.participants ELSE sessions.participants END,
+    started_at = LEAST(sessions.started_at, EXCLUDED.started_at),
+    last_activity_at = GREATEST(sessions.last_activity_at, EXCLUDED.last_activity_at),
+    event_count = sessions.event_count + EXCLUDED.event_count,
+    error_count = sessions.error_count + EXCLUDED.error_count,
+    current_step = CASE WHEN EXCLUDED.step_at >= sessions.step_at OR sessions.step_at IS NULL AND EXCLUDED.step_at IS NOT NULL
+                        THEN EXCLUDED.current_step ELSE sessions.current_step END,
+    step_at = GREATEST(sessions.step_at, EXCLUDED.step_at),
+    step_name = CASE WHEN EXCLUDED.step_name_at >= sessions.step_name_at OR sessions.step_name_at IS NULL AND EXCLUDED.step_name_at IS NOT NULL
+                     THEN EXCLUDED.step_name ELSE sessions.step_name END,
+    step_name_at = GREATEST(sessions.step_name_at, EXCLUDED.step_name_at),
+    status = CASE WHEN EXCLUDED.last_activity_at > sessions.ended_at THEN 'active' ELSE sessions.status END,
+    end_reason = CASE WHEN EXCLUDED.last_activity_at > sessions.ended_at THEN NULL ELSE sessions.end_reason END,
+    ended_at = CASE WHEN EXCLUDED.last_activity_at > sessions.ended_at THEN NULL ELSE sessions.ended_at END,
+    updated_at = now()
+  WHERE sessions.workshop
+)`;
