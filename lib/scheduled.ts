@@ -4,12 +4,11 @@
  * /api/cron/* routes (lib/routes/cron.ts), awaited to the end: a scheduled invocation has no
  * response to return early, and the platform keeps it alive only for the promise it is given.
  */
-import { retryFailed } from './analysis/run.js';
-import { describeError, type Deps } from './deps.js';
+import type { Deps } from './deps.js';
 import { applyRetention, type RetentionResult } from './lifecycle/retention.js';
-import { onSessionComplete } from './routes/session-complete.js';
+import { sweepWithFollowUp } from './lifecycle/follow-up.js';
 import { sessionCtx } from './routes/sessions/shared.js';
-import { type SweepResult, sweep } from './sessions/sweep.js';
+import type { SweepResult } from './sessions/sweep.js';
 
 /**
  * The cron expressions wrangler.jsonc schedules (tests/unit/wrangler-config.test.ts keeps the two
@@ -27,11 +26,9 @@ export async function runScheduled(cron: string, deps: Deps): Promise<ScheduledO
     return { job: 'retention', result };
   }
   if (cron === SCHEDULES.sweep) {
-    const ctx = sessionCtx(deps);
-    const result = await sweep(ctx);
-    // As the sweep route does after its response: analyse what this run ended, retry failures.
-    const outcomes = await Promise.allSettled([...result.ended_ids.map((id) => onSessionComplete(deps, id)), retryFailed(ctx, deps.config.analysis)]);
-    for (const o of outcomes) if (o.status === 'rejected') deps.log.error('sweep analysis failed', { error: describeError(o.reason) });
+    // The sweep route's work, its follow-up awaited: the platform keeps only this promise alive.
+    const { result, followUp } = await sweepWithFollowUp(deps, sessionCtx(deps));
+    await followUp;
     deps.log.info('scheduled sweep', { ended: result.ended_ids.length });
     return { job: 'sweep', result };
   }

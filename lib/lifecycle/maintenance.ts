@@ -1,8 +1,7 @@
 import type { Deps } from '../deps.js';
-import { analyseOnComplete, retryFailed } from '../analysis/run.js';
-import { describeError } from '../deps.js';
 import type { SessionCtx } from '../sessions/context.js';
-import { type SweepResult, sweep } from '../sessions/sweep.js';
+import type { SweepResult } from '../sessions/sweep.js';
+import { sweepWithFollowUp } from './follow-up.js';
 import type { Sql } from '../storage/sql.js';
 
 /**
@@ -22,26 +21,14 @@ export async function claimRun(sql: Sql, job: string, now: Date, everyMs: number
 }
 
 /**
- * End idle sessions, then (in `analysis`) analyse the ones this run ended and retry failed
- * analyses. The cron route answers with `result` and defers `analysis`.
- */
-export async function sweepAndAnalyse(deps: Deps): Promise<{ result: SweepResult; analysis: Promise<void> }> {
-  const ctx: SessionCtx = { sql: deps.sql, kv: deps.kv, timeoutMs: deps.config.sessionTimeoutMs, now: deps.now, log: deps.log };
-  const result = await sweep(ctx);
-  const analysis = Promise.allSettled([...result.ended_ids.map((id) => analyseOnComplete(deps, ctx, id)), retryFailed(ctx, deps.config.analysis)]).then((outcomes) => {
-    for (const o of outcomes) if (o.status === 'rejected') deps.log.error('sweep analysis failed', { error: describeError(o.reason) });
-  });
-  return { result, analysis };
-}
-
-/**
  * The sweep ordinary traffic runs (so no frequent cron is needed): at most once per
  * `config.trafficSweepMs` across the whole deployment. Null when another request holds the lease.
  */
 export async function sweepIfDue(deps: Deps): Promise<SweepResult | null> {
   if (!(await claimRun(deps.sql, 'sweep', deps.now(), deps.config.trafficSweepMs))) return null;
-  const { result, analysis } = await sweepAndAnalyse(deps);
-  await analysis;
+  const ctx: SessionCtx = { sql: deps.sql, kv: deps.kv, timeoutMs: deps.config.sessionTimeoutMs, now: deps.now, log: deps.log };
+  const { result, followUp } = await sweepWithFollowUp(deps, ctx);
+  await followUp;
   if (result.ended_ids.length) deps.log.info('traffic sweep', { ended: result.ended, abandoned: result.abandoned, more: result.more });
   return result;
 }

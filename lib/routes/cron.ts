@@ -1,24 +1,18 @@
 import type { Context } from 'hono';
 import type { AppEnv, Family } from '../http/env.js';
-import { evaluateCohort } from '../alerts/evaluate.js';
-import { retryFailed } from '../analysis/run.js';
 import { runInBackground } from '../http/background.js';
 import { register } from '../http/register.js';
 import { applyRetention } from '../lifecycle/retention.js';
-import { sweep } from '../sessions/sweep.js';
-import { onSessionComplete } from './session-complete.js';
+import { sweepWithFollowUp } from '../lifecycle/follow-up.js';
 import { getRetentionRoute, getSweepRoute, postRetentionRoute, postSweepRoute } from './cron.routes.js';
 import { ctxOf } from './sessions/shared.js';
 
 /** Maintenance run by Vercel cron (its own Vercel function, api/cron.ts). */
 export const cronFamily: Family = (app, deps) => {
   const runSweep = async (c: Context<AppEnv>) => {
-    const ctx = ctxOf(c);
-    const result = await sweep(ctx);
-    // Analysis of the sessions this run ended, and retries of failed analyses, after the response.
-    for (const id of result.ended_ids) runInBackground(c, 'sweep analysis', () => onSessionComplete(deps, id), { sessionId: id });
-    runInBackground(c, 'sweep analysis', () => retryFailed(ctx, deps.config.analysis));
-    runInBackground(c, 'sweep alerts', () => evaluateCohort(deps)); // stuck students, and alert webhooks that failed before
+    const { result, followUp } = await sweepWithFollowUp(deps, ctxOf(c));
+    // Analysis of the sessions this run ended, retries, the cohort's alert pass: after the response.
+    runInBackground(c, 'sweep follow-up', () => followUp);
     return c.json(result);
   };
   register(app, getSweepRoute, runSweep);

@@ -1,13 +1,13 @@
-import { evaluateSessionEnd } from '../alerts/evaluate.js';
-import { analyseOnComplete } from '../analysis/run.js';
 import type { Deps } from '../deps.js';
+import { sessionComplete } from '../lifecycle/follow-up.js';
 import { sessionCtx } from './sessions/shared.js';
 
 /**
  * End-of-session work for every trigger (Vapi report, manual end, sweep): analysis, and the
- * call-error alert. Apart from the analysis routes (lib/routes/analysis.ts) so the doors that
- * end sessions (sessions, webhooks, cron) do not load another family's route definitions.
+ * call-error alert (lib/lifecycle/follow-up.ts). Apart from the analysis routes
+ * (lib/routes/analysis.ts) so the doors that end sessions (sessions, webhooks, cron) do not load
+ * another family's route definitions.
  */
 export function onSessionComplete(deps: Deps, sessionId: string): Promise<unknown> {
-  return Promise.all([analyseOnComplete(deps, sessionCtx(deps), sessionId), evaluateSessionEnd(deps, sessionId)]);
+  return sessionComplete(deps, sessionCtx(deps), sessionId);
 }
