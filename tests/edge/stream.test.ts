@@ -3,21 +3,14 @@
  * Neon HTTP driver: entries in order with their seq as `id:`, resume with Last-Event-ID without
  * gap or duplicate, the end of the session closing the stream, and who may listen.
  */
-import { rm } from 'node:fs/promises';
-import { Miniflare } from 'miniflare';
+import type { Miniflare } from 'miniflare';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { unstable_getMiniflareWorkerOptions } from 'wrangler';
-import { loadMigrations } from '../../lib/node/migrations.js';
 import type { StoredEvent } from '../../lib/schemas/event.js';
 import { StreamTokenResponse } from '../../lib/schemas/stream.js';
-import { migrate } from '../../lib/storage/migrate.js';
-import { createPgSql } from '../../lib/storage/sql-pg.js';
-import { buildWorker } from '../../scripts/build-worker.js';
 import { uniqueToken } from '../helpers/deps.js';
-import { startNeonStandin } from '../helpers/neon-standin.js';
-import { describeWithBoth, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/servers.js';
+import { type EdgeWorld, startEdgeWorld } from '../helpers/edge-world.js';
+import { describeWithBoth } from '../helpers/servers.js';
 import { openSse, type SseClient } from '../helpers/sse.js';
-import { startUpstashBridge } from '../helpers/upstash-bridge.js';
 
 const ADMIN = 'edge-admin-token-0123456789abcdef';
 const SERVICE = 'edge-service-token-0123456789abcdef';
@@ -25,46 +18,20 @@ const WEBHOOK = 'edge-webhook-token-0123456789abcdef';
 const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 
 describeWithBoth('session stream in workerd', () => {
+  let world: EdgeWorld | undefined;
   let mf: Miniflare;
-  const closers: Array<() => Promise<void>> = [];
   const open: SseClient[] = [];
   const fetcher = (url: string, init: RequestInit) => mf.dispatchFetch(url, init as never) as unknown as Promise<Response>;
 
   beforeAll(async () => {
-    const pg = createPgSql({ connectionString: TEST_DATABASE_URL ?? '' });
-    await migrate(pg, await loadMigrations());
-    await pg.close();
-    const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.jsonc');
-    const standin = await startNeonStandin({ databaseUrl: TEST_DATABASE_URL ?? '' });
-    const bridge = await startUpstashBridge({ redisUrl: TEST_REDIS_URL ?? '' });
-    const scriptPath = await buildWorker(`dist/worker-stream-test-${process.pid}.js`);
-    closers.push(() => standin.close(), () => bridge.close(), () => rm(scriptPath, { force: true }));
-    mf = new Miniflare({
-      modules: true,
-      scriptPath,
-      compatibilityDate: workerOptions.compatibilityDate,
-      compatibilityFlags: workerOptions.compatibilityFlags,
-      bindings: {
-        ...workerOptions.bindings,
-        DATABASE_URL: 'postgresql://app:pw@ep-local.neon.tech/neondb',
-        DATABASE_HTTP_URL: standin.url,
-        KV_REST_API_URL: bridge.url,
-        KV_REST_API_TOKEN: bridge.token,
-        KV_PREFIX: `edge-stream:${crypto.randomUUID()}:`,
-        ADMIN_TOKEN: ADMIN,
-        SERVICE_TOKEN: SERVICE,
-        WEBHOOK_TOKEN: WEBHOOK,
-        ALLOWED_ORIGINS: 'https://workshop.example.org',
-      },
-    });
-    await mf.ready;
+    world = await startEdgeWorld({ name: 'stream', bindings: { ADMIN_TOKEN: ADMIN, SERVICE_TOKEN: SERVICE, WEBHOOK_TOKEN: WEBHOOK, ALLOWED_ORIGINS: 'https://workshop.example.org' } });
+    mf = world.mf;
   });
   afterEach(() => {
     for (const c of open.splice(0)) c.close();
   });
   afterAll(async () => {
-    await mf?.dispose();
-    for (const close of closers) await close();
+    await world?.close();
   });
 
   async function post(path: string, body: unknown) {

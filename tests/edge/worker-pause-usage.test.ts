@@ -3,61 +3,29 @@
  * against PostgreSQL through the Neon HTTP driver: the statements run on the edge driver (which
  * returns bigint columns as text) as they do on PGlite and node-postgres.
  */
-import { rm } from 'node:fs/promises';
-import { Miniflare } from 'miniflare';
+import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { unstable_getMiniflareWorkerOptions } from 'wrangler';
-import { loadMigrations } from '../../lib/node/migrations.js';
 import { AnalysisUsage } from '../../lib/schemas/analysis-usage.js';
 import { PauseResponse, ResumeResponse } from '../../lib/schemas/responses.js';
 import { SessionDocument } from '../../lib/schemas/session.js';
-import { migrate } from '../../lib/storage/migrate.js';
-import { createPgSql } from '../../lib/storage/sql-pg.js';
-import { buildWorker } from '../../scripts/build-worker.js';
 import { uniqueToken } from '../helpers/deps.js';
-import { startNeonStandin } from '../helpers/neon-standin.js';
-import { describeWithBoth, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/servers.js';
-import { startUpstashBridge } from '../helpers/upstash-bridge.js';
+import { type EdgeWorld, startEdgeWorld } from '../helpers/edge-world.js';
+import { describeWithBoth } from '../helpers/servers.js';
 
 const ADMIN = 'edge-admin-token-0123456789abcdef';
 const SERVICE = 'edge-service-token-0123456789abcdef';
 
 describeWithBoth('pause and analysis usage in workerd', () => {
+  let world: EdgeWorld | undefined;
   let mf: Miniflare;
-  const closers: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
-    const pg = createPgSql({ connectionString: TEST_DATABASE_URL ?? '' });
-    await migrate(pg, await loadMigrations());
-    await pg.close();
-    const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.jsonc');
-    const standin = await startNeonStandin({ databaseUrl: TEST_DATABASE_URL ?? '' });
-    const bridge = await startUpstashBridge({ redisUrl: TEST_REDIS_URL ?? '' });
-    const scriptPath = await buildWorker(`dist/worker-pause-test-${process.pid}.js`);
-    closers.push(() => standin.close(), () => bridge.close(), () => rm(scriptPath, { force: true }));
-    mf = new Miniflare({
-      modules: true,
-      scriptPath,
-      compatibilityDate: workerOptions.compatibilityDate,
-      compatibilityFlags: workerOptions.compatibilityFlags,
-      bindings: {
-        ...workerOptions.bindings,
-        DATABASE_URL: 'postgresql://app:pw@ep-local.neon.tech/neondb',
-        DATABASE_HTTP_URL: standin.url,
-        KV_REST_API_URL: bridge.url,
-        KV_REST_API_TOKEN: bridge.token,
-        KV_PREFIX: `edge-test:${crypto.randomUUID()}:`,
-        ADMIN_TOKEN: ADMIN,
-        SERVICE_TOKEN: SERVICE,
-        ANALYSIS_DAILY_TOKEN_BUDGET: '50000',
-      },
-    });
-    await mf.ready;
+    world = await startEdgeWorld({ name: 'pause', bindings: { ADMIN_TOKEN: ADMIN, SERVICE_TOKEN: SERVICE, ANALYSIS_DAILY_TOKEN_BUDGET: '50000' } });
+    mf = world.mf;
   });
 
   afterAll(async () => {
-    await mf?.dispose();
-    for (const close of closers) await close();
+    await world?.close();
   });
 
   const post = (path: string, body: unknown = {}) =>

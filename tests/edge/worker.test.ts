@@ -1,64 +1,33 @@
 /**
- * The edge door in workerd (through miniflare): the esbuild bundle of worker.ts answering POST
+ * The edge door in workerd (through miniflare, tests/helpers/edge-world.ts): the esbuild bundle of worker.ts answering POST
  * and GET /api/session-log against real storage — PostgreSQL through the Neon HTTP driver (via
  * the local /sql stand-in) and Redis through the Upstash REST client (via the local bridge).
  * Assets, compatibility date and flags come from wrangler.jsonc through wrangler itself, so the
  * dashboard is served as Cloudflare would serve it (public/_headers included), and the cron
  * triggers reach the worker's `scheduled` handler.
  */
-import { rm } from 'node:fs/promises';
-import { Miniflare } from 'miniflare';
+import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { unstable_getMiniflareWorkerOptions } from 'wrangler';
-import { loadMigrations } from '../../lib/node/migrations.js';
 import { EventListResponse, SingleIngestResponse } from '../../lib/schemas/event.js';
-import { migrate } from '../../lib/storage/migrate.js';
 import { SCHEDULES } from '../../lib/scheduled.js';
 import { createPgSql } from '../../lib/storage/sql-pg.js';
-import { buildWorker } from '../../scripts/build-worker.js';
 import { uniqueToken } from '../helpers/deps.js';
-import { startNeonStandin } from '../helpers/neon-standin.js';
-import { describeWithBoth, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/servers.js';
-import { startUpstashBridge } from '../helpers/upstash-bridge.js';
+import { type EdgeWorld, startEdgeWorld } from '../helpers/edge-world.js';
+import { describeWithBoth, TEST_DATABASE_URL } from '../helpers/servers.js';
 
 const ADMIN = 'edge-admin-token-0123456789abcdef';
 
 describeWithBoth('edge worker in workerd', () => {
+  let world: EdgeWorld | undefined;
   let mf: Miniflare;
-  const closers: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
-    const pg = createPgSql({ connectionString: TEST_DATABASE_URL ?? '' });
-    await migrate(pg, await loadMigrations());
-    await pg.close();
-    const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.jsonc');
-    const standin = await startNeonStandin({ databaseUrl: TEST_DATABASE_URL ?? '' });
-    const bridge = await startUpstashBridge({ redisUrl: TEST_REDIS_URL ?? '' });
-    const scriptPath = await buildWorker(`dist/worker-test-${process.pid}.js`);
-    closers.push(() => standin.close(), () => bridge.close(), () => rm(scriptPath, { force: true }));
-    mf = new Miniflare({
-      modules: true,
-      scriptPath,
-      compatibilityDate: workerOptions.compatibilityDate,
-      compatibilityFlags: workerOptions.compatibilityFlags,
-      assets: workerOptions.assets,
-      bindings: {
-        ...workerOptions.bindings,
-        DATABASE_URL: 'postgresql://app:pw@ep-local.neon.tech/neondb',
-        DATABASE_HTTP_URL: standin.url,
-        KV_REST_API_URL: bridge.url,
-        KV_REST_API_TOKEN: bridge.token,
-        KV_PREFIX: `edge-test:${crypto.randomUUID()}:`,
-        ADMIN_TOKEN: ADMIN,
-        ALLOWED_ORIGINS: 'https://workshop.example.org',
-      },
-    });
-    await mf.ready;
+    world = await startEdgeWorld({ name: 'test', assets: true, bindings: { ADMIN_TOKEN: ADMIN, ALLOWED_ORIGINS: 'https://workshop.example.org' } });
+    mf = world.mf;
   });
 
   afterAll(async () => {
-    await mf?.dispose();
-    for (const close of closers) await close();
+    await world?.close();
   });
 
   it('reports Postgres and KV healthy through the Neon and Upstash clients', async () => {
