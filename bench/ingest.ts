@@ -12,6 +12,20 @@ import { client, expectStatus } from './http.js';
 import { everyStudent, pickSession, type Server, toNewEvent, wireEvent } from './lib.js';
 import { fmt, latency, type Measured, measure, ms, pct, type Section, table } from './measure.js';
 import { type PgbenchResult, runPgbench } from './pgbench.js';
+import { measureWrk, wrkAvailable } from './wrk.js';
+
+/**
+ * The HTTP load generator: `wrk` (C, like pgbench's own client) when installed, else the Node
+ * client of http.ts, which takes ~0.3 ms of the shared CPU per request. BENCH_LOADGEN=node|wrk forces one.
+ */
+export function loadGenerator(): 'wrk' | 'node' {
+  const wanted = process.env.BENCH_LOADGEN?.trim();
+  if (wanted && wanted !== 'wrk' && wanted !== 'node') throw new Error('BENCH_LOADGEN must be wrk or node');
+  if (wanted === 'node') return 'node';
+  if (wrkAvailable()) return 'wrk';
+  if (wanted === 'wrk') throw new Error('BENCH_LOADGEN=wrk but wrk is not installed (apt-get install wrk)');
+  return 'node';
+}
 
 const SCENARIOS = [
   { name: 'single', size: 1, concurrency: 8, target: 0.5, p99: 20 },
@@ -40,18 +54,13 @@ export async function resetIngest(sql: Sql): Promise<void> {
 export async function runIngest(server: Server, sql: Sql, databaseUrl: string): Promise<Section> {
   const rows: string[][] = [];
   let failed = false;
+  const loadgen = loadGenerator();
+  console.log(`\ningest: load generator ${loadgen}`);
   for (const s of SCENARIOS) {
     console.log(`\ningest: ${s.name} (${s.size} event${s.size > 1 ? 's' : ''}/request), ${s.concurrency} connections`);
-    const http = client(server.url, s.concurrency);
     const opts = { concurrency: s.concurrency, units: s.size, server };
     await resetIngest(sql);
-    const viaHttp = await measure('HTTP POST', async () => {
-      const body = s.size === 1 ? JSON.stringify(wireEvent()) : JSON.stringify({ events: makeBatch(s.size) });
-      const res = expectStatus(await http.post('/api/session-log', body), 200);
-      // Batches also prove every event was stored (a 200 with duplicates would inflate the rate).
-      if (s.size > 1 && (JSON.parse(res.text) as { accepted?: number }).accepted !== s.size) throw new Error(`not all accepted: ${res.text}`);
-    }, opts);
-    http.close();
+    const viaHttp = loadgen === 'wrk' ? await measureWrk('HTTP POST (wrk)', server, { concurrency: s.concurrency, size: s.size }) : await viaNode(server, s.size, opts);
     const rss = server.rssMb();
     console.log(`  server RSS ${rss.toFixed(0)} MB`);
 
@@ -83,7 +92,8 @@ export async function runIngest(server: Server, sql: Sql, databaseUrl: string): 
         rows,
       ),
       '',
-      '`pgbench -n -c <conns> -j 2 -T <s>` runs a custom script in the same run on the same machine: one single-row INSERT per ' +
+      `Load generator: ${loadgen === 'wrk' ? '`wrk` (C, with a Lua script building the same bodies and checking every answer)' : 'the Node client of bench/http.ts (`wrk` not installed)'}. ` +
+        '`pgbench -n -c <conns> -j 2 -T <s>` runs a custom script in the same run on the same machine: one single-row INSERT per ' +
         'transaction (or one 100-row `INSERT … SELECT … generate_series`) of the same ~200-byte events (JSON cast to `jsonb` per row) into `bench_raw_events`, created ' +
         '`LIKE events INCLUDING ALL` (same unique `event_uuid` and the four time indexes; no foreign key, no sessions, no HTTP). ' +
         'It is the physical limit the server is held to. Raw insertEvents = the server\'s own statement (event insert with the ' +
@@ -92,6 +102,21 @@ export async function runIngest(server: Server, sql: Sql, databaseUrl: string): 
         'Each run starts from an empty `events` table with the 200 students registered.',
     ],
   };
+}
+
+/** The same load through the Node client (http.ts). */
+async function viaNode(server: Server, size: number, opts: { concurrency: number; units: number; server: Server }): Promise<Measured> {
+  const http = client(server.url, opts.concurrency);
+  try {
+    return await measure('HTTP POST (node client)', async () => {
+      const body = size === 1 ? JSON.stringify(wireEvent()) : JSON.stringify({ events: makeBatch(size) });
+      const res = expectStatus(await http.post('/api/session-log', body), 200);
+      // Batches also prove every event was stored (a 200 with duplicates would inflate the rate).
+      if (size > 1 && (JSON.parse(res.text) as { accepted?: number }).accepted !== size) throw new Error(`not all accepted: ${res.text}`);
+    }, opts);
+  } finally {
+    http.close();
+  }
 }
 
 function row(name: string, conns: number, h: Measured, raw: Measured, pgb: PgbenchResult, rss: string, verdict: string): string[] {

@@ -13,9 +13,9 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 // ---- rows ----
 
-const SESSIONS = 1_000;
-const STUDENTS = 200;
-const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
+export const SESSIONS = 1_000;
+export const STUDENTS = 200;
+export const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 
 /** An event as a workshop page posts it. */
 export interface WireEvent {
@@ -181,11 +181,7 @@ export async function startServer(env: Record<string, string>, nodeArgs: readonl
     url,
     pid: child.pid ?? 0,
     rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? Number.NaN) / 1024,
-    cpuSeconds: () => {
-      // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), in clock ticks; the comm field may hold spaces.
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-    },
+    cpuSeconds: () => processCpuSeconds(child.pid ?? 0),
     logTail: () => tail,
     stop: () => stopChild(child, exited),
   };
@@ -193,6 +189,12 @@ export async function startServer(env: Record<string, string>, nodeArgs: readonl
 
 /** USER_HZ: 100 on every mainstream Linux build. */
 const CLOCK_TICKS = 100;
+
+/** CPU seconds (user + system) a process has used so far: fields 14 and 15 of /proc/<pid>/stat; the comm field may hold spaces. */
+export function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
 
 /** CPU seconds the whole machine has spent busy (all cores, everything but idle and iowait). */
 export function machineBusySeconds(): number {

@@ -19,7 +19,8 @@
  * BENCH_READS_DATABASE_URL (else local `sessionlog_bench_reads`, seeded once and reused),
  * BENCH_KV=upstash (server on Upstash REST through a local bridge to Redis at BENCH_REDIS_URL,
  * default redis://127.0.0.1:6379; the bridge runs in this process), BENCH_SERVER_NODE_ARGS
- * (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server).
+ * (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server), BENCH_LOADGEN (wrk or node: the
+ * ingest load generator; default wrk when installed, see wrk.ts).
  * Exit code 1 when any request failed or a check did not hold (the run is then invalid).
  */
 import { readFileSync } from 'node:fs';
@@ -40,7 +41,7 @@ import { runRoundTrips } from './roundtrips.js';
 import { ensureSeed } from './seed.js';
 import { runVapi } from './vapi.js';
 
-const KNOBS = ['BENCH_SECONDS', 'BENCH_WARMUP_SECONDS', 'BENCH_MIXED_SECONDS', 'BENCH_ONLY', 'BENCH_KV', 'COLD_RUNS', 'COLD_BASELINE'] as const;
+const KNOBS = ['BENCH_LOADGEN', 'BENCH_SECONDS', 'BENCH_WARMUP_SECONDS', 'BENCH_MIXED_SECONDS', 'BENCH_ONLY', 'BENCH_KV', 'COLD_RUNS', 'COLD_BASELINE'] as const;
 const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** Servers and pools to close on any exit path, Ctrl-C included. */

@@ -1,0 +1,188 @@
+/**
+ * The ingest load through `wrk` (C, LuaJIT; Debian package `wrk`) instead of the Node client in
+ * http.ts. pgbench's client is C and costs Postgres next to nothing; the Node client costs ~0.3 ms
+ * of CPU per request, taken from the same 2 cores the server and Postgres share, so against
+ * pgbench it measured the load generator as much as the server. Same bodies as `wireEvent` /
+ * `makeBatch` (lib.ts): a random one of SESSIONS sessions and its student, a known event type with
+ * ~200 bytes of data, a fresh random `eventId`; a batch is 100 events of one page. Every answer is
+ * checked: a single event must be 200, a batch must be 200 with `"accepted":100`.
+ *
+ * Used when `wrk` is on the PATH and BENCH_LOADGEN is not `node` (ingest.ts).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SECONDS, WARMUP } from './config.js';
+import { machineBusySeconds, processCpuSeconds, type Server, SESSIONS, STUDENTS, UA } from './lib.js';
+import { fmt, type Measured, ms, pct } from './measure.js';
+
+/** Whether `wrk` can be run here. */
+export function wrkAvailable(): boolean {
+  try {
+    // `wrk -v` prints its version and exits 1.
+    execFileSync('wrk', ['-v'], { stdio: 'pipe' });
+    return true;
+  } catch (err) {
+    const e = err as { code?: string; stdout?: Buffer; stderr?: Buffer };
+    return e.code !== 'ENOENT' && /^wrk /m.test(`${e.stdout ?? ''}${e.stderr ?? ''}`);
+  }
+}
+
+/** The Lua script: builds each request's body, checks each answer, prints one JSON line at the end. */
+function script(size: number): string {
+  return `
+local UA = "${UA}"
+local SIZE = ${size}
+local hex = "0123456789abcdef"
+local threads = {}
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("tid", counter)
+  table.insert(threads, thread)
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + tid * 7919 + math.floor(os.clock() * 1e6))
+  bad = 0
+  first_bad = ""
+end
+local function uuid()
+  local t = {}
+  for i = 1, 32 do local r = math.random(1, 16); t[i] = hex:sub(r, r) end
+  t[13] = "4"
+  local v = math.random(9, 12); t[17] = hex:sub(v, v)
+  local s = table.concat(t)
+  return s:sub(1, 8) .. "-" .. s:sub(9, 12) .. "-" .. s:sub(13, 16) .. "-" .. s:sub(17, 20) .. "-" .. s:sub(21, 32)
+end
+local function event(s)
+  local step = math.random(0, 11)
+  local kind = step % 3
+  local et, typed
+  if kind == 0 then et = "action"; typed = '"actionName":"click_next"'
+  elseif kind == 1 then et = "navigation"; typed = '"from":' .. step .. ',"to":' .. (step + 1)
+  else et = "state_change"; typed = '"stateName":"voice","oldValue":"idle","newValue":"live"' end
+  return '{"sessionToken":"ws_bench_' .. s .. '","studentEmail":"student' .. (s % ${STUDENTS}) .. '@workshop.example","eventType":"' .. et ..
+    '","eventData":{' .. typed .. ',"currentStep":' .. step .. ',"stepName":"Step ' .. step .. ': configure","userAgent":"' .. UA .. '"},"eventId":"' .. uuid() .. '"}'
+end
+wrk.method = "POST"
+wrk.headers["content-type"] = "application/json"
+function request()
+  local s = math.random(0, ${SESSIONS - 1})
+  local body
+  if SIZE == 1 then body = event(s)
+  else
+    local evs = {}
+    for i = 1, SIZE do evs[i] = event(s) end
+    body = '{"events":[' .. table.concat(evs, ",") .. ']}'
+  end
+  return wrk.format(nil, "/api/session-log", nil, body)
+end
+function response(status, headers, body)
+  local ok = status == 200 and (SIZE == 1 or body:find('"accepted":' .. SIZE, 1, true) ~= nil)
+  if not ok then
+    bad = bad + 1
+    if first_bad == "" then first_bad = "HTTP " .. status .. ": " .. body:sub(1, 200) end
+  end
+end
+function done(summary, latency, requests)
+  local nbad, first = 0, ""
+  for _, t in ipairs(threads) do
+    nbad = nbad + t:get("bad")
+    if first == "" then first = t:get("first_bad") end
+  end
+  local e = summary.errors
+  io.write(string.format('WRK {"requests":%d,"us":%d,"bad":%d,"socket":%d,"p50":%.3f,"p99":%.3f,"first":%q}\\n',
+    summary.requests, summary.duration, nbad, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, first))
+end
+`;
+}
+
+interface WrkRun {
+  requests: number;
+  seconds: number;
+  bad: number;
+  socket: number;
+  p50: number;
+  p99: number;
+  first: string;
+  /** CPU seconds wrk itself used. */
+  cpuSeconds: number;
+}
+
+/** One wrk run; wrk's own CPU is sampled from /proc just before it ends (it exits right after). */
+function runWrk(file: string, url: URL, conns: number, seconds: number, onStart?: () => void): Promise<WrkRun> {
+  return new Promise((resolve, reject) => {
+    const threads = Math.min(conns, availableParallelism());
+    const child: ChildProcess = spawn('wrk', [`-t${threads}`, `-c${conns}`, `-d${seconds}s`, '--timeout', '30s', '-s', file, url.origin], { stdio: ['ignore', 'pipe', 'pipe'] });
+    onStart?.();
+    let out = '';
+    let cpu = 0;
+    const sample = setInterval(() => {
+      try {
+        cpu = processCpuSeconds(child.pid ?? 0);
+      } catch {
+        // exited between samples
+      }
+    }, 100);
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(sample);
+      const line = /^WRK (.*)$/m.exec(out)?.[1];
+      if (code !== 0 || !line) return reject(new Error(`wrk exited ${code}: ${out.slice(-500)}`));
+      const r = JSON.parse(line) as Omit<WrkRun, 'seconds' | 'cpuSeconds'> & { us: number };
+      resolve({ ...r, seconds: r.us / 1e6, cpuSeconds: cpu });
+    });
+  });
+}
+
+/** The ingest load (size 1: single events, else batches of `size`) through wrk, summarised like measure(). */
+export async function measureWrk(label: string, server: Server, o: { concurrency: number; size: number }): Promise<Measured> {
+  const dir = mkdtempSync(join(tmpdir(), 'sl-wrk-'));
+  try {
+    const file = join(dir, 'ingest.lua');
+    writeFileSync(file, script(o.size));
+    if (WARMUP > 0) {
+      const w = await runWrk(file, server.url, o.concurrency, Math.max(1, Math.round(WARMUP)));
+      if (w.bad || w.socket) throw new Error(`warm-up: ${w.bad} bad answers, ${w.socket} socket errors (${w.first})`);
+    }
+    const cores = availableParallelism();
+    let server0 = 0;
+    let machine0 = 0;
+    let t0 = 0;
+    const r = await runWrk(file, server.url, o.concurrency, Math.max(1, Math.round(SECONDS)), () => {
+      server0 = server.cpuSeconds();
+      machine0 = machineBusySeconds();
+      t0 = performance.now();
+    });
+    const wall = (performance.now() - t0) / 1000;
+    const serverCpu = server.cpuSeconds() - server0;
+    const share = (s: number) => pct(s / wall);
+    const cpu = `cpu: server ${share(serverCpu)}, wrk ${share(r.cpuSeconds)}, machine ${share(machineBusySeconds() - machine0)}/${cores * 100}%`;
+    const errors = r.bad + r.socket;
+    const m: Measured = {
+      label,
+      opsPerS: r.requests / r.seconds,
+      unitsPerS: (r.requests * o.size) / r.seconds,
+      p50: r.p50,
+      p99: r.p99,
+      errors,
+      firstError: r.first || (r.socket ? `${r.socket} socket errors` : undefined),
+      cpu,
+      serverCpuMsPerOp: r.requests ? (serverCpu * 1000) / r.requests : Number.NaN,
+    };
+    const err = errors ? `  ERRORS ${errors} (first: ${m.firstError?.slice(0, 200)})` : '';
+    const units = o.size > 1 ? `${fmt(m.unitsPerS).padStart(7)} ev/s ` : '';
+    console.log(`  ${label.padEnd(28)} ${units}${fmt(m.opsPerS).padStart(6)} op/s  p50 ${ms(m.p50)}  p99 ${ms(m.p99)} ms  ${cpu}, server ${m.serverCpuMsPerOp.toFixed(2)} ms CPU/op${err}`);
+    return m;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
