@@ -42,7 +42,8 @@ named AS (
 ),
 attrib AS (
   UPDATE events e SET student_id = (SELECT n.sid FROM named n WHERE n.session_token = e.session_token)
-  WHERE e.session_token = ANY (ARRAY(SELECT session_token FROM named))
+  WHERE EXISTS (SELECT FROM named)
+    AND e.session_token = ANY (ARRAY(SELECT session_token FROM named))
     AND COALESCE(e.student_id, '') = ''
 ),
 agg AS (

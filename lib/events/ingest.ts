@@ -111,6 +111,11 @@ async function insertOnce(sql: Sql, events: readonly NewEvent[], cache: StudentC
  *   tokens' events_session_time ranges, and COALESCE keeps `student_id IS NULL` out of reach of the
  *   events_student_time index — with a plain join the planner started from every anonymous event in
  *   the log (250 ms per ingest with 140,000 of them; faults-postgres' flapping test caught it).
+ *   `EXISTS (SELECT FROM named)` holds no column of `events`, so the planner makes it a one-time
+ *   filter above the scan: with no session to name (nearly every statement) the scan never starts.
+ *   Without it, a prepared statement's generic plan built while `events` was small (a fresh
+ *   database, or right after a TRUNCATE) seq-scanned all of `events` on every ingest, and kept
+ *   doing so as the table grew (ADR 0021).
  * - Counts come from `ins`, i.e. only events actually inserted: duplicates skipped by eventId never count.
  * - ON CONFLICT DO UPDATE adds the counts and takes GREATEST of last activity, so concurrent batches
  *   on one token both land (the second waits on the row lock and adds to what the first committed).

@@ -1,0 +1,126 @@
+/**
+ * The ingest statements' cached plans on real PostgreSQL (ADR 0021). Both statements are prepared
+ * (`pg` keeps them per connection), so Postgres soon runs a generic plan chosen once, from the
+ * table sizes of that moment. The anonymous-event attribution (`attrib`, ingest-sql.ts) must then
+ * cost nothing when no session is being named — nearly every statement — whatever plan was chosen:
+ * a generic plan made on a small `events` table used to seq-scan all of `events` on every ingest.
+ * Checked on the plan Postgres really executed (EXPLAIN ANALYZE of the generic plan), not on time.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { insertKnown } from '../../lib/events/ingest-known.js';
+import { insertEvents, type NewEvent } from '../../lib/events/ingest.js';
+import { loadMigrations } from '../../lib/node/migrations.js';
+import { migrate } from '../../lib/storage/migrate.js';
+import { createPgSql } from '../../lib/storage/sql-pg.js';
+import type { Sql } from '../../lib/storage/sql.js';
+import { uniqueToken } from '../helpers/deps.js';
+import { describeWithPostgres, TEST_DATABASE_URL } from '../helpers/servers.js';
+
+/** The text of the statement a call sends, taken from a Sql that records instead of running. */
+async function statementOf(call: (sql: Sql) => Promise<unknown>): Promise<string> {
+  let text = '';
+  const recorder: Sql = {
+    driver: 'pg',
+    query: async (t: string) => {
+      text = t;
+      return [];
+    },
+    batch: async () => [],
+    close: async () => {},
+  } as unknown as Sql;
+  await call(recorder);
+  return text;
+}
+
+interface PlanNode {
+  'Node Type': string;
+  Operation?: string;
+  'Relation Name'?: string;
+  'Actual Loops': number;
+  Plans?: PlanNode[];
+}
+
+function* walk(node: PlanNode): Generator<PlanNode> {
+  yield node;
+  for (const child of node.Plans ?? []) yield* walk(child);
+}
+
+describeWithPostgres('ingest statement plans', () => {
+  let sql: Sql;
+  let client: pg.Client;
+  beforeAll(async () => {
+    sql = createPgSql({ connectionString: TEST_DATABASE_URL ?? '', max: 2 });
+    await migrate(sql, await loadMigrations());
+    client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    await client.query('SET plan_cache_mode = force_generic_plan');
+  });
+  afterAll(async () => {
+    await client.end();
+    await sql.close();
+  });
+
+  const event = (token: string, email: string): NewEvent => ({
+    eventUuid: crypto.randomUUID(),
+    sessionToken: token,
+    email,
+    name: null,
+    studentId: null,
+    eventType: 'action',
+    eventData: JSON.stringify({ currentStep: 2 }),
+    clientTs: null,
+    createdAt: new Date(),
+  });
+
+  /** EXPLAIN ANALYZE of `text` run as a generic plan with the nine ingest arrays of `e`. */
+  async function executeGeneric(name: string, text: string, e: NewEvent, sid: string | null): Promise<PlanNode> {
+    const lit = (v: string | null) => (v === null ? 'NULL' : client.escapeLiteral(v));
+    const arr = (v: string | null, type: string) => `ARRAY[${lit(v)}]::${type}[]`;
+    const args = [
+      arr(e.eventUuid, 'uuid'),
+      arr(e.sessionToken, 'text'),
+      arr(e.email, 'text'),
+      arr(e.name, 'text'),
+      arr(sid, 'text'),
+      arr(e.eventType, 'text'),
+      arr(e.eventData, 'text'),
+      arr(null, 'timestamptz'),
+      arr(e.createdAt.toISOString(), 'timestamptz'),
+    ];
+    await client.query(`DEALLOCATE ALL`);
+    await client.query(`PREPARE ${name} AS ${text}`);
+    const res = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE ${name}(${args.join(', ')})`);
+    return (res.rows[0]['QUERY PLAN'] as Array<{ Plan: PlanNode }>)[0]!.Plan;
+  }
+
+  /** Every scan of `events` under the attribution UPDATE, with how often it ran. */
+  function attributionScans(plan: PlanNode): PlanNode[] {
+    const update = [...walk(plan)].find((n) => n['Node Type'] === 'ModifyTable' && n.Operation === 'Update' && n['Relation Name'] === 'events');
+    expect(update, 'the statement attributes anonymous events').toBeDefined();
+    return [...walk(update as PlanNode)].filter((n) => n !== update && n['Relation Name'] === 'events');
+  }
+
+  it('a known student posting to a session that knows them: the attribution scan of events never runs', async () => {
+    const token = uniqueToken();
+    const email = `${token}@example.com`;
+    await insertEvents(sql, [event(token, email)]); // the student and their session exist
+    const known = await statementOf((s) => insertKnown(s, [event(token, email)], [email]));
+    const e = event(token, email);
+    const scans = attributionScans(await executeGeneric('sl_plan_known', known, e, email));
+    expect(scans.length).toBeGreaterThan(0);
+    expect(scans.map((n) => n['Actual Loops'])).toEqual(scans.map(() => 0));
+    const [row] = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE event_uuid = $1', [e.eventUuid]);
+    expect(row?.n).toBe(1);
+  });
+
+  it('the full statement likewise, for a student it has not seen', async () => {
+    const token = uniqueToken();
+    const email = `${token}@example.com`;
+    const full = await statementOf((s) => insertEvents(s, [event(token, email)]));
+    expect(full).toContain('by_email AS');
+    const scans = attributionScans(await executeGeneric('sl_plan_full', full, event(token, email), null));
+    expect(scans.length).toBeGreaterThan(0);
+    expect(scans.map((n) => n['Actual Loops'])).toEqual(scans.map(() => 0));
+  });
+});
