@@ -9,9 +9,17 @@ export type FetchHandler = (request: Request, env?: unknown, ctx?: unknown) => R
  * Build the app lazily on the first request and keep it for the life of the instance. A bad
  * environment answers 500 BAD_ENVIRONMENT naming the keys (never their values) instead of
  * crashing the function on every request with an opaque error.
+ *
+ * `startNow` begins the build at once (a Vercel instance, lib/node/vercel.ts): its waits (reading
+ * the lazy chunks, the database's connection) then overlap what the platform does before it hands
+ * over the request. A build that fails there is left to the first request, which answers as above.
  */
-export function lazyApp(build: () => Promise<App>): FetchHandler {
+export function lazyApp(build: () => Promise<App>, opts: { startNow?: boolean } = {}): FetchHandler {
   let app: Promise<App> | undefined;
+  if (opts.startNow) {
+    app = build();
+    app.catch(() => {}); // reported by the first request, not as an unhandled rejection
+  }
   return async (request, env, ctx) => {
     app ??= build();
     try {

@@ -51,3 +51,15 @@ export const AnalysisRequest = z.strictObject({
   template: z.enum(['session_summary', 'progress_update', 'learning_insights']).default('session_summary'),
   force: z.boolean().default(false),
 });
+
+export const AnalysisRun = z.object({ session_id: z.string(), reused: z.boolean(), analysis: Analysis });
+
+export const AnalysisList = z.object({
+  session_id: z.string(),
+  /** Whether POST /api/sessions/{id}/analysis can run now (analysis on, a key, on_request trigger). */
+  enabled: z.boolean(),
+  /** Why not, when `enabled` is false (names the setting to change; never a secret). */
+  reason: z.string().nullable(),
+  count: z.number().int(),
+  analyses: z.array(Analysis),
+});

@@ -1,4 +1,4 @@
-import { RESERVED_EVENT_TYPES } from '../schemas/event.js';
+import { RESERVED_EVENT_TYPES } from '../events/reserved.js';
 import type { Sql } from '../storage/sql.js';
 
 /** What one query reads about the students in active web sessions and their cohort. */

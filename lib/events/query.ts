@@ -1,6 +1,8 @@
 import { paramList, type Sql } from '../storage/sql.js';
 import { StoredEvent } from '../schemas/event.js';
-import { decodeCursor, encodeCursor } from '../util/cursor.js';
+import type { Cursor } from './cursor.js';
+
+export { type Cursor, decodeEventCursor, encodeEventCursor } from './cursor.js';
 
 export interface EventFilter {
   sessionToken?: string | undefined;
@@ -12,24 +14,6 @@ export interface EventFilter {
   /** Exclusive. */
   until?: Date | undefined;
   order: 'asc' | 'desc';
-}
-
-/** Position after the last row of a page: the (created_at, id) keyset. */
-export interface Cursor {
-  t: string;
-  id: string;
-  order: 'asc' | 'desc';
-}
-
-export const encodeEventCursor = (c: Cursor): string => encodeCursor([c.t, c.id, c.order]);
-
-/** A cursor issued for `order`, or InvalidCursorError (lib/util/cursor.ts). */
-export function decodeEventCursor(s: string, order: 'asc' | 'desc'): Cursor {
-  return decodeCursor(
-    s,
-    ([t, id, o]) => (typeof t === 'string' && !Number.isNaN(Date.parse(t)) && typeof id === 'string' && /^\d{1,19}$/.test(id) && o === order ? { t, id, order } : undefined),
-    'cursor is not one this API issued for this order',
-  );
 }
 
 interface EventRow {

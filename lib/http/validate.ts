@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { AppEnv } from './env.js';
 import { ApiError } from '../errors.js';
-import { type Cursor, decodeEventCursor } from '../events/query.js';
+import { type Cursor, decodeEventCursor } from '../events/cursor.js';
 import { InvalidCursorError } from '../util/cursor.js';
 import { readJson, readText } from './body.js';
 import { invalidInput as invalid, invalidParam } from './validation-hook.js';

@@ -15,7 +15,7 @@ export type EmbeddedSql = (dataDir: string) => Promise<Sql>;
  * function. Doors that may run it (server.ts, scripts, tests) pass `embedded`; the Vercel doors
  * do not, so a deployment without DATABASE_URL answers BAD_ENVIRONMENT naming it.
  */
-export async function createSql(config: Config, embedded?: EmbeddedSql): Promise<Sql> {
+export async function createSql(config: Config, embedded?: EmbeddedSql, connectEarly = false): Promise<Sql> {
   const db = config.database;
   switch (db.driver) {
     case 'pglite':
@@ -25,7 +25,7 @@ export async function createSql(config: Config, embedded?: EmbeddedSql): Promise
     // client it uses (pg, or Neon's with its WebSocket shim), not all of them (ADR 0020).
     case 'pg': {
       const { createPgSql } = await import('../storage/sql-pg.js');
-      return createPgSql({ connectionString: db.url, max: db.poolMax, queryTimeoutMs: db.queryTimeoutMs });
+      return createPgSql({ connectionString: db.url, max: db.poolMax, queryTimeoutMs: db.queryTimeoutMs, connectEarly });
     }
     case 'neon': {
       const { createNeonSql } = await import('../storage/sql-neon.js');
@@ -58,9 +58,16 @@ export function createWaitUntil(log: Logger): { waitUntil: (p: Promise<unknown>)
   };
 }
 
-export async function createNodeDeps(config: Config, opts: { migrate?: boolean; log?: Logger; embedded?: EmbeddedSql } = {}): Promise<Deps & { settle: () => Promise<void> }> {
+/**
+ * `connectEarly`: open the first `pg` connection now rather than at the first query, so its round
+ * trips overlap building the app and reading the request (a Vercel cold start).
+ */
+export async function createNodeDeps(
+  config: Config,
+  opts: { migrate?: boolean; log?: Logger; embedded?: EmbeddedSql; connectEarly?: boolean } = {},
+): Promise<Deps & { settle: () => Promise<void> }> {
   const log = opts.log ?? consoleLogger;
-  const sql = await createSql(config, opts.embedded);
+  const sql = await createSql(config, opts.embedded, opts.connectEarly);
   if (opts.migrate) {
     const [{ migrate }, { loadMigrations }] = await Promise.all([import('../storage/migrate.js'), import('./migrations.js')]);
     await migrate(sql, await loadMigrations());

@@ -22,10 +22,15 @@ export const VERCEL_STREAM_LIMIT_MS = 25_000;
  */
 export function vercelHandler(families: readonly Family[]): { fetch: (request: Request) => Promise<Response>; families: readonly Family[] } {
   const mounted = [healthFamily, openApiFamily, ...families];
-  const handle = lazyApp(async () => {
-    const deps = await createNodeDeps(parseConfig(process.env, 'node', await loadConfigFile()));
-    return createApp({ ...deps, waitUntil, streamLimitMs: VERCEL_STREAM_LIMIT_MS }, mounted);
-  });
+  // On Vercel the instance is built as the module loads (its connection opening meanwhile); a
+  // test importing a door to read `families` builds nothing (ADR 0020).
+  const handle = lazyApp(
+    async () => {
+      const deps = await createNodeDeps(parseConfig(process.env, 'node', await loadConfigFile()), { connectEarly: true });
+      return createApp({ ...deps, waitUntil, streamLimitMs: VERCEL_STREAM_LIMIT_MS }, mounted);
+    },
+    { startNow: Boolean(process.env.VERCEL) },
+  );
   // `families` lets tests/unit/routes.test.ts check that vercel.json sends each path to a
   // function that mounts it.
   return { fetch: async (request: Request) => handle(request), families: mounted };

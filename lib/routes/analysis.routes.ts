@@ -1,8 +1,7 @@
-import { AnalysisRequest } from '../analysis/schema.js';
+import { AnalysisList, AnalysisRequest, AnalysisRun } from '../analysis/schema.js';
 import { defineRoute } from '../http/route.js';
 import { AnalysisUsage, AnalysisUsageQuery } from '../schemas/analysis-usage.js';
 import { SessionPath } from '../schemas/params.js';
-import { AnalysisList, AnalysisRun } from '../schemas/responses.js';
 
 // Instructors may run analyses (the dashboard's "run analysis"): it reads the session and only
 // adds an analysis; it deletes and reconfigures nothing.

@@ -1,6 +1,5 @@
 import { defineRoute } from '../http/route.js';
-import { AuditQuery } from '../schemas/audit.js';
-import { AuditPage } from '../schemas/responses.js';
+import { AuditPage, AuditQuery } from '../schemas/audit.js';
 
 export const getAuditRoute = defineRoute({
   method: 'get', path: '/api/audit', summary: 'The audit trail: who read or deleted what, newest first', tag: 'maintenance',

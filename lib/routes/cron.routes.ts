@@ -1,5 +1,5 @@
 import { defineRoute } from '../http/route.js';
-import { RetentionResponse, SweepResponse } from '../schemas/responses.js';
+import { RetentionResponse, SweepResponse } from '../schemas/maintenance.js';
 
 // Vercel cron sends GET; operators may POST. Both are the same operation, documented twice.
 const sweep = { path: '/api/cron/sweep', summary: 'End idle sessions; retry failed analyses', tag: 'maintenance', auth: 'cron', ok: { 200: SweepResponse } } as const;

@@ -1,8 +1,7 @@
 import { defineRoute } from '../http/route.js';
 import { StudentPath } from '../schemas/params.js';
-import { Erased, StudentResponse } from '../schemas/responses.js';
 import { ProgressQuery, StudentProgress } from '../schemas/progress.js';
-import { StudentInput } from '../schemas/student.js';
+import { Erased, StudentInput, StudentResponse } from '../schemas/student.js';
 
 const tag = 'students';
 

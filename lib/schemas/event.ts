@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { RESERVED_EVENT_TYPES } from '../events/reserved.js';
 import { Email, EventType, IsoDateTime, SafeText, SessionToken } from './common.js';
+
+export { RESERVED_EVENT_TYPES };
 
 /** Largest serialised eventData (UTF-8 bytes). */
 export const MAX_EVENT_DATA_BYTES = 32 * 1024;
@@ -72,16 +75,6 @@ const SharedFields = {
   studentName: SafeText(200),
   sentAt: ClientTime,
 };
-
-/**
- * Event types the session records write themselves. A page may not post them: anyone who knows a
- * session id could otherwise forge transcript lines or tool calls into an instructor's view.
- */
-export const RESERVED_EVENT_TYPES: ReadonlySet<string> = new Set([
-  'interaction', 'transcript', 'session_started', 'session_ended', 'phase_changed', 'participant_joined',
-  'summary_updated', 'analysis_completed', 'call_status', 'call_hang', 'tool_result', 'session_assigned',
-  'session_paused', 'session_resumed',
-]);
 
 /** One event as pages post it. Unknown top-level fields are refused so typos are caught. */
 export const EventInput = z.strictObject({
@@ -171,3 +164,23 @@ export type EventQuery = z.infer<typeof EventQuery>;
 
 /** GET /api/session-log/stats: the window (default: the last hour). */
 export const StatsQuery = z.object({ since: IsoDateTime.optional(), until: IsoDateTime.optional() });
+
+export const LogStatsResponse = z.object({
+  success: z.literal(true),
+  since: z.string(),
+  until: z.string(),
+  total: z.number().int(),
+  by_type: z.record(z.string(), z.number().int()),
+  top_errors: z.array(z.object({ error_type: z.string(), count: z.number().int(), students: z.number().int(), last_seen: z.string() })),
+  students_with_errors: z.array(
+    z.object({
+      student_id: z.string().nullable(),
+      student_email: z.string().nullable(),
+      student_name: z.string().nullable(),
+      session_token: z.string(),
+      errors: z.number().int(),
+      last_error_at: z.string(),
+      last_error: z.string().nullable(),
+    }),
+  ),
+});

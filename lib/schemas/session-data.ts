@@ -16,3 +16,17 @@ export const SessionDataInput = z.strictObject({
   metadata: StorableObject.optional(),
 });
 export type SessionDataInput = z.infer<typeof SessionDataInput>;
+
+export const SessionDataResponse = z.looseObject({
+  success: z.literal(true),
+  session_id: z.string().nullable(),
+  is_new_session: z.boolean().optional(),
+  matched_by: z.string().optional(),
+});
+
+/** What Vapi gets back: `{}`, `{"results":[...]}` for tool calls, `{"result": "..."}` for function calls. */
+export const VapiAnswer = z.looseObject({
+  // Each result is `result` (success) or `error` (failure), never both: Vapi reads `result` as success.
+  results: z.array(z.object({ toolCallId: z.string(), name: z.string(), result: z.string().optional(), error: z.string().optional() })).optional(),
+  result: z.string().optional(),
+});

@@ -11,3 +11,21 @@ export const StudentInput = z.strictObject({
   email: Email.optional(),
   name: SafeText(200).optional(),
 });
+
+export const Student = z.object({
+  id: z.string(), email: z.string().nullable(), name: z.string().nullable(), aliases: z.array(z.string()), phone_numbers: z.array(z.string()),
+});
+
+export const StudentResponse = z.object({ student: Student });
+
+export const Erased = z.object({
+  success: z.literal(true),
+  student_id: z.string(),
+  events_deleted: z.number().int(),
+  sessions_deleted: z.number().int(),
+  /** Sessions shared with someone else: kept, with everything naming the student blanked (ADR 0014). */
+  sessions_redacted: z.number().int(),
+  analyses_deleted: z.number().int(),
+  calls_deleted: z.number().int(),
+  audit_entries_redacted: z.number().int(),
+});

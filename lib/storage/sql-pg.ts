@@ -7,6 +7,12 @@ export interface PgOptions {
   max?: number;
   /** Give up on a query after this many ms (a server that stopped answering). @default 5000 */
   queryTimeoutMs?: number;
+  /**
+   * Open one connection now, not at the first query: its round trips (TCP, TLS, authentication)
+   * then overlap whatever runs before that query. Queries issued meanwhile wait for it rather
+   * than open a second one, and fail with its error if it fails. @default false
+   */
+  connectEarly?: boolean;
 }
 
 /**
@@ -28,15 +34,27 @@ export function createPgSql(opts: PgOptions): Sql {
   // An idle client losing its connection emits 'error' on the pool; without a listener that
   // crashes the process. The next query reports the outage through the normal path.
   pool.on('error', () => {});
+  let opening: Promise<void> | undefined;
+  if (opts.connectEarly) {
+    const settled = () => {
+      opening = undefined;
+    };
+    opening = pool.connect().then((client) => client.release());
+    opening.then(settled, settled);
+  }
 
   return {
     driver: 'pg',
     query<T = Row>(text: string, params: readonly unknown[] = [], opts?: QueryOptions) {
       const values = params as unknown[];
-      return guarded(async () => (await (opts?.prepare ? pool.query({ name: opts.prepare, text, values }) : pool.query(text, values))).rows as T[]);
+      return guarded(async () => {
+        if (opening) await opening;
+        return (await (opts?.prepare ? pool.query({ name: opts.prepare, text, values }) : pool.query(text, values))).rows as T[];
+      });
     },
     batch(statements: readonly Statement[]) {
       return guarded(async () => {
+        if (opening) await opening;
         const client = await pool.connect();
         let broken = false;
         try {

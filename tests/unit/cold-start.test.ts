@@ -67,7 +67,18 @@ const OWN: Record<string, string[]> = {
 const DEFINITIONS = [...new Set(Object.values(OWN).flat())];
 
 /** Loaded only when a request needs them; never before the first request. */
-const LAZY = ['lib/openapi-document.ts', 'lib/routes/inventory.ts', 'lib/lifecycle/maintenance.ts'];
+const LAZY = ['lib/openapi-document.ts', 'lib/routes/inventory.ts', 'lib/lifecycle/maintenance.ts', 'lib/schemas/responses.ts'];
+
+/**
+ * Other families' schemas, which a door would build at start-up for nothing: the event schemas
+ * (~260 zod objects) and the analysis runner (with the progress report's schemas), only where a
+ * first request of the family needs them.
+ */
+const NOT_EAGER: Record<string, string[]> = {
+  'lib/schemas/event.ts': ['analysis.ts', 'attention.ts', 'audit.ts', 'health.ts'],
+  'lib/analysis/run.ts': ['attention.ts', 'audit.ts', 'cron.ts', 'health.ts', 'session-log.ts', 'sessions.ts', 'students.ts', 'webhooks.ts'],
+  'lib/schemas/session.ts': ['attention.ts', 'audit.ts', 'health.ts', 'session-log.ts'],
+};
 const LAZY_PACKAGES = [
   'node_modules/openai/',
   'node_modules/yaml/',
@@ -110,5 +121,15 @@ describe('what each Vercel function compiles before its first request', () => {
       expect(b.eagerInputs, door).toEqual(expect.arrayContaining(['lib/app.ts', 'lib/node/vercel.ts', `api/${door}`]));
       expect(b.eagerBytes, door).toBeLessThan(b.totalBytes / 2);
     }
+  });
+
+  it("no other family's schemas", () => {
+    for (const [module, doorsWithout] of Object.entries(NOT_EAGER)) {
+      for (const door of doorsWithout) expect(bundles.get(door)?.eagerInputs, `${door} loads ${module} at start`).not.toContain(module);
+    }
+    // …which the check would see: the doors that do need them load them.
+    expect(bundles.get('session-log.ts')?.eagerInputs).toContain('lib/schemas/event.ts');
+    expect(bundles.get('analysis.ts')?.eagerInputs).toContain('lib/analysis/run.ts');
+    expect(bundles.get('sessions.ts')?.eagerInputs).toContain('lib/schemas/session.ts');
   });
 });

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from '../../http/route.js';
-import { BatchEnvelope, BatchIngestResponse, EventInput, EventListResponse, EventQuery, SingleIngestResponse, StatsQuery } from '../../schemas/event.js';
-import { LogStatsResponse } from '../../schemas/responses.js';
+import { BatchEnvelope, BatchIngestResponse, EventInput, EventListResponse, EventQuery, LogStatsResponse, SingleIngestResponse, StatsQuery } from '../../schemas/event.js';
 
 const tag = 'events';
 

@@ -3,7 +3,7 @@ import { defineRoute } from '../../http/route.js';
 import { StoredEvent } from '../../schemas/event.js';
 import { SessionPath } from '../../schemas/params.js';
 import { SessionStreamQuery, StreamTokenResponse } from '../../schemas/stream.js';
-import * as R from '../../schemas/responses.js';
+import * as R from '../../schemas/session-responses.js';
 import {
   AssignInput,
   CloseInput,

@@ -1,6 +1,5 @@
 import { defineRoute } from '../../http/route.js';
-import { SessionDataResponse, VapiAnswer } from '../../schemas/responses.js';
-import { SessionDataInput } from '../../schemas/session-data.js';
+import { SessionDataInput, SessionDataResponse, VapiAnswer } from '../../schemas/session-data.js';
 import { VapiEnvelope } from '../../calls/vapi/message.js';
 
 const tag = 'webhooks';

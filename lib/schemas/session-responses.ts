@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { StoredEvent } from './event.js';
+import { Conversation, SessionSummaryRow } from './session.js';
+
+/** The sessions family's answers (lib/routes/sessions/routes.ts). */
+
+export const InteractionResponse = z.object({ session_id: z.string(), is_new_session: z.boolean(), session: SessionSummaryRow });
+
+export const JoinResponse = z.object({ session_id: z.string(), participant: z.string(), role: z.string(), session: SessionSummaryRow });
+
+export const TranscriptAppended = z.object({ success: z.literal(true), session_id: z.string(), appended: z.number().int() });
+
+export const PhaseResponse = z.object({ session_id: z.string(), phase: z.string().nullable(), session: SessionSummaryRow });
+
+export const SummaryResponse = z.object({ session_id: z.string(), summary: z.string().nullable(), session: SessionSummaryRow });
+
+export const EndResponse = z.object({ session_id: z.string(), ended_now: z.boolean(), session: SessionSummaryRow });
+
+/** POST /api/sessions/{id}/pause: paused_now is false when it was already paused. */
+export const PauseResponse = z.object({ session_id: z.string(), paused_now: z.boolean(), session: SessionSummaryRow });
+
+/** POST /api/sessions/{id}/resume: resumed_now is false when it was not paused. */
+export const ResumeResponse = z.object({ session_id: z.string(), resumed_now: z.boolean(), session: SessionSummaryRow });
+
+export const AssignResponse = z.object({ session_id: z.string(), student_id: z.string(), session: SessionSummaryRow });
+
+export const ActiveSessions = z.object({ count: z.number().int(), sessions: z.array(SessionSummaryRow) });
+
+export const SessionPage = z.object({ count: z.number().int(), sessions: z.array(SessionSummaryRow), next_cursor: z.string().nullable() });
+
+export const TranscriptResponse = Conversation.extend({ session_id: z.string(), status: z.string() });
+
+export const Timeline = z.object({
+  session_id: z.string(),
+  count: z.number().int(),
+  events: z.array(StoredEvent),
+  next_cursor: z.string().nullable(),
+  last_seq: z.string(),
+});
