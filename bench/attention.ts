@@ -51,7 +51,8 @@ async function seedRoom(sql: Sql, prefix: string): Promise<number> {
 }
 
 async function plan(sql: Sql, now: Date, prefix: string | null): Promise<string[]> {
-  const rows = await sql.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${ATTENTION_SQL}`, [
+  // The statement computeAttention sends: one workshop's window, or the room as it is now.
+  const rows = await sql.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${ATTENTION_SQL[prefix ? 'window' : 'now']}`, [
     new Date(now.getTime() - ATTENTION_DEFAULTS.lookbackMs).toISOString(),
     now.toISOString(),
     prefix,

@@ -43,6 +43,8 @@ export async function computeAttention(input: AttentionInput): Promise<Attention
     since,
     now: input.now,
     prefix: input.workshop ?? null,
+    // One workshop: its whole window is its cohort. Every workshop: the room as it is now.
+    scope: input.workshop ? 'window' : 'now',
     timeoutMs: input.timeoutMs,
     repeatWindowMs: o.repeatWindowMs,
     repeatCount: o.repeatCount,

@@ -49,11 +49,16 @@ export interface AttentionFacts {
   topErrors: TopErrorRow[];
 }
 
+/** Which events a statement reads: one workshop's (or every web session's) in the window, or the room as it is now. */
+export type AttentionScope = 'window' | 'now';
+
 export interface FactWindows {
   since: Date;
   now: Date;
   /** Session-token prefix, or null for every web session. */
   prefix: string | null;
+  /** 'window': every session with events since `since`; 'now': only those seen within max(timeoutMs, topErrorsWindowMs), with their history since `since`. */
+  scope: AttentionScope;
   /** Inactivity that ends a session (config sessionTimeoutMs). */
   timeoutMs: number;
   /** Window of the "same error repeated" and "failed API calls" reasons. */
@@ -66,20 +71,50 @@ export interface FactWindows {
 }
 
 /*
- * ONE statement. `ev` is every page event in [since, now] (the events_time index bounds it; a
- * workshop prefix narrows it further). A token is a web session unless a sessions row says it is
- * another platform's, or ended after its last event — so this reads the same before and after
- * workshop tokens get their own `sessions` rows. Steps: an event's step is navigation's `to`, else
- * its `currentStep`; consecutive events on one step form a segment (gaps and islands); a segment
- * left for a later step (or any other step when steps are not numbers) is a step "passed", and the
- * cohort median of a step is over the students who passed it.
+ * How the events are reached. 'window': every page event in [since, now] (the events_time index
+ * bounds it; a workshop prefix narrows it further). 'now' (no workshop given): only the sessions
+ * seen in the last max(session timeout, top-errors window) — the room as it is now — found in that
+ * short stretch of events_time, and then their history in [since, now] through events_session_time
+ * (one index scan over the list of tokens); so the cost follows the live sessions, not the log.
  */
-const FACTS = `
+const SOURCE: Record<AttentionScope, string> = {
+  window: `
+  FROM events e
+  WHERE e.created_at >= $1::timestamptz AND e.created_at <= $2::timestamptz
+    AND ($3::text IS NULL OR starts_with(e.session_token, $3::text))
+    AND e.event_type <> ALL ($4::text[])`,
+  now: `
+  FROM (
+    SELECT * FROM events
+    WHERE session_token = ANY (ARRAY(
+            SELECT DISTINCT r.session_token FROM events r
+            WHERE r.created_at > $2::timestamptz - GREATEST($5::int, $9::int) * interval '1 millisecond'
+              AND r.created_at >= $1::timestamptz AND r.created_at <= $2::timestamptz
+              AND ($3::text IS NULL OR starts_with(r.session_token, $3::text))
+              AND r.event_type <> ALL ($4::text[])))
+      AND created_at >= $1::timestamptz AND created_at <= $2::timestamptz
+      AND event_type <> ALL ($4::text[])
+  ) e`,
+};
+
+/*
+ * ONE statement. `ev` is the page events of SOURCE. A token is a web session unless a sessions row
+ * says it is another platform's, or ended after its last event — so this reads the same before and
+ * after workshop tokens get their own `sessions` rows. Steps: an event's step is navigation's `to`,
+ * else its `currentStep`; consecutive events on one step form a segment (gaps and islands); a
+ * segment left for a later step (or any other step when steps are not numbers) is a step "passed",
+ * and the cohort median of a step is over the students who passed it.
+ * Cost: rows are narrow; events are sorted per token twice (the step rows for the segments, the
+ * active tokens' rows for their latest values), and no aggregate sorts per group. CTEs meet only
+ * through hashed lookups or joins where one side is small (steps, active tokens): with fresh,
+ * unanalysed tables every CTE is estimated at one row, and a nested loop between two large ones
+ * costs rows × rows.
+ */
+const facts = (scope: AttentionScope) => `
 WITH ev0 AS MATERIALIZED (
   -- Narrow rows: only what the reasons read is extracted from event_data, once, so the sorts and
   -- window functions below move a few columns, not whole JSON documents.
   SELECT e.id, e.session_token AS token, e.student_id, e.event_type, e.created_at,
-         max(e.created_at) OVER (PARTITION BY e.session_token) AS last_at,
          CASE WHEN e.event_type = 'navigation' AND jsonb_typeof(e.event_data->'to') IN ('number', 'string')
               THEN NULLIF(left(e.event_data->>'to', 100), '')
               WHEN jsonb_typeof(e.event_data->'currentStep') IN ('number', 'string')
@@ -92,53 +127,95 @@ WITH ev0 AS MATERIALIZED (
               WHEN e.event_data->'success' = 'false'::jsonb THEN true
               WHEN jsonb_typeof(e.event_data->'status') = 'number' THEN (e.event_data->>'status')::numeric >= 400
               ELSE false END AS failed
-  FROM events e
-  WHERE e.created_at >= $1::timestamptz AND e.created_at <= $2::timestamptz
-    AND ($3::text IS NULL OR starts_with(e.session_token, $3::text))
-    AND e.event_type <> ALL ($4::text[])
+  ${SOURCE[scope]}
+),
+tok AS MATERIALIZED (
+  -- Each token with its last event: a web session unless a sessions row says otherwise; active
+  -- when that event is within the session timeout.
+  SELECT t.token, t.last_at > $2::timestamptz - $5::int * interval '1 millisecond' AS active,
+         NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = t.token AND (s.platform <> 'web' OR s.ended_at >= t.last_at)) AS web
+  FROM (SELECT token, max(created_at) AS last_at FROM ev0 GROUP BY token) t
 ),
 ev AS MATERIALIZED (
-  SELECT ev0.*, ev0.last_at > $2::timestamptz - $5::int * interval '1 millisecond' AS active
-  FROM ev0
-  WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = ev0.token AND (s.platform <> 'web' OR s.ended_at >= ev0.last_at))
+  -- The tokens' flags by hashed lookups, not a join of two CTEs (see above).
+  SELECT * FROM (
+    SELECT ev0.*, ev0.token IN (SELECT token FROM tok WHERE web) AS web,
+           ev0.token IN (SELECT token FROM tok WHERE web AND active) AS active
+    FROM ev0) x
+  WHERE web
 ),
 marked AS (
-  SELECT token, active, id, created_at, step, step_name,
-         CASE WHEN step IS DISTINCT FROM lag(step) OVER (PARTITION BY token ORDER BY created_at, id) THEN 1 ELSE 0 END AS change
+  -- The events that carry a step, in order once: where the step changes, and how many named
+  -- events came before (to tell whether a segment has a name without grouping its events).
+  SELECT token, active, id, created_at, step,
+         step IS DISTINCT FROM lag(step) OVER w AS change,
+         count(*) FILTER (WHERE step_name <> '') OVER w - CASE WHEN step_name <> '' THEN 1 ELSE 0 END AS named_before,
+         count(*) FILTER (WHERE step_name <> '') OVER (PARTITION BY token) AS named_total
   FROM ev WHERE step IS NOT NULL
-),
-numbered AS (SELECT *, sum(change) OVER (PARTITION BY token ORDER BY created_at, id) AS seg FROM marked),
-segs AS MATERIALIZED (
-  SELECT token, seg, bool_or(active) AS active, min(step) AS step, min(created_at) AS started_at,
-         (array_agg(step_name ORDER BY created_at DESC, id DESC) FILTER (WHERE step_name IS NOT NULL AND step_name <> ''))[1] AS step_name
-  FROM numbered GROUP BY token, seg
+  WINDOW w AS (PARTITION BY token ORDER BY created_at, id)
 ),
 timed AS MATERIALIZED (
-  SELECT *, lead(started_at) OVER w AS left_at, lead(step) OVER w AS next_step
-  FROM segs WINDOW w AS (PARTITION BY token ORDER BY seg)
+  -- One row per segment (its first event), with the segment after it (none: the token's current one).
+  SELECT token, active, step, created_at AS started_at, id AS start_id,
+         lead(created_at) OVER w AS left_at, lead(id) OVER w AS left_id, lead(step) OVER w AS next_step,
+         COALESCE(lead(named_before) OVER w, named_total) > named_before AS named
+  FROM marked WHERE change
+  WINDOW w AS (PARTITION BY token ORDER BY created_at, id)
+),
+nums AS MATERIALIZED (
+  -- Each step seen, as a number when it reads as one (steps are few: one pattern match each).
+  SELECT step, CASE WHEN step ~ '^-?[0-9]{1,15}(\\.[0-9]{1,15})?$' THEN step::numeric END AS num,
+         min(started_at) AS first_seen, max(started_at) FILTER (WHERE named) AS named_at
+  FROM timed GROUP BY step
 ),
 passed AS (
-  SELECT step, token, sum(left_at - started_at) AS spent FROM timed
-  WHERE left_at IS NOT NULL
-    AND NOT CASE WHEN step ~ '^-?[0-9]{1,15}(\\.[0-9]{1,15})?$' AND next_step ~ '^-?[0-9]{1,15}(\\.[0-9]{1,15})?$'
-                 THEN next_step::numeric < step::numeric ELSE false END
-  GROUP BY step, token
+  SELECT t.step, t.token, sum(t.left_at - t.started_at) AS spent
+  FROM timed t JOIN nums a ON a.step = t.step JOIN nums b ON b.step = t.next_step
+  WHERE t.left_at IS NOT NULL AND NOT COALESCE(b.num < a.num, false)
+  GROUP BY t.step, t.token
 ),
-cur AS MATERIALIZED (
-  SELECT DISTINCT ON (token) token, step, step_name, started_at FROM timed WHERE active ORDER BY token, seg DESC
+named AS MATERIALIZED (
+  -- Of each step, the name of the named segment that started last (of several started at once,
+  -- one): its latest event carrying a name. Steps are few, so are these segments.
+  SELECT DISTINCT ON (p.step) p.step, e.step_name
+  FROM (SELECT DISTINCT ON (t.step) t.* FROM timed t JOIN nums x ON x.step = t.step AND t.started_at = x.named_at
+        WHERE t.named ORDER BY t.step, t.token) p
+  JOIN ev e ON e.token = p.token
+  WHERE e.step IS NOT NULL AND e.step_name <> ''
+    AND (e.created_at, e.id) >= (p.started_at, p.start_id)
+    AND (p.left_at IS NULL OR (e.created_at, e.id) < (p.left_at, p.left_id))
+  ORDER BY p.step, e.created_at DESC, e.id DESC
 ),
-agg AS MATERIALIZED (
-  SELECT ev.token, max(ev.created_at) AS last_at,
-    (array_agg(ev.student_id ORDER BY ev.created_at DESC, ev.id DESC) FILTER (WHERE ev.student_id IS NOT NULL))[1] AS student_id,
-    (array_agg(ev.event_type ORDER BY ev.created_at DESC, ev.id DESC))[1] AS last_type,
-    (array_agg(ev.err_type || COALESCE(': ' || left(ev.err_msg, 300), '') ORDER BY ev.created_at DESC, ev.id DESC) FILTER (WHERE ev.err_type IS NOT NULL))[1] AS last_error,
-    count(*) FILTER (WHERE ev.err_type IS NOT NULL AND ev.created_at > $2::timestamptz - $7::int * interval '1 millisecond')::int AS recent_errors,
-    min(ev.created_at) FILTER (WHERE ev.err_type IS NOT NULL AND ev.created_at > $2::timestamptz - $7::int * interval '1 millisecond') AS recent_first,
-    max(ev.created_at) FILTER (WHERE ev.err_type IS NOT NULL AND ev.created_at > $2::timestamptz - $7::int * interval '1 millisecond') AS recent_last,
-    count(*) FILTER (WHERE ev.failed AND ev.created_at > $2::timestamptz - $6::int * interval '1 millisecond')::int AS failed_calls,
-    min(ev.created_at) FILTER (WHERE ev.failed AND ev.created_at > $2::timestamptz - $6::int * interval '1 millisecond') AS failed_first,
-    max(ev.created_at) FILTER (WHERE ev.failed AND ev.created_at > $2::timestamptz - $6::int * interval '1 millisecond') AS failed_last
-  FROM ev WHERE ev.active GROUP BY ev.token
+cur AS MATERIALIZED (SELECT token, step, started_at, start_id FROM timed WHERE active AND left_at IS NULL),
+latest AS MATERIALIZED (
+  -- Per active token, in one ordered pass: its last event, and the last of its events naming a
+  -- student, reporting an error, naming a step (a row is the last of a kind when the running count
+  -- of that kind has reached the token's total); and the counts of the recent windows.
+  SELECT token, max(created_at) AS last_at,
+    max(event_type) FILTER (WHERE is_last) AS last_type,
+    max(student_id) FILTER (WHERE last_student) AS student_id,
+    max(err_type || COALESCE(': ' || left(err_msg, 300), '')) FILTER (WHERE last_error) AS last_error,
+    max(step_name) FILTER (WHERE last_named) AS named, max(created_at) FILTER (WHERE last_named) AS named_at, max(id) FILTER (WHERE last_named) AS named_id,
+    max(recent_errors)::int AS recent_errors, max(recent_first) AS recent_first, max(recent_last) AS recent_last,
+    max(failed_calls)::int AS failed_calls, max(failed_first) AS failed_first, max(failed_last) AS failed_last
+  FROM (
+    SELECT token, id, created_at, event_type, student_id, err_type, err_msg, step_name,
+      lead(id) OVER w IS NULL AS is_last,
+      student_id IS NOT NULL AND count(student_id) OVER w = count(student_id) OVER p AS last_student,
+      err_type IS NOT NULL AND count(err_type) OVER w = count(err_type) OVER p AS last_error,
+      step IS NOT NULL AND step_name <> '' AND count(*) FILTER (WHERE step IS NOT NULL AND step_name <> '') OVER w
+        = count(*) FILTER (WHERE step IS NOT NULL AND step_name <> '') OVER p AS last_named,
+      count(*) FILTER (WHERE err_type IS NOT NULL AND created_at > $2::timestamptz - $7::int * interval '1 millisecond') OVER p AS recent_errors,
+      min(created_at) FILTER (WHERE err_type IS NOT NULL AND created_at > $2::timestamptz - $7::int * interval '1 millisecond') OVER p AS recent_first,
+      max(created_at) FILTER (WHERE err_type IS NOT NULL AND created_at > $2::timestamptz - $7::int * interval '1 millisecond') OVER p AS recent_last,
+      count(*) FILTER (WHERE failed AND created_at > $2::timestamptz - $6::int * interval '1 millisecond') OVER p AS failed_calls,
+      min(created_at) FILTER (WHERE failed AND created_at > $2::timestamptz - $6::int * interval '1 millisecond') OVER p AS failed_first,
+      max(created_at) FILTER (WHERE failed AND created_at > $2::timestamptz - $6::int * interval '1 millisecond') OVER p AS failed_last
+    FROM ev WHERE active
+    WINDOW p AS (PARTITION BY token), w AS (p ORDER BY created_at, id)
+  ) x
+  WHERE is_last OR last_student OR last_error OR last_named
+  GROUP BY token
 ),
 rep AS (
   SELECT token, err_type AS error_type, err_msg AS message, count(*)::int AS n, min(created_at) AS first_at, max(created_at) AS last_at
@@ -153,14 +230,15 @@ SELECT
      'last_error', g.last_error,
      'recent_errors', g.recent_errors, 'recent_first', g.recent_first, 'recent_last', g.recent_last,
      'failed_calls', g.failed_calls, 'failed_first', g.failed_first, 'failed_last', g.failed_last,
-     'step', c.step, 'step_name', c.step_name, 'step_since', c.started_at))
-   FROM agg g LEFT JOIN cur c USING (token) LEFT JOIN students s ON s.id = g.student_id) AS active,
+     -- The current segment's name: the token's last named event, when it is in that segment.
+     'step', c.step, 'step_name', CASE WHEN (g.named_at, g.named_id) >= (c.started_at, c.start_id) THEN g.named END, 'step_since', c.started_at))
+   FROM latest g LEFT JOIN cur c USING (token) LEFT JOIN students s ON s.id = g.student_id) AS active,
   (SELECT json_agg(rep) FROM rep) AS repeats,
   (SELECT json_agg(json_build_object('step', f.step, 'step_name', n.step_name, 'first_seen', f.first_seen, 'median_s', m.median_s, 'passed', COALESCE(m.passed, 0)))
-   FROM (SELECT step, min(started_at) AS first_seen FROM segs GROUP BY step) f
+   FROM nums f
    LEFT JOIN (SELECT step, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM spent)) AS median_s, count(*)::int AS passed
               FROM passed GROUP BY step) m USING (step)
-   LEFT JOIN (SELECT DISTINCT ON (step) step, step_name FROM segs WHERE step_name IS NOT NULL ORDER BY step, started_at DESC) n USING (step)) AS steps,
+   LEFT JOIN named n USING (step)) AS steps,
   (SELECT json_agg(t) FROM (
      SELECT ev.err_type AS error_type, mode() WITHIN GROUP (ORDER BY ev.err_msg) AS message,
             count(DISTINCT COALESCE(ev.student_id, 'token:' || ev.token))::int AS students, count(*)::int AS count, max(ev.created_at) AS last_at
@@ -169,11 +247,14 @@ SELECT
      GROUP BY 1 ORDER BY students DESC, count DESC, last_at DESC LIMIT 20) t) AS top_errors
 `;
 
+/** The statement of each scope (the bench prints their plans). */
+export const ATTENTION_SQL: Record<AttentionScope, string> = { window: facts('window'), now: facts('now') };
+
 const RESERVED = [...RESERVED_EVENT_TYPES];
 
 /** Read the facts the attention score is computed from, in one round trip. */
 export async function readAttentionFacts(sql: Sql, w: FactWindows): Promise<AttentionFacts> {
-  const rows = await sql.query<{ active: unknown; repeats: unknown; steps: unknown; top_errors: unknown }>(FACTS, [
+  const rows = await sql.query<{ active: unknown; repeats: unknown; steps: unknown; top_errors: unknown }>(ATTENTION_SQL[w.scope], [
     w.since.toISOString(),
     w.now.toISOString(),
     w.prefix,
@@ -190,4 +271,3 @@ export async function readAttentionFacts(sql: Sql, w: FactWindows): Promise<Atte
   return { active: json(r?.active), repeats: json(r?.repeats), steps: json(r?.steps), topErrors: json(r?.top_errors) };
 }
 
-export { FACTS as ATTENTION_SQL };

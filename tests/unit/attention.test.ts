@@ -174,4 +174,51 @@ describe('GET /api/attention', () => {
     expect(ms).toBeLessThan(5000);
     console.log(`attention over 200 students (PGlite): ${ms.toFixed(0)} ms`);
   });
+  it('no workshop: the room as it is now — sessions seen in the last 15 min, with their whole history; sessions of earlier today are neither listed nor in the cohort', async () => {
+    now = new Date(now.getTime() + 3_600_000);
+    const r = room(app, () => now);
+    // Two hours ago: four students went through steps 1-3 at 1 min a step and left; one also visited a step 9.
+    const early = ['eva', 'fay', 'gus', 'hal'].map((n) => r.student(n));
+    // Now: four students passed step 2 in 3 min each; Sam is on step 2 for 15 min.
+    const cohort = ['ann', 'ben', 'cat', 'dan'].map((n) => r.student(n));
+    const sam = r.student('sam');
+    // Silent for 12 min after an error: no longer active (10 min timeout), but the error is recent (15 min).
+    const quiet = r.student('quiet');
+    await r.post([
+      ...early.flatMap((s) => walk(s, [1, 2, 3], 1, 125)),
+      early[0]!.action(121, 9),
+      ...cohort.flatMap((s) => [...walk(s, [1, 2, 3], 3, 9), s.action(1, 3)]),
+      ...walk(sam, [1, 2], 1, 16),
+      sam.action(1, 2),
+      quiet.action(13, 1),
+      quiet.error(12, 1, 'NetworkError', 'fetch failed'),
+    ]);
+    const one = await attention(`?workshop=${r.prefix}`);
+    const all = await attention('');
+
+    // The workshop's window is its cohort: the early students' 1-minute passes count.
+    expect(one.active_students).toBe(5);
+    expect(one.steps.map((s) => [s.step, s.median_seconds])).toEqual([['1', 60], ['2', 120], ['3', 120], ['9', null]]);
+    expect(one.students.map((s) => s.session_id)).toEqual([sam.token]);
+    expect(one.students[0]?.reasons[0]?.message).toMatch(/the median \(2 min\)/);
+
+    // Every workshop: the live room only (earlier tests' rooms, an hour and more ago, are not in it either).
+    expect(all.active_students).toBe(5);
+    expect(all.steps.map((s) => [s.step, s.step_name, s.students, s.stuck, s.median_seconds])).toEqual([
+      ['1', 'Step 1', 0, 0, 180],
+      ['2', 'Step 2', 1, 1, 180],
+      ['3', 'Step 3', 4, 0, null],
+    ]);
+    expect(all.students.map((s) => s.session_id)).toEqual([sam.token]);
+    expect(all.students[0]).toMatchObject({ current_step: '2', step_name: 'Step 2', since: new Date(now.getTime() - 15 * 60_000).toISOString() });
+    expect(all.students[0]?.reasons[0]?.message).toMatch(/On step 2 "Step 2" for 15 min, 5\.0× the median \(3 min\)/);
+    // The quiet student's error is still among the recent ones, as for the workshop.
+    expect(all.top_errors).toEqual(one.top_errors);
+    expect(all.top_errors).toEqual([{ error_type: 'NetworkError', message: 'fetch failed', students: 1, count: 1, last_at: new Date(now.getTime() - 12 * 60_000).toISOString() }]);
+
+    // An hour later nobody is in the room: nothing to read, whatever the log holds.
+    now = new Date(now.getTime() + 3_600_000);
+    const later = await attention('');
+    expect(later).toMatchObject({ active_students: 0, students: [], steps: [], top_errors: [] });
+  });
 });
