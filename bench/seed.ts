@@ -77,7 +77,11 @@ ON CONFLICT (id) DO NOTHING`;
 export async function ensureSeed(sql: Sql): Promise<Seeded> {
   const t0 = performance.now();
   await migrate(sql, await loadMigrations());
-  const [have] = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM events WHERE session_token LIKE 'ws_read\\_%'");
+  // Only the seeded types: the reads server's sweep adds a `session_ended` to sessions it ends,
+  // which must not make the next run throw the seed away and draw a new random one.
+  const [have] = await sql.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM events WHERE session_token LIKE 'ws\\_read\\_%' AND event_type <> 'session_ended'",
+  );
   const [students] = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM students WHERE email LIKE 'reader%@workshop.example'");
   let created = false;
   if (have?.n !== SEED_EVENTS || students?.n !== SEED_STUDENTS) {
