@@ -1,4 +1,4 @@
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { type Context, type ExecutionContext, Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { TrieRouter } from 'hono/router/trie-router';
@@ -74,6 +74,17 @@ export function createApp(deps: Deps, families: readonly Family[]): App {
     const id = c.get('requestId');
     return problemResponse(toApiError(err, deps, id), id);
   });
+
+  // A runtime without a per-request execution context (Node, tests) gets one backed by the door's
+  // waitUntil, so lib/http/defer.ts never asks hono for a context that is not there: hono answers
+  // that by throwing, and the Error cost a single-event request more CPU than any other one step.
+  const fetch = app.fetch;
+  const doorCtx: ExecutionContext = {
+    waitUntil: (p) => deps.waitUntil(p),
+    passThroughOnException: () => {},
+    props: {},
+  };
+  app.fetch = (request, env, ctx) => fetch(request, env, ctx ?? doorCtx);
 
   return app;
 }

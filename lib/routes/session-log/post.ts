@@ -87,6 +87,7 @@ async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Pr
  * token, at most the 500 a batch holds, and the per-IP limit already bounds requests).
  */
 async function chargeTokens(c: Context<AppEnv>, events: readonly NewEvent[]): Promise<void> {
+  if (!c.get('deps').config.rateLimits.enabled) return;
   const perToken = new Map<string, number>();
   for (const e of events) perToken.set(e.sessionToken, (perToken.get(e.sessionToken) ?? 0) + 1);
   const limit = c.get('deps').config.rateLimits.ingestPerToken;
