@@ -9,6 +9,9 @@ export type Validated =
 
 const encoder = new TextEncoder();
 
+/** A field's path under the batch prefix (`events[3].eventData`), or alone for a single event. */
+const at = (prefix: string, p: string) => (prefix ? `${prefix}.${p}` : p);
+
 /**
  * Validate one posted event (merged over batch-level defaults) and resolve it into a NewEvent:
  * the event schema, the documented fields of known types, what Postgres can store, the 32 KB
@@ -26,17 +29,16 @@ export function validateEvent(raw: unknown, receivedAt: Date, defaults?: Record<
   // copies a record, and a student's data must be stored as sent.
   const sent = (raw as { eventData?: unknown }).eventData;
   const data = (sent !== undefined ? sent : (defaults?.eventData ?? {})) as Record<string, unknown>;
-  const at = (p: string) => (prefix ? `${prefix}.${p}` : p);
 
   const known = KNOWN_EVENT_DATA[input.eventType];
   if (known) {
     const r = known.safeParse(data);
-    if (!r.success) return { ok: false, tooLarge: false, errors: issuesToErrors(r.error.issues, at('eventData')) };
+    if (!r.success) return { ok: false, tooLarge: false, errors: issuesToErrors(r.error.issues, at(prefix, 'eventData')) };
   }
-  const bad = unstorableJson(data, at('eventData'));
+  const bad = unstorableJson(data, at(prefix, 'eventData'));
   if (bad) {
     const [path, ...rest] = bad.split(': ');
-    return { ok: false, tooLarge: false, errors: [{ path: path ?? at('eventData'), message: rest.join(': ') }] };
+    return { ok: false, tooLarge: false, errors: [{ path: path ?? at(prefix, 'eventData'), message: rest.join(': ') }] };
   }
   const json = JSON.stringify(data);
   // Byte length only matters near the limit; UTF-8 is at most 3 bytes per UTF-16 unit.
@@ -44,7 +46,7 @@ export function validateEvent(raw: unknown, receivedAt: Date, defaults?: Record<
     return {
       ok: false,
       tooLarge: true,
-      errors: [{ path: at('eventData'), message: `must be at most ${MAX_EVENT_DATA_BYTES} bytes when serialised` }],
+      errors: [{ path: at(prefix, 'eventData'), message: `must be at most ${MAX_EVENT_DATA_BYTES} bytes when serialised` }],
     };
   }
   return {
