@@ -35,6 +35,7 @@ export function createApp(deps: Deps, families: readonly Family[]): App {
     c.set('requestId', requestIdOf(c.req.header(REQUEST_ID)));
     c.set('deps', deps);
     await next();
+    setResponseHeaders(c);
   });
   if (deps.config.logRequests) {
     app.use('*', async (c, next) => {
@@ -49,7 +50,6 @@ export function createApp(deps: Deps, families: readonly Family[]): App {
       });
     });
   }
-  app.use('*', responseHeaders);
   app.use('/api/*', corsFor(deps));
 
   // Strict CORS also for writes: a browser page on an origin that is not allowed cannot read the
@@ -157,8 +157,7 @@ function editHeaders(c: Context<AppEnv>, edit: (h: Headers) => void): void {
 }
 
 /** Request id, and the security headers of API answers and of pages. */
-const responseHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
-  await next();
+function setResponseHeaders(c: Context<AppEnv>): void {
   const api = c.req.path.startsWith('/api/') || c.req.path.startsWith('/webhook/');
   const id = c.get('requestId');
   editHeaders(c, (h) => {
@@ -170,7 +169,7 @@ const responseHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
       for (const [k, v] of Object.entries(PAGE_SECURITY_HEADERS)) h.set(k, v);
     }
   });
-};
+}
 
 const CORS = {
   credentials: true,

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { FieldError } from '../errors.js';
 import { issuesToErrors, unstorableJson } from '../schemas/common.js';
 import { EventInput, KNOWN_EVENT_DATA, MAX_EVENT_DATA_BYTES } from '../schemas/event.js';
@@ -8,6 +9,18 @@ export type Validated =
   | { ok: false; errors: FieldError[]; /** eventData over the size limit */ tooLarge: boolean };
 
 const encoder = new TextEncoder();
+
+/**
+ * EventInput as checked at run time: the same fields, rules and messages, except that eventData is
+ * only checked to be a JSON object. EventInput's z.record copies the object key by key (a quarter
+ * of the event's validation) into a copy nobody reads: the object is stored as sent (below), and
+ * keys parsed from JSON are always strings. EventInput stays the documented schema.
+ */
+const EventCheck = EventInput.extend({
+  eventData: z
+    .custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), { message: 'must be a JSON object' })
+    .optional(),
+});
 
 /** A field's path under the batch prefix (`events[3].eventData`), or alone for a single event. */
 const at = (prefix: string, p: string) => (prefix ? `${prefix}.${p}` : p);
@@ -22,7 +35,7 @@ export function validateEvent(raw: unknown, receivedAt: Date, defaults?: Record<
     return { ok: false, tooLarge: false, errors: [{ path: prefix || '(body)', message: 'must be a JSON object' }] };
   }
   // A single event has no batch defaults: parse the body as read rather than a copy of it.
-  const parsed = EventInput.safeParse(defaults ? { ...defaults, ...raw } : raw);
+  const parsed = EventCheck.safeParse(defaults ? { ...defaults, ...raw } : raw);
   if (!parsed.success) return { ok: false, tooLarge: false, errors: issuesToErrors(parsed.error.issues, prefix) };
   const input = parsed.data;
   // Store the object as parsed from JSON, not zod's copy: zod drops a `__proto__` key when it
