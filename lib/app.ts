@@ -1,7 +1,6 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, type ExecutionContext, Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
 import { TrieRouter } from 'hono/router/trie-router';
 import type { Deps } from './deps.js';
 import type { App, AppEnv, Family } from './http/env.js';
@@ -27,10 +26,16 @@ export function createApp(deps: Deps, families: readonly Family[]): App {
   // are added and matches as fast at this size (ADR 0020).
   const app = new Hono<AppEnv>({ router: new TrieRouter() });
 
-  app.use('*', requestId({ headerName: 'x-request-id' }));
+  // Every response's own headers (request id, CORS, security headers) are set on the answer after
+  // the route ran, never before it: a header set before the handler (hono's requestId and cors did)
+  // makes hono copy every answer into a second Response to merge it in, which on
+  // @hono/node-server turned each plain JSON body into a web stream (a fifth of a single-event
+  // request's CPU). Set afterwards, the same headers reach every answer, raw Responses included.
   app.use('*', async (c, next) => {
+    c.set('requestId', requestIdOf(c.req.header(REQUEST_ID)));
     c.set('deps', deps);
     await next();
+    setResponseHeaders(c);
   });
   if (deps.config.logRequests) {
     app.use('*', async (c, next) => {
@@ -45,22 +50,7 @@ export function createApp(deps: Deps, families: readonly Family[]): App {
       });
     });
   }
-  app.use('*', securityHeaders);
-  app.use(
-    '/api/*',
-    cors({
-      // Echo the origin (never `*`) so credentialed requests such as beacons are allowed.
-      origin: (origin) => {
-        const allowed = deps.config.allowedOrigins;
-        return allowed === '*' || allowed.includes(origin) ? origin : null;
-      },
-      credentials: true,
-      allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-      allowHeaders: ['Content-Type', 'Authorization', 'X-Request-Id'],
-      exposeHeaders: ['X-Request-Id', 'Retry-After', 'Content-Disposition'],
-      maxAge: 86400,
-    }),
-  );
+  app.use('/api/*', corsFor(deps));
 
   // Strict CORS also for writes: a browser page on an origin that is not allowed cannot read the
   // answer, but a "simple" POST (text/plain, like a beacon) would still be stored. Refuse it.
@@ -79,16 +69,22 @@ export function createApp(deps: Deps, families: readonly Family[]): App {
 
   app.notFound((c) => problemResponse(new ApiError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), c.get('requestId')));
 
+  // The CORS and security headers are added to the problem by the middleware above, after this.
   app.onError((err, c) => {
     const id = c.get('requestId');
-    // Keep CORS headers already set by the middleware: a browser must be able to read the error.
-    const keep = new Headers();
-    for (const h of ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-expose-headers', 'vary']) {
-      const v = c.res.headers.get(h);
-      if (v) keep.set(h, v);
-    }
-    return problemResponse(toApiError(err, deps, id), id, keep);
+    return problemResponse(toApiError(err, deps, id), id);
   });
+
+  // A runtime without a per-request execution context (Node, tests) gets one backed by the door's
+  // waitUntil, so lib/http/defer.ts never asks hono for a context that is not there: hono answers
+  // that by throwing, and the Error cost a single-event request more CPU than any other one step.
+  const fetch = app.fetch;
+  const doorCtx: ExecutionContext = {
+    waitUntil: (p) => deps.waitUntil(p),
+    passThroughOnException: () => {},
+    props: {},
+  };
+  app.fetch = (request, env, ctx) => fetch(request, env, ctx ?? doorCtx);
 
   return app;
 }
@@ -140,20 +136,70 @@ export const PAGE_SECURITY_HEADERS: Record<string, string> = {
   'permissions-policy': 'camera=(), microphone=(), geolocation=()',
 };
 
-const securityHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
-  await next();
-  let h = c.res.headers;
+const REQUEST_ID = 'x-request-id';
+
+/** The caller's X-Request-Id when it is a plain token of at most 255 characters, else a new UUID. */
+function requestIdOf(given: string | undefined): string {
+  return given && given.length <= 255 && !/[^\w\-=]/.test(given) ? given : crypto.randomUUID();
+}
+
+/**
+ * Edit the answer's headers in place; an answer whose headers are immutable (e.g. passed through
+ * from fetch) is copied once first.
+ */
+function editHeaders(c: Context<AppEnv>, edit: (h: Headers) => void): void {
   try {
-    h.set('x-content-type-options', 'nosniff');
+    edit(c.res.headers);
   } catch {
-    // A response with immutable headers (e.g. passed through from fetch): copy it once.
     c.res = new Response(c.res.body, c.res);
-    h = c.res.headers;
+    edit(c.res.headers);
+  }
+}
+
+/** Request id, and the security headers of API answers and of pages. */
+function setResponseHeaders(c: Context<AppEnv>): void {
+  const api = c.req.path.startsWith('/api/') || c.req.path.startsWith('/webhook/');
+  const id = c.get('requestId');
+  editHeaders(c, (h) => {
     h.set('x-content-type-options', 'nosniff');
-  }
-  if (c.req.path.startsWith('/api/') || c.req.path.startsWith('/webhook/')) {
-    if (!h.has('cache-control')) h.set('cache-control', 'no-store');
-  } else {
-    for (const [k, v] of Object.entries(PAGE_SECURITY_HEADERS)) h.set(k, v);
-  }
+    h.set(REQUEST_ID, id);
+    if (api) {
+      if (!h.has('cache-control')) h.set('cache-control', 'no-store');
+    } else {
+      for (const [k, v] of Object.entries(PAGE_SECURITY_HEADERS)) h.set(k, v);
+    }
+  });
+}
+
+const CORS = {
+  credentials: true,
+  allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+  allowHeaders: ['Content-Type', 'Authorization', 'X-Request-Id'],
+  exposeHeaders: ['X-Request-Id', 'Retry-After', 'Content-Disposition'],
+  maxAge: 86400,
 };
+const EXPOSE_HEADERS = CORS.exposeHeaders.join(',');
+
+/**
+ * CORS on /api/*: the origin is echoed (never `*`) when allowed, so credentialed requests such as
+ * beacons work. Preflights are answered by hono's cors; other answers get the same headers it
+ * sets (Allow-Origin, Allow-Credentials, Expose-Headers, `Vary: Origin`), after the route ran.
+ */
+function corsFor(deps: Deps): MiddlewareHandler<AppEnv> {
+  const allowOrigin = (origin: string) => {
+    const allowed = deps.config.allowedOrigins;
+    return allowed === '*' || allowed.includes(origin) ? origin : null;
+  };
+  const preflight = cors({ ...CORS, origin: allowOrigin });
+  return async (c, next) => {
+    if (c.req.method === 'OPTIONS') return preflight(c, next);
+    await next();
+    const origin = allowOrigin(c.req.header('origin') || '');
+    editHeaders(c, (h) => {
+      if (origin) h.set('access-control-allow-origin', origin);
+      h.set('access-control-allow-credentials', 'true');
+      h.set('access-control-expose-headers', EXPOSE_HEADERS);
+      h.append('vary', 'Origin');
+    });
+  };
+}

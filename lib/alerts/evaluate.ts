@@ -51,6 +51,16 @@ function sinkOf(ctx: AlertCtx): AlertSink | undefined {
 }
 
 /**
+ * Whether evaluateOnIngest has anything to do for these stored events: it has for an error event,
+ * and for the first ingest of each minute on this instance (the cohort pass); for any other
+ * ingest it would only find nothing. Lets the ingest route skip scheduling that empty pass.
+ */
+export function alertsDue(ctx: Pick<AlertCtx, 'kv' | 'now' | 'config'>, events: readonly NewEvent[]): boolean {
+  if (!ctx.config.alerts.enabled || events.length === 0) return false;
+  return events.some((e) => e.eventType === 'error') || triedSlot.get(ctx.kv) !== cohortSlot(ctx.now());
+}
+
+/**
  * After an ingest response: evaluate the rules the new events can have triggered. Cheap by
  * construction — the repeated-error rule only for the tokens that posted an error, the spike rule
  * only for the error types posted, and the cohort pass (stuck, retries) once a minute per
@@ -190,8 +200,10 @@ async function attempt(ctx: AlertCtx, sink: AlertSink, alert: AlertRecord): Prom
 /** The last minute slot this instance asked KV about, per KV: one KV request a minute, not one per ingest. */
 const triedSlot = new WeakMap<Kv, number>();
 
+const cohortSlot = (now: Date) => Math.floor(now.getTime() / COHORT_PASS_MS);
+
 async function claimCohortPass(ctx: AlertCtx, now: Date): Promise<boolean> {
-  const slot = Math.floor(now.getTime() / COHORT_PASS_MS);
+  const slot = cohortSlot(now);
   if (triedSlot.get(ctx.kv) === slot) return false;
   triedSlot.set(ctx.kv, slot);
   // KV down: run the pass anyway; the cooldown keeps alerts single.

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { FieldError } from '../errors.js';
 import { issuesToErrors, unstorableJson } from '../schemas/common.js';
 import { EventInput, KNOWN_EVENT_DATA, MAX_EVENT_DATA_BYTES } from '../schemas/event.js';
@@ -10,6 +11,21 @@ export type Validated =
 const encoder = new TextEncoder();
 
 /**
+ * EventInput as checked at run time: the same fields, rules and messages, except that eventData is
+ * only checked to be a JSON object. EventInput's z.record copies the object key by key (a quarter
+ * of the event's validation) into a copy nobody reads: the object is stored as sent (below), and
+ * keys parsed from JSON are always strings. EventInput stays the documented schema.
+ */
+const EventCheck = EventInput.extend({
+  eventData: z
+    .custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), { message: 'must be a JSON object' })
+    .optional(),
+});
+
+/** A field's path under the batch prefix (`events[3].eventData`), or alone for a single event. */
+const at = (prefix: string, p: string) => (prefix ? `${prefix}.${p}` : p);
+
+/**
  * Validate one posted event (merged over batch-level defaults) and resolve it into a NewEvent:
  * the event schema, the documented fields of known types, what Postgres can store, the 32 KB
  * limit on eventData, and the event time corrected for client clock skew.
@@ -19,24 +35,23 @@ export function validateEvent(raw: unknown, receivedAt: Date, defaults?: Record<
     return { ok: false, tooLarge: false, errors: [{ path: prefix || '(body)', message: 'must be a JSON object' }] };
   }
   // A single event has no batch defaults: parse the body as read rather than a copy of it.
-  const parsed = EventInput.safeParse(defaults ? { ...defaults, ...raw } : raw);
+  const parsed = EventCheck.safeParse(defaults ? { ...defaults, ...raw } : raw);
   if (!parsed.success) return { ok: false, tooLarge: false, errors: issuesToErrors(parsed.error.issues, prefix) };
   const input = parsed.data;
   // Store the object as parsed from JSON, not zod's copy: zod drops a `__proto__` key when it
   // copies a record, and a student's data must be stored as sent.
   const sent = (raw as { eventData?: unknown }).eventData;
   const data = (sent !== undefined ? sent : (defaults?.eventData ?? {})) as Record<string, unknown>;
-  const at = (p: string) => (prefix ? `${prefix}.${p}` : p);
 
   const known = KNOWN_EVENT_DATA[input.eventType];
   if (known) {
     const r = known.safeParse(data);
-    if (!r.success) return { ok: false, tooLarge: false, errors: issuesToErrors(r.error.issues, at('eventData')) };
+    if (!r.success) return { ok: false, tooLarge: false, errors: issuesToErrors(r.error.issues, at(prefix, 'eventData')) };
   }
-  const bad = unstorableJson(data, at('eventData'));
+  const bad = unstorableJson(data, at(prefix, 'eventData'));
   if (bad) {
     const [path, ...rest] = bad.split(': ');
-    return { ok: false, tooLarge: false, errors: [{ path: path ?? at('eventData'), message: rest.join(': ') }] };
+    return { ok: false, tooLarge: false, errors: [{ path: path ?? at(prefix, 'eventData'), message: rest.join(': ') }] };
   }
   const json = JSON.stringify(data);
   // Byte length only matters near the limit; UTF-8 is at most 3 bytes per UTF-16 unit.
@@ -44,7 +59,7 @@ export function validateEvent(raw: unknown, receivedAt: Date, defaults?: Record<
     return {
       ok: false,
       tooLarge: true,
-      errors: [{ path: at('eventData'), message: `must be at most ${MAX_EVENT_DATA_BYTES} bytes when serialised` }],
+      errors: [{ path: at(prefix, 'eventData'), message: `must be at most ${MAX_EVENT_DATA_BYTES} bytes when serialised` }],
     };
   }
   return {

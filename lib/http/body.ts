@@ -47,14 +47,15 @@ export async function readTextWithin(req: Request, maxBytes: number, budget: Byt
   }
 }
 
+const tooLarge = (maxBytes: number) => new ApiError('PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
+
 /**
  * Read a request body as UTF-8 text, refusing more than `maxBytes` without buffering it all:
  * Content-Length is checked first, and a chunked body is counted as it streams.
  */
 export async function readText(req: Request, maxBytes: number, onChunk?: (bytes: number) => void): Promise<string> {
-  const tooLarge = () => new ApiError('PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
   const declared = Number(req.headers.get('content-length') ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
   if (Number.isFinite(declared) && !onChunk) {
     // Known length within the limit: one buffered read is much cheaper than pulling the stream
     // (the runtime enforces Content-Length, and the size is re-checked below). Done before touching
@@ -66,7 +67,7 @@ export async function readText(req: Request, maxBytes: number, onChunk?: (bytes:
     } catch {
       throw new ApiError('BAD_REQUEST', 'request body could not be read (connection closed?)');
     }
-    if (buf.byteLength > maxBytes) throw tooLarge();
+    if (buf.byteLength > maxBytes) throw tooLarge(maxBytes);
     return decodeUtf8(new Uint8Array(buf));
   }
   if (!req.body) return '';
@@ -84,7 +85,7 @@ export async function readText(req: Request, maxBytes: number, onChunk?: (bytes:
     size += res.value.byteLength;
     if (size > maxBytes) {
       await reader.cancel().catch(() => {});
-      throw tooLarge();
+      throw tooLarge(maxBytes);
     }
     if (onChunk) {
       try {
@@ -116,15 +117,16 @@ function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
+/** Form-encoded is tolerated because `curl -d '{...}'` sends it; the body must still be JSON. */
+const JSON_BODY_TYPES: ReadonlySet<string> = new Set(['application/json', 'text/plain', 'application/x-www-form-urlencoded']);
+
 /**
  * Parse a JSON body sent as application/json or text/plain (navigator.sendBeacon sends strings
  * as text/plain, which also avoids a CORS preflight) — or with no content type at all.
  */
 export async function readJson(req: Request, maxBytes: number): Promise<unknown> {
   const type = (req.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  // Form-encoded is tolerated because `curl -d '{...}'` sends it; the body must still be JSON.
-  const accepted = ['application/json', 'text/plain', 'application/x-www-form-urlencoded'];
-  if (type && !accepted.includes(type) && !type.endsWith('+json')) {
+  if (type && !JSON_BODY_TYPES.has(type) && !type.endsWith('+json')) {
     throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `content-type ${type} is not supported; send application/json or text/plain`);
   }
   const text = await readText(req, maxBytes);

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../http/env.js';
 import { ApiError, type FieldError } from '../../errors.js';
-import { evaluateOnIngest } from '../../alerts/evaluate.js';
+import { alertsDue, evaluateOnIngest } from '../../alerts/evaluate.js';
 import { ingestOne } from '../../events/group-commit.js';
 import { insertEvents, type NewEvent } from '../../events/ingest.js';
 import { runInBackground } from '../../http/background.js';
@@ -35,7 +35,7 @@ async function postSingle(c: Context<AppEnv>, body: object, receivedAt: Date): P
   await chargeTokens(c, [v.event]);
   // Shares one statement with the requests arriving meanwhile; answers once this row committed.
   const stored = await ingestOne(c.get('deps').sql, v.event);
-  if (stored) alertAfter(c, [v.event], new Set([v.event.eventUuid]));
+  if (stored) alertAfter(c, [v.event]);
   // Built to the type rather than parsed: tests assert it against SingleIngestResponse, and a
   // zod pass per event was measurable CPU on the hottest path.
   const answer: SingleIngestResponse = stored
@@ -67,7 +67,7 @@ async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Pr
   }
   await chargeTokens(c, valid);
   const inserted = await insertEvents(c.get('deps').sql, valid);
-  alertAfter(c, valid, inserted);
+  alertAfter(c, valid.filter((e) => inserted.has(e.eventUuid)));
   const accepted = inserted.size;
   const result = BatchIngestResponse.parse({
     success: true,
@@ -87,6 +87,7 @@ async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Pr
  * token, at most the 500 a batch holds, and the per-IP limit already bounds requests).
  */
 async function chargeTokens(c: Context<AppEnv>, events: readonly NewEvent[]): Promise<void> {
+  if (!c.get('deps').config.rateLimits.enabled) return;
   const perToken = new Map<string, number>();
   for (const e of events) perToken.set(e.sessionToken, (perToken.get(e.sessionToken) ?? 0) + 1);
   const limit = c.get('deps').config.rateLimits.ingestPerToken;
@@ -95,8 +96,11 @@ async function chargeTokens(c: Context<AppEnv>, events: readonly NewEvent[]): Pr
   if (refused) throw refused.reason;
 }
 
-/** Alert rules run after the response, on the events actually stored (lib/alerts/evaluate.ts). */
-function alertAfter(c: Context<AppEnv>, events: readonly NewEvent[], inserted: ReadonlySet<string>): void {
-  const stored = events.filter((e) => inserted.has(e.eventUuid));
-  if (stored.length) runInBackground(c, 'alert rules', () => evaluateOnIngest(c.get('deps'), stored));
+/**
+ * Alert rules run after the response, on the events actually stored (lib/alerts/evaluate.ts);
+ * not even scheduled when they have nothing to look at (no error event, cohort pass done).
+ */
+function alertAfter(c: Context<AppEnv>, stored: readonly NewEvent[]): void {
+  const deps = c.get('deps');
+  if (alertsDue(deps, stored)) runInBackground(c, 'alert rules', () => evaluateOnIngest(deps, stored));
 }
