@@ -105,7 +105,10 @@ export async function ensureSeed(sql: Sql): Promise<Seeded> {
     await sql.query('ANALYZE students');
   }
   const [sessions] = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM sessions WHERE id LIKE 'ws\\_read\\_%'");
-  if (created || sessions?.n !== SEED_SESSIONS) {
+  // What an earlier run's server changed — sessions its sweep ended, with their `session_ended`
+  // events — is undone, so every run reads the same seed.
+  const swept = await sql.query("DELETE FROM events WHERE session_token LIKE 'ws\\_read\\_%' AND event_type = 'session_ended' RETURNING 1");
+  if (created || swept.length > 0 || sessions?.n !== SEED_SESSIONS) {
     await sql.query("DELETE FROM sessions WHERE id LIKE 'ws\\_read\\_%'");
     await sql.query(SESSIONS_SQL);
     await sql.query('ANALYZE sessions');
