@@ -7,29 +7,15 @@
  * runs on Playwright's clock, which flows normally until `runFor` fast-forwards it, firing every
  * timer that would have fired in that span at once.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { Sql } from '../../lib/storage/sql.js';
-import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
-import { ADMIN_TOKEN, memoryPglite, testConfig } from '../helpers/deps.js';
-import { startTestServer } from '../helpers/http-server.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { describeWithBrowser } from '../helpers/browser.js';
+import { browserWorld } from '../helpers/browser-world.js';
+import { testConfig } from '../helpers/deps.js';
 
 const SERVICE_TOKEN = 'svc';
-
-let sql: Sql;
-let server: Awaited<ReturnType<typeof startTestServer>>;
-let browser: Browser;
-const pageErrors: string[] = [];
-
-async function call(path: string, body: unknown, auth = true) {
-  const res = await fetch(`${server.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${SERVICE_TOKEN}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  expect(res.ok).toBe(true);
-  return (await res.json()) as Record<string, unknown>;
-}
+const world = browserWorld({ config: testConfig({ SERVICE_TOKEN }) });
+const call = (path: string, body: unknown, auth = true) => world.post(path, body, auth ? SERVICE_TOKEN : null);
 
 /** A workshop event in the session's log (the session id doubles as the event log's token). */
 const logEvent = async (sessionToken: string, actionName: string, timestamp?: string) =>
@@ -37,35 +23,19 @@ const logEvent = async (sessionToken: string, actionName: string, timestamp?: st
 
 const startSession = async (student: string) => (await call('/api/sessions/interactions', { student_id: student, function: 'get-student-context', platform: 'mcp' })).session_id as string;
 
-beforeAll(async () => {
-  sql = await memoryPglite();
-  server = await startTestServer({ sql, config: testConfig({ SERVICE_TOKEN }) });
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sql?.close();
-});
-
-afterEach(() => {
-  expect(pageErrors.splice(0)).toEqual([]);
-});
-
 /** A signed-in tab on Playwright's clock; `tails` counts the live-tail requests it made. */
 async function open(hash: string): Promise<{ context: BrowserContext; page: Page; tails: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
-  const page = await context.newPage();
-  await page.clock.install();
   const tails: string[] = [];
-  page.on('request', (r) => {
-    if (r.url().includes('/api/') && (r.url().includes('after_seq=') || r.url().includes('/stream'))) tails.push(r.url());
+  const tab = await world.open(hash, {
+    csp: false,
+    beforeGoto: async (page) => {
+      await page.clock.install();
+      page.on('request', (r) => {
+        if (r.url().includes('/api/') && (r.url().includes('after_seq=') || r.url().includes('/stream'))) tails.push(r.url());
+      });
+    },
   });
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  await page.goto(`${server.url}/dashboard/${hash}`);
-  return { context, page, tails };
+  return { ...tab, tails };
 }
 
 const item = (page: Page, eventId: string) => page.locator(`#timeline li[data-event-id="${eventId}"]`);

@@ -7,54 +7,32 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { Sql } from '../../lib/storage/sql.js';
-import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
-import { ADMIN_TOKEN, memoryPglite, testConfig } from '../helpers/deps.js';
-import { startTestServer } from '../helpers/http-server.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
+import { describeWithBrowser } from '../helpers/browser.js';
+import { browserWorld } from '../helpers/browser-world.js';
 import { type PageEvent, workshopRoom } from '../helpers/workshop-room.js';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
-let sql: Sql;
-let server: Awaited<ReturnType<typeof startTestServer>>;
-let browser: Browser;
-const pageErrors: string[] = [];
+const world = browserWorld();
 
-beforeAll(async () => {
-  sql = await memoryPglite();
-  server = await startTestServer({ sql, config: testConfig() });
-  browser = await launchChromium();
+beforeAll(() => {
   mkdirSync(SHOTS, { recursive: true });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.deps.settle();
-  await server?.stop();
-  await sql?.close();
-});
-
-afterEach(() => {
-  expect(pageErrors.splice(0)).toEqual([]);
-});
-
 async function open(hash: string, { viewport = { width: 1280, height: 800 }, clock = false } = {}): Promise<{ context: BrowserContext; page: Page; polls: string[] }> {
-  const context = await browser.newContext({ viewport });
-  await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
-  const page = await context.newPage();
-  if (clock) await page.clock.install();
   const polls: string[] = [];
-  page.on('request', (r) => {
-    if (r.url().includes('/api/attention')) polls.push(r.url());
+  const tab = await world.open(hash, {
+    viewport,
+    beforeGoto: async (page) => {
+      if (clock) await page.clock.install();
+      page.on('request', (r) => {
+        if (r.url().includes('/api/attention')) polls.push(r.url());
+      });
+    },
   });
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
-  });
-  await page.goto(`${server.url}/dashboard/${hash}`);
-  return { context, page, polls };
+  return { ...tab, polls };
 }
 
 const ranked = (page: Page) => page.locator('#needs-help-list li.help-row').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.sessionId));
@@ -67,7 +45,7 @@ const bars = (page: Page) =>
  * median) without an error; Olga had one error 8 minutes ago and has been silent since.
  */
 async function smallRoom() {
-  const room = workshopRoom(server.url);
+  const room = workshopRoom(world.server.url);
   const cohort = ['Ann Lee', 'Ben Ode', 'Cat Roy', 'Dan Wu'].map((n) => room.student(n));
   const rita = room.student('Rita Moreno');
   const sam = room.student('Sam Obi');
@@ -85,7 +63,7 @@ async function smallRoom() {
     olga.error(8, 3, 'NetworkError', 'fetch failed'),
   ]);
   // Alerts are evaluated after the ingest response: let that work finish.
-  await server.deps.settle();
+  await world.server.deps.settle();
   return { room, rita, sam, olga };
 }
 
@@ -163,7 +141,7 @@ describeWithBrowser('dashboard Now view', () => {
   });
 
   it('updates by itself every few seconds, and stops when the instructor leaves the view', async () => {
-    const room = workshopRoom(server.url);
+    const room = workshopRoom(world.server.url);
     const calm = room.student('Calm Carla');
     await room.post([...calm.walk(2, 2, 5), calm.action(0.5, 2)]);
     const { context, page, polls } = await open(`#/now?workshop=${room.prefix}`, { clock: true });
@@ -190,7 +168,7 @@ describeWithBrowser('dashboard Now view', () => {
   });
 
   it('a 200-student workshop stays readable on a laptop and a phone (docs/screenshots/now-*.png)', async () => {
-    const room = workshopRoom(server.url);
+    const room = workshopRoom(world.server.url);
     const events: PageEvent[] = [];
     const students = Array.from({ length: 200 }, (_, i) => room.student(`Student ${String(i + 1).padStart(3, '0')}`));
     for (const [i, s] of students.entries()) {
@@ -209,7 +187,7 @@ describeWithBrowser('dashboard Now view', () => {
       }
     }
     await room.post(events);
-    await server.deps.settle();
+    await world.server.deps.settle();
 
     for (const [device, viewport] of [
       ['desktop', { width: 1280, height: 800 }],

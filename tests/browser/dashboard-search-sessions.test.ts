@@ -3,58 +3,25 @@
  * student's name, email, id or the session token (GET /api/sessions?q=). Workshop pages post
  * through the real API, so their tokens are sessions (platform 'web').
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { Sql } from '../../lib/storage/sql.js';
-import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
-import { ADMIN_TOKEN, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
-import { startTestServer } from '../helpers/http-server.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
+import { describeWithBrowser } from '../helpers/browser.js';
+import { browserWorld } from '../helpers/browser-world.js';
+import { uniqueToken } from '../helpers/deps.js';
 
-let sql: Sql;
-let server: Awaited<ReturnType<typeof startTestServer>>;
-let browser: Browser;
-const pageErrors: string[] = [];
+const world = browserWorld();
 
 const priya = { token: uniqueToken('ws_pr'), email: 'p.raman@example.com', name: 'Priya Raman' };
 const jonas = { token: uniqueToken('ws_jw'), email: 'jonas.w@example.com', name: 'Jonas Weber' };
 const amara = { token: uniqueToken('ws_ao'), email: 'amara@example.com', name: 'Amara Okafor' };
 
 beforeAll(async () => {
-  sql = await memoryPglite();
-  server = await startTestServer({ sql, config: testConfig() });
-  browser = await launchChromium();
   for (const s of [priya, jonas, amara]) {
-    const res = await fetch(`${server.url}/api/session-log`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ sessionToken: s.token, studentEmail: s.email, studentName: s.name, eventType: 'action', eventData: { actionName: 'open', currentStep: 1, stepName: 'Setup' } }),
-    });
-    expect(res.ok).toBe(true);
+    await world.post('/api/session-log', { sessionToken: s.token, studentEmail: s.email, studentName: s.name, eventType: 'action', eventData: { actionName: 'open', currentStep: 1, stepName: 'Setup' } });
   }
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.deps.settle();
-  await server?.stop();
-  await sql?.close();
-});
-
-afterEach(() => {
-  expect(pageErrors.splice(0)).toEqual([]);
-});
-
-async function open(hash: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
-  });
-  await page.goto(`${server.url}/dashboard/${hash}`);
-  return { context, page };
-}
+const open = (hash: string) => world.open(hash);
 
 const matches = (page: Page) => page.locator('#session-matches tr.session-row').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.sessionId));
 

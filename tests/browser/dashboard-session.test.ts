@@ -5,22 +5,18 @@
  * without the filters that cannot apply to it, one time format, an ended session not "Live",
  * and "Run analysis" disabled with the reason when analysis is off. Real API on loopback.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { Sql } from '../../lib/storage/sql.js';
-import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
-import { ADMIN_TOKEN, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
-import { startTestServer } from '../helpers/http-server.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { describeWithBrowser } from '../helpers/browser.js';
+import { browserWorld } from '../helpers/browser-world.js';
+import { testConfig, uniqueToken } from '../helpers/deps.js';
 
 const SERVICE_TOKEN = 'svc';
 
-let sql: Sql;
-let server: Awaited<ReturnType<typeof startTestServer>>;
-let browser: Browser;
-const pageErrors: string[] = [];
+const world = browserWorld({ config: testConfig({ SERVICE_TOKEN }) });
 
 async function api(path: string, body: unknown) {
-  const res = await fetch(`${server.url}${path}`, {
+  const res = await fetch(`${world.server.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${SERVICE_TOKEN}` },
     body: JSON.stringify(body),
@@ -32,38 +28,18 @@ async function api(path: string, body: unknown) {
 
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 
-beforeAll(async () => {
-  sql = await memoryPglite();
-  server = await startTestServer({ sql, config: testConfig({ SERVICE_TOKEN }) });
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.deps.settle();
-  await server?.stop();
-  await sql?.close();
-});
-
-afterEach(() => {
-  expect(pageErrors.splice(0)).toEqual([]);
-});
-
 async function open(hash: string, { clock = false, viewport = { width: 1280, height: 800 } } = {}): Promise<{ context: BrowserContext; page: Page; tails: string[] }> {
-  const context = await browser.newContext({ viewport });
-  await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
-  const page = await context.newPage();
-  if (clock) await page.clock.install();
   const tails: string[] = [];
-  page.on('request', (r) => {
-    if (r.url().includes('after_seq=')) tails.push(r.url());
+  const tab = await world.open(hash, {
+    viewport,
+    beforeGoto: async (page) => {
+      if (clock) await page.clock.install();
+      page.on('request', (r) => {
+        if (r.url().includes('after_seq=')) tails.push(r.url());
+      });
+    },
   });
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
-  });
-  await page.goto(`${server.url}/dashboard/${hash}`);
-  return { context, page, tails };
+  return { ...tab, tails };
 }
 
 const go = (page: Page, hash: string) =>

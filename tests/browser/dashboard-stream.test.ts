@@ -3,60 +3,28 @@
  * through GET /api/sessions/{id}/stream within 2 s, without a single polling request to
  * /events?after_seq=; the Now view follows GET /api/attention/stream the same way.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { Sql } from '../../lib/storage/sql.js';
-import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
-import { ADMIN_TOKEN, memoryPglite, testConfig } from '../helpers/deps.js';
-import { startTestServer } from '../helpers/http-server.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { describeWithBrowser } from '../helpers/browser.js';
+import { browserWorld } from '../helpers/browser-world.js';
+import { ADMIN_TOKEN, testConfig } from '../helpers/deps.js';
 import { workshopRoom } from '../helpers/workshop-room.js';
 
 const SERVICE_TOKEN = 'svc';
-
-let sql: Sql;
-let server: Awaited<ReturnType<typeof startTestServer>>;
-let browser: Browser;
-const pageErrors: string[] = [];
-
-async function call(path: string, body: unknown, auth = true) {
-  const res = await fetch(`${server.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${SERVICE_TOKEN}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  expect(res.ok).toBe(true);
-  return (await res.json()) as Record<string, unknown>;
-}
-
-beforeAll(async () => {
-  sql = await memoryPglite();
-  server = await startTestServer({ sql, config: testConfig({ SERVICE_TOKEN }) });
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.deps.settle();
-  await server?.stop();
-  await sql?.close();
-});
-
-afterEach(() => {
-  expect(pageErrors.splice(0)).toEqual([]);
-});
+const world = browserWorld({ config: testConfig({ SERVICE_TOKEN }) });
+const call = (path: string, body: unknown, auth = true) => world.post(path, body, auth ? SERVICE_TOKEN : null);
 
 /** A signed-in tab on the real clock, recording every API request it makes. */
 async function open(hash: string): Promise<{ context: BrowserContext; page: Page; requests: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
-  const page = await context.newPage();
   const requests: string[] = [];
-  page.on('request', (r) => {
-    if (r.url().includes('/api/')) requests.push(r.url());
+  const tab = await world.open(hash, {
+    csp: false,
+    beforeGoto: (page) =>
+      page.on('request', (r) => {
+        if (r.url().includes('/api/')) requests.push(r.url());
+      }),
   });
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  await page.goto(`${server.url}/dashboard/${hash}`);
-  return { context, page, requests };
+  return { ...tab, requests };
 }
 
 describeWithBrowser('dashboard streams', () => {
@@ -85,7 +53,7 @@ describeWithBrowser('dashboard streams', () => {
 
   it('falls back to polling when the stream cannot be opened', async () => {
     const id = (await call('/api/sessions/interactions', { student_id: 'unstreamed_student', function: 'get-student-context', platform: 'mcp' })).session_id as string;
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await world.browser.newContext({ viewport: { width: 1280, height: 800 } });
     await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
     // A proxy that refuses event streams.
     await context.route((url) => url.pathname.startsWith('/api/') && url.pathname.endsWith('/stream'), (route) => route.fulfill({ status: 502, contentType: 'text/plain', body: 'bad gateway' }));
@@ -94,7 +62,7 @@ describeWithBrowser('dashboard streams', () => {
     page.on('request', (r) => {
       if (r.url().includes('after_seq=')) polls.push(r.url());
     });
-    await page.goto(`${server.url}/dashboard/#/session/${id}`);
+    await page.goto(`${world.server.url}/dashboard/#/session/${id}`);
     await page.waitForFunction(() => document.querySelector('#live-status')?.textContent?.includes('polling'));
     const { eventId } = await call('/api/session-log', { sessionToken: id, eventType: 'action', eventData: { actionName: 'polled' } }, false);
     await page.locator(`#timeline li[data-event-id="${eventId as string}"]`).waitFor({ timeout: 6_000 });
@@ -103,7 +71,7 @@ describeWithBrowser('dashboard streams', () => {
   });
 
   it('the Now view is pushed a struggling student without polling /api/attention', async () => {
-    const room = workshopRoom(server.url);
+    const room = workshopRoom(world.server.url);
     const calm = room.student('Calm Carla');
     await room.post([...calm.walk(2, 2, 5), calm.action(0.5, 2)]);
     const { context, page, requests } = await open(`#/now?workshop=${room.prefix}`);

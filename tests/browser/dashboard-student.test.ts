@@ -6,13 +6,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
 import { StudentProgress } from '../../lib/schemas/progress.js';
-import type { Sql } from '../../lib/storage/sql.js';
-import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
-import { ADMIN_TOKEN, memoryPglite, testConfig } from '../helpers/deps.js';
-import { startTestServer } from '../helpers/http-server.js';
+import { describeWithBrowser } from '../helpers/browser.js';
+import { browserWorld } from '../helpers/browser-world.js';
+import { ADMIN_TOKEN, testConfig } from '../helpers/deps.js';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const SERVICE_TOKEN = 'svc-token-student-page';
@@ -20,15 +19,12 @@ const MINUTE = 60_000;
 const STUDENT = 'maya_chen';
 const EMAIL = 'maya.chen@example.com';
 
-let sql: Sql;
-let server: Awaited<ReturnType<typeof startTestServer>>;
-let browser: Browser;
 let now = new Date('2026-11-20T15:00:00Z');
-const pageErrors: string[] = [];
+const world = browserWorld({ config: testConfig({ SERVICE_TOKEN }), now: () => now });
 const ids: string[] = [];
 
 async function api(path: string, body: unknown, token = SERVICE_TOKEN, method = 'POST') {
-  const res = await fetch(`${server.url}${path}`, {
+  const res = await fetch(`${world.server.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
@@ -53,7 +49,7 @@ async function day(d: { topic: string; correct: number; of: number; timeMs: numb
   if (!d.web) await api('/api/sessions/interactions', { student_id: STUDENT, function: 'end_quiz' });
   if (d.engagement !== undefined) {
     const result = { session_summary: `Practised ${d.topic}.`, learning_outcomes: [], engagement_score: d.engagement, next_steps: d.steps ?? [], concepts_covered: [d.topic.toLowerCase()], struggles: [], progress_change: null };
-    await sql.query(
+    await world.sql.query(
       `INSERT INTO analyses (session_id, template, template_hash, model, trigger, status, result, attempts, completed_at)
        VALUES ($1, 'session_summary', 'h', 'gpt-4o-mini', 'session_complete', 'completed', $2::jsonb, 1, $3)`,
       [id, JSON.stringify(result), now.toISOString()],
@@ -64,9 +60,6 @@ async function day(d: { topic: string; correct: number; of: number; timeMs: numb
 }
 
 beforeAll(async () => {
-  sql = await memoryPglite();
-  server = await startTestServer({ sql, config: testConfig({ SERVICE_TOKEN }), now: () => now });
-  browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
   await api(`/api/students/${STUDENT}`, { name: 'Maya Chen', email: EMAIL }, ADMIN_TOKEN, 'PUT');
   await day({ topic: 'Fractions', correct: 2, of: 5, timeMs: 9000, engagement: 0.55, steps: ['Practise decimals with money', 'Review equivalent fractions'] });
@@ -77,28 +70,7 @@ beforeAll(async () => {
   await day({ topic: 'Ratios', correct: 4, of: 5, timeMs: 5200, engagement: 0.85, steps: ['Explain ratios aloud to a friend'] });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.deps.settle();
-  await server?.stop();
-  await sql?.close();
-});
-
-afterEach(() => {
-  expect(pageErrors.splice(0)).toEqual([]);
-});
-
-async function open(hash: string, viewport = { width: 1280, height: 800 }): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport });
-  await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
-  });
-  await page.goto(`${server.url}/dashboard/${hash}`);
-  return { context, page };
-}
+const open = (hash: string, viewport = { width: 1280, height: 800 }) => world.open(hash, { viewport });
 
 const points = (page: Page, chart: string) =>
   page.locator(`#${chart} circle.trend-point`).evaluateAll((cs) => cs.map((c) => [c.getAttribute('data-session-id'), Number(c.getAttribute('data-value')), Number(c.getAttribute('cy'))]));
@@ -106,7 +78,7 @@ const points = (page: Page, chart: string) =>
 describeWithBrowser('dashboard: a student over time', () => {
   it('a session row links to the student page, whose charts have one point per session with a value', async () => {
     const progress = StudentProgress.parse(
-      await (await fetch(`${server.url}/api/students/${STUDENT}/progress`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json(),
+      await (await fetch(`${world.server.url}/api/students/${STUDENT}/progress`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json(),
     );
     expect(progress.sessions.map((s) => s.session_id)).toEqual(ids);
     expect(progress.sessions[3]).toMatchObject({ platform: 'web', accuracy: 0.6 }); // the workshop page, joined by email

@@ -1,0 +1,82 @@
+/**
+ * The world most dashboard suites share: PGlite, the app served on loopback (API and public/),
+ * Debian's Chromium, and a list of page errors that must be empty after every test. Call it at
+ * the top of a file, before the file's own hooks: its `beforeAll` then runs first (so a file can
+ * seed through `world.server`), and its `afterAll` last.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import type { Config } from '../../lib/config.js';
+import type { Sql } from '../../lib/storage/sql.js';
+import { launchChromium } from './browser.js';
+import { ADMIN_TOKEN, memoryPglite, testConfig } from './deps.js';
+import { startTestServer } from './http-server.js';
+
+export interface BrowserWorld {
+  readonly sql: Sql;
+  readonly server: Awaited<ReturnType<typeof startTestServer>>;
+  readonly browser: Browser;
+  /** Uncaught page errors (and, with `csp`, Content-Security-Policy violations) of the current test. */
+  readonly pageErrors: string[];
+  /** POST JSON to the app (with the service token unless `token` is null); the answer must be 2xx. */
+  post(path: string, body: unknown, token?: string | null): Promise<Record<string, unknown>>;
+  /**
+   * A new tab signed in as admin on `/dashboard/<hash>`. `beforeGoto` runs on the page before it
+   * loads (install a clock, record requests).
+   */
+  open(hash: string, o?: { viewport?: { width: number; height: number }; csp?: boolean; beforeGoto?: (page: Page) => unknown }): Promise<{ context: BrowserContext; page: Page }>;
+}
+
+export function browserWorld(opts: { config?: Config; now?: () => Date; serviceToken?: string } = {}): BrowserWorld {
+  const state = {} as { sql: Sql; server: BrowserWorld['server']; browser: Browser };
+  const pageErrors: string[] = [];
+  beforeAll(async () => {
+    state.sql = await memoryPglite();
+    state.server = await startTestServer({ sql: state.sql, config: opts.config ?? testConfig(), ...(opts.now ? { now: opts.now } : {}) });
+    state.browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await state.browser?.close();
+    await state.server?.deps.settle();
+    await state.server?.stop();
+    await state.sql?.close();
+  });
+  afterEach(() => {
+    expect(pageErrors.splice(0)).toEqual([]);
+  });
+  return {
+    get sql() {
+      return state.sql;
+    },
+    get server() {
+      return state.server;
+    },
+    get browser() {
+      return state.browser;
+    },
+    pageErrors,
+    async post(path, body, token = opts.serviceToken ?? null) {
+      const res = await fetch(`${state.server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
+      expect(res.ok).toBe(true);
+      return (await res.json()) as Record<string, unknown>;
+    },
+    async open(hash, { viewport = { width: 1280, height: 800 }, csp = true, beforeGoto } = {}) {
+      const context = await state.browser.newContext({ viewport });
+      await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
+      const page = await context.newPage();
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+      if (csp) {
+        page.on('console', (m) => {
+          if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
+        });
+      }
+      await beforeGoto?.(page);
+      await page.goto(`${state.server.url}/dashboard/${hash}`);
+      return { context, page };
+    },
+  };
+}
