@@ -12,6 +12,7 @@ import type { Sql } from '../../lib/storage/sql.js';
 import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
 import { ADMIN_TOKEN, admin, memoryPglite, uniqueToken } from '../helpers/deps.js';
 import { startTestServer } from '../helpers/http-server.js';
+import { parseCsv } from '../helpers/csv.js';
 
 let sql: Sql;
 let server: Awaited<ReturnType<typeof startTestServer>>;
@@ -124,34 +125,6 @@ async function saved(page: Page, button: string): Promise<{ download: Download; 
   return { download, text: readFileSync(await download.path(), 'utf8') };
 }
 
-/** RFC 4180 records (quoted fields may hold commas, quotes and CRLF). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else cell += c;
-  }
-  return rows;
-}
 
 describeWithBrowser('dashboard search and troubleshooting', () => {
   it('searches by session token and exports exactly the rows shown as CSV and JSON', async () => {

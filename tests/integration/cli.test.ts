@@ -12,6 +12,7 @@ import { expect, it, vi } from 'vitest';
 import { uniqueToken } from '../helpers/deps.js';
 import { cliWorld } from '../helpers/cli-world.js';
 import { describeWithPostgres } from '../helpers/servers.js';
+import { parseCsv } from '../helpers/csv.js';
 
 // Each CLI run is a fresh process through tsx (~1 s of CPU): a test that runs ten of them needs
 // more than the default 30 s on a loaded 2-core machine.
@@ -228,31 +229,3 @@ describeWithPostgres('sessionlog command line against a real server', () => {
   });
 });
 
-/** RFC 4180, enough for the export (quoted cells with commas, quotes and newlines). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\r') continue;
-    else if (c === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += c;
-  }
-  return rows;
-}

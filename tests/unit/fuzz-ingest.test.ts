@@ -14,6 +14,7 @@ import { EventListResponse, RESERVED_EVENT_TYPES, type StoredEvent } from '../..
 import type { Sql } from '../../lib/storage/sql.js';
 import { admin, makeDeps, memoryPglite, type TestDeps, testConfig } from '../helpers/deps.js';
 import { counted, runs, SCALE } from '../helpers/fuzz.js';
+import { parseCsv } from '../helpers/csv.js';
 
 let sql: Sql;
 let deps: TestDeps;
@@ -212,32 +213,6 @@ describe('fuzz: nothing valid is lost on POST /api/session-log', () => {
   });
 });
 
-/** RFC 4180, as the export writes it (CRLF rows, quoted cells). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] ?? '';
-    if (quoted && ch === '"' && text[i + 1] === '"') {
-      cell += '"';
-      i++;
-    } else if (ch === '"') quoted = !quoted;
-    else if (quoted || (ch !== ',' && !(ch === '\r' && text[i + 1] === '\n'))) cell += ch;
-    else {
-      row.push(cell);
-      cell = '';
-      if (ch === '\r') {
-        rows.push(row);
-        row = [];
-        i++;
-      }
-    }
-  }
-  expect(cell + row.join('')).toBe(''); // ends with CRLF
-  return rows;
-}
 
 describe('fuzz: exports', () => {
   it('CSV and NDJSON exports hold exactly what the JSON listing holds; no CSV cell starts like a formula', { timeout: 60_000 * SCALE }, async () => {
@@ -252,7 +227,9 @@ describe('fuzz: exports', () => {
         const listed = await stored(token);
         const csv = await app.request(`/api/session-log?${q}&format=csv`, { headers: admin });
         expect(csv.status).toBe(200);
-        const [header, ...rows] = parseCsv(await csv.text());
+        const csvText = await csv.text();
+        expect(csvText.endsWith('\r\n')).toBe(true); // every record ends with CRLF
+        const [header, ...rows] = parseCsv(csvText);
         expect(header).toEqual([...COLUMNS]);
         const cell = (v: string | null) => (v === null ? '' : /^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
         expect(rows).toEqual(listed.map((e) => COLUMNS.map((k) => cell(k === 'event_data' ? JSON.stringify(e.event_data) : e[k]))));
