@@ -44,7 +44,9 @@ export type StreamTokenCheck = { ok: true } | { ok: false; status: 401 | 403; re
 export async function verifyStreamToken(adminToken: string, token: string, sessionId: string, now: Date): Promise<StreamTokenCheck> {
   const [version, payload, mac, ...rest] = token.split('.');
   const macBytes = mac ? fromB64url(mac) : null;
-  if (version !== 'st1' || !payload || !macBytes || rest.length) return { ok: false, status: 401, reason: 'not a stream token' };
+  // Only the encoding this server writes: base64url's last character carries spare bits, so
+  // several strings decode to the same MAC; a token must be exactly the one that was issued.
+  if (version !== 'st1' || !payload || !macBytes || b64url(macBytes) !== mac || rest.length) return { ok: false, status: 401, reason: 'not a stream token' };
   // crypto.subtle.verify compares in constant time.
   if (!(await crypto.subtle.verify('HMAC', await macKey(adminToken), macBytes as Uint8Array<ArrayBuffer>, encoder.encode(payload)))) {
     return { ok: false, status: 401, reason: 'stream token signature is invalid' };
