@@ -1,17 +1,20 @@
 /**
  * The `cold` group: what a serverless user waits for when no instance is warm.
- *  - every Vercel function (api/*.ts), bundled (cold-start.ts) and started COLD_RUNS times in a
- *    fresh `node`: process spawn → first answered request, on the `pg` driver against the bench
- *    database, with a request typical of that function;
+ *  - every Vercel function (api/*.ts) started COLD_RUNS times in a fresh `node` (cold-start.ts):
+ *    process spawn → first answered request, on the `pg` driver against the bench database, with
+ *    a request typical of that function; both as `npm run build:vercel` ships it (the bundles in
+ *    its Build Output, scripts/build-vercel.ts) and as the zero-config deploy ships it (files
+ *    compiled one by one, node_modules unbundled: zero-config.ts), alternately (ADR 0025);
  *  - the edge worker bundle: CPU of its first request in a fresh V8 (worker-cold.ts).
  * Medians are reported; timed here only, never in tests.
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { loadMigrations } from '../lib/node/migrations.js';
 import { migrate } from '../lib/storage/migrate.js';
 import type { Sql } from '../lib/storage/sql.js';
+import { buildVercelOutput } from '../scripts/build-vercel.js';
 import { buildWorker } from '../scripts/build-worker.js';
 import { bundleFunction } from '../scripts/bundle-function.js';
 import { type ColdRequest, type ColdRun, median, spawnOnce } from './cold-start.js';
@@ -20,6 +23,7 @@ import { ROOT } from './lib.js';
 import { ms, type Section, table } from './measure.js';
 import { resetIngest } from './ingest.js';
 import { measureWorkerCold, type WorkerCold } from './worker-cold.js';
+import { transpileZeroConfig } from './zero-config.js';
 
 /** Fresh processes per function (COLD_RUNS); the median is reported. */
 const RUNS = Number(process.env.COLD_RUNS ?? 5);
@@ -89,6 +93,7 @@ interface Row {
   eagerBytes: number;
   totalBytes: number;
   runs: ColdRun[];
+  zeroConfig: ColdRun[];
   baseline: ColdRun[];
 }
 
@@ -110,26 +115,36 @@ export async function runCold(sql: Sql, databaseUrl: string): Promise<Section> {
   const bare: ColdRun[] = [];
   const rows: Row[] = [];
   let failed = false;
+  // Exactly what `npm run build:vercel` writes, into dist/ rather than .vercel/ (a developer's own build stays).
+  const output = await buildVercelOutput(join(ROOT, 'dist', 'cold-output'));
+  const zeroConfig = await transpileZeroConfig(ROOT);
   for (const fn of functions) {
     const c = CASES[fn];
     if (!c) continue;
-    const bundle = await bundleFunction(`api/${fn}`);
+    const built = output.functions.find((f) => f.name === `api/${basename(fn, '.ts')}`);
+    if (!built) throw new Error(`cold: build:vercel wrote no function for api/${fn}`);
     const base = BASELINE ? await bundleFunction(`api/${fn}`, join(ROOT, 'dist', 'cold-baseline'), BASELINE) : undefined;
     const runs: ColdRun[] = [];
+    const zero: ColdRun[] = [];
     const baseline: ColdRun[] = [];
+    const check = (run: ColdRun, how: string) => {
+      if (c.ok.includes(run.status)) return run;
+      failed = true;
+      console.error(`cold: api/${fn} (${how}) answered ${run.status}: ${run.detail ?? ''}`);
+      return run;
+    };
     for (let i = 0; i < RUNS; i++) {
-      // Interleaved with the functions so both see the same machine load.
+      // Interleaved so every variant sees the same machine load.
       bare.push(await spawnOnce(env));
       if (base) baseline.push(await spawnOnce(env, base.file, c.request()));
-      const run = await spawnOnce(env, bundle.file, c.request());
-      if (!c.ok.includes(run.status)) {
-        failed = true;
-        console.error(`cold: api/${fn} answered ${run.status}: ${run.detail ?? ''}`);
-      }
-      runs.push(run);
+      zero.push(check(await spawnOnce(env, join(zeroConfig, 'api', fn.replace(/\.ts$/, '.js')), c.request()), 'zero-config'));
+      runs.push(check(await spawnOnce(env, join(built.dir, 'index.mjs'), c.request()), 'build:vercel'));
     }
-    rows.push({ fn, eagerBytes: bundle.eagerBytes, totalBytes: bundle.totalBytes, runs, baseline });
-    console.log(`cold: api/${fn} ${ms(med(runs, 'totalMs'))} ms (import ${ms(med(runs, 'importMs'))}, first request ${ms(med(runs, 'firstRequestMs'))}, CPU ${ms(med(runs, 'cpuMs'))})`);
+    rows.push({ fn, eagerBytes: built.eagerBytes, totalBytes: built.totalBytes, runs, zeroConfig: zero, baseline });
+    console.log(
+      `cold: api/${fn} ${ms(med(runs, 'totalMs'))} ms (import ${ms(med(runs, 'importMs'))}, first request ${ms(med(runs, 'firstRequestMs'))}, CPU ${ms(med(runs, 'cpuMs'))}); ` +
+        `zero-config ${ms(med(zero, 'totalMs'))} ms, CPU ${ms(med(zero, 'cpuMs'))}`,
+    );
   }
   const workerBundle = await buildWorker();
   const worker: WorkerCold[] = [];
@@ -143,18 +158,21 @@ export async function runCold(sql: Sql, databaseUrl: string): Promise<Section> {
   const markdown = [
     '### Cold start',
     '',
-    `Median of ${RUNS} fresh processes per function. **Start → answer** is spawning \`node\` to the first response ` +
+    `Median of ${RUNS} fresh processes per function, each function as \`npm run build:vercel\` ships it (its bundle, for \`vercel deploy --prebuilt\`) ` +
+      'and, started alternately with it, as the zero-config deploy ships it (every file compiled on its own, node_modules unbundled). ' +
+      `**Start → answer** is spawning \`node\` to the first response ` +
       'received (target ≤ 100 ms); Node boot is Node\'s own start-up inside that; import is loading the bundle; first request includes ' +
       `building the app and connecting to PostgreSQL (\`pg\`); CPU to answer is the process's CPU time (user + system, all threads) when the answer ` +
       `arrived, which the other load on a shared machine disturbs less than wall time. A process that does nothing takes ${ms(bareMs)} ms ` +
       `(${ms(median(bare.map((b) => b.cpuMs)))} ms CPU) from spawn to its first line on the same machine in the same run.`,
     '',
     ...table(
-      ['Function', 'Loaded at start', 'Bundle (all chunks)', 'Start → answer (ms)', 'Node boot', 'Import', 'First request', 'CPU to answer', 'Status'],
-      'lrrrrrrrr',
+      ['Function', 'Loaded at start', 'Bundle (all chunks)', 'Start → answer (ms)', 'Node boot', 'Import', 'First request', 'CPU to answer', 'Zero-config: start → answer', 'Zero-config: CPU', 'Status'],
+      'lrrrrrrrrrr',
       rows.map((r) => [
         `\`api/${r.fn}\``, kb(r.eagerBytes), kb(r.totalBytes), ms(med(r.runs, 'totalMs')), ms(med(r.runs, 'bootMs')),
-        ms(med(r.runs, 'importMs')), ms(med(r.runs, 'firstRequestMs')), ms(med(r.runs, 'cpuMs')), String(r.runs[0]?.status ?? ''),
+        ms(med(r.runs, 'importMs')), ms(med(r.runs, 'firstRequestMs')), ms(med(r.runs, 'cpuMs')),
+        ms(med(r.zeroConfig, 'totalMs')), ms(med(r.zeroConfig, 'cpuMs')), String(r.runs[0]?.status ?? ''),
       ]),
     ),
     '',

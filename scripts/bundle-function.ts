@@ -1,10 +1,10 @@
 /**
- * Bundle one Vercel function (api/*.ts) with esbuild the way a Node serverless build would:
+ * Bundle one Vercel function (api/*.ts) with esbuild: what `npm run build:vercel` ships
+ * (scripts/build-vercel.ts) and what the `cold` bench group starts. A Node serverless bundle:
  * node platform, ESM, every package inlined except Node built-ins and pg's optional native
  * binding (which @vercel/nft never traces either, scripts/vercel-trace.ts). Code splitting is on
- * so a dynamic `import()` stays a separate file loaded only when reached: that is how the
- * unbundled function Vercel ships behaves (each module is a file read on first import), and it
- * is the point of the lazy imports in lib/node/deps.ts, lib/openapi.ts and
+ * so a dynamic `import()` stays a separate file loaded only when reached, as in the zero-config
+ * deploy's unbundled files (each module read on first import): that is the point of the lazy imports in lib/node/deps.ts, lib/openapi.ts and
  * lib/http/traffic-sweep.ts (ADR 0020). Used by the `cold` bench group and
  * tests/unit/cold-start.test.ts (which checks what a cold start loads, untimed).
  */
@@ -12,6 +12,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
+import { zodEnglishOnly } from './zod-english-only.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -31,9 +32,12 @@ export interface Bundle {
 /** CJS packages inside an ESM bundle call require() for built-ins: give them one. */
 const BANNER = "import { createRequire as __coldRequire } from 'node:module'; const require = __coldRequire(import.meta.url);";
 
-/** `root`: the checkout to bundle from (the bench compares against another one, COLD_BASELINE). */
-export async function bundleFunction(entry: string, outRoot = join(ROOT, 'dist', 'cold'), root = ROOT): Promise<Bundle> {
-  const outdir = join(outRoot, basename(entry, '.ts'));
+/**
+ * `root`: the checkout to bundle from (the bench compares against another one, COLD_BASELINE).
+ * `dirName`: the folder under `outRoot` (scripts/build-vercel.ts names it `<fn>.func`).
+ */
+export async function bundleFunction(entry: string, outRoot = join(ROOT, 'dist', 'cold'), root = ROOT, dirName = basename(entry, '.ts')): Promise<Bundle> {
+  const outdir = join(outRoot, dirName);
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
   const { metafile } = await build({
@@ -48,6 +52,9 @@ export async function bundleFunction(entry: string, outRoot = join(ROOT, 'dist',
     target: 'node20',
     external: ['pg-native'],
     banner: { js: BANNER },
+    // What `npm run build:vercel` ships (scripts/build-vercel.ts): zod without its 60 other locales.
+    plugins: [zodEnglishOnly],
+    legalComments: 'none',
     metafile: true,
     logLevel: 'error',
   });

@@ -1,0 +1,154 @@
+/**
+ * `npm run build:vercel` (scripts/build-vercel.ts, ADR 0025): the Build Output for `vercel deploy
+ * --prebuilt` routes every path as the zero-config deploy does (vercel.json), carries its crons,
+ * static pages and function settings, and each bundled function really answers in a fresh `node`
+ * (against the test PostgreSQL), with zod's English messages intact.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '../../lib/routes/inventory.js';
+import { type BuildOutput, buildVercelOutput, RUNTIME } from '../../scripts/build-vercel.js';
+
+const run = promisify(execFile);
+const vercel = JSON.parse(readFileSync('vercel.json', 'utf8')) as {
+  crons: Array<{ path: string; schedule: string }>;
+  functions: Record<string, { maxDuration?: number }>;
+  rewrites: Array<{ source: string; destination: string }>;
+};
+
+let out: string;
+let built: BuildOutput;
+beforeAll(async () => {
+  out = mkdtempSync(join(tmpdir(), 'sl-vercel-output-'));
+  built = await buildVercelOutput(out);
+}, 120_000);
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+type Route = { src?: string; dest?: string; status?: number; headers?: Record<string, string>; continue?: boolean; check?: boolean; handle?: string };
+type Served = { function?: string; static?: string; redirect?: { status: number; location: string }; headers: Record<string, string> };
+
+/**
+ * How Vercel's router serves a path from a Build Output (the subset config.json uses): routes
+ * before `handle: filesystem` redirect or add headers; then a function or static file at the path;
+ * then rewrites, whose destination must exist (`check`).
+ */
+function serve(path: string): Served {
+  const routes = built.config.routes as Route[];
+  const headers: Record<string, string> = {};
+  const fsIndex = routes.findIndex((r) => r.handle === 'filesystem');
+  const onDisk = (p: string): Served | undefined => {
+    const fn = join(out, 'functions', `${p}.func`);
+    if (existsSync(fn)) return { function: p.replace(/^\//, ''), headers };
+    for (const file of [join(out, 'static', p), join(out, 'static', p, 'index.html')]) {
+      if (existsSync(file) && statSync(file).isFile()) return { static: file.slice(join(out, 'static').length), headers };
+    }
+    return undefined;
+  };
+  for (const r of routes.slice(0, fsIndex)) {
+    if (!r.src || !new RegExp(r.src).test(path)) continue;
+    if (r.status && r.headers?.Location) return { redirect: { status: r.status, location: r.headers.Location }, headers };
+    Object.assign(headers, r.headers ?? {});
+    if (!r.continue) break;
+  }
+  const here = onDisk(path);
+  if (here) return here;
+  for (const r of routes.slice(fsIndex + 1)) {
+    const m = r.src ? new RegExp(r.src).exec(path) : null;
+    if (!m || !r.dest) continue;
+    const dest = r.dest.replace(/\$(\d+)/g, (_, i: string) => m[Number(i)] ?? '');
+    const there = onDisk(dest.split('?')[0] ?? dest);
+    if (there || !r.check) return there ?? { headers };
+  }
+  return { headers };
+}
+
+describe('npm run build:vercel', () => {
+  it('writes one function per door, each with the settings the zero-config build gives it', () => {
+    const doors = readdirSync('api').filter((f) => f.endsWith('.ts')).map((f) => `api/${f.slice(0, -3)}`).sort();
+    expect(built.functions.map((f) => f.name)).toEqual(doors);
+    for (const f of built.functions) {
+      const vc = JSON.parse(readFileSync(join(f.dir, '.vc-config.json'), 'utf8')) as Record<string, unknown>;
+      expect(vc, f.name).toMatchObject({ runtime: RUNTIME, handler: 'index.mjs', launcherType: 'Nodejs', maxDuration: vercel.functions['api/*.ts']?.maxDuration });
+      expect(existsSync(join(f.dir, vc.handler as string)), `${f.name} has its handler`).toBe(true);
+      // Everything it imports is inside its folder: a .func is all a function gets.
+      const imports = readFileSync(join(f.dir, 'index.mjs'), 'utf8').match(/from\s*"(\.[^"]+)"/g) ?? [];
+      for (const i of imports) expect(existsSync(join(f.dir, i.replace(/^from\s*"|"$/g, ''))), `${f.name}: ${i}`).toBe(true);
+      expect(f.eagerBytes).toBeLessThan(f.totalBytes);
+    }
+  });
+
+  it("ships zod's English messages only: none of its other locales", () => {
+    for (const f of built.functions) {
+      const code = readdirSync(f.dir).filter((n) => n.endsWith('.mjs')).map((n) => readFileSync(join(f.dir, n), 'utf8')).join('\n');
+      expect(code, f.name).toContain('Invalid input');
+      // Strings of zod's French and German locales (ASCII ones: esbuild escapes the others).
+      expect(code, f.name).not.toContain('Trop petit');
+      expect(code, f.name).not.toContain('Valeur invalide dans');
+      expect(code, f.name).not.toContain('"Zeichen"');
+    }
+  });
+
+  it("carries vercel.json's crons, and the static pages without Cloudflare's _headers", () => {
+    expect(built.config.version).toBe(3);
+    expect(built.config.crons).toEqual(vercel.crons);
+    expect(existsSync(join(out, 'static', 'dashboard', 'index.html'))).toBe(true);
+    expect(existsSync(join(out, 'static', 'session-log.js'))).toBe(true);
+    expect(existsSync(join(out, 'static', '_headers'))).toBe(false);
+  });
+
+  it('routes every defined path to the function the zero-config deploy sends it to', () => {
+    const matcher = (source: string) => new RegExp(`^${source.replace(/\/:\w+\*/g, '(?:/.*)?').replace(/:\w+/g, '[^/]+')}$`);
+    const zeroConfig = (path: string) => {
+      const direct = /^\/api\/([a-z-]+)$/.exec(path)?.[1];
+      if (direct && existsSync(`api/${direct}.ts`)) return `api/${direct}`;
+      const rewrite = vercel.rewrites.find((r) => matcher(r.source).test(path));
+      return rewrite?.destination.replace(/^\//, '');
+    };
+    for (const def of ROUTES) {
+      const path = def.path.replaceAll(/\{[^}]+\}/g, 'x1');
+      expect(serve(path).function, `${def.method} ${def.path}`).toBe(zeroConfig(path));
+    }
+    for (const { path } of vercel.crons) expect(serve(path).function, path).toBe('api/cron');
+    expect(serve('/api/nowhere').function).toBeUndefined();
+  });
+
+  it('redirects and security headers as vercel.json declares them', () => {
+    expect(serve('/dashboard').redirect).toEqual({ status: 307, location: '/dashboard/' });
+    const page = serve('/dashboard/');
+    expect(page.static).toBe('/dashboard/index.html');
+    expect(page.headers['Content-Security-Policy']).toContain("default-src 'self'");
+    expect(page.headers['X-Frame-Options']).toBe('DENY');
+    // API answers set their own headers (lib/app.ts): the page policy is not added to them.
+    const api = serve('/api/health');
+    expect(api.function).toBe('api/health');
+    expect(api.headers['Content-Security-Policy']).toBeUndefined();
+  });
+
+  it('each bundled function answers in a fresh node, on PostgreSQL', async () => {
+    const url = process.env.TEST_DATABASE_URL;
+    expect(url, 'TEST_DATABASE_URL (the CI sets it)').toBeTruthy();
+    const probe = `
+      const [file, method, path, body] = process.argv.slice(-4);
+      const mod = await import(file);
+      const res = await mod.default.fetch(new Request('http://localhost' + path, { method, headers: { 'content-type': 'application/json' }, body: body || undefined }));
+      process.stdout.write(JSON.stringify({ status: res.status, type: res.headers.get('content-type'), body: await res.json() }));
+      process.exit(0);`;
+    const ask = async (fn: string, method: string, path: string, body = '') => {
+      const file = join(out, 'functions', `${fn}.func`, 'index.mjs');
+      const env = { PATH: process.env.PATH ?? '', DATABASE_URL: url as string, DATABASE_DRIVER: 'pg', RATE_LIMITS: 'off' };
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe, file, method, path, body], { env, timeout: 60_000 });
+      return JSON.parse(stdout) as { status: number; type: string; body: Record<string, unknown> };
+    };
+    const health = await ask('api/health', 'GET', '/api/health');
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: 'ok', drivers: { postgres: 'pg' } });
+    const bad = await ask('api/session-log', 'POST', '/api/session-log', JSON.stringify({ eventType: 'navigation' }));
+    expect(bad.status).toBe(400);
+    expect(bad.type).toContain('application/problem+json');
+    expect(JSON.stringify(bad.body)).toMatch(/sessionToken: Invalid input: expected string, received undefined/);
+  }, 120_000);
+});
