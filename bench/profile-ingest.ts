@@ -1,7 +1,7 @@
 /**
- * `npx tsx bench/profile-ingest.ts`: one server child under `--cpu-prof`, single-event POSTs from 8
- * connections for BENCH_SECONDS, then the hottest functions of the server's profile by self time
- * and the server's CPU per request. For finding what the ingest hot path spends (issue 16).
+ * `npx tsx bench/profile-ingest.ts [batch size]`: one server child under `--cpu-prof`, single-event
+ * POSTs (or batches of that many events of one session) from 8 connections for BENCH_SECONDS,
+ * then the hottest functions of the server's profile by self time and the server's CPU per request. For finding what the ingest hot path spends (issue 16).
  * DATABASE_URL as for `npm run bench` (its tables are truncated).
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createPgSql } from '../lib/storage/sql-pg.js';
 import { POOL, SECONDS, serverEnv } from './config.js';
 import { client, expectStatus } from './http.js';
-import { resetIngest } from './ingest.js';
+import { makeBatch, resetIngest } from './ingest.js';
 import { benchDatabase, startServer, wireEvent } from './lib.js';
 import { measure } from './measure.js';
 
@@ -26,8 +26,10 @@ await resetIngest(sql);
 const dir = mkdtempSync(join(tmpdir(), 'sl-prof-'));
 const server = await startServer(serverEnv(db.url), ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
 const http = client(server.url, 8);
-const m = await measure('HTTP POST single', async () => {
-  expectStatus(await http.post('/api/session-log', JSON.stringify(wireEvent())), 200);
+const size = Number(process.argv[2] ?? 1);
+const body = () => JSON.stringify(size > 1 ? { events: makeBatch(size) } : wireEvent());
+const m = await measure(size > 1 ? `HTTP POST batch of ${size}` : 'HTTP POST single', async () => {
+  expectStatus(await http.post('/api/session-log', body()), 200);
 }, { concurrency: 8, server, seconds: SECONDS });
 http.close();
 await server.stop();
