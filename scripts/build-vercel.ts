@@ -13,8 +13,9 @@
  *                                            (vercel.json's includeFiles)
  *
  * The doors are bundled unchanged, so each function exports what the zero-config deploy's does
- * (`{ fetch }`) and its .vc-config.json says what @vercel/node's build says for it: the Node.js
- * launcher, its helpers, the runtime and vercel.json's maxDuration.
+ * (`{ fetch }`), and config.json and each .vc-config.json say what `vercel build` writes for the
+ * zero-config project (checked against Vercel CLI 59.25.4, run offline on this repository; ADR
+ * 0025): the same routes, crons, launcher, runtime and maxDuration. Only the handler differs.
  */
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -24,8 +25,24 @@ import { bundleFunction } from './bundle-function.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** The Node.js line functions run on (Vercel's default; package.json's engines allow 20–24). */
-export const RUNTIME = 'nodejs22.x';
+/**
+ * The Node.js line Vercel gives the zero-config functions: the newest it offers within
+ * package.json's `engines` (`>=20.19 <25`), which `vercel build` reports as 24.x.
+ */
+export const RUNTIME = 'nodejs24.x';
+
+/**
+ * Routes the zero-config build appends after vercel.json's (`vercel build` 59.25.4 writes exactly
+ * these for a project with functions in api/): an /api path no function or rewrite took answers
+ * 404, other misses get the error page, and `/api/<fn>.ts` reaches the function too.
+ */
+const ZERO_CONFIG_TAIL: ReadonlyArray<Record<string, unknown>> = [
+  { src: '^/api(/.*)?$', status: 404 },
+  { handle: 'error' },
+  { status: 404, src: '^(?!/api).*$', dest: '/404.html' },
+  { handle: 'miss' },
+  { src: '^/api/(.+)(?:\\.(?:ts))$', dest: '/api/$1', check: true },
+];
 
 /** Cloudflare's static-asset headers file (public/_headers): Vercel takes its headers from config.json. */
 const NOT_STATIC = new Set(['_headers']);
@@ -86,20 +103,29 @@ export async function buildVercelOutput(out = join(ROOT, '.vercel', 'output'), r
     const bundle = await bundleFunction(`api/${door}`, join(out, 'functions', 'api'), root, `${basename(door, '.ts')}.func`);
     const dir = join(out, 'functions', `${name}.func`);
     for (const f of includes) await cp(join(root, f), join(dir, f));
+    // What `vercel build` writes for the zero-config function, but the handler (and no source maps).
     const vc = {
-      runtime: RUNTIME,
       handler: 'index.mjs',
+      runtime: RUNTIME,
+      architecture: 'x86_64',
+      ...(fn.maxDuration ? { maxDuration: fn.maxDuration } : {}),
+      ...(fn.memory ? { memory: fn.memory } : {}),
+      environment: {},
+      shouldDisableAutomaticFetchInstrumentation: false,
       launcherType: 'Nodejs',
       shouldAddHelpers: true,
       shouldAddSourcemapSupport: false,
-      ...(fn.maxDuration ? { maxDuration: fn.maxDuration } : {}),
-      ...(fn.memory ? { memory: fn.memory } : {}),
+      awsLambdaHandler: '',
     };
     await writeFile(join(dir, '.vc-config.json'), `${JSON.stringify(vc, null, 2)}\n`);
     functions.push({ name, dir, eagerBytes: bundle.eagerBytes, totalBytes: bundle.totalBytes });
   }
 
-  const config: BuildOutputConfig = { version: 3, routes: routes as BuildOutputConfig['routes'], ...(vercel.crons?.length ? { crons: vercel.crons } : {}) };
+  const config: BuildOutputConfig = {
+    version: 3,
+    routes: [...(routes as BuildOutputConfig['routes']), ...ZERO_CONFIG_TAIL],
+    ...(vercel.crons?.length ? { crons: vercel.crons } : {}),
+  };
   await writeFile(join(out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   return { dir: out, functions, config };
 }

@@ -29,12 +29,13 @@ beforeAll(async () => {
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 type Route = { src?: string; dest?: string; status?: number; headers?: Record<string, string>; continue?: boolean; check?: boolean; handle?: string };
-type Served = { function?: string; static?: string; redirect?: { status: number; location: string }; headers: Record<string, string> };
+type Served = { function?: string; static?: string; status?: number; redirect?: { status: number; location: string }; headers: Record<string, string> };
 
 /**
  * How Vercel's router serves a path from a Build Output (the subset config.json uses): routes
  * before `handle: filesystem` redirect or add headers; then a function or static file at the path;
- * then rewrites, whose destination must exist (`check`).
+ * then, up to the next phase (`handle: error`), rewrites whose destination must exist (`check`) or
+ * a status.
  */
 function serve(path: string): Served {
   const routes = built.config.routes as Route[];
@@ -56,9 +57,12 @@ function serve(path: string): Served {
   }
   const here = onDisk(path);
   if (here) return here;
-  for (const r of routes.slice(fsIndex + 1)) {
+  const after = routes.slice(fsIndex + 1);
+  const phaseEnd = after.findIndex((r) => r.handle);
+  for (const r of after.slice(0, phaseEnd < 0 ? undefined : phaseEnd)) {
     const m = r.src ? new RegExp(r.src).exec(path) : null;
-    if (!m || !r.dest) continue;
+    if (!m) continue;
+    if (!r.dest) return { headers, ...(r.status ? { status: r.status } : {}) };
     const dest = r.dest.replace(/\$(\d+)/g, (_, i: string) => m[Number(i)] ?? '');
     const there = onDisk(dest.split('?')[0] ?? dest);
     if (there || !r.check) return there ?? { headers };
@@ -68,11 +72,20 @@ function serve(path: string): Served {
 
 describe('npm run build:vercel', () => {
   it('writes one function per door, each with the settings the zero-config build gives it', () => {
+    // Vercel runs the newest Node.js major that package.json's engines allow.
+    const engines = (JSON.parse(readFileSync('package.json', 'utf8')) as { engines: { node: string } }).engines.node;
+    expect(RUNTIME).toBe(`nodejs${Number(/<\s*(\d+)/.exec(engines)?.[1]) - 1}.x`);
     const doors = readdirSync('api').filter((f) => f.endsWith('.ts')).map((f) => `api/${f.slice(0, -3)}`).sort();
     expect(built.functions.map((f) => f.name)).toEqual(doors);
     for (const f of built.functions) {
       const vc = JSON.parse(readFileSync(join(f.dir, '.vc-config.json'), 'utf8')) as Record<string, unknown>;
-      expect(vc, f.name).toMatchObject({ runtime: RUNTIME, handler: 'index.mjs', launcherType: 'Nodejs', maxDuration: vercel.functions['api/*.ts']?.maxDuration });
+      expect(vc, f.name).toMatchObject({
+        runtime: RUNTIME,
+        handler: 'index.mjs',
+        launcherType: 'Nodejs',
+        shouldAddHelpers: true,
+        maxDuration: vercel.functions['api/*.ts']?.maxDuration,
+      });
       expect(existsSync(join(f.dir, vc.handler as string)), `${f.name} has its handler`).toBe(true);
       // Everything it imports is inside its folder: a .func is all a function gets.
       const imports = readFileSync(join(f.dir, 'index.mjs'), 'utf8').match(/from\s*"(\.[^"]+)"/g) ?? [];
@@ -113,6 +126,8 @@ describe('npm run build:vercel', () => {
       expect(serve(path).function, `${def.method} ${def.path}`).toBe(zeroConfig(path));
     }
     for (const { path } of vercel.crons) expect(serve(path).function, path).toBe('api/cron');
+    // An /api path that nothing takes is the platform's 404, as in the zero-config deploy.
+    expect(serve('/api/nowhere')).toMatchObject({ status: 404 });
     expect(serve('/api/nowhere').function).toBeUndefined();
   });
 
