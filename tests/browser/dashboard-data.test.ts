@@ -6,17 +6,14 @@
  * (RFC 4180, formula cells defused).
  */
 import { readFileSync } from 'node:fs';
-import type { Browser, BrowserContext, Download, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { Sql } from '../../lib/storage/sql.js';
-import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
-import { ADMIN_TOKEN, admin, memoryPglite, uniqueToken } from '../helpers/deps.js';
-import { startTestServer } from '../helpers/http-server.js';
+import type { BrowserContext, Download, Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
+import { describeWithBrowser } from '../helpers/browser.js';
+import { browserWorld } from '../helpers/browser-world.js';
+import { admin, uniqueToken } from '../helpers/deps.js';
 import { parseCsv } from '../helpers/csv.js';
 
-let sql: Sql;
-let server: Awaited<ReturnType<typeof startTestServer>>;
-let browser: Browser;
+const world = browserWorld();
 
 const ada = { token: uniqueToken('ws_ada'), email: 'ada@example.com' };
 const ben = { token: uniqueToken('ws_ben'), email: 'ben@example.com' };
@@ -29,15 +26,9 @@ const AWKWARD = 'says "hi", then\r\nleaves';
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
-async function post(body: unknown) {
-  const res = await fetch(`${server.url}/api/session-log`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  expect(res.ok).toBe(true);
-}
+const post = (body: unknown) => world.post('/api/session-log', body);
 
 beforeAll(async () => {
-  sql = await memoryPglite();
-  server = await startTestServer({ sql });
-  browser = await launchChromium();
   await post({
     sessionToken: ada.token,
     studentEmail: ada.email,
@@ -69,7 +60,7 @@ beforeAll(async () => {
     ],
   });
   // A call report whose recording "URL" would run script if it became a link.
-  const report = await fetch(`${server.url}/api/webhooks/vapi`, {
+  const report = await fetch(`${world.server.url}/api/webhooks/vapi`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -87,35 +78,16 @@ beforeAll(async () => {
   expect(report.ok).toBe(true);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  await sql?.close();
-});
-
-/** Uncaught page errors, dialogs (alert) and CSP violations of every tab: checked after each test. */
-const pageErrors: string[] = [];
-
-/** A signed-in tab of its own. */
-async function open(hash: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('dialog', (d) => {
-    pageErrors.push(`dialog: ${d.message()}`);
-    void d.dismiss();
+/** A signed-in tab of its own; a dialog (an alert a student's data ran) counts as a page error. */
+function open(hash: string): Promise<{ context: BrowserContext; page: Page }> {
+  return world.open(hash, {
+    beforeGoto: (page) =>
+      page.on('dialog', (d) => {
+        world.pageErrors.push(`dialog: ${d.message()}`);
+        void d.dismiss();
+      }),
   });
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
-  });
-  await page.goto(`${server.url}/dashboard/${hash}`);
-  return { context, page };
 }
-
-afterEach(() => {
-  expect(pageErrors.splice(0)).toEqual([]);
-});
 
 /** The event ids of the result rows, top to bottom. */
 const shownIds = (page: Page) => page.locator('#search-results tr.event-row').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.eventId));
@@ -144,7 +116,7 @@ describeWithBrowser('dashboard search and troubleshooting', () => {
     expect(JSON.parse(action?.[7] ?? '{}')).toEqual({ actionName: 'run-code', note: AWKWARD });
     // The formula-like student name is defused with a leading apostrophe.
     expect(action?.[6]).toBe(`'${FORMULA}`);
-    const serverCsv = await fetch(`${server.url}/api/session-log?sessionToken=${ada.token}&format=csv`, { headers: admin });
+    const serverCsv = await fetch(`${world.server.url}/api/session-log?sessionToken=${ada.token}&format=csv`, { headers: admin });
     expect(csv.text).toBe(await serverCsv.text());
 
     // JSON: the very rows the page shows, as the API answered them.
@@ -152,7 +124,7 @@ describeWithBrowser('dashboard search and troubleshooting', () => {
     expect(json.download.suggestedFilename()).toMatch(/^session-log-.*\.json$/);
     const rows = JSON.parse(json.text) as Array<{ event_id: string }>;
     expect(rows.map((r) => r.event_id)).toEqual(ids);
-    const api = (await (await fetch(`${server.url}/api/session-log?sessionToken=${ada.token}`, { headers: admin })).json()) as { events: unknown[] };
+    const api = (await (await fetch(`${world.server.url}/api/session-log?sessionToken=${ada.token}`, { headers: admin })).json()) as { events: unknown[] };
     expect(rows).toEqual(api.events);
     await context.close();
   });

@@ -7,26 +7,31 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { Sql } from '../../lib/storage/sql.js';
-import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
-import { ADMIN_TOKEN, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
+import { describeWithBrowser } from '../helpers/browser.js';
+import { browserWorld } from '../helpers/browser-world.js';
+import { ADMIN_TOKEN, testConfig, uniqueToken } from '../helpers/deps.js';
 import { startFakeOpenAI, VALID_ANALYSIS } from '../helpers/fake-openai.js';
-import { startTestServer } from '../helpers/http-server.js';
 
 const SERVICE_TOKEN = 'svc';
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const emma = uniqueToken('ws_emma');
 
-let sql: Sql;
-let server: Awaited<ReturnType<typeof startTestServer>>;
 let fake: Awaited<ReturnType<typeof startFakeOpenAI>>;
-let browser: Browser;
-const pageErrors: string[] = [];
+const world = browserWorld({
+  config: async () => {
+    fake = await startFakeOpenAI();
+    // Analysis only on request, so the button is what creates it.
+    return testConfig({ ANALYSIS_ENABLED: 'true', ANALYSIS_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.baseURL, ANALYSIS_TRIGGERS: 'on_request', SERVICE_TOKEN });
+  },
+  close: async () => {
+    await fake?.close();
+  },
+});
 
 async function api(path: string, body: unknown, token = SERVICE_TOKEN) {
-  const res = await fetch(`${server.url}${path}`, {
+  const res = await fetch(`${world.server.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(body),
@@ -91,41 +96,11 @@ async function seed() {
 }
 
 beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  sql = await memoryPglite();
-  server = await startTestServer({
-    sql,
-    // Analysis only on request, so the button is what creates it.
-    config: testConfig({ ANALYSIS_ENABLED: 'true', ANALYSIS_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.baseURL, ANALYSIS_TRIGGERS: 'on_request', SERVICE_TOKEN }),
-  });
-  browser = await launchChromium();
   await seed();
   mkdirSync(SHOTS, { recursive: true });
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.deps.settle();
-  await server?.stop();
-  await fake?.close();
-  await sql?.close();
-});
-
-afterEach(() => {
-  expect(pageErrors.splice(0)).toEqual([]);
-});
-
-async function open(hash: string, viewport = { width: 1280, height: 800 }): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport });
-  await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
-  });
-  await page.goto(`${server.url}/dashboard/${hash}`);
-  return { context, page };
-}
+const open = (hash: string, viewport = { width: 1280, height: 800 }): Promise<{ context: BrowserContext; page: Page }> => world.open(hash, { viewport });
 
 const go = (page: Page, hash: string) =>
   page.evaluate((h) => {

@@ -2,21 +2,17 @@
  * An unidentified call whose caller named a first name two students share (issue 13): the session
  * page offers both, and one click assigns the session (POST /api/sessions/{id}/assign).
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Sql } from '../../lib/storage/sql.js';
-import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
-import { ADMIN_TOKEN, memoryPglite, testConfig } from '../helpers/deps.js';
-import { startTestServer } from '../helpers/http-server.js';
+import { beforeAll, expect, it } from 'vitest';
+import { describeWithBrowser } from '../helpers/browser.js';
+import { browserWorld } from '../helpers/browser-world.js';
+import { ADMIN_TOKEN, testConfig } from '../helpers/deps.js';
 
 const WEBHOOK_TOKEN = 'webhook-token-0123456789abcdef-0123456789';
-let sql: Sql;
-let server: Awaited<ReturnType<typeof startTestServer>>;
-let browser: Browser;
+const world = browserWorld({ config: testConfig({ WEBHOOK_TOKEN }) });
 let sessionId = '';
 
 async function api(method: string, path: string, body: unknown, token: string) {
-  const res = await fetch(`${server.url}${path}`, {
+  const res = await fetch(`${world.server.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(body),
@@ -27,9 +23,6 @@ async function api(method: string, path: string, body: unknown, token: string) {
 }
 
 beforeAll(async () => {
-  sql = await memoryPglite();
-  server = await startTestServer({ sql, config: testConfig({ WEBHOOK_TOKEN }) });
-  browser = await launchChromium();
   await api('PUT', '/api/students/emma_stone', { name: 'Emma Stone' }, ADMIN_TOKEN);
   await api('PUT', '/api/students/emma_watson', { name: 'Emma Watson' }, ADMIN_TOKEN);
   const started = new Date(Date.now() - 10 * 60_000);
@@ -45,21 +38,9 @@ beforeAll(async () => {
   sessionId = String(r.session_id);
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.deps.settle();
-  await server?.stop();
-  await sql?.close();
-});
-
 describeWithBrowser('suggested students of an unidentified call', () => {
   it('offers each suggested student and assigns the session with one click', async () => {
-    const context = await browser.newContext();
-    await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (err) => problems.push(err.message));
-    await page.goto(`${server.url}/dashboard/#/session/${encodeURIComponent(sessionId)}`);
+    const { context, page } = await world.open(`#/session/${encodeURIComponent(sessionId)}`, { csp: false });
     await page.waitForSelector('#suggested-students button');
     expect(await page.textContent('#session-student')).toBe('unknown');
     expect(await page.$$eval('#suggested-students button', (bs) => bs.map((b) => b.getAttribute('data-student')))).toEqual(['emma_stone', 'emma_watson']);
@@ -68,13 +49,12 @@ describeWithBrowser('suggested students of an unidentified call', () => {
     // The header then names the student (by name, the id under it).
     await page.waitForFunction(() => document.querySelector('#session-student')?.textContent === 'Emma Watson');
     expect(await page.$('#suggested-students')).toBeNull();
-    const doc = (await (await fetch(`${server.url}/api/sessions/${sessionId}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as {
+    const doc = (await (await fetch(`${world.server.url}/api/sessions/${sessionId}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as {
       student_id: string;
       platform_metadata: Record<string, unknown>;
     };
     expect(doc.student_id).toBe('emma_watson');
     expect(doc.platform_metadata.suggested_student_ids).toBeUndefined();
-    await context.close();
-    expect(problems).toEqual([]);
+    await context.close(); // afterEach: no page error
   });
 });

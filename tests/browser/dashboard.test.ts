@@ -8,18 +8,14 @@
  * Elsewhere: search/export, troubleshooting and XSS (dashboard-data), live tail (dashboard-live),
  * the analysis button and the screenshots (dashboard-screens).
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Sql } from '../../lib/storage/sql.js';
-import { describeWithBrowser, launchChromium } from '../helpers/browser.js';
-import { ADMIN_TOKEN, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
-import { startTestServer } from '../helpers/http-server.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
+import { describeWithBrowser } from '../helpers/browser.js';
+import { browserWorld } from '../helpers/browser-world.js';
+import { ADMIN_TOKEN, testConfig, uniqueToken } from '../helpers/deps.js';
 
 const SERVICE_TOKEN = 'svc';
-
-let sql: Sql;
-let server: Awaited<ReturnType<typeof startTestServer>>;
-let browser: Browser;
+const world = browserWorld({ config: testConfig({ SERVICE_TOKEN }) });
 
 /** What the seed made, for assertions. */
 const seeded = {
@@ -30,7 +26,7 @@ const seeded = {
 };
 
 async function api(method: string, path: string, body?: unknown, token = SERVICE_TOKEN) {
-  const res = await fetch(`${server.url}${path}`, {
+  const res = await fetch(`${world.server.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -123,48 +119,31 @@ async function seed() {
   });
 }
 
-beforeAll(async () => {
-  sql = await memoryPglite();
-  server = await startTestServer({ sql, config: testConfig({ SERVICE_TOKEN }) });
-  browser = await launchChromium();
-  await seed();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.deps.settle();
-  await server?.stop();
-  await sql?.close();
-});
+beforeAll(seed);
 
 interface Opened {
   context: BrowserContext;
   page: Page;
-  /** Page errors, CSP violations and alert() calls: any of them fails the test. */
-  problems: string[];
 }
 
-/** A fresh tab (own sessionStorage), already signed in unless `signedIn: false`. */
-async function open(hash: string, { signedIn = true } = {}): Promise<Opened> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  if (signedIn) await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-  page.on('dialog', (d) => {
-    problems.push(`dialog: ${d.message()}`);
-    void d.dismiss();
+/**
+ * A fresh tab (own sessionStorage), already signed in unless `signedIn: false`. Page errors, CSP
+ * violations and alert() calls fail the test (the world checks them after each test).
+ */
+function open(hash: string, { signedIn = true } = {}): Promise<Opened> {
+  return world.open(hash, {
+    signedIn,
+    beforeGoto: (page) =>
+      page.on('dialog', (d) => {
+        world.pageErrors.push(`dialog: ${d.message()}`);
+        void d.dismiss();
+      }),
   });
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) problems.push(`csp: ${m.text()}`);
-  });
-  await page.goto(`${server.url}/dashboard/${hash}`);
-  return { context, page, problems };
 }
 
 async function close(o: Opened) {
   await o.context.close();
-  expect(o.problems).toEqual([]);
+  expect(world.pageErrors).toEqual([]);
 }
 
 describeWithBrowser('instructor dashboard', () => {
@@ -326,7 +305,7 @@ describeWithBrowser('instructor dashboard', () => {
     // Events whose token has no record (e.g. restored from an export): the timeline still shows.
     const orphan = uniqueToken('ws_orphan');
     await api('POST', '/api/session-log', { sessionToken: orphan, eventType: 'error', eventData: { errorType: 'TypeError' } });
-    await sql.query('DELETE FROM sessions WHERE id = $1', [orphan]);
+    await world.sql.query('DELETE FROM sessions WHERE id = $1', [orphan]);
     const p = await open(`#/session/${orphan}`);
     await p.page.waitForSelector('#timeline li[data-type="error"].is-problem');
     expect(await p.page.textContent('#session-head')).toContain('no session record');

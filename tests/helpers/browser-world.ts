@@ -21,24 +21,35 @@ export interface BrowserWorld {
   /** POST JSON to the app (with the service token unless `token` is null); the answer must be 2xx. */
   post(path: string, body: unknown, token?: string | null): Promise<Record<string, unknown>>;
   /**
-   * A new tab signed in as admin on `/dashboard/<hash>`. `beforeGoto` runs on the page before it
-   * loads (install a clock, record requests).
+   * A new tab on `/dashboard/<hash>`, signed in as admin unless `signedIn: false`. `beforeGoto`
+   * runs on the page before it loads (install a clock, record requests).
    */
-  open(hash: string, o?: { viewport?: { width: number; height: number }; csp?: boolean; beforeGoto?: (page: Page) => unknown }): Promise<{ context: BrowserContext; page: Page }>;
+  open(
+    hash: string,
+    o?: { viewport?: { width: number; height: number }; csp?: boolean; signedIn?: boolean; beforeGoto?: (page: Page) => unknown },
+  ): Promise<{ context: BrowserContext; page: Page }>;
 }
 
-export function browserWorld(opts: { config?: Config; now?: () => Date; serviceToken?: string } = {}): BrowserWorld {
+/**
+ * `config` may be a function, for a configuration that names something started first (a fake
+ * OpenAI server's URL); `close` stops such a thing after the app has settled and stopped.
+ */
+export function browserWorld(
+  opts: { config?: Config | (() => Promise<Config>); close?: () => Promise<void>; now?: () => Date; serviceToken?: string } = {},
+): BrowserWorld {
   const state = {} as { sql: Sql; server: BrowserWorld['server']; browser: Browser };
   const pageErrors: string[] = [];
   beforeAll(async () => {
     state.sql = await memoryPglite();
-    state.server = await startTestServer({ sql: state.sql, config: opts.config ?? testConfig(), ...(opts.now ? { now: opts.now } : {}) });
+    const config = typeof opts.config === 'function' ? await opts.config() : (opts.config ?? testConfig());
+    state.server = await startTestServer({ sql: state.sql, config, ...(opts.now ? { now: opts.now } : {}) });
     state.browser = await launchChromium();
   });
   afterAll(async () => {
     await state.browser?.close();
     await state.server?.deps.settle();
     await state.server?.stop();
+    await opts.close?.();
     await state.sql?.close();
   });
   afterEach(() => {
@@ -64,9 +75,9 @@ export function browserWorld(opts: { config?: Config; now?: () => Date; serviceT
       expect(res.ok).toBe(true);
       return (await res.json()) as Record<string, unknown>;
     },
-    async open(hash, { viewport = { width: 1280, height: 800 }, csp = true, beforeGoto } = {}) {
+    async open(hash, { viewport = { width: 1280, height: 800 }, csp = true, signedIn = true, beforeGoto } = {}) {
       const context = await state.browser.newContext({ viewport });
-      await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
+      if (signedIn) await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
       const page = await context.newPage();
       page.on('pageerror', (err) => pageErrors.push(err.message));
       if (csp) {
