@@ -18,11 +18,9 @@ export interface FunctionTrace {
 }
 
 /**
- * Vercel's own limit is 250 MB unzipped; ours keeps cold starts short. The target is 5 MB. Every
- * function traces 5.2–5.3 MB today: each can run the sweep by traffic, which starts analyses, so
- * each carries the OpenAI client (1.3 MB); 0.47 MB of the total is zod v3 and openai's vendored
- * zod-to-json-schema, pulled in only by `openai/helpers/zod` in lib/analysis/run.ts. Lower this
- * to 5 MB once that import is gone (then about 4.8 MB each).
+ * Vercel's own limit is 250 MB unzipped; ours keeps cold starts short: 5 MB. Every function traces
+ * about 4.85 MB today: each can run the sweep by traffic, which starts analyses, so each carries the
+ * OpenAI client (~1 MB). A prebuilt function (`npm run build:vercel`, ADR 0025) is one 2.2 MB bundle.
  */
 export const BUDGET_BYTES = 5 * 1024 * 1024;
 
