@@ -141,10 +141,13 @@ function contract(name: string, adapter: Adapter) {
     const copy = { ...events[0]!, eventUuid: crypto.randomUUID(), createdAt: new Date(base + 10_000) };
     const again = await insertEvents(sql, [...events.slice(0, 2), copy]);
     expect([...again]).toEqual([copy.eventUuid]);
-    const page1 = await listEvents(sql, { sessionToken: token, order: 'asc' }, 4);
+    // Only the posted kind: these events are months old, so a sweep another suite runs on the same
+    // database meanwhile may end the token's workshop session and add its `session_ended` here.
+    const posted = { sessionToken: token, eventType: 'action', order: 'asc' } as const;
+    const page1 = await listEvents(sql, posted, 4);
     expect(page1.events.map((e) => e.event_data.i)).toEqual([0, 1, 2, 3]);
     expect(page1.events[0]).toMatchObject({ student_email: email, student_name: 'Grace', student_id: email });
-    const page2 = await listEvents(sql, { sessionToken: token, order: 'asc' }, 4, page1.next ?? undefined);
+    const page2 = await listEvents(sql, posted, 4, page1.next ?? undefined);
     expect(page2.events.map((e) => e.event_data.i)).toEqual([4, 0]);
     expect(page2.next).toBeNull();
   });
