@@ -7,9 +7,15 @@ import { guarded, type Row, type Sql, type Statement } from './sql.js';
  * laptop needs no accounts or servers. `dataDir` is a folder (persistent) or `memory://`.
  * PGlite has a single connection and queues concurrent calls itself.
  */
-export async function createPgliteSql(dataDir: string): Promise<Sql> {
+export async function createPgliteSql(dataDir: string, opts: { loadDataDir?: Blob } = {}): Promise<Sql> {
   // pg_trgm: migration 006 indexes session search with it, as on Neon and self-hosted Postgres.
-  const db = await PGlite.create(dataDir, { extensions: { pg_trgm } });
+  // `loadDataDir`: start from a dump (`dumpDataDir`) instead of an empty cluster (the tests'
+  // migrated template, tests/helpers/deps.ts).
+  return pgliteSql(await PGlite.create(dataDir, { extensions: { pg_trgm }, ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}) }));
+}
+
+/** The Sql port over an open PGlite (created with pg_trgm). */
+export function pgliteSql(db: PGlite): Sql {
   return {
     driver: 'pglite',
     query<T = Row>(text: string, params: readonly unknown[] = []) {
