@@ -25,17 +25,8 @@ const startSession = async (student: string) => (await call('/api/sessions/inter
 
 /** A signed-in tab on Playwright's clock; `tails` counts the live-tail requests it made. */
 async function open(hash: string): Promise<{ context: BrowserContext; page: Page; tails: string[] }> {
-  const tails: string[] = [];
-  const tab = await world.open(hash, {
-    csp: false,
-    beforeGoto: async (page) => {
-      await page.clock.install();
-      page.on('request', (r) => {
-        if (r.url().includes('/api/') && (r.url().includes('after_seq=') || r.url().includes('/stream'))) tails.push(r.url());
-      });
-    },
-  });
-  return { ...tab, tails };
+  const tab = await world.open(hash, { csp: false, clock: true, record: (url) => url.includes('/api/') && (url.includes('after_seq=') || url.includes('/stream')) });
+  return { ...tab, tails: tab.requests };
 }
 
 const item = (page: Page, eventId: string) => page.locator(`#timeline li[data-event-id="${eventId}"]`);

@@ -22,17 +22,8 @@ beforeAll(() => {
 });
 
 async function open(hash: string, { viewport = { width: 1280, height: 800 }, clock = false } = {}): Promise<{ context: BrowserContext; page: Page; polls: string[] }> {
-  const polls: string[] = [];
-  const tab = await world.open(hash, {
-    viewport,
-    beforeGoto: async (page) => {
-      if (clock) await page.clock.install();
-      page.on('request', (r) => {
-        if (r.url().includes('/api/attention')) polls.push(r.url());
-      });
-    },
-  });
-  return { ...tab, polls };
+  const tab = await world.open(hash, { viewport, clock, record: (url) => url.includes('/api/attention') });
+  return { ...tab, polls: tab.requests };
 }
 
 const ranked = (page: Page) => page.locator('#needs-help-list li.help-row').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.sessionId));

@@ -29,17 +29,8 @@ async function api(path: string, body: unknown) {
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 
 async function open(hash: string, { clock = false, viewport = { width: 1280, height: 800 } } = {}): Promise<{ context: BrowserContext; page: Page; tails: string[] }> {
-  const tails: string[] = [];
-  const tab = await world.open(hash, {
-    viewport,
-    beforeGoto: async (page) => {
-      if (clock) await page.clock.install();
-      page.on('request', (r) => {
-        if (r.url().includes('after_seq=')) tails.push(r.url());
-      });
-    },
-  });
-  return { ...tab, tails };
+  const tab = await world.open(hash, { viewport, clock, record: (url) => url.includes('after_seq=') });
+  return { ...tab, tails: tab.requests };
 }
 
 const go = (page: Page, hash: string) =>

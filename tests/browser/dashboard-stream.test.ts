@@ -15,17 +15,8 @@ const world = browserWorld({ config: testConfig({ SERVICE_TOKEN }) });
 const call = (path: string, body: unknown, auth = true) => world.post(path, body, auth ? SERVICE_TOKEN : null);
 
 /** A signed-in tab on the real clock, recording every API request it makes. */
-async function open(hash: string): Promise<{ context: BrowserContext; page: Page; requests: string[] }> {
-  const requests: string[] = [];
-  const tab = await world.open(hash, {
-    csp: false,
-    beforeGoto: (page) =>
-      page.on('request', (r) => {
-        if (r.url().includes('/api/')) requests.push(r.url());
-      }),
-  });
-  return { ...tab, requests };
-}
+const open = (hash: string): Promise<{ context: BrowserContext; page: Page; requests: string[] }> =>
+  world.open(hash, { csp: false, record: (url) => url.includes('/api/') });
 
 describeWithBrowser('dashboard streams', () => {
   it('an event posted while the session view is open appears within 2 s, with no polling', async () => {

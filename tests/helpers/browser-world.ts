@@ -21,13 +21,21 @@ export interface BrowserWorld {
   /** POST JSON to the app (with the service token unless `token` is null); the answer must be 2xx. */
   post(path: string, body: unknown, token?: string | null): Promise<Record<string, unknown>>;
   /**
-   * A new tab on `/dashboard/<hash>`, signed in as admin unless `signedIn: false`. `beforeGoto`
-   * runs on the page before it loads (install a clock, record requests).
+   * A new tab on `/dashboard/<hash>`, signed in as admin unless `signedIn: false`. Before it loads:
+   * `clock` installs Playwright's clock, `record` keeps the URLs of the requests it accepts (in
+   * `requests`), and `beforeGoto` runs on the page (anything else a suite needs, e.g. a dialog handler).
    */
   open(
     hash: string,
-    o?: { viewport?: { width: number; height: number }; csp?: boolean; signedIn?: boolean; beforeGoto?: (page: Page) => unknown },
-  ): Promise<{ context: BrowserContext; page: Page }>;
+    o?: {
+      viewport?: { width: number; height: number };
+      csp?: boolean;
+      signedIn?: boolean;
+      clock?: boolean;
+      record?: (url: string) => boolean;
+      beforeGoto?: (page: Page) => unknown;
+    },
+  ): Promise<{ context: BrowserContext; page: Page; requests: string[] }>;
 }
 
 /**
@@ -75,7 +83,7 @@ export function browserWorld(
       expect(res.ok).toBe(true);
       return (await res.json()) as Record<string, unknown>;
     },
-    async open(hash, { viewport = { width: 1280, height: 800 }, csp = true, signedIn = true, beforeGoto } = {}) {
+    async open(hash, { viewport = { width: 1280, height: 800 }, csp = true, signedIn = true, clock = false, record, beforeGoto } = {}) {
       const context = await state.browser.newContext({ viewport });
       if (signedIn) await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
       const page = await context.newPage();
@@ -85,9 +93,16 @@ export function browserWorld(
           if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
         });
       }
+      if (clock) await page.clock.install();
+      const requests: string[] = [];
+      if (record) {
+        page.on('request', (r) => {
+          if (record(r.url())) requests.push(r.url());
+        });
+      }
       await beforeGoto?.(page);
       await page.goto(`${state.server.url}/dashboard/${hash}`);
-      return { context, page };
+      return { context, page, requests };
     },
   };
 }

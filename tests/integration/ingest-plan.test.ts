@@ -15,6 +15,7 @@ import { migrate } from '../../lib/storage/migrate.js';
 import { createPgSql } from '../../lib/storage/sql-pg.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { uniqueToken } from '../helpers/deps.js';
+import { newEvent } from '../helpers/events.js';
 import { describeWithPostgres, TEST_DATABASE_URL } from '../helpers/servers.js';
 
 /** The text of the statement a call sends, taken from a Sql that records instead of running. */
@@ -61,17 +62,7 @@ describeWithPostgres('ingest statement plans', () => {
     await sql.close();
   });
 
-  const event = (token: string, email: string): NewEvent => ({
-    eventUuid: crypto.randomUUID(),
-    sessionToken: token,
-    email,
-    name: null,
-    studentId: null,
-    eventType: 'action',
-    eventData: JSON.stringify({ currentStep: 2 }),
-    clientTs: null,
-    createdAt: new Date(),
-  });
+  const event = (token: string, email: string) => newEvent({ sessionToken: token, email, eventData: JSON.stringify({ currentStep: 2 }) });
 
   /** EXPLAIN ANALYZE of `text` run as a generic plan with the nine ingest arrays of `e`. */
   async function executeGeneric(name: string, text: string, e: NewEvent, sid: string | null): Promise<PlanNode> {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageRejectedValueError, StorageUnavailableError } from '../../lib/errors.js';
-import { insertEvents, type NewEvent } from '../../lib/events/ingest.js';
+import { insertEvents } from '../../lib/events/ingest.js';
 import { listEvents } from '../../lib/events/query.js';
 import { loadMigrations } from '../../lib/node/migrations.js';
 import { migrate } from '../../lib/storage/migrate.js';
@@ -14,6 +14,7 @@ import { createPgSql } from '../../lib/storage/sql-pg.js';
 import { createPgliteSql } from '../../lib/storage/sql-pglite.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { uniqueToken } from '../helpers/deps.js';
+import { newEvent } from '../helpers/events.js';
 import { startNeonStandin } from '../helpers/neon-standin.js';
 import { describeWithPostgres, TEST_DATABASE_URL } from '../helpers/servers.js';
 
@@ -124,17 +125,15 @@ function contract(name: string, adapter: Adapter) {
     const token = uniqueToken(name);
     const email = `${token}@example.com`;
     const base = Date.parse('2026-04-01T09:00:00Z');
-    const events: NewEvent[] = Array.from({ length: 5 }, (_, i) => ({
-      eventUuid: crypto.randomUUID(),
-      sessionToken: token,
-      email,
-      name: i === 4 ? 'Grace' : null,
-      studentId: null,
-      eventType: 'action',
-      eventData: JSON.stringify({ i, quote: "'; DROP TABLE events; --" }),
-      clientTs: null,
-      createdAt: new Date(base + i * 1000),
-    }));
+    const events = Array.from({ length: 5 }, (_, i) =>
+      newEvent({
+        sessionToken: token,
+        email,
+        name: i === 4 ? 'Grace' : null,
+        eventData: JSON.stringify({ i, quote: "'; DROP TABLE events; --" }),
+        createdAt: new Date(base + i * 1000),
+      }),
+    );
     const inserted = await insertEvents(sql, events);
     expect(inserted.size).toBe(5);
     // Two repeats and one new event (a copy of the first under a new uuid, at a later time).
@@ -155,17 +154,7 @@ function contract(name: string, adapter: Adapter) {
   it('many concurrent first events of one new student create one student row', async () => {
     const token = uniqueToken(name);
     const email = `${token}@example.com`;
-    const one = (): NewEvent => ({
-      eventUuid: crypto.randomUUID(),
-      sessionToken: token,
-      email,
-      name: null,
-      studentId: null,
-      eventType: 'action',
-      eventData: '{}',
-      clientTs: null,
-      createdAt: new Date(),
-    });
+    const one = () => newEvent({ sessionToken: token, email });
     const results = await Promise.all(Array.from({ length: 40 }, () => insertEvents(sql, [one()])));
     expect(results.every((r) => r.size === 1)).toBe(true);
     const rows = await sql.query<{ n: number; linked: number }>(

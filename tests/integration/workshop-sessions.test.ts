@@ -13,6 +13,7 @@ import { migrate } from '../../lib/storage/migrate.js';
 import { createPgSql } from '../../lib/storage/sql-pg.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { uniqueToken } from '../helpers/deps.js';
+import { newEvent } from '../helpers/events.js';
 import { describeWithPostgres, TEST_DATABASE_URL } from '../helpers/servers.js';
 
 describeWithPostgres('workshop sessions on real PostgreSQL', () => {
@@ -24,18 +25,14 @@ describeWithPostgres('workshop sessions on real PostgreSQL', () => {
   afterAll(() => sql.close());
 
   const base = Date.parse('2026-06-01T10:00:00Z');
-  const event = (token: string, i: number, over: Partial<NewEvent> = {}): NewEvent => ({
-    eventUuid: crypto.randomUUID(),
-    sessionToken: token,
-    email: null,
-    name: null,
-    studentId: null,
-    eventType: i % 5 === 0 ? 'error' : 'action',
-    eventData: JSON.stringify({ currentStep: i, stepName: `step ${i}` }),
-    clientTs: null,
-    createdAt: new Date(base + i * 1000),
-    ...over,
-  });
+  const event = (token: string, i: number, over: Partial<NewEvent> = {}): NewEvent =>
+    newEvent({
+      sessionToken: token,
+      eventType: i % 5 === 0 ? 'error' : 'action',
+      eventData: JSON.stringify({ currentStep: i, stepName: `step ${i}` }),
+      createdAt: new Date(base + i * 1000),
+      ...over,
+    });
 
   it('concurrent batches on one new token: one session, exact counts, step and activity by event time', async () => {
     const token = uniqueToken('conc');

@@ -4,10 +4,11 @@
  * one event, and the cursor (or the tail's last_seq) continues exactly where it stopped.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { insertEvents, type NewEvent } from '../../lib/events/ingest.js';
+import { insertEvents } from '../../lib/events/ingest.js';
 import { iterateEvents, listEvents, tailEvents } from '../../lib/events/query.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { memoryPglite, uniqueToken } from '../helpers/deps.js';
+import { newEvent } from '../helpers/events.js';
 
 let sql: Sql;
 const token = uniqueToken('bytes');
@@ -17,10 +18,7 @@ const PADS = [1000, 1000, 1000, 3000, 10, 10, 10, 2000];
 beforeAll(async () => {
   sql = await memoryPglite();
   const base = Date.parse('2026-01-01T00:00:00Z');
-  const events: NewEvent[] = PADS.map((n, i) => ({
-    eventUuid: crypto.randomUUID(), sessionToken: token, email: null, name: null, studentId: null, eventType: 'action',
-    eventData: JSON.stringify({ i, pad: 'x'.repeat(n) }), clientTs: null, createdAt: new Date(base + i * 1000),
-  }));
+  const events = PADS.map((n, i) => newEvent({ sessionToken: token, eventData: JSON.stringify({ i, pad: 'x'.repeat(n) }), createdAt: new Date(base + i * 1000) }));
   await insertEvents(sql, events);
 });
 
