@@ -50,7 +50,10 @@ async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Pr
     const errors = issuesToErrors(envelope.error.issues);
     throw new ApiError('BAD_REQUEST', `invalid batch: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors });
   }
-  const { events, ...defaults } = envelope.data;
+  const { events, ...batchFields } = envelope.data;
+  // Only a batch that sets fields for all its events has defaults: the others' events are parsed
+  // as sent, not copied one by one over an empty object.
+  const defaults = Object.keys(batchFields).length ? batchFields : undefined;
   const valid = [];
   const rejected: Array<{ index: number; error: string }> = [];
   const allErrors: FieldError[] = [];
