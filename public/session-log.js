@@ -119,12 +119,13 @@
     else if (!timer) later(cfg.flushInterval);
   };
 
-  // One identity's events (tabs differ; a beacon: this tab's), not in flight, within budget.
+  // One identity's events (tabs differ; a beacon: this tab's, newest first: a closing page's
+  // last writes can be lost), not in flight, in budget.
   const pick = (beacon) => {
     const events = [];
     let who = beacon && JSON.stringify(cfg.who);
     let size = 300;
-    for (const { i, ...e } of get()) {
+    for (const { i, ...e } of beacon ? [...get()].reverse() : get()) {
       const w = JSON.stringify(i);
       who ||= w;
       if (w !== who || busy?.ids.includes(e.eventId)) continue;
@@ -150,7 +151,7 @@
         wait = Math.min(r.headers.get('retry-after') || 0, 300) * 1e3 || 1;
         warn('send', 'will retry:', s);
       } else {
-        // Stored, or refused for good (a 4xx would repeat).
+        // Stored, or refused for good (4xx).
         put(get().filter((e) => !b.ids.includes(e.eventId)));
         attempts = 0;
         if (s > 200) warn('drop', 'refused:', s, await r.text());

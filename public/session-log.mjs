@@ -40,7 +40,8 @@
  * SessionLog.sessionToken                    the token in use, after init()
  *
  * Delivery: events are batched (20 events or 2 s) and posted as text/plain JSON with fetch
- * keepalive, or by navigator.sendBeacon when the page is hidden or closed. They stay in
+ * keepalive, or by navigator.sendBeacon when the page is hidden or closed (the newest first,
+ * up to 64 KB: a closing page's last localStorage writes are the ones that can be lost). They stay in
  * localStorage (per endpoint, shared by the origin's tabs, 1000 at most) until the server
  * answers; network errors, 429 and 5xx are retried with jittered exponential backoff (honouring
  * Retry-After) across reloads and offline periods, a 413 splits the batch, and other 4xx drop
