@@ -27,7 +27,7 @@ batch_student AS (
 ),
 ins AS (
   INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, client_ts, created_at, claimed_email, claimed_name)
-  SELECT event_uuid, session_token, sid, event_type, event_data::jsonb, client_ts, created_at, email, name
+  SELECT event_uuid, session_token, sid, event_type, event_data, client_ts, created_at, email, name
   FROM checked ORDER BY ord
   ON CONFLICT (event_uuid) DO NOTHING
   RETURNING id, event_uuid, session_token, student_id, event_type, event_data, created_at

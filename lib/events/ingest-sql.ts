@@ -1,31 +1,33 @@
 import type { NewEvent } from './new-event.js';
 
 /**
- * The `input` CTE both ingest statements start from: one row per event, from nine parallel arrays
- * ($1…$9, built by inputParams), numbered by `ord`. `student` names the fifth column: the id the
- * page sent (insertEvents) or the id the student cache vouches for (insertKnown).
+ * The `input` CTE both ingest statements start from: one row per event, from one JSON array ($1,
+ * built by inputParams), numbered by `ord`. `student` names the fifth column: the id the page sent
+ * (insertEvents) or the id the student cache vouches for (insertKnown). `event_data` is jsonb.
+ *
+ * One JSON document rather than nine parallel arrays (as until issue 16's profiling): pg and Neon's
+ * driver turn a JS array into an array literal, quoting and escaping every element (event_data's
+ * JSON twice over), which was a tenth of the server's CPU on a 100-event batch; here each event's
+ * data goes in as the JSON text it already is, and Postgres parses the document once.
  */
 export function inputCte(student: 'student_id' | 'sid'): string {
   return `WITH input AS (
-  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                       $7::text[], $8::timestamptz[], $9::timestamptz[]) WITH ORDINALITY
-    AS t(event_uuid, session_token, email, name, ${student}, event_type, event_data, client_ts, created_at, ord)
+  SELECT (r->>'u')::uuid AS event_uuid, r->>'t' AS session_token, r->>'e' AS email, r->>'n' AS name, r->>'s' AS ${student},
+         r->>'y' AS event_type, r->'d' AS event_data, (r->>'c')::timestamptz AS client_ts, (r->>'a')::timestamptz AS created_at, ord
+  FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS j(r, ord)
 ),`;
 }
 
-/** The nine arrays `inputCte` unnests; `studentIds[i]` is the fifth column of `events[i]`. */
+const str = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
+
+/** The one parameter `inputCte` reads; `studentIds[i]` is the fifth column of `events[i]`. */
 export function inputParams(events: readonly NewEvent[], studentIds: readonly (string | null)[]): unknown[] {
-  return [
-    events.map((e) => e.eventUuid),
-    events.map((e) => e.sessionToken),
-    events.map((e) => e.email),
-    events.map((e) => e.name),
-    studentIds,
-    events.map((e) => e.eventType),
-    events.map((e) => e.eventData),
-    events.map((e) => (e.clientTs ? e.clientTs.toISOString() : null)),
-    events.map((e) => e.createdAt.toISOString()),
-  ];
+  const rows = events.map(
+    (e, i) =>
+      `{"u":${str(e.eventUuid)},"t":${str(e.sessionToken)},"e":${str(e.email)},"n":${str(e.name)},"s":${str(studentIds[i] ?? null)},` +
+      `"y":${str(e.eventType)},"d":${e.eventData},"c":${str(e.clientTs ? e.clientTs.toISOString() : null)},"a":${str(e.createdAt.toISOString())}}`,
+  );
+  return [`[${rows.join(',')}]`];
 }
 
 /*

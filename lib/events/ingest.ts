@@ -160,7 +160,7 @@ known AS (
 ins AS (
   INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, client_ts, created_at, claimed_email, claimed_name)
   SELECT r.event_uuid, r.session_token, COALESCE(r.sid, k.student_id, b.sid),
-         r.event_type, r.event_data::jsonb, r.client_ts, r.created_at, r.email, r.name
+         r.event_type, r.event_data, r.client_ts, r.created_at, r.email, r.name
   FROM resolved r LEFT JOIN known k ON k.id = r.session_token LEFT JOIN batch_student b ON b.session_token = r.session_token
   ORDER BY r.ord
   ON CONFLICT (event_uuid) DO NOTHING

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { insertKnown } from '../../lib/events/ingest-known.js';
 import { insertEvents, type NewEvent } from '../../lib/events/ingest.js';
+import { inputParams } from '../../lib/events/ingest-sql.js';
 import { loadMigrations } from '../../lib/node/migrations.js';
 import { migrate } from '../../lib/storage/migrate.js';
 import { createPgSql } from '../../lib/storage/sql-pg.js';
@@ -64,21 +65,9 @@ describeWithPostgres('ingest statement plans', () => {
 
   const event = (token: string, email: string) => newEvent({ sessionToken: token, email, eventData: JSON.stringify({ currentStep: 2 }) });
 
-  /** EXPLAIN ANALYZE of `text` run as a generic plan with the nine ingest arrays of `e`. */
+  /** EXPLAIN ANALYZE of `text` run as a generic plan with the ingest parameter of `e` (inputParams). */
   async function executeGeneric(name: string, text: string, e: NewEvent, sid: string | null): Promise<PlanNode> {
-    const lit = (v: string | null) => (v === null ? 'NULL' : client.escapeLiteral(v));
-    const arr = (v: string | null, type: string) => `ARRAY[${lit(v)}]::${type}[]`;
-    const args = [
-      arr(e.eventUuid, 'uuid'),
-      arr(e.sessionToken, 'text'),
-      arr(e.email, 'text'),
-      arr(e.name, 'text'),
-      arr(sid, 'text'),
-      arr(e.eventType, 'text'),
-      arr(e.eventData, 'text'),
-      arr(null, 'timestamptz'),
-      arr(e.createdAt.toISOString(), 'timestamptz'),
-    ];
+    const args = inputParams([e], [sid]).map((p) => `${client.escapeLiteral(p as string)}::jsonb`);
     await client.query(`DEALLOCATE ALL`);
     await client.query(`PREPARE ${name} AS ${text}`);
     const res = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE ${name}(${args.join(', ')})`);
