@@ -119,16 +119,28 @@ describeWithBrowser('session-log.js robustness', () => {
 
   it('an unreachable server: events stay queued, retries back off, and the console gets one warning', async () => {
     const context = await newContext();
+    // When the client starts each attempt, on the page's own clock: the times Playwright reports
+    // failed requests at arrive late and unevenly on a loaded machine (CI saw two failures
+    // reported 298 ms apart for retries the client had scheduled at least 500 ms apart).
+    await context.addInitScript(() => {
+      const w = window as unknown as { __attempts: number[]; fetch: typeof fetch };
+      const original = w.fetch.bind(window);
+      w.__attempts = [];
+      w.fetch = (input, init) => {
+        if (String(input).includes('127.0.0.1:9/')) w.__attempts.push(performance.now());
+        return original(input, init);
+      };
+    });
     const { page, warnings } = await blank(context);
-    const failedAt: number[] = [];
-    page.on('requestfailed', () => failedAt.push(Date.now()));
+    let failures = 0;
+    page.on('requestfailed', () => failures++);
     // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
     await init(page, { endpoint: 'http://127.0.0.1:9/api/session-log', flushInterval: 50 });
     await page.evaluate(() => {
       for (let i = 0; i < 3; i++) (window as unknown as Win).logAction(`a${i}`);
     });
-    await expect.poll(() => failedAt.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
-    const [first = 0, second = 0, third = 0] = failedAt;
+    await expect.poll(() => failures, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    const [first = 0, second = 0, third = 0] = await page.evaluate(() => (window as unknown as { __attempts: number[] }).__attempts);
     // Exponential with jitter: the first retry after 0.5-1 s, the second after 1-2 s.
     expect(second - first).toBeGreaterThanOrEqual(400);
     expect(second - first).toBeLessThan(2000);
