@@ -33,9 +33,13 @@ export async function sweep(ctx: SessionCtx, limit = 500): Promise<SweepResult> 
        FROM due WHERE s.id = due.id
        RETURNING s.id, s.student_id, s.status, s.ended_at
      ),
+     -- The event names the session's student only while that student exists: one session left
+     -- pointing at a deleted student must not fail the events foreign key for every session of
+     -- the run, which would end none of them, this time or any other.
      ev AS (
        INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, created_at)
-       SELECT gen_random_uuid(), id, student_id, 'session_ended', jsonb_build_object('reason', 'timeout', 'status', status), ended_at FROM upd
+       SELECT gen_random_uuid(), id, (SELECT st.id FROM students st WHERE st.id = upd.student_id),
+              'session_ended', jsonb_build_object('reason', 'timeout', 'status', status), ended_at FROM upd
      )
      SELECT id, student_id, status, (SELECT count(*)::int FROM due) AS total FROM upd`,
     [now.toISOString(), ctx.timeoutMs, limit],

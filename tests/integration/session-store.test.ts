@@ -101,6 +101,25 @@ function store(name: string, makeKv: () => Promise<{ kv: Kv; fresh(): Kv; stop()
     expect(await kv.get(`active:${id}`)).toBeNull();
   });
 
+  it('a session whose student no longer exists does not stop the sweep: it ends with the others', async () => {
+    now = new Date('2026-05-04T15:00:00Z');
+    const kept = await recordInteraction(ctx(), { student_id: student(), function: 'f' });
+    const ghost = student();
+    const orphan = await recordInteraction(ctx(), { student_id: ghost, function: 'f' });
+    // Out of band (no product path writes this): the student row goes, the session stays.
+    await sql.query('DELETE FROM students WHERE id = $1', [ghost]);
+    now = new Date(now.getTime() + T + 1000);
+    const run = await sweep(ctx());
+    expect(run.ended_ids).toEqual(expect.arrayContaining([kept.row.id, orphan.row.id]));
+    const ended = await sql.query<{ session_token: string; student_id: string | null }>(
+      "SELECT session_token, student_id FROM events WHERE session_token = ANY($1::text[]) AND event_type = 'session_ended' ORDER BY session_token",
+      [[kept.row.id, orphan.row.id]],
+    );
+    expect(ended).toHaveLength(2);
+    expect(ended.find((e) => e.session_token === orphan.row.id)?.student_id).toBeNull();
+    expect(ended.find((e) => e.session_token === kept.row.id)?.student_id).toBe(kept.row.student_id);
+  });
+
   it('404 for unknown sessions, 409 for writes to ended or full ones', async () => {
     now = new Date('2026-05-05T09:00:00Z');
     const unknown = `nope_${crypto.randomUUID().slice(0, 8)}`;
