@@ -9,7 +9,7 @@
 import { insertEvents } from '../lib/events/ingest.js';
 import type { Sql } from '../lib/storage/sql.js';
 import { client, expectStatus } from './http.js';
-import { everyStudent, pickSession, type Server, toNewEvent, wireEvent } from './lib.js';
+import { everyStudent, median, medianBy, pickSession, type Server, toNewEvent, wireEvent } from './lib.js';
 import { fmt, latency, type Measured, measure, ms, pct, type Section, table } from './measure.js';
 import { type PgbenchResult, runPgbench } from './pgbench.js';
 import { measureWrk, wrkAvailable } from './wrk.js';
@@ -26,6 +26,9 @@ export function loadGenerator(): 'wrk' | 'node' {
   if (wanted === 'wrk') throw new Error('BENCH_LOADGEN=wrk but wrk is not installed (apt-get install wrk)');
   return 'node';
 }
+
+/** Rounds per scenario (BENCH_ROUNDS, default 3). */
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 3)));
 
 const SCENARIOS = [
   { name: 'single', size: 1, concurrency: 8, target: 0.5, p99: 20 },
@@ -84,8 +87,8 @@ export async function runIngest(server: Server, sql: Sql, databaseUrl: string): 
 
     const ratios = http.map((h, i) => h.unitsPerS / (pgbench[i]?.rowsPerS ?? Number.NaN));
     const ratio = median(ratios);
-    const h = medianRun(http);
-    const pgb = medianPgbench(pgbench);
+    const h = medianBy(http, (m) => m.unitsPerS);
+    const pgb = medianBy(pgbench, (p) => p.rowsPerS);
     const errors = http.reduce((n, m) => n + m.errors, 0) + raw.errors + pgbench.reduce((n, p) => n + p.failed, 0);
     const p99ok = s.p99 === undefined || h.p99 <= s.p99;
     const goal = `≥ ${s.target}×${s.p99 === undefined ? '' : `, p99 ≤ ${s.p99} ms`}`;
@@ -153,15 +156,3 @@ function row(name: string, conns: number, h: Measured, raw: Measured, pgb: Pgben
     verdict,
   ];
 }
-
-/** Rounds per scenario (BENCH_ROUNDS, default 3). */
-const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 3)));
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
-/** The round whose rate is the median (the lower middle one of an even count): its latencies and CPU go with it. */
-const medianRun = (runs: readonly Measured[]): Measured => [...runs].sort((a, b) => a.unitsPerS - b.unitsPerS)[(runs.length - 1) >> 1] as Measured;
-const medianPgbench = (runs: readonly PgbenchResult[]): PgbenchResult => [...runs].sort((a, b) => a.rowsPerS - b.rowsPerS)[(runs.length - 1) >> 1] as PgbenchResult;

@@ -126,6 +126,15 @@ export function percentile(sorted: Float64Array, q: number): number {
   return sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN) : Number.NaN;
 }
 
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+};
+
+/** The run whose `rate` is the median (the lower middle one of an even count), with its other figures. */
+export const medianBy = <T>(runs: readonly T[], rate: (run: T) => number): T => [...runs].sort((a, b) => rate(a) - rate(b))[(runs.length - 1) >> 1] as T;
+
 // ---- server ----
 
 export interface Server {

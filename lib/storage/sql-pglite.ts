@@ -8,13 +8,19 @@ import { guarded, type Row, type Sql, type Statement } from './sql.js';
  * PGlite has a single connection and queues concurrent calls itself.
  */
 export async function createPgliteSql(dataDir: string, opts: { loadDataDir?: Blob } = {}): Promise<Sql> {
-  // pg_trgm: migration 006 indexes session search with it, as on Neon and self-hosted Postgres.
-  // `loadDataDir`: start from a dump (`dumpDataDir`) instead of an empty cluster (the tests'
-  // migrated template, tests/helpers/deps.ts).
-  return pgliteSql(await PGlite.create(dataDir, { extensions: { pg_trgm }, ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}) }));
+  return pgliteSql(await openPglite(dataDir, opts));
 }
 
-/** The Sql port over an open PGlite (created with pg_trgm). */
+/**
+ * The PGlite the port runs on. pg_trgm: migration 006 indexes session search with it, as on Neon
+ * and self-hosted Postgres. `loadDataDir`: start from a dump (`dumpDataDir`) instead of an empty
+ * cluster (the tests' migrated template, tests/helpers/deps.ts, which opens its own with this).
+ */
+export function openPglite(dataDir: string, opts: { loadDataDir?: Blob } = {}): Promise<PGlite> {
+  return PGlite.create(dataDir, { extensions: { pg_trgm }, ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}) });
+}
+
+/** The Sql port over an open PGlite (from openPglite). */
 export function pgliteSql(db: PGlite): Sql {
   return {
     driver: 'pglite',

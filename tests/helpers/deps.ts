@@ -2,8 +2,6 @@ import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { parseConfig, type Config } from '../../lib/config.js';
 import { consoleLogger, type Deps, silentLogger } from '../../lib/deps.js';
 import { createWaitUntil } from '../../lib/node/deps.js';
@@ -13,7 +11,7 @@ import { memoryRateLimiter } from '../../lib/ratelimit/memory.js';
 import { createMemoryKv } from '../../lib/storage/kv-memory.js';
 import type { Kv } from '../../lib/storage/kv.js';
 import { migrate } from '../../lib/storage/migrate.js';
-import { createPgliteSql, pgliteSql } from '../../lib/storage/sql-pglite.js';
+import { createPgliteSql, openPglite, pgliteSql } from '../../lib/storage/sql-pglite.js';
 import type { Sql } from '../../lib/storage/sql.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -54,7 +52,7 @@ function migratedTemplate(): Promise<Blob> {
     try {
       return new Blob([await readFile(file)]);
     } catch {
-      const db = await PGlite.create('memory://', { extensions: { pg_trgm } });
+      const db = await openPglite('memory://');
       await migrate(pgliteSql(db), migrations);
       const dump = await db.dumpDataDir('gzip');
       await db.close();
