@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from './util/zod.js';
 import { DEFAULT_TEMPLATES, type TemplateName } from './analysis/templates.js';
 import { type ConfigFile, parseConfigFile } from './config-file.js';
 import { type Env, EnvSchema } from './config-env.js';

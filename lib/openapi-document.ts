@@ -1,5 +1,4 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
-import { z } from 'zod';
+import * as z from './util/zod.js';
 import { errorStatuses, type RouteDef, statusText } from './http/route.js';
 import { ROUTES } from './routes/inventory.js';
 import { Problem } from './schemas/responses.js';
@@ -11,9 +10,11 @@ import { Problem } from './schemas/responses.js';
  * tests/unit/openapi.test.ts checks real responses against it and lints it.
  *
  * Schemas are converted with zod's own `z.toJSONSchema` (input side for requests, output side for
- * responses, so defaults and transforms read right); @hono/zod-openapi assembles the document.
+ * responses, so defaults and transforms read right), and assembled here. (It used to be assembled by
+ * @hono/zod-openapi's registry, which brought the classic `zod` into every Vercel function's shared
+ * chunk: ADR 0026. The document is the same, byte for byte.)
  */
-function schema(s: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+function schema(s: z.ZodMiniType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
   return simplify(rest) as Record<string, unknown>;
 }
@@ -35,7 +36,7 @@ function simplify(node: unknown): unknown {
   return out;
 }
 
-function parameters(q: z.ZodObject, where: 'query' | 'path'): Array<Record<string, unknown>> {
+function parameters(q: z.ZodMiniObject, where: 'query' | 'path'): Array<Record<string, unknown>> {
   const js = schema(q, 'input') as { properties?: Record<string, Record<string, unknown>>; required?: string[] };
   return Object.entries(js.properties ?? {}).map(([name, s]) => ({
     name,
@@ -61,8 +62,8 @@ function operation(def: RouteDef) {
   for (const status of errorStatuses(def)) responses[String(status)] = { description: statusText(status), content: PROBLEM };
   const params = [...(def.params ? parameters(def.params, 'path') : []), ...(def.query ? parameters(def.query, 'query') : [])];
   const body = def.body;
-  // The document gets JSON Schema parameters and body below.
-  const { request: _validated, ...route } = def.route;
+  // The document gets JSON Schema parameters, body and responses below.
+  const { request: _validated, responses: _outline, ...route } = def.route;
   return {
     ...route,
     ...(def.description ? { description: def.description } : {}),
@@ -71,11 +72,9 @@ function operation(def: RouteDef) {
     ...(params.length ? { parameters: params } : {}),
     ...(body
       ? {
-          request: {
-            body: {
-              required: body.required ?? true,
-              content: Object.fromEntries((body.media ?? ['application/json']).map((m) => [m, { schema: schema(body.schema, 'input') }])),
-            },
+          requestBody: {
+            required: body.required ?? true,
+            content: Object.fromEntries((body.media ?? ['application/json']).map((m) => [m, { schema: schema(body.schema, 'input') }])),
           },
         }
       : {}),
@@ -93,11 +92,13 @@ export const openApiBuilds = (): number => builds;
 export function openApiDocument(): Record<string, unknown> {
   if (cached) return cached;
   builds++;
-  const { openAPIRegistry: registry, getOpenAPI31Document } = new OpenAPIHono();
-  for (const def of ROUTES) registry.registerPath(operation(def) as never);
-  registry.registerComponent('schemas', 'Problem', schema(Problem, 'output') as never);
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const def of ROUTES) {
+    const { method, path, ...op } = operation(def);
+    paths[path] = { ...paths[path], [method]: op };
+  }
   const bearer = (description: string) => ({ type: 'http', scheme: 'bearer', description }) as const;
-  const schemes = {
+  const securitySchemes = {
     adminToken: bearer('ADMIN_TOKEN'),
     instructorToken: bearer('One of INSTRUCTOR_TOKENS (read-only)'),
     serviceToken: bearer('SERVICE_TOKEN'),
@@ -108,8 +109,7 @@ export function openApiDocument(): Record<string, unknown> {
     vapiBearer: bearer('VAPI_WEBHOOK_SECRET as a Bearer credential'),
     vapiSignature: { type: 'apiKey', in: 'header', name: 'X-Vapi-Signature', description: 'Hex HMAC-SHA256 of the raw body with VAPI_HMAC_SECRET (header name configurable)' },
   } as const;
-  for (const [name, scheme] of Object.entries(schemes)) registry.registerComponent('securitySchemes', name, scheme);
-  cached = getOpenAPI31Document({
+  cached = {
     openapi: '3.1.0',
     info: {
       title: 'Sessionlog API',
@@ -117,7 +117,10 @@ export function openApiDocument(): Record<string, unknown> {
       description: 'Session tracking and event logging for voice-AI tutoring and hands-on workshops. Errors are RFC 9457 problem documents.',
     },
     servers: [{ url: '/' }],
-  }) as unknown as Record<string, unknown>;
+    components: { schemas: { Problem: schema(Problem, 'output') }, securitySchemes, parameters: {} },
+    paths,
+    webhooks: {},
+  };
   return cached;
 }
 

@@ -3,7 +3,6 @@
  * `workerd`/`worker` export conditions, and no Node built-ins (the bundle fails if lib/ pulls one in).
  */
 import { build } from 'esbuild';
-import { zodEnglishOnly } from './zod-english-only.js';
 
 export async function buildWorker(outfile = 'dist/worker.js'): Promise<string> {
   // The OpenAPI document, built here once instead of in a worker request (lib/openapi.ts).
@@ -20,7 +19,6 @@ export async function buildWorker(outfile = 'dist/worker.js'): Promise<string> {
     minify: false,
     sourcemap: false,
     logLevel: 'warning',
-    plugins: [zodEnglishOnly],
     // workerd's built-in modules (worker.ts reads its bindings from cloudflare:workers).
     external: ['cloudflare:*'],
   });

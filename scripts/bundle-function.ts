@@ -12,7 +12,6 @@ import { mkdir, rm } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { zodEnglishOnly } from './zod-english-only.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -52,8 +51,6 @@ export async function bundleFunction(entry: string, outRoot = join(ROOT, 'dist',
     target: 'node20',
     external: ['pg-native'],
     banner: { js: BANNER },
-    // What `npm run build:vercel` ships (scripts/build-vercel.ts): zod without its 60 other locales.
-    plugins: [zodEnglishOnly],
     legalComments: 'none',
     metafile: true,
     logLevel: 'error',

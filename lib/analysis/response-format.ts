@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../util/zod.js';
 
 /**
  * OpenAI structured output (`response_format: json_schema`, strict) for a zod v4 object schema.
@@ -9,7 +9,7 @@ import { z } from 'zod';
  * agree for AnalysisOutput; a schema that needs the helper's rewriting (optional fields, unions
  * with a discriminator, $refs) must be checked there before it is used here.
  */
-export function jsonSchemaResponseFormat(schema: z.ZodObject, name: string) {
+export function jsonSchemaResponseFormat(schema: z.ZodMiniObject, name: string) {
   const json = z.toJSONSchema(schema, { target: 'draft-7', io: 'output' }) as { properties?: Record<string, { type?: unknown }>; required?: string[] };
   // Strict mode needs every property required. An optional field the model may leave out is sent
   // required-nullable (as openai/helpers/zod does), so it must already accept null; anything else

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../util/zod.js';
 
 /**
  * What the model must return (strict JSON schema through the openai package's zod helper).
@@ -6,20 +6,16 @@ import { z } from 'zod';
  * for the progress_update template.
  */
 export const AnalysisOutput = z.object({
-  session_summary: z.string().describe('What happened in the session, for the instructor, in a few sentences.'),
-  learning_outcomes: z.array(z.string()).describe('What the student learned or demonstrated.'),
-  engagement_score: z.number().min(0).max(1).describe('0 = disengaged, 1 = fully engaged.'),
-  next_steps: z.array(z.string()).describe('Concrete next steps for the student and instructor.'),
+  session_summary: z.string().check(z.describe('What happened in the session, for the instructor, in a few sentences.')),
+  learning_outcomes: z.array(z.string()).check(z.describe('What the student learned or demonstrated.')),
+  engagement_score: z.number().check(z.minimum(0), z.maximum(1), z.describe('0 = disengaged, 1 = fully engaged.')),
+  next_steps: z.array(z.string()).check(z.describe('Concrete next steps for the student and instructor.')),
   concepts_covered: z.array(z.string()),
-  struggles: z.array(z.string()).describe('Where the student struggled or held misconceptions.'),
-  progress_change: z.string().nullable().describe('For progress updates: the change against earlier sessions; otherwise null.'),
+  struggles: z.array(z.string()).check(z.describe('Where the student struggled or held misconceptions.')),
+  progress_change: z.nullable(z.string()).check(z.describe('For progress updates: the change against earlier sessions; otherwise null.')),
   // Required-nullable in the JSON schema sent to the model (strict outputs), optional when parsed:
   // results stored before the field existed, and models that omit it, still parse.
-  student_name: z
-    .string()
-    .nullable()
-    .optional()
-    .describe('The name the student says is theirs in the session (e.g. "this is Emma Smith"), exactly as said; null if they never say it.'),
+  student_name: z.optional(z.nullable(z.string())).check(z.describe('The name the student says is theirs in the session (e.g. "this is Emma Smith"), exactly as said; null if they never say it.')),
 });
 export type AnalysisOutput = z.infer<typeof AnalysisOutput>;
 
@@ -34,22 +30,22 @@ export const Analysis = z.object({
   model: z.string(),
   trigger: z.string(),
   status: AnalysisStatus,
-  result: AnalysisOutput.nullable(),
-  error: z.string().nullable(),
-  input_tokens: z.number().int().nullable(),
-  output_tokens: z.number().int().nullable(),
-  latency_ms: z.number().int().nullable(),
-  attempts: z.number().int(),
+  result: z.nullable(AnalysisOutput),
+  error: z.nullable(z.string()),
+  input_tokens: z.nullable(z.number().check(z.int())),
+  output_tokens: z.nullable(z.number().check(z.int())),
+  latency_ms: z.nullable(z.number().check(z.int())),
+  attempts: z.number().check(z.int()),
   /** When the sweep runs it again (failed with retries left, or deferred); null otherwise. */
-  next_attempt_at: z.iso.datetime().nullable(),
+  next_attempt_at: z.nullable(z.iso.datetime()),
   created_at: z.iso.datetime(),
-  completed_at: z.iso.datetime().nullable(),
+  completed_at: z.nullable(z.iso.datetime()),
 });
 export type Analysis = z.infer<typeof Analysis>;
 
 export const AnalysisRequest = z.strictObject({
-  template: z.enum(['session_summary', 'progress_update', 'learning_insights']).default('session_summary'),
-  force: z.boolean().default(false),
+  template: z._default(z.enum(['session_summary', 'progress_update', 'learning_insights']), 'session_summary'),
+  force: z._default(z.boolean(), false),
 });
 
 export const AnalysisRun = z.object({ session_id: z.string(), reused: z.boolean(), analysis: Analysis });
@@ -59,7 +55,7 @@ export const AnalysisList = z.object({
   /** Whether POST /api/sessions/{id}/analysis can run now (analysis on, a key, on_request trigger). */
   enabled: z.boolean(),
   /** Why not, when `enabled` is false (names the setting to change; never a secret). */
-  reason: z.string().nullable(),
-  count: z.number().int(),
+  reason: z.nullable(z.string()),
+  count: z.number().check(z.int()),
   analyses: z.array(Analysis),
 });

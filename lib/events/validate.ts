@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../util/zod.js';
 import type { FieldError } from '../errors.js';
 import { issuesToErrors, unstorableJson } from '../schemas/common.js';
 import { EventInput, KNOWN_EVENT_DATA, MAX_EVENT_DATA_BYTES } from '../schemas/event.js';
@@ -16,10 +16,8 @@ const encoder = new TextEncoder();
  * of the event's validation) into a copy nobody reads: the object is stored as sent (below), and
  * keys parsed from JSON are always strings. EventInput stays the documented schema.
  */
-const EventCheck = EventInput.extend({
-  eventData: z
-    .custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), { message: 'must be a JSON object' })
-    .optional(),
+const EventCheck = z.extend(EventInput, {
+  eventData: z.optional(z.custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), { message: 'must be a JSON object' })),
 });
 
 /** A field's path under the batch prefix (`events[3].eventData`), or alone for a single event. */

@@ -1,6 +1,6 @@
 import type { Handler, MiddlewareHandler } from 'hono';
 import { validator } from 'hono/validator';
-import type { z } from 'zod';
+import type * as z from '../util/zod.js';
 import type { App, AppEnv } from './env.js';
 import type { Config } from '../config.js';
 import { allow } from './auth.js';
@@ -35,7 +35,7 @@ export function register(app: App, def: RouteDef, handler: Handler<AppEnv>): voi
 }
 
 /** Path parameters, through the one validation hook: a problem+json 400 naming the parameter. */
-function validateParams(schema: z.ZodObject): MiddlewareHandler<AppEnv> {
+function validateParams(schema: z.ZodMiniObject): MiddlewareHandler<AppEnv> {
   return validator('param', (value) => {
     const parsed = schema.safeParse(value);
     if (!parsed.success) validationHook({ success: false, error: parsed.error, target: 'param' });

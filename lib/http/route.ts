@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from '../util/zod.js';
 
 /**
  * One endpoint, defined once: method, path, who may call it, its rate-limit class, and its request
@@ -37,19 +37,19 @@ export interface RouteSpec {
   /** Also accept a short-lived stream token as `?token=` (lib/http/stream-token.ts), for EventSource. */
   streamToken?: boolean;
   /** Validated before the handler runs, through the app's one validation hook (400 naming the parameter). */
-  params?: z.ZodObject;
+  params?: z.ZodMiniObject;
   /**
    * Documented here; validated by the handler (parseQuery), which reads the first value of a
    * repeated parameter where hono's validator would make it an array.
    */
-  query?: z.ZodObject;
+  query?: z.ZodMiniObject;
   /**
    * Documented here; read and validated by the handler (readJson / readText), which enforces the
    * body limit, accepts `text/plain` beacons and, for webhooks, authenticates the raw bytes first.
    */
-  body?: { schema: z.ZodType; required?: boolean; media?: readonly string[] };
+  body?: { schema: z.ZodMiniType; required?: boolean; media?: readonly string[] };
   /** Success statuses → JSON body schema. */
-  ok: Record<number, z.ZodType>;
+  ok: Record<number, z.ZodMiniType>;
   /** Other media types the first success status can answer with (exports). */
   media?: readonly Media[];
   /** Error statuses beyond those implied by auth, rate limit, params and body (see errorStatuses). */

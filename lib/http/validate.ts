@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { z } from 'zod';
+import type * as z from '../util/zod.js';
 import type { AppEnv } from './env.js';
 import { ApiError } from '../errors.js';
 import { type Cursor, decodeEventCursor } from '../events/cursor.js';
@@ -11,7 +11,7 @@ import { invalidInput as invalid, invalidParam } from './validation-hook.js';
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
 
 /** Read the JSON body (size-limited) and validate it; 400 naming each bad field. */
-export async function parseBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S, maxBytes = DEFAULT_BODY_LIMIT): Promise<z.infer<S>> {
+export async function parseBody<S extends z.ZodMiniType>(c: Context<AppEnv>, schema: S, maxBytes = DEFAULT_BODY_LIMIT): Promise<z.infer<S>> {
   const body = await readJson(c.req.raw, maxBytes);
   const parsed = schema.safeParse(body);
   if (!parsed.success) throw invalid('body', parsed.error.issues);
@@ -19,7 +19,7 @@ export async function parseBody<S extends z.ZodType>(c: Context<AppEnv>, schema:
 }
 
 /** Like parseBody, but an empty body means `{}` (all defaults). */
-export async function parseOptionalBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S, maxBytes = DEFAULT_BODY_LIMIT): Promise<z.infer<S>> {
+export async function parseOptionalBody<S extends z.ZodMiniType>(c: Context<AppEnv>, schema: S, maxBytes = DEFAULT_BODY_LIMIT): Promise<z.infer<S>> {
   const text = await readText(c.req.raw, maxBytes);
   let body: unknown = {};
   if (text.trim()) {
@@ -35,7 +35,7 @@ export async function parseOptionalBody<S extends z.ZodType>(c: Context<AppEnv>,
 }
 
 /** Like parseBody, with the schema chosen from the raw body (e.g. one entry vs. a batch). */
-export async function parseBodyBy<S extends z.ZodType>(c: Context<AppEnv>, pick: (raw: unknown) => S, maxBytes = DEFAULT_BODY_LIMIT): Promise<z.infer<S>> {
+export async function parseBodyBy<S extends z.ZodMiniType>(c: Context<AppEnv>, pick: (raw: unknown) => S, maxBytes = DEFAULT_BODY_LIMIT): Promise<z.infer<S>> {
   const body = await readJson(c.req.raw, maxBytes);
   const parsed = pick(body).safeParse(body);
   if (!parsed.success) throw invalid('body', parsed.error.issues);
@@ -43,14 +43,14 @@ export async function parseBodyBy<S extends z.ZodType>(c: Context<AppEnv>, pick:
 }
 
 /** Validate the query string (first value of each parameter; unknown parameters are ignored). */
-export function parseQuery<S extends z.ZodType>(c: Context<AppEnv>, schema: S): z.infer<S> {
+export function parseQuery<S extends z.ZodMiniType>(c: Context<AppEnv>, schema: S): z.infer<S> {
   const parsed = schema.safeParse(c.req.query());
   if (!parsed.success) throw invalid('query', parsed.error.issues);
   return parsed.data;
 }
 
 /** Validate a path parameter. */
-export function parseParam<S extends z.ZodType>(c: Context<AppEnv>, name: string, schema: S): z.infer<S> {
+export function parseParam<S extends z.ZodMiniType>(c: Context<AppEnv>, name: string, schema: S): z.infer<S> {
   const parsed = schema.safeParse(c.req.param(name));
   if (!parsed.success) throw invalidParam(name, parsed.error.issues);
   return parsed.data;

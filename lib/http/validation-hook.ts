@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from '../util/zod.js';
 import { ApiError } from '../errors.js';
 import { issuesToErrors } from '../schemas/common.js';
 

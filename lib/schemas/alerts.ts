@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../util/zod.js';
 import { IsoDateTime } from './common.js';
 
 export const AlertRule = z.enum(['repeated_error', 'error_spike', 'stuck', 'call_error']);
@@ -8,12 +8,12 @@ export const AlertItem = z.object({
   id: z.string(),
   rule: AlertRule,
   key: z.string(),
-  student_id: z.string().nullable(),
-  session_id: z.string().nullable(),
+  student_id: z.nullable(z.string()),
+  session_id: z.nullable(z.string()),
   title: z.string(),
   detail: z.string(),
   created_at: z.iso.datetime(),
-  delivery: z.object({ status: z.enum(['delivered', 'pending', 'failed', 'not_configured']), attempts: z.number().int().min(0) }),
+  delivery: z.object({ status: z.enum(['delivered', 'pending', 'failed', 'not_configured']), attempts: z.number().check(z.int(), z.minimum(0)) }),
 });
 export type AlertItem = z.infer<typeof AlertItem>;
 
@@ -22,6 +22,6 @@ export type AlertList = z.infer<typeof AlertList>;
 
 /** GET /api/alerts?since=&limit= */
 export const AlertsQuery = z.object({
-  since: IsoDateTime.optional(),
-  limit: z.coerce.number({ message: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').max(500, 'must be at most 500').default(50),
+  since: z.optional(IsoDateTime),
+  limit: z._default(z.coerce.number({ message: 'must be a number' }).check(z.int('must be an integer'), z.minimum(1, 'must be at least 1'), z.maximum(500, 'must be at most 500')), 50),
 });

@@ -1,16 +1,11 @@
-import { z } from 'zod';
+import * as z from '../util/zod.js';
 import { IsoDateTime } from './common.js';
 
 /** GET /api/attention?since=&workshop= — the query string. */
 export const AttentionQuery = z.object({
-  since: IsoDateTime.optional(),
+  since: z.optional(IsoDateTime),
   /** A session-token prefix: one workshop's pages share one (e.g. `ws_spring_`). */
-  workshop: z
-    .string()
-    .min(1, 'must not be empty')
-    .max(200, 'must be at most 200 characters')
-    .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -')
-    .optional(),
+  workshop: z.optional(z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(200, 'must be at most 200 characters'), z.regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -'))),
 });
 export type AttentionQuery = z.infer<typeof AttentionQuery>;
 
@@ -21,45 +16,45 @@ export const AttentionReason = z.object({
   code: ReasonCode,
   message: z.string(),
   since: z.iso.datetime(),
-  count: z.number().int().nullable(),
+  count: z.nullable(z.number().check(z.int())),
 });
 export type AttentionReason = z.infer<typeof AttentionReason>;
 
 export const AttentionStudent = z.object({
   session_id: z.string(),
-  student_id: z.string().nullable(),
-  student_name: z.string().nullable(),
-  student_email: z.string().nullable(),
-  current_step: z.string().nullable(),
-  step_name: z.string().nullable(),
+  student_id: z.nullable(z.string()),
+  student_name: z.nullable(z.string()),
+  student_email: z.nullable(z.string()),
+  current_step: z.nullable(z.string()),
+  step_name: z.nullable(z.string()),
   score: z.number(),
   since: z.iso.datetime(),
   last_activity_at: z.iso.datetime(),
-  reasons: z.array(AttentionReason).min(1),
+  reasons: z.array(AttentionReason).check(z.minLength(1)),
 });
 export type AttentionStudent = z.infer<typeof AttentionStudent>;
 
 export const AttentionStep = z.object({
   step: z.string(),
-  step_name: z.string().nullable(),
-  students: z.number().int().min(0),
-  stuck: z.number().int().min(0),
-  median_seconds: z.number().nullable(),
+  step_name: z.nullable(z.string()),
+  students: z.number().check(z.int(), z.minimum(0)),
+  stuck: z.number().check(z.int(), z.minimum(0)),
+  median_seconds: z.nullable(z.number()),
 });
 export type AttentionStep = z.infer<typeof AttentionStep>;
 
 export const TopError = z.object({
   error_type: z.string(),
-  message: z.string().nullable(),
-  students: z.number().int().min(0),
-  count: z.number().int().min(0),
+  message: z.nullable(z.string()),
+  students: z.number().check(z.int(), z.minimum(0)),
+  count: z.number().check(z.int(), z.minimum(0)),
   last_at: z.iso.datetime(),
 });
 export type TopError = z.infer<typeof TopError>;
 
 export const AttentionResponse = z.object({
   generated_at: z.iso.datetime(),
-  active_students: z.number().int().min(0),
+  active_students: z.number().check(z.int(), z.minimum(0)),
   students: z.array(AttentionStudent),
   steps: z.array(AttentionStep),
   top_errors: z.array(TopError),

@@ -1,13 +1,13 @@
-import { z } from 'zod';
+import * as z from '../util/zod.js';
 
 /** GET /api/audit: newest first, paged with `before` (the last id of the previous page). */
 export const AuditQuery = z.object({
-  limit: z.coerce.number().int().min(1).optional(),
-  before: z.string().regex(/^\d{1,19}$/, 'must be an id from the previous page').optional(),
+  limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1))),
+  before: z.optional(z.string().check(z.regex(/^\d{1,19}$/, 'must be an id from the previous page'))),
 });
 
 export const AuditPage = z.object({
-  count: z.number().int(),
+  count: z.number().check(z.int()),
   entries: z.array(
     z.object({
       id: z.string(),
@@ -16,9 +16,9 @@ export const AuditPage = z.object({
       action: z.string(),
       method: z.string(),
       path: z.string(),
-      status: z.number().int(),
+      status: z.number().check(z.int()),
       detail: z.record(z.string(), z.unknown()),
     }),
   ),
-  next_before: z.string().nullable(),
+  next_before: z.nullable(z.string()),
 });

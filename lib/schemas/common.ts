@@ -1,29 +1,20 @@
-import { z } from 'zod';
+import * as z from '../util/zod.js';
 
 /** ISO 8601 date-time with a zone (Z or ±hh:mm), as clients and Vapi send them. */
 export const IsoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' });
 
-export const EventType = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]{0,49}$/, 'must be 1-50 lowercase letters, digits or _, starting with a letter');
+export const EventType = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,49}$/, 'must be 1-50 lowercase letters, digits or _, starting with a letter'));
 export type EventType = z.infer<typeof EventType>;
 
-export const SessionToken = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters')
-  .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -');
+export const SessionToken = z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(200, 'must be at most 200 characters'), z.regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -'));
 export type SessionToken = z.infer<typeof SessionToken>;
 
 /** Emails are stored lowercased so one student is one row whatever the page typed. */
-export const Email = z.string().trim().max(254).toLowerCase().pipe(z.email({ message: 'must be a valid email address' }));
+export const Email = z.pipe(z.string().check(z.trim(), z.maxLength(254), z.toLowerCase()), z.email({ message: 'must be a valid email address' }));
 
 /** Free text that Postgres can store: no NUL characters, no unpaired UTF-16 surrogates. */
 export const SafeText = (max: number) =>
-  z
-    .string()
-    .max(max, `must be at most ${max} characters`)
-    .refine((s) => !UNSTORABLE.test(s), 'contains a NUL character or an unpaired surrogate');
+  z.string().check(z.maxLength(max, `must be at most ${max} characters`), z.refine((s) => !UNSTORABLE.test(s), 'contains a NUL character or an unpaired surrogate'));
 
 /**
  * Characters Postgres text/jsonb cannot hold: NUL, and lone surrogates (JSON.parse accepts
@@ -70,10 +61,10 @@ export function joinPath(prefix: string, path: readonly PropertyKey[]): string {
 }
 
 /** A JSON object Postgres can store: no NUL/lone surrogates, nested at most MAX_JSON_DEPTH. */
-export const StorableObject = z.record(z.string(), z.unknown(), { message: 'must be a JSON object' }).superRefine((v, ctx) => {
+export const StorableObject = z.record(z.string(), z.unknown(), { message: 'must be a JSON object' }).check(z.superRefine((v, ctx) => {
   const bad = unstorableJson(v);
   if (bad) ctx.addIssue({ code: 'custom', message: bad.split(': ').slice(1).join(': ') || bad });
-});
+}));
 
 /**
  * Make a value from a third party storable without refusing it: NULs dropped, lone surrogates

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../util/zod.js';
 import { RESERVED_EVENT_TYPES } from '../events/reserved.js';
 import { Email, EventType, IsoDateTime, SafeText, SessionToken } from './common.js';
 
@@ -11,7 +11,7 @@ export const MAX_INGEST_BODY_BYTES = 1024 * 1024;
 export const MAX_BATCH_EVENTS = 500;
 
 const JsonObject = z.record(z.string(), z.unknown(), { message: 'must be a JSON object' });
-const OptText = (max: number) => SafeText(max).optional();
+const OptText = (max: number) => z.optional(SafeText(max));
 
 /*
  * Known event types: their documented fields are typed, any other field is kept as sent
@@ -19,37 +19,37 @@ const OptText = (max: number) => SafeText(max).optional();
  * a page may send only some of them, but what it sends must have the documented type.
  */
 export const NavigationData = z.looseObject({
-  from: z.number().optional(),
-  to: z.number().optional(),
+  from: z.optional(z.number()),
+  to: z.optional(z.number()),
   fromStepName: OptText(500),
   toStepName: OptText(500),
 });
 export const ErrorData = z.looseObject({
   errorType: OptText(200),
   errorMessage: OptText(10_000),
-  statusCode: z.number().int().min(0).max(999).optional(),
+  statusCode: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(999))),
 });
 export const ActionData = z.looseObject({ actionName: OptText(200) });
 export const ApiCallData = z.looseObject({
   endpoint: OptText(2_000),
   method: OptText(16),
-  status: z.number().int().min(0).max(999).optional(),
-  success: z.boolean().optional(),
+  status: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(999))),
+  success: z.optional(z.boolean()),
 });
 export const StateChangeData = z.looseObject({
   stateName: OptText(200),
-  oldValue: z.unknown().optional(),
-  newValue: z.unknown().optional(),
+  oldValue: z.optional(z.unknown()),
+  newValue: z.optional(z.unknown()),
 });
 /** A practice page's answer to one question; `timeMs` is how long the student took on it. */
 export const AttemptData = z.looseObject({
-  correct: z.boolean().optional(),
-  timeMs: z.number().min(0).max(86_400_000, 'must be at most a day (86400000 ms)').optional(),
+  correct: z.optional(z.boolean()),
+  timeMs: z.optional(z.number().check(z.minimum(0), z.maximum(86_400_000, 'must be at most a day (86400000 ms)'))),
   subject: OptText(200),
   topic: OptText(200),
 });
 
-export const KNOWN_EVENT_DATA: Record<string, z.ZodType<Record<string, unknown>>> = {
+export const KNOWN_EVENT_DATA: Record<string, z.ZodMiniType<Record<string, unknown>>> = {
   navigation: NavigationData,
   error: ErrorData,
   action: ActionData,
@@ -61,12 +61,10 @@ export const KNOWN_EVENT_DATA: Record<string, z.ZodType<Record<string, unknown>>
 /** Client time: ISO 8601, or epoch milliseconds, between 2000 and 2100 (a clock that says 1970 is wrong). */
 const MIN_CLIENT_TIME = Date.UTC(2000, 0, 1);
 const MAX_CLIENT_TIME = Date.UTC(2100, 0, 1);
-export const ClientTime = z
-  .union([IsoDateTime, z.number().int()])
-  .refine((v) => {
+export const ClientTime = z.union([IsoDateTime, z.number().check(z.int())]).check(z.refine((v) => {
     const t = new Date(v).getTime();
     return t >= MIN_CLIENT_TIME && t <= MAX_CLIENT_TIME;
-  }, 'must be a time between 2000 and 2100');
+  }, 'must be a time between 2000 and 2100'));
 
 /** Fields a batch may set once for all its events. */
 const SharedFields = {
@@ -79,32 +77,26 @@ const SharedFields = {
 /** One event as pages post it. Unknown top-level fields are refused so typos are caught. */
 export const EventInput = z.strictObject({
   sessionToken: SharedFields.sessionToken,
-  studentEmail: SharedFields.studentEmail.optional(),
-  studentName: SharedFields.studentName.optional(),
-  eventType: EventType.refine((t) => !RESERVED_EVENT_TYPES.has(t), 'is reserved for session records (interaction, transcript, session_started, …)'),
-  eventData: JsonObject.optional(),
+  studentEmail: z.optional(SharedFields.studentEmail),
+  studentName: z.optional(SharedFields.studentName),
+  eventType: EventType.check(z.refine((t) => !RESERVED_EVENT_TYPES.has(t), 'is reserved for session records (interaction, transcript, session_started, …)')),
+  eventData: z.optional(JsonObject),
   // Version-8 UUIDs are the ids the server derives for webhook and session records
   // (lib/util/stable-uuid.ts). A page may not send one: it could plant a derived id first and make
   // the genuine record look like a duplicate. Pages use random (v4) or time-ordered (v7) ids.
-  eventId: z
-    .uuid({ message: 'must be a UUID' })
-    .refine((id) => id[14] !== '8', 'must not be a version-8 UUID (reserved for ids the server derives); use crypto.randomUUID()')
-    .optional(),
-  timestamp: ClientTime.optional(),
-  sentAt: SharedFields.sentAt.optional(),
+  eventId: z.optional(z.uuid({ message: 'must be a UUID' }).check(z.refine((id) => id[14] !== '8', 'must not be a version-8 UUID (reserved for ids the server derives); use crypto.randomUUID()'))),
+  timestamp: z.optional(ClientTime),
+  sentAt: z.optional(SharedFields.sentAt),
 });
 export type EventInput = z.infer<typeof EventInput>;
 
 /** A batch: the events, plus defaults the events may omit (sessionToken, studentEmail...). */
 export const BatchEnvelope = z.strictObject({
-  events: z
-    .array(z.unknown(), { message: 'must be an array of events' })
-    .min(1, 'must contain at least one event')
-    .max(MAX_BATCH_EVENTS, `must contain at most ${MAX_BATCH_EVENTS} events`),
-  sentAt: SharedFields.sentAt.optional(),
-  sessionToken: SharedFields.sessionToken.optional(),
-  studentEmail: SharedFields.studentEmail.optional(),
-  studentName: SharedFields.studentName.optional(),
+  events: z.array(z.unknown(), { message: 'must be an array of events' }).check(z.minLength(1, 'must contain at least one event'), z.maxLength(MAX_BATCH_EVENTS, `must contain at most ${MAX_BATCH_EVENTS} events`)),
+  sentAt: z.optional(SharedFields.sentAt),
+  sessionToken: z.optional(SharedFields.sessionToken),
+  studentEmail: z.optional(SharedFields.studentEmail),
+  studentName: z.optional(SharedFields.studentName),
 });
 export type BatchEnvelope = z.infer<typeof BatchEnvelope>;
 
@@ -114,15 +106,15 @@ export const SingleIngestResponse = z.object({
   success: z.literal(true),
   message: z.string(),
   eventId: z.uuid(),
-  duplicate: z.boolean().optional(),
+  duplicate: z.optional(z.boolean()),
 });
 export type SingleIngestResponse = z.infer<typeof SingleIngestResponse>;
 
 export const BatchIngestResponse = z.object({
   success: z.literal(true),
-  accepted: z.number().int().min(0),
-  duplicates: z.number().int().min(0),
-  rejected: z.array(z.object({ index: z.number().int().min(0), error: z.string() })).optional(),
+  accepted: z.number().check(z.int(), z.minimum(0)),
+  duplicates: z.number().check(z.int(), z.minimum(0)),
+  rejected: z.optional(z.array(z.object({ index: z.number().check(z.int(), z.minimum(0)), error: z.string() }))),
 });
 
 export const StoredEvent = z.object({
@@ -131,56 +123,56 @@ export const StoredEvent = z.object({
   event_type: z.string(),
   event_data: z.record(z.string(), z.unknown()),
   created_at: z.iso.datetime(),
-  student_id: z.string().nullable(),
-  student_email: z.string().nullable(),
-  student_name: z.string().nullable(),
+  student_id: z.nullable(z.string()),
+  student_email: z.nullable(z.string()),
+  student_name: z.nullable(z.string()),
   /** What the posting page said (studentEmail / studentName), which never edits the student row. */
-  claimed: z.object({ email: z.string().nullable(), name: z.string().nullable() }).nullable(),
+  claimed: z.nullable(z.object({ email: z.nullable(z.string()), name: z.nullable(z.string()) })),
 });
 export type StoredEvent = z.infer<typeof StoredEvent>;
 
 export const EventListResponse = z.object({
   success: z.literal(true),
-  count: z.number().int().min(0),
+  count: z.number().check(z.int(), z.minimum(0)),
   events: z.array(StoredEvent),
-  next_cursor: z.string().nullable(),
+  next_cursor: z.nullable(z.string()),
 });
 
 export const MAX_PAGE = 1000;
 export const MAX_EXPORT = 100_000;
 
 export const EventQuery = z.object({
-  sessionToken: SessionToken.optional(),
-  studentEmail: Email.optional(),
-  eventType: EventType.optional(),
-  limit: z.coerce.number({ message: 'must be a number' }).int('must be an integer').min(1, 'must be at least 1').optional(),
-  since: IsoDateTime.optional(),
-  until: IsoDateTime.optional(),
-  order: z.enum(['asc', 'desc'], { message: 'must be asc or desc' }).default('desc'),
-  cursor: z.string().max(500).optional(),
-  format: z.enum(['json', 'csv', 'ndjson'], { message: 'must be json, csv or ndjson' }).default('json'),
+  sessionToken: z.optional(SessionToken),
+  studentEmail: z.optional(Email),
+  eventType: z.optional(EventType),
+  limit: z.optional(z.coerce.number({ message: 'must be a number' }).check(z.int('must be an integer'), z.minimum(1, 'must be at least 1'))),
+  since: z.optional(IsoDateTime),
+  until: z.optional(IsoDateTime),
+  order: z._default(z.enum(['asc', 'desc'], { message: 'must be asc or desc' }), 'desc'),
+  cursor: z.optional(z.string().check(z.maxLength(500))),
+  format: z._default(z.enum(['json', 'csv', 'ndjson'], { message: 'must be json, csv or ndjson' }), 'json'),
 });
 export type EventQuery = z.infer<typeof EventQuery>;
 
 /** GET /api/session-log/stats: the window (default: the last hour). */
-export const StatsQuery = z.object({ since: IsoDateTime.optional(), until: IsoDateTime.optional() });
+export const StatsQuery = z.object({ since: z.optional(IsoDateTime), until: z.optional(IsoDateTime) });
 
 export const LogStatsResponse = z.object({
   success: z.literal(true),
   since: z.string(),
   until: z.string(),
-  total: z.number().int(),
-  by_type: z.record(z.string(), z.number().int()),
-  top_errors: z.array(z.object({ error_type: z.string(), count: z.number().int(), students: z.number().int(), last_seen: z.string() })),
+  total: z.number().check(z.int()),
+  by_type: z.record(z.string(), z.number().check(z.int())),
+  top_errors: z.array(z.object({ error_type: z.string(), count: z.number().check(z.int()), students: z.number().check(z.int()), last_seen: z.string() })),
   students_with_errors: z.array(
     z.object({
-      student_id: z.string().nullable(),
-      student_email: z.string().nullable(),
-      student_name: z.string().nullable(),
+      student_id: z.nullable(z.string()),
+      student_email: z.nullable(z.string()),
+      student_name: z.nullable(z.string()),
       session_token: z.string(),
-      errors: z.number().int(),
+      errors: z.number().check(z.int()),
       last_error_at: z.string(),
-      last_error: z.string().nullable(),
+      last_error: z.nullable(z.string()),
     }),
   ),
 });

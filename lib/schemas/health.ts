@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../util/zod.js';
 
 /*
  * Apart from responses.ts: every Vercel function mounts /api/health and /api/openapi.json, and

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../util/zod.js';
 import { SessionId, StudentId } from './session.js';
 
 /** Path parameters, validated by hono before the handler through the app's validation hook. */

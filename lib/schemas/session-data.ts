@@ -1,32 +1,30 @@
-import { z } from 'zod';
+import * as z from '../util/zod.js';
 import { IsoDateTime, SafeText, StorableObject } from './common.js';
 import { Platform, SessionId, StudentId } from './session.js';
 
 /** POST /api/webhooks/session-data: a finished (or ongoing) session from any voice platform. */
 export const SessionDataInput = z.strictObject({
   platform: Platform,
-  session_id: SessionId.optional(),
-  student_id: StudentId.optional(),
-  call_id: SafeText(200).min(1).optional(),
+  session_id: z.optional(SessionId),
+  student_id: z.optional(StudentId),
+  call_id: z.optional(SafeText(200).check(z.minLength(1))),
   started_at: IsoDateTime,
-  ended_at: IsoDateTime.optional(),
-  transcript: z
-    .union([SafeText(20_000_000), z.array(z.strictObject({ speaker: SafeText(100), text: SafeText(100_000), timestamp: IsoDateTime.optional() })).max(20_000)])
-    .optional(),
-  metadata: StorableObject.optional(),
+  ended_at: z.optional(IsoDateTime),
+  transcript: z.optional(z.union([SafeText(20_000_000), z.array(z.strictObject({ speaker: SafeText(100), text: SafeText(100_000), timestamp: z.optional(IsoDateTime) })).check(z.maxLength(20_000))])),
+  metadata: z.optional(StorableObject),
 });
 export type SessionDataInput = z.infer<typeof SessionDataInput>;
 
 export const SessionDataResponse = z.looseObject({
   success: z.literal(true),
-  session_id: z.string().nullable(),
-  is_new_session: z.boolean().optional(),
-  matched_by: z.string().optional(),
+  session_id: z.nullable(z.string()),
+  is_new_session: z.optional(z.boolean()),
+  matched_by: z.optional(z.string()),
 });
 
 /** What Vapi gets back: `{}`, `{"results":[...]}` for tool calls, `{"result": "..."}` for function calls. */
 export const VapiAnswer = z.looseObject({
   // Each result is `result` (success) or `error` (failure), never both: Vapi reads `result` as success.
-  results: z.array(z.object({ toolCallId: z.string(), name: z.string(), result: z.string().optional(), error: z.string().optional() })).optional(),
-  result: z.string().optional(),
+  results: z.optional(z.array(z.object({ toolCallId: z.string(), name: z.string(), result: z.optional(z.string()), error: z.optional(z.string()) }))),
+  result: z.optional(z.string()),
 });

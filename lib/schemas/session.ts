@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../util/zod.js';
 import { IsoDateTime, SafeText, StorableObject } from './common.js';
 
 /** `paused` is derived (an open session with paused_at set), never stored: see migration 014. */
@@ -7,66 +7,56 @@ export const SessionStatus = z.enum(SESSION_STATUSES);
 export type SessionStatus = z.infer<typeof SessionStatus>;
 
 /** Student and participant ids: readable ids such as `emma_smith` (emails allowed). */
-export const StudentId = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters')
-  .regex(/^[A-Za-z0-9_.:@+-]+$/, 'may contain only letters, digits and _ . : @ + -');
+export const StudentId = z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(100, 'must be at most 100 characters'), z.regex(/^[A-Za-z0-9_.:@+-]+$/, 'may contain only letters, digits and _ . : @ + -'));
 
 /** Session ids double as the event log's session token, so they share its alphabet. */
-export const SessionId = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -');
+export const SessionId = z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -'));
 
-export const Platform = z
-  .string()
-  .regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must be a lowercase platform name such as vapi, web, mcp, superinterface, generic');
+export const Platform = z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must be a lowercase platform name such as vapi, web, mcp, superinterface, generic'));
 
 const Label = SafeText(200);
 const JsonObject = z.record(z.string(), z.unknown());
 
 export const InteractionInput = z.strictObject({
   student_id: StudentId,
-  function: SafeText(200).min(1, 'must not be empty'),
-  parameters: StorableObject.optional(),
-  data_provided: z.array(SafeText(200)).max(100).optional(),
-  subjects_accessed: z.array(SafeText(200)).max(100).optional(),
-  platform: Platform.optional(),
-  subject: Label.optional(),
-  topic: Label.optional(),
-  subtopic: Label.optional(),
-  timestamp: IsoDateTime.optional(),
+  function: SafeText(200).check(z.minLength(1, 'must not be empty')),
+  parameters: z.optional(StorableObject),
+  data_provided: z.optional(z.array(SafeText(200)).check(z.maxLength(100))),
+  subjects_accessed: z.optional(z.array(SafeText(200)).check(z.maxLength(100))),
+  platform: z.optional(Platform),
+  subject: z.optional(Label),
+  topic: z.optional(Label),
+  subtopic: z.optional(Label),
+  timestamp: z.optional(IsoDateTime),
 });
 export type InteractionInput = z.infer<typeof InteractionInput>;
 
 export const CreateSessionInput = z.strictObject({
   participant: StudentId,
-  session_id: SessionId.optional(),
-  student_id: StudentId.optional(),
-  platform: Platform.optional(),
-  subject: Label.optional(),
-  topic: Label.optional(),
-  subtopic: Label.optional(),
-  agent: StorableObject.optional(),
-  metadata: StorableObject.optional(),
-  max_participants: z.number().int().min(1).max(26).optional(),
+  session_id: z.optional(SessionId),
+  student_id: z.optional(StudentId),
+  platform: z.optional(Platform),
+  subject: z.optional(Label),
+  topic: z.optional(Label),
+  subtopic: z.optional(Label),
+  agent: z.optional(StorableObject),
+  metadata: z.optional(StorableObject),
+  max_participants: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(26))),
 });
 export type CreateSessionInput = z.infer<typeof CreateSessionInput>;
 
 export const JoinInput = z.strictObject({ participant: StudentId });
 
 export const TranscriptEntryInput = z.strictObject({
-  speaker: SafeText(100).min(1, 'must not be empty'),
+  speaker: SafeText(100).check(z.minLength(1, 'must not be empty')),
   text: SafeText(32_000),
-  timestamp: IsoDateTime.optional(),
+  timestamp: z.optional(IsoDateTime),
 });
 export type TranscriptEntryInput = z.infer<typeof TranscriptEntryInput>;
 
-export const TranscriptBatchInput = z.strictObject({ entries: z.array(TranscriptEntryInput).min(1).max(500) });
+export const TranscriptBatchInput = z.strictObject({ entries: z.array(TranscriptEntryInput).check(z.minLength(1), z.maxLength(500)) });
 
-export const PhaseInput = z.strictObject({ phase: SafeText(100).min(1, 'must not be empty') });
+export const PhaseInput = z.strictObject({ phase: SafeText(100).check(z.minLength(1, 'must not be empty')) });
 export const SummaryInput = z.strictObject({ summary: SafeText(100_000) });
 /** POST /api/sessions/{id}/assign */
 export const AssignInput = z.strictObject({ student_id: StudentId });
@@ -92,105 +82,105 @@ export const TranscriptEntry = z.object({ speaker: z.string(), text: z.string(),
 export const Conversation = z.object({
   transcript: z.string(),
   entries: z.array(TranscriptEntry),
-  source: z.string().nullable(),
-  word_count: z.number().int().min(0),
-  duration_seconds: z.number().min(0),
+  source: z.nullable(z.string()),
+  word_count: z.number().check(z.int(), z.minimum(0)),
+  duration_seconds: z.number().check(z.minimum(0)),
 });
 
 /** A session as list endpoints show it (no interactions or transcript). */
 export const SessionSummaryRow = z.object({
   session_id: z.string(),
-  student_id: z.string().nullable(),
+  student_id: z.nullable(z.string()),
   participants: z.array(Participant),
   platform: z.string(),
   kind: z.enum(['auto', 'explicit']),
   status: SessionStatus,
   start_time: IsoDateTime,
-  end_time: IsoDateTime.nullable(),
+  end_time: z.nullable(IsoDateTime),
   last_activity: IsoDateTime,
-  end_reason: z.string().nullable(),
+  end_reason: z.nullable(z.string()),
   /** Active time: end (or the start of the current pause) - start - paused time. */
-  duration_seconds: z.number().min(0),
+  duration_seconds: z.number().check(z.minimum(0)),
   /** When the current pause began; null unless status is `paused`. */
-  paused_at: IsoDateTime.nullable(),
+  paused_at: z.nullable(IsoDateTime),
   /** Time spent in finished pauses (not counted in duration_seconds). */
-  paused_ms: z.number().int().min(0),
-  phase: z.string().nullable(),
-  subject: z.string().nullable(),
-  topic: z.string().nullable(),
-  subtopic: z.string().nullable(),
-  interaction_count: z.number().int(),
-  transcript_count: z.number().int(),
-  event_count: z.number().int().optional(),
-  error_count: z.number().int().optional(),
+  paused_ms: z.number().check(z.int(), z.minimum(0)),
+  phase: z.nullable(z.string()),
+  subject: z.nullable(z.string()),
+  topic: z.nullable(z.string()),
+  subtopic: z.nullable(z.string()),
+  interaction_count: z.number().check(z.int()),
+  transcript_count: z.number().check(z.int()),
+  event_count: z.optional(z.number().check(z.int())),
+  error_count: z.optional(z.number().check(z.int())),
   /** Workshop sessions: eventData.currentStep of the latest event carrying it (numbers as text). */
-  current_step: z.string().nullable(),
+  current_step: z.nullable(z.string()),
   /** Workshop sessions: eventData.stepName of the latest event carrying it. */
-  step_name: z.string().nullable(),
+  step_name: z.nullable(z.string()),
   /** The student's name and email (null when unknown, or where the row is not read with them). */
-  student_name: z.string().nullable(),
-  student_email: z.string().nullable(),
+  student_name: z.nullable(z.string()),
+  student_email: z.nullable(z.string()),
 });
 export type SessionSummaryRow = z.infer<typeof SessionSummaryRow>;
 
 /** The whole session document: the shape instructors know. */
-export const SessionDocument = SessionSummaryRow.extend({
-  summary: z.string().nullable(),
-  max_participants: z.number().int(),
-  agent: JsonObject.nullable(),
+export const SessionDocument = z.extend(SessionSummaryRow, {
+  summary: z.nullable(z.string()),
+  max_participants: z.number().check(z.int()),
+  agent: z.nullable(JsonObject),
   mcp_interactions: z.array(Interaction),
   conversation: Conversation,
   platform_metadata: JsonObject,
-  analysis: z.unknown().nullable(),
+  analysis: z.nullable(z.unknown()),
   metadata: JsonObject,
 });
 export type SessionDocument = z.infer<typeof SessionDocument>;
 
 export const SessionStats = z.object({
-  duration_seconds: z.number().min(0),
-  interactions: z.number().int(),
-  data_requests: z.number().int(),
+  duration_seconds: z.number().check(z.minimum(0)),
+  interactions: z.number().check(z.int()),
+  data_requests: z.number().check(z.int()),
   subjects_accessed: z.array(z.string()),
-  word_count: z.number().int(),
-  events_by_type: z.record(z.string(), z.number().int()),
-  errors: z.number().int(),
-  attempts: z.number().int(),
-  correct: z.number().int(),
-  accuracy: z.number().min(0).max(1).nullable(),
+  word_count: z.number().check(z.int()),
+  events_by_type: z.record(z.string(), z.number().check(z.int())),
+  errors: z.number().check(z.int()),
+  attempts: z.number().check(z.int()),
+  correct: z.number().check(z.int()),
+  accuracy: z.nullable(z.number().check(z.minimum(0), z.maximum(1))),
   /** Time spent on the attempts: each one's `timeMs`, else the time since the previous attempt. */
-  total_time_ms: z.number().int().min(0),
+  total_time_ms: z.number().check(z.int(), z.minimum(0)),
   /** total_time_ms over the attempts that have a time; null when none has. */
-  avg_time_per_question_ms: z.number().int().min(0).nullable(),
+  avg_time_per_question_ms: z.nullable(z.number().check(z.int(), z.minimum(0))),
   /** Subjects the attempts named (`eventData.subject`), else the session's subject when it has attempts. */
   subjects_practiced: z.array(z.string()),
 });
 
 export const GlobalStats = z.object({
-  active_sessions: z.number().int(),
-  sessions_today: z.number().int(),
-  events_today: z.number().int(),
-  sessions_by_platform: z.record(z.string(), z.number().int()),
-  average_duration_seconds: z.number().min(0).nullable(),
+  active_sessions: z.number().check(z.int()),
+  sessions_today: z.number().check(z.int()),
+  events_today: z.number().check(z.int()),
+  sessions_by_platform: z.record(z.string(), z.number().check(z.int())),
+  average_duration_seconds: z.nullable(z.number().check(z.minimum(0))),
 });
 
 export const SessionListQuery = z.object({
   /** Any part of the student's email, name or id, or of the session id/token; case-insensitive. Blank: no filter. */
-  q: SafeText(200).optional(),
-  student_id: StudentId.optional(),
-  status: SessionStatus.optional(),
-  platform: Platform.optional(),
-  since: IsoDateTime.optional(),
-  until: IsoDateTime.optional(),
-  limit: z.coerce.number({ message: 'must be a number' }).int().min(1, 'must be at least 1').optional(),
-  cursor: z.string().max(500).optional(),
+  q: z.optional(SafeText(200)),
+  student_id: z.optional(StudentId),
+  status: z.optional(SessionStatus),
+  platform: z.optional(Platform),
+  since: z.optional(IsoDateTime),
+  until: z.optional(IsoDateTime),
+  limit: z.optional(z.coerce.number({ message: 'must be a number' }).check(z.int(), z.minimum(1, 'must be at least 1'))),
+  cursor: z.optional(z.string().check(z.maxLength(500))),
 });
 
 /** GET /api/sessions/{id}/events: cursor paging, or a live tail with `after_seq`. */
 export const TimelineQuery = z.object({
-  limit: z.coerce.number().int().min(1).optional(),
-  cursor: z.string().max(500).optional(),
+  limit: z.optional(z.coerce.number().check(z.int(), z.minimum(1))),
+  cursor: z.optional(z.string().check(z.maxLength(500))),
   /** Live tail: only events that arrived after this sequence (from `last_seq`). */
-  after_seq: z.string().regex(/^\d{1,19}$/, 'must be a sequence number from last_seq').optional(),
+  after_seq: z.optional(z.string().check(z.regex(/^\d{1,19}$/, 'must be a sequence number from last_seq'))),
 });
 
 export type SessionStats = z.infer<typeof SessionStats>;

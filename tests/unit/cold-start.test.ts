@@ -85,8 +85,6 @@ const LAZY_PACKAGES = [
   'node_modules/@neondatabase/',
   'node_modules/@upstash/',
   'node_modules/pg/',
-  'node_modules/@hono/zod-openapi/',
-  'node_modules/@asteasolutions/zod-to-openapi/',
 ];
 
 describe('what each Vercel function compiles before its first request', () => {
@@ -131,5 +129,16 @@ describe('what each Vercel function compiles before its first request', () => {
     expect(bundles.get('session-log.ts')?.eagerInputs).toContain('lib/schemas/event.ts');
     expect(bundles.get('analysis.ts')?.eagerInputs).toContain('lib/analysis/run.ts');
     expect(bundles.get('sessions.ts')?.eagerInputs).toContain('lib/schemas/session.ts');
+  });
+
+  it('zod/mini alone: the classic zod API (~390 KB loaded with the first schema) is in no bundle, eager or lazy', () => {
+    for (const door of doors) {
+      const b = bundles.get(door);
+      if (!b) throw new Error(`no bundle for ${door}`);
+      expect(b.inputs.filter((f) => f.startsWith('node_modules/zod/v4/classic/') || f.startsWith('node_modules/zod/v3/')), door).toEqual([]);
+      // …and the zod it does load is mini's, from the start, so the check above looks at the right paths.
+      expect(b.eagerInputs, door).toContain('node_modules/zod/v4/mini/schemas.js');
+      expect(b.eagerInputs, door).toContain('lib/util/zod.ts');
+    }
   });
 });

@@ -4,7 +4,7 @@
  * Vapi webhook would handle it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createApp } from '../../lib/app.js';
 import { sessionsFamily } from '../../lib/routes/sessions/index.js';
 import { webhooksFamily } from '../../lib/routes/webhooks/index.js';

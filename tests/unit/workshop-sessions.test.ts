@@ -4,7 +4,7 @@
  * session search (`q`) and the audit order fix.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
 import { BatchIngestResponse, EventListResponse } from '../../lib/schemas/event.js';
@@ -36,7 +36,7 @@ async function world(start: string) {
     expect(res.status).toBe(200);
     return BatchIngestResponse.parse(await res.json());
   };
-  const get = async <S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S>> => {
+  const get = async <S extends z.ZodMiniType>(path: string, schema: S): Promise<z.infer<S>> => {
     const res = await w.app.request(path, { headers: admin });
     expect(res.status, path).toBe(200);
     return schema.parse(await res.json());

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../util/zod.js';
 import { normalizePhone } from '../../util/phone.js';
 import type { Identity, ToolCall, ToolResult, TranscriptLine } from '../types.js';
 
@@ -8,11 +8,11 @@ import type { Identity, ToolCall, ToolResult, TranscriptLine } from '../types.js
  * `artifact`, epoch-ms timestamps). We validate only what we use and keep the rest.
  */
 const Obj = z.record(z.string(), z.unknown());
-const Str = z.string().max(100_000);
-const Num = z.number().finite();
+const Str = z.string().check(z.maxLength(100_000));
+const Num = z.number();
 const Time = z.union([Num, Str]);
 /** Optional and forgiving: a field of an unexpected type reads as absent instead of failing the message. */
-const opt = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+const opt = <T extends z.ZodMiniType>(schema: T) => z.catch(z.optional(schema), undefined);
 
 export const VapiCall = z.looseObject({
   id: opt(Str),
@@ -41,7 +41,7 @@ export const VapiToolCall = z.looseObject({
 });
 
 export const VapiMessage = z.looseObject({
-  type: z.string().min(1).max(200),
+  type: z.string().check(z.minLength(1), z.maxLength(200)),
   timestamp: opt(Time),
   call: opt(VapiCall),
   assistant: opt(z.looseObject({ id: opt(Str), name: opt(Str), metadata: opt(Obj) })),
@@ -68,7 +68,7 @@ export const VapiMessage = z.looseObject({
   stereoRecordingUrl: opt(Str),
   messages: opt(z.array(z.unknown())),
   // null is a value here ("no evaluation"): kept as null, not turned into a string.
-  analysis: opt(z.looseObject({ summary: opt(z.string().nullable()), structuredData: z.unknown().optional(), successEvaluation: z.unknown().optional() })),
+  analysis: opt(z.looseObject({ summary: opt(z.nullable(z.string())), structuredData: z.optional(z.unknown()), successEvaluation: z.optional(z.unknown()) })),
   // transfer-update: where the call went (number, sip or assistant destination)
   destination: opt(Obj),
   toAssistant: opt(z.looseObject({ id: opt(Str), name: opt(Str) })),
@@ -93,7 +93,7 @@ export const VapiMessage = z.looseObject({
   // tool-calls / legacy function-call
   toolCallList: opt(z.array(z.unknown())),
   toolCalls: opt(z.array(z.unknown())),
-  functionCall: opt(z.looseObject({ name: Str, parameters: z.union([Obj, z.string()]).optional() })),
+  functionCall: opt(z.looseObject({ name: Str, parameters: z.optional(z.union([Obj, z.string()])) })),
 });
 export type VapiMessage = z.infer<typeof VapiMessage>;
 

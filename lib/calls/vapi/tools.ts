@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../util/zod.js';
 import type { Logger } from '../../deps.js';
 import { describeError } from '../../deps.js';
 import type { ToolResult } from '../types.js';
@@ -12,7 +12,7 @@ export interface ToolServer {
 }
 
 const Results = z.looseObject({
-  results: z.array(z.looseObject({ toolCallId: z.string(), name: z.string().optional(), result: z.unknown().optional(), error: z.unknown().optional() })),
+  results: z.array(z.looseObject({ toolCallId: z.string(), name: z.optional(z.string()), result: z.optional(z.unknown()), error: z.optional(z.unknown()) })),
 });
 
 const asText = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));

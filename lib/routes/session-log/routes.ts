@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../util/zod.js';
 import { defineRoute } from '../../http/route.js';
 import { BatchEnvelope, BatchIngestResponse, EventInput, EventListResponse, EventQuery, LogStatsResponse, SingleIngestResponse, StatsQuery } from '../../schemas/event.js';
 

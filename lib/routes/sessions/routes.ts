@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../util/zod.js';
 import { defineRoute } from '../../http/route.js';
 import { StoredEvent } from '../../schemas/event.js';
 import { SessionPath } from '../../schemas/params.js';
