@@ -39,7 +39,7 @@ export interface SharedRedaction {
   links: Array<{ platform: string; call_id: string }>;
 }
 
-export async function redactSharedSessions(sql: Sql, person: Person, ids: readonly string[], re: RegExp): Promise<SharedRedaction> {
+export async function redactSharedSessions(sql: Sql, person: Person, studentIds: readonly string[], ids: readonly string[], re: RegExp): Promise<SharedRedaction> {
   if (!ids.length) return { statements: [], renamed: [], links: [] };
   const selves = new Set(selvesOf(person));
   const isSelf = (v: unknown) => typeof v === 'string' && selves.has(v.trim().toLowerCase());
@@ -52,8 +52,8 @@ export async function redactSharedSessions(sql: Sql, person: Person, ids: readon
     // Their own events there (student_id = them, their claims) are deleted by DELETE_THEIRS.
     sql.query<SharedEvent>(
       `SELECT id::text AS id, event_type, event_data, claimed_email, claimed_name FROM events
-       WHERE session_token = ANY($1::text[]) AND student_id IS DISTINCT FROM $2 AND NOT (lower(COALESCE(claimed_email, '')) = ANY($3::text[]))`,
-      [ids, person.id, [person.id, person.email ?? ''].map((s) => s.toLowerCase())],
+       WHERE session_token = ANY($1::text[]) AND NOT (COALESCE(student_id, '') = ANY($2::text[])) AND NOT (lower(COALESCE(claimed_email, '')) = ANY($3::text[]))`,
+      [ids, studentIds, [person.id, person.email ?? ''].map((s) => s.toLowerCase())],
     ),
   ]);
 

@@ -5,9 +5,9 @@
  */
 
 /**
- * The sessions a student appears in. $1 id, $2 lowercased id/email (what a participant entry or a
+ * The sessions a student appears in. $1 their student rows' ids (see eraseStudent), $2 lowercased id/email (what a participant entry or a
  * claim holds), $3 phone numbers, $4 lowercased id/email/name/aliases (what a speaker may be).
- * `theirs`: the session's student is them; or nobody else ever took part (every participant is
+ * `theirs`: the session's student is one of their rows; or nobody else ever took part (every participant is
  * them); or an unidentified call from one of their numbers.
  */
 export const FIND_SESSIONS = `
@@ -16,40 +16,40 @@ WITH phone_of AS (
   FROM sessions WHERE student_id IS NULL AND cardinality($3::text[]) > 0
 )
 SELECT s.id, s.student_id,
-  (s.student_id = $1
+  (s.student_id = ANY($1::text[])
    OR (s.student_id IS NULL AND jsonb_array_length(s.participants) > 0
        AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(s.participants) p WHERE lower(p->>'id') <> ALL($2::text[])))
    OR s.id IN (SELECT id FROM phone_of WHERE phone <> '' AND phone = ANY($3::text[]))) AS theirs
 FROM sessions s
-WHERE s.student_id = $1
+WHERE s.student_id = ANY($1::text[])
    OR EXISTS (SELECT 1 FROM jsonb_array_elements(s.participants) p WHERE lower(p->>'id') = ANY($2::text[]))
    OR s.id IN (SELECT id FROM phone_of WHERE phone <> '' AND phone = ANY($3::text[]))
    OR s.id IN (SELECT session_token FROM events
-               WHERE student_id = $1 OR lower(claimed_email) = ANY($2::text[])
+               WHERE student_id = ANY($1::text[]) OR lower(claimed_email) = ANY($2::text[])
                   OR (event_type = 'transcript' AND lower(event_data->>'speaker') = ANY($4::text[]))
                   OR (event_type = 'participant_joined' AND lower(event_data->>'participant') = ANY($4::text[])))`;
 
 /**
- * Everything that is theirs: $1 id, $2 lowercased id/email, $3 their session ids, $4 shared
+ * Everything that is theirs: $1 their student rows' ids, $2 lowercased id/email, $3 their session ids, $4 shared
  * session ids (their analyses are derived from the unredacted timeline: deleted, re-runnable).
  * Unreferenced data-modifying CTEs still run. Returns counts, and the calls and sessions whose KV
  * state must go.
  */
 export const DELETE_THEIRS = `
-WITH their_calls AS (SELECT call_id FROM calls WHERE student_id = $1 OR session_id = ANY($3::text[])),
+WITH their_calls AS (SELECT call_id FROM calls WHERE student_id = ANY($1::text[]) OR session_id = ANY($3::text[])),
  a AS (DELETE FROM analyses WHERE session_id = ANY($3::text[]) OR session_id = ANY($4::text[]) RETURNING 1),
  c AS (DELETE FROM calls WHERE call_id IN (SELECT call_id FROM their_calls) RETURNING call_id, platform),
- e AS (DELETE FROM events WHERE student_id = $1 OR session_token = ANY($3::text[]) OR lower(claimed_email) = ANY($2::text[]) RETURNING 1),
- s AS (DELETE FROM sessions WHERE id = ANY($3::text[]) OR student_id = $1 RETURNING id),
- st AS (DELETE FROM students WHERE id = $1 OR lower(email) = ANY($2::text[]) OR lower(id) = ANY($2::text[]) RETURNING 1),
- al AS (DELETE FROM alerts WHERE student_id = $1 OR lower(key) = ANY($2::text[]) OR session_id = ANY($3::text[]) RETURNING 1),
+ e AS (DELETE FROM events WHERE student_id = ANY($1::text[]) OR session_token = ANY($3::text[]) OR lower(claimed_email) = ANY($2::text[]) RETURNING 1),
+ s AS (DELETE FROM sessions WHERE id = ANY($3::text[]) OR student_id = ANY($1::text[]) RETURNING id),
+ st AS (DELETE FROM students WHERE id = ANY($1::text[]) OR lower(email) = ANY($2::text[]) OR lower(id) = ANY($2::text[]) RETURNING 1),
+ al AS (DELETE FROM alerts WHERE student_id = ANY($1::text[]) OR lower(key) = ANY($2::text[]) OR session_id = ANY($3::text[]) RETURNING 1),
  ac AS (DELETE FROM alert_cooldowns WHERE lower(key) = ANY($2::text[]) OR key IN (SELECT 'token:' || x FROM unnest($3::text[]) x) RETURNING 1),
  -- Unknown calls that suggested them (lib/calls/identify.ts) keep the other suggestions only.
  sg AS (
    UPDATE sessions SET platform_metadata = jsonb_set(platform_metadata, '{suggested_student_ids}', (
-     SELECT COALESCE(jsonb_agg(x), '[]'::jsonb) FROM jsonb_array_elements(platform_metadata->'suggested_student_ids') AS x WHERE x #>> '{}' <> $1))
+     SELECT COALESCE(jsonb_agg(x), '[]'::jsonb) FROM jsonb_array_elements(platform_metadata->'suggested_student_ids') AS x WHERE x #>> '{}' <> ALL($1::text[])))
    WHERE jsonb_typeof(platform_metadata->'suggested_student_ids') = 'array'
-     AND platform_metadata->'suggested_student_ids' @> jsonb_build_array($1::text)
+     AND platform_metadata->'suggested_student_ids' ?| $1::text[]
      AND NOT (id = ANY($3::text[]))
  )
 SELECT (SELECT count(*)::int FROM e) AS events, (SELECT count(*)::int FROM s) AS sessions,

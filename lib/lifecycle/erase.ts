@@ -34,15 +34,23 @@ export interface EraseResult {
 export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseResult> {
   const person = await findPerson(ctx, who);
   const lowerIds = [...new Set([person.id, person.email].filter((s): s is string => !!s).map((s) => s.toLowerCase()))];
-  const sessions = await ctx.sql.query<{ id: string; student_id: string | null; theirs: boolean }>(FIND_SESSIONS, [
+  // Every student row the erasure deletes: theirs, and any whose id or email is their id or email in
+  // another case (a tool server that wrote "Kim" once and "kim" once made two). Each row's sessions,
+  // calls and alerts go with it; otherwise they would outlive it, naming a student that is gone.
+  const rows = await ctx.sql.query<{ id: string }>('SELECT id FROM students WHERE id = $1 OR lower(email) = ANY($2::text[]) OR lower(id) = ANY($2::text[])', [
     person.id,
+    lowerIds,
+  ]);
+  const ids = [...new Set([person.id, ...rows.map((r) => r.id)])];
+  const sessions = await ctx.sql.query<{ id: string; student_id: string | null; theirs: boolean }>(FIND_SESSIONS, [
+    ids,
     lowerIds,
     person.phones,
     selvesOf(person),
   ]);
   // Nothing of theirs: 404 before any write, so erasing a made-up id ("api") cannot blank the audit trail.
   if (!person.known && !sessions.length) {
-    const [any] = await ctx.sql.query('SELECT 1 FROM events WHERE student_id = $1 OR lower(claimed_email) = ANY($2::text[]) LIMIT 1', [person.id, lowerIds]);
+    const [any] = await ctx.sql.query('SELECT 1 FROM events WHERE student_id = ANY($1::text[]) OR lower(claimed_email) = ANY($2::text[]) LIMIT 1', [ids, lowerIds]);
     if (!any) throw new DomainError('not_found', 'no such student');
   }
   const theirs = sessions.filter((s) => s.theirs).map((s) => s.id);
@@ -50,13 +58,13 @@ export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseR
   const needles = needlesOf(person, theirs);
   const re = jsPattern(needles);
 
-  const redacted = re ? await redactSharedSessions(ctx.sql, person, shared.map((s) => s.id), re) : { statements: [], renamed: [], links: [] };
+  const redacted = re ? await redactSharedSessions(ctx.sql, person, ids, shared.map((s) => s.id), re) : { statements: [], renamed: [], links: [] };
   const renamed = redacted.renamed;
-  const alerts = re ? await redactAlerts(ctx, person.id, theirs, re, sqlPattern(needles) ?? '') : [];
+  const alerts = re ? await redactAlerts(ctx, ids, theirs, re, sqlPattern(needles) ?? '') : [];
   const auditPattern = sqlPattern(needlesOf(person, [...theirs, ...renamed.map((r) => r.from)]));
 
   const statements: Statement[] = [
-    { text: DELETE_THEIRS, params: [person.id, lowerIds, theirs, shared.map((s) => s.id)] },
+    { text: DELETE_THEIRS, params: [ids, lowerIds, theirs, shared.map((s) => s.id)] },
     ...redacted.statements,
     ...alerts,
     ...(renamed.length ? RENAME_SESSIONS.map((text) => ({ text, params: [renamed.map((r) => r.from), renamed.map((r) => r.to)] })) : []),
@@ -67,7 +75,7 @@ export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseR
   const audits = auditPattern ? (results[results.length - 1]?.length ?? 0) : 0;
   if (!r) throw new Error('erasure statement returned no row');
 
-  await clearKv(ctx, person, theirs, renamed, [...(r.links ?? []), ...redacted.links]);
+  await clearKv(ctx, person, ids, theirs, renamed, [...(r.links ?? []), ...redacted.links]);
   return {
     student_id: person.id,
     events_deleted: r.events,
@@ -91,11 +99,11 @@ async function findPerson(ctx: SessionCtx, who: string): Promise<Person & { know
 }
 
 /** Alerts about someone else that mention them (an error spike lists the students it counted). */
-async function redactAlerts(ctx: SessionCtx, id: string, theirs: readonly string[], re: RegExp, pattern: string): Promise<Statement[]> {
+async function redactAlerts(ctx: SessionCtx, ids: readonly string[], theirs: readonly string[], re: RegExp, pattern: string): Promise<Statement[]> {
   const rows = await ctx.sql.query<{ id: string; title: string; detail: string; data: unknown }>(
     `SELECT id::text AS id, title, detail, data FROM alerts
-     WHERE student_id IS DISTINCT FROM $1 AND NOT (COALESCE(session_id, '') = ANY($2::text[])) AND (title || ' ' || detail || ' ' || data::text) ~* $3`,
-    [id, theirs, pattern],
+     WHERE NOT (COALESCE(student_id, '') = ANY($1::text[])) AND NOT (COALESCE(session_id, '') = ANY($2::text[])) AND (title || ' ' || detail || ' ' || data::text) ~* $3`,
+    [ids, theirs, pattern],
   );
   if (!rows.length) return [];
   return [
@@ -114,14 +122,14 @@ async function redactAlerts(ctx: SessionCtx, id: string, theirs: readonly string
 async function clearKv(
   ctx: SessionCtx,
   person: Person,
+  ids: readonly string[],
   theirs: readonly string[],
   renamed: ReadonlyArray<{ from: string; to: string }>,
   links: ReadonlyArray<{ platform: string; call_id: string }>,
 ): Promise<void> {
   const gone = [...theirs, ...renamed.map((r) => r.from)];
   const keys = [
-    activeKey(person.id),
-    ...(person.email && person.email !== person.id ? [activeKey(person.email)] : []),
+    ...[...new Set([...ids, ...(person.email ? [person.email] : [])])].map(activeKey),
     ...links.map((l) => callLinkKey(l.platform, l.call_id)),
     ...quietKeys(ctx.now(), gone),
   ];

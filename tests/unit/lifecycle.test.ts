@@ -9,7 +9,7 @@ import { admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpe
 import { Erased, RetentionResponse as Retention } from '../../lib/schemas/responses.js';
 import { createMemoryKv } from '../../lib/storage/kv-memory.js';
 import { erasesEveryCallLink } from '../helpers/erase-call-links.js';
-import { erasesEveryTrace } from '../helpers/erase-everywhere.js';
+import { erasesEveryTrace, tablesNaming } from '../helpers/erase-everywhere.js';
 
 let sql: Sql;
 const now = new Date('2026-09-01T10:00:00Z');
@@ -117,6 +117,28 @@ describe('erasure', () => {
     await deps.settle();
     // Every earlier entry exactly as it was (the refused erasures only add their own, hashed).
     expect((await trail()).slice(0, before.length)).toEqual(before);
+  });
+  it('a student row matched under another case of their id goes with its sessions: none is left naming a deleted student', async () => {
+    // The tool server wrote the same student as "Kim_…" in one call and "kim_…" in another: two rows.
+    // Erasing either matches both (ids and emails compare case-insensitively), so both rows go, and
+    // with them every session and event of either — not a session pointing at a deleted student.
+    const lower = `kim_${crypto.randomUUID().slice(0, 8)}`;
+    const upper = `K${lower.slice(1)}`;
+    const a = (await (await json('POST', '/api/sessions/interactions', service, { student_id: upper, function: 'f' })).json()) as { session_id: string };
+    const b = (await (await json('POST', '/api/sessions/interactions', service, { student_id: lower, function: 'f' })).json()) as { session_id: string };
+    expect(a.session_id).not.toBe(b.session_id);
+    const res = await json('DELETE', `/api/students/${lower}`, admin);
+    expect(res.status).toBe(200);
+    const erased = Erased.parse(await res.json());
+    expect(erased.student_id).toBe(lower);
+    expect(erased.sessions_deleted).toBe(2);
+    const [dangling] = await sql.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM sessions s WHERE s.student_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM students st WHERE st.id = s.student_id)',
+    );
+    expect(dangling?.n).toBe(0);
+    // Neither spelling is left anywhere (checked before the reads below, whose audit entries name the session ids).
+    expect(await tablesNaming(sql, lower)).toEqual({});
+    for (const id of [a.session_id, b.session_id]) expect((await app.request(`/api/sessions/${id}`, { headers: admin })).status, id).toBe(404);
   });
   it('leaves their id, email, name and phone in no row of any table and no KV entry; shared sessions keep the others', async () => {
     const kv = createMemoryKv();
