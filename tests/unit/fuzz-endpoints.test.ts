@@ -253,10 +253,16 @@ const authValue = fc
 const trim = (v: string | undefined) => (v ?? '').replace(/^[ \t]+|[ \t]+$/g, '');
 /** The documented rule: `Bearer <token>` (scheme in any case, any whitespace around the token). */
 const bearer = (value: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exec(trim(value))?.[1];
+/**
+ * Vapi's credential (README, lib/calls/vapi/auth.ts): the header's value with or without the
+ * `Bearer ` prefix, since Vapi may send the bare token. (A seed sending `" vapi-secret-123"` found
+ * the rule above applied here instead.)
+ */
+const vapiBearer = (value: string | undefined) => value?.trim().replace(/^Bearer\s+/i, '') || undefined;
 /** What a route must answer for these headers: 401 (no known credential), 403 (wrong role) or through. */
 function expected(route: Route, auth: string | undefined, secret: string | undefined): 401 | 403 | 'through' {
   if (route.accepts.includes('none')) return 'through';
-  if (route.accepts.includes('vapi')) return trim(secret) === 'vapi-secret-123' || bearer(auth) === 'vapi-secret-123' ? 'through' : 401;
+  if (route.accepts.includes('vapi')) return trim(secret) === 'vapi-secret-123' || vapiBearer(auth) === 'vapi-secret-123' ? 'through' : 401;
   const role = ROLE_OF[bearer(auth) ?? ''];
   return role === undefined ? 401 : route.accepts.includes(role) ? 'through' : 403;
 }
