@@ -10,10 +10,14 @@ import { TEMPLATE_NAMES, unknownPlaceholders } from './analysis/templates.js';
  * cost every function ~140 zod schemas before its first answer (ADR 0020).
  */
 function buildConfigFileSchema() {
-  const Template = z.string().check(z.minLength(1), z.maxLength(50_000), z.superRefine((t, ctx) => {
+  const Template = z.string().check(
+    z.minLength(1),
+    z.maxLength(50_000),
+    z.superRefine((t, ctx) => {
       const unknown = unknownPlaceholders(t);
       if (unknown.length) ctx.addIssue({ code: 'custom', message: `unknown placeholder(s): ${unknown.map((u) => `{{${u}}}`).join(', ')}` });
-    }));
+    }),
+  );
 
   const Minutes = z.number().check(z.positive(), z.maximum(24 * 60));
 
@@ -25,30 +29,51 @@ function buildConfigFileSchema() {
     cooldown_minutes: z.optional(Minutes),
     /** Webhook delivery attempts before an alert is marked failed (retries ride on later evaluations). @default 5 */
     max_attempts: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(20))),
-    rules: z.optional(z.strictObject({
+    rules: z.optional(
+      z.strictObject({
         /** One student hits the same error (type + message) `count` times within `window_minutes`. @default count 3, window 10 */
-        repeated_error: z.optional(z.strictObject({ enabled: z.optional(z.boolean()), count: z.optional(z.number().check(z.int(), z.minimum(2), z.maximum(100))), window_minutes: z.optional(Minutes) })),
+        repeated_error: z.optional(
+          z.strictObject({ enabled: z.optional(z.boolean()), count: z.optional(z.number().check(z.int(), z.minimum(2), z.maximum(100))), window_minutes: z.optional(Minutes) }),
+        ),
         /** `students` different students hit the same error type within `window_minutes`: a broken step. @default students 5, window 5 */
-        error_spike: z.optional(z.strictObject({ enabled: z.optional(z.boolean()), students: z.optional(z.number().check(z.int(), z.minimum(2), z.maximum(10_000))), window_minutes: z.optional(Minutes) })),
+        error_spike: z.optional(
+          z.strictObject({ enabled: z.optional(z.boolean()), students: z.optional(z.number().check(z.int(), z.minimum(2), z.maximum(10_000))), window_minutes: z.optional(Minutes) }),
+        ),
         /** A student on one step more than `multiplier` × the cohort median and at least `min_minutes`. @default multiplier 3, min 10 */
-        stuck: z.optional(z.strictObject({ enabled: z.optional(z.boolean()), multiplier: z.optional(z.number().check(z.minimum(1), z.maximum(100))), min_minutes: z.optional(Minutes) })),
+        stuck: z.optional(
+          z.strictObject({ enabled: z.optional(z.boolean()), multiplier: z.optional(z.number().check(z.minimum(1), z.maximum(100))), min_minutes: z.optional(Minutes) }),
+        ),
         /** A voice call ended with an `endedReason` containing one of these fragments. @default error, failed, fault, not-found, not-valid, invalid, not-provided, no-server-available, join-timed-out, unauthorized, exceeded-quota */
-        call_error: z.optional(z.strictObject({ enabled: z.optional(z.boolean()), ended_reasons: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(200))).check(z.maxLength(100))) })),
-      })),
+        call_error: z.optional(
+          z.strictObject({
+            enabled: z.optional(z.boolean()),
+            ended_reasons: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(200))).check(z.maxLength(100))),
+          }),
+        ),
+      }),
+    ),
   });
 
   return z.strictObject({
     session_tracking: z.optional(z.strictObject({ timeout_minutes: z.optional(z.number().check(z.positive(), z.maximum(24 * 60))) })),
-    webhooks: z.optional(z.strictObject({
+    webhooks: z.optional(
+      z.strictObject({
         vapi: z.optional(z.strictObject({ enabled: z.optional(z.boolean()), match_window_minutes: z.optional(z.number().check(z.minimum(0), z.maximum(1440))) })),
-      })),
-    analysis: z.optional(z.strictObject({
+      }),
+    ),
+    analysis: z.optional(
+      z.strictObject({
         enabled: z.optional(z.boolean()),
         model: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
         triggers: z.optional(z.array(z.enum(['session_complete', 'on_request']))),
         max_input_tokens: z.optional(z.number().check(z.int(), z.minimum(500), z.maximum(2_000_000))),
-        prompts: z.optional(z.strictObject(Object.fromEntries(TEMPLATE_NAMES.map((n) => [n, z.optional(Template)])) as Record<(typeof TEMPLATE_NAMES)[number], z.ZodMiniOptional<typeof Template>>)),
-      })),
+        prompts: z.optional(
+          z.strictObject(
+            Object.fromEntries(TEMPLATE_NAMES.map((n) => [n, z.optional(Template)])) as Record<(typeof TEMPLATE_NAMES)[number], z.ZodMiniOptional<typeof Template>>,
+          ),
+        ),
+      }),
+    ),
     alerts: z.optional(AlertsFileSchema),
   });
 }

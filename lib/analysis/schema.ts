@@ -15,7 +15,9 @@ export const AnalysisOutput = z.object({
   progress_change: z.nullable(z.string()).check(z.describe('For progress updates: the change against earlier sessions; otherwise null.')),
   // Required-nullable in the JSON schema sent to the model (strict outputs), optional when parsed:
   // results stored before the field existed, and models that omit it, still parse.
-  student_name: z.optional(z.nullable(z.string())).check(z.describe('The name the student says is theirs in the session (e.g. "this is Emma Smith"), exactly as said; null if they never say it.')),
+  student_name: z
+    .optional(z.nullable(z.string()))
+    .check(z.describe('The name the student says is theirs in the session (e.g. "this is Emma Smith"), exactly as said; null if they never say it.')),
 });
 export type AnalysisOutput = z.infer<typeof AnalysisOutput>;
 

@@ -23,5 +23,8 @@ export type AlertList = z.infer<typeof AlertList>;
 /** GET /api/alerts?since=&limit= */
 export const AlertsQuery = z.object({
   since: z.optional(IsoDateTime),
-  limit: z._default(z.coerce.number({ message: 'must be a number' }).check(z.int('must be an integer'), z.minimum(1, 'must be at least 1'), z.maximum(500, 'must be at most 500')), 50),
+  limit: z._default(
+    z.coerce.number({ message: 'must be a number' }).check(z.int('must be an integer'), z.minimum(1, 'must be at least 1'), z.maximum(500, 'must be at most 500')),
+    50,
+  ),
 });

@@ -5,7 +5,13 @@ import { IsoDateTime } from './common.js';
 export const AttentionQuery = z.object({
   since: z.optional(IsoDateTime),
   /** A session-token prefix: one workshop's pages share one (e.g. `ws_spring_`). */
-  workshop: z.optional(z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(200, 'must be at most 200 characters'), z.regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -'))),
+  workshop: z.optional(
+    z.string().check(
+      z.minLength(1, 'must not be empty'),
+      z.maxLength(200, 'must be at most 200 characters'),
+      z.regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -'),
+    ),
+  ),
 });
 export type AttentionQuery = z.infer<typeof AttentionQuery>;
 

@@ -6,7 +6,11 @@ export const IsoDateTime = z.iso.datetime({ offset: true, message: 'must be an I
 export const EventType = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,49}$/, 'must be 1-50 lowercase letters, digits or _, starting with a letter'));
 export type EventType = z.infer<typeof EventType>;
 
-export const SessionToken = z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(200, 'must be at most 200 characters'), z.regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -'));
+export const SessionToken = z.string().check(
+  z.minLength(1, 'must not be empty'),
+  z.maxLength(200, 'must be at most 200 characters'),
+  z.regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -'),
+);
 export type SessionToken = z.infer<typeof SessionToken>;
 
 /** Emails are stored lowercased so one student is one row whatever the page typed. */
@@ -61,10 +65,12 @@ export function joinPath(prefix: string, path: readonly PropertyKey[]): string {
 }
 
 /** A JSON object Postgres can store: no NUL/lone surrogates, nested at most MAX_JSON_DEPTH. */
-export const StorableObject = z.record(z.string(), z.unknown(), { message: 'must be a JSON object' }).check(z.superRefine((v, ctx) => {
-  const bad = unstorableJson(v);
-  if (bad) ctx.addIssue({ code: 'custom', message: bad.split(': ').slice(1).join(': ') || bad });
-}));
+export const StorableObject = z.record(z.string(), z.unknown(), { message: 'must be a JSON object' }).check(
+  z.superRefine((v, ctx) => {
+    const bad = unstorableJson(v);
+    if (bad) ctx.addIssue({ code: 'custom', message: bad.split(': ').slice(1).join(': ') || bad });
+  }),
+);
 
 /**
  * Make a value from a third party storable without refusing it: NULs dropped, lone surrogates

@@ -61,10 +61,12 @@ export const KNOWN_EVENT_DATA: Record<string, z.ZodMiniType<Record<string, unkno
 /** Client time: ISO 8601, or epoch milliseconds, between 2000 and 2100 (a clock that says 1970 is wrong). */
 const MIN_CLIENT_TIME = Date.UTC(2000, 0, 1);
 const MAX_CLIENT_TIME = Date.UTC(2100, 0, 1);
-export const ClientTime = z.union([IsoDateTime, z.number().check(z.int())]).check(z.refine((v) => {
+export const ClientTime = z.union([IsoDateTime, z.number().check(z.int())]).check(
+  z.refine((v) => {
     const t = new Date(v).getTime();
     return t >= MIN_CLIENT_TIME && t <= MAX_CLIENT_TIME;
-  }, 'must be a time between 2000 and 2100'));
+  }, 'must be a time between 2000 and 2100'),
+);
 
 /** Fields a batch may set once for all its events. */
 const SharedFields = {
@@ -84,7 +86,11 @@ export const EventInput = z.strictObject({
   // Version-8 UUIDs are the ids the server derives for webhook and session records
   // (lib/util/stable-uuid.ts). A page may not send one: it could plant a derived id first and make
   // the genuine record look like a duplicate. Pages use random (v4) or time-ordered (v7) ids.
-  eventId: z.optional(z.uuid({ message: 'must be a UUID' }).check(z.refine((id) => id[14] !== '8', 'must not be a version-8 UUID (reserved for ids the server derives); use crypto.randomUUID()'))),
+  eventId: z.optional(
+    z.uuid({ message: 'must be a UUID' }).check(
+      z.refine((id) => id[14] !== '8', 'must not be a version-8 UUID (reserved for ids the server derives); use crypto.randomUUID()'),
+    ),
+  ),
   timestamp: z.optional(ClientTime),
   sentAt: z.optional(SharedFields.sentAt),
 });
@@ -92,7 +98,9 @@ export type EventInput = z.infer<typeof EventInput>;
 
 /** A batch: the events, plus defaults the events may omit (sessionToken, studentEmail...). */
 export const BatchEnvelope = z.strictObject({
-  events: z.array(z.unknown(), { message: 'must be an array of events' }).check(z.minLength(1, 'must contain at least one event'), z.maxLength(MAX_BATCH_EVENTS, `must contain at most ${MAX_BATCH_EVENTS} events`)),
+  events: z
+    .array(z.unknown(), { message: 'must be an array of events' })
+    .check(z.minLength(1, 'must contain at least one event'), z.maxLength(MAX_BATCH_EVENTS, `must contain at most ${MAX_BATCH_EVENTS} events`)),
   sentAt: z.optional(SharedFields.sentAt),
   sessionToken: z.optional(SharedFields.sessionToken),
   studentEmail: z.optional(SharedFields.studentEmail),
