@@ -34,14 +34,7 @@ export interface EraseResult {
 export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseResult> {
   const person = await findPerson(ctx, who);
   const lowerIds = [...new Set([person.id, person.email].filter((s): s is string => !!s).map((s) => s.toLowerCase()))];
-  // Every student row the erasure deletes: theirs, and any whose id or email is their id or email in
-  // another case (a tool server that wrote "Kim" once and "kim" once made two). Each row's sessions,
-  // calls and alerts go with it; otherwise they would outlive it, naming a student that is gone.
-  const rows = await ctx.sql.query<{ id: string }>('SELECT id FROM students WHERE id = $1 OR lower(email) = ANY($2::text[]) OR lower(id) = ANY($2::text[])', [
-    person.id,
-    lowerIds,
-  ]);
-  const ids = [...new Set([person.id, ...rows.map((r) => r.id)])];
+  const ids = person.rowIds;
   const sessions = await ctx.sql.query<{ id: string; student_id: string | null; theirs: boolean }>(FIND_SESSIONS, [
     ids,
     lowerIds,
@@ -87,15 +80,26 @@ export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseR
   };
 }
 
-/** The student by exact id, else by email (any case); a bare id that sessions name but no row has. */
-async function findPerson(ctx: SessionCtx, who: string): Promise<Person & { known: boolean }> {
-  const [row] = await ctx.sql.query<{ id: string; email: string | null; name: string | null; aliases: string[] | null; phone_numbers: string[] | null }>(
-    `SELECT id, email, name, aliases, phone_numbers FROM students WHERE id = $1 OR lower(email) = lower($1) OR lower(id) = lower($1)
-     ORDER BY (id = $1) DESC, (lower(email) = lower($1)) DESC LIMIT 1`,
+/**
+ * The student by exact id, else by email (any case); a bare id that sessions name but no row has.
+ * `rowIds`: every student row the erasure deletes — theirs, and any whose id or email is their id or
+ * email in another case (a tool server that wrote "Kim" once and "kim" once made two). Each row's
+ * sessions, calls and alerts go with it; otherwise they would outlive it, naming a student that is gone.
+ */
+async function findPerson(ctx: SessionCtx, who: string): Promise<Person & { known: boolean; rowIds: string[] }> {
+  const [row] = await ctx.sql.query<{ id: string; email: string | null; name: string | null; aliases: string[] | null; phone_numbers: string[] | null; row_ids: string[] }>(
+    `WITH p AS (
+       SELECT id, email, name, aliases, phone_numbers FROM students WHERE id = $1 OR lower(email) = lower($1) OR lower(id) = lower($1)
+       ORDER BY (id = $1) DESC, (lower(email) = lower($1)) DESC LIMIT 1
+     )
+     SELECT p.*, ARRAY(SELECT s.id FROM students s
+                       WHERE s.id = p.id OR lower(s.email) IN (lower(p.id), lower(p.email)) OR lower(s.id) IN (lower(p.id), lower(p.email))) AS row_ids
+     FROM p`,
     [who],
   );
-  if (!row) return { known: false, id: who, email: who.includes('@') ? who.toLowerCase() : null, name: null, aliases: [], phones: [] };
-  return { known: true, id: row.id, email: row.email, name: row.name, aliases: row.aliases ?? [], phones: row.phone_numbers ?? [] };
+  if (!row) return { known: false, id: who, email: who.includes('@') ? who.toLowerCase() : null, name: null, aliases: [], phones: [], rowIds: [who] };
+  const rowIds = [...new Set([row.id, ...row.row_ids])];
+  return { known: true, id: row.id, email: row.email, name: row.name, aliases: row.aliases ?? [], phones: row.phone_numbers ?? [], rowIds };
 }
 
 /** Alerts about someone else that mention them (an error spike lists the students it counted). */
