@@ -29,7 +29,9 @@ async function find(page: Page, text: string) {
   await page.fill('#session-q', text);
   await page.click('#session-search button[type=submit]');
   await expect.poll(() => page.evaluate(() => decodeURIComponent(location.hash))).toBe(`#/search?q=${text}`);
-  await page.waitForSelector('#session-matches-count');
+  // The previous search's results stay on the page until this one's arrive: wait for the count
+  // that names this query, not for any count.
+  await page.waitForFunction((q) => document.querySelector('#session-matches-count')?.textContent?.endsWith(`“${q}”`), text);
 }
 
 describeWithBrowser('dashboard: find a student or session by any part of what you know', () => {
