@@ -37,6 +37,10 @@ const SCENARIOS = [
   { name: 'batch', size: 100, concurrency: 32, target: 0.6, p99: undefined },
 ] as const;
 
+/** BENCH_INGEST=batch (or single, or e.g. batch-8): only the scenarios whose `name-conns` starts with one of these. */
+const ONLY = (process.env.BENCH_INGEST ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+const wantedScenarios = () => SCENARIOS.filter((s) => !ONLY.length || ONLY.some((o) => `${s.name}-${s.concurrency}`.startsWith(o)));
+
 /** A batch comes from one page, so its events share one session and student. */
 export const makeBatch = (size: number) => {
   const session = pickSession();
@@ -59,7 +63,7 @@ export async function runIngest(server: Server, sql: Sql, databaseUrl: string): 
   let failed = false;
   const loadgen = loadGenerator();
   console.log(`\ningest: load generator ${loadgen}, ${ROUNDS} round${ROUNDS > 1 ? 's' : ''} per scenario`);
-  for (const s of SCENARIOS) {
+  for (const s of wantedScenarios()) {
     console.log(`\ningest: ${s.name} (${s.size} event${s.size > 1 ? 's' : ''}/request), ${s.concurrency} connections`);
     const opts = { concurrency: s.concurrency, units: s.size, server };
     const http: Measured[] = [];

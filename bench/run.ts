@@ -41,7 +41,7 @@ import { runRoundTrips } from './roundtrips.js';
 import { ensureSeed } from './seed.js';
 import { runVapi } from './vapi.js';
 
-const KNOBS = ['BENCH_LOADGEN', 'BENCH_SECONDS', 'BENCH_WARMUP_SECONDS', 'BENCH_MIXED_SECONDS', 'BENCH_ONLY', 'BENCH_KV', 'COLD_RUNS', 'COLD_BASELINE'] as const;
+const KNOBS = ['BENCH_LOADGEN', 'BENCH_INGEST', 'BENCH_SECONDS', 'BENCH_WARMUP_SECONDS', 'BENCH_MIXED_SECONDS', 'BENCH_ONLY', 'BENCH_KV', 'COLD_RUNS', 'COLD_BASELINE'] as const;
 const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** Servers and pools to close on any exit path, Ctrl-C included. */
