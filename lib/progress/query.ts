@@ -1,11 +1,11 @@
 import type { SessionCtx } from '../sessions/context.js';
 import { ATTEMPTS_LATERAL, type AttemptAggregates } from '../sessions/attempts.js';
-import type { SessionRow } from '../sessions/rows.js';
+import { SUMMARY_COLUMNS, type SummarySource } from '../sessions/rows.js';
 
 /** The most sessions one progress answer reads (the latest ones); `truncated` says when there are more. */
 export const MAX_PROGRESS_SESSIONS = 200;
 
-export type ProgressRow = SessionRow &
+export type ProgressRow = SummarySource &
   AttemptAggregates & {
     n_events: number;
     n_errors: number;
@@ -46,7 +46,7 @@ export async function loadProgressRows(
             jsonb_array_elements_text(CASE WHEN jsonb_typeof(e.event_data->'subjects_accessed') = 'array' THEN e.event_data->'subjects_accessed' ELSE '[]'::jsonb END) AS x
           WHERE e.session_token = s.id AND e.event_type = 'interaction') AS accessed,
          an.id AS analysis_id, an.result AS analysis_result
-       FROM (SELECT * FROM sessions WHERE ${scope} ORDER BY started_at DESC, id DESC LIMIT ${MAX_PROGRESS_SESSIONS}) s
+       FROM (SELECT ${SUMMARY_COLUMNS.join(', ')} FROM sessions WHERE ${scope} ORDER BY started_at DESC, id DESC LIMIT ${MAX_PROGRESS_SESSIONS}) s
        ${ATTEMPTS_LATERAL}
        LEFT JOIN LATERAL (
          SELECT a.id::text AS id, a.result FROM analyses a

@@ -6,7 +6,7 @@ import type { SessionCtx } from './context.js';
 import { activeDurationMsSql } from './duration.js';
 import { notFound } from './errors.js';
 import { ATTEMPTS_LATERAL, type AttemptAggregates, accuracyOf, averageMs, jsonArray } from './attempts.js';
-import { countWords, type EventLite, effectiveStatusSql, type SessionRow, sessionDurationMs, toDocument, toSummaryRow } from './rows.js';
+import { countWords, type EventLite, effectiveStatusSql, type SessionRow, type SummarySource, sessionDurationMs, summaryColumns, toDocument, toSummaryRow } from './rows.js';
 
 /**
  * Per-session counts shown in lists, and the student's name and email (FROM ... LEFT JOIN STUDENT).
@@ -95,8 +95,8 @@ export async function listSessions(
   if (filter.since) where.push(`s.started_at >= ${p(filter.since.toISOString())}`);
   if (filter.until) where.push(`s.started_at < ${p(filter.until.toISOString())}`);
   if (after) where.push(`(s.started_at, s.id) < (${p(after.t)}::timestamptz, ${p(after.id)})`);
-  const rows = await ctx.sql.query<SessionRow>(
-    `SELECT s.*, ${COUNTS} FROM sessions s ${STUDENT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+  const rows = await ctx.sql.query<SummarySource>(
+    `SELECT ${summaryColumns('s')}, ${COUNTS} FROM sessions s ${STUDENT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY s.started_at DESC, s.id DESC LIMIT ${p(limit + 1)}`,
     params,
   );
@@ -112,8 +112,8 @@ export async function listSessions(
 /** Sessions open now (waiting or active inside the timeout, or paused), most recently active first. */
 export async function activeSessions(ctx: SessionCtx, limit = 500): Promise<SessionSummaryRow[]> {
   const now = ctx.now();
-  const rows = await ctx.sql.query<SessionRow>(
-    `SELECT s.*, ${COUNTS} FROM sessions s ${STUDENT}
+  const rows = await ctx.sql.query<SummarySource>(
+    `SELECT ${summaryColumns('s')}, ${COUNTS} FROM sessions s ${STUDENT}
      WHERE s.status IN ('waiting', 'active') AND s.ended_at IS NULL
        AND (s.paused_at IS NOT NULL OR s.last_activity_at >= $1::timestamptz - $2::int * interval '1 millisecond')
      ORDER BY s.last_activity_at DESC LIMIT $3`,

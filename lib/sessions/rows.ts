@@ -43,6 +43,30 @@ export interface SessionRow {
   student_email?: string | null;
 }
 
+/** The large free-form columns: a call's whole transcript (conversation), the summary, metadata. */
+type LargeColumn = 'summary' | 'agent' | 'metadata' | 'conversation' | 'platform_metadata';
+
+/**
+ * What a summary row is built from (toSummaryRow, effective, durations): a sessions row without
+ * its large columns. `conversation` holds a call's whole transcript (megabytes for a long call), so
+ * lists, the open sessions and a student's progress — hundreds of rows — read only these columns.
+ */
+export type SummarySource = Omit<SessionRow, LargeColumn>;
+
+/** The stored columns of SummarySource, as SQL: `SELECT ${summaryColumns('s')} FROM sessions s`. */
+export const SUMMARY_COLUMNS = [
+  'id', 'student_id', 'participants', 'max_participants', 'platform', 'kind', 'status', 'started_at', 'ended_at', 'end_reason',
+  'last_activity_at', 'subject', 'topic', 'subtopic', 'phase', 'interaction_count', 'transcript_count', 'paused_at', 'paused_ms',
+  'workshop', 'event_count', 'error_count', 'current_step', 'step_name',
+] as const satisfies readonly Exclude<keyof SummarySource, ComputedColumn>[];
+/** Columns the read queries compute or join rather than store on sessions. */
+type ComputedColumn = 'n_events' | 'n_errors' | 'student_name' | 'student_email';
+// Every stored column of SummarySource is listed (a column added to SessionRow must be added above).
+const _allListed: Exclude<keyof SummarySource, ComputedColumn> extends (typeof SUMMARY_COLUMNS)[number] ? true : never = true;
+void _allListed;
+
+export const summaryColumns = (alias: string): string => SUMMARY_COLUMNS.map((c) => `${alias}.${c}`).join(', ');
+
 /** SQL for the effective status, the same rule as `effective()` below ($now, $timeout ms). */
 export function effectiveStatusSql(now: string, timeoutMs: string): string {
   return `(CASE WHEN s.status IN ('active', 'waiting') AND s.ended_at IS NULL AND s.paused_at IS NOT NULL THEN 'paused'
@@ -55,7 +79,7 @@ export function effectiveStatusSql(now: string, timeoutMs: string): string {
  * completed (abandoned when still waiting for a participant), ended at its last activity. A paused
  * session is never idle: it shows `paused` however long the pause lasts.
  */
-export function effective(row: SessionRow, now: Date, timeoutMs: number): { status: SessionStatus; endedAt: Date | null; endReason: string | null } {
+export function effective(row: SummarySource, now: Date, timeoutMs: number): { status: SessionStatus; endedAt: Date | null; endReason: string | null } {
   const last = new Date(row.last_activity_at);
   const open = row.status === 'active' || row.status === 'waiting';
   if (open && !row.ended_at && row.paused_at) return { status: 'paused', endedAt: null, endReason: null };
@@ -70,11 +94,11 @@ export function effective(row: SessionRow, now: Date, timeoutMs: number): { stat
  * open). The one place a session's duration is computed — summaries, lists and student progress
  * all read it — so time that must not count (a paused stretch, say) is subtracted here once.
  */
-export function sessionDurationMs(row: SessionRow, now: Date, timeoutMs: number): number {
+export function sessionDurationMs(row: SummarySource, now: Date, timeoutMs: number): number {
   return activeDurationMs(row, effective(row, now, timeoutMs).endedAt);
 }
 
-export function toSummaryRow(row: SessionRow, now: Date, timeoutMs: number): SessionSummaryRow {
+export function toSummaryRow(row: SummarySource, now: Date, timeoutMs: number): SessionSummaryRow {
   const eff = effective(row, now, timeoutMs);
   const start = new Date(row.started_at);
   const last = new Date(row.last_activity_at);

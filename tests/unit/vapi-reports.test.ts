@@ -6,11 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { sessionsFamily } from '../../lib/routes/sessions/index.js';
+import { studentsFamily } from '../../lib/routes/students.js';
 import { webhooksFamily } from '../../lib/routes/webhooks/index.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { call2024, expectedEntries, freshStudent, phoneCall, type Turn, transcriptText, tutoringTools, tutoringTurns, webCall } from '../fixtures/vapi/calls.js';
 import { client } from '../fixtures/vapi/http.js';
-import { makeDeps, memoryPglite, testConfig } from '../helpers/deps.js';
+import { ADMIN_TOKEN, makeDeps, memoryPglite, testConfig } from '../helpers/deps.js';
 
 let sql: Sql;
 let now: Date;
@@ -125,6 +126,50 @@ describe('a long call', () => {
     expect(d.conversation.entries).toHaveLength(1000);
     expect(d.conversation.entries[999]).toEqual(expectedEntries(turns, c.start)[999]);
     expect(d.transcript_count).toBe(1000);
+  });
+
+  it('lists, the open sessions and the student\'s progress do not read the transcript from the database', async () => {
+    const student = freshStudent();
+    const c = webCall({ startedAt: new Date('2025-05-04T08:00:00Z'), metadata: { studentId: student } });
+    now = c.at(2010);
+    expect(await api.vapi(c.report({ turns, endAt: 2005 }))).toEqual({});
+    // A second, still open call of the same student: the open sessions list shows it.
+    const open = webCall({ startedAt: c.at(3000), metadata: { studentId: student } });
+    now = open.at(600);
+    expect(await api.vapi(open.conversationUpdate(turns.slice(0, 300), 599))).toEqual({});
+
+    // The same app on a handle that counts what each query brings back.
+    let bytes = 0;
+    const counting: Sql = {
+      driver: sql.driver,
+      async query(text, params, opts) {
+        const rows = await sql.query(text, params, opts);
+        bytes += JSON.stringify(rows).length;
+        return rows as never;
+      },
+      batch: (statements) => sql.batch(statements),
+      close: async () => {},
+    };
+    const app = createApp(makeDeps({ sql: counting, config: testConfig(), now: () => now }), [sessionsFamily, studentsFamily]);
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const read = async (path: string) => {
+      bytes = 0;
+      const res = await app.request(path, { headers: admin });
+      expect(res.status, path).toBe(200);
+      const body = await res.text();
+      return { body, bytes };
+    };
+
+    const list = await read(`/api/sessions?student_id=${student}`);
+    expect(JSON.parse(list.body).sessions).toHaveLength(2);
+    const active = await read('/api/sessions/active');
+    expect(JSON.parse(active.body).sessions.map((s: { student_id: string }) => s.student_id)).toContain(student);
+    const progress = await read(`/api/students/${student}/progress`);
+    expect(JSON.parse(progress.body).sessions).toHaveLength(2);
+    // The finished call's transcript alone is 2.4 MB and the open one's ~0.7 MB; each read brings back a few KB.
+    for (const r of [list, active, progress]) expect(r.bytes).toBeLessThan(64 * 1024);
+    // ...while the session document, which shows the transcript, still reads it whole.
+    expect((await read(`/api/sessions/${encodeURIComponent(JSON.parse(list.body).sessions[1].session_id)}`)).bytes).toBeGreaterThan(2 * 1024 * 1024);
   });
 
   it('a body over WEBHOOK_MAX_BODY_MB → 413 problem+json, nothing stored', async () => {
