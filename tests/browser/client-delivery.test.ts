@@ -57,6 +57,18 @@ const logActions = (page: Page, prefix: string, n: number) =>
     for (let i = 0; i < count; i++) (window as unknown as Win).logAction(`${p}${i}`);
   }, [prefix, n] as const);
 
+/**
+ * Chromium hands a page's localStorage writes to the browser process asynchronously; a page closed
+ * right after its last write can lose it (seen: 119 and 108 of 120 in the next page). A real page
+ * logs long before it is closed: wait until another tab of the context sees the whole queue.
+ */
+async function queueSettled(context: BrowserContext, n: number): Promise<void> {
+  const witness = await context.newPage();
+  await witness.goto(`${server.url}/client.html`);
+  await expect.poll(async () => (await queued(witness)).length, { timeout: 5_000 }).toBe(n);
+  await witness.close();
+}
+
 describeWithBrowser('session-log.js delivery', () => {
   beforeAll(async () => {
     ({ sql, server, browser } = await openWorld());
@@ -91,6 +103,7 @@ describeWithBrowser('session-log.js delivery', () => {
     const pending = await queued(page);
     expect(pending).toHaveLength(3);
     expect(await stored(token)).toEqual([]);
+    await queueSettled(context, 3);
 
     await page.close({ runBeforeUnload: true });
     await expect.poll(async () => ids(await stored(token)), { timeout: 10_000 }).toEqual([...pending].sort());
@@ -113,13 +126,15 @@ describeWithBrowser('session-log.js delivery', () => {
     // A beacon's fate is unknown, so its events stayed queued: the next page sends them again
     // and the server's eventId de-duplication keeps one copy.
     expect((await queued(next)).sort()).toEqual([...pending].sort());
-    await init(next, token);
     const answers: unknown[] = []; // Playwright cannot read a keepalive response: relay it
     await next.route('**/api/session-log', async (route) => {
       const response = await route.fetch();
       answers.push(await response.json());
       await route.fulfill({ response });
     });
+    // Relayed before init, and no timer of its own (the default would flush 2 s after init): the
+    // flush below is the one send, so it resolves after its answer was relayed.
+    await init(next, token, { flushInterval: 600_000 });
     await next.evaluate(() => (window as unknown as Win).SessionLog.flush());
     expect(answers).toEqual([{ success: true, accepted: 0, duplicates: 3 }]);
     expect(await queued(next)).toEqual([]);
@@ -136,13 +151,7 @@ describeWithBrowser('session-log.js delivery', () => {
     });
     const pending = await queued(page);
     expect(pending).toHaveLength(120); // ~1.3 KB each: about 160 KB queued
-    // Chromium hands a page's localStorage writes to the browser process asynchronously; a page
-    // closed right after its last write can lose it (seen: 119 and 108 of 120 in the next page).
-    // A real page logs long before it is closed: wait until another tab sees all 120.
-    const witness = await context.newPage();
-    await witness.goto(`${server.url}/client.html`);
-    await expect.poll(async () => (await queued(witness)).length, { timeout: 5_000 }).toBe(120);
-    await witness.close();
+    await queueSettled(context, 120);
     await page.close({ runBeforeUnload: true });
     await expect.poll(async () => (await stored(token)).length, { timeout: 10_000 }).toBeGreaterThan(0);
     const byBeacon = (await stored(token)).length;
@@ -175,6 +184,10 @@ describeWithBrowser('session-log.js delivery', () => {
     });
     await logActions(page, 'online_', 1);
     await expect.poll(async () => (await stored(token)).length).toBe(1);
+    // Stored is not yet answered: the server stores, then answers, and stop() cuts open
+    // connections. Stop only once the page has its answer (the event left its queue), or the
+    // event would stay queued and be counted with the offline ones below.
+    await expect.poll(() => queued(page)).toEqual([]);
 
     await server.stop();
     await context.setOffline(true);

@@ -92,7 +92,9 @@ describeWithBrowser('dashboard live updates', () => {
   });
 
   it('"Active now" refreshes by itself', async () => {
-    const { context, page } = await open('#/sessions');
+    // The page's clock stands still from the start, so its 10 s refresh fires only in runFor
+    // below: on a flowing clock a slow machine could refresh before the "not listed yet" check.
+    const { context, page } = await world.open('#/sessions', { csp: false, clock: true, beforeGoto: (p) => p.clock.pauseAt(Date.now() + 1_000) });
     await page.waitForSelector('#active-updated:not(:empty)');
     const id = await startSession('late_joiner');
     expect(await page.locator(`#active-sessions tr[data-session-id="${id}"]`).count()).toBe(0);

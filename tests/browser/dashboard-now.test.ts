@@ -69,6 +69,10 @@ describeWithBrowser('dashboard Now view', () => {
     await page.fill('#now-filter input[name=workshop]', room.prefix);
     await page.click('#now-filter button[type=submit]');
     await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#/now?workshop=${room.prefix}`);
+    // This room is the only one yet, so the unfiltered view ranks the same three: wait for the
+    // view the hashchange renders (its input carries the prefix as its attribute; the old one's
+    // was only typed into), or the reads below could land in between, on a view still loading.
+    await page.waitForSelector(`#now-filter input[name=workshop][value="${room.prefix}"]`);
     await expect.poll(() => ranked(page)).toEqual([rita.token, sam.token, olga.token]);
     expect(await page.textContent('#stat-active .stat-value')).toBe('7');
     expect(await page.textContent('#stat-help .stat-value')).toBe('3');
@@ -138,11 +142,13 @@ describeWithBrowser('dashboard Now view', () => {
     const { context, page, polls } = await open(`#/now?workshop=${room.prefix}`, { clock: true });
     await page.waitForSelector('#needs-help .notice-ok');
     expect(await page.textContent('#needs-help .notice-ok')).toBe('Nobody needs help right now.');
-
-    // A student starts failing: the next poll (5 s) brings them in without a reload.
     const late = room.student('Late Leo');
-    await room.post([late.action(3, 1), late.error(1, 1, 'SyntaxError', 'Unexpected token'), late.error(0.5, 1, 'SyntaxError', 'Unexpected token'), late.error(0.2, 1, 'SyntaxError', 'Unexpected token')]);
+    // Checked before his events exist: once they are posted, the update that brings him in may
+    // come at any moment (the attention stream pushes as soon as the server's next read sees them).
     expect(await page.locator(`#needs-help-list li[data-session-id="${late.token}"]`).count()).toBe(0);
+
+    // A student starts failing: the next update (pushed, or the 5 s poll) brings them in without a reload.
+    await room.post([late.action(3, 1), late.error(1, 1, 'SyntaxError', 'Unexpected token'), late.error(0.5, 1, 'SyntaxError', 'Unexpected token'), late.error(0.2, 1, 'SyntaxError', 'Unexpected token')]);
     await page.clock.runFor(5_000);
     await page.waitForSelector(`#needs-help-list li[data-session-id="${late.token}"]`);
     await page.waitForSelector('#now-errors-list li[data-error-type="SyntaxError"]');

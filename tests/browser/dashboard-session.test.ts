@@ -135,7 +135,10 @@ describeWithBrowser('dashboard session view', () => {
     // The choice is remembered for the tab: oldest first now, also on the next session opened.
     await page.click('#newest-first');
     expect(await page.getAttribute('#newest-first', 'aria-pressed')).toBe('false');
+    // Each wait needs the view the hashchange renders: the session view left behind is "live"
+    // and pressed "false" too (as is a new one until its timeline has loaded and set its order).
     await go(page, '#/sessions');
+    await page.waitForSelector('#recent-sessions');
     await go(page, `#/session/${token}`);
     await page.waitForSelector('.live[data-state="live"]');
     expect(await page.getAttribute('#newest-first', 'aria-pressed')).toBe('false');

@@ -141,7 +141,8 @@ describeWithBrowser('dashboard: a student over time', () => {
 
   it('an unknown student is said plainly', async () => {
     const { context, page } = await open('#/student/nobody_here');
-    await page.waitForSelector('#student-progress .notice');
+    // Not just any notice: the page opens with a "Loading…" one.
+    await page.waitForSelector('#student-progress .notice-error');
     expect(await page.textContent('#student-progress')).toContain('student nobody_here does not exist');
     await context.close();
   });
