@@ -106,6 +106,38 @@ describeWithPostgres('ingest statement plans', () => {
     expect(scans.map((n) => n['Actual Loops'])).toEqual(scans.map(() => 0));
   });
 
+  it('events for a session already stored update its row in place (HOT): no index of sessions is written', async () => {
+    // ADR 0027: an update that changes an indexed column writes a new entry into every index of the
+    // table — the trigram GIN indexes too, whose pending lists were then merged inline (~30 ms) by
+    // whichever ingest statement crossed their limit. The counters are this transaction's own.
+    const token = uniqueToken();
+    const email = `${token}@example.com`;
+    await insertEvents(sql, [event(token, email)]); // the student and their session exist
+    const [{ id } = { id: '' }] = await sql.query<{ id: string }>('SELECT id FROM students WHERE email = $1', [email]);
+    const full = await statementOf((s) => insertEvents(s, [event(token, email)]));
+    const known = await statementOf((s) => insertKnown(s, [event(token, email)], [id]));
+    await client.query('BEGIN');
+    try {
+      const base = Date.now();
+      const later = (ms: number) => ({ ...event(token, email), createdAt: new Date(base + ms) });
+      await client.query(full, inputParams([later(1000)], [null]));
+      await client.query(known, inputParams([later(2000)], [id]));
+      await client.query(known, inputParams([later(3000), later(3001)], [id, id]));
+      const { rows } = await client.query(
+        `SELECT pg_stat_get_xact_tuples_updated('sessions'::regclass)::int AS updated,
+                pg_stat_get_xact_tuples_hot_updated('sessions'::regclass)::int AS hot,
+                (SELECT event_count FROM sessions WHERE id = $1) AS events,
+                (SELECT last_activity_at FROM sessions WHERE id = $1) AS last`,
+        [token],
+      );
+      // Three statements, each updating the session (the full one also links its student to it).
+      expect(rows[0].updated).toBeGreaterThanOrEqual(3);
+      expect(rows[0]).toEqual({ updated: rows[0].updated, hot: rows[0].updated, events: 5, last: later(3001).createdAt });
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+
   it('with thousands of students, the known statement probes its students by index, not a scan of them all', async () => {
     // The planner's estimate of the input rows decides this: `unnest` of array parameters (10
     // rows) keeps it at index probes; a set-returning function's default (100 rows, as with
