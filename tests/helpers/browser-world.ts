@@ -42,6 +42,18 @@ export interface BrowserWorld {
  * `config` may be a function, for a configuration that names something started first (a fake
  * OpenAI server's URL); `close` stops such a thing after the app has settled and stopped.
  */
+/**
+ * A fixed-offset time zone in which it is now about noon. The dashboard says "today" by the
+ * browser's clock (times without a date, today's alerts): a run a minute after local midnight must
+ * not see a minute-old event as yesterday's. Etc/GMT-N is UTC+N (the sign is POSIX's).
+ */
+export function middayZone(now = new Date()): string {
+  let offset = 12 - now.getUTCHours();
+  if (offset > 14) offset -= 24;
+  if (offset < -12) offset += 24;
+  return offset === 0 ? 'Etc/GMT' : offset > 0 ? `Etc/GMT-${offset}` : `Etc/GMT+${-offset}`;
+}
+
 export function browserWorld(
   opts: { config?: Config | (() => Promise<Config>); close?: () => Promise<void>; now?: () => Date; serviceToken?: string } = {},
 ): BrowserWorld {
@@ -84,7 +96,7 @@ export function browserWorld(
       return (await res.json()) as Record<string, unknown>;
     },
     async open(hash, { viewport = { width: 1280, height: 800 }, csp = true, signedIn = true, clock = false, record, beforeGoto } = {}) {
-      const context = await state.browser.newContext({ viewport });
+      const context = await state.browser.newContext({ viewport, timezoneId: middayZone() });
       if (signedIn) await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
       const page = await context.newPage();
       page.on('pageerror', (err) => pageErrors.push(err.message));
