@@ -39,7 +39,7 @@ export interface SharedRedaction {
   links: Array<{ platform: string; call_id: string }>;
 }
 
-export async function redactSharedSessions(sql: Sql, person: Person, studentIds: readonly string[], ids: readonly string[], re: RegExp): Promise<SharedRedaction> {
+export async function redactSharedSessions(sql: Sql, person: Person, ids: readonly string[], re: RegExp): Promise<SharedRedaction> {
   if (!ids.length) return { statements: [], renamed: [], links: [] };
   const selves = new Set(selvesOf(person));
   const isSelf = (v: unknown) => typeof v === 'string' && selves.has(v.trim().toLowerCase());
@@ -53,7 +53,7 @@ export async function redactSharedSessions(sql: Sql, person: Person, studentIds:
     sql.query<SharedEvent>(
       `SELECT id::text AS id, event_type, event_data, claimed_email, claimed_name FROM events
        WHERE session_token = ANY($1::text[]) AND NOT (COALESCE(student_id, '') = ANY($2::text[])) AND NOT (lower(COALESCE(claimed_email, '')) = ANY($3::text[]))`,
-      [ids, studentIds, [person.id, person.email ?? ''].map((s) => s.toLowerCase())],
+      [ids, person.rowIds, [person.id, person.email ?? ''].map((s) => s.toLowerCase())],
     ),
   ]);
 

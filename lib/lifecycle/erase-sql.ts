@@ -5,8 +5,9 @@
  */
 
 /**
- * The sessions a student appears in. $1 their student rows' ids (see eraseStudent), $2 lowercased id/email (what a participant entry or a
- * claim holds), $3 phone numbers, $4 lowercased id/email/name/aliases (what a speaker may be).
+ * The sessions a student appears in. $1 their student rows' ids (Person.rowIds), $2 lowercased
+ * id/email (what a participant entry or a claim holds), $3 phone numbers, $4 lowercased
+ * id/email/name/aliases (what a speaker may be).
  * `theirs`: the session's student is one of their rows; or nobody else ever took part (every participant is
  * them); or an unidentified call from one of their numbers.
  */

@@ -51,7 +51,7 @@ export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseR
   const needles = needlesOf(person, theirs);
   const re = jsPattern(needles);
 
-  const redacted = re ? await redactSharedSessions(ctx.sql, person, ids, shared.map((s) => s.id), re) : { statements: [], renamed: [], links: [] };
+  const redacted = re ? await redactSharedSessions(ctx.sql, person, shared.map((s) => s.id), re) : { statements: [], renamed: [], links: [] };
   const renamed = redacted.renamed;
   const alerts = re ? await redactAlerts(ctx, ids, theirs, re, sqlPattern(needles) ?? '') : [];
   const auditPattern = sqlPattern(needlesOf(person, [...theirs, ...renamed.map((r) => r.from)]));
@@ -68,7 +68,7 @@ export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseR
   const audits = auditPattern ? (results[results.length - 1]?.length ?? 0) : 0;
   if (!r) throw new Error('erasure statement returned no row');
 
-  await clearKv(ctx, person, ids, theirs, renamed, [...(r.links ?? []), ...redacted.links]);
+  await clearKv(ctx, person, theirs, renamed, [...(r.links ?? []), ...redacted.links]);
   return {
     student_id: person.id,
     events_deleted: r.events,
@@ -82,11 +82,10 @@ export async function eraseStudent(ctx: SessionCtx, who: string): Promise<EraseR
 
 /**
  * The student by exact id, else by email (any case); a bare id that sessions name but no row has.
- * `rowIds`: every student row the erasure deletes — theirs, and any whose id or email is their id or
- * email in another case (a tool server that wrote "Kim" once and "kim" once made two). Each row's
- * sessions, calls and alerts go with it; otherwise they would outlive it, naming a student that is gone.
+ * With every row that is theirs (`rowIds`, read in the same statement): each row's sessions, calls
+ * and alerts go with it, or they would outlive it, naming a student that is gone.
  */
-async function findPerson(ctx: SessionCtx, who: string): Promise<Person & { known: boolean; rowIds: string[] }> {
+async function findPerson(ctx: SessionCtx, who: string): Promise<Person & { known: boolean }> {
   const [row] = await ctx.sql.query<{ id: string; email: string | null; name: string | null; aliases: string[] | null; phone_numbers: string[] | null; row_ids: string[] }>(
     `WITH p AS (
        SELECT id, email, name, aliases, phone_numbers FROM students WHERE id = $1 OR lower(email) = lower($1) OR lower(id) = lower($1)
@@ -98,8 +97,7 @@ async function findPerson(ctx: SessionCtx, who: string): Promise<Person & { know
     [who],
   );
   if (!row) return { known: false, id: who, email: who.includes('@') ? who.toLowerCase() : null, name: null, aliases: [], phones: [], rowIds: [who] };
-  const rowIds = [...new Set([row.id, ...row.row_ids])];
-  return { known: true, id: row.id, email: row.email, name: row.name, aliases: row.aliases ?? [], phones: row.phone_numbers ?? [], rowIds };
+  return { known: true, id: row.id, email: row.email, name: row.name, aliases: row.aliases ?? [], phones: row.phone_numbers ?? [], rowIds: row.row_ids };
 }
 
 /** Alerts about someone else that mention them (an error spike lists the students it counted). */
@@ -126,14 +124,13 @@ async function redactAlerts(ctx: SessionCtx, ids: readonly string[], theirs: rea
 async function clearKv(
   ctx: SessionCtx,
   person: Person,
-  ids: readonly string[],
   theirs: readonly string[],
   renamed: ReadonlyArray<{ from: string; to: string }>,
   links: ReadonlyArray<{ platform: string; call_id: string }>,
 ): Promise<void> {
   const gone = [...theirs, ...renamed.map((r) => r.from)];
   const keys = [
-    ...[...new Set([...ids, ...(person.email ? [person.email] : [])])].map(activeKey),
+    ...[...new Set([...person.rowIds, ...(person.email ? [person.email] : [])])].map(activeKey),
     ...links.map((l) => callLinkKey(l.platform, l.call_id)),
     ...quietKeys(ctx.now(), gone),
   ];

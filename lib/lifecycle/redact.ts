@@ -19,6 +19,12 @@ export interface Person {
   name: string | null;
   aliases: readonly string[];
   phones: readonly string[];
+  /**
+   * Every student row that is theirs: their own, and any whose id or email is their id or email in
+   * another case (a tool server that wrote "Kim" once and "kim" once made two). The erasure deletes
+   * them all, with their sessions, calls and alerts.
+   */
+  rowIds: readonly string[];
 }
 
 /** The lowercased needles of a person, longest first (so alternation prefers the longest). */
