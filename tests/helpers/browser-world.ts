@@ -39,10 +39,6 @@ export interface BrowserWorld {
 }
 
 /**
- * `config` may be a function, for a configuration that names something started first (a fake
- * OpenAI server's URL); `close` stops such a thing after the app has settled and stopped.
- */
-/**
  * A fixed-offset time zone in which it is now about noon. The dashboard says "today" by the
  * browser's clock (times without a date, today's alerts): a run a minute after local midnight must
  * not see a minute-old event as yesterday's. Etc/GMT-N is UTC+N (the sign is POSIX's).
@@ -54,6 +50,10 @@ export function middayZone(now = new Date()): string {
   return offset === 0 ? 'Etc/GMT' : offset > 0 ? `Etc/GMT-${offset}` : `Etc/GMT+${-offset}`;
 }
 
+/**
+ * `config` may be a function, for a configuration that names something started first (a fake
+ * OpenAI server's URL); `close` stops such a thing after the app has settled and stopped.
+ */
 export function browserWorld(
   opts: { config?: Config | (() => Promise<Config>); close?: () => Promise<void>; now?: () => Date; serviceToken?: string } = {},
 ): BrowserWorld {
