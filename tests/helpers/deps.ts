@@ -12,7 +12,7 @@ import { createMemoryKv } from '../../lib/storage/kv-memory.js';
 import type { Kv } from '../../lib/storage/kv.js';
 import { migrate } from '../../lib/storage/migrate.js';
 import { createPgliteSql, openPglite, pgliteSql } from '../../lib/storage/sql-pglite.js';
-import type { Sql } from '../../lib/storage/sql.js';
+import type { QueryOptions, Sql } from '../../lib/storage/sql.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -87,4 +87,26 @@ export const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 /** A unique session token per test, so tests never see each other's rows. */
 export function uniqueToken(prefix = 'ws'): string {
   return `${prefix}_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;
+}
+
+/**
+ * `inner` as an app sees it, telling `seen` the text of each statement before it runs (each one of
+ * a batch too) and `rows` what each query brought back: for tests that count statements or bytes
+ * through a real database. Closing it leaves `inner` open.
+ */
+export function tapSql(inner: Sql, seen: (text: string) => void, rows?: (result: readonly unknown[]) => void): Sql {
+  return {
+    driver: inner.driver,
+    async query<T>(text: string, params?: readonly unknown[], opts?: QueryOptions): Promise<T[]> {
+      seen(text);
+      const result = await inner.query<T>(text, params, opts);
+      rows?.(result);
+      return result;
+    },
+    batch(statements) {
+      for (const st of statements) seen(st.text);
+      return inner.batch(statements);
+    },
+    close: async () => {},
+  };
 }

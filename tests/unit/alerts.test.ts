@@ -11,7 +11,7 @@ import { allFamilies } from '../../lib/families.js';
 import { AlertList } from '../../lib/schemas/alerts.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { webCall } from '../fixtures/vapi/calls.js';
-import { admin, makeDeps, memoryPglite, type TestDeps, testConfig } from '../helpers/deps.js';
+import { admin, makeDeps, memoryPglite, type TestDeps, tapSql, testConfig } from '../helpers/deps.js';
 import { expectProblem } from '../helpers/problem.js';
 import { startReceiver } from '../helpers/webhook-receiver.js';
 import { room, walk } from '../helpers/workshop.js';
@@ -92,15 +92,7 @@ describe('alert rules', () => {
 
   it('throttled per token: after a find, a page that keeps failing is not queried again within the minute', async () => {
     const texts: string[] = [];
-    const counting: Sql = {
-      driver: sql.driver,
-      query: (t, p) => {
-        texts.push(t);
-        return sql.query(t, p);
-      },
-      batch: (s) => sql.batch(s),
-      close: async () => {},
-    };
+    const counting = tapSql(sql, (t) => texts.push(t));
     const w = world({}, counting);
     const kim = w.room.student('kim');
     const type = unique('Loop');

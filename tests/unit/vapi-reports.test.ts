@@ -11,7 +11,7 @@ import { webhooksFamily } from '../../lib/routes/webhooks/index.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { call2024, expectedEntries, freshStudent, phoneCall, type Turn, transcriptText, tutoringTools, tutoringTurns, webCall } from '../fixtures/vapi/calls.js';
 import { client } from '../fixtures/vapi/http.js';
-import { ADMIN_TOKEN, makeDeps, memoryPglite, testConfig } from '../helpers/deps.js';
+import { ADMIN_TOKEN, makeDeps, memoryPglite, tapSql, testConfig } from '../helpers/deps.js';
 
 let sql: Sql;
 let now: Date;
@@ -140,16 +140,9 @@ describe('a long call', () => {
 
     // The same app on a handle that counts what each query brings back.
     let bytes = 0;
-    const counting: Sql = {
-      driver: sql.driver,
-      async query(text, params, opts) {
-        const rows = await sql.query(text, params, opts);
-        bytes += JSON.stringify(rows).length;
-        return rows as never;
-      },
-      batch: (statements) => sql.batch(statements),
-      close: async () => {},
-    };
+    const counting = tapSql(sql, () => {}, (rows) => {
+      bytes += JSON.stringify(rows).length;
+    });
     const app = createApp(makeDeps({ sql: counting, config: testConfig(), now: () => now }), [sessionsFamily, studentsFamily]);
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
     const read = async (path: string) => {

@@ -10,8 +10,7 @@ import { allFamilies } from '../../lib/families.js';
 import { BatchIngestResponse, EventListResponse } from '../../lib/schemas/event.js';
 import { ActiveSessions, SessionPage, SweepResponse, Timeline } from '../../lib/schemas/responses.js';
 import { SessionDocument } from '../../lib/schemas/session.js';
-import type { Sql } from '../../lib/storage/sql.js';
-import { admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
+import { admin, makeDeps, memoryPglite, tapSql, testConfig, uniqueToken } from '../helpers/deps.js';
 import { expectProblem } from '../helpers/problem.js';
 import { ALERT_SQL_TAG } from '../../lib/alerts/evaluate.js';
 
@@ -146,18 +145,7 @@ describe('a token that posts events is a web session', () => {
 describe('ingest stays one SQL round trip', () => {
   it('a new token, a known token without email, and a duplicate each cost exactly one statement', async () => {
     const statements: string[] = [];
-    const counting: Sql = {
-      driver: w.sql.driver,
-      query: ((text: string, params?: readonly unknown[]) => {
-        statements.push(text);
-        return w.sql.query(text, params);
-      }) as Sql['query'],
-      batch: (list) => {
-        statements.push(...list.map((st) => st.text));
-        return w.sql.batch(list);
-      },
-      close: async () => {},
-    };
+    const counting = tapSql(w.sql, (text) => statements.push(text));
     const app = createApp(makeDeps({ sql: counting, config, now: () => w.now }), allFamilies);
     const token = uniqueToken();
     const eventId = crypto.randomUUID();
