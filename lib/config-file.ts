@@ -28,16 +28,16 @@ function buildConfigFileSchema() {
     /** At most one alert per (rule, student or error type) per this many minutes. Lower it to be told again sooner. @default 15 */
     cooldown_minutes: z.optional(Minutes),
     /** Webhook delivery attempts before an alert is marked failed (retries ride on later evaluations). @default 5 */
-    max_attempts: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(20))),
+    max_attempts: z.optional(z.int().check(z.minimum(1), z.maximum(20))),
     rules: z.optional(
       z.strictObject({
         /** One student hits the same error (type + message) `count` times within `window_minutes`. @default count 3, window 10 */
         repeated_error: z.optional(
-          z.strictObject({ enabled: z.optional(z.boolean()), count: z.optional(z.number().check(z.int(), z.minimum(2), z.maximum(100))), window_minutes: z.optional(Minutes) }),
+          z.strictObject({ enabled: z.optional(z.boolean()), count: z.optional(z.int().check(z.minimum(2), z.maximum(100))), window_minutes: z.optional(Minutes) }),
         ),
         /** `students` different students hit the same error type within `window_minutes`: a broken step. @default students 5, window 5 */
         error_spike: z.optional(
-          z.strictObject({ enabled: z.optional(z.boolean()), students: z.optional(z.number().check(z.int(), z.minimum(2), z.maximum(10_000))), window_minutes: z.optional(Minutes) }),
+          z.strictObject({ enabled: z.optional(z.boolean()), students: z.optional(z.int().check(z.minimum(2), z.maximum(10_000))), window_minutes: z.optional(Minutes) }),
         ),
         /** A student on one step more than `multiplier` × the cohort median and at least `min_minutes`. @default multiplier 3, min 10 */
         stuck: z.optional(
@@ -66,7 +66,7 @@ function buildConfigFileSchema() {
         enabled: z.optional(z.boolean()),
         model: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
         triggers: z.optional(z.array(z.enum(['session_complete', 'on_request']))),
-        max_input_tokens: z.optional(z.number().check(z.int(), z.minimum(500), z.maximum(2_000_000))),
+        max_input_tokens: z.optional(z.int().check(z.minimum(500), z.maximum(2_000_000))),
         prompts: z.optional(
           z.strictObject(
             Object.fromEntries(TEMPLATE_NAMES.map((n) => [n, z.optional(Template)])) as Record<(typeof TEMPLATE_NAMES)[number], z.ZodMiniOptional<typeof Template>>,

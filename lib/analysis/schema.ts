@@ -34,10 +34,10 @@ export const Analysis = z.object({
   status: AnalysisStatus,
   result: z.nullable(AnalysisOutput),
   error: z.nullable(z.string()),
-  input_tokens: z.nullable(z.number().check(z.int())),
-  output_tokens: z.nullable(z.number().check(z.int())),
-  latency_ms: z.nullable(z.number().check(z.int())),
-  attempts: z.number().check(z.int()),
+  input_tokens: z.nullable(z.int()),
+  output_tokens: z.nullable(z.int()),
+  latency_ms: z.nullable(z.int()),
+  attempts: z.int(),
   /** When the sweep runs it again (failed with retries left, or deferred); null otherwise. */
   next_attempt_at: z.nullable(z.iso.datetime()),
   created_at: z.iso.datetime(),
@@ -58,6 +58,6 @@ export const AnalysisList = z.object({
   enabled: z.boolean(),
   /** Why not, when `enabled` is false (names the setting to change; never a secret). */
   reason: z.nullable(z.string()),
-  count: z.number().check(z.int()),
+  count: z.int(),
   analyses: z.array(Analysis),
 });

@@ -13,7 +13,7 @@ export const AlertItem = z.object({
   title: z.string(),
   detail: z.string(),
   created_at: z.iso.datetime(),
-  delivery: z.object({ status: z.enum(['delivered', 'pending', 'failed', 'not_configured']), attempts: z.number().check(z.int(), z.minimum(0)) }),
+  delivery: z.object({ status: z.enum(['delivered', 'pending', 'failed', 'not_configured']), attempts: z.int().check(z.minimum(0)) }),
 });
 export type AlertItem = z.infer<typeof AlertItem>;
 

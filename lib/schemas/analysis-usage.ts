@@ -6,7 +6,7 @@ export const AnalysisUsageQuery = z.object({
 });
 export type AnalysisUsageQuery = z.infer<typeof AnalysisUsageQuery>;
 
-const Tokens = z.number().check(z.int(), z.minimum(0));
+const Tokens = z.int().check(z.minimum(0));
 
 export const AnalysisUsageDay = z.object({
   /** The UTC day, `YYYY-MM-DD`. */
@@ -17,9 +17,9 @@ export const AnalysisUsageDay = z.object({
   /** Held by analyses running now (their estimate), replaced by their usage when they finish. */
   reserved_tokens: Tokens,
   /** Analyses that called the model and got an answer. */
-  analyses: z.number().check(z.int(), z.minimum(0)),
+  analyses: z.int().check(z.minimum(0)),
   /** Analyses deferred to the next day because the budget was spent. */
-  deferred: z.number().check(z.int(), z.minimum(0)),
+  deferred: z.int().check(z.minimum(0)),
 });
 
 export const AnalysisUsage = z.object({

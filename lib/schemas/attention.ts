@@ -22,7 +22,7 @@ export const AttentionReason = z.object({
   code: ReasonCode,
   message: z.string(),
   since: z.iso.datetime(),
-  count: z.nullable(z.number().check(z.int())),
+  count: z.nullable(z.int()),
 });
 export type AttentionReason = z.infer<typeof AttentionReason>;
 
@@ -43,8 +43,8 @@ export type AttentionStudent = z.infer<typeof AttentionStudent>;
 export const AttentionStep = z.object({
   step: z.string(),
   step_name: z.nullable(z.string()),
-  students: z.number().check(z.int(), z.minimum(0)),
-  stuck: z.number().check(z.int(), z.minimum(0)),
+  students: z.int().check(z.minimum(0)),
+  stuck: z.int().check(z.minimum(0)),
   median_seconds: z.nullable(z.number()),
 });
 export type AttentionStep = z.infer<typeof AttentionStep>;
@@ -52,15 +52,15 @@ export type AttentionStep = z.infer<typeof AttentionStep>;
 export const TopError = z.object({
   error_type: z.string(),
   message: z.nullable(z.string()),
-  students: z.number().check(z.int(), z.minimum(0)),
-  count: z.number().check(z.int(), z.minimum(0)),
+  students: z.int().check(z.minimum(0)),
+  count: z.int().check(z.minimum(0)),
   last_at: z.iso.datetime(),
 });
 export type TopError = z.infer<typeof TopError>;
 
 export const AttentionResponse = z.object({
   generated_at: z.iso.datetime(),
-  active_students: z.number().check(z.int(), z.minimum(0)),
+  active_students: z.int().check(z.minimum(0)),
   students: z.array(AttentionStudent),
   steps: z.array(AttentionStep),
   top_errors: z.array(TopError),

@@ -7,7 +7,7 @@ export const AuditQuery = z.object({
 });
 
 export const AuditPage = z.object({
-  count: z.number().check(z.int()),
+  count: z.int(),
   entries: z.array(
     z.object({
       id: z.string(),
@@ -16,7 +16,7 @@ export const AuditPage = z.object({
       action: z.string(),
       method: z.string(),
       path: z.string(),
-      status: z.number().check(z.int()),
+      status: z.int(),
       detail: z.record(z.string(), z.unknown()),
     }),
   ),

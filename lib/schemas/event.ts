@@ -27,13 +27,13 @@ export const NavigationData = z.looseObject({
 export const ErrorData = z.looseObject({
   errorType: OptText(200),
   errorMessage: OptText(10_000),
-  statusCode: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(999))),
+  statusCode: z.optional(z.int().check(z.minimum(0), z.maximum(999))),
 });
 export const ActionData = z.looseObject({ actionName: OptText(200) });
 export const ApiCallData = z.looseObject({
   endpoint: OptText(2_000),
   method: OptText(16),
-  status: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(999))),
+  status: z.optional(z.int().check(z.minimum(0), z.maximum(999))),
   success: z.optional(z.boolean()),
 });
 export const StateChangeData = z.looseObject({
@@ -61,7 +61,7 @@ export const KNOWN_EVENT_DATA: Record<string, z.ZodMiniType<Record<string, unkno
 /** Client time: ISO 8601, or epoch milliseconds, between 2000 and 2100 (a clock that says 1970 is wrong). */
 const MIN_CLIENT_TIME = Date.UTC(2000, 0, 1);
 const MAX_CLIENT_TIME = Date.UTC(2100, 0, 1);
-export const ClientTime = z.union([IsoDateTime, z.number().check(z.int())]).check(
+export const ClientTime = z.union([IsoDateTime, z.int()]).check(
   z.refine((v) => {
     const t = new Date(v).getTime();
     return t >= MIN_CLIENT_TIME && t <= MAX_CLIENT_TIME;
@@ -120,9 +120,9 @@ export type SingleIngestResponse = z.infer<typeof SingleIngestResponse>;
 
 export const BatchIngestResponse = z.object({
   success: z.literal(true),
-  accepted: z.number().check(z.int(), z.minimum(0)),
-  duplicates: z.number().check(z.int(), z.minimum(0)),
-  rejected: z.optional(z.array(z.object({ index: z.number().check(z.int(), z.minimum(0)), error: z.string() }))),
+  accepted: z.int().check(z.minimum(0)),
+  duplicates: z.int().check(z.minimum(0)),
+  rejected: z.optional(z.array(z.object({ index: z.int().check(z.minimum(0)), error: z.string() }))),
 });
 
 export const StoredEvent = z.object({
@@ -141,7 +141,7 @@ export type StoredEvent = z.infer<typeof StoredEvent>;
 
 export const EventListResponse = z.object({
   success: z.literal(true),
-  count: z.number().check(z.int(), z.minimum(0)),
+  count: z.int().check(z.minimum(0)),
   events: z.array(StoredEvent),
   next_cursor: z.nullable(z.string()),
 });
@@ -169,16 +169,16 @@ export const LogStatsResponse = z.object({
   success: z.literal(true),
   since: z.string(),
   until: z.string(),
-  total: z.number().check(z.int()),
-  by_type: z.record(z.string(), z.number().check(z.int())),
-  top_errors: z.array(z.object({ error_type: z.string(), count: z.number().check(z.int()), students: z.number().check(z.int()), last_seen: z.string() })),
+  total: z.int(),
+  by_type: z.record(z.string(), z.int()),
+  top_errors: z.array(z.object({ error_type: z.string(), count: z.int(), students: z.int(), last_seen: z.string() })),
   students_with_errors: z.array(
     z.object({
       student_id: z.nullable(z.string()),
       student_email: z.nullable(z.string()),
       student_name: z.nullable(z.string()),
       session_token: z.string(),
-      errors: z.number().check(z.int()),
+      errors: z.int(),
       last_error_at: z.string(),
       last_error: z.nullable(z.string()),
     }),

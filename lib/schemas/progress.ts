@@ -18,21 +18,21 @@ export const ProgressSession = z.object({
   status: z.string(),
   start_time: IsoDateTime,
   end_time: z.nullable(IsoDateTime),
-  duration_seconds: z.number().check(z.int(), z.minimum(0)),
+  duration_seconds: z.int().check(z.minimum(0)),
   subject: z.nullable(z.string()),
   topic: z.nullable(z.string()),
   /** The session's subject, the subjects its tool calls accessed and its attempts named. */
   subjects: z.array(z.string()),
   /** The session's topic and subtopic and the topics its attempts named. */
   topics: z.array(z.string()),
-  interactions: z.number().check(z.int()),
-  transcript_turns: z.number().check(z.int()),
-  events: z.number().check(z.int()),
-  errors: z.number().check(z.int()),
-  attempts: z.number().check(z.int()),
-  correct: z.number().check(z.int()),
+  interactions: z.int(),
+  transcript_turns: z.int(),
+  events: z.int(),
+  errors: z.int(),
+  attempts: z.int(),
+  correct: z.int(),
   accuracy: z.nullable(z.number().check(z.minimum(0), z.maximum(1))),
-  avg_time_per_attempt_ms: z.nullable(z.number().check(z.int(), z.minimum(0))),
+  avg_time_per_attempt_ms: z.nullable(z.int().check(z.minimum(0))),
   /** From the session's latest completed analysis (null / empty when it has none). */
   engagement_score: z.nullable(z.number().check(z.minimum(0), z.maximum(1))),
   next_steps: z.array(z.string()),
@@ -47,7 +47,7 @@ export const TrendPoint = z.object({ session_id: z.string(), start_time: IsoDate
 export const Trend = z.object({
   values: z.array(TrendPoint),
   /** Points with a value (sessions without one, e.g. no attempts, are skipped, not zero). */
-  points: z.number().check(z.int()),
+  points: z.int(),
   /** Change per session (x = the session's position in the window); null under two points. */
   slope: z.nullable(z.number()),
   direction: z.nullable(z.enum(['up', 'down', 'flat'])),
@@ -59,7 +59,7 @@ export type Trend = z.infer<typeof Trend>;
 export const TopicCoverage = z.object({
   name: z.string(),
   kind: z.enum(['subject', 'topic']),
-  sessions: z.number().check(z.int()),
+  sessions: z.int(),
   first_seen: IsoDateTime,
   last_seen: IsoDateTime,
   last_session_id: z.string(),
@@ -70,25 +70,25 @@ export const OutstandingStep = z.object({
   suggested_in: z.string(),
   suggested_at: IsoDateTime,
   /** How many analyses suggested it (the same text, case-insensitive) without a later session addressing it. */
-  times_suggested: z.number().check(z.int(), z.minimum(1)),
+  times_suggested: z.int().check(z.minimum(1)),
 });
 export type OutstandingStep = z.infer<typeof OutstandingStep>;
 
 export const StudentProgress = z.object({
   student: z.object({ id: z.string(), name: z.nullable(z.string()), email: z.nullable(z.string()) }),
   /** All of the student's sessions; `sessions` holds at most the latest 200 of them. */
-  session_count: z.number().check(z.int()),
+  session_count: z.int(),
   truncated: z.boolean(),
   sessions: z.array(ProgressSession),
   trends: z.object({
-    last: z.number().check(z.int()),
+    last: z.int(),
     accuracy: Trend,
     time_per_attempt_ms: Trend,
     duration_seconds: Trend,
     engagement: Trend,
   }),
   topics: z.object({
-    recent: z.number().check(z.int()),
+    recent: z.int(),
     covered: z.array(TopicCoverage),
     /** Covered in an earlier session but in none of the last `recent` sessions. */
     not_revisited: z.array(TopicCoverage),

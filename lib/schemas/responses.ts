@@ -33,7 +33,7 @@ export { Erased, Student, StudentResponse } from './student.js';
 export const Problem = z.looseObject({
   type: z.string(),
   title: z.string(),
-  status: z.number().check(z.int()),
+  status: z.int(),
   detail: z.string(),
   code: z.string(),
   requestId: z.optional(z.string()),

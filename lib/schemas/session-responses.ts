@@ -8,7 +8,7 @@ export const InteractionResponse = z.object({ session_id: z.string(), is_new_ses
 
 export const JoinResponse = z.object({ session_id: z.string(), participant: z.string(), role: z.string(), session: SessionSummaryRow });
 
-export const TranscriptAppended = z.object({ success: z.literal(true), session_id: z.string(), appended: z.number().check(z.int()) });
+export const TranscriptAppended = z.object({ success: z.literal(true), session_id: z.string(), appended: z.int() });
 
 export const PhaseResponse = z.object({ session_id: z.string(), phase: z.nullable(z.string()), session: SessionSummaryRow });
 
@@ -24,15 +24,15 @@ export const ResumeResponse = z.object({ session_id: z.string(), resumed_now: z.
 
 export const AssignResponse = z.object({ session_id: z.string(), student_id: z.string(), session: SessionSummaryRow });
 
-export const ActiveSessions = z.object({ count: z.number().check(z.int()), sessions: z.array(SessionSummaryRow) });
+export const ActiveSessions = z.object({ count: z.int(), sessions: z.array(SessionSummaryRow) });
 
-export const SessionPage = z.object({ count: z.number().check(z.int()), sessions: z.array(SessionSummaryRow), next_cursor: z.nullable(z.string()) });
+export const SessionPage = z.object({ count: z.int(), sessions: z.array(SessionSummaryRow), next_cursor: z.nullable(z.string()) });
 
 export const TranscriptResponse = z.extend(Conversation, { session_id: z.string(), status: z.string() });
 
 export const Timeline = z.object({
   session_id: z.string(),
-  count: z.number().check(z.int()),
+  count: z.int(),
   events: z.array(StoredEvent),
   next_cursor: z.nullable(z.string()),
   last_seq: z.string(),

@@ -41,7 +41,7 @@ export const CreateSessionInput = z.strictObject({
   subtopic: z.optional(Label),
   agent: z.optional(StorableObject),
   metadata: z.optional(StorableObject),
-  max_participants: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(26))),
+  max_participants: z.optional(z.int().check(z.minimum(1), z.maximum(26))),
 });
 export type CreateSessionInput = z.infer<typeof CreateSessionInput>;
 
@@ -83,7 +83,7 @@ export const Conversation = z.object({
   transcript: z.string(),
   entries: z.array(TranscriptEntry),
   source: z.nullable(z.string()),
-  word_count: z.number().check(z.int(), z.minimum(0)),
+  word_count: z.int().check(z.minimum(0)),
   duration_seconds: z.number().check(z.minimum(0)),
 });
 
@@ -104,15 +104,15 @@ export const SessionSummaryRow = z.object({
   /** When the current pause began; null unless status is `paused`. */
   paused_at: z.nullable(IsoDateTime),
   /** Time spent in finished pauses (not counted in duration_seconds). */
-  paused_ms: z.number().check(z.int(), z.minimum(0)),
+  paused_ms: z.int().check(z.minimum(0)),
   phase: z.nullable(z.string()),
   subject: z.nullable(z.string()),
   topic: z.nullable(z.string()),
   subtopic: z.nullable(z.string()),
-  interaction_count: z.number().check(z.int()),
-  transcript_count: z.number().check(z.int()),
-  event_count: z.optional(z.number().check(z.int())),
-  error_count: z.optional(z.number().check(z.int())),
+  interaction_count: z.int(),
+  transcript_count: z.int(),
+  event_count: z.optional(z.int()),
+  error_count: z.optional(z.int()),
   /** Workshop sessions: eventData.currentStep of the latest event carrying it (numbers as text). */
   current_step: z.nullable(z.string()),
   /** Workshop sessions: eventData.stepName of the latest event carrying it. */
@@ -126,7 +126,7 @@ export type SessionSummaryRow = z.infer<typeof SessionSummaryRow>;
 /** The whole session document: the shape instructors know. */
 export const SessionDocument = z.extend(SessionSummaryRow, {
   summary: z.nullable(z.string()),
-  max_participants: z.number().check(z.int()),
+  max_participants: z.int(),
   agent: z.nullable(JsonObject),
   mcp_interactions: z.array(Interaction),
   conversation: Conversation,
@@ -138,28 +138,28 @@ export type SessionDocument = z.infer<typeof SessionDocument>;
 
 export const SessionStats = z.object({
   duration_seconds: z.number().check(z.minimum(0)),
-  interactions: z.number().check(z.int()),
-  data_requests: z.number().check(z.int()),
+  interactions: z.int(),
+  data_requests: z.int(),
   subjects_accessed: z.array(z.string()),
-  word_count: z.number().check(z.int()),
-  events_by_type: z.record(z.string(), z.number().check(z.int())),
-  errors: z.number().check(z.int()),
-  attempts: z.number().check(z.int()),
-  correct: z.number().check(z.int()),
+  word_count: z.int(),
+  events_by_type: z.record(z.string(), z.int()),
+  errors: z.int(),
+  attempts: z.int(),
+  correct: z.int(),
   accuracy: z.nullable(z.number().check(z.minimum(0), z.maximum(1))),
   /** Time spent on the attempts: each one's `timeMs`, else the time since the previous attempt. */
-  total_time_ms: z.number().check(z.int(), z.minimum(0)),
+  total_time_ms: z.int().check(z.minimum(0)),
   /** total_time_ms over the attempts that have a time; null when none has. */
-  avg_time_per_question_ms: z.nullable(z.number().check(z.int(), z.minimum(0))),
+  avg_time_per_question_ms: z.nullable(z.int().check(z.minimum(0))),
   /** Subjects the attempts named (`eventData.subject`), else the session's subject when it has attempts. */
   subjects_practiced: z.array(z.string()),
 });
 
 export const GlobalStats = z.object({
-  active_sessions: z.number().check(z.int()),
-  sessions_today: z.number().check(z.int()),
-  events_today: z.number().check(z.int()),
-  sessions_by_platform: z.record(z.string(), z.number().check(z.int())),
+  active_sessions: z.int(),
+  sessions_today: z.int(),
+  events_today: z.int(),
+  sessions_by_platform: z.record(z.string(), z.int()),
   average_duration_seconds: z.nullable(z.number().check(z.minimum(0))),
 });
 

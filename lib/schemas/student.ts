@@ -21,11 +21,11 @@ export const StudentResponse = z.object({ student: Student });
 export const Erased = z.object({
   success: z.literal(true),
   student_id: z.string(),
-  events_deleted: z.number().check(z.int()),
-  sessions_deleted: z.number().check(z.int()),
+  events_deleted: z.int(),
+  sessions_deleted: z.int(),
   /** Sessions shared with someone else: kept, with everything naming the student blanked (ADR 0014). */
-  sessions_redacted: z.number().check(z.int()),
-  analyses_deleted: z.number().check(z.int()),
-  calls_deleted: z.number().check(z.int()),
-  audit_entries_redacted: z.number().check(z.int()),
+  sessions_redacted: z.int(),
+  analyses_deleted: z.int(),
+  calls_deleted: z.int(),
+  audit_entries_redacted: z.int(),
 });
