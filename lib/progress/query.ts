@@ -5,6 +5,9 @@ import { SUMMARY_COLUMNS, type SummarySource } from '../sessions/rows.js';
 /** The most sessions one progress answer reads (the latest ones); `truncated` says when there are more. */
 export const MAX_PROGRESS_SESSIONS = 200;
 
+/** A session's columns a progress row reads: not its transcript (rows.ts SUMMARY_COLUMNS). */
+const COLUMNS = SUMMARY_COLUMNS.join(', ');
+
 export type ProgressRow = SummarySource &
   AttemptAggregates & {
     n_events: number;
@@ -46,7 +49,7 @@ export async function loadProgressRows(
             jsonb_array_elements_text(CASE WHEN jsonb_typeof(e.event_data->'subjects_accessed') = 'array' THEN e.event_data->'subjects_accessed' ELSE '[]'::jsonb END) AS x
           WHERE e.session_token = s.id AND e.event_type = 'interaction') AS accessed,
          an.id AS analysis_id, an.result AS analysis_result
-       FROM (SELECT ${SUMMARY_COLUMNS.join(', ')} FROM sessions WHERE ${scope} ORDER BY started_at DESC, id DESC LIMIT ${MAX_PROGRESS_SESSIONS}) s
+       FROM (SELECT ${COLUMNS} FROM sessions WHERE ${scope} ORDER BY started_at DESC, id DESC LIMIT ${MAX_PROGRESS_SESSIONS}) s
        ${ATTEMPTS_LATERAL}
        LEFT JOIN LATERAL (
          SELECT a.id::text AS id, a.result FROM analyses a

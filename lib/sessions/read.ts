@@ -19,6 +19,8 @@ const COUNTS = `(SELECT count(*)::int FROM events e WHERE e.session_token = s.id
   CASE WHEN s.workshop THEN s.error_count ELSE (SELECT count(*)::int FROM events e WHERE e.session_token = s.id AND e.event_type = 'error') END AS n_errors,
   st.name AS student_name, st.email AS student_email`;
 const STUDENT = 'LEFT JOIN students st ON st.id = s.student_id';
+/** The columns a list row is built from (rows.ts SUMMARY_COLUMNS), for `sessions s`. */
+const SUMMARY = summaryColumns('s');
 
 /** `q` as an ILIKE pattern matching any part: LIKE's own wildcards in it are literal. */
 export const containsPattern = (q: string) => `%${q.replace(/[\\%_]/g, '\\$&')}%`;
@@ -96,7 +98,7 @@ export async function listSessions(
   if (filter.until) where.push(`s.started_at < ${p(filter.until.toISOString())}`);
   if (after) where.push(`(s.started_at, s.id) < (${p(after.t)}::timestamptz, ${p(after.id)})`);
   const rows = await ctx.sql.query<SummarySource>(
-    `SELECT ${summaryColumns('s')}, ${COUNTS} FROM sessions s ${STUDENT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    `SELECT ${SUMMARY}, ${COUNTS} FROM sessions s ${STUDENT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY s.started_at DESC, s.id DESC LIMIT ${p(limit + 1)}`,
     params,
   );
@@ -113,7 +115,7 @@ export async function listSessions(
 export async function activeSessions(ctx: SessionCtx, limit = 500): Promise<SessionSummaryRow[]> {
   const now = ctx.now();
   const rows = await ctx.sql.query<SummarySource>(
-    `SELECT ${summaryColumns('s')}, ${COUNTS} FROM sessions s ${STUDENT}
+    `SELECT ${SUMMARY}, ${COUNTS} FROM sessions s ${STUDENT}
      WHERE s.status IN ('waiting', 'active') AND s.ended_at IS NULL
        AND (s.paused_at IS NOT NULL OR s.last_activity_at >= $1::timestamptz - $2::int * interval '1 millisecond')
      ORDER BY s.last_activity_at DESC LIMIT $3`,
