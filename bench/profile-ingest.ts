@@ -22,9 +22,10 @@ interface Node {
 
 const db = await benchDatabase();
 const sql = createPgSql({ connectionString: db.url, max: 4 });
-await resetIngest(sql);
 const dir = mkdtempSync(join(tmpdir(), 'sl-prof-'));
 const server = await startServer(serverEnv(db.url), ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+// After the server's start, which migrates a new bench database.
+await resetIngest(sql);
 const http = client(server.url, 8);
 const size = Number(process.argv[2] ?? 1);
 const body = () => JSON.stringify(size > 1 ? { events: makeBatch(size) } : wireEvent());

@@ -26,8 +26,22 @@ export interface SessionChange {
   platformMetadata?: Record<string, unknown>;
   /** Replaces conversation (transcript-level facts). */
   conversation?: Record<string, unknown>;
-  /** Before inserting, drop this call's transcript events of these sources (a more authoritative version arrived). */
+  /**
+   * Before inserting, drop this call's transcript events of these sources (a more authoritative
+   * or a newer version arrived). Lines whose ids are among `events` are kept as they are.
+   */
   replaceLiveTranscriptOf?: { callId: string; sources: string[] };
+  /**
+   * A whole-history message of `lines` lines, stored under `source`: when the call already has
+   * more lines of that source, this message is older than what is stored (deliveries race), and
+   * its transcript lines and conversation are not applied.
+   */
+  history?: { source: string; lines: number };
+  /**
+   * The call this delivery is about. Once its report is in, the delivery's metadata only adds
+   * keys the session does not have yet: the report's facts (status, ended reason, cost) stand.
+   */
+  callId?: string | null;
   /** Insert nothing when this call already has transcript events of these sources (a more authoritative version is there). */
   unlessTranscriptFrom?: string[];
   /**
@@ -67,12 +81,20 @@ export async function applyToSession(
      -- The call's report is in: later non-report deliveries add facts (metadata) but never
      -- transcript, conversation or an end (they would undo the final version).
      gate AS (
-       SELECT ($14::text IS NOT NULL AND EXISTS (SELECT 1 FROM calls WHERE call_id = $14::text AND report_received_at IS NOT NULL)) AS blocked
+       SELECT ($14::text IS NOT NULL AND EXISTS (SELECT 1 FROM calls WHERE call_id = $14::text AND report_received_at IS NOT NULL)) AS blocked,
+              (COALESCE($14::text, $19::text) IS NOT NULL
+                AND EXISTS (SELECT 1 FROM calls WHERE call_id = COALESCE($14::text, $19::text) AND report_received_at IS NOT NULL)) AS reported,
+              ($20::text IS NOT NULL AND (
+                SELECT count(*) FROM events o, s WHERE o.session_token = s.id AND o.event_type = 'transcript'
+                  AND o.event_data->>'source' = $20::text AND o.event_data->>'call_id' = $10::text) > $21::int) AS older
      ),
+     -- Lines this change inserts again under the same id are kept: ON CONFLICT below leaves them,
+     -- and deleting them too would lose them (the two CTEs run on one snapshot, in no set order).
      del AS (
        DELETE FROM events e USING s, gate
-       WHERE $10::text IS NOT NULL AND NOT gate.blocked AND e.session_token = s.id AND e.event_type = 'transcript'
+       WHERE $10::text IS NOT NULL AND NOT gate.blocked AND NOT gate.older AND e.session_token = s.id AND e.event_type = 'transcript'
          AND e.event_data->>'source' = ANY($15::text[]) AND e.event_data->>'call_id' = $10::text
+         AND e.event_uuid <> ALL($2::uuid[])
        RETURNING 1
      ),
      ins AS (
@@ -80,6 +102,7 @@ export async function applyToSession(
        SELECT x.u, s.id, s.student_id, x.t, x.d::jsonb, x.c
        FROM s, gate, unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[]) AS x(u, t, d, c)
        WHERE NOT gate.blocked
+         AND NOT (gate.older AND x.t = 'transcript')
          AND ($16::text[] IS NULL OR NOT EXISTS (
            SELECT 1 FROM events o WHERE o.session_token = s.id AND o.event_type = 'transcript'
              AND o.event_data->>'call_id' = $14::text AND o.event_data->>'source' = ANY($16::text[])))
@@ -98,14 +121,23 @@ export async function applyToSession(
          started_at = CASE
            WHEN $7::timestamptz IS NOT NULL AND started_at = $17::timestamptz THEN $7::timestamptz
            ELSE LEAST(started_at, COALESCE($7::timestamptz, started_at)) END,
-         platform_metadata = platform_metadata || COALESCE($8::jsonb, '{}'::jsonb),
-         conversation = CASE WHEN (SELECT blocked FROM gate) THEN conversation ELSE COALESCE($9::jsonb, conversation) END,
+         platform_metadata = CASE WHEN (SELECT reported FROM gate) THEN COALESCE($8::jsonb, '{}'::jsonb) || platform_metadata
+                                  ELSE platform_metadata || COALESCE($8::jsonb, '{}'::jsonb) END,
+         conversation = CASE WHEN (SELECT blocked OR older FROM gate) THEN conversation ELSE COALESCE($9::jsonb, conversation) END,
          transcript_count = transcript_count - (SELECT count(*) FROM del)::int
            + (SELECT count(*) FROM ins WHERE event_type = 'transcript')::int,
          interaction_count = interaction_count + (SELECT count(*) FROM ins WHERE event_type = 'interaction')::int,
-         status = CASE WHEN $11::timestamptz IS NULL OR (SELECT blocked FROM gate) THEN status ELSE 'completed' END,
-         ended_at = CASE WHEN $11::timestamptz IS NULL OR (SELECT blocked FROM gate) THEN ended_at ELSE GREATEST($11::timestamptz, started_at) END,
-         end_reason = CASE WHEN $11::timestamptz IS NULL OR (SELECT blocked FROM gate) THEN end_reason ELSE $12::text END,
+         -- Ended by the idle sweep while the call went on (a long silence, or only some message
+         -- types subscribed): the call's own later activity reopens it, as a page's does.
+         status = CASE WHEN $11::timestamptz IS NOT NULL AND NOT (SELECT blocked FROM gate) THEN 'completed'
+                       WHEN end_reason = 'timeout' AND NOT $18::boolean AND $6::timestamptz > ended_at AND NOT (SELECT blocked FROM gate) THEN 'active'
+                       ELSE status END,
+         ended_at = CASE WHEN $11::timestamptz IS NOT NULL AND NOT (SELECT blocked FROM gate) THEN GREATEST($11::timestamptz, started_at)
+                         WHEN end_reason = 'timeout' AND NOT $18::boolean AND $6::timestamptz > ended_at AND NOT (SELECT blocked FROM gate) THEN NULL
+                         ELSE ended_at END,
+         end_reason = CASE WHEN $11::timestamptz IS NOT NULL AND NOT (SELECT blocked FROM gate) THEN $12::text
+                           WHEN end_reason = 'timeout' AND NOT $18::boolean AND $6::timestamptz > ended_at AND NOT (SELECT blocked FROM gate) THEN NULL
+                           ELSE end_reason END,
          updated_at = now()
        WHERE id = $1
        RETURNING student_id, started_at
@@ -138,6 +170,9 @@ export async function applyToSession(
       ch.unlessReported && ch.unlessTranscriptFrom ? ch.unlessTranscriptFrom : null,
       ch.callCreatedAt ? ch.callCreatedAt.toISOString() : null,
       ch.atIsArrival === true,
+      ch.callId ?? null,
+      ch.history?.source ?? null,
+      ch.history?.lines ?? null,
     ],
   );
   const row = rows[0];

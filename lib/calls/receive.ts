@@ -95,6 +95,7 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
         at,
         events: [{ uuid: await id('status', u.status), type: 'call_status', data: { ...base, status: u.status, ended_reason: u.endedReason }, at }],
         platformMetadata: u.metadata,
+        callId: d.callId,
         ...(u.startedAt ? { startedAt: u.startedAt, callCreatedAt: d.linkStart } : {}),
         ...arrival,
       });
@@ -118,7 +119,7 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
         sessionId,
         at,
         events: [{ uuid: await id(u.type, u.key, d.stamp), type: u.type, data: { ...u.data, ...base }, at }],
-        ...(u.metadata ? { platformMetadata: u.metadata } : {}),
+        ...(u.metadata ? { platformMetadata: u.metadata, callId: d.callId } : {}),
         ...arrival,
       });
       return { linked };
@@ -127,7 +128,7 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
         u.calls.map(async (c) => ({ uuid: await id('tool', c.id), type: 'interaction', data: interaction(c.name, c.args, { tool_call_id: c.id, ...base }), at })),
       );
       // Stored before answering: the call happened whatever the tool server does next.
-      await applyToSession(ctx.sql, { sessionId, at, events: interactions, platformMetadata: u.metadata });
+      await applyToSession(ctx.sql, { sessionId, at, events: interactions, platformMetadata: u.metadata, callId: d.callId });
       const prior = await storedResults(ctx, await Promise.all(u.calls.map(async (c) => ({ callId: c.id, uuid: await id('tool-result', c.id) }))));
       const answered = adapter.answer ? await adapter.answer(u, env, prior) : { body: {} };
       // Results belong to the moment of the call, not to when the tool server answered.
@@ -188,12 +189,13 @@ async function applyReport(
 ): Promise<CallOutcome> {
   const callId = d.callId;
   const final = r.authority !== 'interim';
-  // Interim lines key by position (each whole-history message repeats the earlier ones); the
-  // report's own lines replace them, so their ids never meet.
+  // Interim lines key by position and content: each whole-history message repeats the earlier
+  // lines, which keep their ids, while a line whose text the platform revised gets a new one and
+  // replaces the old. The report's own lines replace them all, so their ids never meet.
   const source = final ? d.platform : conversationSource(d.platform);
   const events: SessionEvent[] = await Promise.all(
     (r.transcript?.lines ?? []).map(async (e, i) => ({
-      uuid: await id(final ? 'entry' : 'conv', i),
+      uuid: final ? await id('entry', i) : await id('conv', i, e.speaker, e.text),
       type: 'transcript',
       data: { speaker: e.speaker, text: e.text, source, call_id: callId },
       at: e.at,
@@ -216,7 +218,7 @@ async function applyReport(
   const lines = r.transcript?.lines.length ?? 0;
   // Replace lower-authority lines only with something: an interim message with an empty history
   // must not wipe the live lines.
-  const replaces = !callId || !r.replacesLive ? [] : final ? [liveSource(d.platform), conversationSource(d.platform)] : lines > 0 ? [liveSource(d.platform)] : [];
+  const replaces = !callId || !r.replacesLive || (!final && lines === 0) ? [] : [liveSource(d.platform), conversationSource(d.platform)];
   const applied = await applyToSession(ctx.sql, {
     sessionId: linked.sessionId,
     at: r.at,
@@ -224,6 +226,9 @@ async function applyReport(
     callCreatedAt: d.linkStart,
     events,
     ...(replaces.length && callId ? { replaceLiveTranscriptOf: { callId, sources: replaces } } : {}),
+    // Histories only grow: one with fewer lines than are stored left the platform earlier.
+    ...(!final && lines > 0 && callId ? { history: { source: conversationSource(d.platform), lines } } : {}),
+    callId,
     ...(text !== undefined && (final || lines > 0)
       ? { conversation: { source: d.platform, transcript: text, word_count: countWords(text), duration_seconds: Math.max(0, Math.round(r.durationSeconds)), call_id: callId } }
       : {}),
