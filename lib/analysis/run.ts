@@ -164,9 +164,21 @@ export async function analyseOnRequest(
 export async function analyseOnComplete(deps: Pick<Deps, 'config'>, ctx: SessionCtx, sessionId: string): Promise<Analysis | null> {
   const config = deps.config.analysis;
   if (unavailableReason(config, 'session_complete')) return null;
-  if (await latestCompleted(ctx, sessionId, 'session_summary')) return null; // repeated trigger: reuse
+  // A repeated trigger reuses the analysis, unless the session went on after it: a page that came
+  // back after the idle sweep ended it, a call the sweep ended while it went on.
+  const stored = await latestCompleted(ctx, sessionId, 'session_summary');
+  if (stored && !(await changedSince(ctx, sessionId, stored.created_at))) return null;
   const id = await claim(ctx, config, sessionId, 'session_summary', 'session_complete');
   return id ? execute(ctx, config, id) : null;
+}
+
+/** Whether the session had activity after `since` (both on the app's clock). */
+async function changedSince(ctx: SessionCtx, sessionId: string, since: string): Promise<boolean> {
+  const rows = await ctx.sql.query<{ changed: boolean }>(
+    'SELECT last_activity_at > $2::timestamptz AS changed FROM sessions WHERE id = $1',
+    [sessionId, since],
+  );
+  return rows[0]?.changed === true;
 }
 
 /**

@@ -269,3 +269,42 @@ describe('configuration', () => {
     expect(DEFAULT_TEMPLATES.session_summary).toContain('{{transcript}}');
   });
 });
+
+describe('a session that went on after its analysis', () => {
+  // Its own database: the sweep acts on every session it finds.
+  let own: Sql;
+  beforeAll(async () => {
+    own = await memoryPglite();
+  });
+  afterAll(() => own.close());
+
+  it('is analysed again when it ends again (a page back after the idle sweep); a repeated end without new activity reuses', async () => {
+    const w = world({}, undefined, own);
+    const token = `ws_${crypto.randomUUID().slice(0, 8)}`;
+    const post = (text: string) =>
+      w.app.request('/api/session-log', { method: 'POST', body: JSON.stringify({ sessionToken: token, eventType: 'error', eventData: { errorType: 'TypeError', errorMessage: text } }) });
+    const sweep = async () => {
+      expect((await w.call('POST', '/api/cron/sweep', undefined, { authorization: 'Bearer cron-secret-123' })).status).toBe(200);
+      await w.deps.settle();
+    };
+    const before = fake.requests.length;
+    expect((await post('first sitting: numerator is undefined')).status).toBe(200);
+    now = new Date(now.getTime() + 11 * 60_000);
+    await sweep();
+    expect(fake.requests.length).toBe(before + 1);
+
+    // Nothing new: another sweep (or a repeated end) runs nothing.
+    now = new Date(now.getTime() + 60_000);
+    await sweep();
+    expect(fake.requests.length).toBe(before + 1);
+
+    // The student comes back to the same page: the session reopens, then times out again.
+    expect((await post('second sitting: denominator is zero')).status).toBe(200);
+    now = new Date(now.getTime() + 11 * 60_000);
+    await sweep();
+    expect(fake.requests.length).toBe(before + 2);
+    expect(userPrompt(before + 1)).toContain('second sitting: denominator is zero');
+    const list = ListResponse.parse(await (await w.call('GET', `/api/sessions/${token}/analysis`)).json());
+    expect(list.analyses.filter((a) => a.status === 'completed')).toHaveLength(2);
+  });
+});
