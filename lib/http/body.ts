@@ -12,6 +12,10 @@ export class ByteBudget {
     this.used += n;
     return true;
   }
+  /** Whether `n` more bytes would fit now (nothing is taken). */
+  fits(n: number): boolean {
+    return this.used + n <= this.limit;
+  }
   give(n: number): void {
     this.used = Math.max(0, this.used - n);
   }
@@ -24,22 +28,25 @@ const overBudget = () => new ApiError('UNAVAILABLE', 'too many unverified reques
 
 /**
  * Read a request body as UTF-8 text, refusing more than `maxBytes` without buffering it all:
- * Content-Length is checked first, and a chunked body is counted as it streams. With a `budget`,
- * the bytes are taken from it while reading (refused with 503 when it is spent) and the caller
- * gives them back with `budget.give(taken)` once the body is verified or refused.
+ * Content-Length is checked first, and the body is counted as it streams. The bytes are taken from
+ * `budget` as they arrive (refused with 503 when it is spent) and the caller gives them back with
+ * `budget.give(taken)` once the body is verified or refused. Taking the declared length up front
+ * let one connection that declared 16 MB and sent nothing hold the whole budget (every signed
+ * delivery answered 503) for as long as it stayed open; and a body that has not arrived within
+ * `deadlineMs` is refused with 408, so a stalled sender holds nothing for long.
  */
-export async function readTextWithin(req: Request, maxBytes: number, budget: ByteBudget): Promise<{ text: string; taken: number }> {
+export async function readTextWithin(req: Request, maxBytes: number, budget: ByteBudget, deadlineMs: number): Promise<{ text: string; taken: number }> {
   const declared = Number(req.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw new ApiError('PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
+  // A declared body that cannot fit now is refused unread; one that fits is taken as it arrives.
+  if (Number.isFinite(declared) && !budget.fits(declared)) throw overBudget();
   let taken = 0;
   const take = (n: number) => {
     if (!budget.take(n)) throw overBudget();
     taken += n;
   };
   try {
-    if (Number.isFinite(declared)) take(declared);
-    // Chunked: taken chunk by chunk as they arrive.
-    const text = await readText(req, maxBytes, Number.isFinite(declared) ? undefined : take);
+    const text = await readText(req, maxBytes, take, deadlineMs);
     return { text, taken };
   } catch (err) {
     budget.give(taken);
@@ -53,7 +60,7 @@ const tooLarge = (maxBytes: number) => new ApiError('PAYLOAD_TOO_LARGE', `reques
  * Read a request body as UTF-8 text, refusing more than `maxBytes` without buffering it all:
  * Content-Length is checked first, and a chunked body is counted as it streams.
  */
-export async function readText(req: Request, maxBytes: number, onChunk?: (bytes: number) => void): Promise<string> {
+export async function readText(req: Request, maxBytes: number, onChunk?: (bytes: number) => void, deadlineMs?: number): Promise<string> {
   const declared = Number(req.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
   if (Number.isFinite(declared) && !onChunk) {
@@ -74,12 +81,23 @@ export async function readText(req: Request, maxBytes: number, onChunk?: (bytes:
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  const deadline = deadlineMs === undefined ? undefined : Date.now() + deadlineMs;
   for (;;) {
-    let res: ReadableStreamReadResult<Uint8Array>;
+    let res: ReadableStreamReadResult<Uint8Array> | 'late';
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      res = await reader.read();
+      const read = reader.read();
+      res = deadline === undefined
+        ? await read
+        : await Promise.race([read, new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now())); })]);
     } catch {
       throw new ApiError('BAD_REQUEST', 'request body could not be read (connection closed?)');
+    } finally {
+      clearTimeout(timer);
+    }
+    if (res === 'late') {
+      await reader.cancel().catch(() => {});
+      throw new ApiError('REQUEST_TIMEOUT', `request body did not arrive within ${Math.round((deadlineMs ?? 0) / 1000)} s`);
     }
     if (res.done) break;
     size += res.value.byteLength;

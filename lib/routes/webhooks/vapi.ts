@@ -15,6 +15,9 @@ export type { OnSessionComplete };
 
 let warnedUnauthenticated = false;
 
+/** A signed body not yet verified must arrive within this (Vapi sends it at once); then 408. */
+const UNVERIFIED_READ_MS = 30_000;
+
 /**
  * Per process (isolate): bytes of HMAC-signed bodies read before their signature is checked. A
  * flood of large posts with forged signatures waits on nothing and buffers at most this.
@@ -50,7 +53,7 @@ export function vapiWebhook(onComplete?: OnSessionComplete) {
     } else {
       // A signature needs the body: read it within the budget of unverified bytes, verify, release.
       const budget = budgetOf(deps.config.vapi.unverifiedBudgetBytes);
-      const read = await readTextWithin(c.req.raw, deps.config.webhookMaxBytes, budget);
+      const read = await readTextWithin(c.req.raw, deps.config.webhookMaxBytes, budget, UNVERIFIED_READ_MS);
       try {
         raw = read.text;
         auth = await authenticate(c, vapi, raw);
