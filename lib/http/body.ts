@@ -143,9 +143,19 @@ const JSON_BODY_TYPES: ReadonlySet<string> = new Set(['application/json', 'text/
  * as text/plain, which also avoids a CORS preflight) — or with no content type at all.
  */
 export async function readJson(req: Request, maxBytes: number): Promise<unknown> {
-  const type = (req.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const [rawType = '', ...params] = (req.headers.get('content-type') ?? '').split(';');
+  const type = rawType.trim().toLowerCase();
   if (type && !JSON_BODY_TYPES.has(type) && !type.endsWith('+json')) {
     throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `content-type ${type} is not supported; send application/json or text/plain`);
+  }
+  const charset = params.map((p) => /^\s*charset\s*=\s*"?([^";\s]+)/i.exec(p)?.[1]?.toLowerCase()).find(Boolean);
+  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `charset ${charset} is not supported; send UTF-8`);
+  }
+  // A compressed body would otherwise be refused as "not valid UTF-8", or parsed as sent.
+  const encoding = req.headers.get('content-encoding')?.trim().toLowerCase();
+  if (encoding && encoding !== 'identity') {
+    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `content-encoding ${encoding} is not supported; send the body uncompressed`);
   }
   const text = await readText(req, maxBytes);
   if (!text.trim()) throw new ApiError('BAD_REQUEST', 'request body is empty; expected a JSON object');

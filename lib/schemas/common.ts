@@ -10,6 +10,8 @@ export const SessionToken = z.string().check(
   z.minLength(1, 'must not be empty'),
   z.maxLength(200, 'must be at most 200 characters'),
   z.regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -'),
+  // `.` and `..` would be path segments: a session no URL can reach.
+  z.refine((v) => !/^\.+$/.test(v), 'must not be only dots'),
 );
 export type SessionToken = z.infer<typeof SessionToken>;
 
@@ -36,6 +38,8 @@ export const MAX_JSON_DEPTH = 64;
 export function unstorableJson(value: unknown, path = '', depth = 0): string | null {
   if (depth > MAX_JSON_DEPTH) return `${path || 'value'}: nested deeper than ${MAX_JSON_DEPTH} levels`;
   if (typeof value === 'string') return UNSTORABLE.test(value) ? `${path || 'value'}: contains a NUL character or an unpaired surrogate` : null;
+  // JSON.parse reads 1e400 as Infinity, which JSON.stringify would store as null.
+  if (typeof value === 'number') return Number.isFinite(value) ? null : `${path || 'value'}: is a number too large to store (at most about 1.8e308)`;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const m = unstorableJson(value[i], `${path}[${i}]`, depth + 1);

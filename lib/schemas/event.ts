@@ -89,6 +89,8 @@ export const EventInput = z.strictObject({
   eventId: z.optional(
     z.uuid({ message: 'must be a UUID' }).check(
       z.refine((id) => id[14] !== '8', 'must not be a version-8 UUID (reserved for ids the server derives); use crypto.randomUUID()'),
+      // Every event sent with the nil (or max) UUID after the first would be answered as a duplicate and lost.
+      z.refine((id) => !/^(0{8}-0{4}-0{4}-0{4}-0{12}|f{8}-f{4}-f{4}-f{4}-f{12})$/i.test(id), 'must not be the nil or max UUID; use crypto.randomUUID()'),
     ),
   ),
   timestamp: z.optional(ClientTime),

@@ -41,8 +41,11 @@ const text = fc.oneof(
 );
 // `__proto__` keys have their own regression test below (generators would set a prototype).
 const key = fc.oneof(text, fc.constantFrom('toString', 'hasOwnProperty', 'events', 'eventData', '0', '')).filter((k) => k !== '__proto__');
-/** Number literals JSON.parse reads oddly: the stored value must equal what JSON.parse made of them. */
-const NUM = ['1e309', '-1e309', '-0', '123456789012345678901234567890', '1e-400', '0.1E+2', '9007199254740993', '5e-324', '1.7976931348623157e308'];
+/**
+ * Number literals JSON.parse reads oddly: the stored value must equal what JSON.parse made of them.
+ * Not 1e309: JSON.parse reads it as Infinity, which is refused (session-log-errors.test.ts).
+ */
+const NUM = ['-0', '123456789012345678901234567890', '1e-400', '0.1E+2', '9007199254740993', '5e-324', '1.7976931348623157e308'];
 const numberMark = fc.constantFrom(...NUM).map((n) => `@@NUM:${n}@@`);
 const value: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
   v: fc.oneof({ depthSize: 'small', maxDepth: 4 }, text, fc.double(), fc.integer(), fc.boolean(), fc.constant(null), numberMark, fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(key, tie('v'), { maxKeys: 3 })),

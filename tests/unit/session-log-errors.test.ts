@@ -155,3 +155,45 @@ describe('storage outages', () => {
     await down.close();
   });
 });
+
+describe('hostile input found by the write-path audit', () => {
+  it.each(['call_transfer', 'call_answer', 'call_error'])('a page may not post the server-written voice record type %s', async (eventType) => {
+    const token = uniqueToken();
+    const p = await problem(await post(JSON.stringify({ sessionToken: token, eventType, eventData: {} })), 400);
+    expect(p.detail).toMatch(/eventType: is reserved/);
+    expect(await count(token)).toBe(0);
+  });
+
+  it.each(['.', '..', '...'])('the token %j (a path segment no URL can reach) is refused', async (sessionToken) => {
+    const p = await problem(await post(JSON.stringify({ sessionToken, eventType: 'action' })), 400);
+    expect(p.detail).toMatch(/sessionToken: must not be only dots/);
+  });
+
+  it('a number too large for a double (JSON 1e400) is refused, naming its path, instead of being stored as null', async () => {
+    const token = uniqueToken();
+    const p = await problem(await post(`{"sessionToken":"${token}","eventType":"action","eventData":{"score":{"raw":1e400}}}`), 400);
+    expect(p.detail).toMatch(/eventData\.score\.raw: is a number too large to store/);
+    expect(await count(token)).toBe(0);
+  });
+
+  it.each(['00000000-0000-0000-0000-000000000000', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF'])('the eventId %s is refused (every later event with it would be lost as a duplicate)', async (eventId) => {
+    const token = uniqueToken();
+    const p = await problem(await post(JSON.stringify({ sessionToken: token, eventType: 'action', eventId })), 400);
+    expect(p.detail).toMatch(/eventId: must not be the nil or max UUID/);
+    expect(await count(token)).toBe(0);
+  });
+
+  it('a compressed body, or one in another charset, is 415 naming the encoding', async () => {
+    const token = uniqueToken();
+    const body = JSON.stringify({ sessionToken: token, eventType: 'action' });
+    const gz = new Uint8Array(await new Response(new Blob([body]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
+    let p = await problem(await post(gz, { 'content-type': 'application/json', 'content-encoding': 'gzip' }), 415);
+    expect(p.detail).toMatch(/content-encoding gzip is not supported/);
+    p = await problem(await post(body, { 'content-type': 'application/json; charset=utf-16', 'content-encoding': 'identity' }), 415);
+    expect(p.detail).toMatch(/charset utf-16 is not supported/);
+    expect(await count(token)).toBe(0);
+    // UTF-8 named explicitly, and `identity`, are what they say.
+    expect((await post(body, { 'content-type': 'application/json; charset=UTF-8', 'content-encoding': 'identity' })).status).toBe(200);
+    expect(await count(token)).toBe(1);
+  });
+});
