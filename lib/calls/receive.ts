@@ -161,12 +161,15 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
 async function storedResults(ctx: SessionCtx, calls: Array<{ callId: string; uuid: string }>): Promise<Map<string, ToolResult>> {
   const out = new Map<string, ToolResult>();
   if (!calls.length) return out;
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   const rows = await ctx.sql.query<{ event_data: Record<string, unknown> }>('SELECT event_data FROM events WHERE event_uuid = ANY($1::uuid[])', [calls.map((c) => c.uuid)]);
   for (const { event_data: d } of rows) {
-    const { toolCallId, name, result, error } = d as { toolCallId?: unknown; name?: unknown; result?: unknown; error?: unknown };
+    const { toolCallId, name, result, error, message, metadata } = d as { toolCallId?: unknown; name?: unknown; result?: unknown; error?: unknown; message?: unknown; metadata?: unknown };
     if (typeof toolCallId !== 'string' || typeof name !== 'string') continue;
-    if (typeof error === 'string') out.set(toolCallId, { toolCallId, name, error });
-    else if (typeof result === 'string') out.set(toolCallId, { toolCallId, name, result });
+    // What the assistant said and the client got the first time, said again.
+    const extra = { ...(isRecord(message) ? { message } : {}), ...(isRecord(metadata) ? { metadata } : {}) };
+    if (typeof error === 'string') out.set(toolCallId, { toolCallId, name, error, ...extra });
+    else if (typeof result === 'string') out.set(toolCallId, { toolCallId, name, result, ...extra });
   }
   return out;
 }

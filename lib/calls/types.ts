@@ -22,9 +22,14 @@ export interface ToolCall {
 
 /**
  * A tool's answer as stored on the timeline (and, for Vapi, as returned to the platform): `result`
- * on success, `error` on failure, never both (Vapi reads any `result` as success).
+ * on success, `error` on failure, never both (Vapi reads any `result` as success). `message` (what
+ * the assistant says) and `metadata` (for the client) are kept as the tool server sent them: a
+ * replay answered from storage must say the same.
  */
-export type ToolResult = { toolCallId: string; name: string } & ({ result: string; error?: never } | { error: string; result?: never });
+export type ToolResult = { toolCallId: string; name: string; message?: Record<string, unknown>; metadata?: Record<string, unknown> } & (
+  | { result: string; error?: never }
+  | { error: string; result?: never }
+);
 
 export interface TranscriptLine {
   speaker: string;

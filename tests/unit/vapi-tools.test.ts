@@ -11,7 +11,7 @@ import type { Sql } from '../../lib/storage/sql.js';
 import { freshStudent, toolUse, webCall } from '../fixtures/vapi/calls.js';
 import { client, ToolResults } from '../fixtures/vapi/http.js';
 import { makeDeps, memoryPglite, testConfig } from '../helpers/deps.js';
-import { replies, startToolServer, type ToolHandler, type ToolServer } from '../helpers/tool-server.js';
+import { replies, startToolServer, type ToolHandler, type ToolServer, toolCallsOf } from '../helpers/tool-server.js';
 
 let sql: Sql;
 let now: Date;
@@ -93,6 +93,45 @@ describe('tool-calls forwarded to TOOL_SERVER_URL', () => {
     expect(server.requests).toHaveLength(1);
     const { doc } = await sessionOf(api, student);
     expect(doc.mcp_interactions).toHaveLength(2);
+  });
+
+  it('message and metadata of a result reach Vapi as sent, are stored, and a redelivery answers the same', async () => {
+    const done = { type: 'request-complete', content: 'All done, Emma!' };
+    const failed = { type: 'request-failed', content: 'That did not save, let us try again.' };
+    const { server, api } = await withServer((req) => {
+      const [a, b] = toolCallsOf(req);
+      return {
+        body: {
+          results: [
+            { toolCallId: a!.id, name: 'get_next_problem', result: 'done', message: done, metadata: { lessonId: 42 } },
+            // Both: read as a failure, its message kept; a message that is not an object is not passed on.
+            { toolCallId: b!.id, name: 'record_attempt', result: 'saved?', error: 'Database is read-only', message: failed, metadata: 'not an object' },
+          ],
+        },
+      };
+    });
+    const { student, uses, body } = scenario('2025-08-01T12:30:00Z');
+    const expected = [
+      { toolCallId: uses[0]!.id, name: 'get_next_problem', result: 'done', message: done, metadata: { lessonId: 42 } },
+      { toolCallId: uses[1]!.id, name: 'record_attempt', error: 'Database is read-only', message: failed },
+    ];
+    expect(ToolResults.parse(await api.vapi(body)).results).toEqual(expected);
+    // Answered from storage: the same words, the tool not run again.
+    expect(ToolResults.parse(await api.vapi(body)).results).toEqual(expected);
+    expect(server.requests).toHaveLength(1);
+    const { timeline } = await sessionOf(api, student);
+    const stored = timeline.events.filter((e) => e.event_type === 'tool_result').map((e) => e.event_data);
+    expect(stored).toHaveLength(2);
+    for (const r of expected) expect(stored).toContainEqual(expect.objectContaining(r));
+  });
+
+  it('a top-level {"error"} with no results (HTTP 200) is every call’s error', async () => {
+    const { api } = await withServer(() => ({ body: { error: 'Top-level tool failure' } }));
+    const { student, uses, body } = scenario('2025-08-01T12:45:00Z');
+    const { results } = ToolResults.parse(await api.vapi(body));
+    expect(results).toEqual(uses.map((u) => ({ toolCallId: u.id, name: u.name, error: 'Top-level tool failure' })));
+    const { timeline } = await sessionOf(api, student);
+    expect(timeline.events.filter((e) => e.event_type === 'tool_result').map((e) => e.event_data.error)).toEqual(['Top-level tool failure', 'Top-level tool failure']);
   });
 
   it('a slow tool server → a timeout result per call, answered long before Vapi gives up', async () => {

@@ -11,8 +11,17 @@ export interface ToolServer {
   headers?: Record<string, string>;
 }
 
-const Results = z.looseObject({
-  results: z.array(z.looseObject({ toolCallId: z.string(), name: z.optional(z.string()), result: z.optional(z.unknown()), error: z.optional(z.unknown()) })),
+/** An object passed on as sent; anything else reads as absent (it is not worth failing the result for). */
+const Extra = z.catch(z.optional(z.record(z.string(), z.unknown())), undefined);
+
+/** ServerMessageResponseToolCalls: `results`, or a top-level `error` for the whole message. */
+const Answer = z.looseObject({
+  results: z.optional(
+    z.array(
+      z.looseObject({ toolCallId: z.string(), name: z.optional(z.string()), result: z.optional(z.unknown()), error: z.optional(z.unknown()), message: Extra, metadata: Extra }),
+    ),
+  ),
+  error: z.optional(z.unknown()),
 });
 
 const asText = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v));
@@ -46,7 +55,8 @@ const UNEXPECTED = 'The tool server answered in an unexpected format.';
 
 /**
  * Forward a Vapi `tool-calls` message (the raw body, unchanged) to the tool server and return its
- * results in the shape Vapi expects — every tool call answered, `result` always a string. A
+ * results in the shape Vapi expects — every tool call answered, `result` always a string, `message`
+ * and `metadata` passed on when they are objects. A
  * failing, slow or malformed tool server yields an error result per call rather than an error
  * response: Vapi reads the results aloud, it does not retry.
  */
@@ -61,16 +71,22 @@ export async function forwardToolCalls(
   if (!server) return fallback(NOT_CONFIGURED);
   const answer = await callToolServer(server, rawBody, log);
   if ('failure' in answer) return fallback(answer.failure);
-  const parsed = Results.safeParse(answer.body);
+  const parsed = Answer.safeParse(answer.body);
   if (!parsed.success) return fallback(UNEXPECTED);
-  const byId = new Map(parsed.data.results.map((r) => [r.toolCallId, r]));
+  const { results, error } = parsed.data;
+  // A top-level error is the tool server's answer for every call it gave no result of.
+  const failed = error !== undefined && error !== null ? asText(error) : undefined;
+  if (!results) return fallback(failed ?? UNEXPECTED);
+  const byId = new Map(results.map((r) => [r.toolCallId, r]));
   return calls.map((c): ToolResult => {
     const r = byId.get(c.id);
-    if (!r) return { toolCallId: c.id, name: c.name, error: 'The tool server returned no result for this call.' };
+    if (!r) return { toolCallId: c.id, name: c.name, error: failed ?? 'The tool server returned no result for this call.' };
     const name = r.name ?? c.name;
+    // Vapi speaks `message` and hands `metadata` to the client: dropping them changes what the caller hears.
+    const extra = { ...(r.message ? { message: r.message } : {}), ...(r.metadata ? { metadata: r.metadata } : {}) };
     // A tool server that sends both is read as failing: passing its `result` on would tell Vapi it worked.
-    if (r.error !== undefined && r.error !== null) return { toolCallId: c.id, name, error: asText(r.error) };
-    return { toolCallId: c.id, name, result: asText(r.result) };
+    if (r.error !== undefined && r.error !== null) return { toolCallId: c.id, name, error: asText(r.error), ...extra };
+    return { toolCallId: c.id, name, result: asText(r.result), ...extra };
   });
 }
 
