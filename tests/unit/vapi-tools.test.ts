@@ -11,7 +11,7 @@ import type { Sql } from '../../lib/storage/sql.js';
 import { freshStudent, toolUse, webCall } from '../fixtures/vapi/calls.js';
 import { client, ToolResults } from '../fixtures/vapi/http.js';
 import { makeDeps, memoryPglite, testConfig } from '../helpers/deps.js';
-import { replies, startToolServer, type ToolHandler, type ToolServer, toolCallsOf } from '../helpers/tool-server.js';
+import { replies, startToolServer, type ToolHandler, type ToolRequest, type ToolServer, toolCallsOf } from '../helpers/tool-server.js';
 
 let sql: Sql;
 let now: Date;
@@ -179,6 +179,72 @@ describe('tool-calls forwarded to TOOL_SERVER_URL', () => {
     const { results } = ToolResults.parse(await api.vapi(body));
     expect(results).toHaveLength(uses.length);
     for (const r of results) expect(r).toEqual({ toolCallId: r.toolCallId, name: r.name, error: expect.stringMatching(/could not be reached/i) });
+  });
+});
+
+describe('tool call shapes (SDK ServerMessageToolCalls, Vapi docs server-url/events)', () => {
+  /** A tool server answering each call by id, whatever shape it came in. */
+  const byId = (ids: (req: ToolRequest) => string[]): ToolHandler => (req) => ({ body: { results: ids(req).map((id) => ({ toolCallId: id, result: `ran:${id}` })) } });
+  const idsIn = (key: 'toolCallList' | 'toolWithToolCallList') => (req: ToolRequest) =>
+    ((req.json as { message: Record<string, Array<{ id?: string; toolCall?: { id: string } }>> }).message[key] ?? []).map((c) => c.id ?? c.toolCall!.id);
+
+  it('the docs’ shape (toolCallList items {id, name, parameters}, toolWithToolCallList {name, toolCall}) is answered, stored and logged', async () => {
+    const { server, api } = await withServer(byId(idsIn('toolCallList')));
+    const student = freshStudent();
+    const c = webCall({ startedAt: new Date('2025-08-03T10:00:00Z'), metadata: { studentId: student } });
+    now = c.at(12.5);
+    const parameters = { emailAddress: 'john@example.com', message: 'Hi!' };
+    const body = c.message('tool-calls', 12, {
+      toolWithToolCallList: [{ name: 'sendEmail', toolCall: { id: 'abc123', parameters } }],
+      toolCallList: [{ id: 'abc123', name: 'sendEmail', parameters }],
+    });
+    expect(ToolResults.parse(await api.vapi(body)).results).toEqual([{ toolCallId: 'abc123', name: 'sendEmail', result: 'ran:abc123' }]);
+    expect(server.requests).toHaveLength(1);
+    const { doc, timeline } = await sessionOf(api, student);
+    expect(doc.mcp_interactions).toEqual([{ timestamp: c.at(12).toISOString(), function: 'sendEmail', parameters, data_provided: [], subjects_accessed: [] }]);
+    expect(timeline.events.filter((e) => e.event_type === 'tool_result').map((e) => e.event_data)).toEqual([expect.objectContaining({ toolCallId: 'abc123', name: 'sendEmail', result: 'ran:abc123' })]);
+  });
+
+  it('with toolCallList empty, the calls of toolWithToolCallList (SDK ToolCall inside, or the docs’ flat one) are answered in order', async () => {
+    const { api } = await withServer(byId(idsIn('toolWithToolCallList')));
+    const student = freshStudent();
+    const c = webCall({ startedAt: new Date('2025-08-03T11:00:00Z'), metadata: { studentId: student } });
+    now = c.at(20.5);
+    const body = c.message('tool-calls', 20, {
+      toolCallList: [],
+      toolWithToolCallList: [
+        {
+          type: 'function',
+          function: { name: 'get_next_problem', parameters: { type: 'object', properties: {} } },
+          toolCall: { id: 'tc-sdk', type: 'function', function: { name: 'get_next_problem', arguments: '{"topic":"fractions"}' } },
+        },
+        { name: 'record_attempt', toolCall: { id: 'tc-docs', parameters: { answer: '5/6' } } },
+      ],
+    });
+    expect(ToolResults.parse(await api.vapi(body)).results).toEqual([
+      { toolCallId: 'tc-sdk', name: 'get_next_problem', result: 'ran:tc-sdk' },
+      { toolCallId: 'tc-docs', name: 'record_attempt', result: 'ran:tc-docs' },
+    ]);
+    const { doc } = await sessionOf(api, student);
+    expect(doc.mcp_interactions.map((i) => [i.function, i.parameters])).toEqual([
+      ['get_next_problem', { topic: 'fractions' }],
+      ['record_attempt', { answer: '5/6' }],
+    ]);
+  });
+
+  it('a tool-calls message without `type` (optional in the SDK) is a tool-calls message; another message without one is still a 400', async () => {
+    const { server, api } = await withServer();
+    const { student, uses, body } = scenario('2025-08-03T12:00:00Z');
+    const { type: _type, ...untyped } = body.message;
+    const raw = JSON.stringify({ message: untyped });
+    const { results } = ToolResults.parse(await api.vapi(raw));
+    expect(results).toEqual(uses.map((u) => ({ toolCallId: u.id, name: u.name, result: `ok:${u.name}` })));
+    expect(server.requests.map((r) => r.body)).toEqual([raw]);
+    expect((await sessionOf(api, student)).doc.interaction_count).toBe(2);
+
+    const { type: _t, ...status } = webCall({ startedAt: new Date('2025-08-03T12:00:00Z') }).status('in-progress', 0).message;
+    const p = await api.problem(await api.vapiRaw({ message: status }), 400);
+    expect(p.errors?.map((e) => e.path)).toEqual(['message.type']);
   });
 });
 

@@ -113,6 +113,18 @@ describe('with an upstream', () => {
     expect(events.some((e) => e.event_type === 'tool_result' && e.event_data.result === 'upstream:get_next_problem')).toBe(true);
   });
 
+  it('a tool-calls message without `type` reaches the upstream once, as sent, and is answered from it', async () => {
+    const { server, api, deps } = await upstream(replies.results((name) => `upstream:${name}`));
+    const { c } = call();
+    const use = toolUse('get_next_problem', { topic: 'fractions' }, 5);
+    const { type: _type, ...untyped } = c.toolCalls([use]).message;
+    const raw = JSON.stringify({ message: untyped });
+    expect(ToolResults.parse(await api.vapi(raw)).results).toEqual([{ toolCallId: use.id, name: 'get_next_problem', result: 'upstream:get_next_problem' }]);
+    await deps.settle();
+    // Not forwarded again after the response as a message needing no answer.
+    expect(server.requests.map((r) => r.body)).toEqual([raw]);
+  });
+
   it('TOOL_SERVER_URL wins over the upstream for tools', async () => {
     const tools = await startToolServer(replies.results(() => 'from-tool-server'));
     servers.push(tools);

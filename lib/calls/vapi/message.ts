@@ -34,11 +34,24 @@ export const VapiArtifactMessage = z.looseObject({
   secondsFromStart: opt(Num),
 });
 
+const Args = z.union([Obj, z.string()]);
+
+/**
+ * A tool call as the server SDK types it (ToolCall: `function: {name, arguments}`) or as Vapi's
+ * docs show it (`name` and `parameters` beside the id). Only the id is required: a call we cannot
+ * name is still answered, or Vapi waits for it.
+ */
 export const VapiToolCall = z.looseObject({
   id: Str,
   type: opt(Str),
-  function: z.looseObject({ name: Str, arguments: opt(z.union([Obj, z.string()])) }),
+  name: opt(Str),
+  parameters: opt(Args),
+  arguments: opt(Args),
+  function: opt(z.looseObject({ name: opt(Str), arguments: opt(Args) })),
 });
+
+/** toolWithToolCallList items: the tool (named at the top in the docs, by its `function` in the SDK) and its `toolCall`. */
+const VapiToolWithToolCall = z.looseObject({ name: opt(Str), function: opt(z.looseObject({ name: opt(Str) })), toolCall: z.unknown() });
 
 export const VapiMessage = z.looseObject({
   type: z.string().check(z.minLength(1), z.maxLength(200)),
@@ -93,11 +106,34 @@ export const VapiMessage = z.looseObject({
   // tool-calls / legacy function-call
   toolCallList: opt(z.array(z.unknown())),
   toolCalls: opt(z.array(z.unknown())),
+  toolWithToolCallList: opt(z.array(z.unknown())),
   functionCall: opt(z.looseObject({ name: Str, parameters: z.optional(z.union([Obj, z.string()])) })),
 });
 export type VapiMessage = z.infer<typeof VapiMessage>;
 
 export const VapiEnvelope = z.looseObject({ message: VapiMessage });
+
+const TOOL_CALL_LISTS = ['toolCallList', 'toolWithToolCallList', 'toolCalls'] as const;
+
+/**
+ * The message's type; a message without one that carries a tool call list is `tool-calls` (the
+ * SDK's ServerMessageToolCalls has `type` optional). '' when there is none to read.
+ */
+export function messageType(body: unknown): string {
+  const m = (body as { message?: unknown } | null)?.message;
+  if (!m || typeof m !== 'object') return '';
+  const { type } = m as Record<string, unknown>;
+  if (type === undefined && TOOL_CALL_LISTS.some((k) => Array.isArray((m as Record<string, unknown>)[k]))) return 'tool-calls';
+  return typeof type === 'string' ? type : '';
+}
+
+/** The body with the type `messageType` infers filled in; other bodies as they are. */
+export function withInferredType(body: unknown): unknown {
+  const m = (body as { message?: unknown } | null)?.message;
+  if (!m || typeof m !== 'object' || (m as { type?: unknown }).type !== undefined) return body;
+  const type = messageType(body);
+  return type ? { ...(body as object), message: { ...m, type } } : body;
+}
 
 /** `transcript[transcriptType="final"]` is a transcript message; the suffix only filters. */
 export function baseType(type: string): string {
@@ -216,16 +252,26 @@ export function reportToolResults(m: VapiMessage): Array<ToolResult & { at: Date
 
 const asText = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
 
-/** Tool calls of a `tool-calls` message, arguments parsed whether they came as object or JSON text. */
+function readCall(raw: unknown, toolName?: string): Array<{ id: string; name: string | undefined; args: Record<string, unknown> }> {
+  const parsed = VapiToolCall.safeParse(raw);
+  if (!parsed.success) return [];
+  const c = parsed.data;
+  return [{ id: c.id, name: c.function?.name ?? c.name ?? toolName, args: parseArgs(c.function?.arguments ?? c.parameters ?? c.arguments) }];
+}
+
+/**
+ * Tool calls of a `tool-calls` message, arguments parsed whether they came as object or JSON text:
+ * the first of toolCallList, toolCalls, toolWithToolCallList that has any. A call named nowhere
+ * in its own list takes the name toolWithToolCallList gives its id, else `unknown`.
+ */
 export function toolCalls(m: VapiMessage): ToolCall[] {
-  const list = m.toolCallList ?? m.toolCalls ?? [];
-  const out: ToolCall[] = [];
-  for (const raw of list) {
-    const parsed = VapiToolCall.safeParse(raw);
-    if (!parsed.success) continue;
-    out.push({ id: parsed.data.id, name: parsed.data.function.name, args: parseArgs(parsed.data.function.arguments) });
-  }
-  return out;
+  const nested = (m.toolWithToolCallList ?? []).flatMap((raw) => {
+    const t = VapiToolWithToolCall.safeParse(raw);
+    return t.success ? readCall(t.data.toolCall, t.data.name ?? t.data.function?.name) : [];
+  });
+  const named = new Map(nested.flatMap((c) => (c.name === undefined ? [] : [[c.id, c.name] as const])));
+  const flat = [m.toolCallList, m.toolCalls].map((list) => (list ?? []).flatMap((raw) => readCall(raw))).find((calls) => calls.length > 0);
+  return (flat ?? nested).map((c) => ({ ...c, name: c.name ?? named.get(c.id) ?? 'unknown' }));
 }
 
 export function parseArgs(a: unknown): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { issuesToErrors } from '../../schemas/common.js';
 import { sha256Hex } from '../../util/stable-uuid.js';
 import type { CallDelivery, CallReport, CallUpdate, ParseResult } from '../types.js';
-import { baseType, identify, reportEntries, reportToolCalls, reportToolResults, toolCalls, VapiEnvelope, type VapiMessage, vapiTime } from './message.js';
+import { baseType, identify, reportEntries, reportToolCalls, reportToolResults, toolCalls, VapiEnvelope, type VapiMessage, vapiTime, withInferredType } from './message.js';
 
 /** Types we store; everything else is acknowledged with `{}` and nothing more. */
 const STORED = new Set([
@@ -19,7 +19,7 @@ const SPEAKER: Record<string, string> = { assistant: 'assistant', bot: 'assistan
 
 /** A Vapi webhook body (`{"message": {...}}`) in the neutral shape. */
 export async function parseVapi(body: unknown, now: Date): Promise<ParseResult> {
-  const parsed = VapiEnvelope.safeParse(body);
+  const parsed = VapiEnvelope.safeParse(withInferredType(body));
   if (!parsed.success) {
     const errors = issuesToErrors(parsed.error.issues);
     return { ok: false, detail: `not a Vapi server message: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors };

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { callAdapters } from '../../calls/adapters.js';
-import { baseType } from '../../calls/vapi/message.js';
+import { baseType, messageType } from '../../calls/vapi/message.js';
 import { ASKING, forward, relay } from '../../calls/vapi/upstream.js';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../deps.js';
@@ -65,8 +65,10 @@ export function vapiWebhook(onComplete?: OnSessionComplete) {
       warnedUnauthenticated = true;
       deps.log.warn('accepting unauthenticated Vapi webhooks (local mode, no VAPI_WEBHOOK_SECRET / VAPI_HMAC_SECRET)');
     }
-    const delivery = await parseDelivery(vapi, parseJson(raw), deps.now());
-    const type = baseType(messageType(raw));
+    const body = parseJson(raw);
+    const delivery = await parseDelivery(vapi, body, deps.now());
+    // The type as parsed (a tool-calls message may leave it out): a tool call is not forwarded twice.
+    const type = baseType(messageType(body));
     const up = deps.config.vapi.upstream;
     if (ASKING.has(type) && type !== 'tool-calls' && type !== 'function-call') {
       // Asks for an answer Sessionlog does not compute: the customer's server, else a default.
@@ -86,15 +88,6 @@ export function vapiWebhook(onComplete?: OnSessionComplete) {
     return c.json((outcome.answer ?? {}) as Record<string, unknown>);
   };
 }
-
-const messageType = (raw: string): string => {
-  try {
-    const t = (JSON.parse(raw) as { message?: { type?: unknown } }).message?.type;
-    return typeof t === 'string' ? t : '';
-  } catch {
-    return '';
-  }
-};
 
 const json = (body: unknown) => ({ status: 200, body: JSON.stringify(body), contentType: 'application/json' });
 
