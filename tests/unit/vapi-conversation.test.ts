@@ -89,6 +89,23 @@ describe('a call with only status and conversation updates (no report)', () => {
     expect(completions.filter((id) => id === d.session_id)).toHaveLength(1);
   });
 
+  it('a conversation-update with only messagesOpenAIFormatted (required in the SDK, messages optional) gives the conversation; system and tool messages are not lines', async () => {
+    const student = freshStudent();
+    const c = webCall({ startedAt: new Date('2025-09-01T14:30:00Z'), metadata: { studentId: student } });
+    const turns = tutoringTurns().slice(0, 4);
+    const { messages: _messages, messagesOpenAIFormatted: openAi, ...rest } = c.conversationUpdate(turns, 50).message;
+    // OpenAI format: the assistant's tool call (content null) and the tool's answer sit between the turns.
+    const toolCall = { role: 'assistant', content: null, tool_calls: [{ id: 'tc-1', type: 'function', function: { name: 'get_next_problem', arguments: '{}' } }] };
+    const toolAnswer = { role: 'tool', content: '{"problem":"1/2 + 1/3"}', tool_call_id: 'tc-1' };
+    await deliver(c, 50, { message: { ...rest, messagesOpenAIFormatted: [...openAi.slice(0, 3), toolCall, toolAnswer, ...openAi.slice(3)] } });
+    const d = await onlySession(student);
+    expect(openAi[0]).toMatchObject({ role: 'system' });
+    expect(d.conversation.entries.map(({ speaker, text }) => ({ speaker, text }))).toEqual(expectedEntries(turns, c.start).map(({ speaker, text }) => ({ speaker, text })));
+    expect(d.conversation.transcript).toBe(transcriptText(turns));
+    expect(d.transcript_count).toBe(turns.length);
+    expect(d.status).toBe('active');
+  });
+
   it('a status-update ended carrying the artifact alone gives the transcript and the recording', async () => {
     const student = freshStudent();
     const c = phoneCall({ startedAt: new Date('2025-09-01T15:00:00Z'), externalId: student });

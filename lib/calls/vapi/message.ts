@@ -80,6 +80,8 @@ export const VapiMessage = z.looseObject({
   recordingUrl: opt(Str),
   stereoRecordingUrl: opt(Str),
   messages: opt(z.array(z.unknown())),
+  // conversation-update: required in the SDK, where `messages` is optional
+  messagesOpenAIFormatted: opt(z.array(z.unknown())),
   // null is a value here ("no evaluation"): kept as null, not turned into a string.
   analysis: opt(z.looseObject({ summary: opt(z.nullable(z.string())), structuredData: z.optional(z.unknown()), successEvaluation: z.optional(z.unknown()) })),
   // transfer-update: where the call went (number, sip or assistant destination)
@@ -194,12 +196,28 @@ export function identify(m: VapiMessage): Identity {
 const SPEAKERS: Record<string, string> = { bot: 'assistant', assistant: 'assistant', user: 'user', customer: 'user' };
 
 /**
- * Transcript entries of an end-of-call report: artifact.messages first, else the 2024 top-level
- * messages, else the transcript text split into "AI:" / "User:" lines. System prompts and tool
- * plumbing (system, tool_calls, tool_call_result) are not part of the conversation.
+ * Transcript entries of an end-of-call report (or conversation-update): artifact.messages first,
+ * else the 2024 top-level messages, else the OpenAI-format messagesOpenAIFormatted, else the
+ * transcript text split into "AI:" / "User:" lines. System prompts and tool plumbing (system,
+ * tool, tool_calls, tool_call_result) are not part of the conversation.
  */
 export function reportEntries(m: VapiMessage, callStart: Date): TranscriptLine[] {
   const list = m.artifact?.messages?.length ? m.artifact.messages : (m.messages ?? []);
+  const out = conversationLines(list, callStart);
+  if (out.length) return out;
+  // `{role, content}` without times: dated at the call's start, like lines split from the text.
+  const openAi = conversationLines(m.messagesOpenAIFormatted ?? [], callStart);
+  if (openAi.length) return openAi;
+  const text = m.artifact?.transcript ?? m.transcript ?? '';
+  return text
+    .split(/\r?\n/)
+    .map((line) => /^\s*(AI|Assistant|Bot|User|Customer)\s*:\s*(.*)$/i.exec(line))
+    .filter((x): x is RegExpExecArray => x !== null && (x[2] ?? '').trim() !== '')
+    .map((x) => ({ speaker: /^(user|customer)$/i.test(x[1] ?? '') ? 'user' : 'assistant', text: x[2] ?? '', at: callStart }));
+}
+
+/** The spoken lines of a message list: Vapi's `{role, message, time}` or OpenAI's `{role, content}`. */
+function conversationLines(list: readonly unknown[], callStart: Date): TranscriptLine[] {
   const out: TranscriptLine[] = [];
   for (const raw of list) {
     const parsed = VapiArtifactMessage.safeParse(raw);
@@ -211,13 +229,7 @@ export function reportEntries(m: VapiMessage, callStart: Date): TranscriptLine[]
     const at = (msg.time !== undefined ? vapiTime(msg.time) : null) ?? offsetTime(callStart, msg.secondsFromStart);
     out.push({ speaker, text, at: at ?? callStart });
   }
-  if (out.length) return out;
-  const text = m.artifact?.transcript ?? m.transcript ?? '';
-  return text
-    .split(/\r?\n/)
-    .map((line) => /^\s*(AI|Assistant|Bot|User|Customer)\s*:\s*(.*)$/i.exec(line))
-    .filter((x): x is RegExpExecArray => x !== null && (x[2] ?? '').trim() !== '')
-    .map((x) => ({ speaker: /^(user|customer)$/i.test(x[1] ?? '') ? 'user' : 'assistant', text: x[2] ?? '', at: callStart }));
+  return out;
 }
 
 /** Tool calls recorded in an end-of-call report's messages (role `tool_calls`). */
