@@ -8,7 +8,7 @@ import { createApp } from '../../lib/app.js';
 import { sessionsFamily } from '../../lib/routes/sessions/index.js';
 import { webhooksFamily } from '../../lib/routes/webhooks/index.js';
 import type { Sql } from '../../lib/storage/sql.js';
-import { freshStudent, toolUse, webCall } from '../fixtures/vapi/calls.js';
+import { freshStudent, type ToolUse, toolUse, webCall } from '../fixtures/vapi/calls.js';
 import { client, ToolResults } from '../fixtures/vapi/http.js';
 import { makeDeps, memoryPglite, testConfig } from '../helpers/deps.js';
 import { replies, startToolServer, type ToolHandler, type ToolRequest, type ToolServer, toolCallsOf } from '../helpers/tool-server.js';
@@ -132,6 +132,40 @@ describe('tool-calls forwarded to TOOL_SERVER_URL', () => {
     expect(results).toEqual(uses.map((u) => ({ toolCallId: u.id, name: u.name, error: 'Top-level tool failure' })));
     const { timeline } = await sessionOf(api, student);
     expect(timeline.events.filter((e) => e.event_type === 'tool_result').map((e) => e.event_data.error)).toEqual(['Top-level tool failure', 'Top-level tool failure']);
+  });
+
+  it('a replay adding a new call answers the old one from storage and sends the tool server only the new one; results in the order sent', async () => {
+    let run = 0;
+    const { server, api } = await withServer((req) => {
+      run += 1;
+      return { body: { results: toolCallsOf(req).map((c) => ({ toolCallId: c.id, result: `run${run}:${c.function?.name}` })) } };
+    });
+    const { student, c, uses } = scenario('2025-08-01T12:50:00Z');
+    const [old, added] = uses as [ToolUse, ToolUse];
+    expect(ToolResults.parse(await api.vapi(c.toolCalls([old]))).results).toEqual([{ toolCallId: old.id, name: old.name, result: `run1:${old.name}` }]);
+
+    // The new call first: the answer follows the message's order, not the order of running.
+    const replay = c.toolCalls([added, old]);
+    const withLegacyList = { message: { ...replay.message, toolCalls: replay.message.toolCallList } };
+    expect(ToolResults.parse(await api.vapi(withLegacyList)).results).toEqual([
+      { toolCallId: added.id, name: added.name, result: `run2:${added.name}` },
+      { toolCallId: old.id, name: old.name, result: `run1:${old.name}` },
+    ]);
+    expect(server.requests).toHaveLength(2);
+    const sent = server.requests[1]!.json as { message: typeof withLegacyList.message };
+    expect(sent.message.toolCallList.map((t) => t.id)).toEqual([added.id]);
+    expect(sent.message.toolCalls.map((t) => t.id)).toEqual([added.id]);
+    expect(sent.message.toolWithToolCallList.map((t) => t.toolCall.id)).toEqual([added.id]);
+    // Everything else as Vapi sent it.
+    const { toolCallList: _a, toolCalls: _b, toolWithToolCallList: _c, ...restSent } = sent.message;
+    const { toolCallList: _d, toolCalls: _e, toolWithToolCallList: _f, ...restReplay } = withLegacyList.message;
+    expect(restSent).toEqual(restReplay);
+
+    const { doc, timeline } = await sessionOf(api, student);
+    expect(doc.interaction_count).toBe(2);
+    const stored = timeline.events.filter((e) => e.event_type === 'tool_result').map((e) => [e.event_data.toolCallId, e.event_data.result]);
+    expect(stored).toHaveLength(2);
+    expect(stored).toEqual(expect.arrayContaining([[old.id, `run1:${old.name}`], [added.id, `run2:${added.name}`]]));
   });
 
   it('a slow tool server → a timeout result per call, answered long before Vapi gives up', async () => {

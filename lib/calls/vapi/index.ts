@@ -1,8 +1,8 @@
 import { sanitizeJson } from '../../schemas/common.js';
-import type { CallAdapter } from '../types.js';
+import type { CallAdapter, ToolResult } from '../types.js';
 import { checkVapiHeaders, verifyVapi } from './auth.js';
 import { parseVapi } from './parse.js';
-import { forwardFunctionCall, forwardToolCalls, type ToolServer } from './tools.js';
+import { forwardFunctionCall, forwardToolCalls, type ToolServer, withOnlyCalls } from './tools.js';
 
 /** Vapi gives a tool call about 20 s; leave room for the round trip. */
 const TOOLS_DEADLINE_MS = 15_000;
@@ -24,22 +24,25 @@ export const vapiAdapter: CallAdapter = {
     const server: ToolServer | undefined =
       config.toolServer ?? (up ? { url: up.url, token: up.secret, timeoutMs: TOOLS_DEADLINE_MS, ...(up.secret ? { headers: { 'x-vapi-secret': up.secret } } : {}) } : undefined);
     if (update.kind === 'function-call') return { body: await forwardFunctionCall(server, rawBody, log) };
-    // A replay (a redelivery, or a captured signed message inside the timestamp window) is answered
-    // from what the tool server said the first time: a tool call never runs twice.
+    // A replay (a redelivery, or a captured signed message inside the timestamp window, maybe with
+    // new calls beside the old) is answered from what the tool server said the first time: a tool
+    // call never runs twice. Only the calls without a stored result are sent to the tool server.
     const prior = update.calls.map((c) => answered?.get(c.id));
-    if (update.calls.length > 0 && prior.every((r) => r !== undefined)) {
-      // Answer with the names as sent (the first answer did), unless the tool server named the
-      // result itself; one stored result per id, so a repeated id gets its own name back.
-      const firstName = new Map<string, string>();
-      for (const c of update.calls) if (!firstName.has(c.id)) firstName.set(c.id, c.name);
-      const results = prior.map((r, i) => {
-        const c = update.calls[i];
-        // Stored text is sanitised (NULs dropped): compare with the first call's name as stored.
-        return c && r.name === sanitizeJson(firstName.get(c.id)) ? { ...r, name: c.name } : r;
-      });
-      return { body: { results } };
-    }
-    const results = await forwardToolCalls(server, rawBody, update.calls, log);
-    return { body: { results }, results };
+    const fresh = update.calls.filter((_, i) => prior[i] === undefined);
+    const body = fresh.length === update.calls.length ? rawBody : withOnlyCalls(rawBody, new Set(fresh.map((c) => c.id)));
+    const ran = fresh.length === 0 && update.calls.length > 0 ? [] : await forwardToolCalls(server, body, fresh, log);
+    // Answer with the names as sent (the first answer did), unless the tool server named the
+    // result itself; one stored result per id, so a repeated id gets its own name back.
+    const firstName = new Map<string, string>();
+    for (const c of update.calls) if (!firstName.has(c.id)) firstName.set(c.id, c.name);
+    let next = 0;
+    const results = update.calls.map((c, i) => {
+      const r = prior[i];
+      // forwardToolCalls answers every call it is given, in order.
+      if (!r) return ran[next++] as ToolResult;
+      // Stored text is sanitised (NULs dropped): compare with the first call's name as stored.
+      return r.name === sanitizeJson(firstName.get(c.id)) ? { ...r, name: c.name } : r;
+    });
+    return { body: { results }, ...(ran.length ? { results: ran } : {}) };
   },
 };

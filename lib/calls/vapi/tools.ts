@@ -90,6 +90,25 @@ export async function forwardToolCalls(
   });
 }
 
+/**
+ * The raw message with only these calls left in its tool call lists (toolCallList, toolCalls and
+ * toolWithToolCallList, where the id is the item's `toolCall.id`): what the tool server is sent
+ * when the other calls were answered before. Everything else is kept as Vapi sent it.
+ */
+export function withOnlyCalls(rawBody: string, ids: ReadonlySet<string>): string {
+  const body = JSON.parse(rawBody) as { message: Record<string, unknown> };
+  const message = { ...body.message };
+  const keep = (key: string, idOf: (item: unknown) => unknown) => {
+    const list = message[key];
+    if (Array.isArray(list)) message[key] = list.filter((item) => ids.has(idOf(item) as string));
+  };
+  const id = (item: unknown) => (item as { id?: unknown } | null)?.id;
+  keep('toolCallList', id);
+  keep('toolCalls', id);
+  keep('toolWithToolCallList', (item) => id((item as { toolCall?: unknown } | null)?.toolCall));
+  return JSON.stringify({ ...body, message });
+}
+
 /** Legacy `function-call`: forward and return `{result}` (a string). */
 export async function forwardFunctionCall(server: ToolServer | undefined, rawBody: string, log: Logger): Promise<{ result: string }> {
   if (!server) return { result: NOT_CONFIGURED };
