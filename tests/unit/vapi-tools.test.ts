@@ -134,6 +134,15 @@ describe('tool-calls forwarded to TOOL_SERVER_URL', () => {
     expect(timeline.events.filter((e) => e.event_type === 'tool_result').map((e) => e.event_data.error)).toEqual(['Top-level tool failure', 'Top-level tool failure']);
   });
 
+  it('with results for some calls, a top-level {"error"} is the error of the others', async () => {
+    const { api } = await withServer((req) => ({ body: { results: [{ toolCallId: toolCallsOf(req)[1]!.id, result: 'Attempt saved.' }], error: 'Problem bank offline' } }));
+    const { uses, body } = scenario('2025-08-01T12:47:00Z');
+    expect(ToolResults.parse(await api.vapi(body)).results).toEqual([
+      { toolCallId: uses[0]!.id, name: uses[0]!.name, error: 'Problem bank offline' },
+      { toolCallId: uses[1]!.id, name: uses[1]!.name, result: 'Attempt saved.' },
+    ]);
+  });
+
   it('a replay adding a new call answers the old one from storage and sends the tool server only the new one; results in the order sent', async () => {
     let run = 0;
     const { server, api } = await withServer((req) => {
