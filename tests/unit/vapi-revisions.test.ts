@@ -130,3 +130,27 @@ describe('after the end-of-call report', () => {
     expect(after).toMatchObject({ status: 'completed', end_time: c.at(59.5).toISOString(), end_reason: before.end_reason });
   });
 });
+
+describe('what Vapi relays from callers and chats', () => {
+  it('the messages of a Vapi chat (no call, `chat` per the SDK) are one session, not one per message', async () => {
+    const student = freshStudent();
+    const chat = { id: crypto.randomUUID(), orgId: crypto.randomUUID(), createdAt: '2025-10-06T09:00:00.000Z', updatedAt: '2025-10-06T09:00:00.000Z', assistantOverrides: { variableValues: { studentId: student } } };
+    const msg = (at: number, text: string) => ({
+      message: { type: 'conversation-update', timestamp: Date.parse(chat.createdAt) + at * 1000, chat, messages: [{ role: 'user', message: text, time: Date.parse(chat.createdAt) + at * 1000, secondsFromStart: at }] },
+    });
+    now = new Date(Date.parse(chat.createdAt) + 2_000);
+    await api.vapi(msg(1, 'Can you check my answer?'));
+    now = new Date(Date.parse(chat.createdAt) + 12_000);
+    await api.vapi(msg(11, 'It is 3/4'));
+    const d = await onlySession(student);
+    expect(d.conversation.entries.map((e) => e.text)).toEqual(['It is 3/4']);
+  });
+
+  it('a NUL in an id from the caller’s metadata does not lose the report: it is stored without it', async () => {
+    const student = freshStudent();
+    const c = webCall({ startedAt: new Date('2025-10-07T09:00:00Z'), metadata: { studentId: `${student}\u0000` } });
+    await deliver(c, 60, c.report({ turns: [{ role: 'user', text: 'Hello\u0000 there', at: 2 }], endAt: 59 }));
+    const d = await onlySession(student);
+    expect(d.conversation.entries.map((e) => e.text)).toEqual(['Hello there']);
+  });
+});

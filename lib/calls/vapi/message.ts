@@ -57,6 +57,9 @@ export const VapiMessage = z.looseObject({
   type: z.string().check(z.minLength(1), z.maxLength(200)),
   timestamp: opt(Time),
   call: opt(VapiCall),
+  // A Vapi chat (text, no call): every message of it names the chat, and its session when the
+  // chat continues one (Chat.sessionId in the SDK).
+  chat: opt(z.looseObject({ id: opt(Str), sessionId: opt(Str), createdAt: opt(Str), assistantOverrides: opt(z.looseObject({ variableValues: opt(Obj) })) })),
   assistant: opt(z.looseObject({ id: opt(Str), name: opt(Str), metadata: opt(Obj) })),
   customer: opt(z.looseObject({ number: opt(Str), externalId: opt(Str) })),
   phoneNumber: opt(z.looseObject({ number: opt(Str) })),
@@ -181,7 +184,7 @@ const pick = (o: Record<string, unknown> | undefined, ...keys: string[]): string
  * values; then customer.externalId for the student and customer.number for the phone.
  */
 export function identify(m: VapiMessage): Identity {
-  const sources = [m.call?.assistantOverrides?.metadata, m.call?.metadata, m.assistant?.metadata, m.call?.assistantOverrides?.variableValues];
+  const sources = [m.call?.assistantOverrides?.metadata, m.call?.metadata, m.assistant?.metadata, m.call?.assistantOverrides?.variableValues, m.chat?.assistantOverrides?.variableValues];
   const out: Identity = {};
   for (const s of sources) {
     out.sessionId ??= pick(s, 'sessionId', 'session_id', 'sessionToken', 'session_token');

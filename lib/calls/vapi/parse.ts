@@ -1,4 +1,4 @@
-import { issuesToErrors } from '../../schemas/common.js';
+import { issuesToErrors, sanitizeJson } from '../../schemas/common.js';
 import { sha256Hex } from '../../util/stable-uuid.js';
 import type { CallDelivery, CallReport, CallUpdate, ParseResult } from '../types.js';
 import { baseType, identify, reportEntries, reportToolCalls, reportToolResults, toolCalls, VapiEnvelope, type VapiMessage, vapiTime, withInferredType } from './message.js';
@@ -19,7 +19,9 @@ const SPEAKER: Record<string, string> = { assistant: 'assistant', bot: 'assistan
 
 /** A Vapi webhook body (`{"message": {...}}`) in the neutral shape. */
 export async function parseVapi(body: unknown, now: Date): Promise<ParseResult> {
-  const parsed = VapiEnvelope.safeParse(withInferredType(body));
+  // Made storable first (NULs dropped, lone surrogates replaced): a NUL in an id Vapi relays from
+  // the caller's metadata must not fail the whole delivery (the report would be lost).
+  const parsed = VapiEnvelope.safeParse(sanitizeJson(withInferredType(body)));
   if (!parsed.success) {
     const errors = issuesToErrors(parsed.error.issues);
     return { ok: false, detail: `not a Vapi server message: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors };
@@ -31,12 +33,14 @@ async function toDelivery(m: VapiMessage, now: Date): Promise<CallDelivery> {
   const clamp = (d: Date | null) => (d && d.getTime() <= now.getTime() ? d : now);
   const at = clamp(vapiTime(m.timestamp));
   // A call id is a key (and an index entry): an absurdly long one is replaced by its hash.
-  const rawCallId = m.call?.id?.trim() || null;
+  // A chat has no call: its messages are one conversation under the chat's session (or the chat).
+  const chatKey = m.chat?.sessionId?.trim() || m.chat?.id?.trim();
+  const rawCallId = m.call?.id?.trim() || (chatKey ? `chat_${chatKey}` : null);
   const callId = rawCallId && rawCallId.length > 200 ? `h_${(await sha256Hex(rawCallId)).slice(0, 40)}` : rawCallId;
-  const startedAt = clamp(vapiTime(m.startedAt) ?? vapiTime(m.call?.startedAt) ?? vapiTime(m.call?.createdAt) ?? at);
+  const startedAt = clamp(vapiTime(m.startedAt) ?? vapiTime(m.call?.startedAt) ?? vapiTime(m.call?.createdAt) ?? vapiTime(m.chat?.createdAt) ?? at);
   // Every message of a call carries the same call.createdAt, so linking (and the readable session
   // id made from it) agrees across messages even when they race; the report's startedAt differs.
-  const linkStart = clamp(vapiTime(m.call?.createdAt) ?? vapiTime(m.call?.startedAt) ?? startedAt);
+  const linkStart = clamp(vapiTime(m.call?.createdAt) ?? vapiTime(m.call?.startedAt) ?? vapiTime(m.chat?.createdAt) ?? startedAt);
   return {
     platform: 'vapi',
     callId,
