@@ -57,6 +57,7 @@ export const EnvSchema = z.object({
   RATE_LIMIT_INGEST_IP: z._default(z.coerce.number().check(z.int(), z.minimum(1)), 1200),
   /** Ingested events per minute per session token (a batch costs one per event, every token in it charged). @default 600 */
   RATE_LIMIT_INGEST_TOKEN: z._default(z.coerce.number().check(z.int(), z.minimum(1)), 600),
+  RATE_LIMIT_INGEST_IP_EVENTS: z._default(z.coerce.number().check(z.int(), z.minimum(1)), 12_000),
   /** Webhook requests per minute per client IP. @default 1200 */
   RATE_LIMIT_WEBHOOK_IP: z._default(z.coerce.number().check(z.int(), z.minimum(1)), 1200),
   /**

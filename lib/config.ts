@@ -31,6 +31,8 @@ export interface Config {
     enabled: boolean;
     ingestPerIp: number;
     ingestPerToken: number;
+    /** Events per minute per client IP: requests alone let one address post 500-event batches on fresh tokens. */
+    ingestEventsPerIp: number;
     webhookPerIp: number;
     /** Failed authentications per minute per client IP (RATE_LIMIT_AUTH_FAIL_IP). */
     authFailPerIp: number;
@@ -252,6 +254,7 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
       enabled: env.RATE_LIMITS === 'on',
       ingestPerIp: env.RATE_LIMIT_INGEST_IP,
       ingestPerToken: env.RATE_LIMIT_INGEST_TOKEN,
+      ingestEventsPerIp: env.RATE_LIMIT_INGEST_IP_EVENTS,
       webhookPerIp: env.RATE_LIMIT_WEBHOOK_IP,
       authFailPerIp: env.RATE_LIMIT_AUTH_FAIL_IP,
       trustProxy: env.TRUST_PROXY ?? Boolean(env.VERCEL),

@@ -38,6 +38,25 @@ export function clientIp(c: Context<AppEnv>, config: Config): string {
 }
 
 /**
+ * The key a per-address limit counts an address under: an IPv6 address by its /64, the block one
+ * subscriber or host is given (counting each address let one client rotate through 2^64 of them,
+ * each with a fresh limit); an IPv4-mapped IPv6 address as its IPv4 address; anything else as is.
+ */
+export function addressKey(ip: string): string {
+  const bare = ip.split('%')[0] ?? ip;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  if (mapped?.[1]) return mapped[1];
+  if (!bare.includes(':')) return bare;
+  const [head = '', tail] = bare.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  // An embedded IPv4 tail (::1.2.3.4) is two groups; only the first four matter here.
+  const groups = tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  if (groups.length < 4) return bare;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+/**
  * Throw 429 (with Retry-After) when `key` is over its limit; a failing limiter lets requests through.
  * `cost` is how many units this request uses (events in a batch; 1 for a request).
  */
@@ -70,7 +89,7 @@ export async function refuseAfterAuthFailures(c: Context<AppEnv>): Promise<void>
   if (!enabled) return;
   let r: LimitResult;
   try {
-    r = await deps.rateLimiter.peek(AUTH_FAIL, clientIp(c, deps.config), authFailPerIp, AUTH_FAIL_WINDOW_MS);
+    r = await deps.rateLimiter.peek(AUTH_FAIL, addressKey(clientIp(c, deps.config)), authFailPerIp, AUTH_FAIL_WINDOW_MS);
   } catch (err) {
     deps.log.warn('rate limiter unavailable: allowing the request', { bucket: AUTH_FAIL, error: describeError(err) });
     return;
@@ -88,7 +107,7 @@ export async function chargeAuthFailure(c: Context<AppEnv>, reason: string): Pro
   const ip = clientIp(c, deps.config);
   const where = { ip, method: c.req.method, path: new URL(c.req.url).pathname, reason };
   try {
-    await enforce(c, AUTH_FAIL, ip, deps.config.rateLimits.authFailPerIp, AUTH_FAIL_WINDOW_MS);
+    await enforce(c, AUTH_FAIL, addressKey(ip), deps.config.rateLimits.authFailPerIp, AUTH_FAIL_WINDOW_MS);
   } catch (err) {
     deps.log.warn('failed authentication: address now rate limited', where);
     throw err;
@@ -101,7 +120,7 @@ export function limitByIp(bucket: string, limit: (config: Config) => number): Mi
   return async (c, next) => {
     const config = c.get('deps').config;
     // Off (RATE_LIMITS=off): not even the client address is worked out.
-    if (config.rateLimits.enabled) await enforce(c, bucket, clientIp(c, config), limit(config));
+    if (config.rateLimits.enabled) await enforce(c, bucket, addressKey(clientIp(c, config)), limit(config));
     await next();
   };
 }

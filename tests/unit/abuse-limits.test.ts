@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
+import { addressKey } from '../../lib/http/ratelimit.js';
 import { memoryRateLimiter } from '../../lib/ratelimit/memory.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
@@ -62,6 +63,53 @@ describe('per-session-token limit', () => {
     expect(res.status).toBe(429);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(await stored(token)).toBe(8);
+  });
+});
+
+describe('per-address event limit', () => {
+  it('500-event batches on fresh tokens: the address is charged by events, not requests (the write-path audit made 10,000 sessions in 4 s)', async () => {
+    const t = Date.parse('2026-08-01T12:00:30Z');
+    const config = testConfig({ RATE_LIMITS: 'on', RATE_LIMIT_INGEST_IP: '100000', RATE_LIMIT_INGEST_IP_EVENTS: '1200', TRUST_PROXY: 'true' });
+    const app = createApp(makeDeps({ sql, config, rateLimiter: memoryRateLimiter(() => t) }), allFamilies);
+    const tag = uniqueToken('flood');
+    const batch = (i: number, ip = '203.0.113.50') =>
+      app.request('/api/session-log', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+        body: JSON.stringify({ events: Array.from({ length: 500 }, (_, j) => ({ sessionToken: `${tag}_${i}_${j}`, eventType: 'action' })) }),
+      });
+    expect([(await batch(0)).status, (await batch(1)).status, (await batch(2)).status, (await batch(3)).status]).toEqual([200, 200, 429, 429]);
+    const n = Number((await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE session_token LIKE $1', [`${tag}_%`]))[0]?.n);
+    expect(n).toBe(1000);
+    // Another address has its own budget.
+    expect((await batch(4, '203.0.113.51')).status).toBe(200);
+  });
+
+  it('IPv6 addresses count by their /64 (one host rotating through its block gets one budget); IPv4-mapped ones as IPv4', () => {
+    expect(addressKey('2001:db8:85a3:12:0:8a2e:370:7334')).toBe('2001:db8:85a3:12::/64');
+    expect(addressKey('2001:db8:85a3:12::1')).toBe(addressKey('2001:0db8:85a3:0012:ffff:ffff:ffff:fffe'));
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('unknown')).toBe('unknown');
+    expect(addressKey('2001:db8:1:2::')).not.toBe(addressKey('2001:db8:1:3::'));
+  });
+
+  it('a client rotating IPv6 addresses within its /64 shares one request budget', async () => {
+    const t = Date.parse('2026-08-01T12:00:30Z');
+    const app = createApp(makeDeps({ sql, config: testConfig({ RATE_LIMITS: 'on', RATE_LIMIT_INGEST_IP: '3', TRUST_PROXY: 'true' }), rateLimiter: memoryRateLimiter(() => t) }), allFamilies);
+    const statuses: number[] = [];
+    for (let i = 1; i <= 5; i++) {
+      const res = await app.request('/api/session-log', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': `2001:db8:aa:bb::${i.toString(16)}` },
+        body: JSON.stringify({ sessionToken: uniqueToken(), eventType: 'action' }),
+      });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
   });
 });
 

@@ -9,7 +9,7 @@ import { validateEvent } from '../../events/validate.js';
 import { issuesToErrors } from '../../schemas/common.js';
 import { BatchEnvelope, BatchIngestResponse, MAX_INGEST_BODY_BYTES, type SingleIngestResponse } from '../../schemas/event.js';
 import { readJson } from '../../http/body.js';
-import { enforce } from '../../http/ratelimit.js';
+import { addressKey, clientIp, enforce } from '../../http/ratelimit.js';
 
 /**
  * POST /api/session-log — one event, or `{"events":[...]}` up to 500. Public (workshop pages post
@@ -110,11 +110,16 @@ const refusedToken = (token: string) => new ApiError('CONFLICT', `sessionToken $
  * token, at most the 500 a batch holds, and the per-IP limit already bounds requests).
  */
 async function chargeTokens(c: Context<AppEnv>, events: readonly NewEvent[]): Promise<void> {
-  if (!c.get('deps').config.rateLimits.enabled) return;
+  const { config } = c.get('deps');
+  if (!config.rateLimits.enabled) return;
   const perToken = new Map<string, number>();
   for (const e of events) perToken.set(e.sessionToken, (perToken.get(e.sessionToken) ?? 0) + 1);
-  const limit = c.get('deps').config.rateLimits.ingestPerToken;
-  const results = await Promise.allSettled([...perToken].map(([token, n]) => enforce(c, 'ingest-token', token.slice(0, 200), limit, 60_000, n)));
+  const limit = config.rateLimits.ingestPerToken;
+  const results = await Promise.allSettled([
+    // The address too, by events: fresh tokens per event would otherwise make the token limit moot.
+    enforce(c, 'ingest-ip-events', addressKey(clientIp(c, config)), config.rateLimits.ingestEventsPerIp, 60_000, events.length),
+    ...[...perToken].map(([token, n]) => enforce(c, 'ingest-token', token.slice(0, 200), limit, 60_000, n)),
+  ]);
   const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (refused) throw refused.reason;
 }
