@@ -1,6 +1,6 @@
 import { StorageUnavailableError } from '../errors.js';
 import type { Sql } from '../storage/sql.js';
-import { type NewEvent, type Stored, storeEvents } from './ingest.js';
+import { insertEvents, type NewEvent } from './ingest.js';
 
 /** Events one shared statement carries at most (the size of the largest client batch). */
 const MAX_GROUP = 500;
@@ -14,18 +14,13 @@ const MAX_IN_FLIGHT = 1;
 /** Events waiting beyond this answer 503 at once: a stalled database must not hold memory without bound. */
 const MAX_QUEUED = 10_000;
 
-/** One event's fate: stored, already stored (its uuid), or refused (its token is not a workshop page's). */
-export type Outcome = 'inserted' | 'duplicate' | 'refused';
-
 interface Waiter {
   event: NewEvent;
-  resolve(outcome: Outcome): void;
+  resolve(inserted: boolean): void;
   reject(err: unknown): void;
 }
 
-type Insert = (events: readonly NewEvent[]) => Promise<Stored>;
-
-const outcomeOf = (stored: Stored, uuid: string): Outcome => (stored.inserted.has(uuid) ? 'inserted' : stored.refused.has(uuid) ? 'refused' : 'duplicate');
+type Insert = (events: readonly NewEvent[]) => Promise<Set<string>>;
 
 /**
  * Group commit for single-event ingest: concurrent requests of one process share one statement.
@@ -51,12 +46,12 @@ export class GroupCommit {
     private readonly maxInFlight = MAX_IN_FLIGHT,
   ) {}
 
-  /** Resolves with the event's fate once its statement committed. */
-  submit(event: NewEvent): Promise<Outcome> {
+  /** Resolves true when the event was inserted, false when its uuid was already stored. */
+  submit(event: NewEvent): Promise<boolean> {
     if (this.#queue.length >= this.maxQueued) {
       return Promise.reject(new StorageUnavailableError('postgres', 'ingest queue full'));
     }
-    return new Promise<Outcome>((resolve, reject) => {
+    return new Promise<boolean>((resolve, reject) => {
       this.#queue.push({ event, resolve, reject });
       this.#drain();
     });
@@ -83,9 +78,9 @@ export class GroupCommit {
   }
 
   async #send(group: readonly Waiter[]): Promise<void> {
-    let stored: Stored;
+    let inserted: Set<string>;
     try {
-      stored = await this.insert(group.map((w) => w.event));
+      inserted = await this.insert(group.map((w) => w.event));
     } catch (err) {
       // Unreachable: every row would fail alone too, and retrying them one by one would pile
       // hundreds of statements on a database that is already struggling.
@@ -96,13 +91,13 @@ export class GroupCommit {
       await Promise.all(group.map((w) => this.#alone(w)));
       return;
     }
-    for (const w of group) w.resolve(outcomeOf(stored, w.event.eventUuid));
+    for (const w of group) w.resolve(inserted.has(w.event.eventUuid));
   }
 
   async #alone(w: Waiter): Promise<void> {
     this.statements++;
     try {
-      w.resolve(outcomeOf(await this.insert([w.event]), w.event.eventUuid));
+      w.resolve((await this.insert([w.event])).has(w.event.eventUuid));
     } catch (err) {
       w.reject(err);
     }
@@ -119,12 +114,12 @@ const queues = new WeakMap<Sql, GroupCommit>();
  */
 const SHARED_IO_FORBIDDEN = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === 'Cloudflare-Workers';
 
-/** Store one event through its database's group commit. */
-export async function ingestOne(sql: Sql, event: NewEvent): Promise<Outcome> {
-  if (SHARED_IO_FORBIDDEN) return outcomeOf(await storeEvents(sql, [event]), event.eventUuid);
+/** Store one event through its database's group commit: true = inserted, false = duplicate. */
+export async function ingestOne(sql: Sql, event: NewEvent): Promise<boolean> {
+  if (SHARED_IO_FORBIDDEN) return (await insertEvents(sql, [event])).has(event.eventUuid);
   let q = queues.get(sql);
   if (!q) {
-    q = new GroupCommit((events) => storeEvents(sql, events));
+    q = new GroupCommit((events) => insertEvents(sql, events));
     queues.set(sql, q);
   }
   return q.submit(event);

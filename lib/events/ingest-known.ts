@@ -21,8 +21,6 @@ checked AS (
   SELECT i.* FROM input i
   WHERE EXISTS (SELECT 1 FROM students s WHERE s.id = i.sid AND (s.email = i.email OR s.id = i.email))
     AND NOT EXISTS (SELECT 1 FROM students t WHERE t.id = i.email AND t.id <> i.sid AND t.email IS DISTINCT FROM i.email)
-    -- A token that is another kind of session's id: left to the full statement, which refuses it.
-    AND NOT EXISTS (SELECT 1 FROM sessions x WHERE x.id = i.session_token AND NOT x.workshop)
 ),
 batch_student AS (
   SELECT DISTINCT ON (session_token) session_token, sid FROM checked ORDER BY session_token, ord DESC

@@ -42,35 +42,18 @@ export function eventTime(receivedAt: Date, timestamp?: string | number, sentAt?
  * (interactions, transcripts, Vapi, the sweep) insert their events themselves and make no web session.
  */
 export async function insertEvents(sql: Sql, events: readonly NewEvent[]): Promise<Set<string>> {
-  return (await storeEvents(sql, events)).inserted;
-}
-
-/** What one ingest stored: the uuids inserted, and those refused because their token is another kind of session's id. */
-export interface Stored {
-  inserted: Set<string>;
-  refused: Set<string>;
-}
-
-/**
- * insertEvents, also telling which events were refused: a token that is the id of a session
- * other than a workshop page's (tutoring, paired, voice) takes no events from the public path, or
- * anyone who guessed such an id could write into another student's sessions and progress.
- */
-export async function storeEvents(sql: Sql, events: readonly NewEvent[]): Promise<Stored> {
-  if (events.length === 0) return { inserted: new Set(), refused: new Set() };
+  if (events.length === 0) return new Set();
   const cache = studentCacheFor(sql);
   const sids = knownStudents(cache, events);
   if (sids) {
     try {
       const { inserted, unverified } = await insertKnown(sql, events, sids);
-      if (unverified.length === 0) return { inserted, refused: new Set() };
-      // The cache was stale (student erased, email moved), or the token is not a workshop's:
-      // those events take the full statement, which recreates or re-resolves the student exactly
-      // as on a first visit, and says which tokens it refused.
+      if (unverified.length === 0) return inserted;
+      // The cache was stale (student erased, email moved): those events take the full statement,
+      // which recreates or re-resolves the student exactly as on a first visit.
       for (const e of unverified) if (e.email !== null) cache.delete(e.email);
-      const full = await insertFull(sql, unverified, cache);
-      for (const uuid of full.inserted) inserted.add(uuid);
-      return { inserted, refused: full.refused };
+      for (const uuid of await insertFull(sql, unverified, cache)) inserted.add(uuid);
+      return inserted;
     } catch (err) {
       // 23503: the student was erased after the statement's snapshot checked it. Forget the
       // cached ids and take the full path, which recreates the student.
@@ -81,7 +64,7 @@ export async function storeEvents(sql: Sql, events: readonly NewEvent[]): Promis
   return insertFull(sql, events, cache);
 }
 
-async function insertFull(sql: Sql, events: readonly NewEvent[], cache: StudentCache): Promise<Stored> {
+async function insertFull(sql: Sql, events: readonly NewEvent[], cache: StudentCache): Promise<Set<string>> {
   try {
     return await insertOnce(sql, events, cache);
   } catch (err) {
@@ -96,11 +79,11 @@ async function insertFull(sql: Sql, events: readonly NewEvent[], cache: StudentC
   }
 }
 
-async function insertOnce(sql: Sql, events: readonly NewEvent[], cache: StudentCache): Promise<Stored> {
-  const rows = await sql.query<{ event_uuid: string; student_id: string | null; refused: boolean }>(INSERT_EVENTS, inputParams(events, events.map((e) => e.studentId)), { prepare: 'sl_ingest_events' });
-  const out: Stored = { inserted: new Set(), refused: new Set() };
-  for (const r of rows) (r.refused ? out.refused : out.inserted).add(r.event_uuid);
-  rememberStudents(cache, events, rows.filter((r) => !r.refused));
+async function insertOnce(sql: Sql, events: readonly NewEvent[], cache: StudentCache): Promise<Set<string>> {
+  const rows = await sql.query<{ event_uuid: string; student_id: string | null }>(INSERT_EVENTS, inputParams(events, events.map((e) => e.studentId)), { prepare: 'sl_ingest_events' });
+  const out = new Set<string>();
+  for (const r of rows) out.add(r.event_uuid);
+  rememberStudents(cache, events, rows);
   return out;
 }
 
@@ -138,10 +121,8 @@ async function insertOnce(sql: Sql, events: readonly NewEvent[], cache: StudentC
  *   on one token both land (the second waits on the row lock and adds to what the first committed).
  * - current_step/step_name come from the latest event by event time that carries them; a batch
  *   only replaces them when its event is not older than the stored one (offline queues arrive late).
- * - A token equal to another kind of session's id (tutoring, explicit, voice) is refused
- *   (`foreign_token`): its events are not stored and come back as refused, so a page cannot write
- *   into another student's sessions. `WHERE sessions.workshop` keeps the upsert from converting such
- *   a session all the same, should one be created between the check and the insert.
+ * - `WHERE sessions.workshop`: a token equal to another kind of session's id (tutoring, explicit,
+ *   voice) never converts that session; its events are stored and read through the token as before.
  * - Reopen: id = token, so a token that posts again after its session ended (timeout, or ended
  *   through the API) with an event later than the end continues the same session: active again.
  * - No session_started record is written: the event log of a token holds what its page posted
@@ -150,15 +131,9 @@ async function insertOnce(sql: Sql, events: readonly NewEvent[], cache: StudentC
  */
 const INSERT_EVENTS = `
 ${inputCte('student_id')}
-foreign_token AS (
-  SELECT id FROM sessions WHERE id IN (SELECT session_token FROM input) AND NOT workshop
-),
-kept AS (
-  SELECT * FROM input WHERE NOT EXISTS (SELECT 1 FROM foreign_token f WHERE f.id = input.session_token)
-),
 by_email AS (
   INSERT INTO students (id, email, name)
-  SELECT DISTINCT ON (email) email, email, name FROM kept i
+  SELECT DISTINCT ON (email) email, email, name FROM input i
   WHERE email IS NOT NULL
     -- A tutoring student whose id is this email (and who has no such email row) is that student.
     AND NOT EXISTS (SELECT 1 FROM students s WHERE s.id = i.email AND s.email IS DISTINCT FROM i.email)
@@ -168,12 +143,12 @@ by_email AS (
 ),
 by_id AS (
   INSERT INTO students (id)
-  SELECT DISTINCT student_id FROM kept WHERE email IS NULL AND student_id IS NOT NULL
+  SELECT DISTINCT student_id FROM input WHERE email IS NULL AND student_id IS NOT NULL
   ON CONFLICT (id) DO NOTHING
 ),
 resolved AS (
   SELECT i.*, COALESCE(s.id, (SELECT t.id FROM students t WHERE t.id = i.email), i.student_id) AS sid
-  FROM kept i LEFT JOIN by_email s ON s.email = i.email
+  FROM input i LEFT JOIN by_email s ON s.email = i.email
 ),
 batch_student AS (
   SELECT DISTINCT ON (session_token) session_token, sid FROM resolved WHERE sid IS NOT NULL ORDER BY session_token, ord DESC
@@ -192,7 +167,5 @@ ins AS (
   RETURNING id, event_uuid, session_token, student_id, event_type, event_data, created_at
 ),
 ${SESSION_TAIL}
-SELECT event_uuid::text, student_id, false AS refused FROM ins
-UNION ALL
-SELECT event_uuid::text, NULL, true FROM input WHERE session_token IN (SELECT id FROM foreign_token)
+SELECT event_uuid::text, student_id FROM ins
 `;

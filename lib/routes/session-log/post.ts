@@ -3,7 +3,7 @@ import type { AppEnv } from '../../http/env.js';
 import { ApiError, type FieldError } from '../../errors.js';
 import { alertsDue, evaluateOnIngest } from '../../alerts/evaluate.js';
 import { ingestOne } from '../../events/group-commit.js';
-import { type NewEvent, storeEvents } from '../../events/ingest.js';
+import { insertEvents, type NewEvent } from '../../events/ingest.js';
 import { runInBackground } from '../../http/background.js';
 import { validateEvent } from '../../events/validate.js';
 import { issuesToErrors } from '../../schemas/common.js';
@@ -34,9 +34,7 @@ async function postSingle(c: Context<AppEnv>, body: object, receivedAt: Date): P
   }
   await chargeTokens(c, [v.event]);
   // Shares one statement with the requests arriving meanwhile; answers once this row committed.
-  const outcome = await ingestOne(c.get('deps').sql, v.event);
-  if (outcome === 'refused') throw refusedToken(v.event.sessionToken);
-  const stored = outcome === 'inserted';
+  const stored = await ingestOne(c.get('deps').sql, v.event);
   if (stored) alertAfter(c, [v.event]);
   // Built to the type rather than parsed: tests assert it against SingleIngestResponse, and a
   // zod pass per event was measurable CPU on the hottest path.
@@ -56,17 +54,13 @@ async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Pr
   // Only a batch that sets fields for all its events has defaults: the others' events are parsed
   // as sent, not copied one by one over an empty object.
   const defaults = Object.keys(batchFields).length ? batchFields : undefined;
-  const valid: NewEvent[] = [];
-  /** Each valid event's index in the batch. */
-  const validIndex: number[] = [];
+  const valid = [];
   const rejected: Array<{ index: number; error: string }> = [];
   const allErrors: FieldError[] = [];
   for (const [index, raw] of events.entries()) {
     const v = validateEvent(raw, receivedAt, defaults, `events[${index}]`);
-    if (v.ok) {
-      valid.push(v.event);
-      validIndex.push(index);
-    } else {
+    if (v.ok) valid.push(v.event);
+    else {
       rejected.push({ index, error: v.errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
       allErrors.push(...v.errors);
     }
@@ -75,31 +69,17 @@ async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Pr
     throw new ApiError('BAD_REQUEST', `no valid events in the batch (${rejected.length} rejected)`, { errors: allErrors.slice(0, 100) });
   }
   await chargeTokens(c, valid);
-  const { inserted, refused } = await storeEvents(c.get('deps').sql, valid);
-  if (refused.size === valid.length) throw refusedToken(valid[0]?.sessionToken ?? '');
-  if (refused.size) {
-    valid.forEach((e, i) => {
-      const index = validIndex[i] ?? -1;
-      if (refused.has(e.eventUuid)) rejected.push({ index, error: `events[${index}].sessionToken: ${refusedMessage(e.sessionToken)}` });
-    });
-    rejected.sort((a, b) => a.index - b.index);
-  }
+  const inserted = await insertEvents(c.get('deps').sql, valid);
   alertAfter(c, valid.filter((e) => inserted.has(e.eventUuid)));
   const accepted = inserted.size;
   const result = BatchIngestResponse.parse({
     success: true,
     accepted,
-    duplicates: valid.length - accepted - refused.size,
+    duplicates: valid.length - accepted,
     ...(rejected.length ? { rejected } : {}),
   });
   return c.json(result, rejected.length ? 207 : 200);
 }
-
-const refusedMessage = (token: string) =>
-  `${token.slice(0, 200)} is the id of a tutoring, paired or voice session, which pages cannot write to; use a token of the page's own`;
-
-/** A token that is another kind of session's id: nothing was stored. */
-const refusedToken = (token: string) => new ApiError('CONFLICT', `sessionToken ${refusedMessage(token)}`, { errors: [{ path: 'sessionToken', message: refusedMessage(token) }] });
 
 /**
  * The per-session-token limit, so one runaway page (or an attacker aiming at a victim's session)
