@@ -1,5 +1,5 @@
 import * as z from '../util/zod.js';
-import { IsoDateTime } from './common.js';
+import { InputTime } from './common.js';
 
 export const AlertRule = z.enum(['repeated_error', 'error_spike', 'stuck', 'call_error']);
 
@@ -22,7 +22,7 @@ export type AlertList = z.infer<typeof AlertList>;
 
 /** GET /api/alerts?since=&limit= */
 export const AlertsQuery = z.object({
-  since: z.optional(IsoDateTime),
+  since: z.optional(InputTime),
   limit: z._default(
     z.coerce.number({ message: 'must be a number' }).check(z.int('must be an integer'), z.minimum(1, 'must be at least 1'), z.maximum(500, 'must be at most 500')),
     50,

@@ -1,9 +1,9 @@
 import * as z from '../util/zod.js';
-import { IsoDateTime } from './common.js';
+import { InputTime } from './common.js';
 
 /** GET /api/attention?since=&workshop= — the query string. */
 export const AttentionQuery = z.object({
-  since: z.optional(IsoDateTime),
+  since: z.optional(InputTime),
   /** A session-token prefix: one workshop's pages share one (e.g. `ws_spring_`). */
   workshop: z.optional(
     z.string().check(

@@ -3,6 +3,20 @@ import * as z from '../util/zod.js';
 /** ISO 8601 date-time with a zone (Z or ±hh:mm), as clients and Vapi send them. */
 export const IsoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' });
 
+/**
+ * A time a client sends (bodies and query filters): IsoDateTime between 1970 and 2200. Year 0000
+ * was refused by Postgres with a message naming no field, and 1900 made hundred-year sessions.
+ * Not for documents the server writes (IsoDateTime): what is stored must always read back.
+ */
+const MIN_INPUT_TIME = Date.UTC(1970, 0, 1);
+const MAX_INPUT_TIME = Date.UTC(2200, 0, 1);
+export const InputTime = IsoDateTime.check(
+  z.refine((v) => {
+    const t = Date.parse(v);
+    return t >= MIN_INPUT_TIME && t < MAX_INPUT_TIME;
+  }, 'must be a time between 1970 and 2200'),
+);
+
 export const EventType = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,49}$/, 'must be 1-50 lowercase letters, digits or _, starting with a letter'));
 export type EventType = z.infer<typeof EventType>;
 

@@ -1,6 +1,6 @@
 import * as z from '../util/zod.js';
 import { RESERVED_EVENT_TYPES } from '../events/reserved.js';
-import { Email, EventType, IsoDateTime, SafeText, SessionToken } from './common.js';
+import { Email, EventType, InputTime, IsoDateTime, SafeText, SessionToken } from './common.js';
 
 export { RESERVED_EVENT_TYPES };
 
@@ -156,8 +156,8 @@ export const EventQuery = z.object({
   studentEmail: z.optional(Email),
   eventType: z.optional(EventType),
   limit: z.optional(z.coerce.number({ message: 'must be a number' }).check(z.int('must be an integer'), z.minimum(1, 'must be at least 1'))),
-  since: z.optional(IsoDateTime),
-  until: z.optional(IsoDateTime),
+  since: z.optional(InputTime),
+  until: z.optional(InputTime),
   order: z._default(z.enum(['asc', 'desc'], { message: 'must be asc or desc' }), 'desc'),
   cursor: z.optional(z.string().check(z.maxLength(500))),
   format: z._default(z.enum(['json', 'csv', 'ndjson'], { message: 'must be json, csv or ndjson' }), 'json'),
@@ -165,7 +165,7 @@ export const EventQuery = z.object({
 export type EventQuery = z.infer<typeof EventQuery>;
 
 /** GET /api/session-log/stats: the window (default: the last hour). */
-export const StatsQuery = z.object({ since: z.optional(IsoDateTime), until: z.optional(IsoDateTime) });
+export const StatsQuery = z.object({ since: z.optional(InputTime), until: z.optional(InputTime) });
 
 export const LogStatsResponse = z.object({
   success: z.literal(true),

@@ -1,5 +1,5 @@
 import * as z from '../util/zod.js';
-import { IsoDateTime, SafeText, StorableObject } from './common.js';
+import { InputTime, SafeText, StorableObject } from './common.js';
 import { Platform, SessionId, StudentId } from './session.js';
 
 /** POST /api/webhooks/session-data: a finished (or ongoing) session from any voice platform. */
@@ -8,9 +8,9 @@ export const SessionDataInput = z.strictObject({
   session_id: z.optional(SessionId),
   student_id: z.optional(StudentId),
   call_id: z.optional(SafeText(200).check(z.minLength(1))),
-  started_at: IsoDateTime,
-  ended_at: z.optional(IsoDateTime),
-  transcript: z.optional(z.union([SafeText(20_000_000), z.array(z.strictObject({ speaker: SafeText(100), text: SafeText(100_000), timestamp: z.optional(IsoDateTime) })).check(z.maxLength(20_000))])),
+  started_at: InputTime,
+  ended_at: z.optional(InputTime),
+  transcript: z.optional(z.union([SafeText(20_000_000), z.array(z.strictObject({ speaker: SafeText(100), text: SafeText(100_000), timestamp: z.optional(InputTime) })).check(z.maxLength(20_000))])),
   metadata: z.optional(StorableObject),
 });
 export type SessionDataInput = z.infer<typeof SessionDataInput>;

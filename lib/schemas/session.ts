@@ -1,5 +1,5 @@
 import * as z from '../util/zod.js';
-import { IsoDateTime, SafeText, StorableObject } from './common.js';
+import { InputTime, IsoDateTime, SafeText, StorableObject } from './common.js';
 
 /** `paused` is derived (an open session with paused_at set), never stored: see migration 014. */
 export const SESSION_STATUSES = ['waiting', 'active', 'paused', 'completed', 'abandoned'] as const;
@@ -27,7 +27,7 @@ export const InteractionInput = z.strictObject({
   subject: z.optional(Label),
   topic: z.optional(Label),
   subtopic: z.optional(Label),
-  timestamp: z.optional(IsoDateTime),
+  timestamp: z.optional(InputTime),
 });
 export type InteractionInput = z.infer<typeof InteractionInput>;
 
@@ -50,7 +50,7 @@ export const JoinInput = z.strictObject({ participant: StudentId });
 export const TranscriptEntryInput = z.strictObject({
   speaker: SafeText(100).check(z.minLength(1, 'must not be empty')),
   text: SafeText(32_000),
-  timestamp: z.optional(IsoDateTime),
+  timestamp: z.optional(InputTime),
 });
 export type TranscriptEntryInput = z.infer<typeof TranscriptEntryInput>;
 
@@ -169,8 +169,8 @@ export const SessionListQuery = z.object({
   student_id: z.optional(StudentId),
   status: z.optional(SessionStatus),
   platform: z.optional(Platform),
-  since: z.optional(IsoDateTime),
-  until: z.optional(IsoDateTime),
+  since: z.optional(InputTime),
+  until: z.optional(InputTime),
   limit: z.optional(z.coerce.number({ message: 'must be a number' }).check(z.int(), z.minimum(1, 'must be at least 1'))),
   cursor: z.optional(z.string().check(z.maxLength(500))),
 });

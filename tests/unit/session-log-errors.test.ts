@@ -3,7 +3,7 @@ import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
 import { EventListResponse } from '../../lib/schemas/event.js';
 import type { Sql } from '../../lib/storage/sql.js';
-import { admin, makeDeps, memoryPglite, uniqueToken } from '../helpers/deps.js';
+import { admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
 import { expectProblem as problem } from '../helpers/problem.js';
 
 let sql: Sql;
@@ -195,5 +195,26 @@ describe('hostile input found by the write-path audit', () => {
     // UTF-8 named explicitly, and `identity`, are what they say.
     expect((await post(body, { 'content-type': 'application/json; charset=UTF-8', 'content-encoding': 'identity' })).status).toBe(200);
     expect(await count(token)).toBe(1);
+  });
+});
+
+describe('times a client sends are between 1970 and 2200', () => {
+  it.each(['0000-01-01T00:00:00Z', '1900-01-01T00:00:00Z', '2999-01-01T00:00:00Z'])('since=%s is a 400 naming `since`, on the log and the session list', async (since) => {
+    for (const path of [`/api/session-log?sessionToken=ws_x&since=${since}`, `/api/sessions?since=${since}`]) {
+      const p = await problem(await app.request(path, { headers: admin }), 400);
+      expect(p.detail).toMatch(/since: must be a time between 1970 and 2200/);
+    }
+  });
+
+  it('an interaction or session-data time of year 0000 or 1900 is a 400 naming the field, not a storage error', async () => {
+    const service = createApp(makeDeps({ sql, config: testConfig({ SERVICE_TOKEN: 'svc-times-0123456789', WEBHOOK_TOKEN: 'hook-times-0123456789' }) }), allFamilies);
+    const send = (path: string, token: string, body: unknown) =>
+      service.request(path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    for (const t of ['0000-01-01T00:00:00Z', '1900-01-01T00:00:00Z']) {
+      let p = await problem(await send('/api/sessions/interactions', 'svc-times-0123456789', { student_id: 'stu_times', function: 'f', timestamp: t }), 400);
+      expect(p.detail).toMatch(/timestamp: must be a time between 1970 and 2200/);
+      p = await problem(await send('/api/webhooks/session-data', 'hook-times-0123456789', { platform: 'generic', call_id: `c_${t.slice(0, 4)}`, student_id: 'stu_times', started_at: t }), 400);
+      expect(p.detail).toMatch(/started_at: must be a time between 1970 and 2200/);
+    }
   });
 });
