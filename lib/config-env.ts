@@ -106,6 +106,18 @@ export const EnvSchema = z.object({
    * can be replayed for ever). @default true
    */
   VAPI_HMAC_REQUIRE_TIMESTAMP: z._default(bool, true),
+  /** The HMAC plan's `secretIsBase64`: the key is base64 and is decoded before use. @default false */
+  VAPI_HMAC_SECRET_IS_BASE64: z._default(bool, false),
+  /**
+   * The HMAC plan's `payloadFormat`: what is signed, from {timestamp}, {body}, {method}, {url} (the
+   * URL the request arrived at) and {svix-id} (VAPI_MESSAGE_ID_HEADER's value). @default {timestamp}.{body}
+   */
+  VAPI_HMAC_PAYLOAD_FORMAT: z._default(
+    z.string().check(z.maxLength(200), z.refine((f) => f.includes('{body}'), 'must contain {body}')),
+    '{timestamp}.{body}',
+  ),
+  /** The HMAC plan's `messageIdHeader`, read for {svix-id}. @default none */
+  VAPI_MESSAGE_ID_HEADER: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
   /**
    * Bytes of not-yet-verified HMAC bodies this process buffers at once, in MB: a flood of large
    * posts with forged signatures costs at most this much memory (beyond it: 503 + Retry-After).

@@ -52,6 +52,10 @@ export interface Config {
     signaturePrefix: string | undefined;
     timestampHeader: string;
     requireTimestamp: boolean;
+    secretIsBase64: boolean;
+    /** What the HMAC covers (Vapi's `payloadFormat`). */
+    payloadFormat: string;
+    messageIdHeader: string | undefined;
     toleranceSeconds: number;
     unverifiedBudgetBytes: number;
     matchWindowMs: number;
@@ -205,6 +209,16 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     throw new ConfigError('ALLOWED_ORIGINS=* is only allowed locally; list the workshop origins', ['ALLOWED_ORIGINS']);
   }
 
+  if (env.VAPI_HMAC_REQUIRE_TIMESTAMP && !env.VAPI_HMAC_PAYLOAD_FORMAT.includes('{timestamp}')) {
+    throw new ConfigError(
+      'VAPI_HMAC_PAYLOAD_FORMAT has no {timestamp}, so its signatures can be replayed: set VAPI_HMAC_REQUIRE_TIMESTAMP=false to accept them anyway',
+      ['VAPI_HMAC_PAYLOAD_FORMAT', 'VAPI_HMAC_REQUIRE_TIMESTAMP'],
+    );
+  }
+  if (env.VAPI_HMAC_SECRET && env.VAPI_HMAC_SECRET_IS_BASE64 && !/^[A-Za-z0-9+/_-]+={0,2}$/.test(env.VAPI_HMAC_SECRET)) {
+    throw new ConfigError('VAPI_HMAC_SECRET is not base64, but VAPI_HMAC_SECRET_IS_BASE64 says it is', ['VAPI_HMAC_SECRET', 'VAPI_HMAC_SECRET_IS_BASE64']);
+  }
+
   const instructorTokens: Array<{ name: string; token: string }> = [];
   for (const pair of (env.INSTRUCTOR_TOKENS ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
     const i = pair.indexOf(':');
@@ -271,6 +285,9 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
       signaturePrefix: env.VAPI_SIGNATURE_PREFIX,
       timestampHeader: env.VAPI_TIMESTAMP_HEADER.toLowerCase(),
       requireTimestamp: env.VAPI_HMAC_REQUIRE_TIMESTAMP,
+      secretIsBase64: env.VAPI_HMAC_SECRET_IS_BASE64,
+      payloadFormat: env.VAPI_HMAC_PAYLOAD_FORMAT,
+      messageIdHeader: env.VAPI_MESSAGE_ID_HEADER?.toLowerCase(),
       toleranceSeconds: env.VAPI_HMAC_TOLERANCE_SECONDS,
       unverifiedBudgetBytes: Math.round(env.VAPI_UNVERIFIED_BUDGET_MB * 1024 * 1024),
       matchWindowMs: Math.round(env.VAPI_MATCH_WINDOW_MINUTES * 60_000),

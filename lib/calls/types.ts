@@ -132,7 +132,7 @@ export interface CallAdapter {
    */
   checkHeaders?(headers: Headers, config: Config, now: Date): Promise<AuthResult | { ok: 'needs-body' }>;
   /** Check credentials against the raw bytes (signatures cover the body as sent). */
-  authenticate(req: { headers: Headers; rawBody: string }, config: Config, now: Date): Promise<AuthResult>;
+  authenticate(req: { headers: Headers; rawBody: string; method?: string; url?: string }, config: Config, now: Date): Promise<AuthResult>;
   /** The body (parsed JSON) in the neutral shape, or what is wrong with it. `now` clamps times. */
   parse(body: unknown, now: Date): Promise<ParseResult>;
   /**

@@ -56,6 +56,36 @@ async function refused(api: Client, headers: (raw: string) => Record<string, str
   expect(await api.sessions({ student_id: d.student })).toEqual([]);
 }
 
+describe('HMAC plan options (the SDK HmacAuthenticationPlan: secretIsBase64, payloadFormat, messageIdHeader)', () => {
+  it('secretIsBase64: the key is the bytes the secret encodes; a signature keyed by the text itself is refused', async () => {
+    const bytes = Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 37 + 11) % 256));
+    const b64 = bytes.toString('base64');
+    const api = appWith({ VAPI_HMAC_SECRET: b64, VAPI_HMAC_SECRET_IS_BASE64: 'true' });
+    const ts = seconds(now);
+    await accepted(api, (raw) => ({ 'x-timestamp': ts, 'x-signature': createHmac('sha256', bytes).update(`${ts}.${raw}`).digest('hex') }));
+    await refused(api, (raw) => ({ 'x-timestamp': ts, 'x-signature': createHmac('sha256', b64).update(`${ts}.${raw}`).digest('hex') }));
+  });
+
+  it('payloadFormat with {method}, {url}, {svix-id}: that payload is signed; the default one is refused', async () => {
+    const api = appWith({ VAPI_HMAC_SECRET: HMAC, VAPI_HMAC_PAYLOAD_FORMAT: '{svix-id}|{method} {url}|{timestamp}|{body}', VAPI_MESSAGE_ID_HEADER: 'Svix-Id' });
+    const ts = seconds(now);
+    const id = 'msg_2b4Xq1';
+    const custom = (raw: string) => `${id}|POST http://localhost/api/webhooks/vapi|${ts}|${raw}`;
+    await accepted(api, (raw) => ({ 'svix-id': id, 'x-timestamp': ts, 'x-signature': sign('sha256', custom(raw)) }));
+    await refused(api, (raw) => ({ 'svix-id': id, 'x-timestamp': ts, 'x-signature': sign('sha256', `${ts}.${raw}`) }));
+    // Another message id than the one signed: refused.
+    await refused(api, (raw) => ({ 'svix-id': 'msg_other', 'x-timestamp': ts, 'x-signature': sign('sha256', custom(raw)) }));
+  });
+
+  it('a payloadFormat without {timestamp} is refused at start-up unless VAPI_HMAC_REQUIRE_TIMESTAMP=false (replayable), and then verifies without one', async () => {
+    expect(() => testConfig({ VAPI_HMAC_SECRET: HMAC, VAPI_HMAC_PAYLOAD_FORMAT: '{body}' })).toThrow(/VAPI_HMAC_PAYLOAD_FORMAT has no \{timestamp\}/);
+    expect(() => testConfig({ VAPI_HMAC_SECRET: HMAC, VAPI_HMAC_PAYLOAD_FORMAT: '{timestamp}' })).toThrow(/must contain \{body\}/);
+    const api = appWith({ VAPI_HMAC_SECRET: HMAC, VAPI_HMAC_PAYLOAD_FORMAT: 'v1:{body}', VAPI_HMAC_REQUIRE_TIMESTAMP: 'false' });
+    await accepted(api, (raw) => ({ 'x-signature': sign('sha256', `v1:${raw}`) }));
+    await refused(api, (raw) => ({ 'x-signature': sign('sha256', raw) }));
+  });
+});
+
 describe('HMAC plans', () => {
   it.each([
     ['sha256', 'hex'],

@@ -11,9 +11,17 @@ const HASH = { sha256: 'SHA-256', sha512: 'SHA-512', sha1: 'SHA-1' } as const;
 /** Hex length of each digest: a signature of any other length is refused before reading the body. */
 const HEX_LENGTH = { sha256: 64, sha512: 128, sha1: 40 } as const;
 
-async function hmac(algorithm: keyof typeof HASH, secret: string, payload: string): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: HASH[algorithm] }, false, ['sign']);
-  return new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(payload)));
+/** The HMAC key: the secret's bytes, or (VAPI_HMAC_SECRET_IS_BASE64) the bytes it encodes. */
+function keyBytes(v: Config['vapi']): Uint8Array<ArrayBuffer> {
+  const secret = v.hmacSecret as string;
+  if (!v.secretIsBase64) return encoder.encode(secret);
+  const bin = atob(secret.replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+}
+
+async function hmac(algorithm: keyof typeof HASH, key: Uint8Array<ArrayBuffer>, payload: string): Promise<Uint8Array> {
+  const k = await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: HASH[algorithm] }, false, ['sign']);
+  return new Uint8Array(await crypto.subtle.sign('HMAC', k, encoder.encode(payload)));
 }
 
 const toHex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
@@ -77,7 +85,7 @@ export async function checkVapiHeaders(headers: Headers, config: Config, now: Da
     if (sig && plausible(sig, v)) {
       const ts = freshTimestamp(headers.get(v.timestampHeader), v, now);
       if (ts && 'reason' in ts) return { ok: false, reason: ts.reason };
-      if (!ts && v.requireTimestamp) return { ok: false, reason: `a signed timestamp (${v.timestampHeader}) is required with the signature` };
+      if (!ts && v.requireTimestamp && v.payloadFormat.includes('{timestamp}')) return { ok: false, reason: `a signed timestamp (${v.timestampHeader}) is required with the signature` };
       return { ok: 'needs-body' };
     }
   }
@@ -94,20 +102,40 @@ export async function checkVapiHeaders(headers: Headers, config: Config, now: Da
  *   the body alone is also accepted (weaker: it can be replayed).
  * All comparisons are constant time. With neither secret configured, only local mode accepts.
  */
-export async function verifyVapi(headers: Headers, rawBody: string, config: Config, now: Date): Promise<VapiAuthResult> {
+export async function verifyVapi(
+  headers: Headers,
+  rawBody: string,
+  config: Config,
+  now: Date,
+  request: { method?: string; url?: string } = {},
+): Promise<VapiAuthResult> {
   const first = await checkVapiHeaders(headers, config, now);
   if (first.ok !== 'needs-body') return first;
   const v = config.vapi;
-  const secret = v.hmacSecret as string;
+  const key = keyBytes(v);
   const given = signatureOf(headers, v) ?? '';
   const tsRaw = headers.get(v.timestampHeader);
   const ts = freshTimestamp(tsRaw, v, now);
+  // Vapi's payloadFormat, each placeholder replaced once, left to right (a body holding
+  // "{timestamp}" stays as it is).
+  const fill = (timestamp: string) => {
+    const values: Record<string, string> = {
+      timestamp,
+      body: rawBody,
+      method: request.method ?? 'POST',
+      url: request.url ?? '',
+      'svix-id': (v.messageIdHeader && headers.get(v.messageIdHeader)) || '',
+    };
+    return v.payloadFormat.replace(/\{(timestamp|body|method|url|svix-id)\}/g, (_, name: string) => values[name] ?? '');
+  };
   const payloads: string[] = [];
-  if (ts && 'ms' in ts) payloads.push(`${tsRaw}.${rawBody}`);
-  if (!v.requireTimestamp) payloads.push(rawBody);
+  const usesTimestamp = v.payloadFormat.includes('{timestamp}');
+  if (!usesTimestamp) payloads.push(fill(''));
+  else if (ts && 'ms' in ts && tsRaw) payloads.push(fill(tsRaw));
+  if (!v.requireTimestamp && usesTimestamp) payloads.push(rawBody);
   let match = false;
   for (const payload of payloads) {
-    const mac = await hmac(v.hmacAlgorithm, secret, payload);
+    const mac = await hmac(v.hmacAlgorithm, key, payload);
     // Every encoding checked without early exit; safeEqual hashes first, so lengths leak nothing.
     if (await safeEqual(given.toLowerCase(), toHex(mac))) match = true;
     if (await safeEqual(given, toBase64(mac))) match = true;

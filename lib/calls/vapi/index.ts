@@ -14,7 +14,7 @@ const TOOLS_DEADLINE_MS = 15_000;
 export const vapiAdapter: CallAdapter = {
   name: 'vapi',
   checkHeaders: checkVapiHeaders,
-  authenticate: ({ headers, rawBody }, config, now) => verifyVapi(headers, rawBody, config, now),
+  authenticate: ({ headers, rawBody, method, url }, config, now) => verifyVapi(headers, rawBody, config, now, { method, url }),
   parse: parseVapi,
   // Vapi reads `{}` from everything but tool calls, so a repeated message can be skipped.
   skipsRedeliveries: true,

@@ -20,7 +20,7 @@ export type OnSessionComplete = (deps: Deps, sessionId: string) => Promise<unkno
 export async function authenticate(c: Context<AppEnv>, adapter: CallAdapter, raw: string) {
   const deps = c.get('deps');
   await refuseAfterAuthFailures(c);
-  const auth = await adapter.authenticate({ headers: c.req.raw.headers, rawBody: raw }, deps.config, deps.now());
+  const auth = await adapter.authenticate({ headers: c.req.raw.headers, rawBody: raw, method: c.req.method, url: c.req.url }, deps.config, deps.now());
   if (!auth.ok) return refuseCredentials(c, adapter, auth.reason);
   return auth;
 }
