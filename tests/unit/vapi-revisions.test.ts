@@ -154,3 +154,14 @@ describe('what Vapi relays from callers and chats', () => {
     expect(d.conversation.entries.map((e) => e.text)).toEqual(['Hello there']);
   });
 });
+
+describe('the assistant a call used', () => {
+  it('is the call’s assistantId (the message’s `assistant` is a CreateAssistantDto, which has no id)', async () => {
+    const student = freshStudent();
+    const c = webCall({ startedAt: new Date('2025-10-08T09:00:00Z'), metadata: { studentId: student } });
+    const body = c.status('in-progress', 0) as { message: Record<string, unknown> };
+    const { id: _dropped, ...assistant } = c.assistant;
+    await deliver(c, 0, { message: { ...body.message, assistant } });
+    expect((await onlySession(student)).platform_metadata.assistant_id).toBe(c.call.assistantId);
+  });
+});

@@ -20,6 +20,7 @@ export const VapiCall = z.looseObject({
   status: opt(Str),
   startedAt: opt(Str),
   createdAt: opt(Str),
+  assistantId: opt(Str),
   metadata: opt(Obj),
   assistantOverrides: opt(z.looseObject({ metadata: opt(Obj), variableValues: opt(Obj) })),
   customer: opt(z.looseObject({ number: opt(Str), externalId: opt(Str) })),

@@ -59,7 +59,8 @@ function toUpdate(m: VapiMessage, t: { callId: string | null; startedAt: Date; a
     call_id: t.callId ?? undefined,
     call_type: m.call?.type,
     phone_number: m.customer?.number ?? m.call?.customer?.number,
-    assistant_id: m.assistant?.id ?? undefined,
+    // The message's `assistant` is a CreateAssistantDto (no id in the SDK); the call names the saved one.
+    assistant_id: m.call?.assistantId ?? m.assistant?.id ?? undefined,
     assistant_name: m.assistant?.name ?? undefined,
   };
   switch (type) {
