@@ -109,6 +109,13 @@ export async function applyToSession(
        ON CONFLICT (event_uuid) DO NOTHING
        RETURNING event_type
      ),
+     -- The report is the final word on how the call ended: a session_ended event an earlier
+     -- status-update stored (no cost, the status message's time) takes the report's facts and end.
+     ended_fix AS (
+       UPDATE events e SET event_data = e.event_data || x.d::jsonb, created_at = x.c
+       FROM s, unnest($2::uuid[], $3::text[], $4::text[], $5::timestamptz[]) AS x(u, t, d, c)
+       WHERE $13::text IS NOT NULL AND x.t = 'session_ended' AND e.event_uuid = x.u AND e.session_token = s.id
+     ),
      report AS (
        UPDATE calls SET report_received_at = now(), updated_at = now()
        WHERE $13::text IS NOT NULL AND call_id = $13::text AND report_received_at IS NULL

@@ -165,3 +165,22 @@ describe('the assistant a call used', () => {
     expect((await onlySession(student)).platform_metadata.assistant_id).toBe(c.call.assistantId);
   });
 });
+
+describe('a report after the status-update `ended`', () => {
+  it('gives the session_ended event the report’s cost, ended reason and end time', async () => {
+    const student = freshStudent();
+    const c = webCall({ startedAt: new Date('2025-10-09T09:00:00Z'), metadata: { studentId: student } });
+    await deliver(c, 0, c.status('in-progress', 0));
+    await deliver(c, 70, c.statusEnded(70, 'customer-ended-call'));
+    let d = await onlySession(student);
+    const endedEvent = async (id: string) => (await api.timeline(id)).events.filter((e) => e.event_type === 'session_ended');
+    expect((await endedEvent(d.session_id))[0]?.event_data).toMatchObject({ ended_reason: 'customer-ended-call', cost: null });
+    await deliver(c, 75, c.report({ endAt: 69.2, endedReason: 'customer-ended-call', cost: 0.2871 }));
+    d = await onlySession(student);
+    const ended = await endedEvent(d.session_id);
+    expect(ended).toHaveLength(1);
+    expect(ended[0]?.event_data).toMatchObject({ ended_reason: 'customer-ended-call', cost: 0.2871 });
+    expect(ended[0]?.created_at).toBe(c.at(69.2).toISOString());
+    expect(d.end_time).toBe(c.at(69.2).toISOString());
+  });
+});
