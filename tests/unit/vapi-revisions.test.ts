@@ -184,3 +184,15 @@ describe('a report after the status-update `ended`', () => {
     expect(d.end_time).toBe(c.at(69.2).toISOString());
   });
 });
+
+describe('a call whose clock is ahead', () => {
+  it('an in-progress with a startedAt in the future starts the session no later than its arrival', async () => {
+    const student = freshStudent();
+    const c = webCall({ startedAt: new Date('2025-10-10T09:00:00Z'), metadata: { studentId: student } });
+    const body = c.status('in-progress', 0) as { message: Record<string, unknown> };
+    now = c.at(1);
+    await api.vapi({ message: { ...body.message, startedAt: '2025-10-10T10:00:00.000Z' } });
+    const d = await onlySession(student);
+    expect(Date.parse(d.start_time)).toBeLessThanOrEqual(now.getTime());
+  });
+});

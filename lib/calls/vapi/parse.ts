@@ -52,6 +52,8 @@ async function toDelivery(m: VapiMessage, now: Date): Promise<CallDelivery> {
   };
 }
 
+const notAfter = (d: Date, limit: Date) => (d.getTime() > limit.getTime() ? limit : d);
+
 function toUpdate(m: VapiMessage, t: { callId: string | null; startedAt: Date; at: Date; now: Date }): CallUpdate {
   const type = baseType(m.type);
   if (!STORED.has(type)) return { kind: 'ignored' };
@@ -74,8 +76,9 @@ function toUpdate(m: VapiMessage, t: { callId: string | null; startedAt: Date; a
         status,
         endedReason: m.endedReason,
         metadata: { ...common, status, ...(m.endedReason ? { ended_reason: m.endedReason } : {}) },
-        // Talking starts when the call is in progress; before that it was ringing.
-        ...(status === 'in-progress' ? { startedAt: vapiTime(m.startedAt) ?? vapiTime(m.call?.startedAt) ?? t.at } : {}),
+        // Talking starts when the call is in progress; before that it was ringing. Never later than
+        // now: a clock ahead would start the session after its own first events.
+        ...(status === 'in-progress' ? { startedAt: notAfter(vapiTime(m.startedAt) ?? vapiTime(m.call?.startedAt) ?? t.at, t.now) } : {}),
       };
     }
     case 'conversation-update':
