@@ -41,7 +41,8 @@ export function validateEvent(raw: unknown, receivedAt: Date, defaults?: Record<
   const sent = (raw as { eventData?: unknown }).eventData;
   const data = (sent !== undefined ? sent : (defaults?.eventData ?? {})) as Record<string, unknown>;
 
-  const known = KNOWN_EVENT_DATA[input.eventType];
+  // Own keys only: `constructor` or `toString` would find the object's prototype (a 500).
+  const known = Object.hasOwn(KNOWN_EVENT_DATA, input.eventType) ? KNOWN_EVENT_DATA[input.eventType] : undefined;
   if (known) {
     const r = known.safeParse(data);
     if (!r.success) return { ok: false, tooLarge: false, errors: issuesToErrors(r.error.issues, at(prefix, 'eventData')) };

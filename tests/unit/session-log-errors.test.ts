@@ -218,3 +218,11 @@ describe('times a client sends are between 1970 and 2200', () => {
     }
   });
 });
+
+describe('event types named like Object.prototype members', () => {
+  it.each(['constructor', 'tostring', 'valueof', 'hasownproperty'])('%s is an ordinary event type (stored), not a 500', async (eventType) => {
+    const token = uniqueToken();
+    expect((await post(JSON.stringify({ sessionToken: token, eventType, eventData: { a: 1 } }))).status).toBe(200);
+    expect(await count(token)).toBe(1);
+  });
+});
