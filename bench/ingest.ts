@@ -85,7 +85,7 @@ export async function runIngest(server: Server, sql: Sql, databaseUrl: string): 
     await resetIngest(sql);
     const raw = await measure('raw insertEvents', async () => {
       const events = (s.size === 1 ? [wireEvent()] : makeBatch(s.size)).map(toNewEvent);
-      const inserted = await insertEvents(sql, events);
+      const { inserted } = await insertEvents(sql, events);
       if (inserted.size !== events.length) throw new Error(`inserted ${inserted.size} of ${events.length}`);
     }, opts);
 

@@ -56,7 +56,7 @@ async function run(group: number): Promise<{ rate: number; cpuUs: number; p50: n
     while (phase !== 'done') {
       const batch = make();
       const t0 = performance.now();
-      const inserted = await insertEvents(sql, batch);
+      const { inserted } = await insertEvents(sql, batch);
       if (inserted.size !== batch.length) throw new Error(`inserted ${inserted.size} of ${batch.length}`);
       if (phase === 'measure') {
         events += batch.length;

@@ -119,8 +119,7 @@
     else if (!timer) later(cfg.flushInterval);
   };
 
-  // One identity's events (tabs differ; a beacon: this tab's, newest first: a closing page's
-  // last writes can be lost), not in flight, in budget.
+  // One identity's events (tabs differ; a beacon: this tab's, newest first), not in flight, in budget.
   const pick = (beacon) => {
     const events = [];
     let who = beacon && JSON.stringify(cfg.who);
@@ -206,7 +205,7 @@
       const email = `${c.studentEmail || ''}`.trim().toLowerCase();
       if (EMAIL.test(email)) c.who.studentEmail = email;
       else if (email) warn('email', 'invalid:', email);
-      if (c.studentName) c.who.studentName = str(c.studentName, 200);
+      for (const k of ['studentName', 'writeToken']) if (c[k]) c.who[k] = str(c[k], 200);
       try {
         ls = G.localStorage;
       } catch {} // blocked: memory only

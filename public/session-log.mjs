@@ -23,6 +23,9 @@
  *                  kept in sessionStorage
  *   studentEmail   sent when it is an address the server accepts (else ignored, with a warning)
  *   studentName
+ *   writeToken     with a sessionToken the page did not open (a tutoring sitting, an explicit
+ *                  session, a voice call): the session's write_token, without which the server
+ *                  refuses its events (403). A workshop page's own token needs none.
  *   context        () => ({ currentStep, stepName, ...}): merged into every event's data, with
  *                  userAgent and timestamp
  *   captureErrors  true: window errors and unhandled rejections are logged as `error` events

@@ -1,6 +1,6 @@
 import { StorageUnavailableError } from '../errors.js';
 import type { Sql } from '../storage/sql.js';
-import { insertEvents, type NewEvent } from './ingest.js';
+import { type IngestOutcome, insertEvents, type NewEvent } from './ingest.js';
 
 /** Events one shared statement carries at most (the size of the largest client batch). */
 const MAX_GROUP = 500;
@@ -14,13 +14,19 @@ const MAX_IN_FLIGHT = 1;
 /** Events waiting beyond this answer 503 at once: a stalled database must not hold memory without bound. */
 const MAX_QUEUED = 10_000;
 
+/** What became of one event: stored now, already stored (its eventId), or refused (IngestOutcome). */
+export type Fate = 'inserted' | 'duplicate' | 'refused';
+
 interface Waiter {
   event: NewEvent;
-  resolve(inserted: boolean): void;
+  resolve(fate: Fate): void;
   reject(err: unknown): void;
 }
 
-type Insert = (events: readonly NewEvent[]) => Promise<Set<string>>;
+type Insert = (events: readonly NewEvent[]) => Promise<IngestOutcome>;
+
+const fateOf = (outcome: IngestOutcome, uuid: string): Fate =>
+  outcome.inserted.has(uuid) ? 'inserted' : outcome.refused.has(uuid) ? 'refused' : 'duplicate';
 
 /**
  * Group commit for single-event ingest: concurrent requests of one process share one statement.
@@ -46,12 +52,12 @@ export class GroupCommit {
     private readonly maxInFlight = MAX_IN_FLIGHT,
   ) {}
 
-  /** Resolves true when the event was inserted, false when its uuid was already stored. */
-  submit(event: NewEvent): Promise<boolean> {
+  /** Resolves with the event's fate once its statement has committed. */
+  submit(event: NewEvent): Promise<Fate> {
     if (this.#queue.length >= this.maxQueued) {
       return Promise.reject(new StorageUnavailableError('postgres', 'ingest queue full'));
     }
-    return new Promise<boolean>((resolve, reject) => {
+    return new Promise<Fate>((resolve, reject) => {
       this.#queue.push({ event, resolve, reject });
       this.#drain();
     });
@@ -78,9 +84,9 @@ export class GroupCommit {
   }
 
   async #send(group: readonly Waiter[]): Promise<void> {
-    let inserted: Set<string>;
+    let outcome: IngestOutcome;
     try {
-      inserted = await this.insert(group.map((w) => w.event));
+      outcome = await this.insert(group.map((w) => w.event));
     } catch (err) {
       // Unreachable: every row would fail alone too, and retrying them one by one would pile
       // hundreds of statements on a database that is already struggling.
@@ -91,13 +97,13 @@ export class GroupCommit {
       await Promise.all(group.map((w) => this.#alone(w)));
       return;
     }
-    for (const w of group) w.resolve(inserted.has(w.event.eventUuid));
+    for (const w of group) w.resolve(fateOf(outcome, w.event.eventUuid));
   }
 
   async #alone(w: Waiter): Promise<void> {
     this.statements++;
     try {
-      w.resolve((await this.insert([w.event])).has(w.event.eventUuid));
+      w.resolve(fateOf(await this.insert([w.event]), w.event.eventUuid));
     } catch (err) {
       w.reject(err);
     }
@@ -114,9 +120,9 @@ const queues = new WeakMap<Sql, GroupCommit>();
  */
 const SHARED_IO_FORBIDDEN = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === 'Cloudflare-Workers';
 
-/** Store one event through its database's group commit: true = inserted, false = duplicate. */
-export async function ingestOne(sql: Sql, event: NewEvent): Promise<boolean> {
-  if (SHARED_IO_FORBIDDEN) return (await insertEvents(sql, [event])).has(event.eventUuid);
+/** Store one event through its database's group commit. */
+export async function ingestOne(sql: Sql, event: NewEvent): Promise<Fate> {
+  if (SHARED_IO_FORBIDDEN) return fateOf(await insertEvents(sql, [event]), event.eventUuid);
   let q = queues.get(sql);
   if (!q) {
     q = new GroupCommit((events) => insertEvents(sql, events));

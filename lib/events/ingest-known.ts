@@ -33,24 +33,28 @@ ins AS (
   RETURNING id, event_uuid, session_token, student_id, event_type, event_data, created_at
 ),
 ${SESSION_TAIL}
-SELECT event_uuid::text, true AS ok FROM ins
+SELECT event_uuid::text, 'inserted' AS fate FROM ins
 UNION ALL
-SELECT event_uuid::text, false FROM input WHERE event_uuid NOT IN (SELECT event_uuid FROM checked)
+SELECT event_uuid::text, 'unverified' FROM input WHERE event_uuid NOT IN (SELECT event_uuid FROM checked)
+UNION ALL
+SELECT event_uuid::text, 'refused' FROM refused
 `;
 
 /**
  * Insert events whose students' ids are given (`sids[i]` for `events[i]`, from the cache). Returns
- * the uuids inserted and the events the statement would not vouch for (to be inserted by the full
- * statement). An event neither inserted nor unverified was a duplicate.
+ * the uuids inserted, those refused (a session the request may not write to, ingest-sql.ts) and
+ * the events the statement would not vouch for (to be inserted by the full statement). An event
+ * in none of these was a duplicate.
  */
 export async function insertKnown(
   sql: Sql,
   events: readonly NewEvent[],
   sids: readonly string[],
-): Promise<{ inserted: Set<string>; unverified: NewEvent[] }> {
-  const rows = await sql.query<{ event_uuid: string; ok: boolean }>(INSERT_KNOWN, inputParams(events, sids), { prepare: 'sl_ingest_known' });
+): Promise<{ inserted: Set<string>; refused: Set<string>; unverified: NewEvent[] }> {
+  const rows = await sql.query<{ event_uuid: string; fate: 'inserted' | 'unverified' | 'refused' }>(INSERT_KNOWN, inputParams(events, sids), { prepare: 'sl_ingest_known' });
   const inserted = new Set<string>();
+  const refused = new Set<string>();
   const bad = new Set<string>();
-  for (const r of rows) (r.ok ? inserted : bad).add(r.event_uuid);
-  return { inserted, unverified: bad.size ? events.filter((e) => bad.has(e.eventUuid)) : [] };
+  for (const r of rows) (r.fate === 'inserted' ? inserted : r.fate === 'refused' ? refused : bad).add(r.event_uuid);
+  return { inserted, refused, unverified: bad.size ? events.filter((e) => bad.has(e.eventUuid)) : [] };
 }

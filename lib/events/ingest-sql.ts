@@ -15,15 +15,33 @@ import type { NewEvent } from './new-event.js';
  * scan of every student per statement in the generic plan (ADR 0021).
  */
 export function inputCte(student: 'student_id' | 'sid'): string {
-  return `WITH input AS (
+  return `WITH sent AS (
   SELECT t.event_uuid, t.session_token, t.email, t.name, t.${student}, t.event_type, $7::jsonb -> (t.ord::int - 1) AS event_data,
-         t.client_ts, t.created_at, t.ord
-  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $8::timestamptz[], $9::timestamptz[]) WITH ORDINALITY
-    AS t(event_uuid, session_token, email, name, ${student}, event_type, client_ts, created_at, ord)
-),`;
+         t.client_ts, t.created_at, t.ord, t.may_write
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $8::timestamptz[], $9::timestamptz[], $10::boolean[]) WITH ORDINALITY
+    AS t(event_uuid, session_token, email, name, ${student}, event_type, client_ts, created_at, may_write, ord)
+),
+${FOREIGN}`;
 }
 
-/** The nine parameters `inputCte` reads; `studentIds[i]` is the fifth column of `events[i]`. */
+/*
+ * Sessions a page did not open (tutoring, explicit, voice) take events only with their write token
+ * (lib/sessions/write-token.ts; the route verified it and set `may_write`). `foreign_sessions` holds the
+ * tokens of the statement that are such sessions (one primary-key probe per distinct token), and
+ * `input`, which everything after reads, leaves out the events refused for it; `refused` lists
+ * them for the caller. A token that is no session yet opens a workshop session as before.
+ */
+const FOREIGN = `foreign_sessions AS (
+  SELECT s.id FROM sessions s WHERE s.id = ANY ($2::text[]) AND NOT s.workshop
+),
+input AS (
+  SELECT * FROM sent WHERE may_write OR session_token NOT IN (SELECT id FROM foreign_sessions)
+),
+refused AS (
+  SELECT event_uuid FROM sent WHERE NOT may_write AND session_token IN (SELECT id FROM foreign_sessions)
+),`;
+
+/** The ten parameters `inputCte` reads; `studentIds[i]` is the fifth column of `events[i]`. */
 export function inputParams(events: readonly NewEvent[], studentIds: readonly (string | null)[]): unknown[] {
   return [
     events.map((e) => e.eventUuid),
@@ -36,6 +54,7 @@ export function inputParams(events: readonly NewEvent[], studentIds: readonly (s
     `[${events.map((e) => e.eventData).join(',')}]`,
     events.map((e) => (e.clientTs ? e.clientTs.toISOString() : null)),
     events.map((e) => e.createdAt.toISOString()),
+    events.map((e) => e.writeAllowed === true),
   ];
 }
 

@@ -6,6 +6,16 @@ import { knownStudents, rememberStudents, type StudentCache, studentCacheFor } f
 
 export type { NewEvent } from './new-event.js';
 
+/**
+ * What became of the events: `inserted` were stored now, `refused` name a session the request may
+ * not write to (no valid write token, ingest-sql.ts); every other one was already stored (its
+ * eventId is a duplicate).
+ */
+export interface IngestOutcome {
+  inserted: Set<string>;
+  refused: Set<string>;
+}
+
 /** Client timestamps further ahead than this are not trusted as "the past". */
 const MAX_CLIENT_LEAD_MS = 0;
 /** Nor further back than this (queued offline for a year is the most we believe). */
@@ -32,7 +42,7 @@ export function eventTime(receivedAt: Date, timestamp?: string | number, sentAt?
  * Store events in ONE round trip: one statement whose CTEs upsert the students (by email, or by
  * id for tutoring students), insert the events, skipping event uuids already stored (the
  * client's eventId makes retries idempotent), and keep each token's workshop session current.
- * Returns the uuids actually inserted.
+ * Returns the uuids actually inserted, and those refused (IngestOutcome).
  *
  * When every event's student is in the student cache (student-cache.ts), the lighter statement of
  * ingest-known.ts goes instead, still one round trip; a stale cache entry costs a second one.
@@ -41,19 +51,21 @@ export function eventTime(receivedAt: Date, timestamp?: string | number, sentAt?
  * workshop session (id = token, platform `web`). Session records written by other code paths
  * (interactions, transcripts, Vapi, the sweep) insert their events themselves and make no web session.
  */
-export async function insertEvents(sql: Sql, events: readonly NewEvent[]): Promise<Set<string>> {
-  if (events.length === 0) return new Set();
+export async function insertEvents(sql: Sql, events: readonly NewEvent[]): Promise<IngestOutcome> {
+  if (events.length === 0) return { inserted: new Set(), refused: new Set() };
   const cache = studentCacheFor(sql);
   const sids = knownStudents(cache, events);
   if (sids) {
     try {
-      const { inserted, unverified } = await insertKnown(sql, events, sids);
-      if (unverified.length === 0) return inserted;
+      const { inserted, refused, unverified } = await insertKnown(sql, events, sids);
+      if (unverified.length === 0) return { inserted, refused };
       // The cache was stale (student erased, email moved): those events take the full statement,
       // which recreates or re-resolves the student exactly as on a first visit.
       for (const e of unverified) if (e.email !== null) cache.delete(e.email);
-      for (const uuid of await insertFull(sql, unverified, cache)) inserted.add(uuid);
-      return inserted;
+      const rest = await insertFull(sql, unverified, cache);
+      for (const uuid of rest.inserted) inserted.add(uuid);
+      for (const uuid of rest.refused) refused.add(uuid);
+      return { inserted, refused };
     } catch (err) {
       // 23503: the student was erased after the statement's snapshot checked it. Forget the
       // cached ids and take the full path, which recreates the student.
@@ -64,7 +76,7 @@ export async function insertEvents(sql: Sql, events: readonly NewEvent[]): Promi
   return insertFull(sql, events, cache);
 }
 
-async function insertFull(sql: Sql, events: readonly NewEvent[], cache: StudentCache): Promise<Set<string>> {
+async function insertFull(sql: Sql, events: readonly NewEvent[], cache: StudentCache): Promise<IngestOutcome> {
   try {
     return await insertOnce(sql, events, cache);
   } catch (err) {
@@ -79,10 +91,14 @@ async function insertFull(sql: Sql, events: readonly NewEvent[], cache: StudentC
   }
 }
 
-async function insertOnce(sql: Sql, events: readonly NewEvent[], cache: StudentCache): Promise<Set<string>> {
-  const rows = await sql.query<{ event_uuid: string; student_id: string | null }>(INSERT_EVENTS, inputParams(events, events.map((e) => e.studentId)), { prepare: 'sl_ingest_events' });
-  const out = new Set<string>();
-  for (const r of rows) out.add(r.event_uuid);
+async function insertOnce(sql: Sql, events: readonly NewEvent[], cache: StudentCache): Promise<IngestOutcome> {
+  const rows = await sql.query<{ event_uuid: string; student_id: string | null; refused: boolean }>(
+    INSERT_EVENTS,
+    inputParams(events, events.map((e) => e.studentId)),
+    { prepare: 'sl_ingest_events' },
+  );
+  const out: IngestOutcome = { inserted: new Set(), refused: new Set() };
+  for (const r of rows) (r.refused ? out.refused : out.inserted).add(r.event_uuid);
   rememberStudents(cache, events, rows);
   return out;
 }
@@ -167,5 +183,7 @@ ins AS (
   RETURNING id, event_uuid, session_token, student_id, event_type, event_data, created_at
 ),
 ${SESSION_TAIL}
-SELECT event_uuid::text, student_id FROM ins
+SELECT event_uuid::text, student_id, false AS refused FROM ins
+UNION ALL
+SELECT event_uuid::text, NULL, true FROM refused
 `;

@@ -12,4 +12,9 @@ export interface NewEvent {
   eventData: string;
   clientTs: Date | null;
   createdAt: Date;
+  /**
+   * The request proved (with the session's write token) that it may add events to the session named
+   * by `sessionToken` even if that session is not a workshop page's own. Absent: it may not.
+   */
+  writeAllowed?: boolean;
 }

@@ -5,7 +5,7 @@ import { EventInput, KNOWN_EVENT_DATA, MAX_EVENT_DATA_BYTES } from '../schemas/e
 import { eventTime, type NewEvent } from './ingest.js';
 
 export type Validated =
-  | { ok: true; event: NewEvent }
+  | { ok: true; event: NewEvent; /** as sent, not yet verified (lib/sessions/write-token.ts) */ writeToken?: string }
   | { ok: false; errors: FieldError[]; /** eventData over the size limit */ tooLarge: boolean };
 
 const encoder = new TextEncoder();
@@ -74,5 +74,6 @@ export function validateEvent(raw: unknown, receivedAt: Date, defaults?: Record<
       clientTs: input.timestamp === undefined ? null : new Date(input.timestamp),
       createdAt: eventTime(receivedAt, input.timestamp, input.sentAt),
     },
+    ...(input.writeToken === undefined ? {} : { writeToken: input.writeToken }),
   };
 }

@@ -3,6 +3,7 @@ import type { AppEnv, Role } from './env.js';
 import { ApiError } from '../errors.js';
 import { allow, audit, auditRefusal } from './auth.js';
 import { chargeAuthFailure, refuseAfterAuthFailures } from './ratelimit.js';
+import { fromBase64url as fromB64url, toBase64url as b64url } from '../util/base64url.js';
 import { derivedHmacKey } from '../util/derived-key.js';
 
 /**
@@ -18,15 +19,6 @@ export const STREAM_TOKEN_SECONDS = 60;
 const LABEL = 'sessionlog stream token v1';
 const encoder = new TextEncoder();
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
-function fromB64url(s: string): Uint8Array | null {
-  try {
-    const bin = atob(s.replaceAll('-', '+').replaceAll('_', '/'));
-    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
 
 /** The MAC key for one admin token, derived once per instance. */
 const macKey = (adminToken: string) => derivedHmacKey(adminToken, LABEL);

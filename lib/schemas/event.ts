@@ -1,6 +1,7 @@
 import * as z from '../util/zod.js';
 import { RESERVED_EVENT_TYPES } from '../events/reserved.js';
 import { Email, EventType, InputTime, IsoDateTime, SafeText, SessionToken } from './common.js';
+import { WRITE_TOKEN_PATTERN } from '../sessions/write-token.js';
 
 export { RESERVED_EVENT_TYPES };
 
@@ -68,12 +69,19 @@ export const ClientTime = z.union([IsoDateTime, z.int()]).check(
   }, 'must be a time between 2000 and 2100'),
 );
 
+/**
+ * The capability to add events to a session the page did not open (a tutoring sitting, an explicit
+ * session, a voice call): the `write_token` the API handed out with that session.
+ */
+export const WriteToken = z.string().check(z.regex(WRITE_TOKEN_PATTERN, 'must be the write_token issued with the session (wt1. and 43 characters)'));
+
 /** Fields a batch may set once for all its events. */
 const SharedFields = {
   sessionToken: SessionToken,
   studentEmail: Email,
   studentName: SafeText(200),
   sentAt: ClientTime,
+  writeToken: WriteToken,
 };
 
 /** One event as pages post it. Unknown top-level fields are refused so typos are caught. */
@@ -95,6 +103,7 @@ export const EventInput = z.strictObject({
   ),
   timestamp: z.optional(ClientTime),
   sentAt: z.optional(SharedFields.sentAt),
+  writeToken: z.optional(SharedFields.writeToken),
 });
 export type EventInput = z.infer<typeof EventInput>;
 
@@ -107,6 +116,7 @@ export const BatchEnvelope = z.strictObject({
   sessionToken: z.optional(SharedFields.sessionToken),
   studentEmail: z.optional(SharedFields.studentEmail),
   studentName: z.optional(SharedFields.studentName),
+  writeToken: z.optional(SharedFields.writeToken),
 });
 export type BatchEnvelope = z.infer<typeof BatchEnvelope>;
 

@@ -1,10 +1,22 @@
 import * as z from '../util/zod.js';
 import { StoredEvent } from './event.js';
-import { Conversation, SessionSummaryRow } from './session.js';
+import { Conversation, SessionDocument, SessionSummaryRow } from './session.js';
 
 /** The sessions family's answers (lib/routes/sessions/routes.ts). */
 
-export const InteractionResponse = z.object({ session_id: z.string(), is_new_session: z.boolean(), session: SessionSummaryRow });
+/**
+ * `write_token`: what a page needs to post events into this session through the public
+ * `/api/session-log` (e.g. a practice page's `attempt`s; lib/sessions/write-token.ts). Absent only when
+ * the server has no ADMIN_TOKEN, which production never lacks.
+ */
+const WriteTokenField = z.optional(z.string());
+
+export const InteractionResponse = z.object({ session_id: z.string(), is_new_session: z.boolean(), write_token: WriteTokenField, session: SessionSummaryRow });
+
+/** POST /api/sessions answers the new session's document and its write token. */
+export const CreatedSession = z.extend(SessionDocument, { write_token: WriteTokenField });
+
+export const WriteTokenResponse = z.object({ session_id: z.string(), write_token: z.string() });
 
 export const JoinResponse = z.object({ session_id: z.string(), participant: z.string(), role: z.string(), session: SessionSummaryRow });
 

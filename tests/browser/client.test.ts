@@ -15,7 +15,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Sql } from '../../lib/storage/sql.js';
 import { closeWorld, eventReader, openWorld, queued } from '../helpers/client-world.js';
 import { describeWithBrowser, } from '../helpers/browser.js';
-import { uniqueToken } from '../helpers/deps.js';
+import { admin, uniqueToken } from '../helpers/deps.js';
 import { PUBLIC_DIR, type startTestServer } from '../helpers/http-server.js';
 
 type Log = (...args: unknown[]) => void;
@@ -29,7 +29,7 @@ let sql: Sql;
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let browser: Browser;
 
-const { storedWhen } = eventReader(() => server.url);
+const { stored, storedWhen } = eventReader(() => server.url);
 
 describeWithBrowser('session-log.js in a browser', () => {
   beforeAll(async () => {
@@ -151,6 +151,47 @@ describeWithBrowser('session-log.js in a browser', () => {
       // The page could read the answer (CORS headers present), so the event left its queue.
       await expect.poll(() => queued(page)).toEqual([]);
       await page.close();
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+
+  it("a practice page on another origin posts attempts into the tutoring sitting with its writeToken; without it they are refused (one warning)", async () => {
+    const opened = await fetch(`${server.url}/api/sessions/interactions`, {
+      method: 'POST',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ student_id: uniqueToken('leo'), function: 'start_quiz', subject: 'Math' }),
+    });
+    expect(opened.status).toBe(200);
+    const { session_id: sitting, write_token: writeToken } = (await opened.json()) as { session_id: string; write_token: string };
+    const page = (init: object) => `<!doctype html><title>practice</title>
+      <script src="${server.url}/session-log.js"></script>
+      <script>SessionLog.init(${JSON.stringify({ endpoint: `${server.url}/api/session-log`, ...init })});
+        logSessionEvent('attempt', { correct: true, timeMs: 4000, topic: 'Fractions' }); SessionLog.flush();</script>`;
+    let html = page({ sessionToken: sitting, writeToken });
+    const other: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    const attempts = async () => (await stored(sitting)).filter((e) => e.event_type === 'attempt');
+    try {
+      const tab = await browser.newPage();
+      await tab.goto(`${origin}/`);
+      await expect.poll(async () => (await attempts()).map((e) => e.event_data.correct), { timeout: 15_000 }).toEqual([true]);
+      await expect.poll(() => queued(tab)).toEqual([]);
+      await tab.close();
+
+      html = page({ sessionToken: sitting }); // no writeToken: refused for good, dropped, said once
+      const warnings: string[] = [];
+      const bare = await (await browser.newContext()).newPage();
+      bare.on('console', (m) => {
+        if (m.type() === 'warning') warnings.push(m.text());
+      });
+      await bare.goto(`${origin}/`);
+      await expect.poll(() => warnings.join('\n'), { timeout: 15_000 }).toMatch(/refused: 403/);
+      expect(warnings.join('\n')).toContain('writeToken');
+      await expect.poll(() => queued(bare)).toEqual([]);
+      expect(await attempts()).toHaveLength(1);
+      await bare.close();
     } finally {
       await new Promise((resolve) => other.close(resolve));
     }

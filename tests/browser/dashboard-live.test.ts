@@ -17,11 +17,19 @@ const SERVICE_TOKEN = 'svc';
 const world = browserWorld({ config: testConfig({ SERVICE_TOKEN }) });
 const call = (path: string, body: unknown, auth = true) => world.post(path, body, auth ? SERVICE_TOKEN : null);
 
-/** A workshop event in the session's log (the session id doubles as the event log's token). */
-const logEvent = async (sessionToken: string, actionName: string, timestamp?: string) =>
-  (await call('/api/session-log', { sessionToken, eventType: 'action', eventData: { actionName }, ...(timestamp ? { timestamp } : {}) }, false)).eventId as string;
+/** The write token each sitting was opened with: a page needs it to post into the sitting. */
+const writeTokens = new Map<string, string>();
 
-const startSession = async (student: string) => (await call('/api/sessions/interactions', { student_id: student, function: 'get-student-context', platform: 'mcp' })).session_id as string;
+/** A page's event in the session's log (the session id doubles as the event log's token). */
+const logEvent = async (sessionToken: string, actionName: string, timestamp?: string) =>
+  (await call('/api/session-log', { sessionToken, writeToken: writeTokens.get(sessionToken), eventType: 'action', eventData: { actionName }, ...(timestamp ? { timestamp } : {}) }, false))
+    .eventId as string;
+
+const startSession = async (student: string) => {
+  const opened = await call('/api/sessions/interactions', { student_id: student, function: 'get-student-context', platform: 'mcp' });
+  writeTokens.set(String(opened.session_id), String(opened.write_token));
+  return opened.session_id as string;
+};
 
 /** A signed-in tab on Playwright's clock; `tails` counts the live-tail requests it made. */
 async function open(hash: string): Promise<{ context: BrowserContext; page: Page; tails: string[] }> {

@@ -20,12 +20,13 @@ const open = (hash: string): Promise<{ context: BrowserContext; page: Page; requ
 
 describeWithBrowser('dashboard streams', () => {
   it('an event posted while the session view is open appears within 2 s, with no polling', async () => {
-    const id = (await call('/api/sessions/interactions', { student_id: 'streamed_student', function: 'get-student-context', platform: 'mcp' })).session_id as string;
+    const opened = await call('/api/sessions/interactions', { student_id: 'streamed_student', function: 'get-student-context', platform: 'mcp' });
+    const id = opened.session_id as string;
     const { context, page, requests } = await open(`#/session/${id}`);
     await page.waitForSelector('.live[data-state="live"]');
     await page.waitForFunction(() => document.querySelector('#live-status')?.textContent?.includes('streaming'));
 
-    const { eventId } = await call('/api/session-log', { sessionToken: id, eventType: 'action', eventData: { actionName: 'pushed-live' } }, false);
+    const { eventId } = await call('/api/session-log', { sessionToken: id, writeToken: opened.write_token, eventType: 'action', eventData: { actionName: 'pushed-live' } }, false);
     const posted = Date.now(); // stored once the POST has answered
     await page.locator(`#timeline li[data-event-id="${eventId as string}"]`).waitFor({ timeout: 2_000 });
     expect(Date.now() - posted).toBeLessThan(2_000);
@@ -44,7 +45,8 @@ describeWithBrowser('dashboard streams', () => {
   });
 
   it('falls back to polling when the stream cannot be opened', async () => {
-    const id = (await call('/api/sessions/interactions', { student_id: 'unstreamed_student', function: 'get-student-context', platform: 'mcp' })).session_id as string;
+    const opened = await call('/api/sessions/interactions', { student_id: 'unstreamed_student', function: 'get-student-context', platform: 'mcp' });
+    const id = opened.session_id as string;
     const context = await world.browser.newContext({ viewport: { width: 1280, height: 800 } });
     await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
     // A proxy that refuses event streams.
@@ -56,7 +58,7 @@ describeWithBrowser('dashboard streams', () => {
     });
     await page.goto(`${world.server.url}/dashboard/#/session/${id}`);
     await page.waitForFunction(() => document.querySelector('#live-status')?.textContent?.includes('polling'));
-    const { eventId } = await call('/api/session-log', { sessionToken: id, eventType: 'action', eventData: { actionName: 'polled' } }, false);
+    const { eventId } = await call('/api/session-log', { sessionToken: id, writeToken: opened.write_token, eventType: 'action', eventData: { actionName: 'polled' } }, false);
     // Polling every 2.5 s: no tight deadline (on a loaded machine the next poll and its answer
     // can take a while); that the stream was refused and polls were made is what this proves.
     await page.locator(`#timeline li[data-event-id="${eventId as string}"]`).waitFor({ timeout: 20_000 });

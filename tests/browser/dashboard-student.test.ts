@@ -36,15 +36,18 @@ async function api(path: string, body: unknown, token = SERVICE_TOKEN, method = 
 /** One day's practice: a tool-call sitting (or a workshop page) with attempts, then the next day. */
 async function day(d: { topic: string; correct: number; of: number; timeMs: number; web?: boolean; engagement?: number; steps?: string[] }) {
   let id: string;
+  let writeToken: string | undefined; // a sitting's, which the page needs to post into it
   if (d.web) {
     id = `ws_maya_${ids.length}`;
     await api('/api/session-log', { sessionToken: id, studentEmail: EMAIL, eventType: 'action', eventData: { actionName: 'open', currentStep: 1, stepName: d.topic } }, '');
   } else {
-    id = String((await api('/api/sessions/interactions', { student_id: STUDENT, function: 'start_quiz', subject: 'Math', topic: d.topic })).session_id);
+    const opened = await api('/api/sessions/interactions', { student_id: STUDENT, function: 'start_quiz', subject: 'Math', topic: d.topic });
+    id = String(opened.session_id);
+    writeToken = String(opened.write_token);
   }
   for (let k = 0; k < d.of; k++) {
     now = new Date(now.getTime() + MINUTE);
-    await api('/api/session-log', { sessionToken: id, eventType: 'attempt', eventData: { correct: k < d.correct, timeMs: d.timeMs, topic: d.topic } }, '');
+    await api('/api/session-log', { sessionToken: id, ...(writeToken ? { writeToken } : {}), eventType: 'attempt', eventData: { correct: k < d.correct, timeMs: d.timeMs, topic: d.topic } }, '');
   }
   if (!d.web) await api('/api/sessions/interactions', { student_id: STUDENT, function: 'end_quiz' });
   if (d.engagement !== undefined) {

@@ -11,10 +11,17 @@ import { memoryRateLimiter } from '../../lib/ratelimit/memory.js';
 import { createMemoryKv } from '../../lib/storage/kv-memory.js';
 import type { Kv } from '../../lib/storage/kv.js';
 import { migrate } from '../../lib/storage/migrate.js';
+import { signWriteToken } from '../../lib/sessions/write-token.js';
 import { createPgliteSql, openPglite, pgliteSql } from '../../lib/storage/sql-pglite.js';
 import type { QueryOptions, Sql } from '../../lib/storage/sql.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+/**
+ * The write token the API hands out for session `id` under ADMIN_TOKEN (POST /api/sessions/{id}/write-token),
+ * for tests whose subject is not the token itself: a page needs it to post into a session it did not open.
+ */
+export const writeTokenFor = (id: string): Promise<string> => signWriteToken(ADMIN_TOKEN, id);
 
 export function testConfig(env: Record<string, string> = {}): Config {
   // Rate limits are off unless a test turns them on: in-process requests all share one "IP".

@@ -152,4 +152,42 @@ export function groupCommitCases(db: () => Sql): void {
       expect(student).toEqual({ id: email, name: 'Ada' });
     }
   });
+
+  it('in shared statements, events into a sitting without its write token are refused alone (403); with it, and workshop events, stored', async () => {
+    const { app, post, stored, counts } = setup();
+    const opened = await app.request('/api/sessions/interactions', {
+      method: 'POST',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ student_id: uniqueToken('stu'), function: 'start_quiz' }),
+    });
+    expect(opened.status).toBe(200);
+    const { session_id: sitting, write_token: writeToken } = (await opened.json()) as { session_id: string; write_token: string };
+    const page = uniqueToken();
+    const email = `${page}@example.com`;
+    // The student is stored first, so the shared statements are both kinds (full and known-student).
+    expect((await post({ sessionToken: page, studentEmail: email, eventType: 'action' })).status).toBe(200);
+    const before = { ...counts };
+    const bodies = Array.from({ length: 36 }, (_, i) => {
+      const base = { eventType: 'attempt', studentEmail: i % 2 ? email : `${page}-${i}@example.com`, eventId: crypto.randomUUID() };
+      if (i % 3 === 0) return { ...base, sessionToken: sitting };
+      if (i % 3 === 1) return { ...base, sessionToken: sitting, writeToken };
+      return { ...base, sessionToken: page };
+    });
+    const statuses = await Promise.all(bodies.map(async (b) => (await post(b)).status));
+    expect(statuses).toEqual(bodies.map((b) => (b.sessionToken === sitting && !('writeToken' in b) ? 403 : 200)));
+    expect(counts.full - before.full).toBeGreaterThan(0);
+    // One at a time, a known student's events take the known-student statement, which refuses alike.
+    const known0 = counts.known;
+    const alone = { sessionToken: sitting, studentEmail: email, eventType: 'attempt' };
+    const refusedAlone = { ...alone, eventId: crypto.randomUUID() };
+    const allowedAlone = { ...alone, eventId: crypto.randomUUID(), writeToken };
+    expect((await post(refusedAlone)).status).toBe(403);
+    expect((await post(allowedAlone)).status).toBe(200);
+    expect(counts.known).toBe(known0 + 2);
+
+    const ours = new Set<string>([...bodies, refusedAlone, allowedAlone].map((b) => b.eventId));
+    const storedIds = new Set((await stored(sitting)).map((r) => r.event_uuid).filter((id) => ours.has(id)));
+    expect(storedIds).toEqual(new Set([...bodies, allowedAlone].filter((b) => 'writeToken' in b).map((b) => b.eventId)));
+    expect((await stored(page)).length).toBe(1 + 12);
+  });
 }

@@ -132,7 +132,7 @@ describeWithBoth('faults: Redis down', () => {
     expect(degraded() - degradedBefore).toBe(20); // every one of them went the Postgres-only way
     expect(await sessionsOf(student)).toEqual([{ id: sessionId, n: 20 }]);
     const next = await quick('interaction', () => interact(student));
-    expect(next).toEqual({ session_id: sessionId, is_new_session: false, session: expect.anything() });
+    expect(next).toEqual({ session_id: sessionId, is_new_session: false, write_token: expect.stringMatching(/^wt1\./), session: expect.anything() });
     expect(await kv.get(`active:${student}`).catch((e: Error) => e.name)).toBe('StorageUnavailableError');
 
     // Back: health recovers, and the next interactions continue the same session through KV,

@@ -68,7 +68,7 @@ describeWithPostgres('ingest statement plans', () => {
   /** EXPLAIN ANALYZE of `text` run as a generic plan with the ingest parameter of `e` (inputParams). */
   async function executeGeneric(name: string, text: string, e: NewEvent, sid: string | null): Promise<PlanNode> {
     const lit = (v: unknown) => (v === null ? 'NULL' : client.escapeLiteral(String(v)));
-    const types = ['uuid', 'text', 'text', 'text', 'text', 'text', 'jsonb', 'timestamptz', 'timestamptz'];
+    const types = ['uuid', 'text', 'text', 'text', 'text', 'text', 'jsonb', 'timestamptz', 'timestamptz', 'boolean'];
     const args = inputParams([e], [sid]).map((p, i) => (Array.isArray(p) ? `ARRAY[${p.map(lit).join(', ')}]::${types[i]}[]` : `${lit(p)}::${types[i]}`));
     await client.query(`DEALLOCATE ALL`);
     await client.query(`PREPARE ${name} AS ${text}`);

@@ -41,11 +41,11 @@ describeWithPostgres('workshop sessions on real PostgreSQL', () => {
     // so arrival order says nothing about event order. Every batch names the student.
     const batches = Array.from({ length: 24 }, (_, b) => Array.from({ length: 10 }, (_, k) => event(token, b + 24 * k, { email })));
     const results = await Promise.all(batches.map((batch) => insertEvents(sql, batch)));
-    expect(results.reduce((n, r) => n + r.size, 0)).toBe(240);
+    expect(results.reduce((n, r) => n + r.inserted.size, 0)).toBe(240);
     // Retries of half the batches, concurrently with a few new events: the repeats count nothing.
     const late = Array.from({ length: 6 }, (_, k) => event(token, 1000 + k));
     const again = await Promise.all([...batches.slice(0, 12).map((batch) => insertEvents(sql, batch)), insertEvents(sql, late)]);
-    expect(again.reduce((n, r) => n + r.size, 0)).toBe(6);
+    expect(again.reduce((n, r) => n + r.inserted.size, 0)).toBe(6);
 
     const rows = await sql.query<{ n: number; sessions: number; event_count: number; error_count: number; current_step: string; step_name: string; started_at: Date; last_activity_at: Date; student_id: string; anonymous: number }>(
       `SELECT (SELECT count(*)::int FROM events WHERE session_token = $1) AS n,
@@ -74,7 +74,7 @@ describeWithPostgres('workshop sessions on real PostgreSQL', () => {
     const tokens = Array.from({ length: 6 }, () => uniqueToken('multi'));
     const batch = (order: string[]) => order.flatMap((t, j) => [event(t, j), event(t, j + 10)]);
     const results = await Promise.all(Array.from({ length: 12 }, (_, k) => insertEvents(sql, batch(k % 2 ? [...tokens].reverse() : tokens))));
-    expect(results.every((r) => r.size === 12)).toBe(true);
+    expect(results.every((r) => r.inserted.size === 12)).toBe(true);
     const rows = await sql.query<{ id: string; event_count: number }>('SELECT id, event_count FROM sessions WHERE id = ANY($1::text[]) ORDER BY id', [tokens]);
     expect(rows).toEqual([...tokens].sort().map((id) => ({ id, event_count: 24 })));
   });

@@ -43,8 +43,8 @@ const call = async (path: string, body: unknown, headers: Record<string, string>
 
 /** A finished sitting on `topic` with `correct` of 4 attempts, 5 s each; then past the timeout. */
 async function sitting(student: string, topic: string, correct: number) {
-  const { session_id } = InteractionResponse.parse(await call('/api/sessions/interactions', { student_id: student, function: 'quiz', subject: 'Math', topic }));
-  for (let k = 0; k < 4; k++) await call('/api/session-log', { sessionToken: session_id, eventType: 'attempt', eventData: { correct: k < correct, timeMs: 5000 } }, {});
+  const { session_id, write_token } = InteractionResponse.parse(await call('/api/sessions/interactions', { student_id: student, function: 'quiz', subject: 'Math', topic }));
+  for (let k = 0; k < 4; k++) await call('/api/session-log', { sessionToken: session_id, writeToken: write_token, eventType: 'attempt', eventData: { correct: k < correct, timeMs: 5000 } }, {});
   now = new Date(now.getTime() + 60 * MINUTE);
   return session_id;
 }

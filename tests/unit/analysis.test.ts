@@ -58,10 +58,10 @@ function world(env: Record<string, string> = {}, file?: unknown, db: Sql = sql) 
   const session = async (opts: { end?: boolean } = {}) => {
     const student = `stu_${crypto.randomUUID().slice(0, 8)}`;
     const res = await call('POST', '/api/sessions', { participant: 'tutor_bot', student_id: student, max_participants: 1, subject: 'Math', topic: 'Fractions' }, SERVICE);
-    const { session_id } = (await res.json()) as { session_id: string };
+    const { session_id, write_token } = (await res.json()) as { session_id: string; write_token: string };
     await call('POST', `/api/sessions/${session_id}/transcript`, { entries: [{ speaker: 'student', text: 'Is it 2/7 plus 3/7 equals 5/14?' }, { speaker: 'tutor', text: 'Look at the denominators again.' }] }, SERVICE);
     await call('POST', '/api/sessions/interactions', { student_id: student, function: 'get-fraction-hint', data_provided: ['hint'], subjects_accessed: ['mathematics'] }, SERVICE);
-    await app.request('/api/session-log', { method: 'POST', body: JSON.stringify({ sessionToken: session_id, eventType: 'error', eventData: { errorType: 'SyntaxError', errorMessage: 'Unexpected token in fraction input' } }) });
+    await app.request('/api/session-log', { method: 'POST', body: JSON.stringify({ sessionToken: session_id, writeToken: write_token, eventType: 'error', eventData: { errorType: 'SyntaxError', errorMessage: 'Unexpected token in fraction input' } }) });
     if (opts.end !== false) await call('POST', `/api/sessions/${session_id}/end`, {}, SERVICE);
     return session_id;
   };

@@ -25,7 +25,7 @@ describe('GroupCommit queue', () => {
     const q = new GroupCommit(async (events) => {
       calls.push(events.length);
       await new Promise<void>((r) => releases.push(r));
-      return new Set(events.map((e) => e.eventUuid));
+      return { inserted: new Set(events.map((e) => e.eventUuid)), refused: new Set<string>() };
     }, 500, 10_000, 2);
     const all = Array.from({ length: 7 }, () => q.submit(event()));
     expect(calls).toEqual([1, 1]);
@@ -33,7 +33,7 @@ describe('GroupCommit queue', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(calls).toEqual([1, 1, 5]);
     for (const r of releases.slice(1)) r();
-    expect(await Promise.all(all)).toEqual(Array(7).fill(true));
+    expect(await Promise.all(all)).toEqual(Array(7).fill('inserted'));
   });
 
   it('sends the first event at once (no timer), queues the rest until that statement returns', async () => {
@@ -42,14 +42,14 @@ describe('GroupCommit queue', () => {
     const q = new GroupCommit(async (events) => {
       calls.push(events.length);
       if (calls.length === 1) await new Promise<void>((r) => { release = r; });
-      return new Set(events.map((e) => e.eventUuid));
+      return { inserted: new Set(events.map((e) => e.eventUuid)), refused: new Set<string>() };
     }, 500, 10_000, 1);
     const first = q.submit(event());
     expect(calls).toEqual([1]);
     const rest = Array.from({ length: 5 }, () => q.submit(event()));
     expect(calls).toEqual([1]);
     release();
-    expect(await Promise.all([first, ...rest])).toEqual([true, true, true, true, true, true]);
+    expect(await Promise.all([first, ...rest])).toEqual(Array(6).fill('inserted'));
     expect(calls).toEqual([1, 5]);
   });
 

@@ -7,7 +7,7 @@ import { StudentProgress } from '../../lib/schemas/progress.js';
 import { InteractionResponse } from '../../lib/schemas/responses.js';
 import { SessionDocument, SessionStats } from '../../lib/schemas/session.js';
 import type { Sql } from '../../lib/storage/sql.js';
-import { admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
+import { admin, makeDeps, memoryPglite, testConfig, uniqueToken, writeTokenFor } from '../helpers/deps.js';
 import { expectProblem as problem } from '../helpers/problem.js';
 
 const service = { authorization: 'Bearer svc-token-123' };
@@ -37,8 +37,8 @@ const post = async (path: string, body: unknown, status = 200, headers = service
   expect(res.status, await res.clone().text()).toBe(status);
   return res.json();
 };
-const attempt = (sessionToken: string, eventData: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-  post('/api/session-log', { sessionToken, eventType: 'attempt', eventData, ...extra });
+const attempt = async (sessionToken: string, eventData: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  post('/api/session-log', { sessionToken, writeToken: await writeTokenFor(sessionToken), eventType: 'attempt', eventData, ...extra });
 const getJson = async (path: string) => {
   const res = await app.request(path, { headers: admin });
   expect(res.status, await res.clone().text()).toBe(200);

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
 import { GlobalStats, SessionDocument, SessionStats, SessionSummaryRow } from '../../lib/schemas/session.js';
-import { admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
+import { admin, makeDeps, memoryPglite, testConfig, uniqueToken, writeTokenFor } from '../helpers/deps.js';
 import { InteractionResponse, SessionPage as SessionList, SweepResponse, Timeline } from '../../lib/schemas/responses.js';
 import { expectProblem as problem } from '../helpers/problem.js';
 
@@ -32,7 +32,7 @@ async function world(start: string) {
     return InteractionResponse.parse(await res.json());
   };
   const webEvent = async (sessionToken: string, eventType: string, eventData: Record<string, unknown> = {}, timestamp?: string) => {
-    const res = await send('POST', '/api/session-log', { sessionToken, eventType, eventData, ...(timestamp ? { timestamp } : {}) }, {});
+    const res = await send('POST', '/api/session-log', { sessionToken, writeToken: await writeTokenFor(sessionToken), eventType, eventData, ...(timestamp ? { timestamp } : {}) }, {});
     expect(res.status).toBe(200);
   };
   const get = async <S extends z.ZodMiniType>(path: string, schema: S): Promise<z.infer<S>> => {

@@ -195,7 +195,9 @@ describe('students of workshop sessions', () => {
     const id = uniqueToken('explicit');
     const created = await w.send('POST', '/api/sessions', { participant: uniqueToken('p'), session_id: id, platform: 'superinterface', max_participants: 1 });
     expect(created.status).toBe(201);
-    await w.post({ sessionToken: id, studentEmail: email(), events: [{ eventType: 'error', eventData: { currentStep: 3 } }] });
+    // A page may post into it only with its write token (tests/unit/write-token.test.ts).
+    const { write_token: writeToken } = (await created.json()) as { write_token: string };
+    await w.post({ sessionToken: id, writeToken, studentEmail: email(), events: [{ eventType: 'error', eventData: { currentStep: 3 } }] });
     const doc = await w.session(id);
     // Still the explicit session; its events are counted on read (its own two and the error).
     expect(doc).toMatchObject({ platform: 'superinterface', kind: 'explicit', current_step: null, student_id: null, event_count: 3, error_count: 1 });

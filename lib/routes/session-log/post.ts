@@ -9,6 +9,7 @@ import { validateEvent } from '../../events/validate.js';
 import { issuesToErrors } from '../../schemas/common.js';
 import { BatchEnvelope, BatchIngestResponse, MAX_INGEST_BODY_BYTES, type SingleIngestResponse } from '../../schemas/event.js';
 import { readJson } from '../../http/body.js';
+import { verifyWriteToken } from '../../sessions/write-token.js';
 import { addressKey, clientIp, enforce } from '../../http/ratelimit.js';
 
 /**
@@ -32,13 +33,19 @@ async function postSingle(c: Context<AppEnv>, body: object, receivedAt: Date): P
     const detail = v.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
     throw new ApiError(v.tooLarge ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST', `invalid event: ${detail}`, { errors: v.errors });
   }
+  if (v.writeToken !== undefined && !(await writeAllowed(c, v.event, v.writeToken))) {
+    throw new ApiError('FORBIDDEN', `writeToken: ${BAD_WRITE_TOKEN}`, { errors: [{ path: 'writeToken', message: BAD_WRITE_TOKEN }] });
+  }
   await chargeTokens(c, [v.event]);
   // Shares one statement with the requests arriving meanwhile; answers once this row committed.
-  const stored = await ingestOne(c.get('deps').sql, v.event);
-  if (stored) alertAfter(c, [v.event]);
+  const fate = await ingestOne(c.get('deps').sql, v.event);
+  if (fate === 'refused') {
+    throw new ApiError('FORBIDDEN', `sessionToken: ${NEEDS_WRITE_TOKEN}`, { errors: [{ path: 'sessionToken', message: NEEDS_WRITE_TOKEN }] });
+  }
+  if (fate === 'inserted') alertAfter(c, [v.event]);
   // Built to the type rather than parsed: tests assert it against SingleIngestResponse, and a
   // zod pass per event was measurable CPU on the hottest path.
-  const answer: SingleIngestResponse = stored
+  const answer: SingleIngestResponse = fate === 'inserted'
     ? { success: true, message: 'Event logged successfully', eventId: v.event.eventUuid }
     : { success: true, message: 'Event already logged', eventId: v.event.eventUuid, duplicate: true };
   return c.json(answer);
@@ -54,31 +61,69 @@ async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Pr
   // Only a batch that sets fields for all its events has defaults: the others' events are parsed
   // as sent, not copied one by one over an empty object.
   const defaults = Object.keys(batchFields).length ? batchFields : undefined;
-  const valid = [];
-  const rejected: Array<{ index: number; error: string }> = [];
+  const valid: NewEvent[] = [];
+  const indexOf = new Map<NewEvent, number>();
+  let rejected: Array<{ index: number; error: string }> = [];
   const allErrors: FieldError[] = [];
+  const checked = new Map<string, Promise<boolean>>(); // one MAC check per token pair, not per event
+  const reject = (index: number, errors: readonly FieldError[]) => {
+    rejected.push({ index, error: errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
+    allErrors.push(...errors);
+  };
   for (const [index, raw] of events.entries()) {
     const v = validateEvent(raw, receivedAt, defaults, `events[${index}]`);
-    if (v.ok) valid.push(v.event);
-    else {
-      rejected.push({ index, error: v.errors.map((e) => `${e.path}: ${e.message}`).join('; ') });
-      allErrors.push(...v.errors);
+    if (!v.ok) reject(index, v.errors);
+    else if (v.writeToken !== undefined && !(await writeAllowed(c, v.event, v.writeToken, checked))) {
+      reject(index, [{ path: `events[${index}].writeToken`, message: BAD_WRITE_TOKEN }]);
+    } else {
+      valid.push(v.event);
+      indexOf.set(v.event, index);
     }
   }
   if (valid.length === 0) {
-    throw new ApiError('BAD_REQUEST', `no valid events in the batch (${rejected.length} rejected)`, { errors: allErrors.slice(0, 100) });
+    const forbidden = allErrors.length > 0 && allErrors.every((e) => e.message === BAD_WRITE_TOKEN);
+    throw new ApiError(forbidden ? 'FORBIDDEN' : 'BAD_REQUEST', `no valid events in the batch (${rejected.length} rejected)`, { errors: allErrors.slice(0, 100) });
   }
   await chargeTokens(c, valid);
-  const inserted = await insertEvents(c.get('deps').sql, valid);
+  const { inserted, refused } = await insertEvents(c.get('deps').sql, valid);
+  if (refused.size === valid.length && rejected.length === 0) {
+    throw new ApiError('FORBIDDEN', `sessionToken: ${NEEDS_WRITE_TOKEN}`, { errors: [{ path: 'sessionToken', message: NEEDS_WRITE_TOKEN }] });
+  }
+  for (const e of valid) {
+    if (refused.has(e.eventUuid)) reject(indexOf.get(e) ?? -1, [{ path: `events[${indexOf.get(e)}].sessionToken`, message: NEEDS_WRITE_TOKEN }]);
+  }
+  if (refused.size) rejected = rejected.sort((a, b) => a.index - b.index);
   alertAfter(c, valid.filter((e) => inserted.has(e.eventUuid)));
   const accepted = inserted.size;
   const result = BatchIngestResponse.parse({
     success: true,
     accepted,
-    duplicates: valid.length - accepted,
+    duplicates: valid.length - accepted - refused.size,
     ...(rejected.length ? { rejected } : {}),
   });
   return c.json(result, rejected.length ? 207 : 200);
+}
+
+const BAD_WRITE_TOKEN = 'is not the write token of this sessionToken';
+const NEEDS_WRITE_TOKEN =
+  'names a session this page did not open (a tutoring, explicit or voice session); adding events to it needs the session\'s writeToken';
+
+/**
+ * A write token, once verified, lets the event into a session the page did not open (ingest-sql.ts
+ * refuses it otherwise). Verified per event (a batch's default applies to each), never stored.
+ */
+async function writeAllowed(c: Context<AppEnv>, event: NewEvent, token: string, checked = new Map<string, Promise<boolean>>()): Promise<boolean> {
+  const secret = c.get('deps').config.adminToken;
+  if (!secret) return false;
+  const key = `${event.sessionToken}\u0000${token}`;
+  let ok = checked.get(key);
+  if (!ok) {
+    ok = verifyWriteToken(secret, event.sessionToken, token);
+    checked.set(key, ok);
+  }
+  if (!(await ok)) return false;
+  event.writeAllowed = true;
+  return true;
 }
 
 /**

@@ -3,7 +3,7 @@ import { register } from '../../http/register.js';
 import { getActive, getList, getOne, getStats, getSummary, getTimeline, getTranscript, getWaiting } from './read.js';
 import * as R from './routes.js';
 import { getStream, postStreamToken } from './stream.js';
-import { postAssign, postClose, postEnd, postInteraction, postJoin, postPause, postPhase, postResume, postSession, postTranscript, putSummary } from './write.js';
+import { postAssign, postClose, postEnd, postInteraction, postJoin, postPause, postPhase, postResume, postSession, postTranscript, postWriteToken, putSummary } from './write.js';
 
 /**
  * Sessions: automatic (interactions) and explicit (participants, transcript, phases) and the
@@ -33,4 +33,5 @@ export const sessionsFamily: Family = (app) => {
   register(app, R.postAssignRoute, postAssign);
   register(app, R.getStreamRoute, getStream);
   register(app, R.postStreamTokenRoute, postStreamToken);
+  register(app, R.postWriteTokenRoute, postWriteToken);
 };

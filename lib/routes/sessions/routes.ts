@@ -36,7 +36,7 @@ export const getWaitingRoute = defineRoute({
   method: 'get', path: '/api/sessions/waiting', summary: 'The oldest session waiting for a participant', tag, auth: 'writer', ok: { 200: SessionDocument }, errors: [404],
 });
 export const postSessionRoute = defineRoute({
-  method: 'post', path: '/api/sessions', summary: 'Create an explicit session', tag, auth: 'writer', body: { schema: CreateSessionInput }, ok: { 201: SessionDocument }, errors: [409],
+  method: 'post', path: '/api/sessions', summary: 'Create an explicit session', tag, auth: 'writer', body: { schema: CreateSessionInput }, ok: { 201: R.CreatedSession }, errors: [409],
 });
 export const getSessionsRoute = defineRoute({
   method: 'get', path: '/api/sessions', summary: 'Session history, newest first', tag, auth: 'reader', query: SessionListQuery, ok: { 200: R.SessionPage },
@@ -85,6 +85,13 @@ export const postStreamTokenRoute = defineRoute({
   method: 'post', path: '/api/sessions/{id}/stream-token', summary: 'A 60-second token for following this session with EventSource', auth: 'listen',
   ok: { 201: StreamTokenResponse }, ...one, errors: [404, 503],
 });
+export const postWriteTokenRoute = defineRoute({
+  method: 'post', path: '/api/sessions/{id}/write-token', summary: "The token a page sends to post events into this session through /api/session-log", auth: 'writer',
+  ok: { 200: R.WriteTokenResponse }, ...one, errors: [404, 503],
+  description:
+    'A tutoring sitting, an explicit session or a voice call takes events from the public `/api/session-log` only with its `writeToken` ' +
+    '(workshop pages need none: their token is their own session). The same token every time for one session; it stops working when ADMIN_TOKEN is rotated.',
+});
 export const postAssignRoute = defineRoute({
   method: 'post', path: '/api/sessions/{id}/assign', summary: 'Attach a session to a student', auth: 'admin', action: 'assign sessions',
   body: { schema: AssignInput }, ok: { 200: R.AssignResponse }, ...one,
@@ -113,4 +120,5 @@ export const sessionsRoutes = [
   postAssignRoute,
   getStreamRoute,
   postStreamTokenRoute,
+  postWriteTokenRoute,
 ];

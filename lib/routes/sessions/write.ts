@@ -20,13 +20,22 @@ import { pauseSession, resumeSession } from '../../sessions/pause.js';
 import { assignSession } from '../../sessions/students.js';
 import { toDocument, toSummaryRow } from '../../sessions/rows.js';
 import { ctxOf, sessionIdParam } from './shared.js';
+import { ApiError } from '../../errors.js';
+import { signWriteToken } from '../../sessions/write-token.js';
+import { streamable } from '../../sessions/stream.js';
+
+/** `{write_token}` for session `id`, or nothing when the server has no ADMIN_TOKEN to sign with. */
+async function writeTokenOf(c: Context<AppEnv>, id: string): Promise<{ write_token?: string }> {
+  const secret = c.get('deps').config.adminToken;
+  return secret ? { write_token: await signWriteToken(secret, id) } : {};
+}
 
 /** POST /api/sessions/interactions — a tool call, placed in the student's current sitting. */
 export async function postInteraction(c: Context<AppEnv>) {
   const input = await parseBody(c, InteractionInput);
   const ctx = ctxOf(c);
   const { row, isNew } = await recordInteraction(ctx, input);
-  return c.json({ session_id: row.id, is_new_session: isNew, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
+  return c.json({ session_id: row.id, is_new_session: isNew, ...(await writeTokenOf(c, row.id)), session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
 }
 
 /** POST /api/sessions — an explicit session; `waiting` until enough participants joined. */
@@ -34,7 +43,7 @@ export async function postSession(c: Context<AppEnv>) {
   const input = await parseBody(c, CreateSessionInput);
   const ctx = ctxOf(c);
   const row = await createSession(ctx, input);
-  return c.json(toDocument(row, [], [], ctx.now(), ctx.timeoutMs), 201);
+  return c.json({ ...toDocument(row, [], [], ctx.now(), ctx.timeoutMs), ...(await writeTokenOf(c, row.id)) }, 201);
 }
 
 export async function postJoin(c: Context<AppEnv>) {
@@ -116,4 +125,14 @@ export async function postAssign(c: Context<AppEnv>) {
   const ctx = ctxOf(c);
   const row = await assignSession(ctx, id, student_id);
   return c.json({ session_id: id, student_id, session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
+}
+
+/** POST /api/sessions/{id}/write-token — the session's write token (the same every time). */
+export async function postWriteToken(c: Context<AppEnv>) {
+  const id = sessionIdParam(c);
+  const secret = c.get('deps').config.adminToken;
+  if (!secret) throw new ApiError('UNAVAILABLE', 'write tokens need ADMIN_TOKEN to be set');
+  if (!(await streamable(ctxOf(c), id))) throw new ApiError('NOT_FOUND', `session ${id} does not exist`);
+  c.header('cache-control', 'no-store');
+  return c.json({ session_id: id, write_token: await signWriteToken(secret, id) });
 }
