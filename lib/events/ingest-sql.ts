@@ -17,7 +17,8 @@ import type { NewEvent } from './new-event.js';
 export function inputCte(student: 'student_id' | 'sid'): string {
   return `WITH sent AS (
   SELECT t.event_uuid, t.session_token, t.email, t.name, t.${student}, t.event_type, $7::jsonb -> (t.ord::int - 1) AS event_data,
-         t.client_ts, t.created_at, t.ord, t.may_write
+         t.client_ts, t.created_at, t.ord, t.may_write,
+         CASE WHEN t.may_write THEN false ELSE (SELECT NOT s.workshop FROM sessions s WHERE s.id = t.session_token) END AS is_foreign
   FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $8::timestamptz[], $9::timestamptz[], $10::boolean[]) WITH ORDINALITY
     AS t(event_uuid, session_token, email, name, ${student}, event_type, client_ts, created_at, may_write, ord)
 ),
@@ -26,19 +27,18 @@ ${FOREIGN}`;
 
 /*
  * Sessions a page did not open (tutoring, explicit, voice) take events only with their write token
- * (lib/sessions/write-token.ts; the route verified it and set `may_write`). `foreign_sessions` holds the
- * tokens of the statement that are such sessions (one primary-key probe per distinct token), and
- * `input`, which everything after reads, leaves out the events refused for it; `refused` lists
- * them for the caller. A token that is no session yet opens a workshop session as before.
+ * (lib/sessions/write-token.ts; the route verified it and set `may_write`). `sent.is_foreign` is
+ * true for an event without it that names such a session; `input`, which everything after reads,
+ * leaves those out, and `refused` lists them for the caller. A token that is no session yet opens a
+ * workshop session as before. The check is a scalar subquery per event (a primary-key probe the
+ * planner cannot turn into a hash): `s.id = ANY($2)` with IN/NOT IN over the result cost 150 µs of
+ * PostgreSQL CPU per single-event statement at 8 connections (bench/statement-cpu.ts), this 15-20.
  */
-const FOREIGN = `foreign_sessions AS (
-  SELECT s.id FROM sessions s WHERE s.id = ANY ($2::text[]) AND NOT s.workshop
-),
-input AS (
-  SELECT * FROM sent WHERE may_write OR session_token NOT IN (SELECT id FROM foreign_sessions)
+const FOREIGN = `input AS (
+  SELECT * FROM sent WHERE is_foreign IS NOT TRUE
 ),
 refused AS (
-  SELECT event_uuid FROM sent WHERE NOT may_write AND session_token IN (SELECT id FROM foreign_sessions)
+  SELECT event_uuid FROM sent WHERE is_foreign
 ),`;
 
 /** The ten parameters `inputCte` reads; `studentIds[i]` is the fifth column of `events[i]`. */
