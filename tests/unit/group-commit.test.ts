@@ -36,6 +36,35 @@ describe('GroupCommit queue', () => {
     expect(await Promise.all(all)).toEqual(Array(7).fill('inserted'));
   });
 
+  it('starts a second statement beside one in flight only once as many events wait as the smaller carries', async () => {
+    const calls: number[] = [];
+    const releases: Array<() => void> = [];
+    const q = new GroupCommit(async (events) => {
+      calls.push(events.length);
+      await new Promise<void>((r) => releases.push(r));
+      return { inserted: new Set(events.map((e) => e.eventUuid)), refused: new Set<string>() };
+    }, 500, 10_000, 2);
+    const tick = () => new Promise((r) => setTimeout(r, 0));
+    const all = [q.submit(event()), q.submit(event())];
+    expect(calls).toEqual([1, 1]);
+    all.push(...Array.from({ length: 4 }, () => q.submit(event())));
+    releases[0]?.();
+    await tick();
+    expect(calls).toEqual([1, 1, 4]); // in flight: 1 and 4
+    releases[1]?.();
+    await tick();
+    // In flight: the group of 4. Three returning requests wait for it rather than leaving alone...
+    all.push(q.submit(event()), q.submit(event()), q.submit(event()));
+    expect(calls).toEqual([1, 1, 4]);
+    // ...and the fourth makes a group as big as it: both run side by side.
+    all.push(q.submit(event()));
+    expect(calls).toEqual([1, 1, 4, 4]);
+    releases[2]?.();
+    releases[3]?.();
+    expect(await Promise.all(all)).toEqual(Array(10).fill('inserted'));
+    expect(calls).toEqual([1, 1, 4, 4]);
+  });
+
   it('sends the first event at once (no timer), queues the rest until that statement returns', async () => {
     const calls: number[] = [];
     let release = () => {};
