@@ -6,7 +6,10 @@ const tag = 'events';
 
 export const postSessionLogRoute = defineRoute({
   method: 'post', path: '/api/session-log', summary: 'Log one workshop event or a batch of up to 500', tag, auth: 'public', rateLimit: 'ingest-ip',
-  description: 'Public: workshop pages post from browsers, also as text/plain beacons. Also limited per session token (bucket ingest-token).',
+  description:
+    'Public: workshop pages post from browsers, also as text/plain beacons. Also limited per session token (bucket ingest-token). ' +
+    'Events into a session the page did not open (a tool-call sitting, an explicit session, a voice call) need that session\'s `writeToken` ' +
+    '(POST /api/sessions/{id}/write-token): 403 without it.',
   body: { schema: z.union([EventInput, BatchEnvelope]), media: ['application/json', 'text/plain'] },
   ok: { 200: z.union([SingleIngestResponse, BatchIngestResponse]), 207: BatchIngestResponse }, errors: [503],
 });
