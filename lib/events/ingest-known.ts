@@ -1,6 +1,6 @@
 import type { Sql } from '../storage/sql.js';
 import type { NewEvent } from './new-event.js';
-import { inputCte, inputParams, SESSION_TAIL } from './ingest-sql.js';
+import { INS_RETURNING, inputCte, inputParams, SESSION_TAIL } from './ingest-sql.js';
 
 /*
  * Events whose student (by email) the in-process cache already knows: a plain insert, no student
@@ -30,7 +30,7 @@ ins AS (
   SELECT event_uuid, session_token, sid, event_type, event_data, client_ts, created_at, email, name
   FROM checked ORDER BY ord
   ON CONFLICT (event_uuid) DO NOTHING
-  RETURNING id, event_uuid, session_token, student_id, event_type, event_data, created_at
+  RETURNING ${INS_RETURNING}
 ),
 ${SESSION_TAIL}
 SELECT event_uuid::text, 'inserted' AS fate FROM ins

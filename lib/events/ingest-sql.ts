@@ -65,6 +65,12 @@ export function inputParams(events: readonly NewEvent[], studentIds: readonly (s
  * token, the student the batch names). See ingest.ts for why each part is shaped as it is.
  */
 const STEP_OK = `IN ('string', 'number', 'boolean')`;
+const stepOf = (key: string) => `CASE WHEN jsonb_typeof(event_data->'${key}') ${STEP_OK} THEN left(event_data->>'${key}', 200) END`;
+/**
+ * What the events insert returns for the sessions half: the step fields it needs, not the whole
+ * `event_data` (every returned row is kept in the CTE's tuplestore until the statement ends).
+ */
+export const INS_RETURNING = `id, event_uuid, session_token, student_id, event_type, created_at, ${stepOf('currentStep')} AS step, ${stepOf('stepName')} AS step_name`;
 export const SESSION_TAIL = `
 named AS (
   SELECT b.session_token, b.sid FROM batch_student b
@@ -80,12 +86,10 @@ agg AS (
   SELECT session_token AS id, count(*)::int AS n, (count(*) FILTER (WHERE event_type = 'error'))::int AS errors,
          min(created_at) AS first_at, max(created_at) AS last_at,
          (array_agg(student_id ORDER BY created_at DESC, id DESC) FILTER (WHERE student_id IS NOT NULL))[1] AS student_id,
-         (array_agg(left(event_data->>'currentStep', 200) ORDER BY created_at DESC, id DESC)
-            FILTER (WHERE jsonb_typeof(event_data->'currentStep') ${STEP_OK}))[1] AS current_step,
-         max(created_at) FILTER (WHERE jsonb_typeof(event_data->'currentStep') ${STEP_OK}) AS step_at,
-         (array_agg(left(event_data->>'stepName', 200) ORDER BY created_at DESC, id DESC)
-            FILTER (WHERE jsonb_typeof(event_data->'stepName') ${STEP_OK}))[1] AS step_name,
-         max(created_at) FILTER (WHERE jsonb_typeof(event_data->'stepName') ${STEP_OK}) AS step_name_at
+         (array_agg(step ORDER BY created_at DESC, id DESC) FILTER (WHERE step IS NOT NULL))[1] AS current_step,
+         max(created_at) FILTER (WHERE step IS NOT NULL) AS step_at,
+         (array_agg(step_name ORDER BY created_at DESC, id DESC) FILTER (WHERE step_name IS NOT NULL))[1] AS step_name,
+         max(created_at) FILTER (WHERE step_name IS NOT NULL) AS step_name_at
   FROM ins GROUP BY session_token
 ),
 sess AS (

@@ -1,7 +1,7 @@
 import type { Sql } from '../storage/sql.js';
 import type { NewEvent } from './new-event.js';
 import { insertKnown } from './ingest-known.js';
-import { inputCte, inputParams, SESSION_TAIL } from './ingest-sql.js';
+import { INS_RETURNING, inputCte, inputParams, SESSION_TAIL } from './ingest-sql.js';
 import { knownStudents, rememberStudents, type StudentCache, studentCacheFor } from './student-cache.js';
 
 export type { NewEvent } from './new-event.js';
@@ -180,7 +180,7 @@ ins AS (
   FROM resolved r LEFT JOIN known k ON k.id = r.session_token LEFT JOIN batch_student b ON b.session_token = r.session_token
   ORDER BY r.ord
   ON CONFLICT (event_uuid) DO NOTHING
-  RETURNING id, event_uuid, session_token, student_id, event_type, event_data, created_at
+  RETURNING ${INS_RETURNING}
 ),
 ${SESSION_TAIL}
 SELECT event_uuid::text, student_id, false AS refused FROM ins
