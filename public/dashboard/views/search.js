@@ -162,7 +162,7 @@ function eventsTable(events) {
           cell('Time', timeEl(e.created_at)),
           cell('Type', h('span', { class: ['type', problem && 'type-problem'] }, e.event_type)),
           cell('Session', h('a', { href: sessionHref(e.session_token), class: 'mono' }, e.session_token)),
-          cell('Student', studentOf(e) ?? h('span', { class: 'muted' }, '—')),
+          h('td', { 'data-label': 'Student', class: 'cell-student' }, studentOf(e) ?? h('span', { class: 'muted' }, '—')),
           h('td', { 'data-label': 'Details', class: 'cell-details cell-wide' }, h('span', { class: 'tl-text' }, text), jsonDetails(e.event_data ?? {}, 'data')),
         );
       }),

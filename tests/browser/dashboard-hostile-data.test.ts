@@ -1,0 +1,191 @@
+/**
+ * Student pages post whatever JSON they like: the dashboard must render it as text and never
+ * break. Objects whose `toString` is not a function (`{"toString":"x"}`), long unbroken strings,
+ * bidi controls and an event type named like a CSS class go in through the real API; every view
+ * must still show the rest of the data, without a page error.
+ */
+import type { Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
+import { describeWithBrowser } from '../helpers/browser.js';
+import { browserWorld } from '../helpers/browser-world.js';
+import { ADMIN_TOKEN, testConfig, uniqueToken } from '../helpers/deps.js';
+
+const world = browserWorld({ config: testConfig() });
+
+const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+
+/** JSON objects that make String() / template literals throw. */
+const BAD = { toString: 'x' };
+const WORSE = { valueOf: 1, toString: 1 };
+
+/** Long strings without a space, each at its field's limit. */
+const long = {
+  token: `${uniqueToken('ws_long')}_${'t'.repeat(150)}`,
+  email: `${'e'.repeat(64)}@${'d'.repeat(60)}.${'x'.repeat(60)}.example.com`,
+  name: 'N'.repeat(200),
+  id: `long_${'s'.repeat(95)}`,
+  errorType: `Error${'E'.repeat(195)}`,
+  message: 'm'.repeat(2000),
+  topic: 'T'.repeat(200),
+};
+
+const odd = { token: uniqueToken('ws_odd'), email: 'odd.student@example.com', name: 'Odd Student', id: 'odd_student' };
+
+async function put(path: string, body: unknown) {
+  const res = await fetch(`${world.server.url}${path}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: JSON.stringify(body),
+  });
+  expect(res.status, await res.clone().text()).toBeLessThan(300);
+}
+
+beforeAll(async () => {
+  await put(`/api/students/${odd.id}`, { name: odd.name, email: odd.email });
+  await world.post('/api/session-log', {
+    sessionToken: odd.token,
+    studentEmail: odd.email,
+    studentName: odd.name,
+    events: [
+      { eventType: 'action', eventData: { actionName: 'visible-marker', currentStep: 1, stepName: 'Setup' }, timestamp: ago(6) },
+      { eventType: 'action', eventData: { actionName: 'odd-step', currentStep: WORSE, stepName: BAD, toString: 'x' }, timestamp: ago(5) },
+      { eventType: 'error', eventData: { errorType: 'OddError', errorMessage: 'odd', currentStep: BAD, toString: 1, valueOf: 1 }, timestamp: ago(4) },
+      { eventType: 'api_call', eventData: { method: 'GET', endpoint: '/x', status: 500, success: false, toString: BAD }, timestamp: ago(3) },
+      { eventType: 'navigation', eventData: { from: 1, to: 2, toStepName: 'Two', currentStep: WORSE }, timestamp: ago(3) },
+      { eventType: 'state_change', eventData: { stateName: 'st', oldValue: BAD, newValue: [WORSE] }, timestamp: ago(2) },
+      { eventType: 'attempt', eventData: { correct: true, timeMs: 1000, topic: 'Odd topic', subject: 'S', extra: WORSE }, timestamp: ago(2) },
+      { eventType: 'custom_probe', eventData: { toString: 'x', valueOf: 1 }, timestamp: ago(1) },
+    ],
+  });
+  await put(`/api/students/${long.id}`, { name: long.name, email: long.email });
+  await world.post('/api/session-log', {
+    sessionToken: long.token,
+    studentEmail: long.email,
+    studentName: long.name,
+    events: [
+      { eventType: 'action', eventData: { actionName: 'A'.repeat(200), currentStep: 'S'.repeat(100), stepName: 'P'.repeat(300) }, timestamp: ago(5) },
+      { eventType: 'error', eventData: { errorType: long.errorType, errorMessage: long.message, currentStep: 'S'.repeat(100) }, timestamp: ago(3) },
+      { eventType: 'error', eventData: { errorType: long.errorType, errorMessage: long.message, currentStep: 'S'.repeat(100) }, timestamp: ago(2) },
+      { eventType: 'error', eventData: { errorType: long.errorType, errorMessage: long.message, currentStep: 'S'.repeat(100) }, timestamp: ago(1) },
+      { eventType: 'api_call', eventData: { method: 'POST', endpoint: `/${'p'.repeat(1999)}`, status: 500 }, timestamp: ago(1) },
+      { eventType: 'attempt', eventData: { correct: true, timeMs: 1000, topic: long.topic, subject: 'U'.repeat(200) }, timestamp: ago(1) },
+    ],
+  });
+  await world.server.deps.settle();
+});
+
+const PHONE = { width: 390, height: 844 };
+
+/**
+ * Elements of `selectors` wider than their box (their content overflows), and whether the page
+ * scrolls sideways. Elements that scroll on purpose (overflow auto/scroll/hidden) are not counted.
+ */
+function overflowing(page: Page, selectors: string) {
+  return page.evaluate((sel) => {
+    const out: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>(sel)) {
+      const style = getComputedStyle(el);
+      if (/auto|scroll|hidden|clip/.test(style.overflowX) || el.closest('details:not([open])')) continue;
+      if (el.scrollWidth > el.clientWidth + 1) out.push(`${el.tagName.toLowerCase()}.${el.className} ${el.scrollWidth}>${el.clientWidth}`);
+      const r = el.getBoundingClientRect();
+      if (r.right > document.documentElement.clientWidth + 1) out.push(`${el.tagName.toLowerCase()}.${el.className} right ${Math.round(r.right)}`);
+    }
+    if (document.documentElement.scrollWidth > document.documentElement.clientWidth) {
+      // Name the innermost elements that stick out, to say what to fix.
+      const wide: string[] = [];
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const range = document.createRange();
+        range.selectNodeContents(n);
+        const parent = n.parentElement as HTMLElement;
+        if (range.getBoundingClientRect().right > document.documentElement.clientWidth + 1) wide.push(`${parent.tagName.toLowerCase()}.${parent.className}`);
+      }
+      out.push(`page ${document.documentElement.scrollWidth}: ${wide.slice(0, 4).join(', ')}`);
+    }
+    return out;
+  }, selectors);
+}
+
+const CELLS = '.table td, .table td > *, .chip, .now-error-head .error-type, .help-name, .sub, h1, .tl-text, .message, .tag';
+
+async function open(hash: string, viewport = { width: 1280, height: 800 }) {
+  return world.open(hash, { viewport });
+}
+
+/** The page's text once `selector` is there, after a moment for anything that would throw late. */
+async function textOf(page: Page, selector: string) {
+  await page.waitForSelector(selector);
+  await page.waitForTimeout(300);
+  return (await page.textContent('main')) ?? (await page.textContent('body')) ?? '';
+}
+
+describeWithBrowser('dashboard: hostile event data', () => {
+  it('objects whose toString is not a function render as JSON text in every view, never a page error', async () => {
+    // The session: its timeline shows every event, the odd values as JSON.
+    {
+      const { context, page } = await open(`#/session/${odd.token}`);
+      await page.waitForSelector('.timeline li.tl-item');
+      await expect.poll(() => page.locator('.timeline li.tl-item').count()).toBe(8);
+      const text = await textOf(page, '#session-student');
+      expect(text).toContain('Odd Student');
+      expect(text).toContain('visible-marker');
+      expect(text).toContain('{"toString":"x"}');
+      expect(text).toContain('{"valueOf":1,"toString":1}');
+      await context.close();
+    }
+    // Event search over the session: one row per event.
+    {
+      const { context, page } = await open(`#/search?sessionToken=${odd.token}`);
+      await page.waitForSelector('#search-results tr.event-row');
+      expect(await page.locator('#search-results tr.event-row').count()).toBe(8);
+      const text = await textOf(page, '#search-results');
+      expect(text).toContain('visible-marker');
+      expect(text).toContain('{"toString":"x"}');
+      await context.close();
+    }
+    // The sessions list and the session finder.
+    for (const hash of ['#/sessions', `#/search?q=${odd.token}`]) {
+      const { context, page } = await open(hash);
+      await page.waitForSelector(`tr.session-row[data-session-id="${odd.token}"]`);
+      expect(await page.locator(`tr.session-row[data-session-id="${odd.token}"]`).first().textContent()).toContain('Odd Student');
+      await context.close();
+    }
+    // Now: the student and the error show.
+    {
+      const { context, page } = await open(`#/now?workshop=${odd.token}`);
+      await page.waitForSelector('#now-errors-list li.now-error');
+      expect(await page.textContent('#needs-help-list')).toContain('Odd Student');
+      await context.close();
+    }
+    // The student's page.
+    {
+      const { context, page } = await open(`#/student/${odd.id}`);
+      await page.waitForSelector('#student-name');
+      expect(await page.textContent('#student-name')).toBe('Odd Student');
+      await page.waitForTimeout(300);
+      await context.close();
+    }
+  });
+
+  it('long strings without spaces wrap inside their boxes on a phone, in every view', async () => {
+    const views: Array<[string, string]> = [
+      [`#/now?workshop=${long.token}`, '#now-errors-list li.now-error'],
+      [`#/session/${long.token}`, '.timeline li.tl-item'],
+      ['#/sessions', `#recent-sessions tr.session-row[data-session-id="${long.token}"]`],
+      [`#/search?q=${long.token.slice(0, 20)}`, '#session-matches tr.session-row'],
+      [`#/search?sessionToken=${long.token}`, '#search-results tr.event-row'],
+      [`#/student/${long.id}`, '#student-sessions'],
+    ];
+    const problems: string[] = [];
+    for (const viewport of [PHONE, { width: 1280, height: 800 }]) {
+      for (const [hash, ready] of views) {
+        const { context, page } = await open(hash, viewport);
+        await page.waitForSelector(ready);
+        await page.waitForTimeout(200);
+        for (const p of await overflowing(page, CELLS)) problems.push(`${viewport.width} ${hash.slice(0, 30)}: ${p}`);
+        await context.close();
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
