@@ -71,8 +71,19 @@ beforeAll(async () => {
       { eventType: 'attempt', eventData: { correct: true, timeMs: 1000, topic: long.topic, subject: 'U'.repeat(200) }, timestamp: ago(1) },
     ],
   });
+  await world.post('/api/session-log', {
+    sessionToken: clash.token,
+    studentEmail: clash.email,
+    events: [
+      { eventType: 'problem', eventData: { note: 'an ordinary event' }, timestamp: ago(2) },
+      { eventType: 'error', eventData: { errorType: 'TypeError', errorMessage: 'x is undefined' }, timestamp: ago(1) },
+    ],
+  });
   await world.server.deps.settle();
 });
+
+/** An ordinary event whose type is `problem`: its timeline item carries the class type-problem. */
+const clash = { token: uniqueToken('ws_clash'), email: 'clash@example.com' };
 
 const PHONE = { width: 390, height: 844 };
 
@@ -187,5 +198,24 @@ describeWithBrowser('dashboard: hostile event data', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('an event type named "problem" does not take the style of a problem row', async () => {
+    const look = (page: Page, sel: string) => page.locator(sel).evaluate((el) => ({ weight: getComputedStyle(el).fontWeight, color: getComputedStyle(el).color }));
+    const { context, page } = await open(`#/session/${clash.token}`);
+    await page.waitForSelector('.timeline li.tl-item[data-type="problem"]');
+    const plain = await look(page, '.timeline li.tl-item[data-type="problem"]');
+    const bad = await look(page, '.timeline li.tl-item[data-type="error"] .tl-label');
+    expect(plain.weight).toBe('400');
+    expect(plain.color).not.toBe(bad.color);
+    await context.close();
+    // In the event table the error's type is marked; the ordinary event's is not.
+    const search = await open(`#/search?sessionToken=${clash.token}`);
+    await search.page.waitForSelector('#search-results tr.event-row');
+    const errorType = await look(search.page, '#search-results tr[data-type="error"] td[data-label="Type"] span');
+    const otherType = await look(search.page, '#search-results tr[data-type="problem"] td[data-label="Type"] span');
+    expect(errorType.weight).toBe('700');
+    expect(otherType.weight).not.toBe('700');
+    await search.context.close();
   });
 });

@@ -160,7 +160,7 @@ function eventsTable(events) {
           'tr',
           { class: ['event-row', problem && 'is-problem'], dataset: { eventId: e.event_id, type: e.event_type } },
           cell('Time', timeEl(e.created_at)),
-          cell('Type', h('span', { class: ['type', problem && 'type-problem'] }, e.event_type)),
+          cell('Type', h('span', { class: ['type', problem && 'problem-type'] }, e.event_type)),
           cell('Session', h('a', { href: sessionHref(e.session_token), class: 'mono' }, e.session_token)),
           h('td', { 'data-label': 'Student', class: 'cell-student' }, studentOf(e) ?? h('span', { class: 'muted' }, '—')),
           h('td', { 'data-label': 'Details', class: 'cell-details cell-wide' }, h('span', { class: 'tl-text' }, text), jsonDetails(e.event_data ?? {}, 'data')),
