@@ -6,8 +6,19 @@
  */
 
 /**
+ * Bidi embeddings, overrides and isolates and invisible characters (zero-width space, word joiner,
+ * BOM), shown as [U+202E]: left in, they reorder or hide what the instructor reads
+ * ("Evil\u202Egnp.exe" reads "Evilexe.png"). Direction marks (U+200E, U+200F, U+061C) stay: the
+ * browser's own date and currency formats in Arabic, Hebrew and Persian contain them. ZWNJ and
+ * ZWJ (U+200C, U+200D) stay: Persian and Indic names and emoji need them.
+ */
+const HIDDEN = /[\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
+export const visible = (s) => s.replace(HIDDEN, (c) => `[U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
+
+/**
  * h('tr', { class: 'row', dataset: { id } }, child, 'text', [more]) → an element.
- * Attribute values go through setAttribute / properties, children through textContent nodes.
+ * Attribute values go through setAttribute / properties, children through text nodes; text and
+ * tooltips through visible().
  */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -16,7 +27,8 @@ export function h(tag, attrs = {}, ...children) {
     if (key === 'class') el.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : value;
     else if (key === 'dataset') for (const [k, v] of Object.entries(value)) el.dataset[k] = String(v);
     else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
-    else if (key === 'text') el.textContent = String(value);
+    else if (key === 'text') el.textContent = visible(String(value));
+    else if (key === 'title' || key === 'aria-label') el.setAttribute(key, visible(String(value)));
     else if (value === true) el.setAttribute(key, '');
     else if (key in el && typeof value !== 'string') el[key] = value;
     else el.setAttribute(key, String(value));
@@ -30,7 +42,7 @@ function append(el, children) {
     if (c === null || c === undefined || c === false) continue;
     if (Array.isArray(c)) append(el, c);
     else if (c instanceof Node) el.appendChild(c);
-    else el.appendChild(document.createTextNode(String(c)));
+    else el.appendChild(document.createTextNode(visible(String(c))));
   }
 }
 

@@ -79,11 +79,26 @@ beforeAll(async () => {
       { eventType: 'error', eventData: { errorType: 'TypeError', errorMessage: 'x is undefined' }, timestamp: ago(1) },
     ],
   });
+  await world.post('/api/session-log', {
+    sessionToken: spoof.token,
+    studentEmail: spoof.email,
+    studentName: spoof.name,
+    events: [
+      { eventType: 'action', eventData: { actionName: 'run\u202Ecode', currentStep: 1, stepName: 'Set\u200Bup\u2066' }, timestamp: ago(5) },
+      { eventType: 'error', eventData: { errorType: 'Type\u202DError', errorMessage: 'fetch\u200Bfailed\uFEFF', currentStep: 1 }, timestamp: ago(3) },
+      { eventType: 'error', eventData: { errorType: 'Type\u202DError', errorMessage: 'fetch\u200Bfailed\uFEFF', currentStep: 1 }, timestamp: ago(2) },
+      { eventType: 'error', eventData: { errorType: 'Type\u202DError', errorMessage: 'fetch\u200Bfailed\uFEFF', currentStep: 1 }, timestamp: ago(1) },
+    ],
+  });
   await world.server.deps.settle();
 });
 
 /** An ordinary event whose type is `problem`: its timeline item carries the class type-problem. */
 const clash = { token: uniqueToken('ws_clash'), email: 'clash@example.com' };
+
+/** A name that would read "Evilexe.png", an isolate, zero-width characters in the error. */
+const spoof = { token: uniqueToken('ws_spoof'), email: 'spoof@example.com', name: 'Evil\u202Egnp.exe \u2067Mallory\u2069' };
+const CONTROLS = /[\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
 
 const PHONE = { width: 390, height: 844 };
 
@@ -217,5 +232,34 @@ describeWithBrowser('dashboard: hostile event data', () => {
     expect(errorType.weight).toBe('700');
     expect(otherType.weight).not.toBe('700');
     await search.context.close();
+  });
+
+  it('bidi controls and zero-width characters show as [U+…] instead of reordering or hiding text', async () => {
+    /** Text and tooltips on the page that still hold a control character. */
+    const hidden = (page: Page) =>
+      page.evaluate((src) => {
+        const re = new RegExp(src);
+        const out: string[] = [];
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) if (re.test(n.nodeValue ?? '')) out.push(JSON.stringify(n.nodeValue));
+        for (const el of document.querySelectorAll('[title], [aria-label]')) {
+          for (const a of ['title', 'aria-label']) if (re.test(el.getAttribute(a) ?? '')) out.push(`${a}=${JSON.stringify(el.getAttribute(a))}`);
+        }
+        return out;
+      }, CONTROLS.source);
+    const views: Array<[string, string, string]> = [
+      [`#/now?workshop=${spoof.token}`, '#needs-help-list li.help-row', '#needs-help-list .help-name'],
+      [`#/session/${spoof.token}`, '.timeline li.tl-item[data-type="error"]', '#session-student'],
+      [`#/search?sessionToken=${spoof.token}`, '#search-results tr.event-row', '#search-results tr[data-type="error"] td[data-label="Student"]'],
+      [`#/search?q=${spoof.token}`, '#session-matches tr.session-row', '#session-matches a.session-link'],
+    ];
+    for (const [hash, ready, name] of views) {
+      const { context, page } = await open(hash);
+      await page.waitForSelector(ready);
+      await page.waitForTimeout(200);
+      expect(await hidden(page), hash).toEqual([]);
+      if (!hash.startsWith('#/search?sessionToken')) expect(await page.textContent(name), hash).toBe('Evil[U+202E]gnp.exe [U+2067]Mallory[U+2069]');
+      await context.close();
+    }
   });
 });
