@@ -11,6 +11,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { beforeAll, expect, it } from 'vitest';
 import { describeWithBrowser } from '../helpers/browser.js';
 import { browserWorld } from '../helpers/browser-world.js';
+import { admin } from '../helpers/deps.js';
 import { type PageEvent, workshopRoom } from '../helpers/workshop-room.js';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
@@ -213,5 +214,21 @@ describeWithBrowser('dashboard Now view', () => {
       await page.screenshot({ path: `${SHOTS}now-${device}.png`, fullPage: true });
       await context.close();
     }
+  });
+
+  it('past 100 students needing help the list says how many more there are (GET /api/attention returns them all)', async () => {
+    const room = workshopRoom(world.server.url);
+    const students = Array.from({ length: 105 }, (_, i) => room.student(`Many ${String(i + 1).padStart(3, '0')}`));
+    await room.post(students.flatMap((s, i) => [s.action(4, 1), s.error(1 + (i % 3), 1)]));
+    await world.server.deps.settle();
+    const res = await fetch(`${world.server.url}/api/attention?workshop=${room.prefix}`, { headers: admin });
+    expect(((await res.json()) as { students: unknown[] }).students).toHaveLength(105);
+    const { context, page } = await open(`#/now?workshop=${room.prefix}`);
+    await page.waitForSelector('#needs-help-list li.help-row');
+    expect(await ranked(page)).toHaveLength(100);
+    expect(await page.textContent('#stat-help .stat-value')).toBe('105');
+    expect(await page.textContent('#needs-help-count')).toBe('105 of 105 · highest need first');
+    expect(await page.textContent('#needs-help .help-body')).toContain('…and 5 more with a lower score.');
+    await context.close();
   });
 });
