@@ -16,6 +16,20 @@ const HIDDEN = /[\u200b\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
 export const visible = (s) => s.replace(HIDDEN, (c) => `[U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
 
 /**
+ * Any value as text: strings as they are, other JSON values as JSON. String() would throw on a
+ * stored object like {"toString":"x"} ("Cannot convert object to primitive value").
+ */
+export function asText(value) {
+  if (typeof value === 'string') return value;
+  if (value === null || typeof value !== 'object') return String(value);
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/**
  * h('tr', { class: 'row', dataset: { id } }, child, 'text', [more]) → an element.
  * Attribute values go through setAttribute / properties, children through text nodes; text and
  * tooltips through visible().
@@ -25,13 +39,13 @@ export function h(tag, attrs = {}, ...children) {
   for (const [key, value] of Object.entries(attrs ?? {})) {
     if (value === undefined || value === null || value === false) continue;
     if (key === 'class') el.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : value;
-    else if (key === 'dataset') for (const [k, v] of Object.entries(value)) el.dataset[k] = String(v);
+    else if (key === 'dataset') for (const [k, v] of Object.entries(value)) el.dataset[k] = asText(v);
     else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
-    else if (key === 'text') el.textContent = visible(String(value));
-    else if (key === 'title' || key === 'aria-label') el.setAttribute(key, visible(String(value)));
+    else if (key === 'text') el.textContent = visible(asText(value));
+    else if (key === 'title' || key === 'aria-label') el.setAttribute(key, visible(asText(value)));
     else if (value === true) el.setAttribute(key, '');
     else if (key in el && typeof value !== 'string') el[key] = value;
-    else el.setAttribute(key, String(value));
+    else el.setAttribute(key, asText(value));
   }
   append(el, children);
   return el;
@@ -42,7 +56,7 @@ function append(el, children) {
     if (c === null || c === undefined || c === false) continue;
     if (Array.isArray(c)) append(el, c);
     else if (c instanceof Node) el.appendChild(c);
-    else el.appendChild(document.createTextNode(visible(String(c))));
+    else el.appendChild(document.createTextNode(visible(asText(c))));
   }
 }
 
@@ -119,7 +133,7 @@ export function jsonPreview(value, max = 160) {
   try {
     s = JSON.stringify(value);
   } catch {
-    s = String(value);
+    s = asText(value);
   }
   if (s === undefined) return '';
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;

@@ -31,6 +31,7 @@ export const CATEGORIES = [
 /** Workshop pages may post any type; whatever is not a session event is a web event. */
 export const categoryOf = (e) => CATEGORY[e.event_type] ?? 'web';
 
+/** Text of a stored value; objects as JSON (a template literal would throw on {"toString":1}). */
 const str = (v) => (v === undefined || v === null || v === '' ? null : typeof v === 'string' ? v : jsonPreview(v, 120));
 const join = (...parts) => parts.filter((p) => p !== null && p !== undefined && p !== '').join(' ');
 
@@ -53,20 +54,20 @@ export function describe(e) {
       return { label: 'Navigation', text: from || to ? `${from ?? '?'} → ${to ?? '?'}` : jsonPreview(d) };
     }
     case 'error': {
-      const head = join(str(d.errorType) ?? 'Error', d.statusCode !== undefined ? `(${d.statusCode})` : null);
+      const head = join(str(d.errorType) ?? 'Error', d.statusCode !== undefined ? `(${str(d.statusCode)})` : null);
       const msg = str(d.errorMessage);
       return { label: 'Error', text: msg ? `${head}: ${msg}` : head };
     }
     case 'action':
       return { label: 'Action', text: str(d.actionName) ?? jsonPreview(d) };
     case 'api_call': {
-      const status = d.status !== undefined ? `→ ${d.status}` : d.success === false ? '→ failed' : d.success === true ? '→ ok' : null;
+      const status = d.status !== undefined ? `→ ${str(d.status)}` : d.success === false ? '→ failed' : d.success === true ? '→ ok' : null;
       return { label: 'API call', text: join(str(d.method), str(d.endpoint) ?? '(endpoint?)', status) };
     }
     case 'state_change':
       return { label: 'State', text: `${str(d.stateName) ?? 'state'}: ${str(d.oldValue) ?? '∅'} → ${str(d.newValue) ?? '∅'}` };
     case 'interaction': {
-      const provided = Array.isArray(d.data_provided) && d.data_provided.length ? `provided ${d.data_provided.join(', ')}` : null;
+      const provided = Array.isArray(d.data_provided) && d.data_provided.length ? `provided ${d.data_provided.map(str).join(', ')}` : null;
       const params = d.parameters && Object.keys(d.parameters).length ? jsonPreview(d.parameters, 100) : null;
       return { label: 'Tool call', text: join(str(d.function) ?? '(function?)', params, provided ? `· ${provided}` : null) };
     }
@@ -75,22 +76,22 @@ export function describe(e) {
     case 'transcript':
       return { label: str(d.speaker) ?? 'speaker?', text: str(d.text) ?? '' };
     case 'session_started':
-      return { label: 'Session started', text: join(str(d.platform), d.call_id ? `call ${d.call_id}` : null) };
+      return { label: 'Session started', text: join(str(d.platform), d.call_id ? `call ${str(d.call_id)}` : null) };
     case 'session_ended':
       return {
         label: 'Session ended',
-        text: join(str(d.reason), d.ended_reason ? `(${d.ended_reason})` : null, typeof d.cost === 'number' ? `· cost ${fmtCost(d.cost)}` : null),
+        text: join(str(d.reason), d.ended_reason ? `(${str(d.ended_reason)})` : null, typeof d.cost === 'number' ? `· cost ${fmtCost(d.cost)}` : null),
       };
     case 'session_assigned':
       return { label: 'Assigned', text: `to ${str(d.student_id) ?? '?'}` };
     case 'participant_joined':
-      return { label: 'Joined', text: join(str(d.participant), d.role ? `as ${d.role}` : null) };
+      return { label: 'Joined', text: join(str(d.participant), d.role ? `as ${str(d.role)}` : null) };
     case 'phase_changed':
       return { label: 'Phase', text: `${str(d.from) ?? '∅'} → ${str(d.to) ?? '?'}` };
     case 'summary_updated':
       return { label: 'Summary updated', text: typeof d.length === 'number' ? `${d.length} characters` : '' };
     case 'call_status':
-      return { label: 'Call status', text: join(str(d.status), d.ended_reason ? `(${d.ended_reason})` : null) };
+      return { label: 'Call status', text: join(str(d.status), d.ended_reason ? `(${str(d.ended_reason)})` : null) };
     case 'call_hang':
       return { label: 'Call hang', text: 'the assistant did not answer in time' };
     case 'analysis_completed':

@@ -10,7 +10,9 @@ import { describeWithBrowser } from '../helpers/browser.js';
 import { browserWorld } from '../helpers/browser-world.js';
 import { ADMIN_TOKEN, testConfig, uniqueToken } from '../helpers/deps.js';
 
-const world = browserWorld({ config: testConfig() });
+const WEBHOOK_TOKEN = 'webhook-token-hostile-0123456789abcdef';
+const world = browserWorld({ config: testConfig({ WEBHOOK_TOKEN }) });
+let callSession = '';
 
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 
@@ -79,6 +81,31 @@ beforeAll(async () => {
       { eventType: 'error', eventData: { errorType: 'TypeError', errorMessage: 'x is undefined' }, timestamp: ago(1) },
     ],
   });
+  // A voice platform's call whose metadata (kept as the session's platform_metadata) holds such objects.
+  const started = new Date(Date.now() - 10 * 60_000);
+  const call = await world.post(
+    '/api/webhooks/session-data',
+    {
+      platform: 'retell',
+      call_id: 'rt-hostile-1',
+      started_at: started.toISOString(),
+      ended_at: new Date(started.getTime() + 300_000).toISOString(),
+      transcript: [{ speaker: 'agent', text: 'Hello, who is this?' }, { speaker: 'user', text: 'visible-transcript-line' }],
+      metadata: {
+        ended_reason: BAD,
+        call_type: WORSE,
+        phone_number: BAD,
+        vapi_summary: WORSE,
+        recording_url: BAD,
+        success_evaluation: WORSE,
+        cost: BAD,
+        structured_data: WORSE,
+        suggested_student_ids: [BAD, WORSE],
+      },
+    },
+    WEBHOOK_TOKEN,
+  );
+  callSession = String(call.session_id);
   await world.post('/api/session-log', {
     sessionToken: spoof.token,
     studentEmail: spoof.email,
@@ -181,6 +208,21 @@ describeWithBrowser('dashboard: hostile event data', () => {
       const { context, page } = await open(`#/now?workshop=${odd.token}`);
       await page.waitForSelector('#now-errors-list li.now-error');
       expect(await page.textContent('#needs-help-list')).toContain('Odd Student');
+      await context.close();
+    }
+    // A call whose platform metadata holds them: its card and header show them as JSON.
+    {
+      const { context, page } = await open(`#/session/${encodeURIComponent(callSession)}`);
+      await page.waitForSelector('.timeline li.tl-item');
+      await page.waitForSelector('#call-card');
+      expect(await page.textContent('#call-ended-reason')).toBe('{"toString":"x"}');
+      expect(await page.textContent('.timeline')).toContain('visible-transcript-line');
+      expect(await page.textContent('#call-card')).toContain('{"valueOf":1,"toString":1}');
+      await context.close();
+    }
+    {
+      const { context, page } = await open('#/sessions');
+      await page.waitForSelector(`tr.session-row[data-session-id="${callSession}"]`);
       await context.close();
     }
     // The student's page.

@@ -1,5 +1,5 @@
 /** The call behind a voice session: cost, why it ended, the recording. */
-import { fmtCost, fmtDuration, h, jsonDetails, safeUrl } from '../dom.js';
+import { asText, fmtCost, fmtDuration, h, jsonDetails, safeUrl } from '../dom.js';
 import { fact } from './session-header.js';
 
 /** The card, or null when the session has no call data. */
@@ -21,7 +21,7 @@ export function callCard(doc) {
     m.call_id ? fact('Call id', h('span', { class: 'mono' }, m.call_id)) : null,
     m.phone_number ? fact('Phone', m.phone_number) : null,
     typeof m.duration_seconds === 'number' ? fact('Call length', fmtDuration(m.duration_seconds)) : null,
-    m.success_evaluation !== undefined ? fact('Success evaluation', String(m.success_evaluation)) : null,
+    m.success_evaluation !== undefined ? fact('Success evaluation', asText(m.success_evaluation)) : null,
   ];
   return h(
     'section',

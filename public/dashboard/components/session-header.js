@@ -51,15 +51,17 @@ const stepOf = (doc) => [doc.current_step, doc.step_name].filter((v) => v !== nu
  * suggestion; `onAssign(studentId, button)` assigns the session (POST /api/sessions/{id}/assign).
  */
 function suggestions(doc, onAssign) {
-  const ids = doc.platform_metadata?.suggested_student_ids;
-  if (!onAssign || doc.student_id !== 'unknown' || !Array.isArray(ids) || ids.length === 0) return null;
+  // platform_metadata may hold what a platform's webhook sent: only strings are student ids.
+  const list = doc.platform_metadata?.suggested_student_ids;
+  const ids = Array.isArray(list) ? list.filter((v) => typeof v === 'string' && v) : [];
+  if (!onAssign || doc.student_id !== 'unknown' || ids.length === 0) return null;
   return h(
     'p',
     { class: 'suggested', id: 'suggested-students' },
     'The caller may be: ',
     ids.map((sid) => {
-      const b = h('button', { type: 'button', class: 'suggest', 'data-student': String(sid) }, `Assign to ${sid}`);
-      b.addEventListener('click', () => onAssign(String(sid), b));
+      const b = h('button', { type: 'button', class: 'suggest', 'data-student': sid }, `Assign to ${sid}`);
+      b.addEventListener('click', () => onAssign(sid, b));
       return b;
     }),
   );
