@@ -151,7 +151,10 @@ describe('batches', () => {
     expect(await attempts(id)).toBe(0);
 
     const all = await expectProblem(await ingest({ sessionToken: id, events: [attempt(id), attempt(id)] }), 403);
-    expect(all.errors?.[0]?.path).toBe('sessionToken');
+    expect(all.errors).toEqual([{ path: 'sessionToken', message: expect.stringContaining('writeToken') }]);
+    // Refused and invalid together, nothing stored: a 403 listing both, not a 207 "success".
+    const mixed = await expectProblem(await ingest({ events: [attempt(id), { sessionToken: id, eventType: 'Bad Type' }] }), 403);
+    expect(mixed.errors?.map((e) => e.path)).toEqual(['events[1].eventType', 'events[0].sessionToken']);
     expect(await attempts(id)).toBe(0);
   });
 

@@ -86,13 +86,15 @@ async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Pr
   }
   await chargeTokens(c, valid);
   const { inserted, refused } = await insertEvents(c.get('deps').sql, valid);
-  if (refused.size === valid.length && rejected.length === 0) {
-    throw new ApiError('FORBIDDEN', `sessionToken: ${NEEDS_WRITE_TOKEN}`, { errors: [{ path: 'sessionToken', message: NEEDS_WRITE_TOKEN }] });
-  }
   for (const e of valid) {
     if (refused.has(e.eventUuid)) reject(indexOf.get(e) ?? -1, [{ path: `events[${indexOf.get(e)}].sessionToken`, message: NEEDS_WRITE_TOKEN }]);
   }
   if (refused.size) rejected = rejected.sort((a, b) => a.index - b.index);
+  // Nothing stored and nothing already stored: not a success, whatever else was wrong.
+  if (refused.size === valid.length) {
+    const errors = rejected.length === refused.size ? [{ path: 'sessionToken', message: NEEDS_WRITE_TOKEN }] : allErrors.slice(0, 100);
+    throw new ApiError('FORBIDDEN', `no event of the batch may be stored (${rejected.length} rejected): events into a session the page did not open need its writeToken`, { errors });
+  }
   alertAfter(c, valid.filter((e) => inserted.has(e.eventUuid)));
   const accepted = inserted.size;
   const result = BatchIngestResponse.parse({
