@@ -68,6 +68,25 @@ describeWithBoth('edge worker in workerd', () => {
     expect((await csv.text()).trim().split('\r\n')).toHaveLength(3);
   });
 
+  it('takes events into a tool-call sitting only with its write token, in workerd as on Node', async () => {
+    const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+    const opened = await mf.dispatchFetch('http://localhost/api/sessions/interactions', {
+      method: 'POST', headers: admin, body: JSON.stringify({ student_id: uniqueToken('edge_stu'), function: 'start_quiz' }),
+    });
+    expect(opened.status).toBe(200);
+    const { session_id: sitting, write_token: writeToken } = (await opened.json()) as { session_id: string; write_token: string };
+    const post = (body: object) =>
+      mf.dispatchFetch('http://localhost/api/session-log', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const refused = await post({ sessionToken: sitting, eventType: 'attempt', eventData: { correct: false } });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect((await post({ sessionToken: sitting, writeToken, eventType: 'attempt', eventData: { correct: true } })).status).toBe(200);
+    const issued = await mf.dispatchFetch(`http://localhost/api/sessions/${sitting}/write-token`, { method: 'POST', headers: admin });
+    expect(await issued.json()).toEqual({ session_id: sitting, write_token: writeToken });
+    const events = await mf.dispatchFetch(`http://localhost/api/session-log?sessionToken=${sitting}&eventType=attempt`, { headers: admin });
+    expect(EventListResponse.parse(await events.json()).events.map((e) => e.event_data.correct)).toEqual([true]);
+  });
+
   it('refuses reads without the admin token and bad input with problem+json', async () => {
     const get = await mf.dispatchFetch('http://localhost/api/session-log');
     expect(get.status).toBe(401);
