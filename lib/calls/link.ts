@@ -203,6 +203,13 @@ async function ensureSession(ctx: SessionCtx, id: string, studentId: string | nu
 }
 
 /**
+ * The keys of platform_metadata this server writes (below and lib/sessions/students.ts): a
+ * platform's own metadata never sets them, or a webhook could plant "assign to" suggestions or claim
+ * how a caller was identified.
+ */
+export const SERVER_METADATA_KEYS: readonly string[] = ['suggested_student_ids', 'identified_by'];
+
+/**
  * A call still linked to the `unknown` student, once what the caller said (or the analysis) names
  * someone: exactly one student takes the session over (`identified_by` in platform_metadata, a
  * `session_assigned` event, the call links follow); several are recorded as

@@ -87,6 +87,17 @@ describe('session data from another platform', () => {
     expect(d).toMatchObject({ session_id: sid, platform: 'generic', status: 'active', platform_metadata: { campaign: 'spring-review', room: 'B12' } });
     expect(d.conversation).toMatchObject({ transcript: '', entries: [] });
   });
+
+  it("the platform's metadata cannot set what the server decides: suggested students, how the caller was identified", async () => {
+    const sid = uniqueToken('call');
+    now = new Date('2025-09-03T13:00:30Z');
+    const metadata = { room: 'B12', suggested_student_ids: ['victim_student'], identified_by: 'transcript' };
+    expect(await send({ platform: 'generic', session_id: sid, started_at: '2025-09-03T13:00:00Z', metadata })).toBe(sid);
+    const d = await api.doc(sid);
+    expect(d.platform_metadata).toMatchObject({ room: 'B12', platform: 'generic' });
+    expect(d.platform_metadata).not.toHaveProperty('suggested_student_ids');
+    expect(d.platform_metadata).not.toHaveProperty('identified_by');
+  });
 });
 
 describe('a Vapi body on the session-data webhook', () => {

@@ -2,6 +2,7 @@ import { bearerToken, safeEqual } from '../../util/safe-equal.js';
 import { issuesToErrors } from '../../schemas/common.js';
 import { SessionDataInput } from '../../schemas/session-data.js';
 import type { CallAdapter, CallDelivery, ParseResult } from '../types.js';
+import { SERVER_METADATA_KEYS } from '../link.js';
 
 /**
  * The generic session-data webhook: any voice platform posts a finished (or ongoing) call as one
@@ -55,7 +56,7 @@ function parseSessionData(body: unknown, now: Date): ParseResult {
           : {}),
         toolCalls: [],
         durationSeconds: endedAt ? (endedAt.getTime() - startedAt.getTime()) / 1000 : 0,
-        metadata: { ...(d.metadata ?? {}), ...(d.call_id ? { call_id: d.call_id } : {}), platform: d.platform },
+        metadata: { ...platformOwn(d.metadata), ...(d.call_id ? { call_id: d.call_id } : {}), platform: d.platform },
         ...(endedAt ? { end: { at: endedAt, reason: 'platform-report', detail: { source: d.platform } } } : {}),
         // Nothing here is live: there are no live lines of this call to replace.
         replacesLive: false,
@@ -63,4 +64,11 @@ function parseSessionData(body: unknown, now: Date): ParseResult {
     },
   };
   return { ok: true, delivery };
+}
+
+/** The platform's metadata without the keys this server writes itself (link.ts). */
+function platformOwn(metadata: Record<string, unknown> | undefined): Record<string, unknown> {
+  const own: Record<string, unknown> = { ...(metadata ?? {}) };
+  for (const k of SERVER_METADATA_KEYS) delete own[k];
+  return own;
 }
