@@ -30,8 +30,9 @@
  *                  userAgent and timestamp
  *   captureErrors  true: window errors and unhandled rejections are logged as `error` events
  *   flushInterval  ms before queued events are sent (2000); batchSize: send at once at 20
- * A classic tag's data-endpoint, data-session-token, data-student-email and data-student-name
- * are defaults for init(); with data-endpoint, init() runs as soon as the script loads.
+ * A classic tag's data-endpoint, data-session-token, data-student-email, data-student-name and
+ * data-write-token are defaults for init(); with data-endpoint, init() runs as soon as the script
+ * loads.
  *
  * logSessionEvent(eventType, eventData)      eventType is lowercased/sanitised to [a-z][a-z0-9_]*
  * logNavigation(from, to, details?)          numeric steps; other values become from/toStepName

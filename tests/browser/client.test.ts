@@ -168,7 +168,11 @@ describeWithBrowser('session-log.js in a browser', () => {
       <script src="${server.url}/session-log.js"></script>
       <script>SessionLog.init(${JSON.stringify({ endpoint: `${server.url}/api/session-log`, ...init })});
         logSessionEvent('attempt', { correct: true, timeMs: 4000, topic: 'Fractions' }); SessionLog.flush();</script>`;
-    let html = page({ sessionToken: sitting, writeToken });
+    // The classic tag's data-* attributes, data-write-token included, are init()'s defaults.
+    let html = `<!doctype html><title>practice</title>
+      <script src="${server.url}/session-log.js" data-endpoint="${server.url}/api/session-log"
+        data-session-token="${sitting}" data-write-token="${writeToken}"></script>
+      <script>logSessionEvent('attempt', { correct: true, timeMs: 4000, topic: 'Fractions' }); SessionLog.flush();</script>`;
     const other: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
     await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
     const origin = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
