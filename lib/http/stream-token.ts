@@ -3,7 +3,7 @@ import type { AppEnv, Role } from './env.js';
 import { ApiError } from '../errors.js';
 import { allow, audit, auditRefusal } from './auth.js';
 import { chargeAuthFailure, refuseAfterAuthFailures } from './ratelimit.js';
-import { fromBase64url as fromB64url, toBase64url as b64url } from '../util/base64url.js';
+import { fromBase64url, toBase64url } from '../util/base64url.js';
 import { derivedHmacKey } from '../util/derived-key.js';
 
 /**
@@ -19,15 +19,14 @@ export const STREAM_TOKEN_SECONDS = 60;
 const LABEL = 'sessionlog stream token v1';
 const encoder = new TextEncoder();
 
-
 /** The MAC key for one admin token, derived once per instance. */
 const macKey = (adminToken: string) => derivedHmacKey(adminToken, LABEL);
 
 export async function signStreamToken(adminToken: string, sessionId: string, now: Date): Promise<{ token: string; expiresAt: Date }> {
   const expiresAt = new Date(now.getTime() + STREAM_TOKEN_SECONDS * 1000);
-  const payload = b64url(encoder.encode(JSON.stringify({ s: sessionId, e: Math.floor(expiresAt.getTime() / 1000) })));
+  const payload = toBase64url(encoder.encode(JSON.stringify({ s: sessionId, e: Math.floor(expiresAt.getTime() / 1000) })));
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', await macKey(adminToken), encoder.encode(payload)));
-  return { token: `st1.${payload}.${b64url(mac)}`, expiresAt };
+  return { token: `st1.${payload}.${toBase64url(mac)}`, expiresAt };
 }
 
 export type StreamTokenCheck = { ok: true } | { ok: false; status: 401 | 403; reason: string };
@@ -35,17 +34,17 @@ export type StreamTokenCheck = { ok: true } | { ok: false; status: 401 | 403; re
 /** Is `token` a stream token this server signed, unexpired, for `sessionId`? */
 export async function verifyStreamToken(adminToken: string, token: string, sessionId: string, now: Date): Promise<StreamTokenCheck> {
   const [version, payload, mac, ...rest] = token.split('.');
-  const macBytes = mac ? fromB64url(mac) : null;
+  const macBytes = mac ? fromBase64url(mac) : null;
   // Only the encoding this server writes: base64url's last character carries spare bits, so
   // several strings decode to the same MAC; a token must be exactly the one that was issued.
-  if (version !== 'st1' || !payload || !macBytes || b64url(macBytes) !== mac || rest.length) return { ok: false, status: 401, reason: 'not a stream token' };
+  if (version !== 'st1' || !payload || !macBytes || toBase64url(macBytes) !== mac || rest.length) return { ok: false, status: 401, reason: 'not a stream token' };
   // crypto.subtle.verify compares in constant time.
   if (!(await crypto.subtle.verify('HMAC', await macKey(adminToken), macBytes as Uint8Array<ArrayBuffer>, encoder.encode(payload)))) {
     return { ok: false, status: 401, reason: 'stream token signature is invalid' };
   }
   let claims: { s?: unknown; e?: unknown };
   try {
-    claims = JSON.parse(new TextDecoder().decode(fromB64url(payload) ?? new Uint8Array())) as typeof claims;
+    claims = JSON.parse(new TextDecoder().decode(fromBase64url(payload) ?? new Uint8Array())) as typeof claims;
   } catch {
     return { ok: false, status: 401, reason: 'not a stream token' };
   }

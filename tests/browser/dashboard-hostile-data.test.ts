@@ -66,9 +66,7 @@ beforeAll(async () => {
     studentName: long.name,
     events: [
       { eventType: 'action', eventData: { actionName: 'A'.repeat(200), currentStep: 'S'.repeat(100), stepName: 'P'.repeat(300) }, timestamp: ago(5) },
-      { eventType: 'error', eventData: { errorType: long.errorType, errorMessage: long.message, currentStep: 'S'.repeat(100) }, timestamp: ago(3) },
-      { eventType: 'error', eventData: { errorType: long.errorType, errorMessage: long.message, currentStep: 'S'.repeat(100) }, timestamp: ago(2) },
-      { eventType: 'error', eventData: { errorType: long.errorType, errorMessage: long.message, currentStep: 'S'.repeat(100) }, timestamp: ago(1) },
+      ...[3, 2, 1].map((m) => ({ eventType: 'error', eventData: { errorType: long.errorType, errorMessage: long.message, currentStep: 'S'.repeat(100) }, timestamp: ago(m) })),
       { eventType: 'api_call', eventData: { method: 'POST', endpoint: `/${'p'.repeat(1999)}`, status: 500 }, timestamp: ago(1) },
       { eventType: 'attempt', eventData: { correct: true, timeMs: 1000, topic: long.topic, subject: 'U'.repeat(200) }, timestamp: ago(1) },
     ],

@@ -18,15 +18,21 @@ const event = (eventUuid = crypto.randomUUID()): NewEvent => ({
   eventUuid, sessionToken: 't', email: null, name: null, studentId: null, eventType: 'action', eventData: '{}', clientTs: null, createdAt: new Date(),
 });
 
+/** A queue whose statements record their sizes and return only when released, in order. */
+function gated(maxInFlight: number) {
+  const calls: number[] = [];
+  const releases: Array<() => void> = [];
+  const q = new GroupCommit(async (events) => {
+    calls.push(events.length);
+    await new Promise<void>((r) => releases.push(r));
+    return { inserted: new Set(events.map((e) => e.eventUuid)), refused: new Set<string>() };
+  }, 500, 10_000, maxInFlight);
+  return { calls, releases, q };
+}
+
 describe('GroupCommit queue', () => {
   it('keeps at most maxInFlight statements going; the rest wait as one group', async () => {
-    const calls: number[] = [];
-    const releases: Array<() => void> = [];
-    const q = new GroupCommit(async (events) => {
-      calls.push(events.length);
-      await new Promise<void>((r) => releases.push(r));
-      return { inserted: new Set(events.map((e) => e.eventUuid)), refused: new Set<string>() };
-    }, 500, 10_000, 2);
+    const { calls, releases, q } = gated(2);
     const all = Array.from({ length: 7 }, () => q.submit(event()));
     expect(calls).toEqual([1, 1]);
     releases[0]?.();
@@ -37,13 +43,7 @@ describe('GroupCommit queue', () => {
   });
 
   it('starts a second statement beside one in flight only once as many events wait as the smaller carries', async () => {
-    const calls: number[] = [];
-    const releases: Array<() => void> = [];
-    const q = new GroupCommit(async (events) => {
-      calls.push(events.length);
-      await new Promise<void>((r) => releases.push(r));
-      return { inserted: new Set(events.map((e) => e.eventUuid)), refused: new Set<string>() };
-    }, 500, 10_000, 2);
+    const { calls, releases, q } = gated(2);
     const tick = () => new Promise((r) => setTimeout(r, 0));
     const all = [q.submit(event()), q.submit(event())];
     expect(calls).toEqual([1, 1]);

@@ -87,7 +87,8 @@ async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Pr
   await chargeTokens(c, valid);
   const { inserted, refused } = await insertEvents(c.get('deps').sql, valid);
   for (const e of valid) {
-    if (refused.has(e.eventUuid)) reject(indexOf.get(e) ?? -1, [{ path: `events[${indexOf.get(e)}].sessionToken`, message: NEEDS_WRITE_TOKEN }]);
+    const index = indexOf.get(e) ?? -1;
+    if (refused.has(e.eventUuid)) reject(index, [{ path: `events[${index}].sessionToken`, message: NEEDS_WRITE_TOKEN }]);
   }
   if (refused.size) rejected = rejected.sort((a, b) => a.index - b.index);
   // Nothing stored and nothing already stored: not a success, whatever else was wrong.
