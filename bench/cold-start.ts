@@ -23,23 +23,47 @@ export interface ColdRun {
   /** CPU the child used up to the answer (user + system, all threads): steadier than wall time on a shared machine. */
   cpuMs: number;
   status: number;
+  /** Whether Node's fetch implementation (undici) was loaded by the answer. */
+  undici?: boolean;
   /** The body of an answer that was not a success, for the log. */
   detail?: string;
 }
 
-// The harness: a fetch handler is all a Vercel function is. Its report is printed before exit so
-// the parent's clock stops at the answer, not at the pool's teardown.
+// The harness is Vercel's Node.js launcher as far as a function can tell: an HTTP server handing
+// each request to the function, sent here with node:http (which does not load Node's fetch, so
+// only the function's own code can). A `(req, res)` export (ADR 0029) gets the request as it is;
+// a fetch-style export (`{ fetch }`, a baseline from before) gets a web Request built from it and
+// its Response written back, as the launcher does for those. Its report is printed before exit
+// so the parent's clock stops at the answer, not at the pool's teardown.
 const PROBE = `
 const bootMs = performance.now();
 const [bundle, req] = process.argv.slice(-2);
-const { method, path, headers, body } = JSON.parse(req);
+const { method, path, headers = {}, body } = JSON.parse(req);
+const http = await import('node:http');
 const mod = await import(bundle);
 const imported = performance.now();
-const res = await mod.default.fetch(new Request('http://localhost' + path, { method, headers, body }));
-const text = await res.text();
+const door = mod.default;
+const handler = typeof door === 'function' ? door : async (incoming, outgoing) => {
+  const chunks = [];
+  for await (const chunk of incoming) chunks.push(chunk);
+  const request = new Request('http://' + incoming.headers.host + incoming.url, { method: incoming.method, headers: incoming.headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
+  const response = await door.fetch(request);
+  outgoing.writeHead(response.status, Object.fromEntries(response.headers));
+  outgoing.end(Buffer.from(await response.arrayBuffer()));
+};
+const server = http.createServer(handler);
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const res = await new Promise((resolve, reject) => {
+  const out = http.request({ host: '127.0.0.1', port: server.address().port, method, path, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (answer) => {
+    let text = '';
+    answer.setEncoding('utf8').on('data', (c) => { text += c; }).on('end', () => resolve({ status: answer.statusCode, text }));
+  });
+  out.on('error', reject);
+  out.end(body);
+});
 const done = performance.now();
 const cpu = process.cpuUsage();
-const report = { bootMs, importMs: imported - bootMs, firstRequestMs: done - imported, cpuMs: (cpu.user + cpu.system) / 1000, status: res.status, detail: res.status >= 300 ? text.slice(0, 300) : undefined };
+const report = { bootMs, importMs: imported - bootMs, firstRequestMs: done - imported, cpuMs: (cpu.user + cpu.system) / 1000, status: res.status, undici: process.moduleLoadList.some((m) => m.includes('undici')), detail: res.status >= 300 ? res.text.slice(0, 300) : undefined };
 process.stdout.write(JSON.stringify(report) + '\\n', () => process.exit(0));
 `;
 
