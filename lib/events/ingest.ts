@@ -1,6 +1,7 @@
 import type { Sql } from '../storage/sql.js';
 import type { NewEvent } from './new-event.js';
 import { insertKnown } from './ingest-known.js';
+import { insertLean, leanFits } from './ingest-lean.js';
 import { INS_RETURNING, inputCte, inputParams, SESSION_TAIL } from './ingest-sql.js';
 import { knownStudents, rememberStudents, type StudentCache, studentCacheFor } from './student-cache.js';
 
@@ -45,7 +46,9 @@ export function eventTime(receivedAt: Date, timestamp?: string | number, sentAt?
  * Returns the uuids actually inserted, and those refused (IngestOutcome).
  *
  * When every event's student is in the student cache (student-cache.ts), the lighter statement of
- * ingest-known.ts goes instead, still one round trip; a stale cache entry costs a second one.
+ * ingest-known.ts goes instead, still one round trip; a stale cache entry costs a second one. When
+ * besides each event is of its own session (group commit's usual statement), the leaner one of
+ * ingest-lean.ts goes first, and the events it leaves (rare) take the usual way.
  *
  * Only the public ingest path (POST /api/session-log) calls this: every call makes or updates a
  * workshop session (id = token, platform `web`). Session records written by other code paths
@@ -54,6 +57,29 @@ export function eventTime(receivedAt: Date, timestamp?: string | number, sentAt?
 export async function insertEvents(sql: Sql, events: readonly NewEvent[]): Promise<IngestOutcome> {
   if (events.length === 0) return { inserted: new Set(), refused: new Set() };
   const cache = studentCacheFor(sql);
+  const sids = knownStudents(cache, events);
+  if (sids && leanFits(events)) {
+    // Most of group commit's statements: the lean one, then the usual ones for whatever it left.
+    let inserted: Set<string>;
+    try {
+      inserted = await insertLean(sql, events, sids);
+    } catch (err) {
+      // 23503: a student erased after the statement's snapshot checked it (as in insertUsual).
+      if ((err as { code?: string }).code !== '23503') throw err;
+      for (const e of events) if (e.email !== null) cache.delete(e.email);
+      return insertUsual(sql, events, cache);
+    }
+    if (inserted.size === events.length) return { inserted, refused: new Set() };
+    const rest = events.filter((e) => !inserted.has(e.eventUuid));
+    const more = await insertUsual(sql, rest, cache);
+    for (const uuid of more.inserted) inserted.add(uuid);
+    return { inserted, refused: more.refused };
+  }
+  return insertUsual(sql, events, cache);
+}
+
+/** The known-student statement when the cache knows every student, else the full one. */
+async function insertUsual(sql: Sql, events: readonly NewEvent[], cache: StudentCache): Promise<IngestOutcome> {
   const sids = knownStudents(cache, events);
   if (sids) {
     try {

@@ -9,6 +9,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { insertKnown } from '../../lib/events/ingest-known.js';
+import { insertLean } from '../../lib/events/ingest-lean.js';
 import { insertEvents, type NewEvent } from '../../lib/events/ingest.js';
 import { inputParams } from '../../lib/events/ingest-sql.js';
 import { loadMigrations } from '../../lib/node/migrations.js';
@@ -116,6 +117,7 @@ describeWithPostgres('ingest statement plans', () => {
     const [{ id } = { id: '' }] = await sql.query<{ id: string }>('SELECT id FROM students WHERE email = $1', [email]);
     const full = await statementOf((s) => insertEvents(s, [event(token, email)]));
     const known = await statementOf((s) => insertKnown(s, [event(token, email)], [id]));
+    const lean = await statementOf((s) => insertLean(s, [event(token, email)], [id]));
     await client.query('BEGIN');
     try {
       const base = Date.now();
@@ -123,6 +125,7 @@ describeWithPostgres('ingest statement plans', () => {
       await client.query(full, inputParams([later(1000)], [null]));
       await client.query(known, inputParams([later(2000)], [id]));
       await client.query(known, inputParams([later(3000), later(3001)], [id, id]));
+      await client.query(lean, inputParams([later(4000)], [id]));
       const { rows } = await client.query(
         `SELECT pg_stat_get_xact_tuples_updated('sessions'::regclass)::int AS updated,
                 pg_stat_get_xact_tuples_hot_updated('sessions'::regclass)::int AS hot,
@@ -130,15 +133,15 @@ describeWithPostgres('ingest statement plans', () => {
                 (SELECT last_activity_at FROM sessions WHERE id = $1) AS last`,
         [token],
       );
-      // Three statements, each updating the session (the full one also links its student to it).
-      expect(rows[0].updated).toBeGreaterThanOrEqual(3);
-      expect(rows[0]).toEqual({ updated: rows[0].updated, hot: rows[0].updated, events: 5, last: later(3001).createdAt });
+      // Four statements, each updating the session (the full one also links its student to it).
+      expect(rows[0].updated).toBeGreaterThanOrEqual(4);
+      expect(rows[0]).toEqual({ updated: rows[0].updated, hot: rows[0].updated, events: 6, last: later(4000).createdAt });
     } finally {
       await client.query('ROLLBACK');
     }
   });
 
-  it('with thousands of students, the known statement probes its students by index, not a scan of them all', async () => {
+  it('with thousands of students, the known and lean statements probe students and sessions by index, not a scan of them all', async () => {
     // The planner's estimate of the input rows decides this: `unnest` of array parameters (10
     // rows) keeps it at index probes; a set-returning function's default (100 rows, as with
     // jsonb_array_elements) made the generic plan hash-join a scan of every student per statement
@@ -151,10 +154,14 @@ describeWithPostgres('ingest statement plans', () => {
       await insertEvents(sql, [event(token, email)]);
       const [{ id } = { id: '' }] = await sql.query<{ id: string }>('SELECT id FROM students WHERE email = $1', [email]);
       const known = await statementOf((s) => insertKnown(s, [event(token, email)], [id]));
-      const plan = await executeGeneric('sl_plan_known_many', known, event(token, email), id);
-      const studentScans = [...walk(plan)].filter((n) => n['Relation Name'] === 'students').map((n) => n['Node Type']);
-      expect(studentScans.length).toBeGreaterThan(0);
-      expect(studentScans).not.toContain('Seq Scan');
+      const lean = await statementOf((s) => insertLean(s, [event(token, email)], [id]));
+      for (const [name, text] of [['sl_plan_known_many', known], ['sl_plan_lean_many', lean]] as const) {
+        const plan = await executeGeneric(name, text, event(token, email), id);
+        const scans = (table: string) => [...walk(plan)].filter((n) => n['Relation Name'] === table).map((n) => n['Node Type']);
+        expect(scans('students').length, name).toBeGreaterThan(0);
+        expect(scans('students'), name).not.toContain('Seq Scan');
+        expect(scans('sessions'), name).not.toContain('Seq Scan');
+      }
     } finally {
       // Leave the shared database as small as it was: the plan flips back at tens of thousands.
       await client.query('DELETE FROM sessions WHERE id = $1', [token]);

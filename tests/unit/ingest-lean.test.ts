@@ -1,0 +1,114 @@
+/**
+ * The lean ingest statement (lib/events/ingest-lean.ts) against the known-student statement it
+ * stands in for: the same events, one statement each, on two databases, leave the same events and
+ * the same sessions (counts, steps, reopen, a session it creates). And what it must leave to the
+ * usual statements it leaves: events it may not decide come back uninserted.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertKnown } from '../../lib/events/ingest-known.js';
+import { insertLean, leanFits } from '../../lib/events/ingest-lean.js';
+import { insertEvents, type NewEvent } from '../../lib/events/ingest.js';
+import type { Sql } from '../../lib/storage/sql.js';
+import { memoryPglite } from '../helpers/deps.js';
+
+let lean: Sql;
+let known: Sql;
+
+const at = (iso: string) => new Date(`2026-11-02T${iso}Z`);
+let n = 0;
+const ev = (sessionToken: string, email: string, createdAt: Date, data: Record<string, unknown> = {}, more: Partial<NewEvent> = {}): NewEvent => ({
+  eventUuid: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+  sessionToken,
+  email,
+  name: null,
+  studentId: null,
+  eventType: 'action',
+  eventData: JSON.stringify(data),
+  clientTs: null,
+  createdAt,
+  ...more,
+});
+
+const SESSION_COLUMNS = 'id, student_id, platform, kind, status, started_at, last_activity_at, ended_at, end_reason, workshop, event_count, error_count, current_step, step_at, step_name, step_name_at, participants';
+const EVENT_COLUMNS = 'event_uuid, session_token, student_id, event_type, event_data, client_ts, created_at, claimed_email, claimed_name';
+const state = async (sql: Sql) => ({
+  sessions: await sql.query(`SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY id`),
+  events: await sql.query(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY event_uuid`),
+});
+
+describe('the lean ingest statement', () => {
+  beforeAll(async () => {
+    [lean, known] = await Promise.all([memoryPglite(), memoryPglite()]);
+    // The same starting point on both: two students (stored by their first events, through the
+    // full statement), their pages' sessions, one of them ended since.
+    const first = [ev('page-a', 'a@example.com', at('09:00:00'), { currentStep: 1 }), ev('page-b', 'b@example.com', at('09:00:00'), { stepName: 'Intro' })];
+    for (const sql of [lean, known]) {
+      for (const e of first) await insertEvents(sql, [e]);
+      await sql.query(`UPDATE sessions SET status = 'completed', ended_at = $1, end_reason = 'timeout' WHERE id = 'page-b'`, [at('09:30:00')]);
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([lean?.close(), known?.close()]);
+  });
+
+  it('leaves the same events and sessions as the known-student statement, event by event', async () => {
+    const sids = (e: NewEvent) => [e.email as string];
+    const steps: NewEvent[][] = [
+      // A later step, then an older one arriving late (an offline queue): the step stays the later one.
+      [ev('page-a', 'a@example.com', at('09:05:00'), { currentStep: 3, stepName: 'Loops' })],
+      [ev('page-a', 'a@example.com', at('09:02:00'), { currentStep: 2, stepName: 'Vars' }, { clientTs: at('09:02:00') })],
+      // An error counts; an event without step fields keeps the step.
+      [ev('page-a', 'a@example.com', at('09:06:00'), { message: 'boom' }, { eventType: 'error' })],
+      // page-b ended at 09:30: an event from before the end leaves it ended, a later one reopens it.
+      [ev('page-b', 'b@example.com', at('09:20:00'), { currentStep: 'quiz' })],
+      [ev('page-b', 'b@example.com', at('09:45:00'), { stepName: 'Wrap-up' })],
+      // A page no session exists for yet: created, with its student as participant.
+      [ev('page-c', 'a@example.com', at('10:00:00'), { currentStep: true }, { name: 'Ada' })],
+      // Several pages in one statement (group commit's usual case).
+      [ev('page-a', 'a@example.com', at('10:01:00'), { currentStep: 4 }), ev('page-b', 'b@example.com', at('10:01:00')), ev('page-c', 'a@example.com', at('09:59:00'), { stepName: 'Earlier' })],
+    ];
+    for (const events of steps) {
+      expect(leanFits(events)).toBe(true);
+      const ids = events.flatMap(sids);
+      const a = await insertLean(lean, events, ids);
+      const b = await insertKnown(known, events, ids);
+      expect([...a].sort()).toEqual([...b.inserted].sort());
+      expect(a.size).toBe(events.length);
+    }
+    const [l, k] = await Promise.all([state(lean), state(known)]);
+    expect(l).toEqual(k);
+    // Not vacuous: the scenario did move what it set out to.
+    const byId = new Map(l.sessions.map((s) => [s.id, s as Record<string, unknown>]));
+    expect(byId.get('page-a')).toMatchObject({ event_count: 5, error_count: 1, current_step: '4', step_name: 'Loops' });
+    expect(byId.get('page-b')).toMatchObject({ status: 'active', ended_at: null, event_count: 4, step_name: 'Wrap-up', current_step: 'quiz' });
+    expect(byId.get('page-c')).toMatchObject({ student_id: 'a@example.com', event_count: 2, current_step: 'true', step_name: 'Earlier', workshop: true });
+    expect((byId.get('page-c')?.participants as { id: string }[])[0]?.id).toBe('a@example.com');
+  });
+
+  it('leaves for the usual statements what it may not decide: duplicates, foreign sessions, unnamed pages, stale ids', async () => {
+    await lean.query(`INSERT INTO sessions (id, platform, kind, status, started_at, last_activity_at, workshop) VALUES ('sitting-1', 'tool', 'auto', 'active', now(), now(), false)`);
+    await insertEvents(lean, [ev('page-anon', 'x', at('11:00:00'), {}, { email: null })]);
+    const dup = ev('page-a', 'a@example.com', at('11:00:00'));
+    expect(await insertLean(lean, [dup], ['a@example.com'])).toEqual(new Set([dup.eventUuid]));
+    const cases = [
+      { ...dup }, // already stored
+      ev('sitting-1', 'a@example.com', at('11:01:00')), // a tutoring sitting, no write token
+      ev('page-anon', 'b@example.com', at('11:01:00')), // a workshop page with no student yet
+      ev('page-d', 'b@example.com', at('11:01:00')), // a cached id that is not this email's student
+    ];
+    const sids = ['a@example.com', 'a@example.com', 'b@example.com', 'a@example.com'];
+    const before = await state(lean);
+    expect(await insertLean(lean, cases, sids)).toEqual(new Set());
+    expect(await state(lean)).toEqual(before);
+    // With its write token, the sitting takes the event, and stays what it was.
+    const allowed = ev('sitting-1', 'a@example.com', at('11:02:00'), {}, { writeAllowed: true });
+    expect(await insertLean(lean, [allowed], ['a@example.com'])).toEqual(new Set([allowed.eventUuid]));
+    const [sitting] = await lean.query<{ workshop: boolean; event_count: number }>(`SELECT workshop, event_count FROM sessions WHERE id = 'sitting-1'`);
+    expect(sitting).toEqual({ workshop: false, event_count: 0 });
+  });
+
+  it('is used only for events each of its own session', () => {
+    expect(leanFits([ev('p', 'a@example.com', at('12:00:00')), ev('q', 'a@example.com', at('12:00:00'))])).toBe(true);
+    expect(leanFits([ev('p', 'a@example.com', at('12:00:00')), ev('p', 'a@example.com', at('12:00:01'))])).toBe(false);
+  });
+});
