@@ -21,11 +21,15 @@ import { INS_RETURNING, inputParams } from './ingest-sql.js';
  *
  * Each check is a scalar subquery on a primary key, not EXISTS: the planner may turn an EXISTS into
  * a hash join over a scan of the whole table, and a prepared statement keeps the generic plan made
- * when the table was small (tests/integration/ingest-plan.test.ts).
+ * when the table was small (tests/integration/ingest-plan.test.ts). So the plan has one shape,
+ * whatever the row estimates, and Postgres should plan it once: `(SELECT $1::uuid[])` hides the
+ * array's length from the planner, so a custom plan estimates the input as a generic one does. Otherwise each custom plan, costed for the few events it knew of, looked
+ * cheaper than the generic one, and Postgres planned the statement again on every execution
+ * (pg_prepared_statements: 0 generic, 229 custom plans; single events at 8 connections 0.47× → 0.35×).
  */
 const INSERT_LEAN = `
 WITH t AS (
-  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $8::timestamptz[], $9::timestamptz[], $10::boolean[]) WITH ORDINALITY
+  SELECT * FROM unnest((SELECT $1::uuid[]), $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $8::timestamptz[], $9::timestamptz[], $10::boolean[]) WITH ORDINALITY
     AS t(event_uuid, session_token, email, name, sid, event_type, client_ts, created_at, may_write, ord)
 ),
 ins AS (

@@ -141,6 +141,25 @@ describeWithPostgres('ingest statement plans', () => {
     }
   });
 
+  it('the lean statement is planned once per connection (a generic plan), not again at every execution', async () => {
+    // A custom plan costed for the few events it sees looks cheaper than the generic one, and
+    // Postgres then re-plans at every execution: that cost more than the lean statement saved.
+    const one = createPgSql({ connectionString: TEST_DATABASE_URL ?? '', max: 1 });
+    try {
+      const token = uniqueToken();
+      const email = `${token}@example.com`;
+      await insertEvents(one, [event(token, email)]); // the student is stored and cached
+      for (let i = 0; i < 12; i++) await insertEvents(one, [event(`${token}_${i % 3}`, email)]);
+      const [plans] = await one.query<{ generic: number; custom: number }>(
+        `SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name = 'sl_ingest_lean'`,
+      );
+      // Postgres tries five custom plans before it compares them with the generic one.
+      expect(plans).toEqual({ generic: 12 - 5, custom: 5 });
+    } finally {
+      await one.close();
+    }
+  });
+
   it('with thousands of students, the known and lean statements probe students and sessions by index, not a scan of them all', async () => {
     // The planner's estimate of the input rows decides this: `unnest` of array parameters (10
     // rows) keeps it at index probes; a set-returning function's default (100 rows, as with
