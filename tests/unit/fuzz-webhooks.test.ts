@@ -12,6 +12,7 @@ import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
 import { StorageUnavailableError } from '../../lib/errors.js';
 import { ROUTES } from '../../lib/routes/inventory.js';
+import { sanitizeJson } from '../../lib/schemas/common.js';
 import { SessionDocument, SessionStats } from '../../lib/schemas/session.js';
 import type { Kv } from '../../lib/storage/kv.js';
 import type { Sql } from '../../lib/storage/sql.js';
@@ -143,7 +144,8 @@ describe('fuzz: webhooks', () => {
         if (res.status === 200 && typeof m?.type === 'string' && m.type.startsWith('tool-calls') && answer.results) {
           // Every call with an id, from the first list that has one (a call without a name is still answered).
           const idsOf = (l: unknown) => (Array.isArray(l) ? l.flatMap((c) => (c && typeof c === 'object' && typeof c.id === 'string' ? [c.id as string] : [])) : []);
-          const ids = [idsOf(m.toolCallList), idsOf(m.toolCalls)].find((x) => x.length > 0) ?? [];
+          // As the webhook stores them: NULs dropped, lone surrogates replaced (sanitizeJson).
+          const ids = ([idsOf(m.toolCallList), idsOf(m.toolCalls)].find((x) => x.length > 0) ?? []).map((id) => sanitizeJson(id));
           expect(answer.results.map((r) => r.toolCallId), what).toEqual(ids);
           for (const r of answer.results) expect([typeof r.result, typeof r.error].sort(), what).toEqual(['string', 'undefined']);
         }
