@@ -1,21 +1,27 @@
 import type { Sql } from '../storage/sql.js';
 import type { NewEvent } from './new-event.js';
 import { INS_RETURNING, inputParams } from './ingest-sql.js';
+import type { StudentCache } from './student-cache.js';
 
 /*
  * The lean statement: what group commit sends most of the time — a few single events, each of a
- * different page (session token), each from a student the cache already knows. It does what
- * INSERT_KNOWN does for such events, in about three quarters of its PostgreSQL CPU (ADR 0021,
- * last amendment): no CTE per step, no aggregate per session (one event per token, so each
- * inserted row is its session's whole delta), and only the inserted uuids come back.
+ * different page (session token), each either from a student the cache already knows or anonymous
+ * (no email, no student id). It does what the usual statements do for such events (INSERT_KNOWN,
+ * and INSERT_EVENTS for an anonymous one) in a fraction of their PostgreSQL CPU (ADR 0021, last
+ * amendment): no CTE per step, no aggregate per session (one event per token, so each inserted
+ * row is its session's whole delta). It answers which events it inserted and which it left; an
+ * event it passed that is neither was already stored (a duplicate, one statement as before).
  *
- * Anything it does not handle it leaves alone, uninserted, for the caller to send through the
- * usual statements, which decide its fate as before:
+ * An anonymous event is filed under the student its page's workshop session knows (if that
+ * student is still stored), as INSERT_EVENTS's `known` does.
+ *
+ * Anything it does not handle it leaves alone (`ok` false), uninserted, for the caller to send
+ * through the usual statements, which decide its fate as before:
  * - an event whose cached student id fails the same check INSERT_KNOWN makes (unverified);
  * - an event into a session another kind of request opened (tutoring, explicit, voice) without
- *   its write token (refused there), and one into a workshop session that has no student yet
- *   (the usual statement names the session's student and attributes its earlier events);
- * - an event uuid already stored (a duplicate there).
+ *   its write token (refused there), and a known student's event into a workshop session that has
+ *   no student yet (the usual statement names the session's student and attributes its earlier
+ *   events).
  * The session upsert is SESSION_TAIL's, row by row: the caller guarantees distinct tokens, so no
  * session row is touched twice, and rows lock in token order as there.
  *
@@ -23,22 +29,26 @@ import { INS_RETURNING, inputParams } from './ingest-sql.js';
  * a hash join over a scan of the whole table, and a prepared statement keeps the generic plan made
  * when the table was small (tests/integration/ingest-plan.test.ts). So the plan has one shape,
  * whatever the row estimates, and Postgres should plan it once: `(SELECT $1::uuid[])` hides the
- * array's length from the planner, so a custom plan estimates the input as a generic one does. Otherwise each custom plan, costed for the few events it knew of, looked
- * cheaper than the generic one, and Postgres planned the statement again on every execution
- * (pg_prepared_statements: 0 generic, 229 custom plans; single events at 8 connections 0.47× → 0.35×).
+ * array's length from the planner, so a custom plan estimates the input as a generic one does.
+ * Otherwise each custom plan, costed for the few events it knew of, looked cheaper than the generic
+ * one, and Postgres planned the statement again on every execution (pg_prepared_statements: 0
+ * generic, 229 custom plans; single events at 8 connections 0.47× → 0.35×).
  */
 const INSERT_LEAN = `
 WITH t AS (
-  SELECT * FROM unnest((SELECT $1::uuid[]), $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $8::timestamptz[], $9::timestamptz[], $10::boolean[]) WITH ORDINALITY
-    AS t(event_uuid, session_token, email, name, sid, event_type, client_ts, created_at, may_write, ord)
+  SELECT u.*,
+         (SELECT CASE WHEN s.workshop THEN u.sid IS NOT NULL AND s.student_id IS NULL ELSE NOT u.may_write END FROM sessions s WHERE s.id = u.session_token) IS NOT TRUE
+         AND (u.sid IS NULL OR (SELECT s.email = u.email OR s.id = u.email FROM students s WHERE s.id = u.sid) IS TRUE)
+         AND (SELECT x.id <> u.sid AND x.email IS DISTINCT FROM u.email FROM students x WHERE x.id = u.email) IS NOT TRUE AS ok
+  FROM unnest((SELECT $1::uuid[]), $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $8::timestamptz[], $9::timestamptz[], $10::boolean[]) WITH ORDINALITY
+    AS u(event_uuid, session_token, email, name, sid, event_type, client_ts, created_at, may_write, ord)
 ),
 ins AS (
   INSERT INTO events (event_uuid, session_token, student_id, event_type, event_data, client_ts, created_at, claimed_email, claimed_name)
-  SELECT t.event_uuid, t.session_token, t.sid, t.event_type, $7::jsonb -> (t.ord::int - 1), t.client_ts, t.created_at, t.email, t.name
-  FROM t
-  WHERE (SELECT CASE WHEN s.workshop THEN s.student_id IS NULL ELSE NOT t.may_write END FROM sessions s WHERE s.id = t.session_token) IS NOT TRUE
-    AND (SELECT s.email = t.email OR s.id = t.email FROM students s WHERE s.id = t.sid) IS TRUE
-    AND (SELECT x.id <> t.sid AND x.email IS DISTINCT FROM t.email FROM students x WHERE x.id = t.email) IS NOT TRUE
+  SELECT t.event_uuid, t.session_token,
+         COALESCE(t.sid, (SELECT ws.student_id FROM sessions ws JOIN students st ON st.id = ws.student_id WHERE ws.id = t.session_token AND ws.workshop)),
+         t.event_type, $7::jsonb -> (t.ord::int - 1), t.client_ts, t.created_at, t.email, t.name
+  FROM t WHERE t.ok
   ORDER BY t.ord
   ON CONFLICT (event_uuid) DO NOTHING
   RETURNING ${INS_RETURNING}
@@ -48,8 +58,9 @@ sess AS (
                                current_step, step_at, step_name, step_name_at, participants)
   SELECT i.session_token, i.student_id, 'web', 'auto', 'active', i.created_at, i.created_at, true, 1, (i.event_type = 'error')::int,
          i.step, CASE WHEN i.step IS NOT NULL THEN i.created_at END, i.step_name, CASE WHEN i.step_name IS NOT NULL THEN i.created_at END,
-         jsonb_build_array(jsonb_build_object('id', i.student_id, 'role', 'student',
-           'joined_at', to_char(i.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+         CASE WHEN i.student_id IS NULL THEN '[]'::jsonb
+              ELSE jsonb_build_array(jsonb_build_object('id', i.student_id, 'role', 'student',
+                     'joined_at', to_char(i.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) END
   FROM ins i ORDER BY i.session_token
   ON CONFLICT (id) DO UPDATE SET
     student_id = COALESCE(cur.student_id, EXCLUDED.student_id),
@@ -70,7 +81,9 @@ sess AS (
     updated_at = now()
   WHERE cur.workshop
 )
-SELECT event_uuid::text FROM ins
+SELECT event_uuid::text, true AS inserted FROM ins
+UNION ALL
+SELECT event_uuid::text, false FROM t WHERE NOT t.ok
 `;
 
 /** Whether the lean statement may carry these events: each of its own session token. */
@@ -85,11 +98,35 @@ export function leanFits(events: readonly NewEvent[]): boolean {
 }
 
 /**
- * Insert events whose students' ids the cache gives (`sids[i]` for `events[i]`), each of a
- * different session (leanFits). Returns the uuids inserted; the rest were left for the usual
- * statements (see INSERT_LEAN).
+ * The student id of each event for the lean statement: the cached id of its email, or null for an
+ * anonymous event; null overall when any event is neither (a student the cache does not know yet,
+ * or a tutoring student id), so the usual statements take the group.
  */
-export async function insertLean(sql: Sql, events: readonly NewEvent[], sids: readonly string[]): Promise<Set<string>> {
-  const rows = await sql.query<{ event_uuid: string }>(INSERT_LEAN, inputParams(events, sids), { prepare: 'sl_ingest_lean' });
-  return new Set(rows.map((r) => r.event_uuid));
+export function leanStudents(cache: StudentCache, events: readonly NewEvent[]): (string | null)[] | null {
+  const sids: (string | null)[] = [];
+  for (const e of events) {
+    if (e.studentId !== null) return null;
+    if (e.email === null) {
+      sids.push(null);
+      continue;
+    }
+    const sid = cache.get(e.email);
+    if (sid === undefined) return null;
+    sids.push(sid);
+  }
+  return sids;
+}
+
+/**
+ * Insert events whose students' ids are given (`sids[i]` for `events[i]`: the cache's, or null
+ * for an anonymous event; leanStudents), each of a different session (leanFits). Returns the
+ * uuids inserted and the events left for the usual statements (see INSERT_LEAN); any other event
+ * was a duplicate of one already stored.
+ */
+export async function insertLean(sql: Sql, events: readonly NewEvent[], sids: readonly (string | null)[]): Promise<{ inserted: Set<string>; left: NewEvent[] }> {
+  const rows = await sql.query<{ event_uuid: string; inserted: boolean }>(INSERT_LEAN, inputParams(events, sids), { prepare: 'sl_ingest_lean' });
+  const inserted = new Set<string>();
+  const left = new Set<string>();
+  for (const r of rows) (r.inserted ? inserted : left).add(r.event_uuid);
+  return { inserted, left: left.size ? events.filter((e) => left.has(e.eventUuid)) : [] };
 }

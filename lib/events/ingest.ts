@@ -1,7 +1,7 @@
 import type { Sql } from '../storage/sql.js';
 import type { NewEvent } from './new-event.js';
 import { insertKnown } from './ingest-known.js';
-import { insertLean, leanFits } from './ingest-lean.js';
+import { insertLean, leanFits, leanStudents } from './ingest-lean.js';
 import { INS_RETURNING, inputCte, inputParams, SESSION_TAIL } from './ingest-sql.js';
 import { knownStudents, rememberStudents, type StudentCache, studentCacheFor } from './student-cache.js';
 
@@ -57,29 +57,31 @@ export function eventTime(receivedAt: Date, timestamp?: string | number, sentAt?
 export async function insertEvents(sql: Sql, events: readonly NewEvent[]): Promise<IngestOutcome> {
   if (events.length === 0) return { inserted: new Set(), refused: new Set() };
   const cache = studentCacheFor(sql);
-  const sids = knownStudents(cache, events);
-  if (sids && leanFits(events)) {
+  const sids = leanFits(events) ? leanStudents(cache, events) : null;
+  if (sids) {
     // Most of group commit's statements: the lean one, then the usual ones for whatever it left.
-    let inserted: Set<string>;
+    let lean: Awaited<ReturnType<typeof insertLean>>;
     try {
-      inserted = await insertLean(sql, events, sids);
+      lean = await insertLean(sql, events, sids);
     } catch (err) {
       // 23503: a student erased after the statement's snapshot checked it (as in insertUsual).
       if ((err as { code?: string }).code !== '23503') throw err;
       for (const e of events) if (e.email !== null) cache.delete(e.email);
       return insertUsual(sql, events, cache);
     }
-    if (inserted.size === events.length) return { inserted, refused: new Set() };
-    const rest = events.filter((e) => !inserted.has(e.eventUuid));
-    const more = await insertUsual(sql, rest, cache);
-    for (const uuid of more.inserted) inserted.add(uuid);
-    return { inserted, refused: more.refused };
+    if (lean.left.length === 0) return { inserted: lean.inserted, refused: new Set() };
+    const more = await insertUsual(sql, lean.left, cache);
+    for (const uuid of more.inserted) lean.inserted.add(uuid);
+    return { inserted: lean.inserted, refused: more.refused };
   }
   return insertUsual(sql, events, cache);
 }
 
-/** The known-student statement when the cache knows every student, else the full one. */
-async function insertUsual(sql: Sql, events: readonly NewEvent[], cache: StudentCache): Promise<IngestOutcome> {
+/**
+ * The known-student statement when the cache knows every student, else the full one (exported for
+ * tests/unit/ingest-lean.test.ts, which holds the lean statement to it).
+ */
+export async function insertUsual(sql: Sql, events: readonly NewEvent[], cache: StudentCache): Promise<IngestOutcome> {
   const sids = knownStudents(cache, events);
   if (sids) {
     try {
