@@ -99,6 +99,8 @@ beforeAll(async () => {
         cost: BAD,
         structured_data: WORSE,
         suggested_student_ids: [BAD, WORSE],
+        // Not hostile: a call's usage counts, shown beside its cost breakdown.
+        usage: { llmPromptTokens: 2311, ttsCharacters: 1021 },
       },
     },
     WEBHOOK_TOKEN,
@@ -216,6 +218,7 @@ describeWithBrowser('dashboard: hostile event data', () => {
       expect(await page.textContent('#call-ended-reason')).toBe('{"toString":"x"}');
       expect(await page.textContent('.timeline')).toContain('visible-transcript-line');
       expect(await page.textContent('#call-card')).toContain('{"valueOf":1,"toString":1}');
+      expect(JSON.parse((await page.textContent('#call-card details.json:has(summary:text("Usage")) pre')) ?? '')).toEqual({ llmPromptTokens: 2311, ttsCharacters: 1021 });
       await context.close();
     }
     {

@@ -173,7 +173,7 @@ describe('fields as Vapi sends them today', () => {
     expect(count((await api.timeline(d.session_id)).events, 'tool_result')).toBe(1);
   });
 
-  it('nulls stay null; cost_breakdown has one shape from costBreakdown or summed from costs[]', async () => {
+  it('nulls stay null; cost_breakdown (money) and usage (counts) have one shape from costBreakdown or summed from costs[]', async () => {
     const a = freshStudent();
     const ca = webCall({ startedAt: new Date('2025-10-03T09:00:00Z'), metadata: { studentId: a } });
     await deliver(ca, 97, ca.report({ nulls: true, costsOnly: true }));
@@ -189,9 +189,17 @@ describe('fields as Vapi sends them today', () => {
     const cb = webCall({ startedAt: new Date('2025-10-03T10:00:00Z'), metadata: { studentId: b } });
     const report = cb.report();
     await deliver(cb, 97, report);
-    const given = (await onlySession(b)).platform_metadata.cost_breakdown as Record<string, number>;
-    expect(given).toEqual(report.message.costBreakdown);
+    const metaB = (await onlySession(b)).platform_metadata;
+    const given = metaB.cost_breakdown as Record<string, number>;
+    // Vapi's costBreakdown mixes token and character counts in among the prices: they go to usage.
+    const { llmPromptTokens, llmCompletionTokens, ttsCharacters, ...prices } = report.message.costBreakdown ?? { llmPromptTokens: -1, llmCompletionTokens: -1, ttsCharacters: -1 };
+    expect(given).toEqual(prices);
     for (const k of Object.keys(summed)) expect(given).toHaveProperty(k);
+    const usage = { llmPromptTokens, llmCompletionTokens, ttsCharacters };
+    expect(usage).toEqual({ llmPromptTokens: 2311, llmCompletionTokens: 187, ttsCharacters: 1021 });
+    expect(metaB.usage).toEqual(usage);
+    // From costs[] alone, the same counts, taken from its model and voice items.
+    expect(da.platform_metadata.usage).toEqual(usage);
   });
 
   it('times: the session starts at startedAt (not createdAt), duration from durationMs, no last_activity past the end', async () => {

@@ -146,7 +146,7 @@ function callFacts(m: VapiMessage) {
   const mono = rec?.mono?.combinedUrl ?? m.artifact?.recordingUrl ?? rec?.url ?? m.recordingUrl;
   return {
     cost: m.cost,
-    cost_breakdown: costBreakdown(m),
+    ...costBreakdown(m),
     ended_reason: m.endedReason,
     recording_url: mono ?? stereo,
     stereo_recording_url: stereo,
@@ -155,26 +155,45 @@ function callFacts(m: VapiMessage) {
   };
 }
 
-/** One shape whatever Vapi sent: `costBreakdown`'s numbers, else summed by kind from `costs[]`. */
-function costBreakdown(m: VapiMessage): Record<string, number> | undefined {
-  if (m.costBreakdown) {
-    const out: Record<string, number> = {};
-    for (const [k, v] of Object.entries(m.costBreakdown)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
-    return out;
-  }
-  if (!m.costs?.length) return undefined;
-  const KIND: Record<string, string> = { transcriber: 'stt', model: 'llm', voice: 'tts', vapi: 'vapi', transport: 'transport', analysis: 'analysis' };
+/** What Vapi's `costBreakdown` counts rather than prices (its SDK's CostBreakdown): kept apart as `usage`. */
+const USAGE_KEYS = new Set(['llmPromptTokens', 'llmCompletionTokens', 'llmCachedPromptTokens', 'ttsCharacters']);
+
+/**
+ * One shape whatever Vapi sent: `cost_breakdown` holds money only (`costBreakdown`'s prices, else
+ * `costs[]` summed by kind, with `total`), and `usage` the counts (prompt and completion tokens,
+ * TTS characters) that `costBreakdown` mixes in among them, or that `costs[]` gives per item.
+ */
+function costBreakdown(m: VapiMessage): { cost_breakdown?: Record<string, number>; usage?: Record<string, number> } {
+  const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
   const out: Record<string, number> = {};
+  const usage: Record<string, number> = {};
+  const count = (key: string, v: unknown) => {
+    if (finite(v)) usage[key] = (usage[key] ?? 0) + v;
+  };
+  if (m.costBreakdown) {
+    for (const [k, v] of Object.entries(m.costBreakdown)) {
+      if (!finite(v)) continue;
+      if (USAGE_KEYS.has(k)) usage[k] = v;
+      else out[k] = v;
+    }
+    return { cost_breakdown: out, ...(Object.keys(usage).length ? { usage } : {}) };
+  }
+  if (!m.costs?.length) return {};
+  const KIND: Record<string, string> = { transcriber: 'stt', model: 'llm', voice: 'tts', vapi: 'vapi', transport: 'transport', analysis: 'analysis' };
   let total = 0;
   for (const c of m.costs) {
     if (!c || typeof c !== 'object') continue;
-    const { type, cost } = c as { type?: unknown; cost?: unknown };
-    if (typeof cost !== 'number' || !Number.isFinite(cost)) continue;
+    const { type, cost, promptTokens, completionTokens, characters } = c as { type?: unknown; cost?: unknown; promptTokens?: unknown; completionTokens?: unknown; characters?: unknown };
+    if (type === 'model') {
+      count('llmPromptTokens', promptTokens);
+      count('llmCompletionTokens', completionTokens);
+    } else if (type === 'voice') count('ttsCharacters', characters);
+    if (!finite(cost)) continue;
     const key = typeof type === 'string' ? (KIND[type] ?? type.slice(0, 40)) : 'other';
     out[key] = (out[key] ?? 0) + cost;
     total += cost;
   }
-  return { ...out, total };
+  return { cost_breakdown: { ...out, total }, ...(Object.keys(usage).length ? { usage } : {}) };
 }
 
 /** A whole-history message before the report: keeps the transcript current; `ended` ends the call. */

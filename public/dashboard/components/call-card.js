@@ -30,6 +30,7 @@ export function callCard(doc) {
     h('dl', { class: 'facts' }, rows),
     m.vapi_summary ? h('p', { class: 'summary' }, m.vapi_summary) : null,
     m.cost_breakdown ? jsonDetails(m.cost_breakdown, 'Cost breakdown') : null,
+    m.usage ? jsonDetails(m.usage, 'Usage (tokens, characters)') : null,
     m.structured_data ? jsonDetails(m.structured_data, 'Structured data') : null,
   );
 }
