@@ -1,6 +1,6 @@
 import type { Sql } from '../storage/sql.js';
 import type { NewEvent } from './new-event.js';
-import { INS_RETURNING, inputParams } from './ingest-sql.js';
+import { INS_RETURNING, inputParams, participantsOf, SESSION_COLUMNS, SESSION_ON_CONFLICT } from './ingest-sql.js';
 import type { StudentCache } from './student-cache.js';
 
 /*
@@ -22,7 +22,7 @@ import type { StudentCache } from './student-cache.js';
  *   its write token (refused there), and a known student's event into a workshop session that has
  *   no student yet (the usual statement names the session's student and attributes its earlier
  *   events).
- * The session upsert is SESSION_TAIL's, row by row: the caller guarantees distinct tokens, so no
+ * The session upsert is SESSION_TAIL's (the same columns, participants and conflict arm), row by row: the caller guarantees distinct tokens, so no
  * session row is touched twice, and rows lock in token order as there.
  *
  * Each check is a scalar subquery on a primary key, not EXISTS: the planner may turn an EXISTS into
@@ -54,32 +54,12 @@ ins AS (
   RETURNING ${INS_RETURNING}
 ),
 sess AS (
-  INSERT INTO sessions AS cur (id, student_id, platform, kind, status, started_at, last_activity_at, workshop, event_count, error_count,
-                               current_step, step_at, step_name, step_name_at, participants)
+  INSERT INTO sessions ${SESSION_COLUMNS}
   SELECT i.session_token, i.student_id, 'web', 'auto', 'active', i.created_at, i.created_at, true, 1, (i.event_type = 'error')::int,
          i.step, CASE WHEN i.step IS NOT NULL THEN i.created_at END, i.step_name, CASE WHEN i.step_name IS NOT NULL THEN i.created_at END,
-         CASE WHEN i.student_id IS NULL THEN '[]'::jsonb
-              ELSE jsonb_build_array(jsonb_build_object('id', i.student_id, 'role', 'student',
-                     'joined_at', to_char(i.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) END
+         ${participantsOf('i.student_id', 'i.created_at')}
   FROM ins i ORDER BY i.session_token
-  ON CONFLICT (id) DO UPDATE SET
-    student_id = COALESCE(cur.student_id, EXCLUDED.student_id),
-    participants = CASE WHEN cur.student_id IS NULL THEN EXCLUDED.participants ELSE cur.participants END,
-    started_at = LEAST(cur.started_at, EXCLUDED.started_at),
-    last_activity_at = GREATEST(cur.last_activity_at, EXCLUDED.last_activity_at),
-    event_count = cur.event_count + EXCLUDED.event_count,
-    error_count = cur.error_count + EXCLUDED.error_count,
-    current_step = CASE WHEN EXCLUDED.step_at >= cur.step_at OR cur.step_at IS NULL AND EXCLUDED.step_at IS NOT NULL
-                        THEN EXCLUDED.current_step ELSE cur.current_step END,
-    step_at = GREATEST(cur.step_at, EXCLUDED.step_at),
-    step_name = CASE WHEN EXCLUDED.step_name_at >= cur.step_name_at OR cur.step_name_at IS NULL AND EXCLUDED.step_name_at IS NOT NULL
-                     THEN EXCLUDED.step_name ELSE cur.step_name END,
-    step_name_at = GREATEST(cur.step_name_at, EXCLUDED.step_name_at),
-    status = CASE WHEN EXCLUDED.last_activity_at > cur.ended_at THEN 'active' ELSE cur.status END,
-    end_reason = CASE WHEN EXCLUDED.last_activity_at > cur.ended_at THEN NULL ELSE cur.end_reason END,
-    ended_at = CASE WHEN EXCLUDED.last_activity_at > cur.ended_at THEN NULL ELSE cur.ended_at END,
-    updated_at = now()
-  WHERE cur.workshop
+  ${SESSION_ON_CONFLICT}
 )
 SELECT event_uuid::text, true AS inserted FROM ins
 UNION ALL

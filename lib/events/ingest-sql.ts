@@ -71,6 +71,38 @@ const stepOf = (key: string) => `CASE WHEN jsonb_typeof(event_data->'${key}') ${
  * `event_data` (every returned row is kept in the CTE's tuplestore until the statement ends).
  */
 export const INS_RETURNING = `id, event_uuid, session_token, student_id, event_type, created_at, ${stepOf('currentStep')} AS step, ${stepOf('stepName')} AS step_name`;
+/** The workshop session's columns an ingest statement inserts (SESSION_TAIL, ingest-lean.ts). */
+export const SESSION_COLUMNS = `(id, student_id, platform, kind, status, started_at, last_activity_at, workshop, event_count, error_count,
+                        current_step, step_at, step_name, step_name_at, participants)`;
+
+/** A new workshop session's participants: its student, joined at its first event, if it has one. */
+export const participantsOf = (student: string, firstAt: string) => `CASE WHEN ${student} IS NULL THEN '[]'::jsonb
+              ELSE jsonb_build_array(jsonb_build_object('id', ${student}, 'role', 'student',
+                     'joined_at', to_char(${firstAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) END`;
+
+/**
+ * An ingest statement's delta (EXCLUDED) added to a session already stored: counts, times, the
+ * latest step, reopen after an end (ingest.ts explains each). Only a workshop session changes.
+ */
+export const SESSION_ON_CONFLICT = `ON CONFLICT (id) DO UPDATE SET
+    student_id = COALESCE(sessions.student_id, EXCLUDED.student_id),
+    participants = CASE WHEN sessions.student_id IS NULL THEN EXCLUDED.participants ELSE sessions.participants END,
+    started_at = LEAST(sessions.started_at, EXCLUDED.started_at),
+    last_activity_at = GREATEST(sessions.last_activity_at, EXCLUDED.last_activity_at),
+    event_count = sessions.event_count + EXCLUDED.event_count,
+    error_count = sessions.error_count + EXCLUDED.error_count,
+    current_step = CASE WHEN EXCLUDED.step_at >= sessions.step_at OR sessions.step_at IS NULL AND EXCLUDED.step_at IS NOT NULL
+                        THEN EXCLUDED.current_step ELSE sessions.current_step END,
+    step_at = GREATEST(sessions.step_at, EXCLUDED.step_at),
+    step_name = CASE WHEN EXCLUDED.step_name_at >= sessions.step_name_at OR sessions.step_name_at IS NULL AND EXCLUDED.step_name_at IS NOT NULL
+                     THEN EXCLUDED.step_name ELSE sessions.step_name END,
+    step_name_at = GREATEST(sessions.step_name_at, EXCLUDED.step_name_at),
+    status = CASE WHEN EXCLUDED.last_activity_at > sessions.ended_at THEN 'active' ELSE sessions.status END,
+    end_reason = CASE WHEN EXCLUDED.last_activity_at > sessions.ended_at THEN NULL ELSE sessions.end_reason END,
+    ended_at = CASE WHEN EXCLUDED.last_activity_at > sessions.ended_at THEN NULL ELSE sessions.ended_at END,
+    updated_at = now()
+  WHERE sessions.workshop`;
+
 export const SESSION_TAIL = `
 named AS (
   SELECT b.session_token, b.sid FROM batch_student b
@@ -93,30 +125,9 @@ agg AS (
   FROM ins GROUP BY session_token
 ),
 sess AS (
-  INSERT INTO sessions (id, student_id, platform, kind, status, started_at, last_activity_at, workshop, event_count, error_count,
-                        current_step, step_at, step_name, step_name_at, participants)
+  INSERT INTO sessions ${SESSION_COLUMNS}
   SELECT a.id, a.student_id, 'web', 'auto', 'active', a.first_at, a.last_at, true, a.n, a.errors,
-         a.current_step, a.step_at, a.step_name, a.step_name_at,
-         CASE WHEN a.student_id IS NULL THEN '[]'::jsonb
-              ELSE jsonb_build_array(jsonb_build_object('id', a.student_id, 'role', 'student',
-                     'joined_at', to_char(a.first_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) END
+         a.current_step, a.step_at, a.step_name, a.step_name_at, ${participantsOf('a.student_id', 'a.first_at')}
   FROM agg a ORDER BY a.id
-  ON CONFLICT (id) DO UPDATE SET
-    student_id = COALESCE(sessions.student_id, EXCLUDED.student_id),
-    participants = CASE WHEN sessions.student_id IS NULL THEN EXCLUDED.participants ELSE sessions.participants END,
-    started_at = LEAST(sessions.started_at, EXCLUDED.started_at),
-    last_activity_at = GREATEST(sessions.last_activity_at, EXCLUDED.last_activity_at),
-    event_count = sessions.event_count + EXCLUDED.event_count,
-    error_count = sessions.error_count + EXCLUDED.error_count,
-    current_step = CASE WHEN EXCLUDED.step_at >= sessions.step_at OR sessions.step_at IS NULL AND EXCLUDED.step_at IS NOT NULL
-                        THEN EXCLUDED.current_step ELSE sessions.current_step END,
-    step_at = GREATEST(sessions.step_at, EXCLUDED.step_at),
-    step_name = CASE WHEN EXCLUDED.step_name_at >= sessions.step_name_at OR sessions.step_name_at IS NULL AND EXCLUDED.step_name_at IS NOT NULL
-                     THEN EXCLUDED.step_name ELSE sessions.step_name END,
-    step_name_at = GREATEST(sessions.step_name_at, EXCLUDED.step_name_at),
-    status = CASE WHEN EXCLUDED.last_activity_at > sessions.ended_at THEN 'active' ELSE sessions.status END,
-    end_reason = CASE WHEN EXCLUDED.last_activity_at > sessions.ended_at THEN NULL ELSE sessions.end_reason END,
-    ended_at = CASE WHEN EXCLUDED.last_activity_at > sessions.ended_at THEN NULL ELSE sessions.ended_at END,
-    updated_at = now()
-  WHERE sessions.workshop
+  ${SESSION_ON_CONFLICT}
 )`;

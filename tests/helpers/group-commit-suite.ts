@@ -19,7 +19,7 @@ export function countingSql(inner: Sql) {
       if (text.includes('INSERT INTO events')) {
         if (text.includes('checked AS')) counts.known++;
         else if (text.includes('by_email AS')) counts.full++;
-        else if (text.includes('INSERT INTO sessions AS cur')) counts.lean++;
+        else if (text.includes('FROM t WHERE t.ok')) counts.lean++;
       }
       return inner.query(text, params, opts);
     },

@@ -19,7 +19,7 @@ const sent = { lean: 0, other: 0 };
 const counting = (inner: Sql): Sql => ({
   driver: inner.driver,
   query(text, params, opts) {
-    if (text.includes('INSERT INTO events')) sent[text.includes('INSERT INTO sessions AS cur') ? 'lean' : 'other']++;
+    if (text.includes('INSERT INTO events')) sent[text.includes('FROM t WHERE t.ok') ? 'lean' : 'other']++;
     return inner.query(text, params, opts);
   },
   batch: (statements) => inner.batch(statements),
