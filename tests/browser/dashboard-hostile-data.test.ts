@@ -42,43 +42,33 @@ async function put(path: string, body: unknown) {
   expect(res.status, await res.clone().text()).toBeLessThan(300);
 }
 
+/** A student's page posting a batch under its token, email and (when it has one) name. */
+const postPage = (s: { token: string; email: string; name?: string }, events: unknown[]) =>
+  world.post('/api/session-log', { sessionToken: s.token, studentEmail: s.email, ...(s.name ? { studentName: s.name } : {}), events });
+
 beforeAll(async () => {
   await put(`/api/students/${odd.id}`, { name: odd.name, email: odd.email });
-  await world.post('/api/session-log', {
-    sessionToken: odd.token,
-    studentEmail: odd.email,
-    studentName: odd.name,
-    events: [
-      { eventType: 'action', eventData: { actionName: 'visible-marker', currentStep: 1, stepName: 'Setup' }, timestamp: ago(6) },
-      { eventType: 'action', eventData: { actionName: 'odd-step', currentStep: WORSE, stepName: BAD, toString: 'x' }, timestamp: ago(5) },
-      { eventType: 'error', eventData: { errorType: 'OddError', errorMessage: 'odd', currentStep: BAD, toString: 1, valueOf: 1 }, timestamp: ago(4) },
-      { eventType: 'api_call', eventData: { method: 'GET', endpoint: '/x', status: 500, success: false, toString: BAD }, timestamp: ago(3) },
-      { eventType: 'navigation', eventData: { from: 1, to: 2, toStepName: 'Two', currentStep: WORSE }, timestamp: ago(3) },
-      { eventType: 'state_change', eventData: { stateName: 'st', oldValue: BAD, newValue: [WORSE] }, timestamp: ago(2) },
-      { eventType: 'attempt', eventData: { correct: true, timeMs: 1000, topic: 'Odd topic', subject: 'S', extra: WORSE }, timestamp: ago(2) },
-      { eventType: 'custom_probe', eventData: { toString: 'x', valueOf: 1 }, timestamp: ago(1) },
-    ],
-  });
+  await postPage(odd, [
+    { eventType: 'action', eventData: { actionName: 'visible-marker', currentStep: 1, stepName: 'Setup' }, timestamp: ago(6) },
+    { eventType: 'action', eventData: { actionName: 'odd-step', currentStep: WORSE, stepName: BAD, toString: 'x' }, timestamp: ago(5) },
+    { eventType: 'error', eventData: { errorType: 'OddError', errorMessage: 'odd', currentStep: BAD, toString: 1, valueOf: 1 }, timestamp: ago(4) },
+    { eventType: 'api_call', eventData: { method: 'GET', endpoint: '/x', status: 500, success: false, toString: BAD }, timestamp: ago(3) },
+    { eventType: 'navigation', eventData: { from: 1, to: 2, toStepName: 'Two', currentStep: WORSE }, timestamp: ago(3) },
+    { eventType: 'state_change', eventData: { stateName: 'st', oldValue: BAD, newValue: [WORSE] }, timestamp: ago(2) },
+    { eventType: 'attempt', eventData: { correct: true, timeMs: 1000, topic: 'Odd topic', subject: 'S', extra: WORSE }, timestamp: ago(2) },
+    { eventType: 'custom_probe', eventData: { toString: 'x', valueOf: 1 }, timestamp: ago(1) },
+  ]);
   await put(`/api/students/${long.id}`, { name: long.name, email: long.email });
-  await world.post('/api/session-log', {
-    sessionToken: long.token,
-    studentEmail: long.email,
-    studentName: long.name,
-    events: [
-      { eventType: 'action', eventData: { actionName: 'A'.repeat(200), currentStep: 'S'.repeat(100), stepName: 'P'.repeat(300) }, timestamp: ago(5) },
-      ...[3, 2, 1].map((m) => ({ eventType: 'error', eventData: { errorType: long.errorType, errorMessage: long.message, currentStep: 'S'.repeat(100) }, timestamp: ago(m) })),
-      { eventType: 'api_call', eventData: { method: 'POST', endpoint: `/${'p'.repeat(1999)}`, status: 500 }, timestamp: ago(1) },
-      { eventType: 'attempt', eventData: { correct: true, timeMs: 1000, topic: long.topic, subject: 'U'.repeat(200) }, timestamp: ago(1) },
-    ],
-  });
-  await world.post('/api/session-log', {
-    sessionToken: clash.token,
-    studentEmail: clash.email,
-    events: [
-      { eventType: 'problem', eventData: { note: 'an ordinary event' }, timestamp: ago(2) },
-      { eventType: 'error', eventData: { errorType: 'TypeError', errorMessage: 'x is undefined' }, timestamp: ago(1) },
-    ],
-  });
+  await postPage(long, [
+    { eventType: 'action', eventData: { actionName: 'A'.repeat(200), currentStep: 'S'.repeat(100), stepName: 'P'.repeat(300) }, timestamp: ago(5) },
+    ...[3, 2, 1].map((m) => ({ eventType: 'error', eventData: { errorType: long.errorType, errorMessage: long.message, currentStep: 'S'.repeat(100) }, timestamp: ago(m) })),
+    { eventType: 'api_call', eventData: { method: 'POST', endpoint: `/${'p'.repeat(1999)}`, status: 500 }, timestamp: ago(1) },
+    { eventType: 'attempt', eventData: { correct: true, timeMs: 1000, topic: long.topic, subject: 'U'.repeat(200) }, timestamp: ago(1) },
+  ]);
+  await postPage(clash, [
+    { eventType: 'problem', eventData: { note: 'an ordinary event' }, timestamp: ago(2) },
+    { eventType: 'error', eventData: { errorType: 'TypeError', errorMessage: 'x is undefined' }, timestamp: ago(1) },
+  ]);
   // A voice platform's call whose metadata (kept as the session's platform_metadata) holds such objects.
   const started = new Date(Date.now() - 10 * 60_000);
   const call = await world.post(
@@ -106,17 +96,12 @@ beforeAll(async () => {
     WEBHOOK_TOKEN,
   );
   callSession = String(call.session_id);
-  await world.post('/api/session-log', {
-    sessionToken: spoof.token,
-    studentEmail: spoof.email,
-    studentName: spoof.name,
-    events: [
-      { eventType: 'action', eventData: { actionName: 'run\u202Ecode', currentStep: 1, stepName: 'Set\u200Bup\u2066' }, timestamp: ago(5) },
-      { eventType: 'error', eventData: { errorType: 'Type\u202DError', errorMessage: 'fetch\u200Bfailed\uFEFF', currentStep: 1 }, timestamp: ago(3) },
-      { eventType: 'error', eventData: { errorType: 'Type\u202DError', errorMessage: 'fetch\u200Bfailed\uFEFF', currentStep: 1 }, timestamp: ago(2) },
-      { eventType: 'error', eventData: { errorType: 'Type\u202DError', errorMessage: 'fetch\u200Bfailed\uFEFF', currentStep: 1 }, timestamp: ago(1) },
-    ],
-  });
+  await postPage(spoof, [
+    { eventType: 'action', eventData: { actionName: 'run\u202Ecode', currentStep: 1, stepName: 'Set\u200Bup\u2066' }, timestamp: ago(5) },
+    { eventType: 'error', eventData: { errorType: 'Type\u202DError', errorMessage: 'fetch\u200Bfailed\uFEFF', currentStep: 1 }, timestamp: ago(3) },
+    { eventType: 'error', eventData: { errorType: 'Type\u202DError', errorMessage: 'fetch\u200Bfailed\uFEFF', currentStep: 1 }, timestamp: ago(2) },
+    { eventType: 'error', eventData: { errorType: 'Type\u202DError', errorMessage: 'fetch\u200Bfailed\uFEFF', currentStep: 1 }, timestamp: ago(1) },
+  ]);
   await world.server.deps.settle();
 });
 
