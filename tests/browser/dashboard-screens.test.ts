@@ -65,6 +65,7 @@ async function seed() {
       call,
       endedReason: 'customer-ended-call',
       cost: 0.12,
+      costBreakdown: { transport: 0, stt: 0.02, llm: 0.03, tts: 0.03, vapi: 0.04, total: 0.12, llmPromptTokens: 1840, llmCompletionTokens: 152, ttsCharacters: 860 },
       startedAt: at(300),
       endedAt: at(540),
       artifact: {
