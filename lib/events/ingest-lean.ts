@@ -1,7 +1,6 @@
 import type { Sql } from '../storage/sql.js';
 import type { NewEvent } from './new-event.js';
 import { INS_RETURNING, inputParams, participantsOf, SESSION_COLUMNS, SESSION_ON_CONFLICT } from './ingest-sql.js';
-import type { StudentCache } from './student-cache.js';
 
 /*
  * The lean statement: what group commit sends most of the time — a few single events, each of a
@@ -78,28 +77,8 @@ export function leanFits(events: readonly NewEvent[]): boolean {
 }
 
 /**
- * The student id of each event for the lean statement: the cached id of its email, or null for an
- * anonymous event; null overall when any event is neither (a student the cache does not know yet,
- * or a tutoring student id), so the usual statements take the group.
- */
-export function leanStudents(cache: StudentCache, events: readonly NewEvent[]): (string | null)[] | null {
-  const sids: (string | null)[] = [];
-  for (const e of events) {
-    if (e.studentId !== null) return null;
-    if (e.email === null) {
-      sids.push(null);
-      continue;
-    }
-    const sid = cache.get(e.email);
-    if (sid === undefined) return null;
-    sids.push(sid);
-  }
-  return sids;
-}
-
-/**
  * Insert events whose students' ids are given (`sids[i]` for `events[i]`: the cache's, or null
- * for an anonymous event; leanStudents), each of a different session (leanFits). Returns the
+ * for an anonymous event; cachedOrAnonymous in student-cache.ts), each of a different session (leanFits). Returns the
  * uuids inserted and the events left for the usual statements (see INSERT_LEAN); any other event
  * was a duplicate of one already stored.
  */

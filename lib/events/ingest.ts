@@ -1,9 +1,9 @@
 import type { Sql } from '../storage/sql.js';
 import type { NewEvent } from './new-event.js';
 import { insertKnown } from './ingest-known.js';
-import { insertLean, leanFits, leanStudents } from './ingest-lean.js';
+import { insertLean, leanFits } from './ingest-lean.js';
 import { INS_RETURNING, inputCte, inputParams, SESSION_TAIL } from './ingest-sql.js';
-import { knownStudents, rememberStudents, type StudentCache, studentCacheFor } from './student-cache.js';
+import { cachedOrAnonymous, knownStudents, rememberStudents, type StudentCache, studentCacheFor } from './student-cache.js';
 
 export type { NewEvent } from './new-event.js';
 
@@ -57,7 +57,7 @@ export function eventTime(receivedAt: Date, timestamp?: string | number, sentAt?
 export async function insertEvents(sql: Sql, events: readonly NewEvent[]): Promise<IngestOutcome> {
   if (events.length === 0) return { inserted: new Set(), refused: new Set() };
   const cache = studentCacheFor(sql);
-  const sids = leanFits(events) ? leanStudents(cache, events) : null;
+  const sids = leanFits(events) ? cachedOrAnonymous(cache, events) : null;
   if (sids) {
     // Most of group commit's statements: the lean one, then the usual ones for whatever it left.
     let lean: Awaited<ReturnType<typeof insertLean>>;

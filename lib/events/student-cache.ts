@@ -52,18 +52,33 @@ export function studentCacheFor(sql: Sql): StudentCache {
 }
 
 /**
+ * Each event's student id as far as the cache can tell without the database: the cached id of its
+ * email, or null for an anonymous event (no email, no student id). Null overall when any event is
+ * neither (a student the cache does not know yet, or a tutoring student id).
+ */
+export function cachedOrAnonymous(cache: StudentCache, events: readonly NewEvent[]): (string | null)[] | null {
+  const sids: (string | null)[] = [];
+  for (const e of events) {
+    if (e.studentId !== null) return null;
+    if (e.email === null) {
+      sids.push(null);
+      continue;
+    }
+    const sid = cache.get(e.email);
+    if (sid === undefined) return null;
+    sids.push(sid);
+  }
+  return sids;
+}
+
+/**
  * The cached student id of every event, or null unless ALL are known: one statement shape per
  * call keeps a batch's events together (an anonymous event is attributed to the student the same
  * batch names, which only the full statement does).
  */
 export function knownStudents(cache: StudentCache, events: readonly NewEvent[]): string[] | null {
-  const sids: string[] = [];
-  for (const e of events) {
-    const sid = e.email !== null && e.studentId === null ? cache.get(e.email) : undefined;
-    if (sid === undefined) return null;
-    sids.push(sid);
-  }
-  return sids;
+  const sids = cachedOrAnonymous(cache, events);
+  return sids && !sids.includes(null) ? (sids as string[]) : null;
 }
 
 /** After the full statement: the student each inserted event with an email was filed under. */
