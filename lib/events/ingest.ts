@@ -2,6 +2,7 @@ import type { Sql } from '../storage/sql.js';
 import type { NewEvent } from './new-event.js';
 import { insertKnown } from './ingest-known.js';
 import { insertLean, leanFits } from './ingest-lean.js';
+import { insertPage, pageFits } from './ingest-page.js';
 import { INS_RETURNING, inputCte, inputParams, SESSION_TAIL } from './ingest-sql.js';
 import { cachedOrAnonymous, knownStudents, rememberStudents, type StudentCache, studentCacheFor } from './student-cache.js';
 
@@ -57,6 +58,22 @@ export function eventTime(receivedAt: Date, timestamp?: string | number, sentAt?
 export async function insertEvents(sql: Sql, events: readonly NewEvent[]): Promise<IngestOutcome> {
   if (events.length === 0) return { inserted: new Set(), refused: new Set() };
   const cache = studentCacheFor(sql);
+  const email = pageFits(events) ? (events[0] as NewEvent).email : undefined;
+  const pageSid = email === null ? null : email === undefined ? undefined : cache.get(email);
+  if (pageSid !== undefined) {
+    // One page's batch (the browser client's flush): one statement that checks once per batch.
+    try {
+      const page = await insertPage(sql, events, pageSid);
+      if (page.fate === 'stored') return { inserted: page.inserted, refused: new Set() };
+      if (page.fate === 'refused') return { inserted: new Set(), refused: new Set(events.map((e) => e.eventUuid)) };
+    } catch (err) {
+      // 23503: a student erased after the statement's snapshot checked it (as in insertUsual).
+      if ((err as { code?: string }).code !== '23503') throw err;
+    }
+    // The cached student is stale (or was erased meanwhile): the full statement resolves it anew.
+    forget(cache, events);
+    return insertFull(sql, events, cache);
+  }
   const sids = leanFits(events) ? cachedOrAnonymous(cache, events) : null;
   if (sids) {
     // Most of group commit's statements: the lean one, then the usual ones for whatever it left.
@@ -66,7 +83,7 @@ export async function insertEvents(sql: Sql, events: readonly NewEvent[]): Promi
     } catch (err) {
       // 23503: a student erased after the statement's snapshot checked it (as in insertUsual).
       if ((err as { code?: string }).code !== '23503') throw err;
-      for (const e of events) if (e.email !== null) cache.delete(e.email);
+      forget(cache, events);
       return insertUsual(sql, events, cache);
     }
     if (lean.left.length === 0) return { inserted: lean.inserted, refused: new Set() };
@@ -89,7 +106,7 @@ export async function insertUsual(sql: Sql, events: readonly NewEvent[], cache: 
       if (unverified.length === 0) return { inserted, refused };
       // The cache was stale (student erased, email moved): those events take the full statement,
       // which recreates or re-resolves the student exactly as on a first visit.
-      for (const e of unverified) if (e.email !== null) cache.delete(e.email);
+      forget(cache, unverified);
       const rest = await insertFull(sql, unverified, cache);
       for (const uuid of rest.inserted) inserted.add(uuid);
       for (const uuid of rest.refused) refused.add(uuid);
@@ -98,10 +115,15 @@ export async function insertUsual(sql: Sql, events: readonly NewEvent[], cache: 
       // 23503: the student was erased after the statement's snapshot checked it. Forget the
       // cached ids and take the full path, which recreates the student.
       if ((err as { code?: string }).code !== '23503') throw err;
-      for (const e of events) if (e.email !== null) cache.delete(e.email);
+      forget(cache, events);
     }
   }
   return insertFull(sql, events, cache);
+}
+
+/** Drop the cached students of these events: the database said an entry is stale. */
+function forget(cache: StudentCache, events: readonly NewEvent[]): void {
+  for (const e of events) if (e.email !== null) cache.delete(e.email);
 }
 
 async function insertFull(sql: Sql, events: readonly NewEvent[], cache: StudentCache): Promise<IngestOutcome> {

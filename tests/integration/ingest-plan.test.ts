@@ -10,6 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { insertKnown } from '../../lib/events/ingest-known.js';
 import { insertLean } from '../../lib/events/ingest-lean.js';
+import { insertPage, PAGE_PARAM_TYPES, pageParams } from '../../lib/events/ingest-page.js';
 import { insertEvents, type NewEvent } from '../../lib/events/ingest.js';
 import { inputParams } from '../../lib/events/ingest-sql.js';
 import { loadMigrations } from '../../lib/node/migrations.js';
@@ -66,11 +67,16 @@ describeWithPostgres('ingest statement plans', () => {
 
   const event = (token: string, email: string) => newEvent({ sessionToken: token, email, eventData: JSON.stringify({ currentStep: 2 }) });
 
-  /** EXPLAIN ANALYZE of `text` run as a generic plan with the ingest parameter of `e` (inputParams). */
-  async function executeGeneric(name: string, text: string, e: NewEvent, sid: string | null): Promise<PlanNode> {
+  const INPUT_TYPES = ['uuid[]', 'text[]', 'text[]', 'text[]', 'text[]', 'text[]', 'jsonb', 'timestamptz[]', 'timestamptz[]', 'boolean[]'];
+
+  /**
+   * EXPLAIN ANALYZE of `text` run as a generic plan with the ingest parameters of `e` (inputParams,
+   * or pageParams for the page-batch statement, whose `types` are given).
+   */
+  async function executeGeneric(name: string, text: string, e: NewEvent, sid: string | null, page = false): Promise<PlanNode> {
     const lit = (v: unknown) => (v === null ? 'NULL' : client.escapeLiteral(String(v)));
-    const types = ['uuid', 'text', 'text', 'text', 'text', 'text', 'jsonb', 'timestamptz', 'timestamptz', 'boolean'];
-    const args = inputParams([e], [sid]).map((p, i) => (Array.isArray(p) ? `ARRAY[${p.map(lit).join(', ')}]::${types[i]}[]` : `${lit(p)}::${types[i]}`));
+    const [params, types] = page ? [pageParams([e, { ...e, eventUuid: crypto.randomUUID() }], sid), PAGE_PARAM_TYPES] : [inputParams([e], [sid]), INPUT_TYPES];
+    const args = params.map((p, i) => (Array.isArray(p) ? `ARRAY[${p.map(lit).join(', ')}]::${types[i]}` : `${lit(p)}::${types[i]}`));
     await client.query(`DEALLOCATE ALL`);
     await client.query(`PREPARE ${name} AS ${text}`);
     const res = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE ${name}(${args.join(', ')})`);
@@ -95,6 +101,11 @@ describeWithPostgres('ingest statement plans', () => {
     expect(scans.map((n) => n['Actual Loops'])).toEqual(scans.map(() => 0));
     const [row] = await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE event_uuid = $1', [e.eventUuid]);
     expect(row?.n).toBe(1);
+    // The page-batch statement shares the attribution (SESSION_TAIL).
+    const page = await statementOf((s) => insertPage(s, [event(token, email), event(token, email)], email));
+    const pageScans = attributionScans(await executeGeneric('sl_plan_page', page, event(token, email), email, true));
+    expect(pageScans.length).toBeGreaterThan(0);
+    expect(pageScans.map((n) => n['Actual Loops'])).toEqual(pageScans.map(() => 0));
   });
 
   it('the full statement likewise, for a student it has not seen', async () => {
@@ -118,6 +129,7 @@ describeWithPostgres('ingest statement plans', () => {
     const full = await statementOf((s) => insertEvents(s, [event(token, email)]));
     const known = await statementOf((s) => insertKnown(s, [event(token, email)], [id]));
     const lean = await statementOf((s) => insertLean(s, [event(token, email)], [id]));
+    const page = await statementOf((s) => insertPage(s, [event(token, email), event(token, email)], id));
     await client.query('BEGIN');
     try {
       const base = Date.now();
@@ -126,6 +138,7 @@ describeWithPostgres('ingest statement plans', () => {
       await client.query(known, inputParams([later(2000)], [id]));
       await client.query(known, inputParams([later(3000), later(3001)], [id, id]));
       await client.query(lean, inputParams([later(4000)], [id]));
+      await client.query(page, pageParams([later(5000), later(5001)], id));
       const { rows } = await client.query(
         `SELECT pg_stat_get_xact_tuples_updated('sessions'::regclass)::int AS updated,
                 pg_stat_get_xact_tuples_hot_updated('sessions'::regclass)::int AS hot,
@@ -133,11 +146,27 @@ describeWithPostgres('ingest statement plans', () => {
                 (SELECT last_activity_at FROM sessions WHERE id = $1) AS last`,
         [token],
       );
-      // Four statements, each updating the session (the full one also links its student to it).
-      expect(rows[0].updated).toBeGreaterThanOrEqual(4);
-      expect(rows[0]).toEqual({ updated: rows[0].updated, hot: rows[0].updated, events: 6, last: later(4000).createdAt });
+      // Five statements, each updating the session (the full one also links its student to it).
+      expect(rows[0].updated).toBeGreaterThanOrEqual(5);
+      expect(rows[0]).toEqual({ updated: rows[0].updated, hot: rows[0].updated, events: 8, last: later(5001).createdAt });
     } finally {
       await client.query('ROLLBACK');
+    }
+  });
+
+  it('the page-batch statement is planned once per connection, whatever its batches\' sizes', async () => {
+    const one = createPgSql({ connectionString: TEST_DATABASE_URL ?? '', max: 1 });
+    try {
+      const token = uniqueToken();
+      const email = `${token}@example.com`;
+      await insertEvents(one, [event(token, email)]); // the student is stored and cached
+      for (let i = 0; i < 12; i++) await insertEvents(one, Array.from({ length: 2 + ((i * 37) % 100) }, () => event(`${token}_${i % 3}`, email)));
+      const [plans] = await one.query<{ generic: number; custom: number }>(
+        `SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name = 'sl_ingest_page'`,
+      );
+      expect(plans).toEqual({ generic: 12 - 5, custom: 5 });
+    } finally {
+      await one.close();
     }
   });
 
@@ -174,8 +203,9 @@ describeWithPostgres('ingest statement plans', () => {
       const [{ id } = { id: '' }] = await sql.query<{ id: string }>('SELECT id FROM students WHERE email = $1', [email]);
       const known = await statementOf((s) => insertKnown(s, [event(token, email)], [id]));
       const lean = await statementOf((s) => insertLean(s, [event(token, email)], [id]));
-      for (const [name, text] of [['sl_plan_known_many', known], ['sl_plan_lean_many', lean]] as const) {
-        const plan = await executeGeneric(name, text, event(token, email), id);
+      const page = await statementOf((s) => insertPage(s, [event(token, email), event(token, email)], id));
+      for (const [name, text] of [['sl_plan_known_many', known], ['sl_plan_lean_many', lean], ['sl_plan_page_many', page]] as const) {
+        const plan = await executeGeneric(name, text, event(token, email), id, name === 'sl_plan_page_many');
         const scans = (table: string) => [...walk(plan)].filter((n) => n['Relation Name'] === table).map((n) => n['Node Type']);
         expect(scans('students').length, name).toBeGreaterThan(0);
         expect(scans('students'), name).not.toContain('Seq Scan');
