@@ -310,7 +310,9 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
       prompts: { ...DEFAULT_TEMPLATES, ...stripUndefined(file?.analysis?.prompts ?? {}) },
     },
     sessionTimeoutMs: Math.round(env.SESSION_TIMEOUT_MINUTES * 60_000),
-    trafficSweepMs: env.TRAFFIC_SWEEP_SECONDS * 1000,
+    // The edge worker's cron trigger sweeps every 5 minutes (wrangler.jsonc), and a request there
+    // has 10 ms of CPU on the free plan: by traffic only when asked for (ADR 0011 amendment).
+    trafficSweepMs: (runtime === 'edge' && (raw.TRAFFIC_SWEEP_SECONDS ?? '') === '' ? 0 : env.TRAFFIC_SWEEP_SECONDS) * 1000,
     allowedOrigins: origins.includes('*') ? '*' : origins,
     alerts: alertsConfig(file?.alerts, env),
     logRequests: env.LOG_REQUESTS,

@@ -124,6 +124,15 @@ describe('sweep by traffic', () => {
     expect((await stored(id))?.status).toBe('active');
   });
 
+  it('the edge worker, whose cron trigger sweeps every 5 minutes, sweeps by traffic only when TRAFFIC_SWEEP_SECONDS is set', () => {
+    const edge = (env: Record<string, string>) =>
+      parseConfig({ ADMIN_TOKEN: 'a'.repeat(32), DATABASE_URL: 'postgresql://app:pw@ep-x.neon.tech/neondb', ...env }, 'edge').trafficSweepMs;
+    expect(edge({})).toBe(0);
+    expect(edge({ TRAFFIC_SWEEP_SECONDS: '' })).toBe(0);
+    expect(edge({ TRAFFIC_SWEEP_SECONDS: '60' })).toBe(60_000);
+    expect(parseConfig({ ADMIN_TOKEN, DATA_DIR: '/tmp/sessionlog-test' }).trafficSweepMs).toBe(60_000);
+  });
+
   it('the lease: one winner among concurrent claims, none within the interval', async () => {
     const at = new Date('2026-03-05T09:00:00Z');
     const job = `test-${crypto.randomUUID()}`;
