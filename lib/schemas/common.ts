@@ -50,13 +50,35 @@ export const MAX_JSON_DEPTH = 64;
  * Returns a path-qualified message, or null when the value is storable.
  */
 export function unstorableJson(value: unknown, path = '', depth = 0): string | null {
+  return storable(value, depth) ? null : describeUnstorable(value, path, depth);
+}
+
+/**
+ * The same walk without the message: no path string built per key, which was most of the walk's
+ * cost on ingest (every event's data is walked, and nearly every one is storable).
+ */
+function storable(value: unknown, depth: number): boolean {
+  if (depth > MAX_JSON_DEPTH) return false;
+  if (typeof value === 'string') return !UNSTORABLE.test(value);
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!storable(value[i], depth + 1)) return false;
+    return true;
+  }
+  const record = value as Record<string, unknown>;
+  for (const k of Object.keys(record)) if (UNSTORABLE.test(k) || !storable(record[k], depth + 1)) return false;
+  return true;
+}
+
+function describeUnstorable(value: unknown, path: string, depth: number): string | null {
   if (depth > MAX_JSON_DEPTH) return `${path || 'value'}: nested deeper than ${MAX_JSON_DEPTH} levels`;
   if (typeof value === 'string') return UNSTORABLE.test(value) ? `${path || 'value'}: contains a NUL character or an unpaired surrogate` : null;
   // JSON.parse reads 1e400 as Infinity, which JSON.stringify would store as null.
   if (typeof value === 'number') return Number.isFinite(value) ? null : `${path || 'value'}: is a number too large to store (at most about 1.8e308)`;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const m = unstorableJson(value[i], `${path}[${i}]`, depth + 1);
+      const m = describeUnstorable(value[i], `${path}[${i}]`, depth + 1);
       if (m) return m;
     }
     return null;
@@ -64,7 +86,7 @@ export function unstorableJson(value: unknown, path = '', depth = 0): string | n
   if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       if (UNSTORABLE.test(k)) return `${path || 'value'}: a key contains a NUL character or an unpaired surrogate`;
-      const m = unstorableJson(v, path ? `${path}.${k}` : k, depth + 1);
+      const m = describeUnstorable(v, path ? `${path}.${k}` : k, depth + 1);
       if (m) return m;
     }
   }
