@@ -54,8 +54,33 @@ export const makeBatch = (size: number) => {
  * CASCADE: tables added later that reference these must not make the bench fail.
  */
 export async function resetIngest(sql: Sql): Promise<void> {
-  await sql.query('TRUNCATE events, students, sessions CASCADE');
+  // The load generator stops with requests in flight, and the server finishes them after it: at 32
+  // connections a 100-event statement takes ~150 ms. A TRUNCATE beside one waits on it while it waits
+  // on the TRUNCATE (40P01, seen once). So wait for the database's other backends to go idle first,
+  // and take the TRUNCATE again if it still loses such a race.
+  await untilIdle(sql);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sql.query('TRUNCATE events, students, sessions CASCADE');
+      break;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '40P01' || attempt >= 5) throw err;
+      await untilIdle(sql);
+    }
+  }
   await insertEvents(sql, everyStudent().map(toNewEvent));
+}
+
+/** Until no other backend of this database runs a statement (at most 30 s). */
+async function untilIdle(sql: Sql): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const [busy] = await sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state = 'active'`,
+    );
+    if (!busy?.n) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export async function runIngest(server: Server, sql: Sql, databaseUrl: string): Promise<Section> {
