@@ -94,7 +94,9 @@ describeWithBrowser('session-log.js robustness', () => {
     });
     expect(outcome.thrown).toEqual([]);
     expect(outcome.promises).toBe(0); // nothing for the page to wait on
-    expect(outcome.ms).toBeLessThan(1000);
+    // A guard against a hang, not a speed test: sizing the 5 MB string and the two 50,000-row
+    // objects took 1,009 ms once on a slower 2-core machine beside another test file.
+    expect(outcome.ms).toBeLessThan(3000);
 
     const events = await storedWhen(token, 10);
     const byType = (t: string) => events.filter((e) => e.event_type === t).map((e) => e.event_data);
