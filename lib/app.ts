@@ -58,7 +58,9 @@ export function createApp(deps: Deps, families: readonly Family[]): App {
     const origin = c.req.header('origin');
     const allowed = deps.config.allowedOrigins;
     if (origin && c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.req.method !== 'OPTIONS' && allowed !== '*' && !allowed.includes(origin)) {
-      if (origin !== new URL(c.req.url).origin) throw new ApiError('FORBIDDEN', `origin ${origin} is not allowed (ALLOWED_ORIGINS)`);
+      if (!isSameOrigin(c.req.url, origin, c.req.header('x-forwarded-proto'), c.req.header('x-forwarded-host'))) {
+        throw new ApiError('FORBIDDEN', `origin ${origin} is not allowed (ALLOWED_ORIGINS)`);
+      }
     }
     await next();
   });
@@ -202,4 +204,21 @@ function corsFor(deps: Deps): MiddlewareHandler<AppEnv> {
       h.append('vary', 'Origin');
     });
   };
+}
+
+/**
+ * Whether a page on `origin` is this deployment's own (the dashboard, the demo): the request URL's
+ * origin, or the scheme and host a proxy in front says the browser used. Behind a proxy that
+ * terminates TLS the function is reached over plain HTTP: Vercel's launcher builds the Request as
+ * `http://<host>` (its port is not 443), as does a Node server behind nginx, while the page is
+ * `https://<host>`. A page on another origin cannot add X-Forwarded-* to a write: they are not
+ * CORS-safelisted headers, so its browser asks first, and that preflight is refused.
+ */
+export function isSameOrigin(url: string, origin: string, forwardedProto?: string, forwardedHost?: string): boolean {
+  const own = new URL(url);
+  if (origin === own.origin) return true;
+  const proto = forwardedProto?.split(',')[0]?.trim().toLowerCase();
+  if (proto !== 'https' && proto !== 'http') return false;
+  const host = (forwardedHost?.split(',')[0]?.trim() || own.host).toLowerCase();
+  return origin === `${proto}://${host}`;
 }

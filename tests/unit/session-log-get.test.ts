@@ -186,4 +186,19 @@ describe('writes from origins that are not allowed', () => {
     const stored = EventListResponse.parse(await (await app.request(`/api/session-log?sessionToken=${token}`, { headers: admin })).json());
     expect(stored.count).toBe(3);
   });
+
+  it('behind a proxy that terminates TLS (Vercel, nginx), the https dashboard is the same origin; the proxy headers vouch for no other', async () => {
+    const token = uniqueToken();
+    // Vercel's launcher hands the function http://<host>/… while the page is https://<host>.
+    const send = (headers: Record<string, string>) =>
+      app.request('http://api.example.org/api/session-log', { method: 'POST', headers: { 'content-type': 'text/plain', ...headers }, body: JSON.stringify({ sessionToken: token, eventType: 'action' }) });
+    expect((await send({ origin: 'https://api.example.org', 'x-forwarded-proto': 'https' })).status).toBe(200);
+    expect((await send({ origin: 'https://dash.example.org', 'x-forwarded-proto': 'https, http', 'x-forwarded-host': 'Dash.Example.org' })).status).toBe(200);
+    expect((await send({ origin: 'https://api.example.org' })).status).toBe(403); // no proxy said so
+    expect((await send({ origin: 'https://evil.example.com', 'x-forwarded-proto': 'https' })).status).toBe(403);
+    expect((await send({ origin: 'https://evil.example.com', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.org' })).status).toBe(403);
+    expect((await send({ origin: 'javascript://api.example.org', 'x-forwarded-proto': 'javascript' })).status).toBe(403);
+    const stored = EventListResponse.parse(await (await app.request(`/api/session-log?sessionToken=${token}`, { headers: admin })).json());
+    expect(stored.count).toBe(2);
+  });
 });
