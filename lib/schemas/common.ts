@@ -104,13 +104,21 @@ export function joinPath(prefix: string, path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** A JSON object Postgres can store: no NUL/lone surrogates, nested at most MAX_JSON_DEPTH. */
-export const StorableObject = z.record(z.string(), z.unknown(), { message: 'must be a JSON object' }).check(
-  z.superRefine((v, ctx) => {
-    const bad = unstorableJson(v);
-    if (bad) ctx.addIssue({ code: 'custom', message: bad.split(': ').slice(1).join(': ') || bad });
-  }),
-);
+/**
+ * A JSON object Postgres can store: no NUL/lone surrogates, nested at most MAX_JSON_DEPTH. The
+ * object itself is the output, not a copy: `z.record` copied it key by key, and the assignment
+ * dropped a `__proto__` key (a tool call's parameters must be stored as sent). Documented as the
+ * record it is (the metadata is what the OpenAPI document and the JSON Schema show).
+ */
+export const StorableObject = z
+  .custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), { message: 'must be a JSON object' })
+  .check(
+    z.superRefine((v, ctx) => {
+      const bad = unstorableJson(v);
+      if (bad) ctx.addIssue({ code: 'custom', message: bad.split(': ').slice(1).join(': ') || bad });
+    }),
+  );
+z.globalRegistry.add(StorableObject, { type: 'object', propertyNames: { type: 'string' }, additionalProperties: {} });
 
 /**
  * Make a value from a third party storable without refusing it: NULs dropped, lone surrogates

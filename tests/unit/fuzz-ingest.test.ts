@@ -277,6 +277,24 @@ describe('regressions found by fuzzing', () => {
     expect(JSON.stringify(data)).toBe('{"y":2,"__proto__":{"x":1}}');
   });
 
+  // The same for the other routes' JSON objects (StorableObject): a tool call's parameters, and an
+  // explicit session's agent and metadata.
+  it('a __proto__ key in a tool call\'s parameters or a session\'s metadata is stored as sent', async () => {
+    const write = { ...admin, 'content-type': 'application/json' };
+    const made = await app.request('/api/sessions/interactions', { method: 'POST', headers: write, body: '{"student_id":"proto_kid","function":"f","parameters":{"__proto__":{"x":1},"y":2}}' });
+    expect(made.status).toBe(200);
+    const { session_id: sitting } = (await made.json()) as { session_id: string };
+    const log = (await (await app.request(`/api/session-log?sessionToken=${encodeURIComponent(sitting)}`, { headers: admin })).json()) as { events: Array<{ event_type: string; event_data: object }> };
+    const call = log.events.find((e) => e.event_type === 'interaction');
+    expect(JSON.stringify(call?.event_data)).toContain('{"y":2,"__proto__":{"x":1}}');
+    const body = '{"participant":"proto_kid","metadata":{"__proto__":{"x":1},"y":2}}';
+    const opened = await app.request('/api/sessions', { method: 'POST', headers: write, body });
+    expect(opened.status, await opened.clone().text()).toBeLessThan(300);
+    const { session_id: explicit } = (await opened.json()) as { session_id: string };
+    const [row] = await sql.query<{ metadata: string }>('SELECT metadata::text AS metadata FROM sessions WHERE id = $1', [explicit]);
+    expect(row?.metadata).toBe('{"y": 2, "__proto__": {"x": 1}}');
+  });
+
   // A tutoring student id may be an email (StudentId allows @): a workshop event with that email
   // joins that student instead of colliding with its primary key.
   it('an event whose studentEmail is already a student id (without email) is stored, not a 500', async () => {
