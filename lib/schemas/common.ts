@@ -104,6 +104,12 @@ export function joinPath(prefix: string, path: readonly PropertyKey[]): string {
   return out;
 }
 
+function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+/** What `z.record(z.string(), z.unknown())` is in JSON Schema: the OpenAPI document is unchanged. */
+const RECORD_SCHEMA = { type: 'object', propertyNames: { type: 'string' }, additionalProperties: {} } as const;
+
 /**
  * A JSON object Postgres can store: no NUL/lone surrogates, nested at most MAX_JSON_DEPTH. The
  * object itself is the output, not a copy: `z.record` copied it key by key, and the assignment
@@ -111,14 +117,22 @@ export function joinPath(prefix: string, path: readonly PropertyKey[]): string {
  * record it is (the metadata is what the OpenAPI document and the JSON Schema show).
  */
 export const StorableObject = z
-  .custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), { message: 'must be a JSON object' })
+  .custom<Record<string, unknown>>(isJsonObject, { message: 'must be a JSON object' })
   .check(
     z.superRefine((v, ctx) => {
       const bad = unstorableJson(v);
       if (bad) ctx.addIssue({ code: 'custom', message: bad.split(': ').slice(1).join(': ') || bad });
     }),
   );
-z.globalRegistry.add(StorableObject, { type: 'object', propertyNames: { type: 'string' }, additionalProperties: {} });
+z.globalRegistry.add(StorableObject, RECORD_SCHEMA);
+
+/**
+ * A JSON object read back and answered as it is (a session document's metadata, a tool call's
+ * parameters): the object, not `z.record`'s copy, which drops a `__proto__` key. Documented as
+ * the record it is.
+ */
+export const JsonRecord = z.custom<Record<string, unknown>>(isJsonObject, { message: 'must be a JSON object' });
+z.globalRegistry.add(JsonRecord, RECORD_SCHEMA);
 
 /**
  * Make a value from a third party storable without refusing it: NULs dropped, lone surrogates

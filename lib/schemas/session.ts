@@ -1,5 +1,5 @@
 import * as z from '../util/zod.js';
-import { InputTime, IsoDateTime, SafeText, StorableObject } from './common.js';
+import { InputTime, IsoDateTime, JsonRecord, SafeText, StorableObject } from './common.js';
 
 /** `paused` is derived (an open session with paused_at set), never stored: see migration 014. */
 export const SESSION_STATUSES = ['waiting', 'active', 'paused', 'completed', 'abandoned'] as const;
@@ -15,7 +15,7 @@ export const SessionId = z.string().check(z.minLength(1), z.maxLength(200), z.re
 export const Platform = z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must be a lowercase platform name such as vapi, web, mcp, superinterface, generic'));
 
 const Label = SafeText(200);
-const JsonObject = z.record(z.string(), z.unknown());
+const JsonObject = JsonRecord;
 
 export const InteractionInput = z.strictObject({
   student_id: StudentId,

@@ -279,7 +279,7 @@ describe('regressions found by fuzzing', () => {
 
   // The same for the other routes' JSON objects (StorableObject): a tool call's parameters, and an
   // explicit session's agent and metadata.
-  it('a __proto__ key in a tool call\'s parameters or a session\'s metadata is stored as sent', async () => {
+  it('a __proto__ key in a tool call\'s parameters or a session\'s metadata is stored and answered as sent', async () => {
     const write = { ...admin, 'content-type': 'application/json' };
     const made = await app.request('/api/sessions/interactions', { method: 'POST', headers: write, body: '{"student_id":"proto_kid","function":"f","parameters":{"__proto__":{"x":1},"y":2}}' });
     expect(made.status).toBe(200);
@@ -293,6 +293,11 @@ describe('regressions found by fuzzing', () => {
     const { session_id: explicit } = (await opened.json()) as { session_id: string };
     const [row] = await sql.query<{ metadata: string }>('SELECT metadata::text AS metadata FROM sessions WHERE id = $1', [explicit]);
     expect(row?.metadata).toBe('{"y": 2, "__proto__": {"x": 1}}');
+    // And the session document answers both as stored.
+    const doc = await (await app.request(`/api/sessions/${encodeURIComponent(explicit)}`, { headers: admin })).text();
+    expect(doc).toContain('"metadata":{"y":2,"__proto__":{"x":1}}');
+    const withCall = await (await app.request(`/api/sessions/${encodeURIComponent(sitting)}`, { headers: admin })).text();
+    expect(withCall).toContain('"parameters":{"y":2,"__proto__":{"x":1}}');
   });
 
   // A tutoring student id may be an email (StudentId allows @): a workshop event with that email
