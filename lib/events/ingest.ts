@@ -49,7 +49,10 @@ export function eventTime(receivedAt: Date, timestamp?: string | number, sentAt?
  * When every event's student is in the student cache (student-cache.ts), the lighter statement of
  * ingest-known.ts goes instead, still one round trip; a stale cache entry costs a second one. When
  * besides each event is of its own session (group commit's usual statement), the leaner one of
- * ingest-lean.ts goes first, and the events it leaves (rare) take the usual way.
+ * ingest-lean.ts goes first, and the events it leaves (rare) take the usual way. One page's batch
+ * (one token, student and write permission: the browser client's flush) whose student the cache
+ * knows, or which is anonymous, takes ingest-page.ts, which checks once per batch; a stale cache
+ * entry sends it through the full statement.
  *
  * Only the public ingest path (POST /api/session-log) calls this: every call makes or updates a
  * workshop session (id = token, platform `web`). Session records written by other code paths
@@ -58,8 +61,7 @@ export function eventTime(receivedAt: Date, timestamp?: string | number, sentAt?
 export async function insertEvents(sql: Sql, events: readonly NewEvent[]): Promise<IngestOutcome> {
   if (events.length === 0) return { inserted: new Set(), refused: new Set() };
   const cache = studentCacheFor(sql);
-  const email = pageFits(events) ? (events[0] as NewEvent).email : undefined;
-  const pageSid = email === null ? null : email === undefined ? undefined : cache.get(email);
+  const pageSid = pageStudent(cache, events);
   if (pageSid !== undefined) {
     // One page's batch (the browser client's flush): one statement that checks once per batch.
     try {
@@ -119,6 +121,17 @@ export async function insertUsual(sql: Sql, events: readonly NewEvent[], cache: 
     }
   }
   return insertFull(sql, events, cache);
+}
+
+/**
+ * For one page's batch (pageFits): its student's cached id, or null when its events are
+ * anonymous. Undefined when the page-batch statement does not apply: not such a batch, or a
+ * student the cache does not know yet.
+ */
+function pageStudent(cache: StudentCache, events: readonly NewEvent[]): string | null | undefined {
+  if (!pageFits(events)) return undefined;
+  const { email } = events[0] as NewEvent;
+  return email === null ? null : cache.get(email);
 }
 
 /** Drop the cached students of these events: the database said an entry is stale. */
