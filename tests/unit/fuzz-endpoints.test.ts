@@ -263,7 +263,9 @@ const vapiBearer = (value: string | undefined) => value?.trim().replace(/^Bearer
 function expected(route: Route, auth: string | undefined, secret: string | undefined): 401 | 403 | 'through' {
   if (route.accepts.includes('none')) return 'through';
   if (route.accepts.includes('vapi')) return trim(secret) === 'vapi-secret-123' || vapiBearer(auth) === 'vapi-secret-123' ? 'through' : 401;
-  const role = ROLE_OF[bearer(auth) ?? ''];
+  // Own keys only: a token named `toString` is no role (a seed found the oracle reading the prototype).
+  const token = bearer(auth) ?? '';
+  const role = Object.hasOwn(ROLE_OF, token) ? ROLE_OF[token] : undefined;
   return role === undefined ? 401 : route.accepts.includes(role) ? 'through' : 403;
 }
 
