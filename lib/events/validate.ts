@@ -1,6 +1,6 @@
 import * as z from '../util/zod.js';
 import type { FieldError } from '../errors.js';
-import { issuesToErrors, unstorableJson } from '../schemas/common.js';
+import { issuesToErrors, JsonRecord, unstorableJson } from '../schemas/common.js';
 import { EventInput, KNOWN_EVENT_DATA, MAX_EVENT_DATA_BYTES } from '../schemas/event.js';
 import { eventTime, type NewEvent } from './ingest.js';
 
@@ -17,7 +17,7 @@ const encoder = new TextEncoder();
  * keys parsed from JSON are always strings. EventInput stays the documented schema.
  */
 const EventCheck = z.extend(EventInput, {
-  eventData: z.optional(z.custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), { message: 'must be a JSON object' })),
+  eventData: z.optional(JsonRecord),
 });
 
 /** A field's path under the batch prefix (`events[3].eventData`), or alone for a single event. */

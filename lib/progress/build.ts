@@ -6,6 +6,7 @@ import { effective, sessionDurationMs } from '../sessions/rows.js';
 import { coverage, notRevisited, outstandingSteps, topicKey } from './coverage.js';
 import { loadProgressRows, MAX_PROGRESS_SESSIONS, type ProgressRow } from './query.js';
 import { trendOf } from './trends.js';
+import { isJsonObject } from '../schemas/common.js';
 
 export const DEFAULT_TREND_SESSIONS = 10;
 export const DEFAULT_RECENT_SESSIONS = 3;
@@ -52,7 +53,6 @@ export async function studentProgress(ctx: SessionCtx, studentId: string, opts: 
   });
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /** Distinct by topicKey, first spelling kept. */
@@ -66,7 +66,7 @@ function toProgressSession(r: ProgressRow, now: Date, timeoutMs: number): Progre
   const eff = effective(r, now, timeoutMs);
   // Stored results were validated when written, but read defensively: a bad row must not break the page.
   const raw = typeof r.analysis_result === 'string' ? (JSON.parse(r.analysis_result) as unknown) : r.analysis_result;
-  const result = isObject(raw) ? raw : {};
+  const result = isJsonObject(raw) ? raw : {};
   const engagement = typeof result.engagement_score === 'number' && result.engagement_score >= 0 && result.engagement_score <= 1 ? result.engagement_score : null;
   const totalMs = Number(r.total_ms);
   return {

@@ -104,7 +104,8 @@ export function joinPath(prefix: string, path: readonly PropertyKey[]): string {
   return out;
 }
 
-function isJsonObject(v: unknown): v is Record<string, unknown> {
+/** A JSON object (not null, not an array). */
+export function isJsonObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 /** What `z.record(z.string(), z.unknown())` is in JSON Schema: the OpenAPI document is unchanged. */

@@ -1,5 +1,6 @@
 import { activeDurationMs } from './duration.js';
 import { SessionDocument, type SessionStatus, SessionSummaryRow } from '../schemas/session.js';
+import { isJsonObject } from '../schemas/common.js';
 
 /** A sessions row as the drivers return it. */
 export interface SessionRow {
@@ -168,7 +169,7 @@ export function toDocument(
     mcp_interactions: interactions.map((e) => ({
       timestamp: new Date(e.created_at).toISOString(),
       function: String(e.event_data.function ?? ''),
-      parameters: isObject(e.event_data.parameters) ? e.event_data.parameters : {},
+      parameters: isJsonObject(e.event_data.parameters) ? e.event_data.parameters : {},
       data_provided: strings(e.event_data.data_provided),
       subjects_accessed: strings(e.event_data.subjects_accessed),
     })),
@@ -185,5 +186,4 @@ export function toDocument(
   });
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);

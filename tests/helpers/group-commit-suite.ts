@@ -9,26 +9,7 @@ import { allFamilies } from '../../lib/families.js';
 import { SingleIngestResponse } from '../../lib/schemas/event.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { admin, makeDeps, uniqueToken } from './deps.js';
-
-/** The Sql the app sees, counting the ingest statements by shape (full upsert, known-student insert, lean, one page's batch). */
-export function countingSql(inner: Sql) {
-  const counts = { full: 0, known: 0, lean: 0, page: 0 };
-  const sql: Sql = {
-    driver: inner.driver,
-    query(text, params, opts) {
-      if (text.includes('INSERT INTO events')) {
-        if (text.includes('checked AS')) counts.known++;
-        else if (text.includes('by_email AS')) counts.full++;
-        else if (text.includes('FROM t WHERE t.ok')) counts.lean++;
-        else if (text.includes('WITH v AS')) counts.page++;
-      }
-      return inner.query(text, params, opts);
-    },
-    batch: (statements) => inner.batch(statements),
-    close: () => inner.close(),
-  };
-  return { sql, counts };
-}
+import { countingSql } from './ingest-statements.js';
 
 /**
  * A CHECK constraint no validation knows about, so one row can pass the route and still be
@@ -39,7 +20,8 @@ export const DROP_POISON = 'ALTER TABLE events DROP CONSTRAINT IF EXISTS events_
 
 export function groupCommitCases(db: () => Sql): void {
   const setup = () => {
-    const { sql, counts } = countingSql(db());
+    const counts = { full: 0, known: 0, lean: 0, page: 0 };
+    const sql = countingSql(db(), (shape) => counts[shape]++);
     const app = createApp(makeDeps({ sql }), allFamilies);
     const post = async (body: unknown) =>
       app.request('/api/session-log', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -154,39 +154,38 @@ describeWithPostgres('ingest statement plans', () => {
     }
   });
 
-  it('the page-batch statement is planned once per connection, whatever its batches\' sizes', async () => {
+  /**
+   * The plans Postgres made for the prepared statement `name` on one connection after a known
+   * student's twelve ingests, `batch(i)` making the i-th one's events (of `token_<i % 3>`).
+   */
+  async function plansAfterTwelve(name: string, batch: (i: number, token: string, email: string) => NewEvent[]) {
     const one = createPgSql({ connectionString: TEST_DATABASE_URL ?? '', max: 1 });
     try {
       const token = uniqueToken();
       const email = `${token}@example.com`;
       await insertEvents(one, [event(token, email)]); // the student is stored and cached
-      for (let i = 0; i < 12; i++) await insertEvents(one, Array.from({ length: 2 + ((i * 37) % 100) }, () => event(`${token}_${i % 3}`, email)));
+      for (let i = 0; i < 12; i++) await insertEvents(one, batch(i, token, email));
       const [plans] = await one.query<{ generic: number; custom: number }>(
-        `SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name = 'sl_ingest_page'`,
+        `SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name = $1`,
+        [name],
       );
-      expect(plans).toEqual({ generic: 12 - 5, custom: 5 });
+      return plans;
     } finally {
       await one.close();
     }
+  }
+
+  it('the page-batch statement is planned once per connection, whatever its batches\' sizes', async () => {
+    const plans = await plansAfterTwelve('sl_ingest_page', (i, token, email) => Array.from({ length: 2 + ((i * 37) % 100) }, () => event(`${token}_${i % 3}`, email)));
+    expect(plans).toEqual({ generic: 12 - 5, custom: 5 });
   });
 
   it('the lean statement is planned once per connection (a generic plan), not again at every execution', async () => {
     // A custom plan costed for the few events it sees looks cheaper than the generic one, and
     // Postgres then re-plans at every execution: that cost more than the lean statement saved.
-    const one = createPgSql({ connectionString: TEST_DATABASE_URL ?? '', max: 1 });
-    try {
-      const token = uniqueToken();
-      const email = `${token}@example.com`;
-      await insertEvents(one, [event(token, email)]); // the student is stored and cached
-      for (let i = 0; i < 12; i++) await insertEvents(one, [event(`${token}_${i % 3}`, email)]);
-      const [plans] = await one.query<{ generic: number; custom: number }>(
-        `SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name = 'sl_ingest_lean'`,
-      );
-      // Postgres tries five custom plans before it compares them with the generic one.
-      expect(plans).toEqual({ generic: 12 - 5, custom: 5 });
-    } finally {
-      await one.close();
-    }
+    const plans = await plansAfterTwelve('sl_ingest_lean', (i, token, email) => [event(`${token}_${i % 3}`, email)]);
+    // Postgres tries five custom plans before it compares them with the generic one.
+    expect(plans).toEqual({ generic: 12 - 5, custom: 5 });
   });
 
   it('with thousands of students, the known and lean statements probe students and sessions by index, not a scan of them all', async () => {

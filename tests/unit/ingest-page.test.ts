@@ -12,43 +12,14 @@ import { insertPage, pageFits } from '../../lib/events/ingest-page.js';
 import { StudentCache } from '../../lib/events/student-cache.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { memoryPglite } from '../helpers/deps.js';
+import { at, countingSql, ev, ingestState } from '../helpers/ingest-statements.js';
 
 let page: Sql;
 let usual: Sql;
 /** Statements the page side sent, by shape. */
 const sent = { page: 0, other: 0 };
-const counting = (inner: Sql): Sql => ({
-  driver: inner.driver,
-  query(text, params, opts) {
-    if (text.includes('INSERT INTO events')) sent[text.includes('WITH v AS') ? 'page' : 'other']++;
-    return inner.query(text, params, opts);
-  },
-  batch: (statements) => inner.batch(statements),
-  close: () => inner.close(),
-});
-
-const at = (iso: string) => new Date(`2026-11-02T${iso}Z`);
-let n = 0;
-const ev = (sessionToken: string, email: string | null, createdAt: Date, data: Record<string, unknown> = {}, more: Partial<NewEvent> = {}): NewEvent => ({
-  eventUuid: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
-  sessionToken,
-  email,
-  name: null,
-  studentId: null,
-  eventType: 'action',
-  eventData: JSON.stringify(data),
-  clientTs: null,
-  createdAt,
-  ...more,
-});
-
-const SESSION_COLUMNS = 'id, student_id, platform, kind, status, started_at, last_activity_at, ended_at, end_reason, workshop, event_count, error_count, current_step, step_at, step_name, step_name_at, participants';
-const EVENT_COLUMNS = 'event_uuid, session_token, student_id, event_type, event_data, client_ts, created_at, claimed_email, claimed_name';
-const state = async (sql: Sql) => ({
-  sessions: await sql.query(`SELECT ${SESSION_COLUMNS} FROM sessions ORDER BY id`),
-  events: await sql.query(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY event_uuid`),
-  students: await sql.query('SELECT id, email, name FROM students ORDER BY id'),
-});
+const counting = (inner: Sql): Sql => countingSql(inner, (shape) => sent[shape === 'page' ? 'page' : 'other']++);
+const state = (sql: Sql) => ingestState(sql, { students: true });
 
 describe('the page-batch ingest statement', () => {
   beforeAll(async () => {
