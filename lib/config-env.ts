@@ -185,6 +185,12 @@ export const EnvSchema = z.object({
   ALERT_WEBHOOK_FORMAT: z._default(z.enum(['json', 'slack']), 'json'),
   /** When set, each delivery carries `X-Sessionlog-Signature`: hex HMAC-SHA256 of the body with this key. */
   ALERT_WEBHOOK_SECRET: z.optional(z.string().check(z.minLength(1))),
+  /**
+   * Whether posted events run the cohort-wide alert pass (stuck students, due delivery retries),
+   * at most once a minute per deployment. Off: only the cron does (the sweep, and on Cloudflare a
+   * trigger every minute). @default true (false on Cloudflare)
+   */
+  ALERT_PASS_ON_INGEST: z.optional(bool),
   /** Log every request line to stdout (never bodies or tokens). @default false */
   LOG_REQUESTS: z._default(bool, false),
 });

@@ -99,6 +99,8 @@ export interface AlertsConfig {
   errorSpike: { enabled: boolean; students: number; windowMs: number };
   stuck: { enabled: boolean; multiplier: number; minMs: number };
   callError: { enabled: boolean; endedReasons: readonly string[] };
+  /** Posted events run the cohort pass (stuck students, due retries) once a minute (ALERT_PASS_ON_INGEST). */
+  passOnIngest: boolean;
 }
 
 /** Vapi `endedReason` fragments that mean the call failed rather than ended normally. */
@@ -106,7 +108,7 @@ export const DEFAULT_CALL_ERROR_REASONS = [
   'error', 'failed', 'fault', 'not-found', 'not-valid', 'invalid', 'not-provided', 'no-server-available', 'join-timed-out', 'unauthorized', 'exceeded-quota',
 ] as const;
 
-function alertsConfig(file: ConfigFile['alerts'], env: z.infer<typeof EnvSchema>): AlertsConfig {
+function alertsConfig(file: ConfigFile['alerts'], env: z.infer<typeof EnvSchema>, runtime: 'node' | 'edge'): AlertsConfig {
   const r = file?.rules;
   const min = (m: number) => Math.round(m * 60_000);
   return {
@@ -118,6 +120,9 @@ function alertsConfig(file: ConfigFile['alerts'], env: z.infer<typeof EnvSchema>
     errorSpike: { enabled: r?.error_spike?.enabled ?? true, students: r?.error_spike?.students ?? 5, windowMs: min(r?.error_spike?.window_minutes ?? 5) },
     stuck: { enabled: r?.stuck?.enabled ?? true, multiplier: r?.stuck?.multiplier ?? 3, minMs: min(r?.stuck?.min_minutes ?? 10) },
     callError: { enabled: r?.call_error?.enabled ?? true, endedReasons: (r?.call_error?.ended_reasons ?? DEFAULT_CALL_ERROR_REASONS).map((x) => x.toLowerCase()) },
+    // The edge worker's cron trigger runs the pass every minute (lib/scheduled.ts), and a request
+    // there has 10 ms of CPU on the free plan: the pass scores every live student (ADR 0006 amendment).
+    passOnIngest: env.ALERT_PASS_ON_INGEST ?? runtime !== 'edge',
   };
 }
 
@@ -314,7 +319,7 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     // has 10 ms of CPU on the free plan: by traffic only when asked for (ADR 0011 amendment).
     trafficSweepMs: (runtime === 'edge' && (raw.TRAFFIC_SWEEP_SECONDS ?? '') === '' ? 0 : env.TRAFFIC_SWEEP_SECONDS) * 1000,
     allowedOrigins: origins.includes('*') ? '*' : origins,
-    alerts: alertsConfig(file?.alerts, env),
+    alerts: alertsConfig(file?.alerts, env, runtime),
     logRequests: env.LOG_REQUESTS,
   };
 }

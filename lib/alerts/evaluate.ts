@@ -52,12 +52,13 @@ function sinkOf(ctx: AlertCtx): AlertSink | undefined {
 
 /**
  * Whether evaluateOnIngest has anything to do for these stored events: it has for an error event,
- * and for the first ingest of each minute on this instance (the cohort pass); for any other
+ * and for the first ingest of each minute on this instance (the cohort pass, unless the cron alone
+ * runs it: ALERT_PASS_ON_INGEST); for any other
  * ingest it would only find nothing. Lets the ingest route skip scheduling that empty pass.
  */
 export function alertsDue(ctx: Pick<AlertCtx, 'kv' | 'now' | 'config'>, events: readonly NewEvent[]): boolean {
   if (!ctx.config.alerts.enabled || events.length === 0) return false;
-  return events.some((e) => e.eventType === 'error') || triedSlot.get(ctx.kv) !== cohortSlot(ctx.now());
+  return events.some((e) => e.eventType === 'error') || (ctx.config.alerts.passOnIngest && triedSlot.get(ctx.kv) !== cohortSlot(ctx.now()));
 }
 
 /**
@@ -77,7 +78,7 @@ export async function evaluateOnIngest(outer: AlertCtx, events: readonly NewEven
   const types = await notQuiet(ctx, now, 'error_spike', [...new Set(errors.map(errorTypeOf))].slice(0, MAX_ERROR_TYPES));
   const drafts: AlertDraft[] = [];
   const tasks: Array<Promise<AlertDraft[]>> = [repeatedErrors(ctx.sql, tokens, now, cfg.repeatedError), errorSpikes(ctx.sql, types, now, cfg.errorSpike)];
-  const cohortPass = await claimCohortPass(ctx, now);
+  const cohortPass = cfg.passOnIngest && (await claimCohortPass(ctx, now));
   if (cohortPass) tasks.push(stuckStudents(ctx.sql, now, ctx.config.sessionTimeoutMs, cfg.stuck));
   for (const r of await Promise.allSettled(tasks)) {
     if (r.status === 'fulfilled') drafts.push(...r.value);

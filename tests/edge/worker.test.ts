@@ -122,7 +122,7 @@ describeWithBoth('edge worker in workerd', () => {
     expect(hidden.headers.get('content-type')).toContain('application/problem+json');
   });
 
-  it('runs retention and the sweep from the cron triggers, and fails an unknown schedule', async () => {
+  it('runs retention, the sweep and the alerts pass from the cron triggers, and fails an unknown schedule', async () => {
     const pg = createPgSql({ connectionString: TEST_DATABASE_URL ?? '' });
     const token = uniqueToken('edgeold');
     try {
@@ -141,6 +141,9 @@ describeWithBoth('edge worker in workerd', () => {
       expect(await pg.query('SELECT 1 FROM events WHERE session_token = $1', [token])).toEqual([]);
       const sweep = await worker.scheduled({ cron: SCHEDULES.sweep, scheduledTime: new Date() });
       expect(sweep.outcome).toBe('ok');
+      // The alerts' cohort pass, every minute: posted events do not run it on the edge.
+      const alerts = await worker.scheduled({ cron: SCHEDULES.alerts, scheduledTime: new Date() });
+      expect(alerts.outcome).toBe('ok');
       const unknown = await worker.scheduled({ cron: '0 0 1 1 *', scheduledTime: new Date() });
       expect(unknown.outcome).toBe('exception');
     } finally {

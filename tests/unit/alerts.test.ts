@@ -5,9 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
+import { alertsDue } from '../../lib/alerts/evaluate.js';
 import { raiseAlerts } from '../../lib/alerts/store.js';
 import type { Logger } from '../../lib/deps.js';
 import { allFamilies } from '../../lib/families.js';
+import { parseConfig } from '../../lib/config.js';
+import { runScheduled, SCHEDULES } from '../../lib/scheduled.js';
 import { AlertList } from '../../lib/schemas/alerts.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { webCall } from '../fixtures/vapi/calls.js';
@@ -160,6 +163,41 @@ describe('alert rules', () => {
     now = new Date(now.getTime() + 2 * 60_000);
     expect((await w.app.request('/api/cron/sweep', { method: 'POST', headers: { authorization: 'Bearer cron-secret-123' } })).status).toBe(200);
     expect((await w.alerts()).map((a) => [a.rule, a.session_id])).toEqual([['stuck', sam.token]]);
+  });
+
+  it('with ALERT_PASS_ON_INGEST=false (the edge default) posted events never run the cohort pass; the every-minute cron does, retries included', async () => {
+    const receiver = await startReceiver({ failures: 1 });
+    const w = world({ ALERT_PASS_ON_INGEST: 'false', ALERT_WEBHOOK_URL: receiver.url });
+    const cohort = ['a', 'b', 'c'].map((n) => w.room.student(n));
+    const sam = w.room.student('sam');
+    await w.room.post([...cohort.flatMap((s) => walk(s, [1, 2, 3], 2, 9)), ...walk(sam, [1, 2], 1, 10), sam.action(2, 2)]);
+    now = new Date(now.getTime() + 2 * 60_000); // Sam at 11 min on step 2: stuck, for a pass that looks
+    // The same post that raises the alert with the pass on (the test above): nothing is scheduled.
+    const later = cohort[0]!.action(0, 3);
+    expect(alertsDue(w.deps, [later as never])).toBe(false);
+    await w.room.post([later]);
+    expect(await w.alerts()).toEqual([]);
+
+    const outcome = await runScheduled(SCHEDULES.alerts, w.deps);
+    expect(outcome).toEqual({ job: 'alerts', result: { raised: 1 } });
+    const [stuck] = await w.alerts();
+    expect(stuck).toMatchObject({ rule: 'stuck', session_id: sam.token, delivery: { status: 'pending', attempts: 1 } });
+    // The same minute again: one pass a minute, so nothing new and no retry yet.
+    expect(await runScheduled(SCHEDULES.alerts, w.deps)).toEqual({ job: 'alerts', result: { raised: 0 } });
+    expect((await w.alerts())[0]?.delivery).toEqual({ status: 'pending', attempts: 1 });
+    // The next minute's trigger retries the delivery the receiver refused, without a posted event.
+    now = new Date(now.getTime() + 61_000);
+    expect(await runScheduled(SCHEDULES.alerts, w.deps)).toEqual({ job: 'alerts', result: { raised: 0 } });
+    expect((await w.alerts())[0]?.delivery).toEqual({ status: 'delivered', attempts: 2 });
+    await receiver.close();
+  });
+
+  it('ALERT_PASS_ON_INGEST: on by default, off by default on the edge runtime, and either way when set', () => {
+    const node = (env: Record<string, string>) => parseConfig({ ADMIN_TOKEN: 'a'.repeat(32), DATA_DIR: '/tmp/sessionlog-test', ...env }).alerts.passOnIngest;
+    const edge = (env: Record<string, string>) =>
+      parseConfig({ ADMIN_TOKEN: 'a'.repeat(32), DATABASE_URL: 'postgresql://app:pw@ep-x.neon.tech/neondb', ...env }, 'edge').alerts.passOnIngest;
+    expect([node({}), node({ ALERT_PASS_ON_INGEST: 'false' }), node({ ALERT_PASS_ON_INGEST: 'true' })]).toEqual([true, false, true]);
+    expect([edge({}), edge({ ALERT_PASS_ON_INGEST: 'true' }), edge({ ALERT_PASS_ON_INGEST: 'false' })]).toEqual([false, true, false]);
   });
 
   it('a voice call that ended with an error endedReason alerts; a normal end does not', async () => {
