@@ -229,8 +229,10 @@ export async function runCold(sql: Sql, databaseUrl: string): Promise<Section> {
     ),
     '',
     over.length ? `Over the ${TARGET_FUNCTION_MS} ms target: ${over.map((f) => `\`api/${f}\``).join(', ')}.` : `Every function within ${TARGET_FUNCTION_MS} ms.`,
-    workerFirst > TARGET_WORKER_CPU_MS ? `Worker first request over the ${TARGET_WORKER_CPU_MS} ms CPU target in V8.` : `Worker first request within ${TARGET_WORKER_CPU_MS} ms CPU in V8.`,
-    wdFirst > TARGET_WORKER_CPU_MS ? `Worker first request over the ${TARGET_WORKER_CPU_MS} ms CPU target in workerd (${ms(wdFirst)} ms, the slower of the two).` : `Worker first request within ${TARGET_WORKER_CPU_MS} ms CPU in workerd (${ms(wdFirst)} ms, the slower of the two).`,
+    // The verdict is workerd's: the runtime the worker is deployed on, its own Request, Response
+    // and console (JavaScript in Node), and a first request that reaches storage.
+    `Worker first request ${wdFirst > TARGET_WORKER_CPU_MS ? 'over' : 'within'} the ${TARGET_WORKER_CPU_MS} ms CPU target in workerd ` +
+      `(${ms(wdFirst)} ms, the slower of refused and stored; ${ms(workerFirst)} ms for the refused one in V8 in Node).`,
   ];
   return { markdown, failed };
 }
