@@ -40,6 +40,12 @@ export interface WorkerdCold {
   /** Another fresh isolate's first request: one event posted to `/api/session-log` and stored. */
   firstIngest: WorkerdStep;
   secondIngest: WorkerdStep;
+  /**
+   * A third isolate's first `GET /api/attention` (an instructor's Now view) over whatever the
+   * database holds live, then a second: not part of the verdict, which is about posted events.
+   */
+  firstAttention: WorkerdStep;
+  secondAttention: WorkerdStep;
 }
 
 const OK_WORKER = 'export default { fetch() { return new Response("ok"); } };';
@@ -143,9 +149,11 @@ export async function measureWorkerdCold(bundle: string, databaseUrl: string): P
         body: JSON.stringify({ sessionToken: `ws_workerd_${crypto.randomUUID()}`, studentEmail: 'workerd@example.com', eventType: 'navigation', eventData: { from: 1, to: 2 } }),
       },
     ];
+    const attention = (): [string, RequestInit] => ['http://localhost/api/attention', { headers: { authorization: `Bearer ${bindings.ADMIN_TOKEN}` } }];
     const ok = await runInstance(okWorker, bindings, [refused, refused]);
     const a = await runInstance(bundle, bindings, [refused, refused]);
     const b = await runInstance(bundle, bindings, [ingest, ingest]);
+    const c = await runInstance(bundle, bindings, [attention, attention]);
     // A request answered otherwise (a 500 for a missing binding, a 503 from storage) costs less
     // than the real one and would pass for a fast start.
     const expect = (inst: Instance, status: number, what: string) => {
@@ -155,6 +163,7 @@ export async function measureWorkerdCold(bundle: string, databaseUrl: string): P
     expect(ok, 200, 'the "ok" worker');
     expect(a, 401, 'the refused request');
     expect(b, 200, 'the ingest request');
+    expect(c, 200, 'the attention request');
     const base = (i: number) => ok.steps[i]?.ns ?? 0;
     const at = (inst: Instance, i: number) => step(inst.steps[i]?.status ?? 0, inst.steps[i]?.ns ?? 0, base(i));
     return {
@@ -163,6 +172,8 @@ export async function measureWorkerdCold(bundle: string, databaseUrl: string): P
       secondRefused: at(a, 1),
       firstIngest: at(b, 0),
       secondIngest: at(b, 1),
+      firstAttention: at(c, 0),
+      secondAttention: at(c, 1),
     };
   } finally {
     await standin.close();
