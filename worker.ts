@@ -74,7 +74,7 @@ function appFor(env: Bindings): Promise<App> {
 // fails (a missing or bad binding) is left to the first request, which answers BAD_ENVIRONMENT.
 if (startupEnv && typeof startupEnv === 'object' && Object.keys(startupEnv).length > 0) appFor(startupEnv as Bindings).catch(() => {});
 // Also while it starts: the event schemas' parsers and the ingest validation code, which the first
-// posted event would otherwise prepare and compile inside its own 10 ms (~1.7 ms of ~21 ms of
+// posted event would otherwise prepare and compile inside its own 10 ms (~2.9 ms of ~24 ms gross of
 // workerd's CPU for a first ingest on the AMD EPYC machine, bench/worker-workerd.ts). Pure CPU: no
 // I/O, timers or random values, which workerd refuses at start-up. A failure only loses the warm-up.
 try {
