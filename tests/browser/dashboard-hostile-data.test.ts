@@ -168,66 +168,50 @@ async function textOf(page: Page, selector: string) {
 
 describeWithBrowser('dashboard: hostile event data', () => {
   it('objects whose toString is not a function render as JSON text in every view, never a page error', async () => {
+    // One tab, view after view, as an instructor clicks through (the world checks page errors after the test).
+    const { context, page } = await open(`#/session/${odd.token}`);
     // The session: its timeline shows every event, the odd values as JSON.
-    {
-      const { context, page } = await open(`#/session/${odd.token}`);
-      await page.waitForSelector('.timeline li.tl-item');
-      await expect.poll(() => page.locator('.timeline li.tl-item').count()).toBe(8);
-      const text = await textOf(page, '#session-student');
-      expect(text).toContain('Odd Student');
-      expect(text).toContain('visible-marker');
-      expect(text).toContain('{"toString":"x"}');
-      expect(text).toContain('{"valueOf":1,"toString":1}');
-      await context.close();
-    }
+    await page.waitForSelector('.timeline li.tl-item');
+    await expect.poll(() => page.locator('.timeline li.tl-item').count()).toBe(8);
+    const text = await textOf(page, '#session-student');
+    expect(text).toContain('Odd Student');
+    expect(text).toContain('visible-marker');
+    expect(text).toContain('{"toString":"x"}');
+    expect(text).toContain('{"valueOf":1,"toString":1}');
     // Event search over the session: one row per event.
-    {
-      const { context, page } = await open(`#/search?sessionToken=${odd.token}`);
-      await page.waitForSelector('#search-results tr.event-row');
-      expect(await page.locator('#search-results tr.event-row').count()).toBe(8);
-      const text = await textOf(page, '#search-results');
-      expect(text).toContain('visible-marker');
-      expect(text).toContain('{"toString":"x"}');
-      await context.close();
-    }
+    await visit(page, `#/search?sessionToken=${odd.token}`);
+    await page.waitForSelector('#search-results tr.event-row');
+    await expect.poll(() => page.locator('#search-results tr.event-row').count()).toBe(8);
+    const rows = await textOf(page, '#search-results');
+    expect(rows).toContain('visible-marker');
+    expect(rows).toContain('{"toString":"x"}');
     // The sessions list and the session finder.
-    for (const hash of ['#/sessions', `#/search?q=${odd.token}`]) {
-      const { context, page } = await open(hash);
-      await page.waitForSelector(`tr.session-row[data-session-id="${odd.token}"]`);
-      expect(await page.locator(`tr.session-row[data-session-id="${odd.token}"]`).first().textContent()).toContain('Odd Student');
-      await context.close();
+    const row = `tr.session-row[data-session-id="${odd.token}"]`;
+    for (const [hash, table] of [['#/sessions', `#active-sessions ${row}, #recent-sessions ${row}`], [`#/search?q=${odd.token}`, `#session-matches ${row}`]] as const) {
+      await visit(page, hash);
+      await page.waitForSelector(table);
+      expect(await page.locator(table).first().textContent()).toContain('Odd Student');
     }
     // Now: the student and the error show.
-    {
-      const { context, page } = await open(`#/now?workshop=${odd.token}`);
-      await page.waitForSelector('#now-errors-list li.now-error');
-      expect(await page.textContent('#needs-help-list')).toContain('Odd Student');
-      await context.close();
-    }
+    await visit(page, `#/now?workshop=${odd.token}`);
+    await page.waitForSelector('#now-errors-list li.now-error');
+    expect(await page.textContent('#needs-help-list')).toContain('Odd Student');
     // A call whose platform metadata holds them: its card and header show them as JSON.
-    {
-      const { context, page } = await open(`#/session/${encodeURIComponent(callSession)}`);
-      await page.waitForSelector('.timeline li.tl-item');
-      await page.waitForSelector('#call-card');
-      expect(await page.textContent('#call-ended-reason')).toBe('{"toString":"x"}');
-      expect(await page.textContent('.timeline')).toContain('visible-transcript-line');
-      expect(await page.textContent('#call-card')).toContain('{"valueOf":1,"toString":1}');
-      expect(JSON.parse((await page.textContent('#call-card details.json:has(summary:text("Usage")) pre')) ?? '')).toEqual({ llmPromptTokens: 2311, ttsCharacters: 1021 });
-      await context.close();
-    }
-    {
-      const { context, page } = await open('#/sessions');
-      await page.waitForSelector(`tr.session-row[data-session-id="${callSession}"]`);
-      await context.close();
-    }
+    await visit(page, `#/session/${encodeURIComponent(callSession)}`);
+    await page.waitForSelector('#call-card');
+    await expect.poll(() => page.textContent('#call-ended-reason')).toBe('{"toString":"x"}');
+    await expect.poll(() => page.textContent('.timeline')).toContain('visible-transcript-line');
+    expect(await page.textContent('#call-card')).toContain('{"valueOf":1,"toString":1}');
+    expect(JSON.parse((await page.textContent('#call-card details.json:has(summary:text("Usage")) pre')) ?? '')).toEqual({ llmPromptTokens: 2311, ttsCharacters: 1021 });
+    await visit(page, '#/sessions');
+    const callRow = `tr.session-row[data-session-id="${callSession}"]`;
+    await page.waitForSelector(`#active-sessions ${callRow}, #recent-sessions ${callRow}`);
     // The student's page.
-    {
-      const { context, page } = await open(`#/student/${odd.id}`);
-      await page.waitForSelector('#student-name');
-      expect(await page.textContent('#student-name')).toBe('Odd Student');
-      await page.waitForTimeout(300);
-      await context.close();
-    }
+    await visit(page, `#/student/${odd.id}`);
+    await page.waitForSelector('#student-name');
+    await expect.poll(() => page.textContent('#student-name')).toBe('Odd Student');
+    await page.waitForTimeout(300);
+    await context.close();
   });
 
   it('long strings without spaces wrap inside their boxes on a phone, in every view', async () => {
