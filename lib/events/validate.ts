@@ -78,8 +78,11 @@ export function validateEvent(raw: unknown, receivedAt: Date, defaults?: Record<
   };
 }
 
-/** One valid event of each known type (and one of a free type), as a page would post it. */
-const WARM_SAMPLES: Record<string, unknown>[] = [...Object.keys(KNOWN_EVENT_DATA), 'custom'].map((eventType, i) => ({
+/** The event types warmed: each known type, and one free type. */
+const warmTypes = () => [...Object.keys(KNOWN_EVENT_DATA), 'custom'];
+
+/** One valid event of each warmed type, as a page would post it (built only when warming: not at import). */
+const warmSamples = (): Record<string, unknown>[] => warmTypes().map((eventType, i) => ({
   // Given, not generated: random values are not allowed while a worker isolate starts.
   eventId: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
   sessionToken: 'ws_warm_up',
@@ -100,7 +103,7 @@ const WARM_SAMPLES: Record<string, unknown>[] = [...Object.keys(KNOWN_EVENT_DATA
 export function warmUpValidation(): number {
   const at = new Date(1_700_000_000_000);
   let valid = 0;
-  for (const sample of WARM_SAMPLES) {
+  for (const sample of warmSamples()) {
     if (validateEvent(sample, at).ok) valid++;
     // A batch's event: the envelope's shared fields merged under it.
     const { sessionToken, studentEmail, studentName, ...own } = sample;
@@ -110,4 +113,4 @@ export function warmUpValidation(): number {
 }
 
 /** What warmUpValidation returns when every sample was valid. */
-export const WARM_SAMPLE_COUNT = WARM_SAMPLES.length * 2;
+export const WARM_SAMPLE_COUNT = warmTypes().length * 2;
