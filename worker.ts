@@ -19,6 +19,7 @@ import { createMemoryKv } from './lib/storage/kv-memory.js';
 import { createUpstashKv } from './lib/storage/kv-upstash.js';
 import { withPrefix } from './lib/storage/kv.js';
 import { createNeonSql } from './lib/storage/sql-neon.js';
+import { warmUpAttention } from './lib/attention/compute.js';
 import { warmUpValidation } from './lib/events/validate.js';
 
 type Bindings = Record<string, unknown>;
@@ -79,6 +80,8 @@ if (startupEnv && typeof startupEnv === 'object' && Object.keys(startupEnv).leng
 // I/O, timers or random values, which workerd refuses at start-up. A failure only loses the warm-up.
 try {
   warmUpValidation();
+  // And an instructor's "who needs help" poll's scoring and response schema (the Now view).
+  warmUpAttention();
 } catch {
   // never fail the isolate's start for it
 }

@@ -62,6 +62,9 @@ async function plan(sql: Sql, now: Date, prefix: string | null): Promise<string[
     ATTENTION_DEFAULTS.recentWindowMs,
     ATTENTION_DEFAULTS.repeatCount,
     ATTENTION_DEFAULTS.topErrorsWindowMs,
+    ATTENTION_DEFAULTS.stuckMinMs,
+    ATTENTION_DEFAULTS.stuckMinPassed,
+    ATTENTION_DEFAULTS.stuckMultiplier,
   ]);
   return rows.map((r) => r['QUERY PLAN']);
 }

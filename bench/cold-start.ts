@@ -31,7 +31,7 @@ export interface ColdRun {
 
 // The harness is Vercel's Node.js launcher as far as a function can tell: an HTTP server handing
 // each request to the function, sent here with node:http (which does not load Node's fetch, so
-// only the function's own code can). A `(req, res)` export (ADR 0029) gets the request as it is;
+// only the function's own code can). A `(req, res)` export (tried in ADR 0020, not kept) gets the request as it is;
 // a fetch-style export (`{ fetch }`, a baseline from before) gets a web Request built from it and
 // its Response written back, as the launcher does for those. Its report is printed before exit
 // so the parent's clock stops at the answer, not at the pool's teardown.

@@ -43,7 +43,17 @@ export interface TopErrorRow {
   last_at: string;
 }
 export interface AttentionFacts {
+  /**
+   * The active students for whom some reason may hold (an error or failed call in its window, a
+   * repeated error, an error as the last event, or the stuck rule, loosely); scoreStudents
+   * decides. The others are only counted: a room's students are mostly fine, and reading them all
+   * cost the instructor's poll ~0.5 KB of JSON per student (ADR 0024, amendment).
+   */
   active: ActiveRow[];
+  /** Every active student. */
+  activeCount: number;
+  /** How many active students are on each step now. */
+  onStep: Map<string, number>;
   repeats: RepeatRow[];
   steps: StepRow[];
   topErrors: TopErrorRow[];
@@ -68,6 +78,14 @@ export interface FactWindows {
   recentWindowMs: number;
   /** Window of top_errors. */
   topErrorsWindowMs: number;
+  /**
+   * The stuck rule (ScoreOptions): a student on a step for less than stuckMinMs, or for less than
+   * stuckMultiplier x the step's median, or on a step fewer than stuckMinPassed students passed,
+   * is left out of `active` unless another reason may apply.
+   */
+  stuckMinMs: number;
+  stuckMultiplier: number;
+  stuckMinPassed: number;
 }
 
 /*
@@ -174,6 +192,12 @@ passed AS (
   WHERE t.left_at IS NOT NULL AND NOT COALESCE(b.num < a.num, false)
   GROUP BY t.step, t.token
 ),
+med AS MATERIALIZED (
+  -- Each step's cohort median and how many students passed it: the steps' progress bars, and
+  -- which students on a step for long may be stuck.
+  SELECT step, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM spent)) AS median_s, count(*)::int AS passed
+  FROM passed GROUP BY step
+),
 named AS MATERIALIZED (
   -- Of each step, the name of the named segment that started last (of several started at once,
   -- one): its latest event carrying a name. Steps are few, so are these segments.
@@ -232,12 +256,23 @@ SELECT
      'failed_calls', g.failed_calls, 'failed_first', g.failed_first, 'failed_last', g.failed_last,
      -- The current segment's name: the token's last named event, when it is in that segment.
      'step', c.step, 'step_name', CASE WHEN (g.named_at, g.named_id) >= (c.started_at, c.start_id) THEN g.named END, 'step_since', c.started_at))
-   FROM latest g LEFT JOIN cur c USING (token) LEFT JOIN students s ON s.id = g.student_id) AS active,
+   FROM latest g LEFT JOIN cur c USING (token) LEFT JOIN students s ON s.id = g.student_id
+   -- Only students some reason may apply to; scoreStudents decides. The stuck test here is looser
+   -- than the score's, never tighter: the step's start is read at millisecond precision, as a
+   -- JavaScript date reads it (a start a fraction of a millisecond short of stuckMinMs ago counts),
+   -- and the time on the step need only reach 0.999 x the multiple, so rounding cannot leave out
+   -- a student the score would call stuck.
+   WHERE g.recent_errors > 0 OR g.failed_calls > 0 OR g.last_type = 'error' OR g.token IN (SELECT token FROM rep)
+      OR (date_trunc('milliseconds', c.started_at) <= $2::timestamptz - $10::int * interval '1 millisecond'
+          AND EXISTS (SELECT 1 FROM med m WHERE m.step = c.step AND m.passed >= $11::int
+                        AND extract(epoch FROM $2::timestamptz - date_trunc('milliseconds', c.started_at))::float8 * 1000
+                            >= $12::float8 * greatest(1000, m.median_s * 1000) * 0.999))) AS active,
+  (SELECT count(*)::int FROM latest) AS active_count,
+  (SELECT json_agg(json_build_array(step, n)) FROM (SELECT step, count(*)::int AS n FROM cur GROUP BY step) o) AS on_step,
   (SELECT json_agg(rep) FROM rep) AS repeats,
   (SELECT json_agg(json_build_object('step', f.step, 'step_name', n.step_name, 'first_seen', f.first_seen, 'median_s', m.median_s, 'passed', COALESCE(m.passed, 0)))
    FROM nums f
-   LEFT JOIN (SELECT step, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM spent)) AS median_s, count(*)::int AS passed
-              FROM passed GROUP BY step) m USING (step)
+   LEFT JOIN med m USING (step)
    LEFT JOIN named n USING (step)) AS steps,
   (SELECT json_agg(t) FROM (
      SELECT ev.err_type AS error_type, mode() WITHIN GROUP (ORDER BY ev.err_msg) AS message,
@@ -254,7 +289,7 @@ const RESERVED = [...RESERVED_EVENT_TYPES];
 
 /** Read the facts the attention score is computed from, in one round trip. */
 export async function readAttentionFacts(sql: Sql, w: FactWindows): Promise<AttentionFacts> {
-  const rows = await sql.query<{ active: unknown; repeats: unknown; steps: unknown; top_errors: unknown }>(ATTENTION_SQL[w.scope], [
+  const rows = await sql.query<{ active: unknown; active_count: number; on_step: unknown; repeats: unknown; steps: unknown; top_errors: unknown }>(ATTENTION_SQL[w.scope], [
     w.since.toISOString(),
     w.now.toISOString(),
     w.prefix,
@@ -264,10 +299,20 @@ export async function readAttentionFacts(sql: Sql, w: FactWindows): Promise<Atte
     Math.round(w.recentWindowMs),
     w.repeatCount,
     Math.round(w.topErrorsWindowMs),
+    Math.round(w.stuckMinMs),
+    Math.round(w.stuckMinPassed),
+    w.stuckMultiplier,
   ]);
   const r = rows[0];
   // json_agg comes back parsed from pg and PGlite, as text from some drivers.
   const json = <T>(v: unknown): T[] => ((typeof v === 'string' ? JSON.parse(v) : v) as T[] | null) ?? [];
-  return { active: json(r?.active), repeats: json(r?.repeats), steps: json(r?.steps), topErrors: json(r?.top_errors) };
+  return {
+    active: json(r?.active),
+    activeCount: Number(r?.active_count ?? 0),
+    onStep: new Map(json<[string, number]>(r?.on_step)),
+    repeats: json(r?.repeats),
+    steps: json(r?.steps),
+    topErrors: json(r?.top_errors),
+  };
 }
 

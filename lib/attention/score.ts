@@ -126,8 +126,6 @@ export function scoreStudents(facts: AttentionFacts, o: ScoreOptions): ScoredStu
 
 /** Cohort progress: every step seen, in step order (numbered steps by number, others by first seen). */
 export function cohortSteps(facts: AttentionFacts, scored: readonly ScoredStudent[]): AttentionStep[] {
-  const on = new Map<string, number>();
-  for (const a of facts.active) if (a.step !== null) on.set(a.step, (on.get(a.step) ?? 0) + 1);
   const stuck = new Map<string, number>();
   for (const s of scored) if (s.stuck) stuck.set(s.stuck.step, (stuck.get(s.stuck.step) ?? 0) + 1);
   const order = (x: StepRow, y: StepRow) => {
@@ -140,7 +138,7 @@ export function cohortSteps(facts: AttentionFacts, scored: readonly ScoredStuden
   return [...facts.steps].sort(order).map((s) => ({
     step: s.step,
     step_name: s.step_name,
-    students: on.get(s.step) ?? 0,
+    students: facts.onStep.get(s.step) ?? 0,
     stuck: stuck.get(s.step) ?? 0,
     median_seconds: s.median_s === null ? null : Math.round(s.median_s),
   }));

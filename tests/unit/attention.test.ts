@@ -1,6 +1,8 @@
 /** GET /api/attention: who needs help, ranked, with the cohort's steps and the top errors. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
+import { ATTENTION_DEFAULTS, computeAttention } from '../../lib/attention/compute.js';
+import { readAttentionFacts } from '../../lib/attention/query.js';
 import { allFamilies } from '../../lib/families.js';
 import { AttentionResponse } from '../../lib/schemas/attention.js';
 import type { Sql } from '../../lib/storage/sql.js';
@@ -114,6 +116,80 @@ describe('GET /api/attention', () => {
     expect(bad.errors?.[0]?.path).toBe('since');
     await expectProblem(await app.request('/api/attention?workshop=a%20b', { headers: admin }), 400);
     await expectProblem(await app.request('/api/attention?since=2020-01-01T00:00:00Z', { headers: admin }), 400);
+  });
+
+  it('reads in full only the students a reason may apply to, and counts the rest: each reason keeps its student, to the millisecond of the stuck threshold', async () => {
+    now = new Date(now.getTime() + 3_600_000);
+    const r = room(app, () => now);
+    // Six students passed steps 1 and 2 in 2 minutes each and are on step 3 since a minute: fine.
+    const fine = Array.from({ length: 6 }, (_, i) => r.student(`fine${i}`));
+    // One student per reason, each with that reason only.
+    const eddie = r.student('eddie'); // on step 2 for 11 min, 5.5x the median: stuck
+    const rita = r.student('rita'); // the same error 3x, 7-9 min ago (not recent), moved on since
+    const carl = r.student('carl'); // a failed API call, no error
+    const olly = r.student('olly'); // one error 2 min ago
+    const quinn = r.student('quinn'); // an error 7 min ago (not recent), nothing since; on a step nobody passed
+    // On a step for long, but not stuck: 2.75x the median; a step nobody passed; a step one student passed.
+    const sid = r.student('sid');
+    const tom = r.student('tom');
+    const una = r.student('una');
+    const vic = r.student('vic');
+    await r.post([
+      ...fine.flatMap((s) => walk(s, [1, 2, 3], 2, 5)),
+      ...walk(eddie, [1, 2], 2, 13), eddie.action(0.5, 2),
+      rita.action(10, 1), rita.error(9, 1), rita.error(8, 1), rita.error(7, 1), rita.nav(6, 1, 2), rita.action(1, 2),
+      carl.action(3, 1), carl.apiCall(2, 1, 500), carl.action(1, 1),
+      olly.action(3, 1), olly.error(2, 1), olly.action(1, 1),
+      quinn.action(8, 9), quinn.error(7, 9),
+      ...walk(sid, [1, 2], 2, 7.5), sid.action(0.5, 2),
+      ...walk(tom, [1, 2, 3], 2, 24), tom.action(0.5, 3),
+      ...walk(una, [5, 6], 2, 14), una.action(0.5, 6),
+      ...walk(vic, [4, 5], 1, 13), vic.action(0.5, 5),
+    ]);
+    // Events stored by SQL carry microseconds (now(), a seed): Mia reached step 2 0.4 ms less than
+    // 11 minutes ago, which the score reads as 11 minutes (a JavaScript date has milliseconds).
+    const mia = `${r.prefix}mia`;
+    const ago = (ms: number) => `(($1::timestamptz) - ${ms} * interval '1 millisecond')`;
+    await sql.query(
+      `INSERT INTO events (event_uuid, session_token, event_type, event_data, created_at, received_at)
+       SELECT gen_random_uuid(), $2, t, d::jsonb, at, at FROM (VALUES
+         ('action', '{"currentStep": 1}', ${ago(13 * 60_000)}),
+         ('navigation', '{"from": 1, "to": 2}', ${ago(11 * 60_000 - 0.4)}),
+         ('action', '{"currentStep": 2}', ${ago(30_000)})) v(t, d, at)`,
+      [now.toISOString(), mia],
+    );
+    const timeoutMs = 10 * 60_000;
+    const windows = (stuckMinMs: number) => ({
+      ...ATTENTION_DEFAULTS, since: new Date(now.getTime() - 3_600_000), now, prefix: r.prefix, scope: 'window' as const, timeoutMs, stuckMinMs,
+    });
+    const tokens = (list: readonly { token: string }[]) => list.map((a) => a.token).sort();
+    const flagged = [...[eddie, rita, carl, olly, quinn].map((s) => s.token), mia].sort();
+
+    const facts = await readAttentionFacts(sql, windows(ATTENTION_DEFAULTS.stuckMinMs));
+    expect(tokens(facts.active)).toEqual(flagged);
+    expect(facts.activeCount).toBe(16);
+    expect([...facts.onStep].sort()).toEqual([['1', 2], ['2', 4], ['3', 7], ['5', 1], ['6', 1], ['9', 1]]);
+    const scored = await computeAttention({ sql, now, timeoutMs, workshop: r.prefix });
+    expect(scored.active_students).toBe(16);
+    expect(Object.fromEntries(scored.students.map((s) => [s.session_id, s.reasons.map((x) => x.code)]))).toEqual({
+      [eddie.token]: ['stuck'],
+      [rita.token]: ['repeated_error'],
+      [carl.token]: ['failed_api_calls'],
+      [olly.token]: ['recent_errors'],
+      [quinn.token]: ['silent_after_error'],
+      [mia]: ['stuck'],
+    });
+    expect(scored.steps.map((s) => [s.step, s.students, s.stuck, s.median_seconds])).toEqual([
+      ['1', 2, 0, 120], ['2', 4, 2, 120], ['3', 7, 0, null], ['4', 0, 0, 60], ['5', 1, 0, 120], ['6', 1, 0, null], ['9', 1, 0, null],
+    ]);
+
+    // Exactly 11 minutes is long enough when that is the threshold (Eddie; Mia to the millisecond) ...
+    const at11 = await computeAttention({ sql, now, timeoutMs, workshop: r.prefix, options: { stuckMinMs: 11 * 60_000 } });
+    expect(at11.students.filter((s) => s.stuck).map((s) => s.session_id).sort()).toEqual([eddie.token, mia].sort());
+    // ... and a millisecond more leaves both out, of the score and of what is read.
+    const past11 = await computeAttention({ sql, now, timeoutMs, workshop: r.prefix, options: { stuckMinMs: 11 * 60_000 + 1 } });
+    expect(past11.students.map((s) => s.session_id).sort()).toEqual(flagged.filter((t) => t !== eddie.token && t !== mia));
+    expect(tokens((await readAttentionFacts(sql, windows(11 * 60_000 + 1))).active)).toEqual(flagged.filter((t) => t !== eddie.token && t !== mia));
   });
 
   it('odd eventData never breaks it: steps of any JSON type, statuses as text, huge names', async () => {
