@@ -44,6 +44,13 @@ const decay = (points: number, ageMs: number, halfLifeMs: number) => points * 0.
 const minutes = (ms: number) => `${Math.max(1, Math.round(ms / 60_000))} min`;
 const iso = (v: string) => new Date(v).toISOString();
 const NUMERIC = /^-?\d{1,15}(\.\d{1,15})?$/;
+/**
+ * Code-point order. Not localeCompare: its first call sets up ICU's collator, ~13 ms of CPU in a
+ * fresh process or isolate (an instructor's first poll on the free plan has 10 ms), and a tie
+ * between tokens needs no language's rules. Times are compared as times (Date.parse): the
+ * database writes them with its session's UTC offset, which changes with daylight saving time.
+ */
+const ordinal = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Score every active student; the ones with at least one reason, highest first. */
 export function scoreStudents(facts: AttentionFacts, o: ScoreOptions): ScoredStudent[] {
@@ -59,7 +66,7 @@ export function scoreStudents(facts: AttentionFacts, o: ScoreOptions): ScoredStu
     const stepSince = a.step_since ? new Date(a.step_since).getTime() : null;
 
     // The worst repeated error (most repeats, then most recent).
-    const rep = (repeatsOf.get(a.token) ?? []).sort((x, y) => y.n - x.n || y.last_at.localeCompare(x.last_at))[0];
+    const rep = (repeatsOf.get(a.token) ?? []).sort((x, y) => y.n - x.n || Date.parse(y.last_at) - Date.parse(x.last_at))[0];
     if (rep) {
       const w = WEIGHTS.repeated;
       const last = new Date(rep.last_at).getTime();
@@ -121,7 +128,7 @@ export function scoreStudents(facts: AttentionFacts, o: ScoreOptions): ScoredStu
     });
   }
   // Highest score first; equal scores: the longest-standing problem first.
-  return out.sort((x, y) => y.score - x.score || x.since.localeCompare(y.since) || x.session_id.localeCompare(y.session_id));
+  return out.sort((x, y) => y.score - x.score || ordinal(x.since, y.since) || ordinal(x.session_id, y.session_id));
 }
 
 /** Cohort progress: every step seen, in step order (numbered steps by number, others by first seen). */
@@ -133,7 +140,7 @@ export function cohortSteps(facts: AttentionFacts, scored: readonly ScoredStuden
     const ny = NUMERIC.test(y.step);
     if (nx && ny) return Number(x.step) - Number(y.step);
     if (nx !== ny) return nx ? -1 : 1;
-    return x.first_seen.localeCompare(y.first_seen);
+    return Date.parse(x.first_seen) - Date.parse(y.first_seen);
   };
   return [...facts.steps].sort(order).map((s) => ({
     step: s.step,
