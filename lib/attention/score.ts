@@ -1,4 +1,5 @@
 import type { AttentionReason, AttentionStep, AttentionStudent, ReasonCode } from '../schemas/attention.js';
+import { ordinal } from '../util/order.js';
 import type { AttentionFacts, RepeatRow, StepRow } from './query.js';
 
 /**
@@ -44,13 +45,9 @@ const decay = (points: number, ageMs: number, halfLifeMs: number) => points * 0.
 const minutes = (ms: number) => `${Math.max(1, Math.round(ms / 60_000))} min`;
 const iso = (v: string) => new Date(v).toISOString();
 const NUMERIC = /^-?\d{1,15}(\.\d{1,15})?$/;
-/**
- * Code-point order. Not localeCompare: its first call sets up ICU's collator, ~13 ms of CPU in a
- * fresh process or isolate (an instructor's first poll on the free plan has 10 ms), and a tie
- * between tokens needs no language's rules. Times are compared as times (Date.parse): the
- * database writes them with its session's UTC offset, which changes with daylight saving time.
- */
-const ordinal = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+// Ties are broken in code-point order, not with localeCompare (lib/util/order.ts). Times the
+// database wrote are compared as times (Date.parse): it writes them with its session's UTC
+// offset, which changes with daylight saving time.
 
 /** Score every active student; the ones with at least one reason, highest first. */
 export function scoreStudents(facts: AttentionFacts, o: ScoreOptions): ScoredStudent[] {

@@ -1,4 +1,5 @@
 import type { OutstandingStep, ProgressSession } from '../schemas/progress.js';
+import { byName, ordinal } from '../util/order.js';
 
 /** Topic names compare case- and space-insensitively ("Fractions " is "fractions"). */
 export const topicKey = (s: string) => s.trim().replace(/\s+/g, ' ').toLowerCase();
@@ -29,7 +30,8 @@ export function coverage(sessions: readonly ProgressSession[]): Coverage[] {
       else byKey.set(key, { name: name.trim(), kind, sessions: 1, first_seen: s.start_time, last_seen: s.start_time, last_session_id: s.session_id, lastIndex: i });
     }
   });
-  return [...byKey.values()].sort((a, b) => b.last_seen.localeCompare(a.last_seen) || a.name.localeCompare(b.name));
+  // start_time is UTC ISO text: newest first; then by name, without localeCompare (lib/util/order.ts).
+  return [...byKey.values()].sort((a, b) => ordinal(b.last_seen, a.last_seen) || byName(a.name, b.name));
 }
 
 /** Covered, but in none of the last `recent` sessions (nothing when there are no earlier sessions). */
@@ -67,5 +69,5 @@ export function outstandingSteps(sessions: readonly ProgressSession[], limit = 2
       byText.set(key, { step: text, suggested_in: s.session_id, suggested_at: s.start_time, times_suggested: (prev?.times_suggested ?? 0) + 1 });
     }
   });
-  return [...byText.values()].sort((a, b) => b.suggested_at.localeCompare(a.suggested_at)).slice(0, limit);
+  return [...byText.values()].sort((a, b) => ordinal(b.suggested_at, a.suggested_at)).slice(0, limit);
 }
