@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// The `sessionlog` bin: runs cli/main.ts through tsx (a runtime dependency), so the command line
-// needs no build step, like the rest of the repo.
-import { register } from 'tsx/esm/api';
+// The `sessionlog` bin: runs cli/main.ts from a bundle compiled on first use and kept while its
+// sources are unchanged (bin/cli-cache.mjs); through tsx (a runtime dependency) when no bundle can
+// be had, or with SESSIONLOG_CLI_CACHE=off. No build step either way.
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cliBundle } from './cli-cache.mjs';
 
-register();
-await import('../cli/main.ts');
+const bundle = process.env.SESSIONLOG_CLI_CACHE === 'off' ? undefined : await cliBundle(fileURLToPath(new URL('..', import.meta.url)));
+if (bundle) {
+  await import(pathToFileURL(bundle).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../cli/main.ts');
+}
