@@ -182,7 +182,6 @@ export async function measureWorkerdCold(bundle: string, databaseUrl: string): P
   }
 }
 
-
 if (import.meta.url === `file://${process.argv[1]}`) {
   const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/sessionlog_bench';
   console.log(JSON.stringify(await measureWorkerdCold(process.argv[2] ?? (await buildWorker()), databaseUrl), null, 1));

@@ -54,9 +54,14 @@ export async function computeAttention(input: AttentionInput): Promise<Attention
     stuckMultiplier: o.stuckMultiplier,
     stuckMinPassed: o.stuckMinPassed,
   });
-  const students = scoreStudents(facts, { ...o, now: input.now });
+  return attentionOf(facts, { ...o, now: input.now });
+}
+
+/** The answer from the facts: each student scored, the cohort's steps, the top errors. */
+function attentionOf(facts: AttentionFacts, o: ScoreOptions): Attention {
+  const students = scoreStudents(facts, o);
   return {
-    generated_at: input.now.toISOString(),
+    generated_at: o.now.toISOString(),
     active_students: facts.activeCount,
     students,
     steps: cohortSteps(facts, students),
@@ -93,13 +98,6 @@ export function warmUpAttention(): Set<ReasonCode> {
     steps: [{ step: '1', step_name: 'Step 1', first_seen: ago(40), median_s: 120, passed: 5 }, { step: '2', step_name: 'Step 2', first_seen: ago(35), median_s: 180, passed: 4 }],
     topErrors: [{ error_type: 'TypeError', message: 'x', students: 1, count: 3, last_at: ago(1) }],
   };
-  const students = scoreStudents(facts, { ...ATTENTION_DEFAULTS, now });
-  const doc = AttentionResponse.parse({
-    generated_at: now.toISOString(),
-    active_students: facts.activeCount,
-    students,
-    steps: cohortSteps(facts, students),
-    top_errors: facts.topErrors.map((e) => ({ ...e, last_at: new Date(e.last_at).toISOString() })),
-  });
+  const doc = AttentionResponse.parse(attentionOf(facts, { ...ATTENTION_DEFAULTS, now }));
   return new Set(doc.students.flatMap((st) => st.reasons.map((r) => r.code)));
 }

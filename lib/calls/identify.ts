@@ -1,4 +1,5 @@
 import type { Sql } from '../storage/sql.js';
+import { nameKey } from '../util/order.js';
 import type { CallUpdate, TranscriptLine } from './types.js';
 
 /**
@@ -27,10 +28,7 @@ export type Identification = { kind: 'none' } | { kind: 'one'; studentId: string
  * never matches inside "Anna".
  */
 export function words(s: string): string[] {
-  return s
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
+  return nameKey(s)
     .split(/[^\p{L}\p{N}]+/u)
     .filter(Boolean);
 }

@@ -7,7 +7,7 @@
 /** Code-point order (tokens, ids, and UTC ISO times, which sort as text). */
 export const ordinal = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** A name as people look it up: accents off and lower case ("Équations" sorts with "equations"). */
+/** A name as people look it up or say it: accents off and lower case ("Équations" is "equations", "Zoë" is "zoe"). */
 export const nameKey = (s: string): string => s.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
 
 /** Names for people to read: by nameKey, then code-point order for names that differ only in case or accents. */
