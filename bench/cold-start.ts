@@ -4,7 +4,7 @@
  * `cold` bench group (cold.ts).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export interface ColdRequest {
   method: string;
@@ -27,7 +27,17 @@ export interface ColdRun {
   undici?: boolean;
   /** The body of an answer that was not a success, for the log. */
   detail?: string;
+  /** With the bytecode cache emulated (bytecode-cache.cjs): files compiled, from the cache, rejected. */
+  bytecode?: { compiled: number; fromCache: number; rejected: number };
 }
+
+/** Vercel's bytecode cache, emulated (bytecode-cache.cjs): the function's folder and the cache's. */
+export interface BytecodeCache {
+  root: string;
+  dir: string;
+}
+
+const BYTECODE_HOOK = fileURLToPath(new URL('./bytecode-cache.cjs', import.meta.url));
 
 // The harness is Vercel's Node.js launcher as far as a function can tell: an HTTP server handing
 // each request to the function, sent here with node:http (which does not load Node's fetch, so
@@ -42,7 +52,10 @@ const { method, path, headers = {}, body } = JSON.parse(req);
 const http = await import('node:http');
 const mod = await import(bundle);
 const imported = performance.now();
-const door = mod.default;
+// The launcher unwraps nested defaults (what a CommonJS handler's import gives): vercel/vercel
+// packages/node/src/serverless-functions/serverless-handler.mts.
+let door = mod;
+for (let i = 0; i < 5 && door.default; i++) door = door.default;
 const handler = typeof door === 'function' ? door : async (incoming, outgoing) => {
   const chunks = [];
   for await (const chunk of incoming) chunks.push(chunk);
@@ -63,7 +76,7 @@ const res = await new Promise((resolve, reject) => {
 });
 const done = performance.now();
 const cpu = process.cpuUsage();
-const report = { bootMs, importMs: imported - bootMs, firstRequestMs: done - imported, cpuMs: (cpu.user + cpu.system) / 1000, status: res.status, undici: process.moduleLoadList.some((m) => m.includes('undici')), detail: res.status >= 300 ? res.text.slice(0, 300) : undefined };
+const report = { bootMs, importMs: imported - bootMs, firstRequestMs: done - imported, cpuMs: (cpu.user + cpu.system) / 1000, status: res.status, undici: process.moduleLoadList.some((m) => m.includes('undici')), detail: res.status >= 300 ? res.text.slice(0, 300) : undefined, bytecode: globalThis.__sessionlogBytecode };
 process.stdout.write(JSON.stringify(report) + '\\n', () => process.exit(0));
 `;
 
@@ -81,8 +94,12 @@ export function coldNodeVersion(): string {
   return execFileSync(COLD_NODE, ['-v'], { encoding: 'utf8' }).trim();
 }
 
-export function spawnOnce(env: Record<string, string>, bundle?: string, request?: ColdRequest): Promise<ColdRun> {
+export function spawnOnce(env: Record<string, string>, bundle?: string, request?: ColdRequest, bytecode?: BytecodeCache): Promise<ColdRun> {
   const args = bundle && request ? ['--input-type=module', '-e', PROBE, pathToFileURL(bundle).href, JSON.stringify(request)] : ['-e', BARE];
+  if (bytecode) {
+    args.unshift('--require', BYTECODE_HOOK);
+    env = { ...env, SESSIONLOG_BYTECODE_ROOT: bytecode.root, SESSIONLOG_BYTECODE_DIR: bytecode.dir };
+  }
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(COLD_NODE, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -8,7 +8,8 @@
  *                                            routes (converted by Vercel's own
  *                                            @vercel/routing-utils), and its crons
  *   .vercel/output/static/                   public/ (dashboard, browser client, demo)
- *   .vercel/output/functions/api/<fn>.func/  the bundle of api/<fn>.ts (index.mjs and its chunks),
+ *   .vercel/output/functions/api/<fn>.func/  the bundle of api/<fn>.ts (index.cjs, main.cjs and its
+ *                                            chunks: CommonJS, ADR 0029),
  *                                            .vc-config.json, and session.config.* when present
  *                                            (vercel.json's includeFiles)
  *
@@ -21,7 +22,7 @@ import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getTransformedRoutes } from '@vercel/routing-utils';
-import { bundleFunction } from './bundle-function.js';
+import { bundleFunction, HANDLER } from './bundle-function.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -105,7 +106,7 @@ export async function buildVercelOutput(out = join(ROOT, '.vercel', 'output'), r
     for (const f of includes) await cp(join(root, f), join(dir, f));
     // What `vercel build` writes for the zero-config function, but the handler (and no source maps).
     const vc = {
-      handler: 'index.mjs',
+      handler: HANDLER,
       runtime: RUNTIME,
       architecture: 'x86_64',
       ...(fn.maxDuration ? { maxDuration: fn.maxDuration } : {}),

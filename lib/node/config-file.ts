@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ConfigFile, ConfigFileError, fileName, parseConfigFile } from '../config-file.js';
@@ -10,7 +11,9 @@ const NAMES = ['session.config.yaml', 'session.config.yml', 'session.config.json
  * names the file and the bad keys.
  */
 export async function loadConfigFile(dir = process.cwd(), explicit = process.env.SESSION_CONFIG_FILE): Promise<ConfigFile | undefined> {
-  const candidates = explicit ? [explicit] : NAMES.map((n) => join(dir, n));
+  // Absent names are skipped with a stat, not a failed read each: three reads are three turns of
+  // the event loop, and a cold Vercel function opens its database connection only after this.
+  const candidates = explicit ? [explicit] : NAMES.map((n) => join(dir, n)).filter((path) => existsSync(path));
   for (const path of candidates) {
     let text: string;
     try {

@@ -5,12 +5,16 @@
  * (against the test PostgreSQL), with zod's English messages intact.
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMigrations } from '../../lib/node/migrations.js';
 import { ROUTES } from '../../lib/routes/inventory.js';
+import { migrate } from '../../lib/storage/migrate.js';
+import { createPgSql } from '../../lib/storage/sql-pg.js';
 import { type BuildOutput, buildVercelOutput, RUNTIME } from '../../scripts/build-vercel.js';
 
 const run = promisify(execFile);
@@ -81,22 +85,31 @@ describe('npm run build:vercel', () => {
       const vc = JSON.parse(readFileSync(join(f.dir, '.vc-config.json'), 'utf8')) as Record<string, unknown>;
       expect(vc, f.name).toMatchObject({
         runtime: RUNTIME,
-        handler: 'index.mjs',
+        handler: 'index.cjs',
         launcherType: 'Nodejs',
         shouldAddHelpers: true,
         maxDuration: vercel.functions['api/*.ts']?.maxDuration,
       });
       expect(existsSync(join(f.dir, vc.handler as string)), `${f.name} has its handler`).toBe(true);
-      // Everything it imports is inside its folder: a .func is all a function gets.
-      const imports = readFileSync(join(f.dir, 'index.mjs'), 'utf8').match(/from\s*"(\.[^"]+)"/g) ?? [];
-      for (const i of imports) expect(existsSync(join(f.dir, i.replace(/^from\s*"|"$/g, ''))), `${f.name}: ${i}`).toBe(true);
+      // Every file is CommonJS (Vercel caches the bytecode of those only: ADR 0029), and everything
+      // one requires is inside its folder: a .func is all a function gets.
+      const files = readdirSync(f.dir).filter((n) => !n.startsWith('.'));
+      expect(files.filter((n) => !n.endsWith('.cjs')), f.name).toEqual([]);
+      for (const n of files) {
+        const code = readFileSync(join(f.dir, n), 'utf8');
+        expect(code.startsWith("'use strict';"), `${f.name}/${n} is strict`).toBe(true);
+        // No ES module syntax left, and no import() that would send a chunk through Node's ES module loader.
+        expect(code, `${f.name}/${n}`).not.toMatch(/^\s*(import|export)\s[^(]/m);
+        expect(code, `${f.name}/${n}`).not.toMatch(/\bimport\(\s*["']\./);
+        for (const [, dep] of code.matchAll(/\brequire\("(\.[^"]+)"\)/g)) expect(existsSync(join(f.dir, dep as string)), `${f.name}/${n}: ${dep}`).toBe(true);
+      }
       expect(f.eagerBytes).toBeLessThan(f.totalBytes);
     }
   });
 
   it("ships zod's English messages only: none of its other locales", () => {
     for (const f of built.functions) {
-      const code = readdirSync(f.dir).filter((n) => n.endsWith('.mjs')).map((n) => readFileSync(join(f.dir, n), 'utf8')).join('\n');
+      const code = readdirSync(f.dir).filter((n) => n.endsWith('.cjs')).map((n) => readFileSync(join(f.dir, n), 'utf8')).join('\n');
       expect(code, f.name).toContain('Invalid input');
       // Strings of zod's French and German locales (ASCII ones: esbuild escapes the others).
       expect(code, f.name).not.toContain('Trop petit');
@@ -143,27 +156,42 @@ describe('npm run build:vercel', () => {
     expect(api.headers['Content-Security-Policy']).toBeUndefined();
   });
 
-  it('each bundled function answers in a fresh node, on PostgreSQL', async () => {
+  it('each bundled function answers in a fresh node, on PostgreSQL, imported or required', async () => {
     const url = process.env.TEST_DATABASE_URL;
     expect(url, 'TEST_DATABASE_URL (the CI sets it)').toBeTruthy();
+    // A launcher may import() the handler (Vercel's dev server does) or require() it.
     const probe = `
-      const [file, method, path, body] = process.argv.slice(-4);
-      const mod = await import(file);
-      const res = await mod.default.fetch(new Request('http://localhost' + path, { method, headers: { 'content-type': 'application/json' }, body: body || undefined }));
+      const [how, file, method, path, body] = process.argv.slice(-5);
+      const { createRequire } = await import('node:module');
+      const door = how === 'require' ? createRequire(file)(file) : (await import(file)).default;
+      const res = await door.fetch(new Request('http://localhost' + path, { method, headers: { 'content-type': 'application/json' }, body: body || undefined }));
       process.stdout.write(JSON.stringify({ status: res.status, type: res.headers.get('content-type'), body: await res.json() }));
       process.exit(0);`;
-    const ask = async (fn: string, method: string, path: string, body = '') => {
-      const file = join(out, 'functions', `${fn}.func`, 'index.mjs');
+    const ask = async (how: 'import' | 'require', fn: string, method: string, path: string, body = '') => {
+      const file = join(out, 'functions', `${fn}.func`, 'index.cjs');
       const env = { PATH: process.env.PATH ?? '', DATABASE_URL: url as string, DATABASE_DRIVER: 'pg', RATE_LIMITS: 'off' };
-      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe, file, method, path, body], { env, timeout: 60_000 });
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe, how, file, method, path, body], { env, timeout: 60_000 });
       return JSON.parse(stdout) as { status: number; type: string; body: Record<string, unknown> };
     };
-    const health = await ask('api/health', 'GET', '/api/health');
-    expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ status: 'ok', drivers: { postgres: 'pg' } });
-    const bad = await ask('api/session-log', 'POST', '/api/session-log', JSON.stringify({ eventType: 'navigation' }));
-    expect(bad.status).toBe(400);
-    expect(bad.type).toContain('application/problem+json');
-    expect(JSON.stringify(bad.body)).toMatch(/sessionToken: Invalid input: expected string, received undefined/);
+    for (const how of ['import', 'require'] as const) {
+      // The pg driver is a chunk of its own, reached through a converted import(): it loads.
+      const health = await ask(how, 'api/health', 'GET', '/api/health');
+      expect(health.status, how).toBe(200);
+      expect(health.body, how).toMatchObject({ status: 'ok', drivers: { postgres: 'pg' } });
+      const bad = await ask(how, 'api/session-log', 'POST', '/api/session-log', JSON.stringify({ eventType: 'navigation' }));
+      expect(bad.status, how).toBe(400);
+      expect(bad.type, how).toContain('application/problem+json');
+      expect(JSON.stringify(bad.body), how).toMatch(/sessionToken: Invalid input: expected string, received undefined/);
+    }
+    // Storing needs the tables (a Vercel deployment runs `npm run migrate` once per deploy).
+    const pg = createPgSql({ connectionString: url as string, max: 2 });
+    await migrate(pg, await loadMigrations());
+    const token = `ws_build_${randomUUID()}`;
+    const stored = await ask('require', 'api/session-log', 'POST', '/api/session-log', JSON.stringify({ sessionToken: token, studentEmail: 'build@example.com', eventType: 'navigation', eventData: { from: 1, to: 2 } }));
+    expect(stored.status).toBe(200);
+    expect(stored.body).toMatchObject({ success: true, eventId: expect.any(String) });
+    const rows = await pg.query<{ event_uuid: string }>('SELECT event_uuid FROM events WHERE session_token = $1', [token]);
+    await pg.close();
+    expect(rows.map((r) => r.event_uuid)).toEqual([stored.body.eventId]);
   }, 120_000);
 });
