@@ -4,6 +4,7 @@
  * `cold` bench group (cold.ts).
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export interface ColdRequest {
@@ -40,15 +41,17 @@ export interface BytecodeCache {
 const BYTECODE_HOOK = fileURLToPath(new URL('./bytecode-cache.cjs', import.meta.url));
 
 // The harness is Vercel's Node.js launcher as far as a function can tell: an HTTP server handing
-// each request to the function, sent here with node:http (which does not load Node's fetch, so
-// only the function's own code can). A `(req, res)` export (tried in ADR 0020, not kept) gets the request as it is;
-// a fetch-style export (`{ fetch }`, a baseline from before) gets a web Request built from it and
-// its Response written back, as the launcher does for those. Its report is printed before exit
-// so the parent's clock stops at the answer, not at the pool's teardown.
+// each request to the function. A `(req, res)` export (tried in ADR 0020, not kept) gets the
+// request as it is; a fetch-style export (`{ fetch }`) gets a web Request built from it and its
+// Response written back, as the launcher does for those. The request comes from outside, as on
+// the platform: the parent sends it (node:http) once the child prints its port, and its clock
+// stops when the answer arrives. The child reports when the answer has left it (the response's
+// 'finish'), then exits. Until the previous stop the child sent the request to itself: the
+// client's work then ran in the function's process, and so did whatever a background task did
+// between the answer being written and the in-process client reading it.
 const PROBE = `
 const bootMs = performance.now();
-const [bundle, req] = process.argv.slice(-2);
-const { method, path, headers = {}, body } = JSON.parse(req);
+const bundle = process.argv.at(-1);
 const http = await import('node:http');
 const mod = await import(bundle);
 const imported = performance.now();
@@ -64,20 +67,16 @@ const handler = typeof door === 'function' ? door : async (incoming, outgoing) =
   outgoing.writeHead(response.status, Object.fromEntries(response.headers));
   outgoing.end(Buffer.from(await response.arrayBuffer()));
 };
-const server = http.createServer(handler);
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const res = await new Promise((resolve, reject) => {
-  const out = http.request({ host: '127.0.0.1', port: server.address().port, method, path, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (answer) => {
-    let text = '';
-    answer.setEncoding('utf8').on('data', (c) => { text += c; }).on('end', () => resolve({ status: answer.statusCode, text }));
+const server = http.createServer((incoming, outgoing) => {
+  outgoing.on('finish', () => {
+    const done = performance.now();
+    const cpu = process.cpuUsage();
+    const report = { bootMs, importMs: imported - bootMs, firstRequestMs: done - imported, cpuMs: (cpu.user + cpu.system) / 1000, undici: process.moduleLoadList.some((m) => m.includes('undici')), bytecode: globalThis.__sessionlogBytecode };
+    process.stdout.write(JSON.stringify(report) + '\\n', () => process.exit(0));
   });
-  out.on('error', reject);
-  out.end(body);
+  handler(incoming, outgoing);
 });
-const done = performance.now();
-const cpu = process.cpuUsage();
-const report = { bootMs, importMs: imported - bootMs, firstRequestMs: done - imported, cpuMs: (cpu.user + cpu.system) / 1000, status: res.status, undici: process.moduleLoadList.some((m) => m.includes('undici')), detail: res.status >= 300 ? res.text.slice(0, 300) : undefined, bytecode: globalThis.__sessionlogBytecode };
-process.stdout.write(JSON.stringify(report) + '\\n', () => process.exit(0));
+server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\\n'));
 `;
 
 /** Node alone: the same spawn → first line for a process that does nothing. */
@@ -95,7 +94,7 @@ export function coldNodeVersion(): string {
 }
 
 export function spawnOnce(env: Record<string, string>, bundle?: string, request?: ColdRequest, bytecode?: BytecodeCache): Promise<ColdRun> {
-  const args = bundle && request ? ['--input-type=module', '-e', PROBE, pathToFileURL(bundle).href, JSON.stringify(request)] : ['-e', BARE];
+  const args = bundle && request ? ['--input-type=module', '-e', PROBE, pathToFileURL(bundle).href] : ['-e', BARE];
   if (bytecode) {
     args.unshift('--require', BYTECODE_HOOK);
     env = { ...env, SESSIONLOG_BYTECODE_ROOT: bytecode.root, SESSIONLOG_BYTECODE_DIR: bytecode.dir };
@@ -106,24 +105,67 @@ export function spawnOnce(env: Record<string, string>, bundle?: string, request?
     let out = '';
     let err = '';
     let settled = false;
+    let answer: { totalMs: number; status: number; text: string } | undefined;
+    let report: Omit<ColdRun, 'totalMs' | 'status'> | undefined;
+    const fail = (e: Error) => {
+      if (settled) return;
+      settled = true;
+      child.kill();
+      reject(e);
+    };
+    const finish = () => {
+      if (settled) return;
+      if (!request) {
+        if (!report) return;
+        settled = true;
+        resolve({ totalMs: performance.now() - started, status: 0, ...report });
+        return;
+      }
+      if (!answer || !report) return;
+      settled = true;
+      resolve({ ...report, totalMs: answer.totalMs, status: answer.status, ...(answer.status >= 300 ? { detail: answer.text.slice(0, 300) } : {}) });
+    };
+    const send = (port: number) => {
+      if (!request) return;
+      const { method, path, headers = {}, body } = request;
+      const out = httpRequest({ host: '127.0.0.1', port, method, path, agent: false, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          text += c;
+        });
+        res.on('end', () => {
+          answer = { totalMs: performance.now() - started, status: res.statusCode ?? 0, text };
+          finish();
+        });
+      });
+      out.on('error', fail);
+      out.end(body);
+    };
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
-      const nl = out.indexOf('\n');
-      if (nl < 0 || settled) return;
-      settled = true;
-      const totalMs = performance.now() - started;
-      try {
-        resolve({ totalMs, ...(JSON.parse(out.slice(0, nl)) as Omit<ColdRun, 'totalMs'>) });
-      } catch (e) {
-        reject(new Error(`cold probe printed ${out.slice(0, 200)}: ${String(e)}`));
+      for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+        const line = out.slice(0, nl);
+        out = out.slice(nl + 1);
+        let parsed: { port?: number } & Omit<ColdRun, 'totalMs' | 'status'>;
+        try {
+          parsed = JSON.parse(line);
+        } catch (e) {
+          fail(new Error(`cold probe printed ${line.slice(0, 200)}: ${String(e)}`));
+          return;
+        }
+        if (parsed.port !== undefined) send(parsed.port);
+        else report = parsed;
+        finish();
       }
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       err += chunk;
     });
-    child.on('error', reject);
+    child.on('error', fail);
+    // The child exits once its report is out; the answer it sent may still be on its way here.
     child.on('exit', (code) => {
-      if (!settled) reject(new Error(`cold probe exited ${code} without answering: ${err.slice(-1000)}`));
+      if (!report) fail(new Error(`cold probe exited ${code} without answering: ${err.slice(-1000)}`));
     });
   });
 }

@@ -11,8 +11,9 @@
  * first run and reuses it at later cold starts, and does not for ES modules. esbuild splits only
  * ES modules, so the split output is converted file by file: each chunk becomes a `.cjs` file that
  * `require`s the chunks it imported, and a dynamic `import()` of a chunk becomes a `require` run
- * when reached, so the lazy chunks stay lazy. Used by the `cold` bench group and
- * tests/unit/cold-start.test.ts (which checks what a cold start loads, untimed).
+ * when reached (in a later turn of the event loop, as `import()`), so the lazy chunks stay lazy.
+ * Used by the `cold` bench group and tests/unit/cold-start.test.ts (which checks what a cold
+ * start loads, untimed).
  */
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
@@ -50,27 +51,33 @@ const HANDLER_SOURCE = `'use strict';
 module.exports = require('node:module').createRequire(__filename)('./main.cjs').default;
 `;
 
-/** ES module chunk → CommonJS, keeping \`import.meta.url\` (lib/node/migrations.ts reads it). */
+/**
+ * What each converted file starts with: strict mode (the ES modules were strict), its own
+ * `import.meta.url` (lib/node/migrations.ts reads it), and how a chunk that the ES module source
+ * `import()`ed is loaded: by `require`, in a later turn of the event loop, as `import()` reads its
+ * file first. A `require` in the same turn would compile and run a background task's chunk (the
+ * sweep after a request, say) before the request's own answer goes out.
+ */
+const CHUNK_BANNER = `'use strict';
+const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;
+const __importChunk = (id) => new Promise((resolve) => setImmediate(resolve)).then(() => require(id));`;
+
+/** One ES module chunk → CommonJS, in place. */
 async function toCommonJs(file: string): Promise<void> {
   const { code } = await transform(await readFile(file, 'utf8'), {
     format: 'cjs',
     platform: 'node',
     target: 'node20',
-    // `import("./chunk.cjs")` → `Promise.resolve().then(() => require("./chunk.cjs"))`: loaded when
-    // reached, as before, and without Node scanning the chunk for the ES module loader.
-    supported: { 'dynamic-import': false },
     define: { 'import.meta.url': '__importMetaUrl' },
-    banner: "'use strict';\nconst __importMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+    banner: CHUNK_BANNER,
     legalComments: 'none',
     logLevel: 'error',
   });
-  await writeFile(file, code);
+  // A chunk's import() left as is would go through Node's ES module loader, which scans the
+  // CommonJS file for export names and loads what it requires the same way.
+  await writeFile(file, code.replace(/\bimport\((["'])(\.\/[\w.-]+\.cjs)\1\)/g, '__importChunk("$2")'));
 }
 
-/**
- * `root`: the checkout to bundle from (the bench compares against another one, COLD_BASELINE).
- * `dirName`: the folder under `outRoot` (scripts/build-vercel.ts names it `<fn>.func`).
- */
 export async function bundleFunction(entry: string, outRoot = join(ROOT, 'dist', 'cold'), root = ROOT, dirName = basename(entry, '.ts')): Promise<Bundle> {
   const outdir = join(outRoot, dirName);
   await rm(outdir, { recursive: true, force: true });

@@ -26,7 +26,7 @@ export async function loadConfigFile(dir = process.cwd(), explicit = process.env
     try {
       // The YAML parser (250 KB) is loaded only when there is a YAML file: most deployments have
       // none, and a static import would be compiled on every cold start (ADR 0020).
-      raw = path.endsWith('.json') ? JSON.parse(text) : (await import('yaml')).parse(text);
+      raw = path.endsWith('.json') ? JSON.parse(text) : (await import('./yaml.js')).parse(text);
     } catch (err) {
       const kind = path.endsWith('.json') ? 'JSON' : 'YAML';
       // The parser's message quotes the offending text; the public message keeps only the line.

@@ -3,7 +3,7 @@ import { register } from '../http/register.js';
 import { parseBody, parseParam, parseQuery } from '../http/validate.js';
 import { studentProgress } from '../progress/build.js';
 import { ProgressQuery } from '../schemas/progress.js';
-import { StudentId } from '../schemas/session.js';
+import { StudentId } from '../schemas/ids.js';
 import { StudentInput } from '../schemas/student.js';
 import { eraseStudent } from '../lifecycle/erase.js';
 import { getStudent, upsertStudent } from '../sessions/students.js';

@@ -1,6 +1,6 @@
 import * as z from '../util/zod.js';
 import { InputTime, SafeText, StorableObject } from './common.js';
-import { Platform, SessionId, StudentId } from './session.js';
+import { Platform, SessionId, StudentId } from './ids.js';
 
 /** POST /api/webhooks/session-data: a finished (or ongoing) session from any voice platform. */
 export const SessionDataInput = z.strictObject({

@@ -1,5 +1,5 @@
 import * as z from '../util/zod.js';
-import { SessionStatus } from './session.js';
+import { SessionStatus } from './ids.js';
 
 /** A position in a session's arrival order (the events table's id), as `id:` lines carry it. */
 export const StreamSeq = z.string().check(z.regex(/^\d{1,19}$/, 'must be a sequence number from an `id:` line or last_seq'));

@@ -6,7 +6,8 @@ import type { SessionCtx } from './context.js';
 import { activeDurationMsSql } from './duration.js';
 import { notFound } from './errors.js';
 import { ATTEMPTS_LATERAL, type AttemptAggregates, accuracyOf, averageMs, jsonArray } from './attempts.js';
-import { countWords, type EventLite, effectiveStatusSql, type SessionRow, type SummarySource, sessionDurationMs, summaryColumns, toDocument, toSummaryRow } from './rows.js';
+import { toDocument, toSummaryRow } from './documents.js';
+import { countWords, type EventLite, effectiveStatusSql, type SessionRow, type SummarySource, sessionDurationMs, summaryColumns } from './rows.js';
 
 /**
  * Per-session counts shown in lists, and the student's name and email (FROM ... LEFT JOIN STUDENT).

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -167,10 +167,10 @@ describe('npm run build:vercel', () => {
       const res = await door.fetch(new Request('http://localhost' + path, { method, headers: { 'content-type': 'application/json' }, body: body || undefined }));
       process.stdout.write(JSON.stringify({ status: res.status, type: res.headers.get('content-type'), body: await res.json() }));
       process.exit(0);`;
-    const ask = async (how: 'import' | 'require', fn: string, method: string, path: string, body = '') => {
+    const ask = async (how: 'import' | 'require', fn: string, method: string, path: string, body = '', cwd?: string) => {
       const file = join(out, 'functions', `${fn}.func`, 'index.cjs');
       const env = { PATH: process.env.PATH ?? '', DATABASE_URL: url as string, DATABASE_DRIVER: 'pg', RATE_LIMITS: 'off' };
-      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe, how, file, method, path, body], { env, timeout: 60_000 });
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe, how, file, method, path, body], { env, timeout: 60_000, cwd });
       return JSON.parse(stdout) as { status: number; type: string; body: Record<string, unknown> };
     };
     for (const how of ['import', 'require'] as const) {
@@ -193,5 +193,20 @@ describe('npm run build:vercel', () => {
     const rows = await pg.query<{ event_uuid: string }>('SELECT event_uuid FROM events WHERE session_token = $1', [token]);
     await pg.close();
     expect(rows.map((r) => r.event_uuid)).toEqual([stored.body.eventId]);
+
+    // A session.config.yaml beside the function is parsed (its YAML parser is a chunk of its own,
+    // loaded only then): a valid file is used, a wrong value is named. The bundles once answered
+    // "not valid YAML" for every YAML file.
+    const dir = mkdtempSync(join(tmpdir(), 'sessionlog-yaml-'));
+    try {
+      writeFileSync(join(dir, 'session.config.yaml'), 'analysis:\n  enabled: false\n');
+      expect((await ask('require', 'api/health', 'GET', '/api/health', '', dir)).status).toBe(200);
+      writeFileSync(join(dir, 'session.config.yaml'), 'analysis:\n  enabled: maybe\n');
+      const wrong = await ask('import', 'api/health', 'GET', '/api/health', '', dir);
+      expect(wrong.status).toBe(500);
+      expect(wrong.body.detail).toBe('server misconfigured: session.config.yaml: analysis.enabled: Invalid input: expected boolean, received string');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });

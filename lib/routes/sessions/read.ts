@@ -6,7 +6,7 @@ import { cursorParam, eventCursorParam, parseQuery } from '../../http/validate.j
 import { SessionListQuery, TimelineQuery } from '../../schemas/session.js';
 import { oldestWaiting } from '../../sessions/explicit.js';
 import { activeSessions, decodeSessionCursor, encodeSessionCursor, getDocument, globalStats, listSessions, sessionStats } from '../../sessions/read.js';
-import { toDocument } from '../../sessions/rows.js';
+import { toDocument } from '../../sessions/documents.js';
 import { ctxOf, sessionIdParam } from './shared.js';
 
 export async function getActive(c: Context<AppEnv>) {

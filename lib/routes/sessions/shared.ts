@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../../http/env.js';
 import type { Deps } from '../../deps.js';
 import { parseParam } from '../../http/validate.js';
-import { SessionId } from '../../schemas/session.js';
+import { SessionId } from '../../schemas/ids.js';
 import type { SessionCtx } from '../../sessions/context.js';
 
 export function sessionCtx(deps: Deps): SessionCtx {

@@ -18,7 +18,7 @@ import { appendTranscript, createSession, endSession, endStudentSession, joinSes
 import { recordInteraction } from '../../sessions/interactions.js';
 import { pauseSession, resumeSession } from '../../sessions/pause.js';
 import { assignSession } from '../../sessions/students.js';
-import { toDocument, toSummaryRow } from '../../sessions/rows.js';
+import { toDocument, toSummaryRow } from '../../sessions/documents.js';
 import { ctxOf, sessionIdParam } from './shared.js';
 import { ApiError } from '../../errors.js';
 import { signWriteToken } from '../../sessions/write-token.js';
