@@ -77,7 +77,9 @@ const LAZY = ['lib/openapi-document.ts', 'lib/routes/inventory.ts', 'lib/lifecyc
 const NOT_EAGER: Record<string, string[]> = {
   'lib/schemas/event.ts': ['analysis.ts', 'attention.ts', 'audit.ts', 'health.ts'],
   'lib/analysis/run.ts': ['attention.ts', 'audit.ts', 'cron.ts', 'health.ts', 'session-log.ts', 'sessions.ts', 'students.ts', 'webhooks.ts'],
-  'lib/schemas/session.ts': ['attention.ts', 'audit.ts', 'health.ts', 'session-log.ts'],
+  // The cron, students and webhooks doors check ids and use the row helpers, not the session
+  // schemas (lib/schemas/ids.ts, lib/sessions/documents.ts: ADR 0029).
+  'lib/schemas/session.ts': ['attention.ts', 'audit.ts', 'cron.ts', 'health.ts', 'session-log.ts', 'students.ts', 'webhooks.ts'],
 };
 const LAZY_PACKAGES = [
   'node_modules/openai/',
