@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { loadMigrations } from '../lib/node/migrations.js';
@@ -169,6 +169,7 @@ export async function runCold(sql: Sql, databaseUrl: string): Promise<Section> {
       // included), whichever variant it was, which a fixed order charged to one variant.
       for (let k = 0; k < variants.length; k++) await variants[(i + k) % variants.length]?.();
     }
+    await rm(cache.dir, { recursive: true, force: true });
     rows.push({ fn, eagerBytes: built.eagerBytes, totalBytes: built.totalBytes, runs, cached, zeroConfig: zero, baseline });
     console.log(
       `cold: api/${fn} ${ms(med(runs, 'totalMs'))} ms (import ${ms(med(runs, 'importMs'))}, first request ${ms(med(runs, 'firstRequestMs'))}, CPU ${ms(med(runs, 'cpuMs'))}); ` +
@@ -208,8 +209,8 @@ export async function runCold(sql: Sql, databaseUrl: string): Promise<Section> {
       'and, started alternately with them, as the zero-config deploy ships it (every file compiled on its own, node_modules unbundled). ' +
       `**Start → answer** is spawning \`node\` to the first response ` +
       'received (target ≤ 100 ms); Node boot is Node\'s own start-up inside that; import is loading the bundle; first request includes ' +
-      `building the app and connecting to PostgreSQL (\`pg\`); CPU to answer is the process's CPU time (user + system, all threads) when the answer ` +
-      `arrived, which the other load on a shared machine disturbs less than wall time. A process that does nothing takes ${ms(bareMs)} ms ` +
+      `building the app and connecting to PostgreSQL (\`pg\`); the request comes from the bench process, as a platform's would; CPU to answer is the function process's CPU time ` +
+      `(user + system, all threads) when its answer had left it, which the other load on a shared machine disturbs less than wall time. A process that does nothing takes ${ms(bareMs)} ms ` +
       `(${ms(median(bare.map((b) => b.cpuMs)))} ms CPU) from spawn to its first line on the same machine in the same run. ` +
       `The functions ran on Node ${coldNodeVersion()}${process.env.COLD_NODE ? ' (`COLD_NODE`)' : ''}.`,
     '',

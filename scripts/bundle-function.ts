@@ -78,6 +78,10 @@ async function toCommonJs(file: string): Promise<void> {
   await writeFile(file, code.replace(/\bimport\((["'])(\.\/[\w.-]+\.cjs)\1\)/g, '__importChunk("$2")'));
 }
 
+/**
+ * `root`: the checkout to bundle from (the bench compares against another one, COLD_BASELINE).
+ * `dirName`: the folder under `outRoot` (scripts/build-vercel.ts names it `<fn>.func`).
+ */
 export async function bundleFunction(entry: string, outRoot = join(ROOT, 'dist', 'cold'), root = ROOT, dirName = basename(entry, '.ts')): Promise<Bundle> {
   const outdir = join(outRoot, dirName);
   await rm(outdir, { recursive: true, force: true });
