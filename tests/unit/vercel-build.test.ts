@@ -173,6 +173,12 @@ describe('npm run build:vercel', () => {
       const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe, how, file, method, path, body], { env, timeout: 60_000, cwd });
       return JSON.parse(stdout) as { status: number; type: string; body: Record<string, unknown> };
     };
+    // Every function loads as CommonJS and answers (each mounts /api/health).
+    for (const f of built.functions) {
+      const answer = await ask('require', f.name, 'GET', '/api/health');
+      expect(answer.status, f.name).toBe(200);
+      expect(answer.body, f.name).toMatchObject({ status: 'ok' });
+    }
     for (const how of ['import', 'require'] as const) {
       // The pg driver is a chunk of its own, reached through a converted import(): it loads.
       const health = await ask(how, 'api/health', 'GET', '/api/health');
