@@ -19,7 +19,7 @@ import { createMemoryKv } from './lib/storage/kv-memory.js';
 import { createUpstashKv } from './lib/storage/kv-upstash.js';
 import { withPrefix } from './lib/storage/kv.js';
 import { createNeonSql } from './lib/storage/sql-neon.js';
-import { warmUpAttention } from './lib/attention/compute.js';
+import { warmUpAttention } from './lib/attention/warm.js';
 import { warmUpValidation } from './lib/events/validate.js';
 
 type Bindings = Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { warmUpAttention } from '../../lib/attention/compute.js';
+import { warmUpAttention } from '../../lib/attention/warm.js';
 import { ReasonCode } from '../../lib/schemas/attention.js';
 
 describe('warmUpAttention (the edge worker runs it while its isolate starts)', () => {

@@ -80,6 +80,9 @@ const NOT_EAGER: Record<string, string[]> = {
   // The cron, students and webhooks doors check ids and use the row helpers, not the session
   // schemas (lib/schemas/ids.ts, lib/sessions/documents.ts: ADR 0029).
   'lib/schemas/session.ts': ['attention.ts', 'audit.ts', 'cron.ts', 'health.ts', 'session-log.ts', 'students.ts', 'webhooks.ts'],
+  // The alert rules reach lib/attention/compute.ts from every door that stores events; the response
+  // schema is the attention door's, and the worker's warm-up's (lib/attention/warm.ts).
+  'lib/schemas/attention.ts': ['analysis.ts', 'audit.ts', 'cron.ts', 'health.ts', 'session-log.ts', 'sessions.ts', 'students.ts', 'webhooks.ts'],
 };
 const LAZY_PACKAGES = [
   'node_modules/openai/',
