@@ -46,7 +46,7 @@ const BYTECODE_HOOK = fileURLToPath(new URL('./bytecode-cache.cjs', import.meta.
 // Response written back, as the launcher does for those. The request comes from outside, as on
 // the platform: the parent sends it (node:http) once the child prints its port, and its clock
 // stops when the answer arrives. The child reports when the answer has left it (the response's
-// 'finish'), then exits. Until the previous stop the child sent the request to itself: the
+// 'finish'), then exits. The child used to send the request to itself (until ADR 0029): the
 // client's work then ran in the function's process, and so did whatever a background task did
 // between the answer being written and the in-process client reading it.
 const PROBE = `
