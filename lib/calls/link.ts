@@ -146,11 +146,16 @@ async function findLink(ctx: SessionCtx, platform: string, callId: string): Prom
   return rows[0] ? { sessionId: rows[0].session_id, studentId: rows[0].student_id } : null;
 }
 
-/** The student's session active within ±window of the call's start, else a new one. */
+/**
+ * The student's session active within ±window of the call's start, else a new one. A workshop
+ * page's session is not a sitting (lib/sessions/interactions.ts): a call joins it only through the
+ * page's token (an explicit session id), so a call and the tool server's interactions during it
+ * stay in one session.
+ */
 async function matchStudent(ctx: SessionCtx, studentId: string, call: CallInfo, via: Linked['via']): Promise<Linked> {
   const rows = await ctx.sql.query<{ id: string }>(
     `SELECT id FROM sessions
-     WHERE student_id = $1 AND status <> 'abandoned' AND (ended_at IS NULL OR end_reason = 'timeout')
+     WHERE student_id = $1 AND NOT workshop AND status <> 'abandoned' AND (ended_at IS NULL OR end_reason = 'timeout')
        AND last_activity_at >= $2::timestamptz - $3::int * interval '1 millisecond'
        AND started_at <= $2::timestamptz + $3::int * interval '1 millisecond'
      ORDER BY last_activity_at DESC LIMIT 1`,

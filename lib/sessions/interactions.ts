@@ -115,6 +115,9 @@ async function upsert(ctx: SessionCtx, input: InteractionInput, id: string, at: 
  * interaction resumes it (pause.ts), so a student back from a break continues the same session.
  * The ON CONFLICT guard makes an id held by another student, an ended sitting or a sitting that
  * does not cover this time (same minute, shorter timeout) return no row: the caller tries the next id.
+ * A workshop page's session is never a sitting, in `covering` or in the guard: a page that names
+ * its student by email files it under the email as its id, and a tutoring student whose id is that
+ * email would otherwise continue the page's session (its events and counts mixed with the page's).
  */
 /** A paused, open sitting that an interaction at $3 resumes (columns under prefix `q`). */
 const RESUMES = (q: string) => `(${q}paused_at IS NOT NULL AND ${q}ended_at IS NULL AND $3::timestamptz >= ${q}paused_at)`;
@@ -122,7 +125,7 @@ const RESUMES = (q: string) => `(${q}paused_at IS NOT NULL AND ${q}ended_at IS N
 const UPSERT_INTERACTION = `
 WITH covering AS (
   SELECT id FROM sessions
-  WHERE student_id = $1 AND status <> 'abandoned' AND (ended_at IS NULL OR end_reason = 'timeout')
+  WHERE student_id = $1 AND NOT workshop AND status <> 'abandoned' AND (ended_at IS NULL OR end_reason = 'timeout')
     AND (last_activity_at >= $3::timestamptz - $4::int * interval '1 millisecond' OR ${RESUMES('')})
     AND started_at <= $3::timestamptz + $4::int * interval '1 millisecond'
   ORDER BY (id = $2) DESC, last_activity_at DESC
@@ -147,7 +150,7 @@ up AS (
     interaction_count = sessions.interaction_count + 1,
     ${resumeOnActivitySet('$3::timestamptz', 'sessions.')},
     updated_at = now()
-  WHERE sessions.student_id = EXCLUDED.student_id AND sessions.status <> 'abandoned'
+  WHERE sessions.student_id = EXCLUDED.student_id AND NOT sessions.workshop AND sessions.status <> 'abandoned'
     AND (sessions.ended_at IS NULL OR sessions.end_reason = 'timeout')
     AND (sessions.last_activity_at >= $3::timestamptz - $4::int * interval '1 millisecond' OR ${RESUMES('sessions.')})
     AND sessions.started_at <= $3::timestamptz + $4::int * interval '1 millisecond'

@@ -217,3 +217,52 @@ describe('input and auth', () => {
     expect((await app.request('/api/sessions/interactions', { method: 'POST', headers: { ...headers, ...admin }, body })).status).toBe(200);
   });
 });
+
+describe('a student on a workshop page and in tutoring', () => {
+  it('a tool call for a student whose id is the email a workshop page gave starts a tutoring sitting, not the page session', async () => {
+    now = new Date('2025-03-04T10:00:00Z');
+    const email = `${student()}@example.com`;
+    const token = `ws_${crypto.randomUUID()}`;
+    // The page names its student by email: the students row's id is that email (ingest's by_email).
+    const posted = await app.request('/api/session-log', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sessionToken: token, studentEmail: email, eventType: 'navigation', eventData: { from: 1, to: 2 } }),
+    });
+    expect(posted.status).toBe(200);
+    const page = await doc(token);
+    expect(page).toMatchObject({ student_id: email, platform: 'web', status: 'active' });
+
+    now = new Date(now.getTime() + minutes(1));
+    const call = await interact({ student_id: email, function: 'get-student-context', platform: 'mcp' });
+    expect(call.is_new_session).toBe(true);
+    expect(call.session_id).not.toBe(token);
+    expect(call.session).toMatchObject({ student_id: email, platform: 'mcp', interaction_count: 1 });
+
+    // A second call continues the tutoring sitting; the page session took none of them.
+    now = new Date(now.getTime() + minutes(1));
+    const again = await interact({ student_id: email, function: 'get-next-problem' });
+    expect(again).toMatchObject({ session_id: call.session_id, is_new_session: false });
+    const after = await doc(token);
+    expect(after.interaction_count ?? 0).toBe(0);
+    expect(after.mcp_interactions ?? []).toEqual([]);
+    expect(after.event_count).toBe(1);
+  });
+
+  it('a page that took the sitting\'s readable id as its token does not receive the tutoring sitting', async () => {
+    now = new Date('2025-03-04T11:00:00Z');
+    const email = `${student()}@example.com`;
+    const readable = `${email.replace('@', '_')}_20250304_1100`;
+    const posted = await app.request('/api/session-log', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sessionToken: readable, studentEmail: email, eventType: 'action', eventData: { actionName: 'x' } }),
+    });
+    expect(posted.status).toBe(200);
+    const call = await interact({ student_id: email, function: 'get-student-context' });
+    expect(call.is_new_session).toBe(true);
+    expect(call.session_id).toBe(`${readable}_2`);
+    expect(call.session).toMatchObject({ student_id: email, platform: 'mcp', interaction_count: 1 });
+    expect((await doc(readable)).interaction_count ?? 0).toBe(0);
+  });
+});

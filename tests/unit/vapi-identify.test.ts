@@ -210,3 +210,35 @@ describe('an unidentifiable call', () => {
     expect(events.every((e) => e.student_id === student)).toBe(true);
   });
 });
+
+describe('a student on a workshop page', () => {
+  it('a call identified by the email the page gave joins the tool server’s sitting, not the page’s session', async () => {
+    const email = `${freshStudent()}@example.com`;
+    const token = uniqueToken('ws');
+    const c = webCall({ startedAt: new Date('2025-07-06T10:00:00Z'), metadata: { studentId: email } });
+    now = c.at(-60);
+    expect((await api.post('/api/session-log', { sessionToken: token, studentEmail: email, eventType: 'navigation', eventData: { from: 1, to: 2 } })).status).toBe(200);
+    const sitting = await interact(email, c.at(5));
+    await finish(c);
+    const withCall = await api.sessionOfCall(c.id, { student_id: email });
+    expect(withCall.session_id).toBe(sitting);
+    expect(withCall.mcp_interactions.map((i) => i.function)).toEqual(['get-student-context']);
+    const page = await api.doc(token);
+    expect(page).toMatchObject({ platform: 'web', event_count: 1, transcript_count: 0, interaction_count: 0 });
+    expect(page.conversation.entries).toEqual([]);
+    expect(withCall.conversation.entries.length).toBeGreaterThan(0);
+  });
+
+  it('without a tool call, the call gets its own session; the page keeps its own', async () => {
+    const email = `${freshStudent()}@example.com`;
+    const token = uniqueToken('ws');
+    const c = webCall({ startedAt: new Date('2025-07-06T11:00:00Z'), metadata: { studentId: email } });
+    now = c.at(-60);
+    expect((await api.post('/api/session-log', { sessionToken: token, studentEmail: email, eventType: 'navigation', eventData: { from: 1, to: 2 } })).status).toBe(200);
+    await finish(c);
+    const withCall = await api.sessionOfCall(c.id, { student_id: email });
+    expect(withCall.session_id).not.toBe(token);
+    expect(withCall.platform).toBe('vapi');
+    expect(await api.sessions({ student_id: email })).toHaveLength(2);
+  });
+});
