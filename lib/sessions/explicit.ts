@@ -266,10 +266,13 @@ export async function endSession(ctx: SessionCtx, id: string, reason = 'explicit
   return { row, endedNow: true };
 }
 
-/** End the open session of a student (POST /api/sessions/close {student_id}). */
+/**
+ * End the open session of a student (POST /api/sessions/close {student_id}): a tutoring session,
+ * never a workshop page's, which is no sitting (interactions.ts) and ends by its page's inactivity.
+ */
 export async function endStudentSession(ctx: SessionCtx, studentId: string): Promise<{ row: SessionRow; endedNow: boolean }> {
   const rows = await ctx.sql.query<{ id: string }>(
-    `SELECT id FROM sessions WHERE student_id = $1 AND ended_at IS NULL AND status IN ('waiting', 'active')
+    `SELECT id FROM sessions WHERE student_id = $1 AND NOT workshop AND ended_at IS NULL AND status IN ('waiting', 'active')
      ORDER BY last_activity_at DESC LIMIT 1`,
     [studentId],
   );

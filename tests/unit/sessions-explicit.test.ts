@@ -216,6 +216,18 @@ describe('POST /api/sessions/close', () => {
     await problem(await close({ student_id: student }), 404);
     await problem(await close({ student_id: uniqueToken('ghost') }), 404);
   });
+
+  it('by student_id closes the tutoring session, never the workshop page the student is on', async () => {
+    const email = `${uniqueToken('stu')}@example.com`;
+    const token = uniqueToken('ws');
+    const close = (body: unknown) => send('POST', '/api/sessions/close', body);
+    expect((await send('POST', '/api/session-log', { sessionToken: token, studentEmail: email, eventType: 'action', eventData: { actionName: 'open' } })).status).toBe(200);
+    expect((await getDoc(token)).student_id).toBe(email);
+    await problem(await close({ student_id: email }), 404);
+    const tutoring = await create({ student_id: email, max_participants: 1 });
+    expect(EndResponse.parse(await (await close({ student_id: email })).json())).toMatchObject({ session_id: tutoring.session_id, ended_now: true });
+    expect((await getDoc(token)).status).toBe('active');
+  });
 });
 
 describe('bad bodies are 400 problems naming the field', () => {
