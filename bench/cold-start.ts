@@ -19,6 +19,14 @@ export interface ColdRun {
   totalMs: number;
   /** Child's clock (performance.now() counts from process start): Node's own start-up before our code. */
   bootMs: number;
+  /**
+   * The launcher's own `import('node:http')`, before the bundle's import: ~4 ms on Node 20; on Node
+   * 24 its ES module facade reads every export of `node:http`, which loads Node's fetch
+   * implementation (undici), ~30 ms on the AMD EPYC machine — what Node 20 pays at the first
+   * `new Request` instead.
+   */
+  launcherMs: number;
+  /** Loading the function's bundle (its `require` graph from index.cjs), the launcher's import excluded. */
   importMs: number;
   firstRequestMs: number;
   /** CPU the child used up to the answer (user + system, all threads): steadier than wall time on a shared machine. */
@@ -26,6 +34,8 @@ export interface ColdRun {
   status: number;
   /** Whether Node's fetch implementation (undici) was loaded by the answer. */
   undici?: boolean;
+  /** Whether it was already loaded by the launcher's `import('node:http')` (Node 24: yes). */
+  undiciAtLaunch?: boolean;
   /** The body of an answer that was not a success, for the log. */
   detail?: string;
   /** With the bytecode cache emulated (bytecode-cache.cjs): files compiled, from the cache, rejected. */
@@ -53,6 +63,8 @@ const PROBE = `
 const bootMs = performance.now();
 const bundle = process.argv.at(-1);
 const http = await import('node:http');
+const launched = performance.now();
+const undiciAtLaunch = process.moduleLoadList.some((m) => m.includes('undici'));
 const mod = await import(bundle);
 const imported = performance.now();
 // The launcher unwraps nested defaults (what a CommonJS handler's import gives): vercel/vercel
@@ -71,7 +83,7 @@ const server = http.createServer((incoming, outgoing) => {
   outgoing.on('finish', () => {
     const done = performance.now();
     const cpu = process.cpuUsage();
-    const report = { bootMs, importMs: imported - bootMs, firstRequestMs: done - imported, cpuMs: (cpu.user + cpu.system) / 1000, undici: process.moduleLoadList.some((m) => m.includes('undici')), bytecode: globalThis.__sessionlogBytecode };
+    const report = { bootMs, launcherMs: launched - bootMs, importMs: imported - launched, firstRequestMs: done - imported, cpuMs: (cpu.user + cpu.system) / 1000, undici: process.moduleLoadList.some((m) => m.includes('undici')), undiciAtLaunch, bytecode: globalThis.__sessionlogBytecode };
     process.stdout.write(JSON.stringify(report) + '\\n', () => process.exit(0));
   });
   handler(incoming, outgoing);
@@ -80,7 +92,7 @@ server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: 
 `;
 
 /** Node alone: the same spawn → first line for a process that does nothing. */
-const BARE = `const cpu = process.cpuUsage(); process.stdout.write(JSON.stringify({ bootMs: performance.now(), importMs: 0, firstRequestMs: 0, cpuMs: (cpu.user + cpu.system) / 1000, status: 0 }) + '\\n', () => process.exit(0));`;
+const BARE = `const cpu = process.cpuUsage(); process.stdout.write(JSON.stringify({ bootMs: performance.now(), launcherMs: 0, importMs: 0, firstRequestMs: 0, cpuMs: (cpu.user + cpu.system) / 1000, status: 0 }) + '\\n', () => process.exit(0));`;
 
 /**
  * The `node` that runs the functions: this one, or COLD_NODE (another binary, e.g. the Node 24

@@ -106,7 +106,14 @@ interface Row {
 }
 
 const kb = (n: number) => `${Math.round(n / 1024).toLocaleString('en-US')} KB`;
-const med = (runs: ColdRun[], k: 'totalMs' | 'bootMs' | 'importMs' | 'firstRequestMs' | 'cpuMs') => median(runs.map((r) => r[k]));
+/** Whether the launcher's `import('node:http')` loaded undici, in how many of the starts of the bundles. */
+function launcherUndici(rows: Row[]): string {
+  const runs = rows.flatMap((r) => [...r.runs, ...r.cached]);
+  const loaded = runs.filter((r) => r.undiciAtLaunch).length;
+  if (loaded === 0) return 'it does not load Node\'s fetch implementation, undici, which the first `new Request` then loads';
+  return `on this Node it loads Node's fetch implementation, undici, in ${loaded} of ${runs.length} starts, which Node 20 loads at the first \`new Request\` instead`;
+}
+const med = (runs: ColdRun[], k: 'totalMs' | 'bootMs' | 'launcherMs' | 'importMs' | 'firstRequestMs' | 'cpuMs') => median(runs.map((r) => r[k]));
 
 export async function runCold(sql: Sql, databaseUrl: string): Promise<Section> {
   await migrate(sql, await loadMigrations());
@@ -208,7 +215,8 @@ export async function runCold(sql: Sql, databaseUrl: string): Promise<Section> {
       'the V8 code cache written right after that file first ran, in an untimed start before these), ' +
       'and, started alternately with them, as the zero-config deploy ships it (every file compiled on its own, node_modules unbundled). ' +
       `**Start → answer** is spawning \`node\` to the first response ` +
-      'received (target ≤ 100 ms); Node boot is Node\'s own start-up inside that; import is loading the bundle; first request includes ' +
+      'received (target ≤ 100 ms); Node boot is Node\'s own start-up inside that; launcher is the launcher\'s own `import(\'node:http\')` ' +
+      `(${launcherUndici(rows)}); import is loading the bundle; first request includes ` +
       `building the app and connecting to PostgreSQL (\`pg\`); the request comes from the bench process, as a platform's would; CPU to answer is the function process's CPU time ` +
       `(user + system, all threads) when its answer had left it, which the other load on a shared machine disturbs less than wall time. A process that does nothing takes ${ms(bareMs)} ms ` +
       `(${ms(median(bare.map((b) => b.cpuMs)))} ms CPU) from spawn to its first line on the same machine in the same run. ` +
@@ -217,13 +225,13 @@ export async function runCold(sql: Sql, databaseUrl: string): Promise<Section> {
     ...table(
       [
         'Function', 'Loaded at start', 'Bundle (all chunks)', 'Start → answer (ms), bytecode cache', 'Import', 'First request', 'CPU to answer',
-        'First cold start: start → answer', 'Node boot', 'Import', 'First request', 'CPU to answer', 'Zero-config: start → answer', 'Zero-config: CPU', 'Status',
+        'First cold start: start → answer', 'Node boot', 'Launcher', 'Import', 'First request', 'CPU to answer', 'Zero-config: start → answer', 'Zero-config: CPU', 'Status',
       ],
-      'lrrrrrrrrrrrrrr',
+      'lrrrrrrrrrrrrrrr',
       rows.map((r) => [
         `\`api/${r.fn}\``, kb(r.eagerBytes), kb(r.totalBytes),
         ms(med(r.cached, 'totalMs')), ms(med(r.cached, 'importMs')), ms(med(r.cached, 'firstRequestMs')), ms(med(r.cached, 'cpuMs')),
-        ms(med(r.runs, 'totalMs')), ms(med(r.runs, 'bootMs')),
+        ms(med(r.runs, 'totalMs')), ms(med(r.runs, 'bootMs')), ms(med(r.runs, 'launcherMs')),
         ms(med(r.runs, 'importMs')), ms(med(r.runs, 'firstRequestMs')), ms(med(r.runs, 'cpuMs')),
         ms(med(r.zeroConfig, 'totalMs')), ms(med(r.zeroConfig, 'cpuMs')), String(r.runs[0]?.status ?? ''),
       ]),
