@@ -63,6 +63,17 @@ export interface SessionChange {
 }
 
 /**
+ * The session's start after a change: the call's own start ($7, e.g. the report's startedAt) where
+ * the session still has the start it was created with ($17), else the earlier of the two. The end
+ * is clamped to this, the start being moved: a SET expression reads the row as it was, and a session
+ * first heard of after the call ended (a late message, or one dated on arrival) would end at that
+ * old start instead of the report's endedAt.
+ */
+const NEW_START = `CASE
+           WHEN $7::timestamptz IS NOT NULL AND started_at = $17::timestamptz THEN $7::timestamptz
+           ELSE LEAST(started_at, COALESCE($7::timestamptz, started_at)) END`;
+
+/**
  * Apply one platform delivery to a session in ONE statement: insert its events (deterministic
  * uuids: a redelivery inserts nothing), optionally replace live transcript entries, and update the
  * session's activity, metadata, counters and end. Writes are accepted even on an ended session: a
@@ -125,9 +136,7 @@ export async function applyToSession(
        UPDATE sessions SET
          last_activity_at = GREATEST(last_activity_at,
            CASE WHEN $18::boolean AND ended_at IS NOT NULL THEN LEAST($6::timestamptz, ended_at) ELSE $6::timestamptz END),
-         started_at = CASE
-           WHEN $7::timestamptz IS NOT NULL AND started_at = $17::timestamptz THEN $7::timestamptz
-           ELSE LEAST(started_at, COALESCE($7::timestamptz, started_at)) END,
+         started_at = ${NEW_START},
          platform_metadata = CASE WHEN (SELECT reported FROM gate) THEN COALESCE($8::jsonb, '{}'::jsonb) || platform_metadata
                                   ELSE platform_metadata || COALESCE($8::jsonb, '{}'::jsonb) END,
          conversation = CASE WHEN (SELECT blocked OR older FROM gate) THEN conversation ELSE COALESCE($9::jsonb, conversation) END,
@@ -139,7 +148,7 @@ export async function applyToSession(
          status = CASE WHEN $11::timestamptz IS NOT NULL AND NOT (SELECT blocked FROM gate) THEN 'completed'
                        WHEN end_reason = 'timeout' AND NOT $18::boolean AND $6::timestamptz > ended_at AND NOT (SELECT blocked FROM gate) THEN 'active'
                        ELSE status END,
-         ended_at = CASE WHEN $11::timestamptz IS NOT NULL AND NOT (SELECT blocked FROM gate) THEN GREATEST($11::timestamptz, started_at)
+         ended_at = CASE WHEN $11::timestamptz IS NOT NULL AND NOT (SELECT blocked FROM gate) THEN GREATEST($11::timestamptz, ${NEW_START})
                          WHEN end_reason = 'timeout' AND NOT $18::boolean AND $6::timestamptz > ended_at AND NOT (SELECT blocked FROM gate) THEN NULL
                          ELSE ended_at END,
          end_reason = CASE WHEN $11::timestamptz IS NOT NULL AND NOT (SELECT blocked FROM gate) THEN $12::text

@@ -103,6 +103,47 @@ describe('the current layout', () => {
   });
 });
 
+describe('the report decides when the call ran', () => {
+  // The session was opened by a message we received after the call had ended (delivered late, or
+  // without a timestamp, so dated on arrival): the report's startedAt and endedAt still decide. The
+  // end used to be clamped to the start as it was before the report moved it: a session that "ran"
+  // from the report's start to the late message's arrival.
+  it('a status-update received after the call: completed at endedAt, started at startedAt, the report\'s duration', async () => {
+    const student = freshStudent();
+    const id = `late-${student}`;
+    now = new Date('2026-03-02T09:00:00Z');
+    expect(await api.vapi({ message: { type: 'status-update', status: 'in-progress', call: { id, metadata: { studentId: student } } } })).toEqual({});
+    now = new Date('2026-03-02T09:00:05Z');
+    expect(
+      await api.vapi({
+        message: {
+          type: 'end-of-call-report', timestamp: Date.parse('2026-03-01T14:42:11Z'), endedReason: 'customer-ended-call',
+          startedAt: '2026-03-01T14:30:00Z', endedAt: '2026-03-01T14:42:10Z',
+          call: { id, type: 'webCall', metadata: { studentId: student } },
+          artifact: { messages: [{ role: 'bot', message: 'Hi', time: Date.parse('2026-03-01T14:30:01Z') }] },
+        },
+      }),
+    ).toEqual({});
+    const d = await onlySession(student);
+    expect(d).toMatchObject({ status: 'completed', start_time: '2026-03-01T14:30:00.000Z', end_time: '2026-03-01T14:42:10.000Z', duration_seconds: 730 });
+    expect(d.platform_metadata).toMatchObject({ duration_seconds: 730 });
+  });
+
+  it('a report alone: completed at endedAt, not at the report\'s own timestamp', async () => {
+    const student = freshStudent();
+    now = new Date('2026-03-03T10:13:00Z');
+    await api.vapi({
+      message: {
+        type: 'end-of-call-report', timestamp: Date.parse('2026-03-03T10:12:40Z'), endedReason: 'assistant-ended-call',
+        startedAt: '2026-03-03T10:00:00Z', endedAt: '2026-03-03T10:12:30Z',
+        call: { id: `alone-${student}`, type: 'webCall', metadata: { studentId: student } },
+      },
+    });
+    const d = await onlySession(student);
+    expect(d).toMatchObject({ status: 'completed', start_time: '2026-03-03T10:00:00.000Z', end_time: '2026-03-03T10:12:30.000Z', duration_seconds: 750 });
+  });
+});
+
 describe('a long call', () => {
   // ~2.4 MB of transcript (1000 turns of 200 words); the body carries it three times (~7.5 MB).
   const turns: Turn[] = Array.from({ length: 1000 }, (_, i) => ({
