@@ -137,8 +137,12 @@ WITH ev0 AS MATERIALIZED (
               THEN NULLIF(left(e.event_data->>'to', 100), '')
               WHEN jsonb_typeof(e.event_data->'currentStep') IN ('number', 'string')
               THEN NULLIF(left(e.event_data->>'currentStep', 100), '') END AS step,
+         -- A navigation's step is where it goes (\`to\`), named by \`toStepName\`, else by the page's
+         -- \`stepName\` when its \`currentStep\` is that same step (a page that names the step it moves
+         -- to as its current one); a \`stepName\` of the step it left is not that step's name.
          left(CASE WHEN e.event_type = 'navigation' AND jsonb_typeof(e.event_data->'to') IN ('number', 'string')
-                   THEN e.event_data->>'toStepName' ELSE e.event_data->>'stepName' END, 200) AS step_name,
+                   THEN COALESCE(e.event_data->>'toStepName', CASE WHEN e.event_data->>'currentStep' = e.event_data->>'to' THEN e.event_data->>'stepName' END)
+                   ELSE e.event_data->>'stepName' END, 200) AS step_name,
          CASE WHEN e.event_type = 'error' THEN COALESCE(NULLIF(left(e.event_data->>'errorType', 200), ''), '(unspecified)') END AS err_type,
          CASE WHEN e.event_type = 'error' THEN left(e.event_data->>'errorMessage', 500) END AS err_msg,
          CASE WHEN e.event_type <> 'api_call' THEN false

@@ -96,6 +96,27 @@ describe('GET /api/attention', () => {
     expect(a.top_errors).toEqual([]);
   });
 
+  // A page that names the step it moves to as its current step (the README's first example) rather
+  // than as toStepName: the Now view shows the name the session document shows.
+  it('a navigation that names its step as currentStep/stepName, without toStepName, gives the step its name', async () => {
+    now = new Date(now.getTime() + 3_600_000);
+    const r = room(app, () => now);
+    const s = r.student('priya');
+    const named = { ...s.nav(3, 1, 2), eventData: { from: 1, to: 2, currentStep: 2, stepName: 'Set up keys' } };
+    // Elsewhere in the same room, a navigation whose page-context name belongs to the step it left: not taken.
+    const t = r.student('tariq');
+    const stale = { ...t.nav(3, 1, 3), eventData: { from: 1, to: 3, currentStep: 1, stepName: 'Install' } };
+    // Their errors carry the step's number only, as the README's batch does.
+    const bare = (e: ReturnType<typeof s.error>, step: number) => ({ ...e, eventData: { errorType: 'TypeError', errorMessage: 'x is undefined', currentStep: step } });
+    await r.post([named, bare(s.error(2, 2), 2), stale, bare(t.error(2, 3), 3)]);
+    const a = await attention(`?workshop=${r.prefix}`);
+    expect(a.students.find((x) => x.session_id === s.token)).toMatchObject({ current_step: '2', step_name: 'Set up keys' });
+    expect(a.students.find((x) => x.session_id === t.token)).toMatchObject({ current_step: '3', step_name: null });
+    expect(a.steps).toEqual(expect.arrayContaining([expect.objectContaining({ step: '2', step_name: 'Set up keys' }), expect.objectContaining({ step: '3', step_name: null })]));
+    const doc = await (await app.request(`/api/sessions/${s.token}`, { headers: admin })).json();
+    expect(doc).toMatchObject({ current_step: '2', step_name: 'Set up keys' });
+  });
+
   it('filters by workshop prefix and by since; instructors may read; bad input is a 400', async () => {
     now = new Date(now.getTime() + 3_600_000);
     const one = room(app, () => now);
