@@ -138,6 +138,17 @@ export const PAGE_SECURITY_HEADERS: Record<string, string> = {
   'permissions-policy': 'camera=(), microphone=(), geolocation=()',
 };
 
+/**
+ * The logging client's files, which pages on any origin load: as a classic `<script>` (no CORS
+ * needed) or as an ES module (`import … from 'https://<deployment>/session-log.mjs'`, which the
+ * browser fetches in CORS mode, and the module's own import of session-log.js with it). They are
+ * public, the same for everyone and sent without credentials, so any origin may read them. The
+ * same headers are declared for Vercel's static hosting (vercel.json) and Cloudflare's
+ * (public/_headers).
+ */
+export const CLIENT_SCRIPTS = ['/session-log.js', '/session-log.mjs'] as const;
+export const CLIENT_SCRIPT_HEADERS: Record<string, string> = { 'access-control-allow-origin': '*' };
+
 const REQUEST_ID = 'x-request-id';
 
 /** The caller's X-Request-Id when it is a plain token of at most 255 characters, else a new UUID. */
@@ -169,6 +180,7 @@ function setResponseHeaders(c: Context<AppEnv>): void {
       if (!h.has('cache-control')) h.set('cache-control', 'no-store');
     } else {
       for (const [k, v] of Object.entries(PAGE_SECURITY_HEADERS)) h.set(k, v);
+      if ((CLIENT_SCRIPTS as readonly string[]).includes(c.req.path)) for (const [k, v] of Object.entries(CLIENT_SCRIPT_HEADERS)) h.set(k, v);
     }
   });
 }

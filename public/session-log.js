@@ -190,7 +190,7 @@
   function init(o) {
     try {
       const c = { flushInterval: 2e3, batchSize: 20, ...me?.dataset, ...cfg, ...o };
-      c.endpoint = new URL(c.endpoint || '/api/session-log', me?.src || location.href).href;
+      c.endpoint = new URL(c.endpoint || '/api/session-log', me?.src || SL.src || location.href).href;
       c.key = KEY + c.endpoint;
       let token = c.sessionToken && str(c.sessionToken, 200).replace(/[^\w.:-]/g, '_');
       try {

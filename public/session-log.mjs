@@ -42,6 +42,8 @@
  * logStateChange(stateName, oldValue, newValue)
  * SessionLog.flush()                         send queued events now (returns a promise)
  * SessionLog.sessionToken                    the token in use, after init()
+ * SessionLog.src                             this module's URL when imported as one (the default
+ *                                            endpoint's origin; a classic tag's own src wins)
  *
  * Delivery: events are batched (20 events or 2 s) and posted as text/plain JSON with fetch
  * keepalive, or by navigator.sendBeacon when the page is hidden or closed (the newest first,
@@ -57,6 +59,9 @@ import './session-log.js';
 
 // Installed by the import above (or by an earlier classic <script> tag: the same instance).
 const SessionLog = globalThis.SessionLog;
+// A module has no <script> tag to take a URL from: the default endpoint is on the origin this
+// module came from (a tag's own URL, when there is one, still wins).
+SessionLog.src ??= import.meta.url;
 
 export const { logSessionEvent, logNavigation, logError, logAction, logApiCall, logStateChange } = SessionLog;
 export { SessionLog };

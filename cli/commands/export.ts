@@ -108,6 +108,8 @@ final "exported N events" line.`,
   },
   positionals: [0, 1],
   async run(ctx) {
+    // The export is its own format: --json would be ignored, so it is refused rather than seem to work.
+    if (ctx.json) throw usage('export writes CSV or NDJSON, not one JSON document: drop --json (NDJSON is --format ndjson)');
     const format = str(ctx.flags.format);
     if (!format) throw usage('export needs --format csv or --format ndjson');
     if (!FORMATS.includes(format as Format)) throw usage(`--format must be csv or ndjson, got ${JSON.stringify(format)}`);

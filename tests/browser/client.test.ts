@@ -156,6 +156,37 @@ describeWithBrowser('session-log.js in a browser', () => {
     }
   });
 
+  it('a page on another origin imports the ES module from the API server (served with CORS) and logs to that server by default', async () => {
+    const token = uniqueToken();
+    for (const file of ['/session-log.mjs', '/session-log.js']) {
+      const res = await fetch(`${server.url}${file}`, { headers: { origin: 'https://workshop.example.org' } });
+      expect(res.headers.get('access-control-allow-origin'), file).toBe('*');
+    }
+    // No endpoint given: the default is /api/session-log on the origin the module came from, not the page's.
+    const html = `<!doctype html><title>elsewhere</title>
+      <script type="module">import { SessionLog, logAction } from '${server.url}/session-log.mjs';
+        SessionLog.init({ sessionToken: '${token}' }); logAction('module_cross_origin', { origin: location.origin }); SessionLog.flush();</script>`;
+    const other: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await page.goto(`${origin}/`);
+      const [event] = await storedWhen(token, 1);
+      expect(event).toMatchObject({ event_type: 'action', event_data: { actionName: 'module_cross_origin', origin } });
+      await expect.poll(() => queued(page)).toEqual([]);
+      expect(await page.evaluate(() => (window as unknown as { SessionLog: { src?: string } }).SessionLog.src)).toBe(`${server.url}/session-log.mjs`);
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+
   it("a practice page on another origin posts attempts into the tutoring sitting with its writeToken; without it they are refused (one warning)", async () => {
     const opened = await fetch(`${server.url}/api/sessions/interactions`, {
       method: 'POST',

@@ -50,6 +50,7 @@ describeWithPostgres('sessionlog command line against a real server', () => {
       [['end'], /end: expected 1 argument, got 0/],
       [['export', 'ws_x'], /export needs --format csv or --format ndjson/],
       [['export', 'ws_x', '--format', 'xml'], /--format must be csv or ndjson/],
+      [['export', 'ws_x', '--format', 'csv', '--json'], /export writes CSV or NDJSON, not one JSON document: drop --json/],
       [['tail', 'x', '-n', 'many'], /-n must be a whole number/],
       [['sessions', '--url', 'not a url'], /is not a URL/],
       [['demo', '--tag', 'Bad Tag'], /--tag must be/],

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLIENT_SCRIPT_HEADERS, CLIENT_SCRIPTS } from '../../lib/app.js';
 import { loadMigrations } from '../../lib/node/migrations.js';
 import { ROUTES } from '../../lib/routes/inventory.js';
 import { migrate } from '../../lib/storage/migrate.js';
@@ -154,6 +155,13 @@ describe('npm run build:vercel', () => {
     const api = serve('/api/health');
     expect(api.function).toBe('api/health');
     expect(api.headers['Content-Security-Policy']).toBeUndefined();
+    // The logging client may be imported as an ES module by pages on any origin (lib/app.ts).
+    for (const file of CLIENT_SCRIPTS) {
+      const served = serve(file);
+      expect(served.static, file).toBe(file);
+      expect(served.headers['Access-Control-Allow-Origin'], file).toBe(CLIENT_SCRIPT_HEADERS['access-control-allow-origin']);
+    }
+    expect(page.headers['Access-Control-Allow-Origin']).toBeUndefined();
   });
 
   it('each bundled function answers in a fresh node, on PostgreSQL, imported or required', async () => {

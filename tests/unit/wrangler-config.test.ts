@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { unstable_readConfig } from 'wrangler';
-import { PAGE_SECURITY_HEADERS } from '../../lib/app.js';
+import { CLIENT_SCRIPT_HEADERS, CLIENT_SCRIPTS, PAGE_SECURITY_HEADERS } from '../../lib/app.js';
 import { SCHEDULES } from '../../lib/scheduled.js';
 
 const run = promisify(execFile);
@@ -51,16 +51,22 @@ describe('wrangler.jsonc', () => {
     expect(secretish).toEqual([]);
   });
 
-  it("gives static pages the app's security headers (public/_headers)", async () => {
+  it("gives static pages the app's security headers, and the logging client's files CORS (public/_headers)", async () => {
     const text = await readFile('public/_headers', 'utf8');
-    const rules = text.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
-    expect(rules[0]).toBe('/*');
-    const headers = Object.fromEntries(
-      rules.slice(1).map((l) => {
-        const i = l.indexOf(':');
-        return [l.slice(0, i).trim(), l.slice(i + 1).trim()];
-      }),
-    );
-    expect(headers).toEqual(PAGE_SECURITY_HEADERS);
+    // Cloudflare's format: a path on its own line, then its headers indented.
+    const rules: Record<string, Record<string, string>> = {};
+    let path = '';
+    for (const l of text.split('\n').filter((l) => l.trim() && !l.startsWith('#'))) {
+      if (!/^\s/.test(l)) {
+        path = l.trim();
+        rules[path] = {};
+        continue;
+      }
+      const i = l.indexOf(':');
+      (rules[path] as Record<string, string>)[l.slice(0, i).trim()] = l.slice(i + 1).trim();
+    }
+    expect(Object.keys(rules)).toEqual(['/*', ...CLIENT_SCRIPTS]);
+    expect(rules['/*']).toEqual(PAGE_SECURITY_HEADERS);
+    for (const file of CLIENT_SCRIPTS) expect(rules[file], file).toEqual(CLIENT_SCRIPT_HEADERS);
   });
 });
