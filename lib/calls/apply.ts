@@ -63,13 +63,16 @@ export interface SessionChange {
 }
 
 /**
- * The session's start after a change: the call's own start ($7, e.g. the report's startedAt) where
- * the session still has the start it was created with ($17), else the earlier of the two. The end
+ * The session's start after a change: once the call's report is in, only the report sets it
+ * (a later message's start is a snapshot's); else the call's own start ($7, e.g. the report's
+ * startedAt) where the session still has the start it was created with ($17), else the earlier of
+ * the two. The end
  * is clamped to this, the start being moved: a SET expression reads the row as it was, and a session
  * first heard of after the call ended (a late message, or one dated on arrival) would end at that
  * old start instead of the report's endedAt.
  */
 const NEW_START = `CASE
+           WHEN (SELECT reported FROM gate) AND $13::text IS NULL THEN started_at
            WHEN $7::timestamptz IS NOT NULL AND started_at = $17::timestamptz THEN $7::timestamptz
            ELSE LEAST(started_at, COALESCE($7::timestamptz, started_at)) END`;
 

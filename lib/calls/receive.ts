@@ -220,19 +220,20 @@ async function applyReport(
   const text = r.transcript?.text;
   const lines = r.transcript?.lines.length ?? 0;
   // Replace lower-authority lines only with something: an interim message with an empty history
-  // must not wipe the live lines.
-  const replaces = !callId || !r.replacesLive || (!final && lines === 0) ? [] : [liveSource(d.platform), conversationSource(d.platform)];
+  // must not wipe the live lines, nor a report whose artifact holds no transcript at all (every
+  // field of Vapi's Artifact is optional).
+  const empty = lines === 0 && !text?.trim();
+  const replaces = !callId || !r.replacesLive || (!final && lines === 0) || empty ? [] : [liveSource(d.platform), conversationSource(d.platform)];
   const applied = await applyToSession(ctx.sql, {
     sessionId: linked.sessionId,
     at: r.at,
-    startedAt: r.startedAt,
-    callCreatedAt: d.linkStart,
+    ...(r.startIsFallback ? {} : { startedAt: r.startedAt, callCreatedAt: d.linkStart }),
     events,
     ...(replaces.length && callId ? { replaceLiveTranscriptOf: { callId, sources: replaces } } : {}),
     // Histories only grow: one with fewer lines than are stored left the platform earlier.
     ...(!final && lines > 0 && callId ? { history: { source: conversationSource(d.platform), lines } } : {}),
     callId,
-    ...(text !== undefined && (final || lines > 0)
+    ...(text !== undefined && (final || lines > 0) && !empty
       ? { conversation: { source: d.platform, transcript: text, word_count: countWords(text), duration_seconds: Math.max(0, Math.round(r.durationSeconds)), call_id: callId } }
       : {}),
     platformMetadata: r.metadata,

@@ -43,6 +43,8 @@ export interface TranscriptLine {
  */
 export interface CallReport {
   startedAt: Date;
+  /** startedAt is a stand-in (the call's creation, or the message's time), not the call's own start: it never moves the session's. */
+  startIsFallback?: boolean;
   /** Activity time of the report (its end, when it has one). */
   at: Date;
   /** Absent when the platform sent no transcript: the session's conversation is left as it is. */

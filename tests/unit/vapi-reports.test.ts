@@ -129,6 +129,58 @@ describe('the report decides when the call ran', () => {
     expect(d.platform_metadata).toMatchObject({ duration_seconds: 730 });
   });
 
+  // Vapi's `call` in a message is a snapshot from its creation; the SDK's call.startedAt is optional.
+  it('a conversation-update whose call has no startedAt leaves the start at the moment talking began (in-progress)', async () => {
+    const student = freshStudent();
+    const T = Date.parse('2026-03-04T11:00:00Z');
+    const call = { id: `snap-${student}`, orgId: 'org_1', createdAt: new Date(T).toISOString(), updatedAt: new Date(T).toISOString(), assistantOverrides: { variableValues: { studentId: student } } };
+    now = new Date(T + 4_500);
+    await api.vapi({ message: { type: 'status-update', status: 'in-progress', timestamp: T + 4_000, call } });
+    now = new Date(T + 6_500);
+    await api.vapi({ message: { type: 'conversation-update', timestamp: T + 6_000, call, messages: [{ role: 'bot', message: 'Hi there', time: T + 5_000 }] } });
+    const d = await onlySession(student);
+    expect(d.start_time).toBe(new Date(T + 4_000).toISOString());
+    expect(d.conversation.entries.map((e) => e.text)).toEqual(['Hi there']);
+  });
+
+  it('once the report is in, later messages do not move the start: snapshots without startedAt, a late in-progress', async () => {
+    const student = freshStudent();
+    const S = Date.parse('2026-03-05T11:00:04Z');
+    const E = S + 420_000;
+    const call = { id: `after-${student}`, createdAt: new Date(S - 4_000).toISOString(), metadata: { studentId: student } };
+    now = new Date(E + 2_000);
+    await api.vapi({ message: { type: 'end-of-call-report', timestamp: E + 1_000, startedAt: new Date(S).toISOString(), endedAt: new Date(E).toISOString(), endedReason: 'customer-ended-call', call, artifact: { messages: [{ role: 'bot', message: 'Bye', time: E - 1_000 }] } } });
+    now = new Date(E + 3_000);
+    await api.vapi({ message: { type: 'conversation-update', timestamp: E + 150, call, messages: [{ role: 'bot', message: 'Bye', time: E - 1_000 }] } });
+    await api.vapi({ message: { type: 'status-update', status: 'ended', endedReason: 'customer-ended-call', timestamp: E + 150, call } });
+    // A late in-progress, dated by Vapi a moment before the report's startedAt: metadata only.
+    await api.vapi({ message: { type: 'status-update', status: 'in-progress', timestamp: S - 3_000, call } });
+    const d = await onlySession(student);
+    expect(d).toMatchObject({ status: 'completed', start_time: new Date(S).toISOString(), end_time: new Date(E).toISOString(), duration_seconds: 420 });
+  });
+
+  it('a report whose artifact holds no transcript keeps the lines the conversation-updates stored', async () => {
+    const student = freshStudent();
+    const T = Date.parse('2026-03-06T11:00:00Z');
+    const call = { id: `empty-${student}`, startedAt: new Date(T).toISOString(), metadata: { studentId: student } };
+    now = new Date(T + 10_000);
+    await api.vapi({ message: { type: 'conversation-update', timestamp: T + 9_000, call, messages: [{ role: 'bot', message: 'Hello', time: T + 1_000 }, { role: 'user', message: 'Hi, this is me', time: T + 3_000 }] } });
+    now = new Date(T + 70_000);
+    await api.vapi({ message: { type: 'end-of-call-report', timestamp: T + 61_000, endedReason: 'customer-ended-call', call, artifact: {}, analysis: {} } });
+    const d = await onlySession(student);
+    expect(d.status).toBe('completed');
+    expect(d.transcript_count).toBe(2);
+    expect(d.conversation.entries.map((e) => e.text)).toEqual(['Hello', 'Hi, this is me']);
+  });
+
+  it('a legacy function-call with its parameters as JSON text: parsed, as a tool call\'s are', async () => {
+    const student = freshStudent();
+    now = new Date('2026-03-07T11:00:05Z');
+    await api.vapi({ message: { type: 'function-call', timestamp: Date.parse('2026-03-07T11:00:04Z'), call: { id: `fn-${student}`, metadata: { studentId: student } }, functionCall: { name: 'legacyFn', parameters: '{"a":1}' } } });
+    const d = await onlySession(student);
+    expect(d.mcp_interactions).toEqual([expect.objectContaining({ function: 'legacyFn', parameters: { a: 1 } })]);
+  });
+
   it('a report alone: completed at endedAt, not at the report\'s own timestamp', async () => {
     const student = freshStudent();
     now = new Date('2026-03-03T10:13:00Z');

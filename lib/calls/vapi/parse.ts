@@ -1,7 +1,7 @@
 import { issuesToErrors, sanitizeJson } from '../../schemas/common.js';
 import { sha256Hex } from '../../util/stable-uuid.js';
 import type { CallDelivery, CallReport, CallUpdate, ParseResult } from '../types.js';
-import { baseType, identify, reportEntries, reportToolCalls, reportToolResults, toolCalls, VapiEnvelope, type VapiMessage, vapiTime, withInferredType } from './message.js';
+import { baseType, identify, parseArgs, reportEntries, reportToolCalls, reportToolResults, toolCalls, VapiEnvelope, type VapiMessage, vapiTime, withInferredType } from './message.js';
 
 /** Types we store; everything else is acknowledged with `{}` and nothing more. */
 const STORED = new Set([
@@ -114,7 +114,8 @@ function toUpdate(m: VapiMessage, t: { callId: string | null; startedAt: Date; a
       return { kind: 'tool-calls', calls: toolCalls(m), metadata: common };
     case 'function-call': {
       const fc = m.functionCall;
-      const parameters = typeof fc?.parameters === 'string' ? { raw: fc.parameters } : (fc?.parameters ?? {});
+      // As a tool call's arguments: an object, or JSON text of one (else kept as `raw`).
+      const parameters = parseArgs(fc?.parameters);
       return { kind: 'function-call', name: fc?.name ?? 'unknown', parameters };
     }
     default:
@@ -203,6 +204,10 @@ function toInterim(m: VapiMessage, common: Record<string, unknown>, t: Times, st
   const hasHistory = h.lines.length > 0 || Boolean(m.artifact?.transcript ?? m.transcript);
   return {
     startedAt: t.startedAt,
+    // The embedded `call` is a snapshot from its creation: without a startedAt (the SDK's is
+    // optional) the start above is `call.createdAt`, ringing included, which must not move back a
+    // start an `in-progress` status set to the moment talking began.
+    ...(vapiTime(m.startedAt) ?? vapiTime(m.call?.startedAt) ? {} : { startIsFallback: true }),
     at: t.at,
     ...(hasHistory ? { transcript: { text: h.text, lines: h.lines } } : {}),
     toolCalls: h.toolCalls,
