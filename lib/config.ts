@@ -26,6 +26,12 @@ export interface Config {
   adminToken: string | undefined;
   serviceToken: string | undefined;
   instructorTokens: ReadonlyArray<{ name: string; token: string }>;
+  /**
+   * Every configured secret's value (tokens, webhook and signing secrets, API keys): what the
+   * audit trail and the failed-authentication log must never hold, wherever a caller put it (a
+   * query parameter of any name, a path segment). lib/util/redact.ts.
+   */
+  secretValues: readonly string[];
   retentionDays: number;
   rateLimits: {
     enabled: boolean;
@@ -321,8 +327,19 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     allowedOrigins: origins.includes('*') ? '*' : origins,
     alerts: alertsConfig(file?.alerts, env, runtime),
     logRequests: env.LOG_REQUESTS,
+    secretValues: [
+      env.ADMIN_TOKEN, env.SERVICE_TOKEN, env.CRON_SECRET, env.WEBHOOK_TOKEN, env.VAPI_WEBHOOK_SECRET, env.VAPI_HMAC_SECRET,
+      env.VAPI_UPSTREAM_SECRET, env.TOOL_SERVER_TOKEN, env.ALERT_WEBHOOK_SECRET, env.ANALYSIS_API_KEY, env.OPENAI_API_KEY,
+      ...instructorTokens.map((t) => t.token),
+    ].filter((v): v is string => typeof v === 'string' && v.length >= MIN_REDACTED_LENGTH),
   };
 }
+
+/**
+ * Shorter values are not looked for: a local mode's short token would turn every word it
+ * matches into "[redacted]". Production secrets are at least MIN_SECRET_LENGTH (32).
+ */
+const MIN_REDACTED_LENGTH = 8;
 
 function safeHost(url: string): string | undefined {
   try {

@@ -3,6 +3,7 @@ import type { AppEnv, Principal, Role } from './env.js';
 import type { Config } from '../config.js';
 import { describeError } from '../deps.js';
 import { redactQuery, writeAudit } from '../audit/trail.js';
+import { redactSecrets } from '../util/redact.js';
 import { ApiError } from '../errors.js';
 import { defer } from './defer.js';
 import { chargeAuthFailure, refuseAfterAuthFailures } from './ratelimit.js';
@@ -97,14 +98,19 @@ export function audit(c: Context<AppEnv>, actor: string, action: string, status:
   const deps = c.get('deps');
   const url = new URL(c.req.url);
   const auditPath = c.get('auditPath');
+  // A credential is never stored, wherever the caller put it: secret-named parameters by name
+  // (redactQuery), any configured secret by its value (a query parameter of any name, the path).
+  const secrets = deps.config.secretValues;
+  const query = auditPath || !url.search ? undefined : redactQuery(url.searchParams);
+  if (query) for (const k of Object.keys(query)) query[k] = redactSecrets(query[k] as string, secrets);
   const write = writeAudit(deps.sql, {
     at: deps.now(),
     actor,
     action,
     method: c.req.method,
-    path: auditPath ?? safeDecode(url.pathname),
+    path: redactSecrets(auditPath ?? safeDecode(url.pathname), secrets),
     status,
-    detail: auditPath || !url.search ? {} : { query: redactQuery(url.searchParams) },
+    detail: query ? { query } : {},
   });
   // A warning, not an error: the request itself succeeded, and the trail is best effort.
   defer(

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { describeError } from '../deps.js';
 import { ApiError } from '../errors.js';
 import type { LimitResult } from '../ratelimit/interface.js';
+import { redactSecrets } from '../util/redact.js';
 
 // The HTTP side of rate limiting: which key a request counts against, and a 429 with Retry-After
 // when it is over. The port and its adapters (Upstash, memory) are in lib/ratelimit/.
@@ -105,7 +106,7 @@ export async function refuseAfterAuthFailures(c: Context<AppEnv>): Promise<void>
 export async function chargeAuthFailure(c: Context<AppEnv>, reason: string): Promise<void> {
   const deps = c.get('deps');
   const ip = clientIp(c, deps.config);
-  const where = { ip, method: c.req.method, path: new URL(c.req.url).pathname, reason };
+  const where = { ip, method: c.req.method, path: redactSecrets(new URL(c.req.url).pathname, deps.config.secretValues), reason };
   try {
     await enforce(c, AUTH_FAIL, addressKey(ip), deps.config.rateLimits.authFailPerIp, AUTH_FAIL_WINDOW_MS);
   } catch (err) {

@@ -103,6 +103,32 @@ describe('audit trail gaps', () => {
     expect(JSON.stringify(entries)).not.toContain(leaked);
   });
 
+  // A token sent where none belongs, under a name that does not look like a secret, or as a path
+  // segment: the configured secrets are found by value. (Found by trying it as an attacker would.)
+  it('never stores a configured secret, whatever the parameter is called or when it is part of the path', async () => {
+    const mark = uniqueToken();
+    expect((await app.request(`/api/stats?admin_token=${SERVICE}&t=${CRON}&q=${encodeURIComponent(LEE)}&mark=${mark}`)).status).toBe(401);
+    expect((await app.request(`/api/sessions/${SERVICE}?mark=${mark}`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+    expect((await app.request(`/api/sessions/${CRON}?mark=${mark}`, { headers: admin })).status).toBe(404);
+    const mine = (await trail()).filter((e) => e.detail.query?.mark === mark);
+    expect(mine.map((e) => [e.path, e.status, e.detail.query])).toEqual([
+      ['/api/stats', 401, { admin_token: '[redacted]', t: '[redacted]', q: '[redacted]', mark }],
+      ['/api/sessions/[redacted]', 401, { mark }],
+      ['/api/sessions/[redacted]', 404, { mark }],
+    ]);
+    const stored = JSON.stringify(await trail());
+    for (const secret of [SERVICE, CRON, LEE]) expect(stored).not.toContain(secret);
+
+    // The failed-authentication log line names the path: the secret in it is redacted there too.
+    const lines: string[] = [];
+    const capture = (msg: string, fields?: Record<string, unknown>) => lines.push(`${msg} ${JSON.stringify(fields ?? {})}`);
+    const logged = createApp({ ...deps, log: { info: capture, warn: capture, error: capture } }, allFamilies);
+    expect((await logged.request(`/api/sessions/${SERVICE}`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+    await deps.settle();
+    expect(lines.join('\n')).toContain('"path":"/api/sessions/[redacted]"');
+    expect(lines.join('\n')).not.toContain(SERVICE);
+  });
+
   it('names that look like secrets, and names that do not', () => {
     for (const n of ['access_token', 'accessToken', 'token', 'id_token', 'api_key', 'x-api-key', 'secret', 'client_secret', 'password', 'signature', 'sig', 'Authorization', 'key', 'code']) {
       expect(isSecretParam(n), n).toBe(true);
