@@ -36,7 +36,16 @@ export interface SessionChange {
    * more lines of that source, this message is older than what is stored (deliveries race), and
    * its transcript lines and conversation are not applied.
    */
-  history?: { source: string; lines: number };
+  history?: {
+    source: string;
+    lines: number;
+    /**
+     * The message's own time (ISO), when it has one: a history older than the last one applied
+     * (`platform_metadata.conversation_at`) is not applied either, even with as many lines — a
+     * stale copy would undo a line the transcriber revised since.
+     */
+    at?: string;
+  };
   /**
    * The call this delivery is about. Once its report is in, the delivery's metadata only adds
    * keys the session does not have yet: the report's facts (status, ended reason, cost) stand.
@@ -98,9 +107,11 @@ export async function applyToSession(
        SELECT ($14::text IS NOT NULL AND EXISTS (SELECT 1 FROM calls WHERE call_id = $14::text AND report_received_at IS NOT NULL)) AS blocked,
               (COALESCE($14::text, $19::text) IS NOT NULL
                 AND EXISTS (SELECT 1 FROM calls WHERE call_id = COALESCE($14::text, $19::text) AND report_received_at IS NOT NULL)) AS reported,
-              ($20::text IS NOT NULL AND (
+              ($20::text IS NOT NULL AND ((
                 SELECT count(*) FROM events o, s WHERE o.session_token = s.id AND o.event_type = 'transcript'
-                  AND o.event_data->>'source' = $20::text AND o.event_data->>'call_id' = $10::text) > $21::int) AS older
+                  AND o.event_data->>'source' = $20::text AND o.event_data->>'call_id' = $10::text) > $21::int
+                -- ISO strings of one format compare as their times do; a text compare never fails on a bad value.
+                OR ($22::text IS NOT NULL AND COALESCE((SELECT sx.platform_metadata->>'conversation_at' FROM sessions sx WHERE sx.id = $1) > $22::text, false)))) AS older
      ),
      -- Lines this change inserts again under the same id are kept: ON CONFLICT below leaves them,
      -- and deleting them too would lose them (the two CTEs run on one snapshot, in no set order).
@@ -141,6 +152,7 @@ export async function applyToSession(
            CASE WHEN $18::boolean AND ended_at IS NOT NULL THEN LEAST($6::timestamptz, ended_at) ELSE $6::timestamptz END),
          started_at = ${NEW_START},
          platform_metadata = CASE WHEN (SELECT reported FROM gate) THEN COALESCE($8::jsonb, '{}'::jsonb) || platform_metadata
+                                  WHEN (SELECT older FROM gate) THEN platform_metadata || (COALESCE($8::jsonb, '{}'::jsonb) - 'conversation_at')
                                   ELSE platform_metadata || COALESCE($8::jsonb, '{}'::jsonb) END,
          conversation = CASE WHEN (SELECT blocked OR older FROM gate) THEN conversation ELSE COALESCE($9::jsonb, conversation) END,
          transcript_count = transcript_count - (SELECT count(*) FROM del)::int
@@ -192,6 +204,7 @@ export async function applyToSession(
       ch.callId ?? null,
       ch.history?.source ?? null,
       ch.history?.lines ?? null,
+      ch.history?.at ?? null,
     ],
   );
   const row = rows[0];

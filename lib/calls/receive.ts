@@ -223,6 +223,8 @@ async function applyReport(
   // must not wipe the live lines, nor a report whose artifact holds no transcript at all (every
   // field of Vapi's Artifact is optional).
   const empty = lines === 0 && !text?.trim();
+  // A whole-history message's own time (not its arrival): orders histories that race.
+  const historyAt = !final && lines > 0 && callId && d.stamp !== '' ? r.at.toISOString() : undefined;
   const replaces = !callId || !r.replacesLive || (!final && lines === 0) || empty ? [] : [liveSource(d.platform), conversationSource(d.platform)];
   const applied = await applyToSession(ctx.sql, {
     sessionId: linked.sessionId,
@@ -230,13 +232,14 @@ async function applyReport(
     ...(r.startIsFallback ? {} : { startedAt: r.startedAt, callCreatedAt: d.linkStart }),
     events,
     ...(replaces.length && callId ? { replaceLiveTranscriptOf: { callId, sources: replaces } } : {}),
-    // Histories only grow: one with fewer lines than are stored left the platform earlier.
-    ...(!final && lines > 0 && callId ? { history: { source: conversationSource(d.platform), lines } } : {}),
+    // Histories only grow: one with fewer lines than are stored left the platform earlier, as did
+    // one whose own time is older than the last applied (kept as platform_metadata.conversation_at).
+    ...(!final && lines > 0 && callId ? { history: { source: conversationSource(d.platform), lines, ...(historyAt ? { at: historyAt } : {}) } } : {}),
     callId,
     ...(text !== undefined && (final || lines > 0) && !empty
       ? { conversation: { source: d.platform, transcript: text, word_count: countWords(text), duration_seconds: Math.max(0, Math.round(r.durationSeconds)), call_id: callId } }
       : {}),
-    platformMetadata: r.metadata,
+    platformMetadata: historyAt ? { ...r.metadata, conversation_at: historyAt } : r.metadata,
     ...(r.end ? { end: { endedAt: r.end.at, reason: r.end.reason } } : {}),
     ...(final && callId ? { reportCallId: callId } : {}),
     ...(!final && callId ? { unlessReported: callId } : {}),

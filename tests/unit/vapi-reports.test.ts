@@ -173,6 +173,28 @@ describe('the report decides when the call ran', () => {
     expect(d.conversation.entries.map((e) => e.text)).toEqual(['Hello', 'Hi, this is me']);
   });
 
+  it('a stale conversation-update delivered after a newer one, with as many lines, does not undo the revised line', async () => {
+    const student = freshStudent();
+    const t = Date.parse('2026-03-08T11:00:00Z');
+    const call = { id: `stale-${student}`, startedAt: new Date(t).toISOString(), metadata: { studentId: student } };
+    const update = (at: number, user: string) => ({
+      message: { type: 'conversation-update', timestamp: at, call, artifact: { messages: [{ role: 'bot', message: "Hello! Who's this?", time: t + 1_000 }, { role: 'user', message: user, time: t + 3_000 }] } },
+    });
+    now = new Date(t + 6_000);
+    await api.vapi(update(t + 5_200, 'Hi, this is Zoe'));
+    await api.vapi(update(t + 3_600, 'Hi'));
+    let d = await onlySession(student);
+    expect(d.conversation.entries.map((e) => e.text)).toEqual(["Hello! Who's this?", 'Hi, this is Zoe']);
+    expect(d.transcript_count).toBe(2);
+    expect(d.platform_metadata).toMatchObject({ conversation_at: new Date(t + 5_200).toISOString() });
+    // The newer one again (a redelivery) and a newer still: applied.
+    await api.vapi(update(t + 5_200, 'Hi, this is Zoe'));
+    await api.vapi(update(t + 5_900, 'Hi, this is Zoe Martin'));
+    d = await onlySession(student);
+    expect(d.conversation.entries.map((e) => e.text)).toEqual(["Hello! Who's this?", 'Hi, this is Zoe Martin']);
+    expect(d.transcript_count).toBe(2);
+  });
+
   it('a legacy function-call with its parameters as JSON text: parsed, as a tool call\'s are', async () => {
     const student = freshStudent();
     now = new Date('2026-03-07T11:00:05Z');
