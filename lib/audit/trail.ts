@@ -1,4 +1,5 @@
 import type { Sql } from '../storage/sql.js';
+import { redactSecrets } from '../util/redact.js';
 
 /**
  * The audit trail (table audit_log, migration 005): who read or changed what, and every refused
@@ -35,10 +36,13 @@ export function isSecretParam(name: string): boolean {
   return SECRET_PARAM.test(name.toLowerCase().replace(/[^a-z]/g, ''));
 }
 
-/** The query as stored in the trail: values of secret-looking parameters replaced by "[redacted]". */
-export function redactQuery(params: URLSearchParams): Record<string, string> {
+/**
+ * The query as stored in the trail: values of secret-looking parameters replaced by "[redacted]",
+ * and any configured secret (`secrets`) wherever it appears in another value.
+ */
+export function redactQuery(params: URLSearchParams, secrets: readonly string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of params) out[k] = isSecretParam(k) ? '[redacted]' : v;
+  for (const [k, v] of params) out[k] = isSecretParam(k) ? '[redacted]' : redactSecrets(v, secrets);
   return out;
 }
 

@@ -75,10 +75,9 @@ export interface SessionChange {
  * The session's start after a change: once the call's report is in, only the report sets it
  * (a later message's start is a snapshot's); else the call's own start ($7, e.g. the report's
  * startedAt) where the session still has the start it was created with ($17), else the earlier of
- * the two. The end
- * is clamped to this, the start being moved: a SET expression reads the row as it was, and a session
- * first heard of after the call ended (a late message, or one dated on arrival) would end at that
- * old start instead of the report's endedAt.
+ * the two. The end is clamped to this new start, not to `started_at`: a SET expression reads the
+ * row as it was, and a session first heard of after the call ended (a late message, or one dated
+ * on arrival) would end at that old start instead of the report's endedAt.
  */
 const NEW_START = `CASE
            WHEN (SELECT reported FROM gate) AND $13::text IS NULL THEN started_at
@@ -152,8 +151,9 @@ export async function applyToSession(
            CASE WHEN $18::boolean AND ended_at IS NOT NULL THEN LEAST($6::timestamptz, ended_at) ELSE $6::timestamptz END),
          started_at = ${NEW_START},
          platform_metadata = CASE WHEN (SELECT reported FROM gate) THEN COALESCE($8::jsonb, '{}'::jsonb) || platform_metadata
-                                  WHEN (SELECT older FROM gate) THEN platform_metadata || (COALESCE($8::jsonb, '{}'::jsonb) - 'conversation_at')
-                                  ELSE platform_metadata || COALESCE($8::jsonb, '{}'::jsonb) END,
+                                  ELSE platform_metadata || COALESCE($8::jsonb, '{}'::jsonb) END
+           -- The time of the newest whole history applied: what orders the next ones (gate.older).
+           || CASE WHEN $22::text IS NOT NULL AND NOT (SELECT blocked OR older FROM gate) THEN jsonb_build_object('conversation_at', $22::text) ELSE '{}'::jsonb END,
          conversation = CASE WHEN (SELECT blocked OR older FROM gate) THEN conversation ELSE COALESCE($9::jsonb, conversation) END,
          transcript_count = transcript_count - (SELECT count(*) FROM del)::int
            + (SELECT count(*) FROM ins WHERE event_type = 'transcript')::int,

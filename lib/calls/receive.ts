@@ -239,7 +239,7 @@ async function applyReport(
     ...(text !== undefined && (final || lines > 0) && !empty
       ? { conversation: { source: d.platform, transcript: text, word_count: countWords(text), duration_seconds: Math.max(0, Math.round(r.durationSeconds)), call_id: callId } }
       : {}),
-    platformMetadata: historyAt ? { ...r.metadata, conversation_at: historyAt } : r.metadata,
+    platformMetadata: r.metadata,
     ...(r.end ? { end: { endedAt: r.end.at, reason: r.end.reason } } : {}),
     ...(final && callId ? { reportCallId: callId } : {}),
     ...(!final && callId ? { unlessReported: callId } : {}),

@@ -98,11 +98,9 @@ export function audit(c: Context<AppEnv>, actor: string, action: string, status:
   const deps = c.get('deps');
   const url = new URL(c.req.url);
   const auditPath = c.get('auditPath');
-  // A credential is never stored, wherever the caller put it: secret-named parameters by name
-  // (redactQuery), any configured secret by its value (a query parameter of any name, the path).
+  // A credential is never stored, wherever the caller put it: secret-named parameters by name,
+  // any configured secret by its value (a query parameter of any name, the path).
   const secrets = deps.config.secretValues;
-  const query = auditPath || !url.search ? undefined : redactQuery(url.searchParams);
-  if (query) for (const k of Object.keys(query)) query[k] = redactSecrets(query[k] as string, secrets);
   const write = writeAudit(deps.sql, {
     at: deps.now(),
     actor,
@@ -110,7 +108,7 @@ export function audit(c: Context<AppEnv>, actor: string, action: string, status:
     method: c.req.method,
     path: redactSecrets(auditPath ?? safeDecode(url.pathname), secrets),
     status,
-    detail: query ? { query } : {},
+    detail: auditPath || !url.search ? {} : { query: redactQuery(url.searchParams, secrets) },
   });
   // A warning, not an error: the request itself succeeded, and the trail is best effort.
   defer(
