@@ -123,6 +123,7 @@ export const EnvSchema = z.object({
    * posts with forged signatures costs at most this much memory (beyond it: 503 + Retry-After).
    * A body being verified is held about three times (chunks, buffer, text), so 16 MB keeps a flood
    * of forged 15 MB posts near +75 MB of peak RSS (32 MB measured +97–99 MB, at the 100 MB target).
+   * One client address holds at most half of it (lib/routes/webhooks/vapi.ts).
    * @default 16
    */
   VAPI_UNVERIFIED_BUDGET_MB: z._default(z.coerce.number().check(z.minimum(1), z.maximum(1024)), 16),

@@ -3,28 +3,45 @@ import { ApiError } from '../errors.js';
 /**
  * Bytes a process may hold at once for one purpose (bodies not authenticated yet): a reader takes
  * its share before buffering and gives it back when done, so a flood cannot buffer more than this.
+ * With a key (the client's address), one key may hold at most `perKey` of it: one client with a few
+ * slow bodies could otherwise hold the whole budget and have every other client's body refused.
  */
 export class ByteBudget {
   private used = 0;
-  constructor(readonly limit: number) {}
-  take(n: number): boolean {
-    if (this.used + n > this.limit) return false;
+  private readonly byKey = new Map<string, number>();
+  constructor(
+    readonly limit: number,
+    readonly perKey = limit,
+  ) {}
+  take(n: number, key?: string): boolean {
+    if (!this.fits(n, key)) return false;
     this.used += n;
+    if (key !== undefined) this.byKey.set(key, (this.byKey.get(key) ?? 0) + n);
     return true;
   }
-  /** Whether `n` more bytes would fit now (nothing is taken). */
-  fits(n: number): boolean {
-    return this.used + n <= this.limit;
+  /** Whether `n` more bytes would fit now, for `key` (nothing is taken). */
+  fits(n: number, key?: string): boolean {
+    return this.used + n <= this.limit && (key === undefined || (this.byKey.get(key) ?? 0) + n <= this.perKey);
   }
-  give(n: number): void {
+  give(n: number, key?: string): void {
     this.used = Math.max(0, this.used - n);
+    if (key === undefined) return;
+    const left = (this.byKey.get(key) ?? 0) - n;
+    if (left > 0) this.byKey.set(key, left);
+    else this.byKey.delete(key);
   }
   get inUse(): number {
     return this.used;
   }
+  /** What `key` holds now. */
+  heldBy(key: string): number {
+    return this.byKey.get(key) ?? 0;
+  }
 }
 
 const overBudget = () => new ApiError('UNAVAILABLE', 'too many unverified request bodies in flight; retry shortly', { headers: { 'retry-after': '1' } });
+const overShare = (perKey: number) =>
+  new ApiError('UNAVAILABLE', `too many unverified request bodies in flight from this address (at most ${perKey} bytes at once); retry shortly`, { headers: { 'retry-after': '1' } });
 
 /**
  * Read a request body as UTF-8 text, refusing more than `maxBytes` without buffering it all:
@@ -33,23 +50,26 @@ const overBudget = () => new ApiError('UNAVAILABLE', 'too many unverified reques
  * `budget.give(taken)` once the body is verified or refused. Taking the declared length up front
  * let one connection that declared 16 MB and sent nothing hold the whole budget (every signed
  * delivery answered 503) for as long as it stayed open; and a body that has not arrived within
- * `deadlineMs` is refused with 408, so a stalled sender holds nothing for long.
+ * `deadlineMs` is refused with 408, so a stalled sender holds nothing for long. `key` (the client's
+ * address) holds at most the budget's `perKey`: give back with `budget.give(taken, key)`.
  */
-export async function readTextWithin(req: Request, maxBytes: number, budget: ByteBudget, deadlineMs: number): Promise<{ text: string; taken: number }> {
+export async function readTextWithin(req: Request, maxBytes: number, budget: ByteBudget, deadlineMs: number, key?: string): Promise<{ text: string; taken: number }> {
   const declared = Number(req.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw new ApiError('PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`);
   // A declared body that cannot fit now is refused unread; one that fits is taken as it arrives.
-  if (Number.isFinite(declared) && !budget.fits(declared)) throw overBudget();
+  // Which limit refused `n` more bytes: this address's share, else the whole budget.
+  const refuse = (n: number) => (key !== undefined && budget.heldBy(key) + n > budget.perKey ? overShare(budget.perKey) : overBudget());
+  if (Number.isFinite(declared) && !budget.fits(declared, key)) throw refuse(declared);
   let taken = 0;
   const take = (n: number) => {
-    if (!budget.take(n)) throw overBudget();
+    if (!budget.take(n, key)) throw refuse(n);
     taken += n;
   };
   try {
     const text = await readText(req, maxBytes, take, deadlineMs);
     return { text, taken };
   } catch (err) {
-    budget.give(taken);
+    budget.give(taken, key);
     throw err;
   }
 }

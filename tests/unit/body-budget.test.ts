@@ -63,4 +63,17 @@ describe('the unverified-body budget', () => {
     expect(pulled).toBe(false);
     expect(budget.inUse).toBe(MB / 2);
   });
+
+  it('with a share per key, one key holds at most its share; what it gives back is its own again', () => {
+    const budget = new ByteBudget(4, 2);
+    expect(budget.take(2, 'a')).toBe(true);
+    expect(budget.take(1, 'a')).toBe(false);
+    expect(budget.take(2, 'b')).toBe(true);
+    // The whole budget is spent: a third key is refused though its share is free.
+    expect(budget.take(1, 'c')).toBe(false);
+    budget.give(2, 'a');
+    expect(budget.heldBy('a')).toBe(0);
+    expect(budget.inUse).toBe(2);
+    expect(budget.take(2, 'a')).toBe(true);
+  });
 });

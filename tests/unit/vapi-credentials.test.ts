@@ -202,6 +202,59 @@ describe('the body is not read before the headers allow it', () => {
   });
 });
 
+/**
+ * A signed POST from `address` that declares `declared` bytes, sends `sent` of them at once and then
+ * nothing until `finish()` closes it (the slow-body attack: bytes held while the body never ends).
+ */
+function stalledRequest(address: string, declared: number, sent: number) {
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+      c.enqueue(new Uint8Array(sent).fill(0x20));
+    },
+  });
+  const req = new Request('http://localhost/api/webhooks/vapi', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-length': String(declared), 'cf-connecting-ip': address, 'x-timestamp': seconds(now), 'x-signature': 'a'.repeat(64) },
+    body,
+    duplex: 'half',
+  } as RequestInit);
+  return { req, finish: () => controller?.close() };
+}
+
+describe('the unverified budget per client address', () => {
+  it('one address holds at most half of it: its second slow body is refused (503) and signed deliveries from elsewhere still get through', async () => {
+    const MB = 1024 * 1024;
+    // 2 MB in all, 1 MB per address. Before the share, two slow bodies of one client held it all.
+    const { app } = build({ VAPI_HMAC_SECRET: HMAC, VAPI_UNVERIFIED_BUDGET_MB: '2' });
+    const first = stalledRequest('203.0.113.9', MB - 16, MB - 32);
+    const firstAnswer = app.request(first.req);
+    await new Promise((r) => setTimeout(r, 50));
+    const second = stalledRequest('203.0.113.9', MB - 16, MB - 32);
+    const res = await app.request(second.req);
+    const problem = (await res.json()) as { code: string; detail: string };
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(problem.code).toBe('UNAVAILABLE');
+    expect(problem.detail).toContain('from this address');
+    second.finish();
+    // Vapi's deliveries come from another address: read, verified and stored beside the slow body.
+    await accepted(client(app), (raw) => {
+      const ts = seconds(now);
+      return { 'x-timestamp': ts, 'x-signature': sign('sha256', `${ts}.${raw}`) };
+    });
+    // Another client is not held to the first one's share.
+    const other = stalledRequest('198.51.100.7', MB - 16, MB - 32);
+    const otherAnswer = app.request(other.req);
+    await new Promise((r) => setTimeout(r, 50));
+    other.finish();
+    first.finish();
+    expect((await otherAnswer).status).toBe(401);
+    expect((await firstAnswer).status).toBe(401);
+  });
+});
+
 describe('replays inside the tolerance', () => {
   it('a captured signed tool-calls message replayed is answered the same and never reaches the tool server twice', async () => {
     const server = await startToolServer();

@@ -9,6 +9,7 @@ import { ApiError } from '../../errors.js';
 import { defer } from '../../http/defer.js';
 import { ByteBudget, readText, readTextWithin } from '../../http/body.js';
 import type { AppEnv } from '../../http/env.js';
+import { addressKey, clientIp } from '../../http/ratelimit.js';
 import { authenticate, deliver, type OnSessionComplete, parseDelivery, parseJson, refuseAfterAuthFailures, refuseCredentials } from './deliver.js';
 
 export type { OnSessionComplete };
@@ -20,13 +21,15 @@ const UNVERIFIED_READ_MS = 30_000;
 
 /**
  * Per process (isolate): bytes of HMAC-signed bodies read before their signature is checked. A
- * flood of large posts with forged signatures waits on nothing and buffers at most this.
+ * flood of large posts with forged signatures waits on nothing and buffers at most this; one client
+ * address holds at most half of it, so one client's slow bodies cannot have every signed delivery
+ * refused (two 8 MB bodies trickling a byte every 2 s held all 16 MB for the 30 s read deadline).
  */
 const unverified = new Map<number, ByteBudget>();
 const budgetOf = (limit: number) => {
   const known = unverified.get(limit);
   if (known) return known;
-  const b = new ByteBudget(limit);
+  const b = new ByteBudget(limit, Math.floor(limit / 2));
   unverified.set(limit, b);
   return b;
 };
@@ -53,12 +56,13 @@ export function vapiWebhook(onComplete?: OnSessionComplete) {
     } else {
       // A signature needs the body: read it within the budget of unverified bytes, verify, release.
       const budget = budgetOf(deps.config.vapi.unverifiedBudgetBytes);
-      const read = await readTextWithin(c.req.raw, deps.config.webhookMaxBytes, budget, UNVERIFIED_READ_MS);
+      const address = addressKey(clientIp(c, deps.config));
+      const read = await readTextWithin(c.req.raw, deps.config.webhookMaxBytes, budget, UNVERIFIED_READ_MS, address);
       try {
         raw = read.text;
         auth = await authenticate(c, vapi, raw);
       } finally {
-        budget.give(read.taken);
+        budget.give(read.taken, address);
       }
     }
     if (auth.via === 'unconfigured' && !warnedUnauthenticated) {
