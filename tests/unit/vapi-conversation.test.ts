@@ -106,6 +106,29 @@ describe('a call with only status and conversation updates (no report)', () => {
     expect(d.status).toBe('active');
   });
 
+  it('lines without times (messagesOpenAIFormatted only) keep the history\'s order when a line is revised after the reply to it was stored', async () => {
+    const student = freshStudent();
+    const c = webCall({ startedAt: new Date('2025-09-01T14:40:00Z'), metadata: { studentId: student } });
+    const openAiOnly = (turns: Array<{ role: 'bot' | 'user'; text: string; at: number }>, at: number) => {
+      const { messages: _messages, ...rest } = c.conversationUpdate(turns, at).message;
+      return { message: rest };
+    };
+    const a1 = { role: 'bot' as const, text: 'Hi! What shall we practise today?', at: 1 };
+    const u1 = { role: 'user' as const, text: 'Fractions I', at: 4 };
+    const u1Revised = { ...u1, text: 'Fractions, I think.' };
+    const a2 = { role: 'bot' as const, text: 'Great, fractions it is.', at: 6 };
+    const u2 = { role: 'user' as const, text: 'Can we start with adding them?', at: 9 };
+    await deliver(c, 5, openAiOnly([a1, u1], 5));
+    await deliver(c, 7, openAiOnly([a1, u1, a2], 7));
+    // The platform revises the caller's line after the reply to it went out.
+    await deliver(c, 10, openAiOnly([a1, u1Revised, a2, u2], 10));
+    const d = await onlySession(student);
+    const expected = [a1, u1Revised, a2, u2].map((t) => t.text);
+    expect(d.conversation.entries.map((e: { text: string }) => e.text)).toEqual(expected);
+    const { events } = await api.timeline(d.session_id);
+    expect(events.filter((e) => e.event_type === 'transcript').map((e) => e.event_data.text)).toEqual(expected);
+  });
+
   it('a status-update ended carrying the artifact alone gives the transcript and the recording', async () => {
     const student = freshStudent();
     const c = phoneCall({ startedAt: new Date('2025-09-01T15:00:00Z'), externalId: student });

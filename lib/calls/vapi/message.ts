@@ -204,12 +204,16 @@ const SPEAKERS: Record<string, string> = { bot: 'assistant', assistant: 'assista
  * else the 2024 top-level messages, else the OpenAI-format messagesOpenAIFormatted, else the
  * transcript text split into "AI:" / "User:" lines. System prompts and tool plumbing (system,
  * tool, tool_calls, tool_call_result) are not part of the conversation.
+ *
+ * A line without a time of its own is dated at the call's start plus its position in the history,
+ * in milliseconds (untimed). Stored lines sort by time, then by when they were stored: all at the
+ * start, a line the platform revised (stored anew) sorted after the replies that followed it.
  */
 export function reportEntries(m: VapiMessage, callStart: Date): TranscriptLine[] {
   const list = m.artifact?.messages?.length ? m.artifact.messages : (m.messages ?? []);
   const out = conversationLines(list, callStart);
   if (out.length) return out;
-  // `{role, content}` without times: dated at the call's start, like lines split from the text.
+  // `{role, content}` has no times: untimed, like lines split from the text.
   const openAi = conversationLines(m.messagesOpenAIFormatted ?? [], callStart);
   if (openAi.length) return openAi;
   const text = m.artifact?.transcript ?? m.transcript ?? '';
@@ -217,8 +221,11 @@ export function reportEntries(m: VapiMessage, callStart: Date): TranscriptLine[]
     .split(/\r?\n/)
     .map((line) => /^\s*(AI|Assistant|Bot|User|Customer)\s*:\s*(.*)$/i.exec(line))
     .filter((x): x is RegExpExecArray => x !== null && (x[2] ?? '').trim() !== '')
-    .map((x) => ({ speaker: /^(user|customer)$/i.test(x[1] ?? '') ? 'user' : 'assistant', text: x[2] ?? '', at: callStart }));
+    .map((x, i) => ({ speaker: /^(user|customer)$/i.test(x[1] ?? '') ? 'user' : 'assistant', text: x[2] ?? '', at: untimed(callStart, i) }));
 }
+
+/** The time of the `position`-th line of a history that gives it none (reportEntries). */
+const untimed = (callStart: Date, position: number): Date => new Date(callStart.getTime() + position);
 
 /** The spoken lines of a message list: Vapi's `{role, message, time}` or OpenAI's `{role, content}`. */
 function conversationLines(list: readonly unknown[], callStart: Date): TranscriptLine[] {
@@ -231,7 +238,7 @@ function conversationLines(list: readonly unknown[], callStart: Date): Transcrip
     const text = msg.message ?? msg.content;
     if (!speaker || typeof text !== 'string' || !text.trim()) continue;
     const at = (msg.time !== undefined ? vapiTime(msg.time) : null) ?? offsetTime(callStart, msg.secondsFromStart);
-    out.push({ speaker, text, at: at ?? callStart });
+    out.push({ speaker, text, at: at ?? untimed(callStart, out.length) });
   }
   return out;
 }
