@@ -67,10 +67,20 @@ export function inputParams(events: readonly NewEvent[], studentIds: readonly (s
 const STEP_OK = `IN ('string', 'number', 'boolean')`;
 const stepOf = (key: string) => `CASE WHEN jsonb_typeof(event_data->'${key}') ${STEP_OK} THEN left(event_data->>'${key}', 200) END`;
 /**
+ * A navigation's step is where it goes (`to`), and its name `toStepName`, else the page's `stepName`
+ * when its `currentStep` is that same step: a page that logs the move before updating its own
+ * context still names the step it left. The Now view reads steps the same way (attention/query.ts).
+ */
+const NAV_TO = `event_type = 'navigation' AND jsonb_typeof(event_data->'to') IN ('number', 'string')`;
+const STEP = `CASE WHEN ${NAV_TO} THEN left(event_data->>'to', 200) ELSE ${stepOf('currentStep')} END`;
+const STEP_NAME = `CASE WHEN ${NAV_TO}
+  THEN left(COALESCE(event_data->>'toStepName', CASE WHEN event_data->>'currentStep' = event_data->>'to' AND jsonb_typeof(event_data->'stepName') ${STEP_OK} THEN event_data->>'stepName' END), 200)
+  ELSE ${stepOf('stepName')} END`;
+/**
  * What the events insert returns for the sessions half: the step fields it needs, not the whole
  * `event_data` (every returned row is kept in the CTE's tuplestore until the statement ends).
  */
-export const INS_RETURNING = `id, event_uuid, session_token, student_id, event_type, created_at, ${stepOf('currentStep')} AS step, ${stepOf('stepName')} AS step_name`;
+export const INS_RETURNING = `id, event_uuid, session_token, student_id, event_type, created_at, ${STEP} AS step, ${STEP_NAME} AS step_name`;
 /** The workshop session's columns an ingest statement inserts (SESSION_TAIL, ingest-lean.ts). */
 export const SESSION_COLUMNS = `(id, student_id, platform, kind, status, started_at, last_activity_at, workshop, event_count, error_count,
                         current_step, step_at, step_name, step_name_at, participants)`;

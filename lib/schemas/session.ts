@@ -103,9 +103,9 @@ export const SessionSummaryRow = z.object({
   transcript_count: z.int(),
   event_count: z.optional(z.int()),
   error_count: z.optional(z.int()),
-  /** Workshop sessions: eventData.currentStep of the latest event carrying it (numbers as text). */
+  /** Workshop sessions: eventData.currentStep of the latest event carrying it, a navigation's `to` (numbers as text). */
   current_step: z.nullable(z.string()),
-  /** Workshop sessions: eventData.stepName of the latest event carrying it. */
+  /** Workshop sessions: eventData.stepName of the latest event carrying it (a navigation's toStepName, README). */
   step_name: z.nullable(z.string()),
   /** The student's name and email (null when unknown, or where the row is not read with them). */
   student_name: z.nullable(z.string()),

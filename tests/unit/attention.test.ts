@@ -113,8 +113,15 @@ describe('GET /api/attention', () => {
     expect(a.students.find((x) => x.session_id === s.token)).toMatchObject({ current_step: '2', step_name: 'Set up keys' });
     expect(a.students.find((x) => x.session_id === t.token)).toMatchObject({ current_step: '3', step_name: null });
     expect(a.steps).toEqual(expect.arrayContaining([expect.objectContaining({ step: '2', step_name: 'Set up keys' }), expect.objectContaining({ step: '3', step_name: null })]));
-    const doc = await (await app.request(`/api/sessions/${s.token}`, { headers: admin })).json();
-    expect(doc).toMatchObject({ current_step: '2', step_name: 'Set up keys' });
+    const doc = async (token: string) => (await app.request(`/api/sessions/${token}`, { headers: admin })).json();
+    expect(await doc(s.token)).toMatchObject({ current_step: '2', step_name: 'Set up keys' });
+    // The session document reads steps as the Now view does: the page-context name of the step left is not taken.
+    expect(await doc(t.token)).toMatchObject({ current_step: '3', step_name: null });
+    // Alone in its request (another statement): the step is where the navigation goes.
+    const u = r.student('uma');
+    await r.post([{ ...u.nav(1, 1, 4), eventData: { from: 1, to: 4, currentStep: 1, stepName: 'Install' } }]);
+    expect(await doc(u.token)).toMatchObject({ current_step: '4', step_name: null });
+    expect((await attention(`?workshop=${r.prefix}`)).steps).toEqual(expect.arrayContaining([expect.objectContaining({ step: '4', step_name: null })]));
   });
 
   it('filters by workshop prefix and by since; instructors may read; bad input is a 400', async () => {
