@@ -11,7 +11,8 @@ import type { Sql } from '../lib/storage/sql.js';
 import { client, expectStatus } from './http.js';
 import { everyStudent, median, medianBy, pickSession, type Server, toNewEvent, wireEvent } from './lib.js';
 import { fmt, latency, type Measured, measure, ms, pct, type Section, table } from './measure.js';
-import { type PgbenchResult, runPgbench } from './pgbench.js';
+import { BARE_INSERT, type PgbenchResult, resetBareTable, runPgbench } from './pgbench.js';
+import { inputParams } from '../lib/events/ingest-sql.js';
 import { measureWrk, wrkAvailable } from './wrk.js';
 
 /**
@@ -113,6 +114,12 @@ export async function runIngest(server: Server, sql: Sql, databaseUrl: string): 
       const { inserted } = await insertEvents(sql, events);
       if (inserted.size !== events.length) throw new Error(`inserted ${inserted.size} of ${events.length}`);
     }, opts);
+    await resetBareTable(sql);
+    const bare = await measure('bare INSERT … unnest', async () => {
+      const events = (s.size === 1 ? [wireEvent()] : makeBatch(s.size)).map(toNewEvent);
+      await sql.query(BARE_INSERT, inputParams(events, events.map((e) => e.email)), { prepare: 'bench_bare_insert' });
+    }, opts);
+    console.log(`  bare insert ÷ pgbench ${(bare.unitsPerS / medianBy(pgbench, (p) => p.rowsPerS).rowsPerS).toFixed(2)}× (the least any statement from Node does, in the same run)`);
 
     const ratios = http.map((h, i) => h.unitsPerS / (pgbench[i]?.rowsPerS ?? Number.NaN));
     const ratio = median(ratios);
@@ -125,7 +132,7 @@ export async function runIngest(server: Server, sql: Sql, databaseUrl: string): 
     failed ||= errors > 0;
     const spread = ROUNDS > 1 ? ` (rounds ${ratios.map((x) => x.toFixed(2)).join(', ')})` : '';
     console.log(`  HTTP ÷ pgbench ${ratio.toFixed(2)}×${spread}, HTTP ÷ raw insertEvents ${pct(h.unitsPerS / raw.unitsPerS)}  → ${verdict}`);
-    rows.push(row(`${s.name} ×${s.size}`, s.concurrency, h, raw, pgb, { ratio, ratios, errors }, `${rss.toFixed(0)} MB`, verdict));
+    rows.push(row(`${s.name} ×${s.size}`, s.concurrency, h, raw, bare, pgb, { ratio, ratios, errors }, `${rss.toFixed(0)} MB`, verdict));
   }
   return {
     failed,
@@ -133,8 +140,8 @@ export async function runIngest(server: Server, sql: Sql, databaseUrl: string): 
       '### Ingest: `POST /api/session-log` against PostgreSQL\'s own limit',
       '',
       ...table(
-        ['Scenario', 'Conns', 'HTTP events/s', 'HTTP p50 / p99 ms', 'Errors', 'Server CPU ms/req', 'pgbench rows/s', 'pgbench p50 / p99 ms', 'HTTP ÷ pgbench', 'Raw insertEvents events/s', 'HTTP ÷ insertEvents', 'Server RSS', 'Target'],
-        'lrrrrrrrrrrrl',
+        ['Scenario', 'Conns', 'HTTP events/s', 'HTTP p50 / p99 ms', 'Errors', 'Server CPU ms/req', 'pgbench rows/s', 'pgbench p50 / p99 ms', 'HTTP ÷ pgbench', 'Raw insertEvents events/s', 'HTTP ÷ insertEvents', 'Bare insert events/s (÷ pgbench)', 'Server RSS', 'Target'],
+        'lrrrrrrrrrrrrl',
         rows,
       ),
       '',
@@ -144,11 +151,13 @@ export async function runIngest(server: Server, sql: Sql, databaseUrl: string): 
         '`LIKE events INCLUDING ALL` (same unique `event_uuid` and the four time indexes; no foreign key, no sessions, no HTTP). ' +
         'It is the physical limit the server is held to. Raw insertEvents = the server\'s own statement (event insert with the ' +
         'session upsert, and the student upsert for students it does not know yet) through a `pg` pool, without HTTP. ' +
+        'Bare insert = the same parameters inserted as they are into a copy of `events` without its foreign key (no session, no student ' +
+        'check, no RETURNING) from the same pool: the least any statement sent from Node does, and its ratio to the median pgbench round. ' +
         'Server CPU ms/req = the server process\'s CPU time (user + system, /proc/<pid>/stat) over the measured window ÷ requests answered. ' +
         'Each run starts from an empty `events` table with the 200 students registered. ' +
         `Each scenario is ${ROUNDS} round${ROUNDS > 1 ? 's' : ''} (BENCH_ROUNDS) of the server and pgbench back to back, alternating which goes first; ` +
         'HTTP ÷ pgbench is the median of the rounds\' ratios (each round\'s in brackets) and decides the verdict, and the other figures are the ' +
-        'median round\'s; raw insertEvents runs once.',
+        'median round\'s; raw insertEvents and the bare insert run once.',
     ],
   };
 }
@@ -168,7 +177,7 @@ async function viaNode(server: Server, size: number, opts: { concurrency: number
   }
 }
 
-function row(name: string, conns: number, h: Measured, raw: Measured, pgb: PgbenchResult, r: { ratio: number; ratios: number[]; errors: number }, rss: string, verdict: string): string[] {
+function row(name: string, conns: number, h: Measured, raw: Measured, bare: Measured, pgb: PgbenchResult, r: { ratio: number; ratios: number[]; errors: number }, rss: string, verdict: string): string[] {
   return [
     name,
     String(conns),
@@ -181,6 +190,7 @@ function row(name: string, conns: number, h: Measured, raw: Measured, pgb: Pgben
     `${r.ratio.toFixed(2)}×${r.ratios.length > 1 ? ` (${r.ratios.map((x) => x.toFixed(2)).join(', ')})` : ''}`,
     fmt(raw.unitsPerS),
     pct(h.unitsPerS / raw.unitsPerS),
+    `${fmt(bare.unitsPerS)} (${(bare.unitsPerS / pgb.rowsPerS).toFixed(2)}×)`,
     rss,
     verdict,
   ];

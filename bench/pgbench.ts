@@ -77,3 +77,25 @@ export async function runPgbench(databaseUrl: string, sql: Sql, rows: number, co
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** A copy of `events` without its foreign key, for the bare insert below. */
+const BARE_TABLE = 'bench_bare_events';
+
+/**
+ * The least any ingest statement sent from Node can do: the same parameters the server's statements
+ * get (inputParams: per-event arrays and one JSON array of the events' data), inserted as they are
+ * into a copy of `events` (its indexes; no foreign key, no session, no student check, no RETURNING).
+ * pgbench builds its rows inside PostgreSQL; these cross the wire protocol as text, are parsed as
+ * arrays and JSON, and are sent by a Node client on the same 2 cores. What separates the server's
+ * statement from pgbench beyond this is the statement's own work.
+ */
+export const BARE_INSERT = `INSERT INTO ${BARE_TABLE} (event_uuid, session_token, student_id, event_type, event_data, client_ts, created_at, claimed_email, claimed_name)
+SELECT t.event_uuid, t.session_token, t.sid, t.event_type, $7::jsonb -> (t.ord::int - 1), t.client_ts, t.created_at, t.email, t.name
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $8::timestamptz[], $9::timestamptz[], $10::boolean[]) WITH ORDINALITY
+  AS t(event_uuid, session_token, email, name, sid, event_type, client_ts, created_at, may_write, ord)`;
+
+export async function resetBareTable(sql: Sql): Promise<void> {
+  await sql.query(`CREATE TABLE IF NOT EXISTS ${BARE_TABLE} (LIKE events INCLUDING ALL)`);
+  await sql.query(`TRUNCATE ${BARE_TABLE}`);
+}
+
