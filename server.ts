@@ -71,7 +71,11 @@ async function main(): Promise<void> {
   const publicDir = join(here, 'public');
   const app = createApp(deps, [...allFamilies, staticFamily(publicDir)]);
 
-  const server = serve({ fetch: app.fetch, port: config.port, ...(config.host ? { hostname: config.host } : {}) }, (info) => {
+  // A client that sends its body slowly (or never finishes it) holds a connection and its buffers:
+  // Node closes such a request only after 300 s by default, and checks every 30 s. Webhook bodies
+  // have their own 30 s deadline; this bounds every route, POST /api/session-log included.
+  const serverOptions = { requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: Math.max(250, Math.min(30_000, config.requestTimeoutMs / 4)) };
+  const server = serve({ fetch: app.fetch, port: config.port, serverOptions, ...(config.host ? { hostname: config.host } : {}) }, (info) => {
     const host = config.host && config.host !== '0.0.0.0' && config.host !== '::' ? config.host : 'localhost';
     const url = `http://${host}:${info.port}`;
     console.log(`sessionlog listening on ${url}`);

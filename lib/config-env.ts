@@ -17,6 +17,12 @@ export const EnvSchema = z.object({
   PORT: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(65535)), 3000),
   /** Local server bind address. @default all interfaces */
   HOST: z.optional(z.string()),
+  /**
+   * Local server: a request whose headers and body have not all arrived within this many seconds is
+   * answered 408 and its connection closed (Node's own default is 300). Vercel and Cloudflare apply
+   * their own limits. @default 60
+   */
+  REQUEST_TIMEOUT_SECONDS: z._default(z.coerce.number().check(z.minimum(1), z.maximum(3600)), 60),
   /** Where the embedded database and the generated admin token live. @default .data */
   DATA_DIR: z._default(z.string(), '.data'),
   /** Postgres connection string. Unset: embedded PGlite in DATA_DIR (local only). */

@@ -17,6 +17,8 @@ export interface Config {
   mode: 'local' | 'production';
   port: number;
   host: string | undefined;
+  /** Local server: the whole request (headers and body) must arrive within this (server.ts). */
+  requestTimeoutMs: number;
   dataDir: string;
   database:
     | { driver: 'pglite'; dataDir: string }
@@ -268,6 +270,7 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     mode,
     port: env.PORT,
     host: env.HOST,
+    requestTimeoutMs: Math.round(env.REQUEST_TIMEOUT_SECONDS * 1000),
     dataDir: env.DATA_DIR,
     database,
     kv,
