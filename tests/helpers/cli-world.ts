@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { ADMIN_TOKEN } from './deps.js';
+import { startLocalServer } from './local-server.js';
 import { TEST_DATABASE_URL } from './servers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -47,22 +48,9 @@ export function cliWorld() {
       TRAFFIC_SWEEP_SECONDS: '0',
     };
     for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k];
-    server = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let log = '';
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${log}`)), 30_000);
-      const onData = (chunk: Buffer) => {
-        log += chunk.toString();
-        const m = /sessionlog listening on (http:\/\/\S+)/.exec(log);
-        if (m?.[1]) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      };
-      server.stdout?.on('data', onData);
-      server.stderr?.on('data', onData);
-      server.once('exit', (code) => reject(new Error(`server exited (${code}):\n${log}`)));
-    });
+    const started = await startLocalServer(env, 30_000);
+    server = started.proc;
+    url = started.url;
   });
 
   afterAll(async () => {

@@ -11,10 +11,9 @@
  * that moment, and (b) when the killed server's backends are gone, i.e. when Postgres has finished
  * whatever it had received.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadMigrations } from '../../lib/node/migrations.js';
 import { migrate } from '../../lib/storage/migrate.js';
@@ -22,9 +21,9 @@ import { createPgSql } from '../../lib/storage/sql-pg.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { type Batch, idsOf, makeBatch, notExactlyOnce, sendWithRetries, sleep, storedCount } from '../fixtures/faults.js';
 import { ADMIN_TOKEN, uniqueToken } from '../helpers/deps.js';
+import { startLocalServer } from '../helpers/local-server.js';
 import { describeWithBoth, TEST_DATABASE_URL } from '../helpers/servers.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EVENTS = 500;
 const PAD = 1000; // ~560 KB bodies: slow enough to cut in half, under the 1 MB limit
 
@@ -49,26 +48,7 @@ describeWithBoth('faults: server killed mid-batch', () => {
     const env: Record<string, string> = { PORT: '0', HOST: '127.0.0.1', DATABASE_URL: db.toString(), ADMIN_TOKEN, DATA_DIR: dataDir };
     for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG']) if (process.env[k]) env[k] = process.env[k];
     // NODE_ENV unset (local mode), no KV_* (memory KV): only what is listed above reaches the child.
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    let out = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not start in 20 s:\n${out}`)), 20_000);
-      const onData = (chunk: Buffer) => {
-        out += chunk.toString();
-        const m = /sessionlog listening on (http:\/\/\S+)/.exec(out);
-        if (m?.[1]) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      };
-      proc.stdout?.on('data', onData);
-      proc.stderr?.on('data', onData);
-      proc.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`server exited (${code}) before listening:\n${out}`));
-      });
-    });
+    const { url, proc, exited } = await startLocalServer(env, 20_000);
     startups.push(performance.now() - started);
     return { url, app, proc, exited };
   }

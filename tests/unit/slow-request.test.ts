@@ -4,38 +4,22 @@
  * default 300 s (checked every 30 s); POST /api/session-log has no deadline of its own. The real
  * `tsx server.ts` (embedded PGlite, port 0) with a 1 s deadline, over raw TCP.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalServer, startLocalServer } from '../helpers/local-server.js';
 
-let child: ChildProcess;
+let server: LocalServer;
 let port: number;
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
-    cwd: join(import.meta.dirname, '../..'),
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: mkdtempSync(join(tmpdir(), 'sl-slow-')), REQUEST_TIMEOUT_SECONDS: '1', DATABASE_URL: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 90_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
+  server = await startLocalServer({ ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: mkdtempSync(join(tmpdir(), 'sl-slow-')), REQUEST_TIMEOUT_SECONDS: '1', DATABASE_URL: '' }, 90_000);
+  port = server.port;
 }, 120_000);
 afterAll(() => {
-  child?.kill('SIGTERM');
+  server?.proc.kill('SIGTERM');
 });
 
 /** Send `head` over a raw connection, then nothing; resolve with what came back and when the server closed it. */

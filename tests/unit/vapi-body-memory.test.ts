@@ -9,16 +9,16 @@
  * (header credentials are checked first; what the Node server drains afterwards is discarded
  * as it arrives), so the peak does not move however loaded the machine is.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type LocalServer, startLocalServer } from '../helpers/local-server.js';
 
 const HMAC = 'body-memory-hmac-secret-0123456789abcdef';
 const MB = 1024 * 1024;
-let child: ChildProcess;
+let server: LocalServer;
 let port = 0;
 
 /** Bytes the child has read through read(2) and friends, sockets included (`rchar`), in MB. */
@@ -32,28 +32,12 @@ const statusMb = (pid: number, field: 'VmHWM' | 'VmRSS') => {
 };
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
-    cwd: join(import.meta.dirname, '../..'),
-    // RATE_LIMITS off: every attempt must meet the credential check, not the failed-auth limit (429).
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: mkdtempSync(join(tmpdir(), 'sl-mem-')), VAPI_HMAC_SECRET: HMAC, RATE_LIMITS: 'off' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 90_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
-  });
+  // RATE_LIMITS off: every attempt must meet the credential check, not the failed-auth limit (429).
+  server = await startLocalServer({ ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: mkdtempSync(join(tmpdir(), 'sl-mem-')), VAPI_HMAC_SECRET: HMAC, RATE_LIMITS: 'off' }, 90_000);
+  port = server.port;
 }, 120_000);
 afterAll(() => {
-  child?.kill('SIGTERM');
+  server?.proc.kill('SIGTERM');
 });
 
 /**
@@ -78,7 +62,7 @@ function post(body: Buffer, headers: Record<string, string> = {}): Promise<{ sta
 
 it('40 concurrent unauthenticated 15 MB posts: each refused with 401 from its headers; the peak RSS grows < 100 MB', async () => {
   const body = Buffer.alloc(15 * MB, 0x20);
-  const pid = child.pid as number;
+  const pid = server.proc.pid as number;
   // Warm up the same path (routes compiled, database open, first refusals made).
   for (let i = 0; i < 3; i++) expect((await post(Buffer.from('{}'))).status).toBe(401);
   expect((await post(body)).status).toBe(401);
