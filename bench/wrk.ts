@@ -150,6 +150,19 @@ function runWrk(file: string, url: URL, conns: number, seconds: number, onStart?
   });
 }
 
+/** Untimed ingest load through wrk (the server's warm-up); fails on any bad answer. */
+export async function warmWrk(server: Server, o: { concurrency: number; size: number; seconds: number }): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sl-wrk-'));
+  try {
+    const file = join(dir, 'ingest.lua');
+    writeFileSync(file, script(o.size));
+    const w = await runWrk(file, server.url, o.concurrency, Math.max(1, Math.round(o.seconds)));
+    if (w.bad || w.socket) throw new Error(`server warm-up: ${w.bad} bad answers, ${w.socket} socket errors (${w.first})`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The ingest load (size 1: single events, else batches of `size`) through wrk, summarised like measure(). */
 export async function measureWrk(label: string, server: Server, o: { concurrency: number; size: number }): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'sl-wrk-'));
