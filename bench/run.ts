@@ -25,16 +25,15 @@
  * ingest load generator; default wrk when installed, see wrk.ts).
  * Exit code 1 when any request failed or a check did not hold (the run is then invalid).
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { createPgSql } from '../lib/storage/sql-pg.js';
 import type { Sql } from '../lib/storage/sql.js';
-import { type Group, MIXED_SECONDS, POOL, SECONDS, selectedGroups, serverEnv, WARMUP } from './config.js';
+import { type Group, MIXED_SECONDS, POOL, SECONDS, selectedGroups, SERVER_NODE, serverEnv, WARMUP } from './config.js';
 import { runIngest } from './ingest.js';
 import { runInteractions } from './interactions.js';
 import { upstashKv } from './kv.js';
-import { benchDatabase, redact, type Server, SERVER_NODE, startServer } from './lib.js';
+import { benchDatabase, nodeVersion, redact, type Server, startServer } from './lib.js';
 import type { Section } from './measure.js';
 import { runMixed } from './mixed.js';
 import { runAttention } from './attention.js';
@@ -90,7 +89,7 @@ async function main(): Promise<void> {
   const cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown CPU';
   const machine =
     `${availableParallelism()} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM, Node ${process.version}` +
-    `${SERVER_NODE === process.execPath ? '' : ` (the server on Node ${execFileSync(SERVER_NODE, ['-v'], { encoding: 'utf8' }).trim()}, BENCH_SERVER_NODE)`}, ` +
+    `${SERVER_NODE === process.execPath ? '' : ` (the server on Node ${nodeVersion(SERVER_NODE)}, BENCH_SERVER_NODE)`}, ` +
     `PostgreSQL ${pgInfo?.v} (shared_buffers ${pgInfo?.sb}, synchronous_commit ${pgInfo?.sc}); ` +
     `client, server and PostgreSQL on the same machine`;
   const kvName = kv?.name ?? 'memory';

@@ -150,29 +150,33 @@ function runWrk(file: string, url: URL, conns: number, seconds: number, onStart?
   });
 }
 
-/** Untimed ingest load through wrk (the server's warm-up); fails on any bad answer. */
-export async function warmWrk(server: Server, o: { concurrency: number; size: number; seconds: number }): Promise<void> {
+/** Run `fn` with the ingest script for `size` written to a temporary file. */
+async function withScript<T>(size: number, fn: (file: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'sl-wrk-'));
   try {
     const file = join(dir, 'ingest.lua');
-    writeFileSync(file, script(o.size));
-    const w = await runWrk(file, server.url, o.concurrency, Math.max(1, Math.round(o.seconds)));
-    if (w.bad || w.socket) throw new Error(`server warm-up: ${w.bad} bad answers, ${w.socket} socket errors (${w.first})`);
+    writeFileSync(file, script(size));
+    return await fn(file);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** Untimed load (a warm-up): fails on any bad answer. */
+async function untimed(what: string, file: string, server: Server, concurrency: number, seconds: number): Promise<void> {
+  const w = await runWrk(file, server.url, concurrency, Math.max(1, Math.round(seconds)));
+  if (w.bad || w.socket) throw new Error(`${what}: ${w.bad} bad answers, ${w.socket} socket errors (${w.first})`);
+}
+
+/** Untimed ingest load through wrk (the server's warm-up, ingest.ts); fails on any bad answer. */
+export function warmWrk(server: Server, o: { concurrency: number; size: number; seconds: number }): Promise<void> {
+  return withScript(o.size, (file) => untimed('server warm-up', file, server, o.concurrency, o.seconds));
+}
+
 /** The ingest load (size 1: single events, else batches of `size`) through wrk, summarised like measure(). */
-export async function measureWrk(label: string, server: Server, o: { concurrency: number; size: number }): Promise<Measured> {
-  const dir = mkdtempSync(join(tmpdir(), 'sl-wrk-'));
-  try {
-    const file = join(dir, 'ingest.lua');
-    writeFileSync(file, script(o.size));
-    if (WARMUP > 0) {
-      const w = await runWrk(file, server.url, o.concurrency, Math.max(1, Math.round(WARMUP)));
-      if (w.bad || w.socket) throw new Error(`warm-up: ${w.bad} bad answers, ${w.socket} socket errors (${w.first})`);
-    }
+export function measureWrk(label: string, server: Server, o: { concurrency: number; size: number }): Promise<Measured> {
+  return withScript(o.size, async (file) => {
+    if (WARMUP > 0) await untimed('warm-up', file, server, o.concurrency, WARMUP);
     const cores = availableParallelism();
     let server0 = 0;
     let machine0 = 0;
@@ -202,7 +206,5 @@ export async function measureWrk(label: string, server: Server, o: { concurrency
     const units = o.size > 1 ? `${fmt(m.unitsPerS).padStart(7)} ev/s ` : '';
     console.log(`  ${label.padEnd(28)} ${units}${fmt(m.opsPerS).padStart(6)} op/s  p50 ${ms(m.p50)}  p99 ${ms(m.p99)} ms  ${cpu}, server ${m.serverCpuMsPerOp.toFixed(2)} ms CPU/op${err}`);
     return m;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
