@@ -53,8 +53,10 @@ export function createApp(deps: Deps, families: readonly Family[]): App {
   app.use('/api/*', corsFor(deps));
 
   // Strict CORS also for writes: a browser page on an origin that is not allowed cannot read the
-  // answer, but a "simple" POST (text/plain, like a beacon) would still be stored. Refuse it.
-  app.use('/api/*', async (c, next) => {
+  // answer, but a "simple" POST (text/plain, like a beacon) would still be stored. Refuse it, on the
+  // legacy `/webhook/*` aliases too: there a Vapi webhook without a secret (local mode) took a
+  // foreign page's post.
+  const refuseForeignWrites: MiddlewareHandler<AppEnv> = async (c, next) => {
     const origin = c.req.header('origin');
     const allowed = deps.config.allowedOrigins;
     if (origin && c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.req.method !== 'OPTIONS' && allowed !== '*' && !allowed.includes(origin)) {
@@ -63,7 +65,9 @@ export function createApp(deps: Deps, families: readonly Family[]): App {
       }
     }
     await next();
-  });
+  };
+  app.use('/api/*', refuseForeignWrites);
+  app.use('/webhook/*', refuseForeignWrites);
 
   app.use('*', trafficSweep(deps));
 

@@ -66,6 +66,34 @@ describe('per-session-token limit', () => {
   });
 });
 
+describe('a session the page did not open', () => {
+  it("refused posts without its writeToken do not spend the budget of the page that has it (anyone who guessed the id could lock the sitting's page out)", async () => {
+    const t = Date.parse('2026-08-01T12:00:30Z');
+    const service = { authorization: 'Bearer svc-abuse-limits-test-0123456789' };
+    const app = createApp(
+      makeDeps({
+        sql,
+        config: testConfig({ RATE_LIMITS: 'on', RATE_LIMIT_INGEST_TOKEN: '20', RATE_LIMIT_INGEST_IP: '100000', SERVICE_TOKEN: service.authorization.slice(7) }),
+        rateLimiter: memoryRateLimiter(() => t),
+      }),
+      allFamilies,
+    );
+    const post = (body: unknown, headers: Record<string, string> = {}, path = '/api/session-log') =>
+      app.request(path, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const opened = await post({ student_id: uniqueToken('leo'), function: 'start_quiz', subject: 'Math' }, service, '/api/sessions/interactions');
+    const { session_id: id, write_token: writeToken } = (await opened.json()) as { session_id: string; write_token: string };
+    const attempts = (n: number, extra: Record<string, unknown> = {}) => ({ sessionToken: id, ...extra, events: Array.from({ length: n }, () => ({ eventType: 'attempt', eventData: { correct: true } })) });
+    const before = await stored(id);
+    // The attacker's posts: refused (403), then over the budget of posts without the token (429).
+    expect((await post(attempts(20))).status).toBe(403);
+    expect((await post(attempts(1))).status).toBe(429);
+    // The page with the token still has its own budget, and it is limited too.
+    expect((await post(attempts(15, { writeToken }))).status).toBe(200);
+    expect((await post(attempts(6, { writeToken }))).status).toBe(429);
+    expect(await stored(id)).toBe(before + 15);
+  });
+});
+
 describe('per-address event limit', () => {
   it('500-event batches on fresh tokens: the address is charged by events, not requests (the write-path audit made 10,000 sessions in 4 s)', async () => {
     const t = Date.parse('2026-08-01T12:00:30Z');

@@ -69,6 +69,14 @@ describe('bad input on POST /api/session-log is a 4xx problem naming what is wro
     expect((await problem(await post(huge), 413)).code).toBe('PAYLOAD_TOO_LARGE');
   });
 
+  it('a batch whose every event is over 32 KB → 413 as for one such event; one too large among invalid ones → 400', async () => {
+    const blob = { blob: 'x'.repeat(33 * 1024) };
+    const all = await problem(await post(JSON.stringify({ sessionToken: 'ws_1', events: [{ eventType: 'action', eventData: blob }, { eventType: 'error', eventData: blob }] })), 413);
+    expect(all.errors?.map((e) => e.path)).toEqual(['events[0].eventData', 'events[1].eventData']);
+    const mixed = await problem(await post(JSON.stringify({ sessionToken: 'ws_1', events: [{ eventType: 'action', eventData: blob }, { eventType: 'Bad Type' }] })), 400);
+    expect(mixed.errors?.map((e) => e.path)).toEqual(['events[0].eventData', 'events[1].eventType']);
+  });
+
   it('a streamed (chunked) body over 1 MB is cut off at the limit → 413', async () => {
     const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
     let sent = 0;

@@ -187,6 +187,22 @@ describe('writes from origins that are not allowed', () => {
     expect(stored.count).toBe(3);
   });
 
+  it('the legacy /webhook/* aliases refuse them too: a foreign page cannot post to an unsecured (local) Vapi webhook', async () => {
+    const id = `origin-${uniqueToken()}`;
+    const body = JSON.stringify({ message: { type: 'status-update', status: 'in-progress', call: { id } } });
+    const post = (path: string, origin: string) =>
+      app.request(`http://api.example.org${path}`, { method: 'POST', headers: { 'content-type': 'text/plain', origin }, body });
+    for (const path of ['/webhook/vapi', '/webhook/vapi/session-complete', '/api/webhooks/vapi']) {
+      const res = await post(path, 'https://evil.example.com');
+      expect(res.status, path).toBe(403);
+      expect(((await res.json()) as { detail: string }).detail).toContain('is not allowed (ALLOWED_ORIGINS)');
+    }
+    expect((await app.request(`/api/sessions/vapi_${id}`, { headers: admin })).status).toBe(404);
+    // The same delivery from an allowed page (or a server, without Origin) is taken.
+    expect((await post('/webhook/vapi', 'https://workshop.example.org')).status).toBe(200);
+    expect((await app.request(`/api/sessions/vapi_${id}`, { headers: admin })).status).toBe(200);
+  });
+
   it('behind a proxy that terminates TLS (Vercel, nginx), the https dashboard is the same origin; the proxy headers vouch for no other', async () => {
     const token = uniqueToken();
     // Vercel's launcher hands the function http://<host>/… while the page is https://<host>.

@@ -158,6 +158,36 @@ describe('batches', () => {
     expect(await attempts(id)).toBe(0);
   });
 
+  it('an eventId repeated in a batch shares its first event\'s fate: all refused is still a 403, and a stored event is never reported refused', async () => {
+    const { id } = await sitting();
+    const uuid = crypto.randomUUID();
+    // The same refused event twice (a retry inside the batch): nothing stored, so no 207 "success".
+    const twice = await expectProblem(await ingest({ sessionToken: id, events: [attempt(id, { eventId: uuid }), attempt(id, { eventId: uuid.toUpperCase() })] }), 403);
+    expect(twice.errors).toEqual([{ path: 'sessionToken', message: expect.stringContaining('writeToken') }]);
+    expect(await attempts(id)).toBe(0);
+
+    // One id for a workshop page's event and for an event into the sitting: the first is stored and
+    // reported as stored; the second is rejected by itself, for repeating the id elsewhere.
+    const page = uniqueToken('ws');
+    const other = crypto.randomUUID();
+    const res = await ingest({ events: [{ sessionToken: page, eventType: 'action', eventId: other }, attempt(id, { eventId: other })] });
+    expect(res.status).toBe(207);
+    expect(BatchIngestResponse.parse(await res.json())).toEqual({
+      success: true,
+      accepted: 1,
+      duplicates: 0,
+      rejected: [{ index: 1, error: 'events[1].eventId: repeats the eventId of events[0] for another sessionToken or writeToken' }],
+    });
+    expect(await timeline(page)).toEqual(['action']);
+    expect(await attempts(id)).toBe(0);
+
+    // A stored event repeated in the same session is a duplicate, as when sent again later.
+    const again = crypto.randomUUID();
+    const dup = await ingest({ sessionToken: page, events: [{ eventType: 'action', eventId: again }, { eventType: 'action', eventId: again }] });
+    expect(BatchIngestResponse.parse(await dup.json())).toEqual({ success: true, accepted: 1, duplicates: 1 });
+    expect(await timeline(page)).toEqual(['action', 'action']);
+  });
+
   it('workshop pages need no token, and a token does not turn a workshop session into anything else', async () => {
     const page = uniqueToken('ws');
     expect((await ingest({ sessionToken: page, events: [{ eventType: 'navigation' }, { eventType: 'error' }] })).status).toBe(200);

@@ -61,9 +61,16 @@ async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Pr
   // Only a batch that sets fields for all its events has defaults: the others' events are parsed
   // as sent, not copied one by one over an empty object.
   const defaults = Object.keys(batchFields).length ? batchFields : undefined;
+  // One event per eventId goes to the database; a later event repeating it (a retry inside the
+  // batch) shares its fate. Refusals come back by eventId, so two events with one id and different
+  // fates could not be told apart: one could be reported refused although stored, or a batch of
+  // which nothing was stored answered as a success.
   const valid: NewEvent[] = [];
   const indexOf = new Map<NewEvent, number>();
+  const byId = new Map<string, NewEvent>();
+  const repeats: Array<{ index: number; of: NewEvent }> = [];
   let rejected: Array<{ index: number; error: string }> = [];
+  let tooLarge = 0;
   const allErrors: FieldError[] = [];
   const checked = new Map<string, Promise<boolean>>(); // one MAC check per token pair, not per event
   const reject = (index: number, errors: readonly FieldError[]) => {
@@ -72,28 +79,47 @@ async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Pr
   };
   for (const [index, raw] of events.entries()) {
     const v = validateEvent(raw, receivedAt, defaults, `events[${index}]`);
-    if (!v.ok) reject(index, v.errors);
-    else if (v.writeToken !== undefined && !(await writeAllowed(c, v.event, v.writeToken, checked))) {
+    if (!v.ok) {
+      reject(index, v.errors);
+      if (v.tooLarge) tooLarge++;
+      continue;
+    }
+    if (v.writeToken !== undefined && !(await writeAllowed(c, v.event, v.writeToken, checked))) {
       reject(index, [{ path: `events[${index}].writeToken`, message: BAD_WRITE_TOKEN }]);
-    } else {
+      continue;
+    }
+    const first = byId.get(v.event.eventUuid);
+    if (!first) {
+      byId.set(v.event.eventUuid, v.event);
       valid.push(v.event);
       indexOf.set(v.event, index);
+    } else if (first.sessionToken === v.event.sessionToken && (first.writeAllowed === true) === (v.event.writeAllowed === true)) {
+      repeats.push({ index, of: first });
+    } else {
+      reject(index, [{ path: `events[${index}].eventId`, message: `repeats the eventId of events[${indexOf.get(first)}] for another sessionToken or writeToken` }]);
     }
   }
   if (valid.length === 0) {
     const forbidden = allErrors.length > 0 && allErrors.every((e) => e.message === BAD_WRITE_TOKEN);
-    throw new ApiError(forbidden ? 'FORBIDDEN' : 'BAD_REQUEST', `no valid events in the batch (${rejected.length} rejected)`, { errors: allErrors.slice(0, 100) });
+    // Every event over the size limit: the same 413 a single such event gets.
+    const code = forbidden ? 'FORBIDDEN' : tooLarge === rejected.length ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
+    throw new ApiError(code, `no valid events in the batch (${rejected.length} rejected)`, { errors: allErrors.slice(0, 100) });
   }
-  await chargeTokens(c, valid);
+  await chargeTokens(c, valid.concat(repeats.map((r) => r.of)));
   const { inserted, refused } = await insertEvents(c.get('deps').sql, valid);
-  for (const e of valid) {
-    const index = indexOf.get(e) ?? -1;
-    if (refused.has(e.eventUuid)) reject(index, [{ path: `events[${index}].sessionToken`, message: NEEDS_WRITE_TOKEN }]);
-  }
-  if (refused.size) rejected = rejected.sort((a, b) => a.index - b.index);
+  const refusedAt = (e: NewEvent, index: number) => {
+    if (!refused.has(e.eventUuid)) return false;
+    reject(index, [{ path: `events[${index}].sessionToken`, message: NEEDS_WRITE_TOKEN }]);
+    return true;
+  };
+  let refusedCount = 0;
+  for (const e of valid) if (refusedAt(e, indexOf.get(e) ?? -1)) refusedCount++;
+  for (const r of repeats) if (refusedAt(r.of, r.index)) refusedCount++;
+  if (refusedCount) rejected = rejected.sort((a, b) => a.index - b.index);
+  const sent = valid.length + repeats.length;
   // Nothing stored and nothing already stored: not a success, whatever else was wrong.
-  if (refused.size === valid.length) {
-    const errors = rejected.length === refused.size ? [{ path: 'sessionToken', message: NEEDS_WRITE_TOKEN }] : allErrors.slice(0, 100);
+  if (refusedCount === sent) {
+    const errors = rejected.length === refusedCount ? [{ path: 'sessionToken', message: NEEDS_WRITE_TOKEN }] : allErrors.slice(0, 100);
     throw new ApiError('FORBIDDEN', `no event of the batch may be stored (${rejected.length} rejected): events into a session the page did not open need its writeToken`, { errors });
   }
   alertAfter(c, valid.filter((e) => inserted.has(e.eventUuid)));
@@ -101,7 +127,8 @@ async function postBatch(c: Context<AppEnv>, body: object, receivedAt: Date): Pr
   const result = BatchIngestResponse.parse({
     success: true,
     accepted,
-    duplicates: valid.length - accepted - refused.size,
+    // A repeat of a stored event is a duplicate of it, like the same event sent again later.
+    duplicates: sent - accepted - refusedCount,
     ...(rejected.length ? { rejected } : {}),
   });
   return c.json(result, rejected.length ? 207 : 200);
@@ -140,13 +167,22 @@ async function writeAllowed(c: Context<AppEnv>, event: NewEvent, token: string, 
 async function chargeTokens(c: Context<AppEnv>, events: readonly NewEvent[]): Promise<void> {
   const { config } = c.get('deps');
   if (!config.rateLimits.enabled) return;
-  const perToken = new Map<string, number>();
-  for (const e of events) perToken.set(e.sessionToken, (perToken.get(e.sessionToken) ?? 0) + 1);
+  // Events sent with the session's verified writeToken are charged apart from those without: a
+  // tutoring session's events posted without it are all refused, yet they were charged first, so
+  // anyone who guessed the session's id could spend its limit and lock its own practice page out.
+  const perToken = new Map<string, { token: string; writer: boolean; n: number }>();
+  for (const e of events) {
+    const writer = e.writeAllowed === true;
+    const key = `${writer ? 'w' : 'p'}${e.sessionToken}`;
+    const entry = perToken.get(key);
+    if (entry) entry.n++;
+    else perToken.set(key, { token: e.sessionToken, writer, n: 1 });
+  }
   const limit = config.rateLimits.ingestPerToken;
   const results = await Promise.allSettled([
     // The address too, by events: fresh tokens per event would otherwise make the token limit moot.
     enforce(c, 'ingest-ip-events', addressKey(clientIp(c, config)), config.rateLimits.ingestEventsPerIp, 60_000, events.length),
-    ...[...perToken].map(([token, n]) => enforce(c, 'ingest-token', token.slice(0, 200), limit, 60_000, n)),
+    ...[...perToken.values()].map(({ token, writer, n }) => enforce(c, writer ? 'ingest-token-writer' : 'ingest-token', token.slice(0, 200), limit, 60_000, n)),
   ]);
   const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (refused) throw refused.reason;
