@@ -150,16 +150,19 @@ async function findLink(ctx: SessionCtx, platform: string, callId: string): Prom
  * The student's session active within ±window of the call's start, else a new one. A workshop
  * page's session is not a sitting (lib/sessions/interactions.ts): a call joins it only through the
  * page's token (an explicit session id), so a call and the tool server's interactions during it
- * stay in one session.
+ * stay in one session. Nor is a session another call (or chat) is linked to: a second call while
+ * the first is still live, or a phone call beside an open chat, took it over, and the first
+ * call's report then ended a session the other was still writing to.
  */
 async function matchStudent(ctx: SessionCtx, studentId: string, call: CallInfo, via: Linked['via']): Promise<Linked> {
   const rows = await ctx.sql.query<{ id: string }>(
-    `SELECT id FROM sessions
+    `SELECT id FROM sessions s
      WHERE student_id = $1 AND NOT workshop AND status <> 'abandoned' AND (ended_at IS NULL OR end_reason = 'timeout')
        AND last_activity_at >= $2::timestamptz - $3::int * interval '1 millisecond'
        AND started_at <= $2::timestamptz + $3::int * interval '1 millisecond'
+       AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.session_id = s.id AND c.call_id IS DISTINCT FROM $4::text)
      ORDER BY last_activity_at DESC LIMIT 1`,
-    [studentId, call.startedAt.toISOString(), call.matchWindowMs],
+    [studentId, call.startedAt.toISOString(), call.matchWindowMs, call.callId],
   );
   if (rows[0]) return { sessionId: rows[0].id, studentId, created: false, via };
   for (const id of idCandidates(autoSessionId(studentId, call.startedAt))) {

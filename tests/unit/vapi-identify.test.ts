@@ -9,7 +9,7 @@ import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
 import { createMemoryKv } from '../../lib/storage/kv-memory.js';
 import type { Sql } from '../../lib/storage/sql.js';
-import { type CallSpec, freshStudent, phoneCall, randomPhone, webCall } from '../fixtures/vapi/calls.js';
+import { type CallSpec, freshStudent, phoneCall, randomPhone, tutoringTurns, webCall } from '../fixtures/vapi/calls.js';
 import { client } from '../fixtures/vapi/http.js';
 import { admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
 
@@ -175,6 +175,39 @@ describe('the match window (VAPI_MATCH_WINDOW_MINUTES, default 5)', () => {
     await finish(webCall({ startedAt: new Date('2025-07-05T16:00:00Z'), metadata: { studentId: student } }));
     await finish(webCall({ startedAt: new Date('2025-07-05T16:03:00Z'), metadata: { studentId: student } }));
     expect(await api.sessions({ student_id: student })).toHaveLength(2);
+  });
+
+  it('a second call while the first is still live gets its own session; each report ends only its own', async () => {
+    const student = freshStudent();
+    const first = webCall({ startedAt: new Date('2025-07-05T18:00:00Z'), metadata: { studentId: student } });
+    now = first.at(5);
+    expect(await api.vapi(first.status('in-progress', 0))).toEqual({});
+    expect(await api.vapi(first.conversationUpdate(tutoringTurns().slice(0, 2), 5))).toEqual({});
+    const second = webCall({ startedAt: new Date('2025-07-05T18:00:40Z'), metadata: { studentId: student } });
+    await finish(second);
+    const a = await api.sessionOfCall(first.id, { student_id: student });
+    const b = await api.sessionOfCall(second.id, { student_id: student });
+    expect(b.session_id).not.toBe(a.session_id);
+    expect(a.status).toBe('active'); // the second call's report did not end the first call's session
+    expect(b).toMatchObject({ status: 'completed', platform_metadata: { call_id: second.id } });
+    await finish(first);
+    const after = await api.doc(a.session_id);
+    expect(after).toMatchObject({ status: 'completed', platform_metadata: { call_id: first.id } });
+    expect(after.conversation.entries).toHaveLength(tutoringTurns().length);
+    expect(await api.sessions({ student_id: student })).toHaveLength(2);
+  });
+
+  it('a call joins the tool server\'s sitting, but not once another call is linked to it', async () => {
+    const student = freshStudent();
+    const sid = await interact(student, new Date('2025-07-05T19:00:00Z'));
+    const first = webCall({ startedAt: new Date('2025-07-05T19:00:30Z'), metadata: { studentId: student } });
+    now = first.at(5);
+    expect(await api.vapi(first.status('in-progress', 0))).toEqual({});
+    expect((await api.sessionOfCall(first.id, { student_id: student })).session_id).toBe(sid);
+    const second = webCall({ startedAt: new Date('2025-07-05T19:01:30Z'), metadata: { studentId: student } });
+    await finish(second);
+    expect((await api.sessionOfCall(second.id, { student_id: student })).session_id).not.toBe(sid);
+    expect((await api.doc(sid)).status).toBe('active');
   });
 
   // A redial in the same UTC minute derives the same readable id; it must not reuse the first call's session.
