@@ -5,7 +5,7 @@ import { stableUuid } from '../util/stable-uuid.js';
 import { applyToSession, conversationSource, liveSource, type SessionEvent } from './apply.js';
 import { firstUserTurns, identifyFromTurns, userTurnsOf } from './identify.js';
 import { type Linked, linkCall, settleUnknownCall } from './link.js';
-import type { AnswerEnv, CallAdapter, CallDelivery, CallReport, ToolResult } from './types.js';
+import { type AnswerEnv, type CallAdapter, type CallDelivery, type CallReport, TOOLS_DEADLINE_MS, type ToolResult } from './types.js';
 
 export interface CallOutcome {
   /** The link the delivery was stored under; absent when nothing was stored (ignored, redelivered). */
@@ -129,7 +129,17 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
       );
       // Stored before answering: the call happened whatever the tool server does next.
       await applyToSession(ctx.sql, { sessionId, at, events: interactions, platformMetadata: u.metadata, callId: d.callId });
-      const prior = await storedResults(ctx, await Promise.all(u.calls.map(async (c) => ({ callId: c.id, uuid: await id('tool-result', c.id) }))));
+      const results = await Promise.all(u.calls.map(async (c) => ({ callId: c.id, uuid: await id('tool-result', c.id) })));
+      const prior = await storedResults(ctx, results);
+      if (adapter.answer) {
+        // Concurrent deliveries of one message: one runs each call, the others answer its result.
+        const open = u.calls.flatMap((c, i) => (prior.has(c.id) ? [] : [{ name: c.name, callId: c.id, interaction: interactions[i]!.uuid, result: results[i]!.uuid }]));
+        const theirs = await claimRuns(ctx, open, runWindowMs(env));
+        if (theirs.length) {
+          const got = await untilStored(ctx, theirs, runWindowMs(env));
+          for (const t of theirs) prior.set(t.callId, got.get(t.callId) ?? { toolCallId: t.callId, name: t.name, error: RUNNING_ELSEWHERE });
+        }
+      }
       const answered = adapter.answer ? await adapter.answer(u, env, prior) : { body: {} };
       // Results belong to the moment of the call, not to when the tool server answered.
       await applyToSession(ctx.sql, {
@@ -142,12 +152,22 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
       return { linked, answer: answered.body };
     }
     case 'function-call': {
-      await applyToSession(ctx.sql, {
-        sessionId,
-        at,
-        events: [{ uuid: await id('function', u.name, d.stamp), type: 'interaction', data: interaction(u.name, u.parameters, base), at }],
-      });
-      const answered = adapter.answer ? await adapter.answer(u, env) : { body: {} };
+      // The legacy message has no call id: the function's name and the message's time stand for it.
+      const call = { name: u.name, callId: `function:${u.name}:${d.stamp}`, interaction: await id('function', u.name, d.stamp), result: await id('function-result', u.name, d.stamp) };
+      await applyToSession(ctx.sql, { sessionId, at, events: [{ uuid: call.interaction, type: 'interaction', data: interaction(u.name, u.parameters, base), at }] });
+      if (!adapter.answer) return { linked, answer: {} };
+      // As for tool calls: a redelivery is answered from the stored result, and never runs twice.
+      const stored = (await storedResults(ctx, [call])).get(call.callId) ?? (d.stamp ? await claimed(ctx, call, env) : undefined);
+      if (stored) return { linked, answer: { result: stored.result ?? stored.error ?? RUNNING_ELSEWHERE } };
+      const answered = await adapter.answer(u, env);
+      const result = (answered.body as { result?: unknown } | null)?.result;
+      if (d.stamp && typeof result === 'string') {
+        await applyToSession(ctx.sql, {
+          sessionId,
+          at,
+          events: [{ uuid: call.result, type: 'tool_result', data: { toolCallId: call.callId, name: u.name, result, ...base }, at }],
+        }).catch((err: unknown) => ctx.log.warn('function result not logged', { error: describeError(err) }));
+      }
       return { linked, answer: answered.body };
     }
     case 'report':
@@ -157,12 +177,72 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
   }
 }
 
+/** What a delivery answers for a call another delivery of the same message is running and has not answered in time. */
+const RUNNING_ELSEWHERE = 'This tool call is still being answered for an earlier delivery of the same message; it is not run twice.';
+
+/** How long a run may take before another delivery takes it over: the tool server's deadline and a margin to store its results. */
+const runWindowMs = (env: ReceiveEnv) => (env.config.toolServer?.timeoutMs ?? TOOLS_DEADLINE_MS) + 2_000;
+
+interface OpenCall {
+  name: string;
+  callId: string;
+  /** Event ids of the call's interaction (stored before the run) and of its result. */
+  interaction: string;
+  result: string;
+}
+
+/**
+ * Claim the runs of calls that have no stored result: a run is this delivery's when it marks the
+ * call's interaction event (`run_started_at`) first, or after an earlier run's window passed
+ * without a result (that delivery died). Returns the calls another delivery is running now. A call
+ * whose interaction was not stored is run here, as before there were claims.
+ */
+async function claimRuns(ctx: SessionCtx, calls: readonly OpenCall[], windowMs: number): Promise<OpenCall[]> {
+  if (!calls.length) return [];
+  const rows = await ctx.sql.query<{ uuid: string; theirs: boolean }>(
+    `WITH c AS (SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS c(interaction, result)),
+     claimed AS (
+       UPDATE events e SET event_data = e.event_data || jsonb_build_object('run_started_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+       FROM c
+       WHERE e.event_uuid = c.interaction
+         -- One format of ISO text compares as its times do, and never fails on a bad value.
+         AND COALESCE(e.event_data->>'run_started_at' < to_char((now() - $3::int * interval '1 millisecond') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), true)
+         AND NOT EXISTS (SELECT 1 FROM events r WHERE r.event_uuid = c.result)
+       RETURNING e.event_uuid)
+     SELECT c.interaction::text AS uuid,
+            c.interaction NOT IN (SELECT event_uuid FROM claimed) AND EXISTS (SELECT 1 FROM events x WHERE x.event_uuid = c.interaction) AS theirs
+     FROM c`,
+    [calls.map((c) => c.interaction), calls.map((c) => c.result), windowMs],
+  );
+  const theirs = new Set(rows.filter((r) => r.theirs).map((r) => r.uuid));
+  return calls.filter((c) => theirs.has(c.interaction));
+}
+
+/** The stored results of these calls, waiting up to `windowMs` for the delivery running them. */
+async function untilStored(ctx: SessionCtx, calls: readonly OpenCall[], windowMs: number): Promise<Map<string, ToolResult>> {
+  const deadline = Date.now() + windowMs;
+  let got = new Map<string, ToolResult>();
+  for (let pause = 50; ; pause = Math.min(pause * 2, 500)) {
+    got = await storedResults(ctx, calls);
+    if (got.size >= new Set(calls.map((c) => c.callId)).size || Date.now() + pause > deadline) return got;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
+/** A legacy function call's result when another delivery has it or is running it (claimRuns), else undefined: run it here. */
+async function claimed(ctx: SessionCtx, call: OpenCall, env: ReceiveEnv): Promise<ToolResult | undefined> {
+  const [theirs] = await claimRuns(ctx, [call], runWindowMs(env));
+  if (!theirs) return undefined;
+  return (await untilStored(ctx, [theirs], runWindowMs(env))).get(call.callId) ?? { toolCallId: call.callId, name: call.name, error: RUNNING_ELSEWHERE };
+}
+
 /** Tool results already stored for these calls (by their deterministic event ids). */
-async function storedResults(ctx: SessionCtx, calls: Array<{ callId: string; uuid: string }>): Promise<Map<string, ToolResult>> {
+async function storedResults(ctx: SessionCtx, calls: ReadonlyArray<{ callId: string } & ({ uuid: string } | { result: string })>): Promise<Map<string, ToolResult>> {
   const out = new Map<string, ToolResult>();
   if (!calls.length) return out;
   const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const rows = await ctx.sql.query<{ event_data: Record<string, unknown> }>('SELECT event_data FROM events WHERE event_uuid = ANY($1::uuid[])', [calls.map((c) => c.uuid)]);
+  const uuids = calls.map((c) => ('uuid' in c ? c.uuid : c.result));
+  const rows = await ctx.sql.query<{ event_data: Record<string, unknown> }>('SELECT event_data FROM events WHERE event_uuid = ANY($1::uuid[])', [uuids]);
   for (const { event_data: d } of rows) {
     const { toolCallId, name, result, error, message, metadata } = d as { toolCallId?: unknown; name?: unknown; result?: unknown; error?: unknown; message?: unknown; metadata?: unknown };
     if (typeof toolCallId !== 'string' || typeof name !== 'string') continue;

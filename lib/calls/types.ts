@@ -114,6 +114,9 @@ export type ParseResult =
   | { ok: true; delivery: CallDelivery }
   | { ok: false; detail: string; errors: Array<{ path: string; message: string }> };
 
+/** A tool server without TOOL_SERVER_URL's own timeout (the Vapi upstream) gets this long: Vapi gives a tool call about 20 s. */
+export const TOOLS_DEADLINE_MS = 15_000;
+
 export interface AnswerEnv {
   /** The body exactly as received (a tool server is sent the platform's own message). */
   rawBody: string;

@@ -95,6 +95,44 @@ describe('tool-calls forwarded to TOOL_SERVER_URL', () => {
     expect(doc.mcp_interactions).toHaveLength(2);
   });
 
+  it('concurrent deliveries of one message run each tool call once: the others wait for its stored result', async () => {
+    const { server, api } = await withServer(replies.slow(300, replies.results((name) => `done:${name}`)));
+    const { student, body } = scenario('2025-08-01T12:30:00Z');
+    const answers = await Promise.all([api.vapi(body), api.vapi(body), api.vapi(body)]);
+    expect(server.requests).toHaveLength(1);
+    const [first, ...rest] = answers.map((a) => ToolResults.parse(a));
+    expect(first!.results.map((r) => 'result' in r && r.result)).toEqual(['done:get_next_problem', 'done:record_attempt']);
+    for (const r of rest) expect(r).toEqual(first);
+    const { timeline } = await sessionOf(api, student);
+    expect(timeline.events.filter((e) => e.event_type === 'tool_result')).toHaveLength(2);
+  });
+
+  it('a run whose delivery died is taken over once its window (the tool server timeout + 2 s) has passed; until then the call is not run again', async () => {
+    const { server, api } = await withServer(replies.results((name) => `done:${name}`), { TOOL_SERVER_TIMEOUT_MS: '200' });
+    const { c, body } = scenario('2025-08-01T12:40:00Z');
+    ToolResults.parse(await api.vapi(body));
+    expect(server.requests).toHaveLength(1);
+    // As if that delivery had died between asking the tool server and storing its answer.
+    await sql.query(`DELETE FROM events WHERE event_type = 'tool_result' AND event_data->>'call_id' = $1`, [c.id]);
+    const mark = (agoMs: number) =>
+      sql.query(
+        `UPDATE events SET event_data = event_data || jsonb_build_object('run_started_at', to_char((now() - $2::int * interval '1 millisecond') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+         WHERE event_type = 'interaction' AND event_data->>'call_id' = $1`,
+        [c.id, agoMs],
+      );
+    await mark(0);
+    const waited = ToolResults.parse(await api.vapi(body));
+    expect(server.requests).toHaveLength(1);
+    for (const r of waited.results) expect(r).toMatchObject({ error: expect.stringContaining('not run twice') });
+    await mark(2_300);
+    const taken = ToolResults.parse(await api.vapi(body));
+    expect(server.requests).toHaveLength(2);
+    expect(taken.results.map((r) => 'result' in r && r.result)).toEqual(['done:get_next_problem', 'done:record_attempt']);
+    // Stored this time: the next redelivery is answered from storage.
+    expect(ToolResults.parse(await api.vapi(body))).toEqual(taken);
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('message and metadata of a result reach Vapi as sent, are stored, and a redelivery answers the same', async () => {
     const done = { type: 'request-complete', content: 'All done, Emma!' };
     const failed = { type: 'request-failed', content: 'That did not save, let us try again.' };
@@ -302,6 +340,26 @@ describe('legacy function-call', () => {
     expect((await sessionOf(api, student)).doc.mcp_interactions).toEqual([
       { timestamp: c.at(20).toISOString(), function: 'get_next_problem', parameters: { topic: 'decimals' }, data_provided: [], subjects_accessed: [] },
     ]);
+  });
+
+  it('a redelivery (even a concurrent one) is answered from the stored result and never runs the function twice', async () => {
+    const { server, api } = await withServer(() => ({ body: { result: 'What is 0.5 + 0.25?' }, delayMs: 200 }));
+    const student = freshStudent();
+    const c = webCall({ startedAt: new Date('2025-08-02T12:00:00Z'), metadata: { studentId: student } });
+    now = c.at(20.5);
+    const raw = JSON.stringify(c.functionCall('get_next_problem', { topic: 'decimals' }, 20));
+    expect(await Promise.all([api.vapi(raw), api.vapi(raw)])).toEqual([{ result: 'What is 0.5 + 0.25?' }, { result: 'What is 0.5 + 0.25?' }]);
+    expect(await api.vapi(raw)).toEqual({ result: 'What is 0.5 + 0.25?' });
+    expect(server.requests).toHaveLength(1);
+    const { doc, timeline } = await sessionOf(api, student);
+    expect(doc.mcp_interactions).toHaveLength(1);
+    expect(timeline.events.filter((e) => e.event_type === 'tool_result').map((e) => e.event_data)).toEqual([
+      expect.objectContaining({ name: 'get_next_problem', result: 'What is 0.5 + 0.25?', call_id: c.id }),
+    ]);
+    // Another call of the same function later in the call is another call: it runs.
+    now = c.at(40.5);
+    expect(await api.vapi(c.functionCall('get_next_problem', { topic: 'decimals' }, 40))).toEqual({ result: 'What is 0.5 + 0.25?' });
+    expect(server.requests).toHaveLength(2);
   });
 
   it('with a tool server: the raw message is forwarded and its {result} relayed', async () => {

@@ -1,11 +1,9 @@
 import { sanitizeJson } from '../../schemas/common.js';
-import type { CallAdapter, ToolResult } from '../types.js';
+import { type CallAdapter, TOOLS_DEADLINE_MS, type ToolResult } from '../types.js';
 import { checkVapiHeaders, verifyVapi } from './auth.js';
 import { parseVapi } from './parse.js';
 import { forwardFunctionCall, forwardToolCalls, type ToolServer, withOnlyCalls } from './tools.js';
 
-/** Vapi gives a tool call about 20 s; leave room for the round trip. */
-const TOOLS_DEADLINE_MS = 15_000;
 
 /**
  * Vapi: server messages (status, live transcript, tool calls, end-of-call report) authenticated by
