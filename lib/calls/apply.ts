@@ -150,7 +150,11 @@ export async function applyToSession(
          last_activity_at = GREATEST(last_activity_at,
            CASE WHEN $18::boolean AND ended_at IS NOT NULL THEN LEAST($6::timestamptz, ended_at) ELSE $6::timestamptz END),
          started_at = ${NEW_START},
+         -- A call that ended stays ended: a late or redelivered earlier status (in-progress, ringing)
+         -- does not write its status over the end, report or not (the report may never come).
          platform_metadata = CASE WHEN (SELECT reported FROM gate) THEN COALESCE($8::jsonb, '{}'::jsonb) || platform_metadata
+                                  WHEN platform_metadata->>'status' = 'ended' AND $8::jsonb->>'status' IS DISTINCT FROM 'ended'
+                                  THEN platform_metadata || (COALESCE($8::jsonb, '{}'::jsonb) - 'status')
                                   ELSE platform_metadata || COALESCE($8::jsonb, '{}'::jsonb) END
            -- The time of the newest whole history applied: what orders the next ones (gate.older).
            || CASE WHEN $22::text IS NOT NULL AND NOT (SELECT blocked OR older FROM gate) THEN jsonb_build_object('conversation_at', $22::text) ELSE '{}'::jsonb END,

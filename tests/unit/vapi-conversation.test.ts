@@ -70,6 +70,15 @@ describe('a call with only status and conversation updates (no report)', () => {
     await settle();
     expect(completions.filter((id) => id === d.session_id)).toHaveLength(1);
 
+    // A late earlier status (re-serialised, so not skipped as a byte-identical redelivery) and a
+    // stale one do not undo the end before the report comes, nor after it.
+    await deliver(c, 96, { ...c.status('in-progress', 0), extra: 'late' });
+    await deliver(c, 96.2, c.status('ringing', 96.1));
+    // A message carrying no metadata at all after the end (a late live line) keeps it too.
+    expect(await deliver(c, 96.3, c.transcript('user', 'Bye!', 96.3))).toEqual({});
+    d = await onlySession(student);
+    expect(d).toMatchObject({ status: 'completed', platform_metadata: { status: 'ended', ended_reason: 'customer-ended-call' } });
+
     // The report arrives after all: authoritative, replacing the interim lines, completing nothing again.
     const report = c.report({ turns, endAt: 95.1 });
     await deliver(c, 97, report);
