@@ -1,4 +1,5 @@
 import * as z from '../util/zod.js';
+import { notARouteName } from './ids.js';
 
 /** ISO 8601 date-time with a zone (Z or ±hh:mm), as clients and Vapi send them. */
 export const IsoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' });
@@ -26,6 +27,7 @@ export const SessionToken = z.string().check(
   z.regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -'),
   // `.` and `..` would be path segments: a session no URL can reach.
   z.refine((v) => !/^\.+$/.test(v), 'must not be only dots'),
+  notARouteName,
 );
 export type SessionToken = z.infer<typeof SessionToken>;
 

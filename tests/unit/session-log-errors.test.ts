@@ -177,6 +177,15 @@ describe('hostile input found by the write-path audit', () => {
     expect(p.detail).toMatch(/sessionToken: must not be only dots/);
   });
 
+  it.each(['active', 'waiting'])('the token %j (GET /api/sessions/{name} lists sessions: that session could not be read by its id) is refused', async (sessionToken) => {
+    const p = await problem(await post(JSON.stringify({ sessionToken, eventType: 'action' })), 400);
+    expect(p.detail).toMatch(/sessionToken: must not be active or waiting/);
+    // (GET /api/session-log refuses the name as a token too: count in the database.)
+    expect((await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE session_token = $1', [sessionToken]))[0]?.n).toBe(0);
+    // Other spellings are other tokens.
+    expect((await post(JSON.stringify({ sessionToken: `${sessionToken}_1`, eventType: 'action' }))).status).toBe(200);
+  });
+
   it('a number too large for a double (JSON 1e400) is refused, naming its path, instead of being stored as null', async () => {
     const token = uniqueToken();
     const p = await problem(await post(`{"sessionToken":"${token}","eventType":"action","eventData":{"score":{"raw":1e400}}}`), 400);

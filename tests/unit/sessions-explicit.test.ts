@@ -60,6 +60,13 @@ describe('POST /api/sessions', () => {
     expect((await create({ max_participants: 1 })).status).toBe('active');
   });
 
+  it('refuses a session_id a sessions route lists under (active, waiting): that session could not be read by its id', async () => {
+    for (const session_id of ['active', 'waiting']) {
+      const p = await problem(await send('POST', '/api/sessions', { participant: 'bob', session_id }), 400);
+      expect(p.detail).toContain('must not be active or waiting');
+    }
+  });
+
   it('honours an explicit session_id and refuses it a second time with 409', async () => {
     const id = uniqueToken('sess');
     expect((await create({ session_id: id })).session_id).toBe(id);
