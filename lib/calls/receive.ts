@@ -129,11 +129,11 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
       );
       // Stored before answering: the call happened whatever the tool server does next.
       await applyToSession(ctx.sql, { sessionId, at, events: interactions, platformMetadata: u.metadata, callId: d.callId });
-      const results = await Promise.all(u.calls.map(async (c) => ({ callId: c.id, uuid: await id('tool-result', c.id) })));
+      const results = await Promise.all(u.calls.map(async (c) => ({ callId: c.id, result: await id('tool-result', c.id) })));
       const prior = await storedResults(ctx, results);
       if (adapter.answer) {
         // Concurrent deliveries of one message: one runs each call, the others answer its result.
-        const open = u.calls.flatMap((c, i) => (prior.has(c.id) ? [] : [{ name: c.name, callId: c.id, interaction: interactions[i]!.uuid, result: results[i]!.uuid }]));
+        const open = u.calls.flatMap((c, i) => (prior.has(c.id) ? [] : [{ name: c.name, callId: c.id, interaction: interactions[i]!.uuid, result: results[i]!.result }]));
         const theirs = await claimRuns(ctx, open, runWindowMs(env));
         if (theirs.length) {
           const got = await untilStored(ctx, theirs, runWindowMs(env));
@@ -157,7 +157,7 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
       await applyToSession(ctx.sql, { sessionId, at, events: [{ uuid: call.interaction, type: 'interaction', data: interaction(u.name, u.parameters, base), at }] });
       if (!adapter.answer) return { linked, answer: {} };
       // As for tool calls: a redelivery is answered from the stored result, and never runs twice.
-      const stored = (await storedResults(ctx, [call])).get(call.callId) ?? (d.stamp ? await claimed(ctx, call, env) : undefined);
+      const stored = (await storedResults(ctx, [call])).get(call.callId) ?? (d.stamp ? await otherRunsResult(ctx, call, env) : undefined);
       if (stored) return { linked, answer: { result: stored.result ?? stored.error ?? RUNNING_ELSEWHERE } };
       const answered = await adapter.answer(u, env);
       const result = (answered.body as { result?: unknown } | null)?.result;
@@ -229,20 +229,19 @@ async function untilStored(ctx: SessionCtx, calls: readonly OpenCall[], windowMs
   }
 }
 
-/** A legacy function call's result when another delivery has it or is running it (claimRuns), else undefined: run it here. */
-async function claimed(ctx: SessionCtx, call: OpenCall, env: ReceiveEnv): Promise<ToolResult | undefined> {
+/** A legacy function call's result when another delivery is running it (claimRuns); undefined when this one is to run it. */
+async function otherRunsResult(ctx: SessionCtx, call: OpenCall, env: ReceiveEnv): Promise<ToolResult | undefined> {
   const [theirs] = await claimRuns(ctx, [call], runWindowMs(env));
   if (!theirs) return undefined;
   return (await untilStored(ctx, [theirs], runWindowMs(env))).get(call.callId) ?? { toolCallId: call.callId, name: call.name, error: RUNNING_ELSEWHERE };
 }
 
-/** Tool results already stored for these calls (by their deterministic event ids). */
-async function storedResults(ctx: SessionCtx, calls: ReadonlyArray<{ callId: string } & ({ uuid: string } | { result: string })>): Promise<Map<string, ToolResult>> {
+/** Tool results already stored for these calls (`result`: the result event's deterministic id). */
+async function storedResults(ctx: SessionCtx, calls: ReadonlyArray<{ callId: string; result: string }>): Promise<Map<string, ToolResult>> {
   const out = new Map<string, ToolResult>();
   if (!calls.length) return out;
   const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  const uuids = calls.map((c) => ('uuid' in c ? c.uuid : c.result));
-  const rows = await ctx.sql.query<{ event_data: Record<string, unknown> }>('SELECT event_data FROM events WHERE event_uuid = ANY($1::uuid[])', [uuids]);
+  const rows = await ctx.sql.query<{ event_data: Record<string, unknown> }>('SELECT event_data FROM events WHERE event_uuid = ANY($1::uuid[])', [calls.map((c) => c.result)]);
   for (const { event_data: d } of rows) {
     const { toolCallId, name, result, error, message, metadata } = d as { toolCallId?: unknown; name?: unknown; result?: unknown; error?: unknown; message?: unknown; metadata?: unknown };
     if (typeof toolCallId !== 'string' || typeof name !== 'string') continue;
