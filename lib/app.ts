@@ -61,7 +61,9 @@ export function createApp(deps: Deps, families: readonly Family[]): App {
     const allowed = deps.config.allowedOrigins;
     if (origin && c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.req.method !== 'OPTIONS' && allowed !== '*' && !allowed.includes(origin)) {
       if (!isSameOrigin(c.req.url, origin, c.req.header('x-forwarded-proto'), c.req.header('x-forwarded-host'))) {
-        throw new ApiError('FORBIDDEN', `origin ${origin} is not allowed (ALLOWED_ORIGINS)`);
+        // The refusal, and only it, is readable by that page: behind an opaque CORS failure the
+        // browser client took it for a network error and retried the same events forever.
+        throw new ApiError('FORBIDDEN', `origin ${origin} is not allowed (ALLOWED_ORIGINS)`, { headers: { 'access-control-allow-origin': origin } });
       }
     }
     await next();
@@ -151,7 +153,12 @@ export const PAGE_SECURITY_HEADERS: Record<string, string> = {
  * (public/_headers).
  */
 export const CLIENT_SCRIPTS = ['/session-log.js', '/session-log.mjs'] as const;
-export const CLIENT_SCRIPT_HEADERS: Record<string, string> = { 'access-control-allow-origin': '*' };
+/**
+ * The client scripts' headers: readable from any origin (an ES module import, a `crossorigin` tag),
+ * and loadable by pages that require CORP (`Cross-Origin-Embedder-Policy: require-corp`, as
+ * WebContainer and SharedArrayBuffer workshops set), where a plain tag was otherwise blocked.
+ */
+export const CLIENT_SCRIPT_HEADERS: Record<string, string> = { 'access-control-allow-origin': '*', 'cross-origin-resource-policy': 'cross-origin' };
 
 const REQUEST_ID = 'x-request-id';
 

@@ -1,10 +1,11 @@
 /*! Sessionlog client: <script src=".../session-log.js"> (globals SessionLog, log*) or import
- * from '.../session-log.mjs' (usage there), so no import/export or top-level `this`. <4 KB gz. */
+ * from '.../session-log.mjs' (usage there), so no import/export or top-level `this`. <4.5 KB gz. */
 (() => {
   const G = globalThis;
   if (G.SessionLog) return; // loaded twice (tag + module): the first owns the queue
   const D = G.document;
-  const me = D && (D.currentScript || D.querySelector('script[src*="session-log"]'));
+  // A module has no currentScript: only a tag of this very file lends its URL and data-*.
+  const me = D && (D.currentScript || [...D.scripts].find((s) => /\/session-log\.js([?#]|$)/.test(s.src)));
   const KEY = 'sessionlog:';
   // The server refuses NUL and lone surrogates (pairs match first, kept).
   const BAD = /[\ud800-\udbff][\udc00-\udfff]|[\ud800-\udfff]|\0/g;
@@ -77,7 +78,7 @@
       const x = typeof v === 'string' && v.trim() ? +v : v;
       if (v == null) delete d[k];
       else if (n < 0) d[k] = v !== 'false' && !!v;
-      else if (n > 0) d[k] = str(v, n);
+      else if (n > 0) d[k] = str(typeof v === 'object' ? JSON.stringify(v) : v, n);
       else if (n ? Number.isFinite(x) : Number.isInteger(x) && x >= 0 && x < 1e3) d[k] = x;
       else {
         delete d[k];
@@ -192,14 +193,14 @@
       const c = { flushInterval: 2e3, batchSize: 20, ...me?.dataset, ...cfg, ...o };
       c.endpoint = new URL(c.endpoint || '/api/session-log', me?.src || SL.src || location.href).href;
       c.key = KEY + c.endpoint;
+      // Only the tab's own token is kept (a practice page's sitting is not the next page's).
       let token = c.sessionToken && str(c.sessionToken, 200).replace(/[^\w.:-]/g, '_');
-      try {
-        token ||= sessionStorage[KEY];
-      } catch {}
-      token ||= `ws_${uuid().replace(/-/g, '')}`;
-      try {
-        sessionStorage[KEY] = token;
-      } catch {}
+      if (!token) {
+        token = `ws_${uuid().replace(/-/g, '')}`;
+        try {
+          token = sessionStorage[KEY] ||= token;
+        } catch {}
+      }
       SL.sessionToken = token;
       c.who = { sessionToken: token };
       const email = `${c.studentEmail || ''}`.trim().toLowerCase();
@@ -225,7 +226,7 @@
       if (c.captureErrors && !c.cap) {
         c.cap = 1;
         const capture = (...a) => c.cap++ < 100 && logError(...a); // e.g. an error per frame
-        on('error', (e) => capture(e.error instanceof Error ? e.error : 'Error', e.message, { source: e.filename, line: e.lineno }));
+        on('error', (e, x = e.error instanceof Error && e.error) => capture(x || 'Error', x ? x.message : e.message, { source: e.filename, line: e.lineno }));
         on('unhandledrejection', (e) => capture('UnhandledRejection', e.reason));
       }
       for (const p of pre.splice(0)) add(...p);

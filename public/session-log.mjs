@@ -20,7 +20,8 @@
  *   endpoint       POST URL, relative to the script's own URL; default /api/session-log on the
  *                  origin the script came from
  *   sessionToken   [A-Za-z0-9_.:-]{1,200}; default: one per tab, `ws_` + 122 random bits,
- *                  kept in sessionStorage
+ *                  kept in sessionStorage (a token given here is not kept: the tab's next page
+ *                  without one, say a workshop page after a practice page, keeps the tab's own)
  *   studentEmail   sent when it is an address the server accepts (else ignored, with a warning)
  *   studentName
  *   writeToken     with a sessionToken the page did not open (a tutoring sitting, an explicit
@@ -43,7 +44,8 @@
  * SessionLog.flush()                         send queued events now (returns a promise)
  * SessionLog.sessionToken                    the token in use, after init()
  * SessionLog.src                             this module's URL when imported as one (the default
- *                                            endpoint's origin; a classic tag's own src wins)
+ *                                            endpoint's origin; a classic tag of session-log.js
+ *                                            wins, never another script such as session-log-setup.js)
  *
  * Delivery: events are batched (20 events or 2 s) and posted as text/plain JSON with fetch
  * keepalive, or by navigator.sendBeacon when the page is hidden or closed (the newest first,

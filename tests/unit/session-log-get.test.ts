@@ -180,6 +180,10 @@ describe('writes from origins that are not allowed', () => {
     const evil = await send({ origin: 'https://evil.example.com' });
     expect(evil.status).toBe(403);
     expect(evil.headers.get('content-type')).toContain('application/problem+json');
+    // That page may read the refusal (and so stop retrying), and nothing else.
+    expect(evil.headers.get('access-control-allow-origin')).toBe('https://evil.example.com');
+    const read = await app.request('http://api.example.org/api/health', { headers: { origin: 'https://evil.example.com' } });
+    expect(read.headers.get('access-control-allow-origin')).toBeNull();
     expect((await send({ origin: 'https://workshop.example.org' })).status).toBe(200);
     expect((await send({ origin: 'http://api.example.org' })).status).toBe(200); // the dashboard, same origin
     expect((await send({})).status).toBe(200); // no Origin: a server

@@ -159,7 +159,8 @@ describe('npm run build:vercel', () => {
     for (const file of CLIENT_SCRIPTS) {
       const served = serve(file);
       expect(served.static, file).toBe(file);
-      expect(served.headers['Access-Control-Allow-Origin'], file).toBe(CLIENT_SCRIPT_HEADERS['access-control-allow-origin']);
+      const lower = Object.fromEntries(Object.entries(served.headers).map(([k, v]) => [k.toLowerCase(), v]));
+      for (const [k, v] of Object.entries(CLIENT_SCRIPT_HEADERS)) expect(lower[k], `${file} ${k}`).toBe(v);
     }
     expect(page.headers['Access-Control-Allow-Origin']).toBeUndefined();
   });
