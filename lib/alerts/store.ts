@@ -117,11 +117,12 @@ export async function recordAttempt(sql: Sql, alert: AlertRecord, now: Date, out
 }
 
 /** Alerts, newest first. */
-export async function listAlerts(sql: Sql, since: Date | undefined, limit: number): Promise<AlertRecord[]> {
+export async function listAlerts(sql: Sql, since: Date | undefined, limit: number, workshop?: string): Promise<AlertRecord[]> {
   const rows = await sql.query<AlertRow>(
     `SELECT ${COLUMNS} FROM alerts WHERE ($1::timestamptz IS NULL OR created_at >= $1::timestamptz)
+       AND ($3::text IS NULL OR starts_with(session_id, $3::text))
      ORDER BY created_at DESC, id DESC LIMIT $2`,
-    [since ? since.toISOString() : null, limit],
+    [since ? since.toISOString() : null, limit, workshop ?? null],
   );
   return rows.map(toRecord);
 }

@@ -1,4 +1,5 @@
 import * as z from '../util/zod.js';
+import { WorkshopPrefix } from './attention.js';
 import { InputTime } from './common.js';
 
 export const AlertRule = z.enum(['repeated_error', 'error_spike', 'stuck', 'call_error']);
@@ -20,9 +21,11 @@ export type AlertItem = z.infer<typeof AlertItem>;
 export const AlertList = z.object({ alerts: z.array(AlertItem) });
 export type AlertList = z.infer<typeof AlertList>;
 
-/** GET /api/alerts?since=&limit= */
+/** GET /api/alerts?since=&limit=&workshop= */
 export const AlertsQuery = z.object({
   since: z.optional(InputTime),
+  /** Only alerts of sessions whose token starts with this (the Now view's workshop filter). */
+  workshop: z.optional(WorkshopPrefix),
   limit: z._default(
     z.coerce.number({ message: 'must be a number' }).check(z.int('must be an integer'), z.minimum(1, 'must be at least 1'), z.maximum(500, 'must be at most 500')),
     50,

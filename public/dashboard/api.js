@@ -27,6 +27,11 @@ let onUnauthorized = () => {};
 export function setUnauthorizedHandler(fn) {
   onUnauthorized = fn;
 }
+/** The token was refused (a read, or a stream: stream.js): back to the token form, saying so. */
+export function refused() {
+  onUnauthorized('The server refused the admin token (401). Enter it again.');
+  return new ApiError(401, 'unauthorized');
+}
 
 /** Query string from an object, skipping empty values. */
 export function query(params) {
@@ -48,10 +53,7 @@ async function request(method, path, { body, signal } = {}) {
     if (err?.name === 'AbortError') throw err;
     throw new ApiError(0, 'The server could not be reached. Check your connection and try again.');
   }
-  if (res.status === 401) {
-    onUnauthorized('The server refused the admin token (401). Enter it again.');
-    throw new ApiError(401, 'unauthorized');
-  }
+  if (res.status === 401) throw refused();
   const text = await res.text();
   let json = null;
   try {

@@ -4,7 +4,7 @@
  * EventSource spec does and hands over the messages of each chunk together, so a burst (a
  * reconnect catching up) renders once.
  */
-import { ApiError, token } from './api.js';
+import { ApiError, refused, token } from './api.js';
 
 /**
  * Read one connection to `path` until the server closes it. Resolves `{ retry }` (the server's
@@ -23,6 +23,9 @@ export async function readStream(path, { signal, lastEventId, onOpen, onMessages
     if (err?.name === 'AbortError') throw err;
     throw new ApiError(0, 'the stream could not be opened');
   }
+  // A refused token is the sign-in form's business, as for every other read: the Now view, which
+  // only streams, otherwise stayed on "Loading…".
+  if (res.status === 401) throw refused();
   if (!res.ok || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream') || !res.body) {
     const detail = await res.json().then((p) => p?.detail, () => null);
     throw new ApiError(res.status, detail ?? `HTTP ${res.status}`);

@@ -136,6 +136,23 @@ describeWithBrowser('dashboard Now view', () => {
     await context.close();
   });
 
+  it('a refused token on the landing page goes back to the sign-in form, saying so (it used to stay on "Loading…")', async () => {
+    const { context, page } = await world.open('#/now', { signedIn: false, beforeGoto: (p) => p.addInitScript(() => sessionStorage.setItem('sessionlog.adminToken', 'not-the-token')) });
+    await page.waitForSelector('#login:not([hidden])');
+    expect(await page.textContent('#token-message')).toContain('refused the admin token (401)');
+    expect(await page.evaluate(() => sessionStorage.getItem('sessionlog.adminToken'))).toBeNull();
+    await context.close();
+  });
+
+  it('a workshop prefix no active session has says so, rather than "nobody needs help"', async () => {
+    await smallRoom();
+    const { context, page } = await open('#/now?workshop=ws_nosuch_');
+    await expect.poll(() => page.textContent('#needs-help .help-body'), { timeout: 15_000 }).toContain('No active session\'s token starts with "ws_nosuch_"');
+    expect(await page.textContent('#stat-active .stat-value')).toBe('0');
+    await expect.poll(() => page.locator('#now-alerts li').count()).toBe(0);
+    await context.close();
+  });
+
   it('updates by itself every few seconds, and stops when the instructor leaves the view', async () => {
     const room = workshopRoom(world.server.url);
     const calm = room.student('Calm Carla');

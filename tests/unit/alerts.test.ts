@@ -93,6 +93,26 @@ describe('alert rules', () => {
     await receiver.close();
   });
 
+  it('GET /api/alerts?workshop= lists only the alerts of sessions under that token prefix (the Now view of one room)', async () => {
+    const w = world();
+    const other = room(w.app, () => now);
+    const type = unique('TypeError');
+    const ada = w.room.student('ada');
+    const bob = other.student('bob');
+    await w.room.post([ada.error(2, 2, type, 'x'), ada.error(1, 2, type, 'x'), ada.error(0, 2, type, 'x')]);
+    await other.post([bob.error(2, 2, type, 'x'), bob.error(1, 2, type, 'x'), bob.error(0, 2, type, 'x')]);
+    expect((await w.alerts()).map((a) => a.session_id).sort()).toEqual([ada.token, bob.token].sort());
+    const of = async (workshop: string) => {
+      const res = await w.app.request(`/api/alerts?since=2000-01-01T00:00:00Z&workshop=${encodeURIComponent(workshop)}`, { headers: admin });
+      expect(res.status).toBe(200);
+      return AlertList.parse(await res.json()).alerts.map((a) => a.session_id);
+    };
+    expect(await of(w.room.prefix)).toEqual([ada.token]);
+    expect(await of(other.prefix)).toEqual([bob.token]);
+    expect(await of('ws_nosuch_')).toEqual([]);
+    await expectProblem(await w.app.request('/api/alerts?workshop=a%20b', { headers: admin }), 400);
+  });
+
   it('throttled per token: after a find, a page that keeps failing is not queried again within the minute', async () => {
     const texts: string[] = [];
     const counting = tapSql(sql, (t) => texts.push(t));

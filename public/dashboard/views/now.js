@@ -4,7 +4,8 @@
  * /api/attention/stream (alerts re-read with each update); only when the stream cannot be opened
  * does it poll GET /api/attention and GET /api/alerts every POLL_MS while the tab is visible.
  * Leaving the view stops either (the router aborts the signal and calls the cleanup).
- * #/now?workshop=ws_room2 narrows everything to session tokens starting with that prefix.
+ * #/now?workshop=ws_room2 narrows everything (alerts too) to session tokens starting with that
+ * prefix; a prefix no active session has says so rather than "nobody needs help".
  */
 import { api, ApiError, query as qs } from '../api.js';
 import { pause as wait, readStream } from '../stream.js';
@@ -71,7 +72,13 @@ export function renderNow(root, { query, signal, navigate }) {
     const stuck = a.steps.reduce((n, s) => n + (s.stuck ?? 0), 0);
     fill(stats, stat('active students', String(a.active_students), 'stat-active'), stat('need help', String(a.students.length), 'stat-help'), stat('stuck', String(stuck), 'stat-stuck'), stat('error types · 15 min', String(a.top_errors.length), 'stat-errors'));
     helpCount.textContent = a.students.length ? `${a.students.length} of ${a.active_students} · highest need first` : '';
-    fill(helpBody, needsHelpList(a.students, { href: sessionHref, now }));
+    // A mistyped prefix must not read as "nobody needs help".
+    fill(
+      helpBody,
+      workshop && !a.active_students
+        ? notice(`No active session's token starts with "${workshop}". Check the workshop prefix, or clear it to see every room.`)
+        : needsHelpList(a.students, { href: sessionHref, now }),
+    );
     fill(stepsBody, stepBars(a.steps));
     fill(errorsBody, nowErrors(a.top_errors, { since: new Date(now - 15 * 60_000).toISOString() }));
   }
@@ -89,7 +96,7 @@ export function renderNow(root, { query, signal, navigate }) {
     if (!document.hidden) {
       polls++;
       live.dataset.polls = String(polls);
-      const [att, al] = await Promise.allSettled([api.attention({ workshop: workshop || undefined }, { signal }), api.alerts({ since: alertsSince(), limit: ALERTS_SHOWN }, { signal })]);
+      const [att, al] = await Promise.allSettled([api.attention({ workshop: workshop || undefined }, { signal }), api.alerts({ since: alertsSince(), limit: ALERTS_SHOWN, workshop: workshop || undefined }, { signal })]);
       if (signal.aborted) return;
       if ([att, al].some((r) => r.status === 'rejected' && r.reason?.status === 401)) return;
       if (att.status === 'fulfilled') showAttention(att.value);
@@ -105,7 +112,7 @@ export function renderNow(root, { query, signal, navigate }) {
   /** Alerts are raised by the events that move attention: re-read them with each pushed update. */
   async function loadAlerts() {
     try {
-      const al = await api.alerts({ since: alertsSince(), limit: ALERTS_SHOWN }, { signal });
+      const al = await api.alerts({ since: alertsSince(), limit: ALERTS_SHOWN, workshop: workshop || undefined }, { signal });
       fill(alertsBody, alertsList(al.alerts, { href: sessionHref }));
     } catch (err) {
       if (err?.name !== 'AbortError' && err?.status !== 401) fill(alertsBody, problem(err));
