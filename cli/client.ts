@@ -72,7 +72,7 @@ export class Client {
     if (res.status === 401 && authed) {
       const how = this.target.token
         ? `the token from ${this.target.tokenSource} was refused`
-        : 'no token was found (set SESSIONLOG_TOKEN or pass --token; locally, start the server once with `npm start` so it writes .data/admin-token)';
+        : 'no token was found (set SESSIONLOG_TOKEN or pass --token; locally, start the server once with `npm start` so it writes .data/admin-token, and set the same DATA_DIR here if the server has its own)';
       return new CliError(EXIT.REACH, `${this.target.url} refused the request (401): ${how}.`, problem);
     }
     if (res.status === 401 || res.status === 403) return new CliError(EXIT.REACH, `${this.target.url} refused ${method} ${path} (${res.status}): ${detail}`, problem);
