@@ -13,6 +13,8 @@ export const ATTENTION_DEFAULTS = {
   stuckMinMs: 5 * 60_000,
   stuckMinPassed: 3,
   silentAfterMs: 2 * 60_000,
+  /** A student whose last event is an error stays on the list this long, past the session timeout. */
+  quietAfterErrorMs: 20 * 60_000,
   /** History read when the caller gives no `since`: a long workshop day. */
   lookbackMs: 12 * 3_600_000,
 } as const;
@@ -53,6 +55,7 @@ export async function computeAttention(input: AttentionInput): Promise<Attention
     stuckMinMs: o.stuckMinMs,
     stuckMultiplier: o.stuckMultiplier,
     stuckMinPassed: o.stuckMinPassed,
+    quietAfterErrorMs: o.quietAfterErrorMs,
   });
   return attentionOf(facts, { ...o, now: input.now });
 }

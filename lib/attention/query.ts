@@ -67,7 +67,7 @@ export interface FactWindows {
   now: Date;
   /** Session-token prefix, or null for every web session. */
   prefix: string | null;
-  /** 'window': every session with events since `since`; 'now': only those seen within max(timeoutMs, topErrorsWindowMs), with their history since `since`. */
+  /** 'window': every session with events since `since`; 'now': only those seen within max(timeoutMs, topErrorsWindowMs, quietAfterErrorMs), with their history since `since`. */
   scope: AttentionScope;
   /** Inactivity that ends a session (config sessionTimeoutMs). */
   timeoutMs: number;
@@ -86,12 +86,18 @@ export interface FactWindows {
   stuckMinMs: number;
   stuckMultiplier: number;
   stuckMinPassed: number;
+  /**
+   * A student whose last event is an error stays in the room this long after it, past the session
+   * timeout (and the idle sweep that ends the session then): the student who went quiet after an
+   * error has likely given up, and must not drop off the list the moment the timeout passes.
+   */
+  quietAfterErrorMs: number;
 }
 
 /*
  * How the events are reached. 'window': every page event in [since, now] (the events_time index
  * bounds it; a workshop prefix narrows it further). 'now' (no workshop given): only the sessions
- * seen in the last max(session timeout, top-errors window) — the room as it is now — found in that
+ * seen in the last max(session timeout, top-errors window, quiet-after-error window) — the room as it is now — found in that
  * short stretch of events_time, and then their history in [since, now] through events_session_time
  * (one index scan over the list of tokens); so the cost follows the live sessions, not the log.
  */
@@ -106,7 +112,7 @@ const SOURCE: Record<AttentionScope, string> = {
     SELECT * FROM events
     WHERE session_token = ANY (ARRAY(
             SELECT DISTINCT r.session_token FROM events r
-            WHERE r.created_at > $2::timestamptz - GREATEST($5::int, $9::int) * interval '1 millisecond'
+            WHERE r.created_at > $2::timestamptz - GREATEST($5::int, $9::int, $13::int) * interval '1 millisecond'
               AND r.created_at >= $1::timestamptz AND r.created_at <= $2::timestamptz
               AND ($3::text IS NULL OR starts_with(r.session_token, $3::text))
               AND r.event_type <> ALL ($4::text[])))
@@ -153,10 +159,16 @@ WITH ev0 AS MATERIALIZED (
 ),
 tok AS MATERIALIZED (
   -- Each token with its last event: a web session unless a sessions row says otherwise; active
-  -- when that event is within the session timeout.
-  SELECT t.token, t.last_at > $2::timestamptz - $5::int * interval '1 millisecond' AS active,
-         NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = t.token AND (s.platform <> 'web' OR s.ended_at >= t.last_at)) AS web
-  FROM (SELECT token, max(created_at) AS last_at FROM ev0 GROUP BY token) t
+  -- when that event is within the session timeout, or within $13 when it is an error (quiet after
+  -- an error: the idle sweep's end of such a session does not take the student off the list).
+  SELECT t.token,
+         t.last_at > $2::timestamptz - $5::int * interval '1 millisecond'
+           OR t.quiet AND t.last_at > $2::timestamptz - $13::int * interval '1 millisecond' AS active,
+         NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = t.token
+                       AND (s.platform <> 'web' OR s.ended_at >= t.last_at AND NOT (t.quiet AND s.end_reason = 'timeout'))) AS web
+  FROM (SELECT token, max(created_at) AS last_at,
+               COALESCE(max(created_at) FILTER (WHERE err_type IS NOT NULL) = max(created_at), false) AS quiet
+        FROM ev0 GROUP BY token) t
 ),
 ev AS MATERIALIZED (
   -- The tokens' flags by hashed lookups, not a join of two CTEs (see above).
@@ -306,6 +318,7 @@ export async function readAttentionFacts(sql: Sql, w: FactWindows): Promise<Atte
     Math.round(w.stuckMinMs),
     Math.round(w.stuckMinPassed),
     w.stuckMultiplier,
+    Math.round(w.quietAfterErrorMs),
   ]);
   const r = rows[0];
   // json_agg comes back parsed from pg and PGlite, as text from some drivers.

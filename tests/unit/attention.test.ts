@@ -13,9 +13,10 @@ import { room, walk } from '../helpers/workshop.js';
 let sql: Sql;
 let now = new Date('2026-07-01T12:00:00Z');
 let app: ReturnType<typeof createApp>;
+const CRON = 'cron-secret-attention-0123456789abcdef';
 beforeAll(async () => {
   sql = await memoryPglite();
-  app = createApp(makeDeps({ sql, now: () => now, config: testConfig({ INSTRUCTOR_TOKENS: 'ta:ta-token-123' }) }), allFamilies);
+  app = createApp(makeDeps({ sql, now: () => now, config: testConfig({ INSTRUCTOR_TOKENS: 'ta:ta-token-123', CRON_SECRET: CRON }) }), allFamilies);
 });
 afterAll(() => sql.close());
 
@@ -81,7 +82,7 @@ describe('GET /api/attention', () => {
     expect(after.students[0]?.session_id).toBe(stuck.token);
   });
 
-  it('drops students whose session timed out, and counts failed API calls', async () => {
+  it('drops students whose session timed out (after an error: once 20 min have passed), and counts failed API calls', async () => {
     now = new Date(now.getTime() + 3_600_000);
     const r = room(app, () => now);
     const gone = r.student('gone');
@@ -286,7 +287,8 @@ describe('GET /api/attention', () => {
     // Now: four students passed step 2 in 3 min each; Sam is on step 2 for 15 min.
     const cohort = ['ann', 'ben', 'cat', 'dan'].map((n) => r.student(n));
     const sam = r.student('sam');
-    // Silent for 12 min after an error: no longer active (10 min timeout), but the error is recent (15 min).
+    // Silent for 12 min after an error: past the 10 min timeout, still in the room as a student who
+    // went quiet after an error (for 20 min).
     const quiet = r.student('quiet');
     await r.post([
       ...early.flatMap((s) => walk(s, [1, 2, 3], 1, 125)),
@@ -301,21 +303,25 @@ describe('GET /api/attention', () => {
     const all = await attention('');
 
     // The workshop's window is its cohort: the early students' 1-minute passes count.
-    expect(one.active_students).toBe(5);
+    expect(one.active_students).toBe(6);
     expect(one.steps.map((s) => [s.step, s.median_seconds])).toEqual([['1', 60], ['2', 120], ['3', 120], ['9', null]]);
-    expect(one.students.map((s) => s.session_id)).toEqual([sam.token]);
-    expect(one.students[0]?.reasons[0]?.message).toMatch(/the median \(2 min\)/);
+    // Quiet for 12 min after an error ranks above 15 min on a step (silent: 20 points + 2 a minute, at most 40).
+    expect(one.students.map((s) => s.session_id)).toEqual([quiet.token, sam.token]);
+    expect(one.students[1]?.reasons[0]?.message).toMatch(/the median \(2 min\)/);
+    // (and, being in the room, on step 1 for 13 min: stuck too)
+    expect(one.students[0]?.reasons.map((x) => x.code)).toEqual(['stuck', 'silent_after_error']);
+    expect(one.students[0]?.reasons[1]?.message).toBe('Nothing for 12 min since NetworkError: fetch failed');
 
     // Every workshop: the live room only (earlier tests' rooms, an hour and more ago, are not in it either).
-    expect(all.active_students).toBe(5);
+    expect(all.active_students).toBe(6);
     expect(all.steps.map((s) => [s.step, s.step_name, s.students, s.stuck, s.median_seconds])).toEqual([
-      ['1', 'Step 1', 0, 0, 180],
+      ['1', 'Step 1', 1, 1, 180], // the quiet student, 13 min on step 1
       ['2', 'Step 2', 1, 1, 180],
       ['3', 'Step 3', 4, 0, null],
     ]);
-    expect(all.students.map((s) => s.session_id)).toEqual([sam.token]);
-    expect(all.students[0]).toMatchObject({ current_step: '2', step_name: 'Step 2', since: new Date(now.getTime() - 15 * 60_000).toISOString() });
-    expect(all.students[0]?.reasons[0]?.message).toMatch(/On step 2 "Step 2" for 15 min, 5\.0× the median \(3 min\)/);
+    expect(all.students.map((s) => s.session_id)).toEqual([quiet.token, sam.token]);
+    expect(all.students[1]).toMatchObject({ current_step: '2', step_name: 'Step 2', since: new Date(now.getTime() - 15 * 60_000).toISOString() });
+    expect(all.students[1]?.reasons[0]?.message).toMatch(/On step 2 "Step 2" for 15 min, 5\.0× the median \(3 min\)/);
     // The quiet student's error is still among the recent ones, as for the workshop.
     expect(all.top_errors).toEqual(one.top_errors);
     expect(all.top_errors).toEqual([{ error_type: 'NetworkError', message: 'fetch failed', students: 1, count: 1, last_at: new Date(now.getTime() - 12 * 60_000).toISOString() }]);
@@ -324,5 +330,26 @@ describe('GET /api/attention', () => {
     now = new Date(now.getTime() + 3_600_000);
     const later = await attention('');
     expect(later).toMatchObject({ active_students: 0, students: [], steps: [], top_errors: [] });
+  });
+
+  it('a student who went quiet after an error stays on the list for 20 min, though the idle sweep ended the session at 10; one quiet without an error does not', async () => {
+    now = new Date(now.getTime() + 3_600_000);
+    const r = room(app, () => now);
+    const ravi = r.student('ravi');
+    const sara = r.student('sara');
+    const busy = r.student('busy');
+    await r.post([...walk(ravi, [1, 2], 2, 16), ravi.error(12, 2, 'ImportError', 'No module named vapi'), ...walk(sara, [1, 2], 2, 16), sara.action(12, 2), busy.action(0, 1)]);
+    const swept = await app.request('/api/cron/sweep', { method: 'POST', headers: { authorization: `Bearer ${CRON}` } });
+    expect(swept.status).toBe(200);
+    expect(((await swept.json()) as { ended_ids: string[] }).ended_ids).toEqual(expect.arrayContaining([ravi.token, sara.token]));
+    const a = await attention(`?workshop=${r.prefix}`);
+    expect(a.students.map((s) => s.session_id)).toEqual([ravi.token]);
+    expect(a.students[0]).toMatchObject({ current_step: '2', reasons: [expect.objectContaining({ code: 'silent_after_error', message: 'Nothing for 12 min since ImportError: No module named vapi' })] });
+    expect(a.active_students).toBe(2); // ravi and busy; sara's session ended
+    // The room as it is now (no workshop) says the same.
+    expect((await attention('')).students.map((s) => s.session_id)).toEqual([ravi.token]);
+    // Past 20 min he is gone too.
+    now = new Date(now.getTime() + 9 * 60_000);
+    expect((await attention(`?workshop=${r.prefix}`)).students).toEqual([]);
   });
 });
