@@ -18,7 +18,7 @@ import { parseCsv } from '../helpers/csv.js';
 // more than the default 30 s on a loaded 2-core machine.
 vi.setConfig({ testTimeout: 120_000 });
 
-const COMMANDS = ['sessions', 'tail', 'export', 'end', 'assign', 'create', 'join', 'say', 'phase', 'summary', 'demo'];
+const COMMANDS = ['help-needed', 'sessions', 'tail', 'export', 'end', 'assign', 'create', 'join', 'say', 'phase', 'summary', 'demo'];
 
 describeWithPostgres('sessionlog command line against a real server', () => {
   const { start, cli, api } = cliWorld();
@@ -125,6 +125,25 @@ describeWithPostgres('sessionlog command line against a real server', () => {
     expect(parsed.sessions.map((s) => s.session_id)).toEqual([token]);
     const none = await cli(['sessions', '--student', 'nobody_at_all', '--json']);
     expect(JSON.parse(none.stdout)).toEqual({ count: 0, sessions: [] });
+  });
+
+  it('help-needed: the students who need help in a workshop, highest need first, with why; an unknown prefix says so', async () => {
+    const room = `${uniqueToken('ws_cli_room')}_`;
+    const post = (token: string, name: string, eventType: string, eventData: Record<string, unknown>) =>
+      api('/api/session-log', { method: 'POST', body: JSON.stringify({ sessionToken: token, studentName: name, studentEmail: `${token.toLowerCase().replaceAll('_', '-')}@example.com`, eventType, eventData }) });
+    for (let i = 0; i < 3; i++) await post(`${room}ada`, 'Ada Stuck', 'error', { errorType: 'ImportError', errorMessage: 'No module named vapi', currentStep: 2, stepName: 'Install the SDK' });
+    await post(`${room}bob`, 'Bob Fine', 'action', { actionName: 'run_code', currentStep: 3 });
+    const r = await cli(['help-needed', '--workshop', room]);
+    expect(r.code).toBe(0);
+    const [head, header, row, ...rest] = r.stdout.trimEnd().split('\n');
+    expect(head).toBe(`workshop ${room}: 1 of 2 active students need help`);
+    expect(header?.split(/\s{2,}/)).toEqual(['#', 'STUDENT', 'SESSION', 'STEP', 'FOR', 'WHY']);
+    expect(row?.split(/\s{2,}/)).toEqual(['1', 'Ada Stuck', `${room}ada`, '2 Install the SDK', expect.stringMatching(/^\d+s$/), expect.stringContaining('Same error 3× in 10 min: ImportError: No module named vapi')]);
+    expect(rest).toEqual([]);
+    const json = await cli(['help-needed', '--workshop', room, '--json']);
+    expect((JSON.parse(json.stdout) as { students: Array<{ session_id: string }> }).students.map((s) => s.session_id)).toEqual([`${room}ada`]);
+    const none = await cli(['help-needed', '--workshop', 'ws_no_such_room_']);
+    expect(none.stdout).toBe('workshop ws_no_such_room_: no active sessions (check the prefix)\n');
   });
 
   it('two-participant flow: create, join, say, phase, summary, end, assign; transcript export in timestamp,session_id,speaker,text', async () => {
