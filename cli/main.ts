@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { Client } from './client.js';
 import type { Command, Options } from './command.js';
-import { attentionCommand } from './commands/attention.js';
+import { helpNeededCommand } from './commands/help-needed.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
 import { sessionsCommand } from './commands/sessions.js';
@@ -15,7 +15,7 @@ import { CliError, EXIT } from './errors.js';
 import { colours } from './output.js';
 import { resolveTarget } from './target.js';
 
-const COMMANDS: Command[] = [attentionCommand, sessionsCommand, tailCommand, exportCommand, ...writeCommands, demoCommand];
+const COMMANDS: Command[] = [helpNeededCommand, sessionsCommand, tailCommand, exportCommand, ...writeCommands, demoCommand];
 
 const GLOBAL: Options = {
   url: { type: 'string' },

@@ -88,6 +88,8 @@ export function renderNow(root, { query, signal, navigate }) {
     startOfDay.setHours(0, 0, 0, 0);
     return startOfDay.toISOString();
   };
+  /** Today's alerts of this view's workshop (all of them without one). */
+  const readAlerts = () => api.alerts({ since: alertsSince(), limit: ALERTS_SHOWN, workshop: workshop || undefined }, { signal });
 
   /** Fallback when the stream cannot be opened: poll both reads every POLL_MS. */
   async function load() {
@@ -96,7 +98,7 @@ export function renderNow(root, { query, signal, navigate }) {
     if (!document.hidden) {
       polls++;
       live.dataset.polls = String(polls);
-      const [att, al] = await Promise.allSettled([api.attention({ workshop: workshop || undefined }, { signal }), api.alerts({ since: alertsSince(), limit: ALERTS_SHOWN, workshop: workshop || undefined }, { signal })]);
+      const [att, al] = await Promise.allSettled([api.attention({ workshop: workshop || undefined }, { signal }), readAlerts()]);
       if (signal.aborted) return;
       if ([att, al].some((r) => r.status === 'rejected' && r.reason?.status === 401)) return;
       if (att.status === 'fulfilled') showAttention(att.value);
@@ -112,7 +114,7 @@ export function renderNow(root, { query, signal, navigate }) {
   /** Alerts are raised by the events that move attention: re-read them with each pushed update. */
   async function loadAlerts() {
     try {
-      const al = await api.alerts({ since: alertsSince(), limit: ALERTS_SHOWN, workshop: workshop || undefined }, { signal });
+      const al = await readAlerts();
       fill(alertsBody, alertsList(al.alerts, { href: sessionHref }));
     } catch (err) {
       if (err?.name !== 'AbortError' && err?.status !== 401) fill(alertsBody, problem(err));

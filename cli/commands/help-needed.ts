@@ -24,7 +24,7 @@ interface Attention {
 }
 
 /** `sessionlog help-needed`: the Now view's "Needs help" list, for an instructor at a terminal. */
-export const attentionCommand: Command = {
+export const helpNeededCommand: Command = {
   name: 'help-needed',
   summary: 'who needs help right now, highest need first',
   help: `Usage: sessionlog help-needed [--workshop <prefix>]
