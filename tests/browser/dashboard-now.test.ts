@@ -12,6 +12,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { describeWithBrowser } from '../helpers/browser.js';
 import { browserWorld } from '../helpers/browser-world.js';
 import { admin } from '../helpers/deps.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { type PageEvent, workshopRoom } from '../helpers/workshop-room.js';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
@@ -22,8 +23,8 @@ beforeAll(() => {
   mkdirSync(SHOTS, { recursive: true });
 });
 
-async function open(hash: string, { viewport = { width: 1280, height: 800 }, clock = false } = {}): Promise<{ context: BrowserContext; page: Page; polls: string[] }> {
-  const tab = await world.open(hash, { viewport, clock, record: (url) => url.includes('/api/attention') });
+async function open(hash: string, { viewport = { width: 1280, height: 800 }, clock = false, base }: { viewport?: { width: number; height: number }; clock?: boolean; base?: string } = {}): Promise<{ context: BrowserContext; page: Page; polls: string[] }> {
+  const tab = await world.open(hash, { viewport, clock, base, record: (url) => url.includes('/api/attention') });
   return { ...tab, polls: tab.requests };
 }
 
@@ -180,6 +181,51 @@ describeWithBrowser('dashboard Now view', () => {
     await page.clock.runFor(60_000);
     expect(polls.length).toBe(before);
     await context.close();
+  });
+
+  it('an outage keeps the last picture on screen, greyed and marked as not live; once the server is back it updates and streams again', async () => {
+    const room = workshopRoom(world.server.url);
+    const rita = room.student('Rita Moreno');
+    await room.post([...rita.walk(2, 2, 6), rita.error(3, 2), rita.error(2, 2), rita.error(1, 2)]);
+    // The dashboard reaches the server through a proxy that can go down (every connection reset,
+    // the open stream too) while the server itself, and the students' posts, go on.
+    const target = new URL(world.server.url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    try {
+      const { context, page } = await open(`#/now?workshop=${room.prefix}`, { clock: true, base: `http://${proxy.host}:${proxy.port}` });
+      await page.waitForSelector(`#needs-help-list li[data-session-id="${rita.token}"]`);
+      await page.waitForFunction(() => document.querySelector<HTMLElement>('#now-live')?.dataset.mode === 'stream');
+
+      proxy.down();
+      await page.waitForSelector('#now-live[data-state="error"]');
+      await page.waitForSelector('#now-grid.stale');
+      expect(await page.textContent('#now-updated')).toMatch(/^Not updating \(server unreachable\) · showing /);
+      // What the instructor last saw is still there: who was struggling, the bars, the errors.
+      expect(await ranked(page)).toEqual([rita.token]);
+      expect(await page.locator('#step-bars li.step-row').count()).toBeGreaterThan(0);
+      expect(await page.locator('#needs-help .notice-error').count()).toBe(0);
+      await page.screenshot({ path: `${SHOTS}now-outage-desktop.png`, fullPage: true });
+      await page.clock.runFor(5_000);
+      await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('#now-live')?.dataset.polls) >= 3);
+      expect(await ranked(page)).toEqual([rita.token]);
+      expect(await page.getAttribute('#now-live', 'data-state')).toBe('error');
+
+      // Meanwhile a student starts failing; the server comes back.
+      const late = room.student('Late Leo');
+      await room.post([late.action(3, 1), late.error(1, 1, 'SyntaxError', 'Unexpected token'), late.error(0.5, 1, 'SyntaxError', 'Unexpected token'), late.error(0.2, 1, 'SyntaxError', 'Unexpected token')]);
+      proxy.up();
+      await page.clock.runFor(5_000);
+      await page.waitForSelector(`#needs-help-list li[data-session-id="${late.token}"]`);
+      await page.waitForSelector('#now-live[data-state="live"]');
+      expect(await page.locator('#now-grid.stale').count()).toBe(0);
+      // Not left polling: the stream is tried again and taken up.
+      await page.clock.runFor(10_000);
+      await page.waitForFunction(() => document.querySelector<HTMLElement>('#now-live')?.dataset.mode === 'stream');
+      await expect.poll(() => page.textContent('#now-updated')).toMatch(/^Live · streaming · updated /);
+      await context.close();
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('a 200-student workshop stays readable on a laptop and a phone (docs/screenshots/now-*.png)', async () => {

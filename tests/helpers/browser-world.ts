@@ -24,6 +24,7 @@ export interface BrowserWorld {
    * A new tab on `/dashboard/<hash>`, signed in as admin unless `signedIn: false`. Before it loads:
    * `clock` installs Playwright's clock, `record` keeps the URLs of the requests it accepts (in
    * `requests`), and `beforeGoto` runs on the page (anything else a suite needs, e.g. a dialog handler).
+   * `base` loads the dashboard from another address of the same server (a proxy in front of it).
    */
   open(
     hash: string,
@@ -34,6 +35,7 @@ export interface BrowserWorld {
       clock?: boolean;
       record?: (url: string) => boolean;
       beforeGoto?: (page: Page) => unknown;
+      base?: string;
     },
   ): Promise<{ context: BrowserContext; page: Page; requests: string[] }>;
 }
@@ -95,7 +97,7 @@ export function browserWorld(
       expect(res.ok).toBe(true);
       return (await res.json()) as Record<string, unknown>;
     },
-    async open(hash, { viewport = { width: 1280, height: 800 }, csp = true, signedIn = true, clock = false, record, beforeGoto } = {}) {
+    async open(hash, { viewport = { width: 1280, height: 800 }, csp = true, signedIn = true, clock = false, record, beforeGoto, base = state.server.url } = {}) {
       const context = await state.browser.newContext({ viewport, timezoneId: middayZone() });
       if (signedIn) await context.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), ADMIN_TOKEN);
       const page = await context.newPage();
@@ -113,7 +115,7 @@ export function browserWorld(
         });
       }
       await beforeGoto?.(page);
-      await page.goto(`${state.server.url}/dashboard/${hash}`);
+      await page.goto(`${base}/dashboard/${hash}`);
       return { context, page, requests };
     },
   };

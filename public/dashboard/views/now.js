@@ -1,8 +1,9 @@
 /**
  * #/now — the landing page: who needs help right now (ranked), the cohort's progress per step,
  * the most frequent errors of the last 15 minutes and recent alerts. Follows GET
- * /api/attention/stream (alerts re-read with each update); only when the stream cannot be opened
- * does it poll GET /api/attention and GET /api/alerts every POLL_MS while the tab is visible.
+ * /api/attention/stream (alerts re-read with each update); while the stream is not open it polls
+ * GET /api/attention and GET /api/alerts every POLL_MS while the tab is visible, and tries the
+ * stream again. When the server cannot be reached, what is on screen stays, marked as not live.
  * Leaving the view stops either (the router aborts the signal and calls the cleanup).
  * #/now?workshop=ws_room2 narrows everything (alerts too) to session tokens starting with that
  * prefix; a prefix no active session has says so rather than "nobody needs help".
@@ -18,6 +19,9 @@ import { sessionHref } from '../components/sessions-table.js';
 
 /** Fresh enough for a room of students, light enough for 2 requests per tab. */
 export const POLL_MS = 5000;
+/** After the stream breaks off, try it again this soon, then twice as long each time up to the max. */
+const STREAM_RETRY_MS = 10_000;
+const STREAM_RETRY_MAX_MS = 60_000;
 const ALERTS_SHOWN = 10;
 
 /** A card: its head (title and extras), then its body. */
@@ -41,19 +45,20 @@ export function renderNow(root, { query, signal, navigate }) {
   const stepsBody = h('div', {}, notice('Loading…'));
   const errorsBody = h('div', {}, notice('Loading…'));
   const alertsBody = h('div', {}, notice('Loading…'));
+  const grid = h(
+    'div',
+    { class: 'now-grid', id: 'now-grid' },
+    card('needs-help', 'Needs help', helpCount, helpBody),
+    card('progress', 'Progress by step', h('span', { class: 'legend small' }, h('span', { class: 'legend-ok' }, 'on the step'), h('span', { class: 'legend-stuck' }, 'stuck')), stepsBody),
+    card('now-errors', 'Top errors · last 15 min', null, errorsBody),
+    card('now-alerts', 'Recent alerts', null, alertsBody),
+  );
 
   fill(
     root,
     h('div', { class: 'title-row now-title' }, h('h1', { class: 'page-title' }, 'Now'), live, form),
     stats,
-    h(
-      'div',
-      { class: 'now-grid' },
-      card('needs-help', 'Needs help', helpCount, helpBody),
-      card('progress', 'Progress by step', h('span', { class: 'legend small' }, h('span', { class: 'legend-ok' }, 'on the step'), h('span', { class: 'legend-stuck' }, 'stuck')), stepsBody),
-      card('now-errors', 'Top errors · last 15 min', null, errorsBody),
-      card('now-alerts', 'Recent alerts', null, alertsBody),
-    ),
+    grid,
   );
 
   form.addEventListener('submit', (ev) => {
@@ -66,6 +71,12 @@ export function renderNow(root, { query, signal, navigate }) {
   const stat = (label, value, id) => h('div', { class: 'stat', id }, h('span', { class: 'stat-value' }, value), h('span', { class: 'stat-label' }, label));
   let polls = 0;
   let timer = null;
+  /** The poll loop runs (the stream is not open); it stops itself once the stream opens. */
+  let polling = false;
+  let streaming = false;
+  /** When what is on screen was read; null until the first answer. */
+  let shownAt = null;
+  let alertsShown = false;
 
   function showAttention(a) {
     const now = Date.parse(a.generated_at) || Date.now();
@@ -83,6 +94,38 @@ export function renderNow(root, { query, signal, navigate }) {
     fill(errorsBody, nowErrors(a.top_errors, { since: new Date(now - 15 * 60_000).toISOString() }));
   }
 
+  function fresh(how) {
+    shownAt = new Date();
+    for (const el of [stats, grid]) el.classList.remove('stale');
+    live.dataset.state = 'live';
+    stamp.textContent = how === 'stream' ? `Live · streaming · updated ${fmtTime(shownAt)}` : `Live · updated ${fmtTime(shownAt)} · every ${POLL_MS / 1000}s`;
+  }
+
+  /**
+   * The room could not be read (the server or its database is down, the network dropped). What
+   * is on screen stays, greyed and marked with when it was read: an instructor glancing up
+   * mid-outage still sees who was stuck, and knows it is not live. With nothing yet, say why.
+   */
+  function unreachable(err) {
+    live.dataset.state = 'error';
+    const why = err instanceof ApiError && err.status ? err.message : 'server unreachable';
+    if (shownAt) {
+      for (const el of [stats, grid]) el.classList.add('stale');
+      stamp.textContent = `Not updating (${why}) · showing ${fmtTime(shownAt)} · retrying`;
+    } else {
+      stamp.textContent = `Retrying (${why})…`;
+      for (const box of [helpBody, stepsBody, errorsBody]) fill(box, problem(err));
+    }
+  }
+
+  /** Today's alerts; a failed read keeps the list on screen (an error shows only in place of nothing). */
+  function showAlerts(result) {
+    if (result.status === 'fulfilled') {
+      fill(alertsBody, alertsList(result.value.alerts, { href: sessionHref }));
+      alertsShown = true;
+    } else if (result.reason?.name !== 'AbortError' && result.reason?.status !== 401 && !alertsShown) fill(alertsBody, problem(result.reason));
+  }
+
   const alertsSince = () => {
     const startOfDay = new Date();
     startOfDay.setHours(0, 0, 0, 0);
@@ -91,64 +134,88 @@ export function renderNow(root, { query, signal, navigate }) {
   /** Today's alerts of this view's workshop (all of them without one). */
   const readAlerts = () => api.alerts({ since: alertsSince(), limit: ALERTS_SHOWN, workshop: workshop || undefined }, { signal });
 
-  /** Fallback when the stream cannot be opened: poll both reads every POLL_MS. */
+  /** While the stream is not open: poll both reads every POLL_MS (while the tab is visible). */
   async function load() {
     timer = null;
-    if (signal.aborted) return;
+    if (signal.aborted || streaming) {
+      polling = false;
+      return;
+    }
     if (!document.hidden) {
       polls++;
       live.dataset.polls = String(polls);
       const [att, al] = await Promise.allSettled([api.attention({ workshop: workshop || undefined }, { signal }), readAlerts()]);
       if (signal.aborted) return;
       if ([att, al].some((r) => r.status === 'rejected' && r.reason?.status === 401)) return;
-      if (att.status === 'fulfilled') showAttention(att.value);
-      else for (const box of [helpBody, stepsBody, errorsBody]) fill(box, problem(att.reason));
-      fill(alertsBody, al.status === 'fulfilled' ? alertsList(al.value.alerts, { href: sessionHref }) : problem(al.reason));
-      const ok = att.status === 'fulfilled' && al.status === 'fulfilled';
-      live.dataset.state = ok ? 'live' : 'error';
-      stamp.textContent = `${ok ? 'Live' : 'Retrying'} · updated ${fmtTime(new Date())} · every ${POLL_MS / 1000}s`;
+      // The stream opened meanwhile: it has the newer picture.
+      if (streaming) {
+        polling = false;
+        return;
+      }
+      if (att.status === 'fulfilled') {
+        showAttention(att.value);
+        fresh('poll');
+      } else unreachable(att.reason);
+      showAlerts(al);
     }
-    if (!signal.aborted) timer = setTimeout(load, POLL_MS);
+    if (signal.aborted || streaming) polling = false;
+    else timer = setTimeout(load, POLL_MS);
+  }
+
+  function startPolling() {
+    if (polling) return;
+    polling = true;
+    load();
   }
 
   /** Alerts are raised by the events that move attention: re-read them with each pushed update. */
   async function loadAlerts() {
-    try {
-      const al = await readAlerts();
-      fill(alertsBody, alertsList(al.alerts, { href: sessionHref }));
-    } catch (err) {
-      if (err?.name !== 'AbortError' && err?.status !== 401) fill(alertsBody, problem(err));
-    }
+    const [al] = await Promise.allSettled([readAlerts()]);
+    if (!signal.aborted) showAlerts(al);
   }
 
   /**
    * GET /api/attention/stream pushes the whole attention document when the room's events move
    * (and every 15 s, as "stuck" grows with time alone). Each message is the full state, so a
-   * reconnect (Vercel closes streams at 25 s) needs no cursor.
+   * reconnect (Vercel closes streams at 25 s) needs no cursor. When it breaks off or cannot be
+   * opened (the server is down, a proxy refuses streams), the view polls meanwhile and tries the
+   * stream again after STREAM_RETRY_MS, doubling to STREAM_RETRY_MAX_MS: after an outage it is
+   * back to streaming, and behind a proxy that refuses streams it costs one request a minute.
    */
   async function follow() {
     const path = `/api/attention/stream${qs({ workshop: workshop || undefined })}`;
+    let backoff = STREAM_RETRY_MS;
     while (!signal.aborted) {
       try {
         polls++;
         live.dataset.polls = String(polls);
         const { retry } = await readStream(path, {
           signal,
+          onOpen() {
+            streaming = true;
+            clearTimeout(timer);
+            timer = null;
+            polling = false;
+            backoff = STREAM_RETRY_MS;
+            live.dataset.mode = 'stream';
+          },
           onMessages(batch) {
             const latest = batch.filter((m) => m.event === 'attention').at(-1);
             if (!latest) return;
             showAttention(latest.data);
             loadAlerts();
-            live.dataset.state = 'live';
-            stamp.textContent = `Live · streaming · updated ${fmtTime(new Date())}`;
+            fresh('stream');
           },
         });
+        streaming = false;
         await wait(retry, signal);
       } catch (err) {
+        streaming = false;
         if (err?.name === 'AbortError' || err?.status === 401 || signal.aborted) return;
         live.dataset.mode = 'polling';
-        load();
-        return;
+        startPolling();
+        await wait(backoff, signal);
+        backoff = Math.min(backoff * 2, STREAM_RETRY_MAX_MS);
       }
     }
   }
