@@ -57,12 +57,12 @@ async function smallRoom() {
   ]);
   // Alerts are evaluated after the ingest response: let that work finish.
   await world.server.deps.settle();
-  return { room, rita, sam, olga };
+  return { room, rita, sam, olga, cohort };
 }
 
 describeWithBrowser('dashboard Now view', () => {
   it('is the landing page: ranked needs-help list, step bars with the stuck marked, top errors; a row opens the session', async () => {
-    const { room, rita, sam, olga } = await smallRoom();
+    const { room, rita, sam, olga, cohort } = await smallRoom();
     const { context, page } = await open('');
     // No hash: the Now view, highlighted in the nav.
     await page.waitForSelector('#needs-help');
@@ -131,9 +131,24 @@ describeWithBrowser('dashboard Now view', () => {
     expect(await page.textContent('#session-student')).toBe('Rita Moreno');
     expect(await page.locator('#nav a[aria-current="page"]').textContent()).toBe('Now');
     expect(await page.textContent('#back-link')).toBe('← Now');
+    // The session says again why she is listed, above the errors behind it.
+    await page.waitForSelector('#session-flag:not([hidden])');
+    expect(await page.locator('#session-flag .tag').evaluateAll((ts) => ts.map((t) => t.textContent))).toEqual(['same error ×3', '3 recent errors']);
+    expect(await page.locator('#session-flag .flag-reasons li').first().textContent()).toContain("TypeError: Cannot read properties of undefined (reading 'map')");
+    expect(await page.textContent('#session-flag time')).toBe('for 3m');
+    await page.screenshot({ path: `${SHOTS}session-flagged-desktop.png` });
     await page.click('#back-link');
     await page.waitForSelector('#needs-help-list');
     expect(await page.evaluate(() => location.hash)).toBe(`#/now?workshop=${room.prefix}`);
+    // A student the Now view does not list gets no flag.
+    const [calm] = cohort as [(typeof cohort)[number]];
+    const asked = page.waitForResponse((r) => r.url().includes(`/api/attention?workshop=${calm.token}`));
+    await page.evaluate((t) => {
+      location.hash = `#/session/${t}`;
+    }, calm.token);
+    await page.waitForSelector('#timeline li[data-type="action"]');
+    expect((await asked).status()).toBe(200);
+    expect(await page.locator('#session-flag').isHidden()).toBe(true);
     await context.close();
   });
 

@@ -16,8 +16,11 @@ const REASON_LABEL = {
   silent_after_error: () => 'silent after error',
 };
 
+/** The reasons as short chips ("same error ×3", "stuck"). */
+export const reasonTags = (reasons) => h('span', { class: 'tags' }, reasons.map((r) => h('span', { class: ['tag', `reason-${r.code}`], dataset: { reason: r.code } }, (REASON_LABEL[r.code] ?? (() => r.code))(r))));
+
 /** How long a problem has lasted, in whole minutes (seconds would change on every poll). */
-function fmtFor(since, now) {
+export function fmtFor(since, now) {
   const s = (now - Date.parse(since)) / 1000;
   return s < 60 ? 'under a minute' : fmtDuration(Math.floor(s / 60) * 60);
 }
@@ -55,7 +58,7 @@ export function needsHelpList(students, { href, now = Date.now() }) {
         h(
           'span',
           { class: 'help-why' },
-          h('span', { class: 'tags' }, reasons.map((r) => h('span', { class: ['tag', `reason-${r.code}`], dataset: { reason: r.code } }, (REASON_LABEL[r.code] ?? (() => r.code))(r)))),
+          reasonTags(reasons),
           reasons[0]?.message ? h('span', { class: 'help-message' }, reasons[0].message) : null,
         ),
         h('span', { class: 'help-since muted small' }, h('time', { datetime: s.since, title: fmtDateTime(s.since) }, `for ${fmtFor(s.since, now)}`)),

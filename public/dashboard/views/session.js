@@ -15,6 +15,12 @@ import { createTail } from '../components/live-tail.js';
 import { sessionHeader, studentOfSession, workshopHeader } from '../components/session-header.js';
 import { speakerNamer } from '../components/speakers.js';
 import { createTimeline } from '../components/timeline.js';
+import { fmtFor, reasonTags } from '../components/needs-help.js';
+
+/** GET /api/attention?workshop= takes a token prefix of this form; a session id outside it is never flagged there. */
+const PREFIX = /^[A-Za-z0-9_.:-]{1,200}$/;
+/** Re-read why the student is flagged at most this often while events arrive. */
+const FLAG_EVERY_MS = 10_000;
 
 /** An ended session gets nothing more from its platform: no pulsing "Live" over it. */
 const isEnded = (doc) => Boolean(doc && (doc.end_time || doc.status === 'completed' || doc.status === 'abandoned'));
@@ -25,13 +31,16 @@ export function renderSession(root, { param: id, signal, from }) {
     return;
   }
   const header = h('section', { class: 'card session-head', id: 'session-head' }, notice('Loading…'));
+  // Why the Now view lists this student (GET /api/attention), while it does: the instructor who
+  // clicked a row there sees the reasons again here, next to the events behind them.
+  const flag = h('section', { class: 'card session-flag', id: 'session-flag', hidden: true, role: 'status' });
   const cards = h('div', { class: 'session-cards', hidden: true });
   const timeline = createTimeline();
   // Back to where the instructor came from (the Now view, a search…), not always the list.
   const back = from ?? { hash: '#/sessions', title: 'Sessions' };
   // On a phone the timeline starts screens below the head: one tap brings the newest event up.
   const jump = h('button', { type: 'button', class: 'button-link jump-latest', id: 'jump-latest', onclick: () => timeline.scrollToNewest() }, 'Latest event ↓');
-  fill(root, h('p', { class: 'crumbs' }, h('a', { href: back.hash, id: 'back-link' }, `← ${back.title}`), jump), header, cards, timeline.section);
+  fill(root, h('p', { class: 'crumbs' }, h('a', { href: back.hash, id: 'back-link' }, `← ${back.title}`), jump), header, flag, cards, timeline.section);
 
   let doc = null;
   let docLoaded = false;
@@ -54,6 +63,7 @@ export function renderSession(root, { param: id, signal, from }) {
       // A session record changes with its events (status, counters, analysis): re-read it.
       if (doc) refreshDoc();
       else renderHeader();
+      readFlagSoon();
     },
     // The stream says the status changed or the session ended: the record shows it.
     onStatus: () => refreshDoc(),
@@ -73,6 +83,40 @@ export function renderSession(root, { param: id, signal, from }) {
     }
     docLoaded = true;
     renderHeader();
+  }
+
+  let flagRead = 0;
+  let flagTimer = null;
+  /** Show the reasons the Now view gives for this session, or nothing once it gives none. */
+  async function readFlag() {
+    flagTimer = null;
+    flagRead = Date.now();
+    if (!PREFIX.test(id) || isEnded(doc)) {
+      flag.hidden = true;
+      return;
+    }
+    let a;
+    try {
+      a = await api.attention({ workshop: id }, { signal });
+    } catch {
+      // A read that fails keeps what is shown: the flag is a hint, the timeline is the record.
+      return;
+    }
+    const s = a.students.find((x) => x.session_id === id);
+    const reasons = Array.isArray(s?.reasons) ? s.reasons : [];
+    flag.hidden = !reasons.length;
+    if (!reasons.length) return;
+    const now = Date.parse(a.generated_at) || Date.now();
+    fill(
+      flag,
+      h('div', { class: 'flag-head' }, h('strong', {}, 'Needs help'), reasonTags(reasons), h('span', { class: 'muted small' }, h('time', { datetime: s.since }, `for ${fmtFor(s.since, now)}`))),
+      h('ul', { class: 'flag-reasons' }, reasons.map((r) => h('li', { dataset: { reason: r.code } }, r.message))),
+    );
+  }
+  /** After new events, at most once per FLAG_EVERY_MS. */
+  function readFlagSoon() {
+    if (flagTimer || signal.aborted) return;
+    flagTimer = setTimeout(readFlag, Math.max(0, flagRead + FLAG_EVERY_MS - Date.now()));
   }
 
   /** One-click assign of a student the conversation suggested (admin token; 403 otherwise, shown). */
@@ -124,8 +168,12 @@ export function renderSession(root, { param: id, signal, from }) {
     await Promise.all([refreshDoc(), timeline.loadAll(id, signal)]);
     timeline.defaultOrder(!isEnded(doc));
     renderHeader();
+    readFlag();
     if (timeline.loaded && (doc || timeline.events.length)) tail.start(seq, { live: !isEnded(doc) });
   })();
 
-  return () => tail.stop();
+  return () => {
+    clearTimeout(flagTimer);
+    tail.stop();
+  };
 }
