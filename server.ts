@@ -11,6 +11,7 @@ import { createApp } from './lib/app.js';
 import { type Config, ConfigError, parseConfig } from './lib/config.js';
 import { ConfigFileError } from './lib/config-file.js';
 import { allFamilies } from './lib/families.js';
+import { clientErrorListener } from './lib/node/client-error.js';
 import { loadConfigFile } from './lib/node/config-file.js';
 import { createNodeDeps } from './lib/node/deps.js';
 import { createEmbeddedSql } from './lib/node/embedded.js';
@@ -88,6 +89,10 @@ async function main(): Promise<void> {
       for (const name of generated) console.log(`    export ${name}=${env[name]}`);
     }
   });
+
+  // Requests Node refuses before the app sees them (the deadline above, malformed HTTP) are
+  // answered as problem documents like every other error, not Node's bare status lines.
+  server.on('clientError', clientErrorListener(config.requestTimeoutMs / 1000));
 
   let stopping = false;
   const stop = async (signal: string) => {

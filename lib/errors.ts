@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
+  /** Only from the local server's connection handling (lib/node/client-error.ts): Node refused the headers. */
+  HEADERS_TOO_LARGE: 431,
   INTERNAL: 500,
   BAD_ENVIRONMENT: 500,
   UNAVAILABLE: 503,
@@ -36,6 +38,7 @@ const TITLES: Record<ErrorCode, string> = {
   PAYLOAD_TOO_LARGE: 'Payload Too Large',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported Media Type',
   RATE_LIMITED: 'Too Many Requests',
+  HEADERS_TOO_LARGE: 'Request Header Fields Too Large',
   INTERNAL: 'Internal Server Error',
   BAD_ENVIRONMENT: 'Server Misconfigured',
   UNAVAILABLE: 'Service Unavailable',
