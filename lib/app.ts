@@ -157,8 +157,15 @@ export const CLIENT_SCRIPTS = ['/session-log.js', '/session-log.mjs'] as const;
  * The client scripts' headers: readable from any origin (an ES module import, a `crossorigin` tag),
  * and loadable by pages that require CORP (`Cross-Origin-Embedder-Policy: require-corp`, as
  * WebContainer and SharedArrayBuffer workshops set), where a plain tag was otherwise blocked.
+ * Cached for 5 min, then revalidated by ETag (lib/node/static.ts; Vercel and Cloudflare tag static
+ * files themselves): every page of a workshop loads them, but their names carry no hash, so a
+ * longer max-age (or `immutable`) would keep a deploy's fix from pages for that long.
  */
-export const CLIENT_SCRIPT_HEADERS: Record<string, string> = { 'access-control-allow-origin': '*', 'cross-origin-resource-policy': 'cross-origin' };
+export const CLIENT_SCRIPT_HEADERS: Record<string, string> = {
+  'access-control-allow-origin': '*',
+  'cross-origin-resource-policy': 'cross-origin',
+  'cache-control': 'public, max-age=300',
+};
 
 const REQUEST_ID = 'x-request-id';
 

@@ -113,6 +113,13 @@ describeWithBoth('edge worker in workerd', () => {
     expect(client.status).toBe(200);
     expect(client.headers.get('content-type')).toContain('javascript');
     await client.arrayBuffer();
+    // Cached briefly (public/_headers), then revalidated by the ETag the assets binding gives it.
+    expect(client.headers.get('cache-control')).toBe('public, max-age=300');
+    const etag = client.headers.get('etag') ?? '';
+    expect(etag).not.toBe('');
+    const again = await mf.dispatchFetch('http://localhost/session-log.js', { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    await again.arrayBuffer();
     const demo = await mf.dispatchFetch('http://localhost/demo/');
     expect(demo.status).toBe(200);
     await demo.arrayBuffer();

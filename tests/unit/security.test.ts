@@ -1,6 +1,9 @@
 /** Scoped tokens, the audit trail, rate limits, security headers and body limits. */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../lib/app.js';
+import { CLIENT_SCRIPTS, createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
 import { memoryRateLimiter } from '../../lib/ratelimit/memory.js';
 import { erasureHash } from '../../lib/lifecycle/erasure-hash.js';
@@ -141,6 +144,42 @@ describe('headers and limits', () => {
     }
   });
 
+  it("the logging client's files are cached briefly and revalidated by ETag (304), with their CORS and CORP headers either way", async () => {
+    const { startTestServer, PUBLIC_DIR } = await import('../helpers/http-server.js');
+    const server = await startTestServer({ sql });
+    try {
+      for (const file of CLIENT_SCRIPTS) {
+        const first = await fetch(`${server.url}${file}`);
+        expect(first.status, file).toBe(200);
+        const bytes = Buffer.from(await first.arrayBuffer());
+        expect(bytes.equals(readFileSync(join(PUBLIC_DIR, file))), file).toBe(true);
+        expect(first.headers.get('content-type'), file).toBe('text/javascript; charset=utf-8');
+        const etag = first.headers.get('etag') ?? '';
+        // Strong, and of the bytes: the same file gives the same tag on every server and checkout.
+        expect(etag, file).toBe(`"${createHash('sha256').update(bytes).digest('base64url')}"`);
+        expectClientScriptHeaders(first, file);
+
+        const again = await fetch(`${server.url}${file}`, { headers: { 'if-none-match': etag } });
+        expect(again.status, file).toBe(304);
+        expect(await again.text(), file).toBe('');
+        expect(again.headers.get('etag'), file).toBe(etag);
+        expectClientScriptHeaders(again, file);
+        // A browser holding a weak copy of the tag, or several tags, is answered the same.
+        expect((await fetch(`${server.url}${file}`, { headers: { 'if-none-match': `"old", W/${etag}` } })).status, file).toBe(304);
+
+        const stale = await fetch(`${server.url}${file}`, { headers: { 'if-none-match': '"an-older-deploy"' } });
+        expect(stale.status, file).toBe(200);
+        expect(Buffer.from(await stale.arrayBuffer()).equals(bytes), file).toBe(true);
+        expectClientScriptHeaders(stale, file);
+
+        const head = await fetch(`${server.url}${file}`, { method: 'HEAD' });
+        expect([head.status, head.headers.get('etag'), head.headers.get('content-length')], file).toEqual([200, etag, String(bytes.length)]);
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('every JSON endpoint has a body limit (413)', async () => {
     const big = JSON.stringify({ participant: 'p', metadata: { blob: 'x'.repeat(300 * 1024) } });
     expect((await app.request('/api/sessions', { method: 'POST', headers: { ...service, 'content-type': 'application/json' }, body: big })).status).toBe(413);
@@ -148,3 +187,10 @@ describe('headers and limits', () => {
     expect((await app.request('/api/students/x', { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: big })).status).toBe(413);
   });
 });
+
+/** Short-lived public caching, and the headers that let pages on any origin (and COEP pages) load the file. */
+function expectClientScriptHeaders(res: Response, file: string) {
+  expect(res.headers.get('cache-control'), file).toBe('public, max-age=300');
+  expect(res.headers.get('access-control-allow-origin'), file).toBe('*');
+  expect(res.headers.get('cross-origin-resource-policy'), file).toBe('cross-origin');
+}
