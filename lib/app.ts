@@ -59,6 +59,7 @@ export function createApp(deps: Deps, families: readonly Family[]): App {
   const refuseForeignWrites: MiddlewareHandler<AppEnv> = async (c, next) => {
     const origin = c.req.header('origin');
     const allowed = deps.config.allowedOrigins;
+    // Exact, as in corsFor below: the entries are in the form browsers send.
     if (origin && c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.req.method !== 'OPTIONS' && allowed !== '*' && !allowed.includes(origin)) {
       if (!isSameOrigin(c.req.url, origin, c.req.header('x-forwarded-proto'), c.req.header('x-forwarded-host'))) {
         // The refusal, and only it, is readable by that page: behind an opaque CORS failure the
@@ -218,6 +219,8 @@ const EXPOSE_HEADERS = CORS.exposeHeaders.join(',');
  * sets (Allow-Origin, Allow-Credentials, Expose-Headers, `Vary: Origin`), after the route ran.
  */
 function corsFor(deps: Deps): MiddlewareHandler<AppEnv> {
+  // Compared exactly: the entries are serialized origins (lib/config.ts), the one form in which
+  // browsers send Origin (`https://workshop.example.org`: lowercase, no default port, no slash).
   const allowOrigin = (origin: string) => {
     const allowed = deps.config.allowedOrigins;
     return allowed === '*' || allowed.includes(origin) ? origin : null;

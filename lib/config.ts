@@ -91,7 +91,11 @@ export interface Config {
   sessionTimeoutMs: number;
   /** How often ordinary traffic may run the sweep; 0 = never (TRAFFIC_SWEEP_SECONDS). */
   trafficSweepMs: number;
-  /** `'*'` = any origin (local only). */
+  /**
+   * `'*'` = any origin (local only); else serialized origins (`https://workshop.example.org`, what
+   * `new URL(entry).origin` gives), compared exactly with the Origin header, which browsers send in
+   * that same form.
+   */
   allowedOrigins: '*' | readonly string[];
   alerts: AlertsConfig;
   logRequests: boolean;
@@ -141,6 +145,45 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
     this.keys = keys;
   }
+}
+
+/**
+ * ALLOWED_ORIGINS as browsers write their Origin header: each entry through the URL parser to its
+ * serialized origin (scheme and host lowercased, no default port, no trailing slash), so that
+ * lib/app.ts can compare the header exactly. An entry that is not an origin — no scheme, a path or
+ * a query, a wildcard host — matched no page, and its workshop's events were refused with nothing
+ * said at start-up; it stops start-up instead. `*` (any origin) is for local use only.
+ */
+function parseAllowedOrigins(raw: string, mode: Config['mode']): Config['allowedOrigins'] {
+  const entries = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  if (entries.includes('*')) {
+    if (mode === 'production') throw new ConfigError('ALLOWED_ORIGINS=* is only allowed locally; list the workshop origins', ['ALLOWED_ORIGINS']);
+    return '*';
+  }
+  return [...new Set(entries.map(originOf))];
+}
+
+function originOf(entry: string, index: number): string {
+  // The entry is named (origins are public: every cross-origin request carries one), but not one
+  // with an `@`, whose user:password part may be a secret and would reach a serverless door's
+  // BAD_ENVIRONMENT answer (lib/door.ts).
+  const named = entry.includes('@') ? `entry ${index + 1}` : `"${entry}"`;
+  const refuse = (why: string) => new ConfigError(`ALLOWED_ORIGINS: ${named} is not an origin: ${why}`, ['ALLOWED_ORIGINS']);
+  if (/\s/.test(entry)) throw refuse('separate origins with commas');
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    throw refuse('write it as https://host or https://host:port');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw refuse('only http:// and https:// origins can be listed (write it as https://host or https://host:port)');
+  if (url.username || url.password) throw refuse('it has a user name or password');
+  if (url.hostname.includes('*')) throw refuse('wildcards are not supported; list each origin');
+  if (url.pathname !== '/' || url.search || url.hash) throw refuse(`it has a path or query; its origin is ${url.origin}`);
+  return url.origin;
 }
 
 /**
@@ -214,13 +257,7 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     throw new ConfigError('ADMIN_TOKEN is required in production', ['ADMIN_TOKEN']);
   }
 
-  const origins = (env.ALLOWED_ORIGINS ?? (mode === 'local' ? '*' : ''))
-    .split(',')
-    .map((o) => o.trim().replace(/\/$/, ''))
-    .filter(Boolean);
-  if (origins.includes('*') && mode === 'production') {
-    throw new ConfigError('ALLOWED_ORIGINS=* is only allowed locally; list the workshop origins', ['ALLOWED_ORIGINS']);
-  }
+  const origins = parseAllowedOrigins(env.ALLOWED_ORIGINS ?? (mode === 'local' ? '*' : ''), mode);
 
   if (env.VAPI_HMAC_REQUIRE_TIMESTAMP && !env.VAPI_HMAC_PAYLOAD_FORMAT.includes('{timestamp}')) {
     throw new ConfigError(
@@ -327,7 +364,7 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     // The edge worker's cron trigger sweeps every 5 minutes (wrangler.jsonc), and a request there
     // has 10 ms of CPU on the free plan: by traffic only when asked for (ADR 0011 amendment).
     trafficSweepMs: (runtime === 'edge' && (raw.TRAFFIC_SWEEP_SECONDS ?? '') === '' ? 0 : env.TRAFFIC_SWEEP_SECONDS) * 1000,
-    allowedOrigins: origins.includes('*') ? '*' : origins,
+    allowedOrigins: origins,
     alerts: alertsConfig(file?.alerts, env, runtime),
     logRequests: env.LOG_REQUESTS,
     secretValues: [

@@ -1,7 +1,9 @@
 /**
  * Misconfiguration fails closed and quietly (issue "Trust"): production refuses secrets shorter than
  * 32 characters, and a serverless door that cannot start answers 500 BAD_ENVIRONMENT naming keys or
- * the file — never a value, a path or the offending line — while the details go to the log.
+ * the file — never a value, a path or the offending line — while the details go to the log. An
+ * ALLOWED_ORIGINS entry that no browser's Origin header could match stops start-up, naming the
+ * entry (origins are public), never a user:password in it.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -55,6 +57,53 @@ describe('secrets in production', () => {
     const body = ProblemBody.parse(await res.json());
     expect(body.detail).toContain('ADMIN_TOKEN');
     expect(JSON.stringify(body)).not.toContain('admin-token-too-short');
+  });
+});
+
+describe('ALLOWED_ORIGINS', () => {
+  const origins = (list: string, env: Record<string, string> = { ...PROD, ADMIN_TOKEN: LONG }) => parseConfig({ ...env, ALLOWED_ORIGINS: list }).allowedOrigins;
+
+  it('keeps each entry as the origin a browser sends: scheme and host lowercased, no default port, no trailing slash', () => {
+    expect(origins('https://Workshop.example.com/, HTTPS://ws.example.com:443 ,http://localhost:5173/,https://workshop.example.com,https://b\u00fccher.example:8443')).toEqual([
+      'https://workshop.example.com',
+      'https://ws.example.com',
+      'http://localhost:5173',
+      'https://xn--bcher-kva.example:8443',
+    ]);
+  });
+
+  it('refuses, at start-up and locally too, an entry that is not an http(s) origin, naming it', () => {
+    const bad = {
+      'https://ws.example.com/page': 'it has a path or query; its origin is https://ws.example.com',
+      'https://ws.example.com/?cohort=3': 'its origin is https://ws.example.com',
+      'https://ws.example.com/#top': 'its origin is https://ws.example.com',
+      'workshop.example.com': 'write it as https://host',
+      'localhost:5173': 'only http:// and https:// origins',
+      'ftp://ws.example.com': 'only http:// and https:// origins',
+      'https://*.example.com': 'wildcards are not supported',
+      null: 'write it as https://host',
+      'https://a.example.com https://b.example.com': 'separate origins with commas',
+    };
+    for (const [entry, why] of Object.entries(bad)) {
+      for (const env of [{ ...PROD, ADMIN_TOKEN: LONG }, {}]) {
+        const err = configError({ ...env, ALLOWED_ORIGINS: `https://ok.example.com,${entry}` });
+        expect(err.keys, entry).toEqual(['ALLOWED_ORIGINS']);
+        expect(err.message, entry).toContain(`ALLOWED_ORIGINS: "${entry}" is not an origin: `);
+        expect(err.message, entry).toContain(why);
+      }
+    }
+  });
+
+  it('names an entry with a user name or password by its place, never its text', () => {
+    const err = configError({ ...PROD, ADMIN_TOKEN: LONG, ALLOWED_ORIGINS: 'https://ok.example.com,https://ana:hunter2-password@ws.example.com' });
+    expect(err.message).toBe('ALLOWED_ORIGINS: entry 2 is not an origin: it has a user name or password');
+    expect(err.message).not.toContain('hunter2');
+  });
+
+  it('`*` is any origin locally, and refused in production', () => {
+    expect(origins('*', {})).toBe('*');
+    expect(origins('https://ws.example.com, *', {})).toBe('*');
+    expect(configError({ ...PROD, ADMIN_TOKEN: LONG, ALLOWED_ORIGINS: '*' }).message).toContain('ALLOWED_ORIGINS=* is only allowed locally');
   });
 });
 

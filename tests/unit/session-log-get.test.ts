@@ -157,6 +157,26 @@ describe('CORS for workshop pages', () => {
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('an entry written with capitals and a trailing slash admits the origin a browser sends (over HTTP)', async () => {
+    const { startTestServer } = await import('../helpers/http-server.js');
+    const server = await startTestServer({ sql, config: testConfig({ ALLOWED_ORIGINS: 'https://Workshop.example.com/' }) });
+    try {
+      const page = 'https://workshop.example.com';
+      const preflight = await fetch(`${server.url}/api/session-log`, { method: 'OPTIONS', headers: { origin: page, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe(page);
+      const post = (origin: string) =>
+        fetch(`${server.url}/api/session-log`, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ sessionToken: uniqueToken(), eventType: 'action' }) });
+      const ok = await post(page);
+      expect(ok.status, await ok.clone().text()).toBe(200);
+      expect(ok.headers.get('access-control-allow-origin')).toBe(page);
+      // Still that origin only.
+      expect((await post('https://workshop.example.com.evil.example')).status).toBe(403);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('allows any origin (echoed, never *) when ALLOWED_ORIGINS=* locally', async () => {
     const open = createApp(makeDeps({ sql, config: testConfig({ ALLOWED_ORIGINS: '*' }) }), allFamilies);
     const res = await open.request('/api/session-log', { method: 'OPTIONS', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST' } });
