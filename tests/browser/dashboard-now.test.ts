@@ -288,6 +288,9 @@ describeWithBrowser('dashboard Now view', () => {
       const box = await page.locator('#needs-help .help-body').evaluate((el) => ({ scroll: el.scrollHeight, client: el.clientHeight, max: Number.parseFloat(getComputedStyle(el).maxHeight) }));
       expect(box.client).toBeLessThanOrEqual(box.max);
       expect(box.scroll).toBeGreaterThan(box.client);
+      // A long reason takes two lines at most, so more rows fit (its whole text is the tooltip).
+      const message = await page.locator('#needs-help-list .help-message').first().evaluate((el) => ({ height: el.clientHeight, line: Number.parseFloat(getComputedStyle(el).lineHeight) || 1.5 * Number.parseFloat(getComputedStyle(el).fontSize) }));
+      expect(message.height).toBeLessThanOrEqual(2 * message.line + 1);
       // Nothing wider than the screen.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width);
       await page.screenshot({ path: `${SHOTS}now-${device}.png`, fullPage: true });
