@@ -8,6 +8,7 @@ import { expect, it } from 'vitest';
 import { describeWithBrowser } from '../helpers/browser.js';
 import { browserWorld } from '../helpers/browser-world.js';
 import { ADMIN_TOKEN, testConfig } from '../helpers/deps.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { workshopRoom } from '../helpers/workshop-room.js';
 
 const SERVICE_TOKEN = 'svc';
@@ -64,6 +65,41 @@ describeWithBrowser('dashboard streams', () => {
     await page.locator(`#timeline li[data-event-id="${eventId as string}"]`).waitFor({ timeout: 20_000 });
     expect(polls.length).toBeGreaterThan(0);
     await context.close();
+  });
+
+  it('a session view left open through an outage polls while the stream is down, then goes back to streaming', async () => {
+    const opened = await call('/api/sessions/interactions', { student_id: 'outage_student', function: 'get-student-context', platform: 'mcp' });
+    const id = opened.session_id as string;
+    const post = async (actionName: string) =>
+      (await call('/api/session-log', { sessionToken: id, writeToken: opened.write_token, eventType: 'action', eventData: { actionName } }, false)).eventId as string;
+    // The dashboard reaches the server through a proxy that can go down; the server goes on.
+    const target = new URL(world.server.url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    try {
+      const { context, page, requests } = await world.open(`#/session/${id}`, { csp: false, clock: true, base: `http://${proxy.host}:${proxy.port}`, record: (url) => url.includes('/api/') });
+      const status = () => page.textContent('#live-status');
+      await page.waitForFunction(() => document.querySelector('#live-status')?.textContent?.includes('streaming'));
+
+      proxy.down();
+      await expect.poll(status).toContain('polling');
+      const during = await post('during-outage');
+      proxy.up();
+      // The next poll brings what was posted meanwhile…
+      await page.clock.runFor(2_500);
+      await page.locator(`#timeline li[data-event-id="${during}"]`).waitFor();
+      // …and the stream is tried again, and taken up: no more polling.
+      await page.clock.runFor(10_000);
+      await expect.poll(status).toMatch(/^Live · streaming/);
+      const polled = requests.filter((u) => u.includes('after_seq=')).length;
+      expect(polled).toBeGreaterThan(0);
+      const after = await post('after-outage');
+      await page.locator(`#timeline li[data-event-id="${after}"]`).waitFor();
+      await page.clock.runFor(10_000);
+      expect(requests.filter((u) => u.includes('after_seq='))).toHaveLength(polled);
+      await context.close();
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('the Now view is pushed a struggling student without polling /api/attention', async () => {

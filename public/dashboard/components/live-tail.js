@@ -7,13 +7,18 @@ import { pause as wait, readStream } from '../stream.js';
 
 /** Fallback polling period, when the stream cannot be opened (the issue asked for 2–3 s). */
 export const TAIL_MS = 2500;
+/** After the stream breaks off, try it again this soon, then twice as long each time up to the max. */
+const STREAM_RETRY_MS = 10_000;
+const STREAM_RETRY_MAX_MS = 60_000;
 
 /**
  * Follow GET /api/sessions/{id}/stream (Server-Sent Events, read with fetch so the token stays in
  * a header): each `entry` is merged as it is stored, a closed connection is resumed with
- * Last-Event-ID = the last entry's seq, `status`/`end` re-read the session record. Only when the
- * stream cannot be opened does it fall back to polling GET …/events?after_seq= every TAIL_MS
- * (arrival order, so a late event with an older time is not missed). Pausing aborts the
+ * Last-Event-ID = the last entry's seq, `status`/`end` re-read the session record. While the
+ * stream cannot be opened (or broke off) it polls GET …/events?after_seq= every TAIL_MS (arrival
+ * order, so a late event with an older time is not missed) and tries the stream again after
+ * STREAM_RETRY_MS, doubling up to STREAM_RETRY_MAX_MS: a page left open through a server restart
+ * goes back to streaming rather than polling for the rest of the workshop. Pausing aborts the
  * connection or the request in flight, so nothing lands after "Pause".
  */
 export function createTail(id, viewSignal, timeline, { onEvents, onStatus }) {
@@ -24,8 +29,12 @@ export function createTail(id, viewSignal, timeline, { onEvents, onStatus }) {
   let inflight = null;
   let polls = 0;
   let ended = false;
-  /** False once the stream failed to open: this view polls from then on. */
+  /** False while the stream cannot be opened: the view polls, and tries the stream again at `retryTimer`. */
   let streaming = true;
+  let retryTimer = null;
+  let backoff = STREAM_RETRY_MS;
+  /** A stream connection is open now (its entries move `seq`). */
+  let streamOpen = false;
 
   const button = h('button', { type: 'button', id: 'live-toggle', class: 'live-toggle', 'aria-pressed': 'false' }, 'Pause');
   const state = h('span', { class: 'live-state', id: 'live-status', role: 'status' });
@@ -60,7 +69,11 @@ export function createTail(id, viewSignal, timeline, { onEvents, onStatus }) {
         const { retry } = await readStream(`/api/sessions/${encodeURIComponent(id)}/stream`, {
           signal: controller.signal,
           lastEventId: seq,
-          onOpen: () => show('Live · streaming', 'live'),
+          onOpen() {
+            streamOpen = true;
+            backoff = STREAM_RETRY_MS;
+            show('Live · streaming', 'live');
+          },
           onMessages(batch) {
             const entries = batch.filter((m) => m.event === 'entry');
             if (entries.length) {
@@ -82,12 +95,25 @@ export function createTail(id, viewSignal, timeline, { onEvents, onStatus }) {
         streaming = false;
         show(`Live · polling (stream unavailable: ${err instanceof ApiError ? err.message : 'network error'})`, 'live');
         if (!timer) timer = setTimeout(poll, TAIL_MS);
+        retryTimer = setTimeout(retryStream, backoff);
+        backoff = Math.min(backoff * 2, STREAM_RETRY_MAX_MS);
         return;
       } finally {
+        streamOpen = false;
         viewSignal.removeEventListener('abort', abort);
         if (inflight === controller) inflight = null;
       }
     }
+  }
+
+  /** Leave polling for the stream (a failure there comes back to polling). */
+  function retryStream() {
+    retryTimer = null;
+    if (!running || viewSignal.aborted) return;
+    streaming = true;
+    clearTimeout(timer);
+    timer = null;
+    stream();
   }
 
   async function poll() {
@@ -104,7 +130,8 @@ export function createTail(id, viewSignal, timeline, { onEvents, onStatus }) {
         const res = await api.timeline(id, { after_seq: seq }, { signal: controller.signal });
         if (!running || controller.signal.aborted) return;
         const fresh = merge(res.events);
-        seq = res.last_seq ?? seq;
+        // The stream, if it reopened meanwhile, holds the newer position.
+        if (!streamOpen) seq = res.last_seq ?? seq;
         show(`Live · checked ${fmtTime(new Date())}${fresh.length ? ` · ${fresh.length} new` : ''}`, 'live');
       }
     } catch (err) {
@@ -113,7 +140,7 @@ export function createTail(id, viewSignal, timeline, { onEvents, onStatus }) {
     } finally {
       viewSignal.removeEventListener('abort', abort);
       if (inflight === controller) inflight = null;
-      if (running && !viewSignal.aborted && !timer) timer = setTimeout(poll, TAIL_MS);
+      if (running && !streaming && !viewSignal.aborted && !timer) timer = setTimeout(poll, TAIL_MS);
     }
   }
 
@@ -121,6 +148,8 @@ export function createTail(id, viewSignal, timeline, { onEvents, onStatus }) {
     running = false;
     clearTimeout(timer);
     timer = null;
+    clearTimeout(retryTimer);
+    retryTimer = null;
     inflight?.abort();
     button.textContent = 'Resume';
     button.setAttribute('aria-pressed', 'true');
@@ -132,8 +161,9 @@ export function createTail(id, viewSignal, timeline, { onEvents, onStatus }) {
     button.textContent = 'Pause';
     button.setAttribute('aria-pressed', 'false');
     show('Live · connecting…', 'live');
-    if (streaming) stream();
-    else poll();
+    // The stream first, always: if it still cannot be opened, that falls back to polling again.
+    streaming = true;
+    stream();
   }
 
   button.addEventListener('click', () => {
@@ -169,6 +199,7 @@ export function createTail(id, viewSignal, timeline, { onEvents, onStatus }) {
     stop() {
       running = false;
       clearTimeout(timer);
+      clearTimeout(retryTimer);
       inflight?.abort();
     },
     /**
