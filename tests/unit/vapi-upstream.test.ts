@@ -2,15 +2,16 @@
  * Sessionlog as a tap in front of the customer's own Vapi server (VAPI_UPSTREAM_URL), against a
  * real local HTTP server: every message forwarded unchanged with the upstream secret, answers Vapi
  * reads relayed (status and body), a slow or dead upstream answered with an error Vapi can speak,
- * and the defaults without an upstream (VAPI_ASSISTANT_ID, destination errors).
+ * and the defaults without an upstream (VAPI_ASSISTANT_ID, destination errors). Every answer
+ * Sessionlog makes up is checked against the Vapi server SDK's response type for its message.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { sessionsFamily } from '../../lib/routes/sessions/index.js';
 import { webhooksFamily } from '../../lib/routes/webhooks/index.js';
 import type { Sql } from '../../lib/storage/sql.js';
-import { freshStudent, toolUse, webCall } from '../fixtures/vapi/calls.js';
-import { client, ToolResults } from '../fixtures/vapi/http.js';
+import { freshStudent, type Turn, toolUse, webCall } from '../fixtures/vapi/calls.js';
+import { client, Problem, ToolResults, VapiAnswers } from '../fixtures/vapi/http.js';
 import { makeDeps, memoryPglite, testConfig } from '../helpers/deps.js';
 import { replies, startToolServer, type ToolHandler, type ToolServer } from '../helpers/tool-server.js';
 
@@ -46,6 +47,11 @@ const call = () => {
   now = c.at(1);
   return { student, c };
 };
+
+const TURNS: Turn[] = [
+  { role: 'bot', text: 'Which is bigger, two thirds or five sixths?', at: 1 },
+  { role: 'user', text: 'I think five sixths because', at: 2.5 },
+];
 
 describe('with an upstream', () => {
   it('an assistant-request gets the upstream’s status and body back; the choice lands on the timeline', async () => {
@@ -90,6 +96,27 @@ describe('with an upstream', () => {
     const { c } = call();
     const res = await api.vapiRaw(c.message('assistant-request', 0));
     expect(await res.json()).toEqual({ error: expect.stringMatching(/could not be reached/) });
+  });
+
+  it('an upstream that is down → each message’s answer of its SDK type, with the reason where the type has a field for it', async () => {
+    const { server, api, deps } = await upstream(() => ({ body: {} }));
+    await server.close();
+    const { student, c } = call();
+    const reached = expect.stringMatching(/could not be reached/);
+    expect(VapiAnswers['handoff-destination-request'].parse(await api.vapi(c.handoffRequest(2)))).toEqual({ destination: {}, error: reached });
+    expect(VapiAnswers['transfer-destination-request'].parse(await api.vapi(c.transferRequest(2)))).toEqual({ error: reached });
+    expect(VapiAnswers['knowledge-base-request'].parse(await api.vapi(c.knowledgeBaseRequest(TURNS, 3)))).toEqual({});
+    expect(VapiAnswers['call.endpointing.request'].parse(await api.vapi(c.endpointingRequest(TURNS, 3)))).toEqual({ timeoutSeconds: 1.5 });
+    const voice = await api.vapiRaw(c.voiceRequest('Let’s try five sixths.', 4));
+    expect(voice.status).toBe(503);
+    expect(Problem.parse(await voice.json()).detail).toMatch(/could not be reached/);
+    // What was answered is on the timeline as before, the upstream's failure included.
+    await deps.settle();
+    const [s] = await api.sessions({ student_id: student });
+    const { events } = await api.timeline(s!.session_id);
+    const answered = events.filter((e) => e.event_type === 'call_answer').map((e) => e.event_data);
+    expect(answered).toHaveLength(5);
+    for (const a of answered) expect(a).toMatchObject({ error: reached });
   });
 
   it('messages Vapi needs no answer to are acknowledged at once and forwarded unchanged after the response', async () => {
@@ -145,14 +172,39 @@ describe('with an upstream', () => {
 });
 
 describe('without an upstream', () => {
-  it('assistant-request → {"assistantId": VAPI_ASSISTANT_ID}, else {"error"}; destination requests → {"error"}', async () => {
+  it('assistant-request → {"assistantId": VAPI_ASSISTANT_ID}, else {"error"}; transfer-destination-request → {"error"}', async () => {
     const { c } = call();
     const withId = build({ VAPI_ASSISTANT_ID: 'asst_default_42' }).api;
-    expect(await withId.vapi(c.message('assistant-request', 0))).toEqual({ assistantId: 'asst_default_42' });
+    expect(VapiAnswers['assistant-request'].parse(await withId.vapi(c.message('assistant-request', 0)))).toEqual({ assistantId: 'asst_default_42' });
     const none = build({}).api;
-    expect(await none.vapi(c.message('assistant-request', 0))).toEqual({ error: expect.stringMatching(/no assistant/i) });
-    for (const type of ['transfer-destination-request', 'handoff-destination-request']) {
-      expect(await none.vapi(c.message(type, 2))).toEqual({ error: expect.any(String) });
-    }
+    expect(VapiAnswers['assistant-request'].parse(await none.vapi(c.message('assistant-request', 0)))).toEqual({ error: expect.stringMatching(/no assistant/i) });
+    expect(VapiAnswers['transfer-destination-request'].parse(await none.vapi(c.transferRequest(2)))).toEqual({ error: expect.any(String) });
+    expect(VapiAnswers['knowledge-base-request'].parse(await none.vapi(c.knowledgeBaseRequest(TURNS, 2)))).toEqual({});
+  });
+
+  it('handoff-destination-request → an empty destination and the error (the SDK requires `destination`); the error is on the timeline', async () => {
+    const { deps, api } = build({});
+    const { student, c } = call();
+    const answer = VapiAnswers['handoff-destination-request'].parse(await api.vapi(c.handoffRequest(2)));
+    expect(answer).toEqual({ destination: {}, error: expect.stringMatching(/no destination server/i) });
+    await deps.settle();
+    const [s] = await api.sessions({ student_id: student });
+    const { events } = await api.timeline(s!.session_id);
+    expect(events.find((e) => e.event_type === 'call_answer')?.event_data).toMatchObject({ request: 'handoff-destination-request', error: answer.error });
+  });
+
+  it('call.endpointing.request → {"timeoutSeconds": 1.5} (required by the SDK; Vapi’s wait for speech without punctuation)', async () => {
+    const { c } = call();
+    const answer = await build({}).api.vapi(c.endpointingRequest(TURNS, 3));
+    expect(VapiAnswers['call.endpointing.request'].parse(answer)).toEqual({ timeoutSeconds: 1.5 });
+  });
+
+  it('voice-request → a 503 problem, not JSON that Vapi would play as audio', async () => {
+    const { c } = call();
+    const res = await build({}).api.vapiRaw(c.voiceRequest('Let’s try five sixths.', 3));
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(res.headers.get('retry-after')).toBeNull();
+    expect(Problem.parse(await res.json()).detail).toMatch(/voice-request.*VAPI_UPSTREAM_URL/);
   });
 });

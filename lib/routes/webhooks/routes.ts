@@ -10,7 +10,7 @@ const vapi = {
   description:
     'Authenticated with VAPI_WEBHOOK_SECRET (X-Vapi-Secret or a Bearer credential) or an HMAC over `{timestamp}.{body}`, checked before the body is read; ' +
     'answers what Vapi reads (tool results, assistant and destination requests, relayed from VAPI_UPSTREAM_URL when set); 404 when the webhook is disabled; ' +
-    '503 when too many signed bodies await verification.',
+    '503 when too many signed bodies await verification, and to a voice-request no upstream answered (Vapi wants audio, not JSON).',
 } as const;
 export const vapiRoute = defineRoute({ ...vapi, path: '/api/webhooks/vapi' });
 /** Where older Vapi assistants were pointed: kept so their deliveries still land. */

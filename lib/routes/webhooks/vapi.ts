@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { callAdapters } from '../../calls/adapters.js';
+import { type Fallback, fallbackAnswer } from '../../calls/vapi/answers.js';
 import { baseType, messageType } from '../../calls/vapi/message.js';
 import { ASKING, forward, relay } from '../../calls/vapi/upstream.js';
 import type { Config } from '../../config.js';
@@ -82,6 +83,8 @@ export function vapiWebhook(onComplete?: OnSessionComplete) {
         const note = { ...delivery, update: { kind: 'event' as const, type: 'call_answer', key: type, data: { request: type, ...logged } } };
         defer(c, deliver(c, vapi, note, raw).catch((err: unknown) => deps.log.warn('vapi answer not logged', { error: describeError(err) })));
       }
+      // No Retry-After: Vapi does not retry an utterance, it falls back (the voice's fallbackPlan).
+      if ('refuse' in answer) throw new ApiError('UNAVAILABLE', answer.refuse);
       return new Response(answer.body, { status: answer.status, headers: { 'content-type': answer.contentType } });
     }
     const outcome = await deliver(c, vapi, delivery, raw, onComplete);
@@ -93,18 +96,21 @@ export function vapiWebhook(onComplete?: OnSessionComplete) {
   };
 }
 
-const json = (body: unknown) => ({ status: 200, body: JSON.stringify(body), contentType: 'application/json' });
+type Answer = ({ status: number; body: string; contentType: string } | { refuse: string }) & { logged: Record<string, unknown> | undefined };
+
+const answerOf = (f: Fallback, logged: Record<string, unknown> | undefined): Answer =>
+  'refuse' in f ? { ...f, logged } : { status: 200, body: JSON.stringify(f.body), contentType: 'application/json', logged };
 
 /**
  * The answer to a message Vapi reads (other than tool calls): the upstream's status and body when
  * there is one, else `{"assistantId"}` for an assistant-request when VAPI_ASSISTANT_ID is set, else
- * `{"error"}` (Vapi speaks an error instead of silently ending the call). `logged` goes on the timeline.
+ * the message type's answer without one (lib/calls/vapi/answers.ts). `logged` goes on the timeline.
  */
-async function answerRequest(type: string, raw: string, config: Config, log: Logger) {
+async function answerRequest(type: string, raw: string, config: Config, log: Logger): Promise<Answer> {
   const up = config.vapi.upstream;
   if (up) {
     const r = await relay(up, raw, up.timeoutMs, log);
-    if ('failure' in r) return { ...json({ error: r.failure }), logged: { error: r.failure } };
+    if ('failure' in r) return answerOf(fallbackAnswer(type, r.failure), { error: r.failure });
     let parsed: unknown;
     try {
       parsed = JSON.parse(r.body);
@@ -114,15 +120,16 @@ async function answerRequest(type: string, raw: string, config: Config, log: Log
     return { status: r.status, body: r.body, contentType: r.contentType, logged: { upstream_status: r.status, ...chosen(parsed) } };
   }
   if (type === 'assistant-request') {
-    if (config.vapi.assistantId) return { ...json({ assistantId: config.vapi.assistantId }), logged: { assistant_id: config.vapi.assistantId } };
+    if (config.vapi.assistantId) return answerOf({ body: { assistantId: config.vapi.assistantId } }, { assistant_id: config.vapi.assistantId });
     const error = 'No assistant is configured for this number (VAPI_ASSISTANT_ID or VAPI_UPSTREAM_URL).';
-    return { ...json({ error }), logged: { error } };
+    return answerOf(fallbackAnswer(type, error), { error });
   }
   if (type === 'transfer-destination-request' || type === 'handoff-destination-request') {
     const error = 'No destination server is configured (VAPI_UPSTREAM_URL).';
-    return { ...json({ error }), logged: { error } };
+    return answerOf(fallbackAnswer(type, error), { error });
   }
-  return { ...json({}), logged: undefined };
+  // Not logged: nothing was chosen, and knowledge-base, endpointing and voice requests come every turn.
+  return answerOf(fallbackAnswer(type, `No server is configured to answer ${type} (VAPI_UPSTREAM_URL).`), undefined);
 }
 
 /** What an answer chose, for the timeline (never the whole body: it may hold a full assistant). */
