@@ -3,7 +3,8 @@
  * real local HTTP server: every message forwarded unchanged with the upstream secret, answers Vapi
  * reads relayed (status and body), a slow or dead upstream answered with an error Vapi can speak,
  * and the defaults without an upstream (VAPI_ASSISTANT_ID, destination errors). Every answer
- * Sessionlog makes up is checked against the Vapi server SDK's response type for its message.
+ * Sessionlog makes up or completes (an upstream's page that is no JSON, a handoff without its
+ * destination) is checked against the Vapi server SDK's response type for its message.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
@@ -117,6 +118,44 @@ describe('with an upstream', () => {
     const answered = events.filter((e) => e.event_type === 'call_answer').map((e) => e.event_data);
     expect(answered).toHaveLength(5);
     for (const a of answered) expect(a).toMatchObject({ error: reached });
+  });
+
+  it('a 2xx answer that is not a JSON object (a proxy’s page) → the answer without an upstream, of the SDK type; the reason on the timeline', async () => {
+    const { api, deps } = await upstream(replies.malformed('<html><body>Bad gateway</body></html>'));
+    const { student, c } = call();
+    const unreadable = expect.stringMatching(/not answer with a JSON object/);
+    expect(VapiAnswers['assistant-request'].parse(await api.vapi(c.message('assistant-request', 0)))).toEqual({ error: unreadable });
+    expect(VapiAnswers['handoff-destination-request'].parse(await api.vapi(c.handoffRequest(2)))).toEqual({ destination: {}, error: unreadable });
+    expect(VapiAnswers['knowledge-base-request'].parse(await api.vapi(c.knowledgeBaseRequest(TURNS, 3)))).toEqual({});
+    expect(VapiAnswers['call.endpointing.request'].parse(await api.vapi(c.endpointingRequest(TURNS, 3)))).toEqual({ timeoutSeconds: 1.5 });
+    await deps.settle();
+    const [s] = await api.sessions({ student_id: student });
+    const { events } = await api.timeline(s!.session_id);
+    const answered = events.filter((e) => e.event_type === 'call_answer').map((e) => e.event_data);
+    expect(answered).toHaveLength(4);
+    for (const a of answered) expect(a).toMatchObject({ upstream_status: 200, error: unreadable });
+  });
+
+  it('a handoff declined with {"error"} alone (as Vapi’s handoff docs show) gets the `destination` the SDK requires, the error kept', async () => {
+    const { api, deps } = await upstream(() => ({ body: { error: 'Nobody from the maths team is free.' } }));
+    const { student, c } = call();
+    const answer = VapiAnswers['handoff-destination-request'].parse(await api.vapi(c.handoffRequest(2)));
+    expect(answer).toEqual({ destination: {}, error: 'Nobody from the maths team is free.' });
+    await deps.settle();
+    const [s] = await api.sessions({ student_id: student });
+    const { events } = await api.timeline(s!.session_id);
+    expect(events.find((e) => e.event_type === 'call_answer')?.event_data).toMatchObject({ upstream_status: 200, error: 'Nobody from the maths team is free.' });
+  });
+
+  it('an endpointing answer without a number of seconds → 1.5 s; one beyond the SDK’s 0–15 s is held to it', async () => {
+    const answers = [{}, { timeoutSeconds: '0.8' }, { timeoutSeconds: 40 }, { timeoutSeconds: -1 }, { timeoutSeconds: 0.8 }];
+    let asked = 0;
+    // One request at a time below: the upstream's answers come in this order.
+    const { api } = await upstream(() => ({ body: answers[asked++] }));
+    const { c } = call();
+    const got = [];
+    for (let i = 0; i < answers.length; i++) got.push(VapiAnswers['call.endpointing.request'].parse(await api.vapi(c.endpointingRequest(TURNS, 3 + i))));
+    expect(got).toEqual([{ timeoutSeconds: 1.5 }, { timeoutSeconds: 1.5 }, { timeoutSeconds: 15 }, { timeoutSeconds: 0 }, { timeoutSeconds: 0.8 }]);
   });
 
   it('messages Vapi needs no answer to are acknowledged at once and forwarded unchanged after the response', async () => {

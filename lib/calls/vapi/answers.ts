@@ -1,7 +1,8 @@
 /**
  * What Sessionlog answers a message Vapi reads when it has no answer of the customer's server to
- * relay: none is configured (VAPI_UPSTREAM_URL), or it did not answer in time or at all. Each answer
- * has the shape of the Vapi server SDK's response type for that message
+ * relay: none is configured (VAPI_UPSTREAM_URL), it did not answer in time or at all, or its 2xx
+ * was not a JSON object (its error statuses are relayed as they are). Each answer has the shape of
+ * the Vapi server SDK's response type for that message
  * (VapiAI/server-sdk-typescript, src/api/types/ServerMessageResponse<Message>.ts): an answer missing
  * a field the type requires (a handoff's `destination`, an endpointing `timeoutSeconds`) is one Vapi
  * cannot read, and a field the type does not have (`error` on a knowledge-base answer) means nothing.
@@ -49,4 +50,26 @@ export function fallbackAnswer(type: string, reason: string): Fallback {
     default:
       return { body: {} };
   }
+}
+
+/** The API schema's bounds for an endpointing `timeoutSeconds` (ServerMessageResponseCallEndpointingRequest). */
+const ENDPOINTING_MAX_SECONDS = 15;
+
+/** What every answer here is (not an array, not null). */
+export const isJsonObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The customer's server answered `type` with a JSON object (2xx): that answer made to fit the SDK
+ * type where it lacks a field the type requires, else undefined (it is then relayed byte for byte).
+ */
+export function completed(type: string, answer: Record<string, unknown>): Record<string, unknown> | undefined {
+  // Vapi's handoff docs decline with `{"error"}` alone; the type requires `destination`, and an
+  // empty one declines too: the answer keeps its meaning (and its error) in the type's shape.
+  if (type === 'handoff-destination-request' && !isJsonObject(answer.destination)) return { ...answer, destination: {} };
+  if (type === 'call.endpointing.request') {
+    const t = answer.timeoutSeconds;
+    if (typeof t !== 'number' || !Number.isFinite(t)) return { timeoutSeconds: ENDPOINTING_TIMEOUT_SECONDS };
+    if (t < 0 || t > ENDPOINTING_MAX_SECONDS) return { ...answer, timeoutSeconds: Math.min(Math.max(t, 0), ENDPOINTING_MAX_SECONDS) };
+  }
+  return undefined;
 }

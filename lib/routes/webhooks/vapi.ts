@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { callAdapters } from '../../calls/adapters.js';
-import { type Fallback, fallbackAnswer } from '../../calls/vapi/answers.js';
+import { completed, type Fallback, fallbackAnswer, isJsonObject } from '../../calls/vapi/answers.js';
 import { baseType, messageType } from '../../calls/vapi/message.js';
 import { ASKING, forward, relay } from '../../calls/vapi/upstream.js';
 import type { Config } from '../../config.js';
@@ -103,8 +103,9 @@ const answerOf = (f: Fallback, logged: Record<string, unknown> | undefined): Ans
 
 /**
  * The answer to a message Vapi reads (other than tool calls): the upstream's status and body when
- * there is one, else `{"assistantId"}` for an assistant-request when VAPI_ASSISTANT_ID is set, else
- * the message type's answer without one (lib/calls/vapi/answers.ts). `logged` goes on the timeline.
+ * there is one (a 2xx JSON object completed where the SDK type requires more), else `{"assistantId"}`
+ * for an assistant-request when VAPI_ASSISTANT_ID is set, else the message type's answer without one
+ * (lib/calls/vapi/answers.ts). `logged` goes on the timeline.
  */
 async function answerRequest(type: string, raw: string, config: Config, log: Logger): Promise<Answer> {
   const up = config.vapi.upstream;
@@ -117,7 +118,16 @@ async function answerRequest(type: string, raw: string, config: Config, log: Log
     } catch {
       parsed = undefined;
     }
-    return { status: r.status, body: r.body, contentType: r.contentType, logged: { upstream_status: r.status, ...chosen(parsed) } };
+    const relayed = { status: r.status, body: r.body, contentType: r.contentType, logged: { upstream_status: r.status, ...chosen(parsed) } };
+    // A refusal is the customer's server's to make, as if Vapi had asked it; audio is not read here.
+    if (r.status < 200 || r.status > 299 || type === 'voice-request') return relayed;
+    if (!isJsonObject(parsed)) {
+      // A proxy's error page, or an empty body: nothing Vapi could read as the answer.
+      const error = 'The upstream server did not answer with a JSON object.';
+      return answerOf(fallbackAnswer(type, error), { upstream_status: r.status, error });
+    }
+    const fitted = completed(type, parsed);
+    return fitted ? answerOf({ body: fitted }, relayed.logged) : relayed;
   }
   if (type === 'assistant-request') {
     if (config.vapi.assistantId) return answerOf({ body: { assistantId: config.vapi.assistantId } }, { assistant_id: config.vapi.assistantId });
