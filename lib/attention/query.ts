@@ -123,8 +123,9 @@ const SOURCE: Record<AttentionScope, string> = {
 
 /*
  * ONE statement. `ev` is the page events of SOURCE. A token is a web session unless a sessions row
- * says it is another platform's, or ended after its last event — so this reads the same before and
- * after workshop tokens get their own `sessions` rows. Steps: an event's step is navigation's `to`,
+ * says it is another platform's — so this reads the same before and after workshop tokens get their
+ * own `sessions` rows; it is listed (active) unless that row also says it ended after its last
+ * event, but an ended one still counts in the steps' cohort. Steps: an event's step is navigation's `to`,
  * else its `currentStep`; consecutive events on one step form a segment (gaps and islands); a
  * segment left for a later step (or any other step when steps are not numbers) is a step "passed",
  * and the cohort median of a step is over the students who passed it.
@@ -158,14 +159,19 @@ WITH ev0 AS MATERIALIZED (
   ${SOURCE[scope]}
 ),
 tok AS MATERIALIZED (
-  -- Each token with its last event: a web session unless a sessions row says otherwise; active
-  -- when that event is within the session timeout, or within $13 when it is an error (quiet after
-  -- an error: the idle sweep's end of such a session does not take the student off the list).
+  -- Each token with its last event: a web session unless a sessions row says it is another
+  -- platform's; active when that event is within the session timeout, or within $13 when it is an
+  -- error (quiet after an error: the idle sweep's end of such a session does not take the student
+  -- off the list), and the session was not ended after it. An ended web session still counts in
+  -- the cohort (the steps its student passed, how long each took): the students who finished and
+  -- left are the ones who set the pace, and whether the idle sweep has ended their sessions yet
+  -- must not move the medians the stuck are measured against.
   SELECT t.token,
-         t.last_at > $2::timestamptz - $5::int * interval '1 millisecond'
-           OR t.quiet AND t.last_at > $2::timestamptz - $13::int * interval '1 millisecond' AS active,
-         NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = t.token
-                       AND (s.platform <> 'web' OR s.ended_at >= t.last_at AND NOT (t.quiet AND s.end_reason = 'timeout'))) AS web
+         (t.last_at > $2::timestamptz - $5::int * interval '1 millisecond'
+           OR t.quiet AND t.last_at > $2::timestamptz - $13::int * interval '1 millisecond')
+         AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = t.token
+                           AND s.ended_at >= t.last_at AND NOT (t.quiet AND s.end_reason = 'timeout')) AS active,
+         NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = t.token AND s.platform <> 'web') AS web
   FROM (SELECT token, max(created_at) AS last_at,
                COALESCE(max(created_at) FILTER (WHERE err_type IS NOT NULL) = max(created_at), false) AS quiet
         FROM ev0 GROUP BY token) t

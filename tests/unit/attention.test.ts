@@ -332,6 +332,28 @@ describe('GET /api/attention', () => {
     expect(later).toMatchObject({ active_students: 0, students: [], steps: [], top_errors: [] });
   });
 
+  it("the students who finished and left still set each step's pace: the idle sweep ending their sessions moves no median, and the slow student stays stuck", async () => {
+    now = new Date(now.getTime() + 3_600_000);
+    const r = room(app, () => now);
+    // Four students went through steps 1-3 in 3 min each, 40 min ago, and left.
+    const gone = ['amy', 'bob', 'cas', 'deb'].map((n) => r.student(n));
+    const stan = r.student('stan');
+    // Stan: on step 2 for 22 min (7× the median), still clicking.
+    await r.post([...gone.flatMap((s) => walk(s, [1, 2, 3], 3, 40)), ...walk(stan, [1, 2], 3, 25), stan.action(1, 2)]);
+    const read = async () => {
+      const a = await attention(`?workshop=${r.prefix}`);
+      return { students: a.students.map((s) => [s.session_id, s.reasons.map((x) => x.code)]), step2: a.steps.find((x) => x.step === '2'), active: a.active_students };
+    };
+    const before = await read();
+    expect(before.students).toEqual([[stan.token, ['stuck']]]);
+    expect(before.step2).toMatchObject({ students: 1, stuck: 1, median_seconds: 180 });
+    expect(before.active).toBe(1);
+
+    const swept = await app.request('/api/cron/sweep', { method: 'POST', headers: { authorization: `Bearer ${CRON}` } });
+    expect(((await swept.json()) as { ended_ids: string[] }).ended_ids).toEqual(expect.arrayContaining(gone.map((s) => s.token)));
+    expect(await read()).toEqual(before);
+  });
+
   it('a student who went quiet after an error stays on the list for 20 min, though the idle sweep ended the session at 10; one quiet without an error does not', async () => {
     now = new Date(now.getTime() + 3_600_000);
     const r = room(app, () => now);
