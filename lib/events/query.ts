@@ -9,6 +9,10 @@ export interface EventFilter {
   studentEmail?: string | undefined;
   studentId?: string | undefined;
   eventType?: string | undefined;
+  /** Error events whose errorType, named as the top errors name it (ERROR_TYPE), is this. */
+  errorType?: string | undefined;
+  /** Session tokens starting with this (one workshop). */
+  tokenPrefix?: string | undefined;
   /** Inclusive. */
   since?: Date | undefined;
   /** Exclusive. */
@@ -29,6 +33,12 @@ interface EventRow {
   claimed_email: string | null;
   claimed_name: string | null;
 }
+
+/**
+ * An error event's type as GET /api/attention, /api/session-log/stats and the alert rules name it:
+ * its errorType (the first 200 characters), '(unspecified)' when it gave none.
+ */
+const ERROR_TYPE = `COALESCE(NULLIF(left(e.event_data->>'errorType', 200), ''), '(unspecified)')`;
 
 /** What every event read selects (events `e` joined to students `s`): one list, so no reader lacks a field. */
 const EVENT_COLUMNS = `e.id::text AS id, e.event_uuid::text AS event_id, e.session_token, e.event_type, e.event_data,
@@ -102,6 +112,9 @@ export async function listEvents(
     );
   }
   if (filter.eventType !== undefined) where.push(`e.event_type = ${p(filter.eventType)}`);
+  // Through the (event_type, created_at, id) index; the errorType is read from each error row.
+  if (filter.errorType !== undefined) where.push(`e.event_type = 'error' AND ${ERROR_TYPE} = ${p(filter.errorType)}`);
+  if (filter.tokenPrefix !== undefined) where.push(`starts_with(e.session_token, ${p(filter.tokenPrefix)})`);
   if (filter.since) where.push(`e.created_at >= ${p(filter.since.toISOString())}`);
   if (filter.until) where.push(`e.created_at < ${p(filter.until.toISOString())}`);
   const dir = filter.order === 'asc' ? 'ASC' : 'DESC';

@@ -1,6 +1,5 @@
 import * as z from '../util/zod.js';
-import { WorkshopPrefix } from './attention.js';
-import { InputTime } from './common.js';
+import { InputTime, WorkshopPrefix } from './common.js';
 
 export const AlertRule = z.enum(['repeated_error', 'error_spike', 'stuck', 'call_error']);
 

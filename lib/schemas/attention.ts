@@ -1,12 +1,5 @@
 import * as z from '../util/zod.js';
-import { InputTime } from './common.js';
-
-/** A session-token prefix: one workshop's pages share one (e.g. `ws_spring_`). */
-export const WorkshopPrefix = z.string().check(
-  z.minLength(1, 'must not be empty'),
-  z.maxLength(200, 'must be at most 200 characters'),
-  z.regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -'),
-);
+import { InputTime, WorkshopPrefix } from './common.js';
 
 /** GET /api/attention?since=&workshop= — the query string. */
 export const AttentionQuery = z.object({

@@ -31,6 +31,13 @@ export const SessionToken = z.string().check(
 );
 export type SessionToken = z.infer<typeof SessionToken>;
 
+/** A session-token prefix: one workshop's pages share one (e.g. `ws_spring_`). */
+export const WorkshopPrefix = z.string().check(
+  z.minLength(1, 'must not be empty'),
+  z.maxLength(200, 'must be at most 200 characters'),
+  z.regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -'),
+);
+
 /** Emails are stored lowercased so one student is one row whatever the page typed. */
 export const Email = z.pipe(z.string().check(z.trim(), z.maxLength(254), z.toLowerCase()), z.email({ message: 'must be a valid email address' }));
 

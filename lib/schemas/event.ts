@@ -1,6 +1,6 @@
 import * as z from '../util/zod.js';
 import { RESERVED_EVENT_TYPES } from '../events/reserved.js';
-import { Email, EventType, InputTime, IsoDateTime, SafeText, SessionToken } from './common.js';
+import { Email, EventType, InputTime, IsoDateTime, SafeText, SessionToken, WorkshopPrefix } from './common.js';
 import { WRITE_TOKEN_PATTERN } from '../sessions/write-token.js';
 
 export { RESERVED_EVENT_TYPES };
@@ -165,6 +165,13 @@ export const EventQuery = z.object({
   sessionToken: z.optional(SessionToken),
   studentEmail: z.optional(Email),
   eventType: z.optional(EventType),
+  /**
+   * Only error events of this errorType, as GET /api/attention's and /stats' top errors name it
+   * ('(unspecified)': an error that gave none).
+   */
+  errorType: z.optional(SafeText(200).check(z.minLength(1, 'must not be empty'))),
+  /** Only sessions whose token starts with this (a workshop's prefix, as for GET /api/attention). */
+  workshop: z.optional(WorkshopPrefix),
   limit: z.optional(z.coerce.number({ message: 'must be a number' }).check(z.int('must be an integer'), z.minimum(1, 'must be at least 1'))),
   since: z.optional(InputTime),
   until: z.optional(InputTime),

@@ -185,6 +185,13 @@ describeWithBrowser('dashboard search and troubleshooting', () => {
     const types = await page.locator('#top-errors-table tr.error-type-row').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.errorType));
     expect(types).toEqual(['TypeError', 'ReferenceError', 'XSSProbe']);
     expect(await page.locator('#top-errors-table tr[data-error-type="TypeError"] .bar strong').textContent()).toBe('2');
+    // An error type lists exactly its errors of the window (it listed every error).
+    const search = await open((await page.getAttribute('#top-errors-table tr[data-error-type="TypeError"] a.error-type', 'href')) ?? '');
+    await search.page.waitForSelector('#search-results tr.event-row');
+    const found = await search.page.locator('#search-results .tl-text').allTextContents();
+    expect(found).toHaveLength(2);
+    expect(found.every((t) => t.startsWith('TypeError'))).toBe(true);
+    await search.context.close();
 
     // A wider window reaches the old SyntaxError.
     await page.selectOption('#window', '24h');

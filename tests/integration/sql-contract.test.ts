@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageRejectedValueError, StorageUnavailableError } from '../../lib/errors.js';
 import { insertEvents } from '../../lib/events/ingest.js';
-import { listEvents } from '../../lib/events/query.js';
+import { type EventFilter, listEvents } from '../../lib/events/query.js';
 import { loadMigrations } from '../../lib/node/migrations.js';
 import { migrate } from '../../lib/storage/migrate.js';
 import { createNeonSql } from '../../lib/storage/sql-neon.js';
@@ -149,6 +149,34 @@ function contract(name: string, adapter: Adapter) {
     const page2 = await listEvents(sql, posted, 4, page1.next ?? undefined);
     expect(page2.events.map((e) => e.event_data.i)).toEqual([4, 0]);
     expect(page2.next).toBeNull();
+  });
+
+  it('filters events by error type (as the top errors name it) and by session-token prefix', async () => {
+    const room = `${uniqueToken(name)}_`;
+    // With LIKE, `_` would match any character: this token must stay out of the room.
+    const decoy = `${room.slice(0, -1).replace('_', 'X')}_a`;
+    const at = (s: number) => new Date(Date.parse('2026-04-02T09:00:00Z') + s * 1000);
+    const error = (sessionToken: string, s: number, data: Record<string, unknown>) =>
+      newEvent({ sessionToken, eventType: 'error', eventData: JSON.stringify({ s, ...data }), createdAt: at(s) });
+    await insertEvents(sql, [
+      error(`${room}a`, 1, { errorType: 'TypeError' }),
+      error(`${room}b`, 2, { errorType: 'TypeError' }),
+      error(`${room}b`, 3, { errorType: 'SyntaxError' }),
+      error(`${room}a`, 4, {}),
+      error(`${room}b`, 5, { errorType: '' }),
+      error(decoy, 6, { errorType: 'TypeError' }),
+      newEvent({ sessionToken: `${room}a`, eventType: 'action', eventData: JSON.stringify({ s: 7, errorType: 'TypeError' }), createdAt: at(7) }),
+    ]);
+    const seconds = async (f: Partial<EventFilter>) => (await listEvents(sql, { order: 'asc', ...f }, 100)).events.map((e) => e.event_data.s);
+    expect(await seconds({ tokenPrefix: room, errorType: 'TypeError' })).toEqual([1, 2]);
+    expect(await seconds({ tokenPrefix: room, errorType: '(unspecified)' })).toEqual([4, 5]);
+    // Each kind on its own: a sweep another suite runs may end these old sessions meanwhile.
+    expect(await seconds({ tokenPrefix: room, eventType: 'error' })).toEqual([1, 2, 3, 4, 5]);
+    expect(await seconds({ tokenPrefix: room, eventType: 'action' })).toEqual([7]);
+    expect(await seconds({ tokenPrefix: `${room}b`, errorType: 'TypeError' })).toEqual([2]);
+    expect(await seconds({ tokenPrefix: room.slice(0, -1), errorType: 'TypeError', until: at(6) })).toEqual([1, 2]);
+    expect(await seconds({ sessionToken: decoy, errorType: 'TypeError' })).toEqual([6]);
+    expect(await seconds({ tokenPrefix: room, eventType: 'action', errorType: 'TypeError' })).toEqual([]);
   });
 
   it('many concurrent first events of one new student create one student row', async () => {

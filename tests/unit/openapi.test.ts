@@ -62,6 +62,9 @@ describe('GET /api/openapi.json', () => {
         if (path !== '/api/health' && path !== '/api/openapi.json') expect(statuses.some((s) => s >= 400), `${method} ${path} has errors`).toBe(true);
       }
     }
+    // The event log's filters, the Now view's top-errors links among them.
+    const log = doc.paths['/api/session-log']?.get as unknown as { parameters: Array<{ name: string; in: string }> };
+    expect(log.parameters.filter((p) => p.in === 'query').map((p) => p.name)).toEqual(expect.arrayContaining(['sessionToken', 'studentEmail', 'eventType', 'errorType', 'workshop']));
   });
 
   it('real responses validate against the published schemas', async () => {
@@ -72,6 +75,8 @@ describe('GET /api/openapi.json', () => {
     await call('POST', '/api/session-log', '/api/session-log', {}, { events: [{ sessionToken: token, eventType: 'action' }, { sessionToken: token, eventType: 'BAD' }] });
     await call('POST', '/api/session-log', '/api/session-log', {}, { sessionToken: 'bad token', eventType: 'action' });
     await call('GET', '/api/session-log', `/api/session-log?sessionToken=${token}`, admin);
+    const oneError = await call('GET', '/api/session-log', `/api/session-log?workshop=${token.slice(0, 12)}&errorType=E`, admin);
+    expect(oneError.count).toBe(1);
     await call('GET', '/api/session-log', '/api/session-log', {});
     await call('GET', '/api/session-log/stats', '/api/session-log/stats', admin);
     const s = await call('POST', '/api/sessions/interactions', '/api/sessions/interactions', service, { student_id: student, function: 'f', data_provided: ['p'] });

@@ -50,6 +50,26 @@ describe('GET /api/session-log', () => {
     expect((await list(`studentEmail=${encodeURIComponent(email.toUpperCase())}`)).count).toBe(9);
   });
 
+  it('narrows to one error type and to one workshop (a session-token prefix), as the Now view\'s top errors link them', async () => {
+    const room = `${uniqueToken('ws_room')}_`;
+    const at = Date.parse('2026-02-03T10:00:00Z');
+    await seed(`${room}ada`, 3, {}, at); // errors 0 (TypeError); actions 1, 2
+    await seed(`${room}bo`, 1, { eventType: 'error', eventData: { i: 10, errorType: 'SyntaxError' } }, at);
+    await seed(`${room}bo`, 1, { eventType: 'error', eventData: { i: 11 } }, at + 1000);
+    await seed(uniqueToken('ws_other'), 1, {}, at); // a TypeError in another room
+    const is = async (qs: string) => (await list(`${qs}&order=asc`)).events.map((e) => e.event_data.i);
+    expect(await is(`workshop=${room}&errorType=TypeError`)).toEqual([0]);
+    expect(await is(`workshop=${room}&eventType=error`)).toEqual([0, 10, 11]);
+    expect(await is(`workshop=${room}&errorType=${encodeURIComponent('(unspecified)')}`)).toEqual([11]);
+    expect(await is(`workshop=${room}&errorType=TypeError&since=2026-02-03T10:00:01Z`)).toEqual([]);
+    expect(await is(`workshop=${room}b&errorType=SyntaxError`)).toEqual([10]);
+    expect((await list(`errorType=TypeError&since=2026-02-03T10:00:00Z&until=2026-02-03T10:00:01Z`)).count).toBeGreaterThanOrEqual(2);
+    for (const bad of ['workshop=ws%20room', 'workshop=', 'errorType=', `errorType=${'x'.repeat(201)}`]) {
+      const res = await app.request(`/api/session-log?${bad}`, { headers: admin });
+      expect(res.status, bad).toBe(400);
+    }
+  });
+
   it('pages with an opaque cursor in both orders without gaps or repeats', async () => {
     const token = uniqueToken();
     await seed(token, 25);

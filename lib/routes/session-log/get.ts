@@ -15,6 +15,8 @@ export async function getSessionLog(c: Context<AppEnv>): Promise<Response> {
     sessionToken: q.sessionToken,
     studentEmail: q.studentEmail,
     eventType: q.eventType,
+    errorType: q.errorType,
+    tokenPrefix: q.workshop,
     since: q.since ? new Date(q.since) : undefined,
     until: q.until ? new Date(q.until) : undefined,
     order: q.order,

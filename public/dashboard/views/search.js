@@ -1,7 +1,8 @@
 /**
  * #/search — find a session by any part of a name, email, id or token (#/search?q=pri), and the
- * event log (GET /api/session-log) by session token, student email, event type and time range;
- * the query is the hash (#/search?eventType=error&since=…) so a search is a link.
+ * event log (GET /api/session-log) by session token, workshop (token prefix), student email, event
+ * type, error type and time range; the query is the hash
+ * (#/search?eventType=error&errorType=TypeError&workshop=ws_room2&since=…) so a search is a link.
  * CSV and JSON exports are built from exactly the rows on screen.
  */
 import { api, ApiError } from '../api.js';
@@ -12,14 +13,16 @@ import { download, exportName, toCsv, toJson } from '../export.js';
 import { sessionHref } from '../components/sessions-table.js';
 
 const KNOWN_TYPES = ['navigation', 'error', 'action', 'api_call', 'state_change', 'interaction', 'tool_result', 'transcript', 'session_started', 'session_ended', 'phase_changed', 'call_status', 'analysis_completed'];
-const TEXT_FIELDS = ['sessionToken', 'studentEmail', 'eventType'];
+const TEXT_FIELDS = ['sessionToken', 'workshop', 'studentEmail', 'eventType', 'errorType'];
 const PAGE_SIZES = ['50', '100', '500', '1000'];
 
 export function renderSearch(root, { query, signal, navigate }) {
   const q = {
     sessionToken: query.get('sessionToken') ?? '',
+    workshop: query.get('workshop') ?? '',
     studentEmail: query.get('studentEmail') ?? '',
     eventType: query.get('eventType') ?? '',
+    errorType: query.get('errorType') ?? '',
     since: query.get('since') ?? '',
     until: query.get('until') ?? '',
     order: query.get('order') === 'asc' ? 'asc' : 'desc',
@@ -47,8 +50,10 @@ export function renderSearch(root, { query, signal, navigate }) {
     'form',
     { class: 'filters', id: 'search-form', role: 'search' },
     text('sessionToken', 'Session token', { placeholder: 'ws_…' }),
+    text('workshop', 'Workshop', { placeholder: 'token prefix' }),
     text('studentEmail', 'Student email', { type: 'email', placeholder: 'student@example.com' }),
     text('eventType', 'Event type', { list: 'event-types', placeholder: 'any' }),
+    text('errorType', 'Error type', { placeholder: 'any, e.g. TypeError' }),
     h('datalist', { id: 'event-types' }, KNOWN_TYPES.map((t) => h('option', { value: t }))),
     h('label', { class: 'field' }, h('span', {}, 'From'), sinceInput),
     h('label', { class: 'field' }, h('span', {}, 'Until'), untilInput),
@@ -111,8 +116,10 @@ export function renderSearch(root, { query, signal, navigate }) {
   let next = null;
   const filters = {
     sessionToken: q.sessionToken,
+    workshop: q.workshop,
     studentEmail: q.studentEmail,
     eventType: q.eventType,
+    errorType: q.errorType,
     since: q.since,
     until: q.until,
     order: q.order,

@@ -127,7 +127,7 @@ function topErrorsTable(rows, since) {
         h(
           'tr',
           { class: 'error-type-row', dataset: { errorType: r.error_type } },
-          h('td', { 'data-label': 'Error type', class: 'cell-main' }, h('a', { href: `#/search?${new URLSearchParams({ eventType: 'error', since })}`, class: 'error-type' }, r.error_type)),
+          h('td', { 'data-label': 'Error type', class: 'cell-main' }, h('a', { href: `#/search?${new URLSearchParams({ eventType: 'error', errorType: r.error_type, since })}`, class: 'error-type' }, r.error_type)),
           cell('Count', h('span', { class: 'bar' }, h('progress', { max, value: r.count }, String(r.count)), h('strong', {}, String(r.count)))),
           cell('Students', String(r.students)),
           cell('Last seen', timeEl(r.last_seen)),
