@@ -46,6 +46,8 @@ const onScreen = (page: Page) =>
       .sort((a, b) => a.y - b.y)
       .map((x) => x.id),
   );
+/** Event ids of the timeline in DOM order: what screen readers read and Tab follows. */
+const inDom = (page: Page) => page.locator('#timeline li.tl-item').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.eventId));
 const nav = (page: Page) => page.locator('#nav a[aria-current="page"]').textContent();
 
 describeWithBrowser('dashboard session view', () => {
@@ -71,12 +73,17 @@ describeWithBrowser('dashboard session view', () => {
     const before = tails.length;
     await page.clock.runFor(60_000);
     expect(tails.length).toBe(before);
-    // Ended sessions read top-down like a transcript; the toggle turns the screen order round.
+    // Ended sessions read top-down like a transcript; the toggle turns the order round, on screen
+    // and in the DOM that screen readers and Tab follow (it used to turn on screen only).
     expect(await page.getAttribute('#newest-first', 'aria-pressed')).toBe('false');
-    const ids = await page.locator('#timeline li.tl-item').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.eventId));
+    const ids = await inDom(page);
     expect(await onScreen(page)).toEqual(ids);
     await page.click('#newest-first');
     expect(await onScreen(page)).toEqual([...ids].reverse());
+    expect(await inDom(page)).toEqual([...ids].reverse());
+    await page.click('#newest-first');
+    expect(await inDom(page)).toEqual(ids);
+    expect(await onScreen(page)).toEqual(ids);
     // A voice-and-text session: every filter applies, none is hidden.
     expect(await page.locator('.timeline-filters input[data-category]:visible').count()).toBe(4);
     await context.close();
@@ -108,14 +115,20 @@ describeWithBrowser('dashboard session view', () => {
     await page.waitForSelector('.live[data-state="live"]');
     expect(await page.textContent('#session-student')).toBe('Nina Petrova');
     expect(await page.textContent('#session-student-detail')).toBe('nina@example.com');
-    // Newest first by default on a live session: the error is the first row on screen.
+    // Newest first by default on a live session: the error is the first row on screen, and the
+    // first a screen reader reads or Tab reaches.
     expect(await page.getAttribute('#newest-first', 'aria-pressed')).toBe('true');
     const top = (await onScreen(page))[0];
     expect(await page.getAttribute(`#timeline li[data-event-id="${top}"]`, 'data-type')).toBe('error');
-    // A posted event lands on top.
+    expect(await inDom(page)).toEqual(await onScreen(page));
+    await page.focus('#newest-first');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (document.activeElement?.closest('li.tl-item') as HTMLElement | null)?.dataset.eventId)).toBe(top);
+    // A posted event lands on top, in the DOM too.
     const fresh = (await api('/api/session-log', { sessionToken: token, eventType: 'action', eventData: { actionName: 'retry' } })).eventId as string;
     await page.waitForSelector(`#timeline li[data-event-id="${fresh}"]`);
     expect((await onScreen(page))[0]).toBe(fresh);
+    expect(await inDom(page)).toEqual(await onScreen(page));
     // No tool calls or transcript on a workshop page: those filters are hidden.
     const shown = await page.locator('.timeline-filters input[data-category]:visible').evaluateAll((xs) => xs.map((x) => (x as HTMLElement).dataset.category));
     expect(shown).toEqual(['web', 'status']);
@@ -135,6 +148,8 @@ describeWithBrowser('dashboard session view', () => {
     // The choice is remembered for the tab: oldest first now, also on the next session opened.
     await page.click('#newest-first');
     expect(await page.getAttribute('#newest-first', 'aria-pressed')).toBe('false');
+    expect((await inDom(page)).at(-1)).toBe(fresh);
+    expect(await inDom(page)).toEqual(await onScreen(page));
     // Each wait needs the view the hashchange renders: the session view left behind is "live"
     // and pressed "false" too (as is a new one until its timeline has loaded and set its order).
     await go(page, '#/sessions');

@@ -1,7 +1,8 @@
 /**
  * The timeline's filter bar: a chip per category, "Problems only", and the reading order.
- * Everything here only toggles classes on the list (CSS hides rows and, for "Newest first",
- * reverses them on screen), so the list itself never has to be rebuilt.
+ * The filters only toggle classes on the list (CSS hides rows), so the list is never rebuilt for
+ * them; a change of order calls `onOrder(newestFirst)`, and the timeline puts its rows in that
+ * order in the DOM (not only on screen: screen readers and Tab follow the DOM).
  */
 import { h } from '../dom.js';
 import { CATEGORIES } from '../events.js';
@@ -11,7 +12,7 @@ const NOT_FOR_WEB = new Set(['tool', 'transcript']);
 /** The instructor's last explicit choice of order, for this tab only. */
 const ORDER_KEY = 'sessionlog.timelineOrder';
 
-export function createTimelineFilters(list) {
+export function createTimelineFilters(list, onOrder) {
   const chips = new Map(
     CATEGORIES.map((c) => [
       c.id,
@@ -29,10 +30,11 @@ export function createTimelineFilters(list) {
     ),
     newestFirst: false,
     setNewestFirst(on, chosen) {
+      const changed = on !== f.newestFirst;
       f.newestFirst = on;
-      list.classList.toggle('newest-first', on);
       order.setAttribute('aria-pressed', String(on));
       if (chosen) sessionStorage.setItem(ORDER_KEY, on ? 'newest' : 'oldest');
+      if (changed) onOrder(on);
     },
     /** Live sessions open newest first (what is happening now is on top), ended ones oldest first. */
     defaultOrder(live) {

@@ -2,8 +2,11 @@
  * The timeline of a session: events sorted by time (ties keep arrival order), rendered once each
  * and inserted in place as the live tail brings more, so open <details> stay open.
  *
- * "Newest first" only reverses the list on screen (CSS column-reverse): the DOM stays in time
- * order, so insertion, removal and the filters work one way whatever the instructor picked.
+ * The list's DOM order is the order on screen, newest first or oldest first as the instructor
+ * picked: screen readers and Tab read what the eye reads (it used to be reversed on screen only,
+ * by CSS). `events` and `nodes` stay in time order whatever the order shown; an insertion goes
+ * next to its neighbour in time on the side the order puts it, and a change of order moves the
+ * rows (the same nodes, so open <details> stay open). Filters only hide rows (CSS classes).
  */
 import { api, ApiError } from '../api.js';
 import { fill, fmtDateTime, fmtWhen, h, jsonDetails, notice } from '../dom.js';
@@ -20,7 +23,20 @@ export function createTimeline() {
   const status = h('div', { class: 'timeline-status' }, notice('Loading the timeline…'));
   const empty = h('p', { class: 'notice notice-info', hidden: true }, 'No events yet.');
   const liveBox = h('div', { class: 'live' });
-  const filters = createTimelineFilters(list);
+  /** The rows of `t.events`, index for index (time order). */
+  let nodes = [];
+  const filters = createTimelineFilters(list, (newestFirst) => {
+    // The same rows, moved: a screen reader told of each as new would read out the whole list.
+    list.setAttribute('aria-busy', 'true');
+    const rows = document.createDocumentFragment();
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[newestFirst ? nodes.length - 1 - i : i];
+      n.classList.remove('tl-new'); // a moved row would flash again
+      rows.append(n);
+    }
+    list.append(rows);
+    requestAnimationFrame(() => requestAnimationFrame(() => list.removeAttribute('aria-busy')));
+  });
   const section = h('section', { class: 'card timeline-card', 'aria-labelledby': 'timeline-title' }, h('div', { class: 'card-head' }, h('h2', { id: 'timeline-title' }, 'Timeline'), counter, liveBox), filters.el, status, empty, list);
 
   const t = {
@@ -43,7 +59,7 @@ export function createTimeline() {
     defaultOrder: (live) => filters.defaultOrder(live),
     /** Bring the newest event into view (first on screen when newest first, else last). */
     scrollToNewest() {
-      const newest = list.lastElementChild;
+      const newest = nodes.at(-1);
       (newest ?? section).scrollIntoView({ block: t.newestFirst ? 'start' : 'end' });
       newest?.classList.remove('tl-new');
       void newest?.offsetWidth; // restart the highlight so the eye finds the row
@@ -57,7 +73,7 @@ export function createTimeline() {
     setSpeakers(namer) {
       t.speaker = namer;
       for (const [i, e] of t.events.entries()) {
-        if (categoryOf(e) === 'transcript') list.children[i]?.querySelector('.tl-label')?.replaceChildren(namer(e.event_data?.speaker));
+        if (categoryOf(e) === 'transcript') nodes[i]?.querySelector('.tl-label')?.replaceChildren(namer(e.event_data?.speaker));
       }
     },
     /** Read the whole history (oldest first, cursor pages) and render it. True on success. */
@@ -83,6 +99,7 @@ export function createTimeline() {
       }
       t.events = [];
       t.ids = new Set();
+      nodes = [];
       list.replaceChildren();
       for (const e of all) t.add(e, false);
       t.loaded = true;
@@ -95,7 +112,7 @@ export function createTimeline() {
       for (let i = t.events.length - 1; i >= 0; i--) {
         if (!pred(t.events[i])) continue;
         t.events.splice(i, 1);
-        list.children[i]?.remove();
+        nodes.splice(i, 1)[0]?.remove();
       }
       t.count();
     },
@@ -114,8 +131,11 @@ export function createTimeline() {
       }
       const node = timelineItem(e, t.speaker);
       if (fresh) node.classList.add('tl-new');
-      list.insertBefore(node, list.children[lo] ?? null);
+      // Before the later neighbour in time order; newest first, before the earlier one (at the
+      // end when there is none), so a live event lands on top.
+      list.insertBefore(node, (t.newestFirst ? nodes[lo - 1] : nodes[lo]) ?? null);
       t.events.splice(lo, 0, e);
+      nodes.splice(lo, 0, node);
       return true;
     },
     count() {
