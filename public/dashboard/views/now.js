@@ -91,7 +91,7 @@ export function renderNow(root, { query, signal, navigate }) {
         : needsHelpList(a.students, { href: sessionHref, now }),
     );
     fill(stepsBody, stepBars(a.steps));
-    fill(errorsBody, nowErrors(a.top_errors, { since: new Date(now - 15 * 60_000).toISOString() }));
+    fill(errorsBody, nowErrors(a.top_errors, { since: new Date(now - 15 * 60_000).toISOString(), workshop }));
   }
 
   function fresh(how) {
