@@ -2,7 +2,9 @@
  * `sessionlog demo`: a realistic day in any deployment, through its public API only — so a new
  * user opens the dashboard and sees it working. Idempotent: every id is derived from the tag, and
  * the times from the moment of the first run (kept in the pair session's metadata), so a second run
- * sends the same events and calls and the deployment's de-duplication stores nothing new.
+ * sends the same events and calls and the deployment's de-duplication stores nothing new. What
+ * carries no id to de-duplicate on (a practice sitting's interactions, the pair's transcript) is
+ * sent only where it is still missing.
  */
 import type { Client } from '../client.js';
 import type { Command } from '../command.js';
@@ -11,6 +13,7 @@ import { CliError, EXIT, usage } from '../errors.js';
 import { printJson } from '../output.js';
 import { demoCalls, demoStudents } from '../demo/calls.js';
 import { finishPair, startPair } from '../demo/pair.js';
+import { postPractice } from '../demo/practice.js';
 import { STEPS, workshop } from '../demo/workshop.js';
 
 interface Ingested {
@@ -65,6 +68,8 @@ Fills the deployment with a day of demo data through its API (also: npm run demo
     (most of the room hits the same ModuleNotFoundError) — see the dashboard's Now view;
   - three tutoring calls sent to POST /api/webhooks/vapi as Vapi sends them (status update and
     end-of-call report with transcript, tool calls and results, recording, costs);
+  - before them, 11 practice sittings of those three students on earlier days (tool-call
+    interactions and answered questions), so each student's progress page shows trends;
   - a two-participant session with phases, transcript and summary.
 Running it again adds nothing: ids are derived from the tag and times from the first run.
 Students, emails and session ids all carry the tag (default "demo"), e.g. ws_demo_ada_lovelace.
@@ -93,12 +98,16 @@ The token must be an admin token (students are created with PUT /api/students).`
     }
     const ws = await postWorkshop(client, tag, anchor);
     say(`  workshop: ${ws.students} students × ${STEPS.length} steps, ${ws.events} events → ${ws.accepted} stored, ${ws.duplicates} already there`);
+    const practice = await postPractice(client, tag, anchor);
+    const added = practice.interactions ? `${practice.opened} opened, ${practice.interactions} interactions` : 'all there already';
+    say(`  practice: ${practice.students} students, ${practice.sittings} sittings on earlier days (${added}), ${practice.attempts} attempts → ${practice.accepted} stored, ${practice.duplicates} already there`);
     const calls = await deliverCalls(client, tag, anchor, secret);
     say(`  calls:    ${calls.calls} tutoring calls, ${calls.deliveries} Vapi messages delivered (re-deliveries change nothing)`);
     const done = await finishPair(client, tag);
     say(`  pair:     ${done.sessionId} ${done.ran ? 'created, joined, 3 phases, summary, ended' : `already there (${done.status})`}`);
-    say(`open ${client.target.url}/dashboard/`);
-    if (ctx.json) printJson({ tag, anchor: anchor.toISOString(), workshop: ws, calls, pair: { session_id: done.sessionId, created: !pair.existed, status: done.status } });
+    const [emma] = demoStudents(tag);
+    say(`open ${client.target.url}/dashboard/ (${emma?.name}'s progress: ${client.target.url}/dashboard/#/student/${emma?.id})`);
+    if (ctx.json) printJson({ tag, anchor: anchor.toISOString(), workshop: ws, practice, calls, pair: { session_id: done.sessionId, created: !pair.existed, status: done.status } });
     return 0;
   },
 };

@@ -9,12 +9,14 @@ import { CliError, EXIT } from '../errors.js';
 interface Doc {
   session_id: string;
   status: string;
+  interaction_count: number;
   metadata: Record<string, unknown>;
 }
 
 const pairId = (tag: string) => `${tag}_study_pair`;
 
-async function read(client: Client, id: string): Promise<Doc | undefined> {
+/** The session's document, or undefined when there is no such session. */
+export async function readSession(client: Client, id: string): Promise<Doc | undefined> {
   try {
     return await client.json<Doc>('GET', `/api/sessions/${id}`);
   } catch (err) {
@@ -26,7 +28,7 @@ async function read(client: Client, id: string): Promise<Doc | undefined> {
 /** The anchor of an earlier run, or now (and the session is created to keep it). */
 export async function startPair(client: Client, tag: string): Promise<{ anchor: Date; existed: boolean }> {
   const sessionId = pairId(tag);
-  const existing = await read(client, sessionId);
+  const existing = await readSession(client, sessionId);
   const saved = existing?.metadata.demo_anchor;
   if (typeof saved === 'string' && !Number.isNaN(Date.parse(saved))) return { anchor: new Date(saved), existed: true };
   if (existing) throw new CliError(EXIT.API, `${sessionId} exists but is not a demo session (no demo_anchor): use another --tag`);
@@ -47,7 +49,7 @@ export async function startPair(client: Client, tag: string): Promise<{ anchor: 
 
 export async function finishPair(client: Client, tag: string): Promise<{ sessionId: string; ran: boolean; status: string }> {
   const sessionId = pairId(tag);
-  const existing = await read(client, sessionId);
+  const existing = await readSession(client, sessionId);
   // Only a session still waiting for its second participant runs the flow: once joined, a rerun
   // would append the transcript again (transcript lines carry no ids to de-duplicate on).
   if (existing?.status !== 'waiting') return { sessionId, ran: false, status: existing?.status ?? 'missing' };

@@ -3,6 +3,7 @@
  * a second run that adds nothing (tests/helpers/cli-world.ts runs the real binary and server).
  */
 import { expect, it } from 'vitest';
+import { StudentProgress } from '../../lib/schemas/progress.js';
 import { CRON_SECRET, cliWorld, VAPI_SECRET } from '../helpers/cli-world.js';
 import { describeWithPostgres } from '../helpers/servers.js';
 
@@ -21,20 +22,53 @@ describeWithPostgres('sessionlog demo against a real server', () => {
     expect(one.workshop).toMatchObject({ students: 30, duplicates: 0 });
     expect(one.workshop.accepted).toBe(one.workshop.events);
     expect(one.pair).toMatchObject({ created: true, status: 'completed' });
+    // Practice sittings on earlier days: opened, one interaction per next question, closed.
+    expect(one.practice).toMatchObject({ students: 3, sittings: 11, opened: 11, accepted: one.practice.attempts, duplicates: 0 });
+    expect(one.practice.interactions).toBe(one.practice.attempts + one.practice.sittings);
+    // They end with their last interaction, days ago: none is open on the Now view or in the active list.
+    const active = (await api('/api/sessions/active')) as { sessions: Array<{ session_id: string }> };
+    expect(active.sessions.filter((s) => one.practice.session_ids.includes(s.session_id))).toEqual([]);
     // The finished students' sessions are idle past the timeout: end them now (session_ended events),
     // so the second run meets ended sessions — and must not reopen or add to them either.
     const swept = await api('/api/cron/sweep', { method: 'POST', headers: { authorization: `Bearer ${CRON_SECRET}` } });
     expect((swept.ended_ids as string[]).filter((id) => id.startsWith(`ws_${tag}_`)).length).toBeGreaterThan(5);
     const before = await demoCounts(tag);
+    const progressBefore = await progressOf(tag);
 
-    // What a new user sees: 30 workshop students, 3 calls with transcripts and tool calls, a pair with phases.
-    expect(before.byPlatform).toEqual({ web: 30, vapi: 3, superinterface: 1 });
+    // What a new user sees: 30 workshop students, 3 calls with transcripts and tool calls, a pair with
+    // phases, and the tutoring students' practice sittings before their calls.
+    expect(before.byPlatform).toEqual({ web: 30, vapi: 3, superinterface: 1, mcp: 11 });
     for (const s of before.sessions.filter((x) => x.platform === 'vapi')) {
       expect(s.status).toBe('completed');
       expect(s.student_id).toMatch(new RegExp(`^${tag}_`));
       expect(s.transcript_count).toBeGreaterThan(4);
       expect(s.interaction_count).toBeGreaterThan(0);
     }
+    // Each tutoring student's progress page has a history: several ended sittings with attempts, a
+    // trend in accuracy and in time per attempt, topics; today's call is the latest session.
+    for (const [student, p] of Object.entries(progressBefore)) {
+      const practised = p.sessions.filter((s) => s.attempts > 0);
+      expect(practised.length, student).toBeGreaterThanOrEqual(2);
+      expect(practised.map((s) => s.session_id).every((id) => one.practice.session_ids.includes(id)), student).toBe(true);
+      for (const s of practised) {
+        expect(s, student).toMatchObject({ platform: 'mcp', status: 'completed', errors: 0 });
+        expect(s.duration_seconds, s.session_id).toBeGreaterThan(120);
+        expect(s.topics.length, s.session_id).toBeGreaterThanOrEqual(2);
+      }
+      expect(p.sessions.at(-1)?.platform, student).toBe('vapi');
+      expect(p.trends.accuracy.points, student).toBe(practised.length);
+      expect(p.trends.accuracy.direction, student).toMatch(/^(up|down)$/); // not flat
+      expect(p.trends.time_per_attempt_ms.points, student).toBe(practised.length);
+      expect(p.topics.covered.length, student).toBeGreaterThanOrEqual(3);
+    }
+    const emma = progressBefore[`${tag}_emma_smith`];
+    expect(emma?.sessions.filter((s) => s.attempts > 0).map((s) => s.accuracy)).toEqual([0.4, 0.5, 0.667, 0.8]);
+    expect(emma?.trends.accuracy).toMatchObject({ direction: 'up', improving: true });
+    expect(emma?.trends.time_per_attempt_ms).toMatchObject({ direction: 'down', improving: true });
+    expect(emma?.topics.not_revisited.map((c) => c.name)).toEqual(['Equivalent fractions']);
+    expect(progressBefore[`${tag}_liam_chen`]?.sessions.filter((s) => s.attempts > 0).map((s) => s.accuracy)).toEqual([0.667, 0.833, 0.4, 0.833, 1]);
+    expect(progressBefore[`${tag}_sofia_garcia`]?.session_count).toBe(3);
+
     const pair = before.sessions.find((s) => s.platform === 'superinterface');
     expect(pair).toMatchObject({ session_id: `${tag}_study_pair`, phase: 'wrap_up', status: 'completed', transcript_count: 8 });
     const attention = (await api('/api/attention')) as { students: Array<{ session_id: string; reasons: Array<{ code: string }> }>; top_errors: Array<{ error_type: string; students: number }> };
@@ -49,8 +83,10 @@ describeWithPostgres('sessionlog demo against a real server', () => {
     expect(two.anchor).toBe(one.anchor);
     expect(two.workshop).toMatchObject({ accepted: 0, duplicates: one.workshop.events });
     expect(two.pair).toMatchObject({ created: false, status: 'completed' });
+    expect(two.practice).toMatchObject({ sittings: 11, opened: 0, interactions: 0, accepted: 0, duplicates: one.practice.attempts });
     const after = await demoCounts(tag);
     expect(after.totals).toEqual(before.totals);
+    expect(await progressOf(tag)).toEqual(progressBefore);
     expect(after.sessions.map((s) => [s.session_id, s.status, s.event_count, s.transcript_count, s.interaction_count])).toEqual(
       before.sessions.map((s) => [s.session_id, s.status, s.event_count, s.transcript_count, s.interaction_count]),
     );
@@ -59,6 +95,7 @@ describeWithPostgres('sessionlog demo against a real server', () => {
   interface DemoOut {
     anchor: string;
     workshop: { students: number; events: number; accepted: number; duplicates: number };
+    practice: { students: number; sittings: number; opened: number; interactions: number; attempts: number; accepted: number; duplicates: number; session_ids: string[] };
     pair: { created: boolean; status: string };
   }
   interface Row {
@@ -85,5 +122,11 @@ describeWithPostgres('sessionlog demo against a real server', () => {
       interactions: sessions.reduce((n, s) => n + s.interaction_count, 0),
     };
     return { sessions, byPlatform, totals };
+  }
+
+  /** GET /api/students/{id}/progress of the demo's three tutoring students, by id. */
+  async function progressOf(tag: string): Promise<Record<string, StudentProgress>> {
+    const ids = [`${tag}_emma_smith`, `${tag}_liam_chen`, `${tag}_sofia_garcia`];
+    return Object.fromEntries(await Promise.all(ids.map(async (id) => [id, StudentProgress.parse(await api(`/api/students/${id}/progress`))] as const)));
   }
 });
