@@ -142,6 +142,21 @@ describeWithBrowser('dashboard: a student over time', () => {
     }
   });
 
+  it('a student whose sessions were never analysed is told why engagement has no chart, not "not enough sessions"', async () => {
+    for (const topic of ['Ratios', 'Percentages', 'Ratios']) {
+      await api('/api/sessions/interactions', { student_id: 'noah_unanalysed', function: 'start_quiz', subject: 'Math', topic });
+      now = new Date(now.getTime() + 5 * MINUTE);
+      await api('/api/sessions/interactions', { student_id: 'noah_unanalysed', function: 'end_quiz' });
+      now = new Date(now.getTime() + 24 * 60 * MINUTE);
+    }
+    const { context, page } = await open('#/student/noah_unanalysed');
+    await page.waitForSelector('#trend-engagement');
+    expect(await page.textContent('#trend-engagement .trend-verdict')).toBe('no values yet');
+    expect(await page.textContent('#trend-engagement .trend-empty')).toContain('none of these sessions has been analysed yet');
+    expect(await page.textContent('#trend-accuracy .trend-empty')).toBe('No attempts in these sessions.');
+    await context.close();
+  });
+
   it('an unknown student is said plainly', async () => {
     const { context, page } = await open('#/student/nobody_here');
     // Not just any notice: the page opens with a "Loading…" one.

@@ -21,9 +21,10 @@ const ARROWS = { up: '↗', down: '↘', flat: '→' };
 
 /**
  * trend: { values: [{ session_id, start_time, value }], slope, direction, improving, points }
- * opts: { id, label, format(v) → text, max (fixed top of the scale, e.g. 1 for accuracy) }
+ * opts: { id, label, format(v) → text, max (fixed top of the scale, e.g. 1 for accuracy),
+ *         empty (why no session has a value, shown instead of the chart) }
  */
-export function trendChart(trend, { id, label, format, max }) {
+export function trendChart(trend, { id, label, format, max, empty = 'No values in these sessions.' }) {
   const n = trend.values.length;
   const known = trend.values.map((v, i) => ({ ...v, i })).filter((v) => v.value !== null);
   const top = max ?? (Math.max(...known.map((v) => v.value), 0) * 1.15 || 1);
@@ -49,11 +50,17 @@ export function trendChart(trend, { id, label, format, max }) {
 
   const last = known.at(-1);
   const mood = trend.improving === true ? 'better' : trend.improving === false ? 'worse' : 'neutral';
-  const verdict = trend.direction ? `${ARROWS[trend.direction]} ${trend.direction}${trend.improving === true ? ', improving' : trend.improving === false ? ', getting worse' : ''}` : 'not enough sessions yet';
+  // "Not enough sessions" only when there are values, too few for a direction: with none, the
+  // sessions are there but carry no such value (engagement comes only from an analysis).
+  const verdict = trend.direction
+    ? `${ARROWS[trend.direction]} ${trend.direction}${trend.improving === true ? ', improving' : trend.improving === false ? ', getting worse' : ''}`
+    : known.length
+      ? 'not enough sessions yet'
+      : 'no values yet';
   return h(
     'figure',
     { class: ['trend', `trend-${mood}`], id, dataset: { points: known.length, direction: trend.direction ?? 'none' } },
     h('figcaption', {}, h('span', { class: 'trend-label' }, label), h('strong', { class: 'trend-last num' }, last ? format(last.value) : '—'), h('span', { class: 'trend-verdict' }, verdict)),
-    known.length ? chart : h('p', { class: 'muted small trend-empty' }, 'No values in these sessions.'),
+    known.length ? chart : h('p', { class: 'muted small trend-empty' }, empty),
   );
 }

@@ -47,9 +47,15 @@ function page(p) {
       h(
         'div',
         { class: 'trend-grid', id: 'trends' },
-        trendChart(t.accuracy, { id: 'trend-accuracy', label: 'Accuracy', format: pct, max: 1 }),
-        trendChart(t.time_per_attempt_ms, { id: 'trend-time', label: 'Time per attempt', format: secs }),
-        trendChart(t.engagement, { id: 'trend-engagement', label: 'Engagement', format: (v) => v.toFixed(2), max: 1 }),
+        trendChart(t.accuracy, { id: 'trend-accuracy', label: 'Accuracy', format: pct, max: 1, empty: 'No attempts in these sessions.' }),
+        trendChart(t.time_per_attempt_ms, { id: 'trend-time', label: 'Time per attempt', format: secs, empty: 'No timed attempts in these sessions.' }),
+        trendChart(t.engagement, {
+          id: 'trend-engagement',
+          label: 'Engagement',
+          format: (v) => v.toFixed(2),
+          max: 1,
+          empty: 'Engagement comes from a session\'s analysis, and none of these sessions has been analysed yet.',
+        }),
       ),
     ),
     h(
