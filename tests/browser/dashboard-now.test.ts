@@ -105,6 +105,16 @@ describeWithBrowser('dashboard Now view', () => {
     expect(await step2.locator('.step-median').textContent()).toBe('median 3m');
     expect(await step2.locator('rect.step-bar-stuck').count()).toBe(1);
     expect(await page.locator('#step-bars li[data-step="3"] rect.step-bar-stuck').count()).toBe(0);
+    // A step's name narrows the needs-help list to that step (a link, so it can be shared), and back.
+    await step2.locator('a.step-name').click();
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#/now?workshop=${room.prefix}&step=2`);
+    await page.waitForSelector('#step-bars li.is-selected[data-step="2"]');
+    await expect.poll(() => ranked(page)).toEqual([rita.token, sam.token]);
+    expect(await page.textContent('#needs-help-count')).toBe('2 on step 2 · Install the SDK · all steps');
+    await page.click('#all-steps');
+    await page.waitForSelector(`#needs-help-list li[data-session-id="${olga.token}"]`);
+    expect(await page.evaluate(() => location.hash)).toBe(`#/now?workshop=${room.prefix}`);
+    expect(await page.locator('#step-bars li.is-selected').count()).toBe(0);
     // Bar lengths follow the counts: step 3 (5 students) is the longest, step 2 two fifths of it.
     const okWidth = async (step: string) => Number(await page.getAttribute(`#step-bars li[data-step="${step}"] rect.step-bar-ok`, 'width'));
     const stuckWidth = Number(await step2.locator('rect.step-bar-stuck').getAttribute('width'));

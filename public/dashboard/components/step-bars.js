@@ -2,6 +2,7 @@
  * The cohort's progress as a picture: one bar per workshop step (in step order) as long as the
  * number of students on it, the stuck ones as a red end of the bar. Bars aggregate, so 200
  * students are as readable as 5. Drawn with SVG attributes (no inline style: the page's CSP).
+ * With `href`, each step's name links to the view narrowed to that step (`selected` marks it).
  */
 import { fmtDuration, h, notice } from '../dom.js';
 import { stepLabel } from './needs-help.js';
@@ -28,7 +29,7 @@ function bar(students, stuck, max) {
   );
 }
 
-export function stepBars(steps) {
+export function stepBars(steps, { href, selected } = {}) {
   if (!steps.length) return notice('No workshop steps reported yet (events carry currentStep / stepName).');
   const max = Math.max(1, ...steps.map((s) => s.students));
   return h(
@@ -39,8 +40,10 @@ export function stepBars(steps) {
       const label = stepLabel(s.step, s.step_name) ?? '?';
       return h(
         'li',
-        { class: ['step-row', stuck > 0 && 'has-stuck'], dataset: { step: s.step, students: s.students, stuck } },
-        h('span', { class: 'step-name', title: label }, label),
+        { class: ['step-row', stuck > 0 && 'has-stuck', selected === s.step && 'is-selected'], dataset: { step: s.step, students: s.students, stuck } },
+        href
+          ? h('a', { class: 'step-name', href: href(s.step), title: `Who needs help on ${label}`, ...(selected === s.step ? { 'aria-current': 'true' } : {}) }, label)
+          : h('span', { class: 'step-name', title: label }, label),
         bar(s.students, stuck, max),
         h(
           'span',

@@ -6,12 +6,13 @@
  * stream again. When the server cannot be reached, what is on screen stays, marked as not live.
  * Leaving the view stops either (the router aborts the signal and calls the cleanup).
  * #/now?workshop=ws_room2 narrows everything (alerts too) to session tokens starting with that
- * prefix; a prefix no active session has says so rather than "nobody needs help".
+ * prefix; a prefix no active session has says so rather than "nobody needs help". #/now?step=3
+ * (a step bar's link) narrows the needs-help list to the students on that step.
  */
 import { api, ApiError, query as qs } from '../api.js';
 import { pause as wait, readStream } from '../stream.js';
 import { alertsList } from '../components/alerts-list.js';
-import { needsHelpList } from '../components/needs-help.js';
+import { needsHelpList, stepLabel } from '../components/needs-help.js';
 import { nowErrors } from '../components/now-errors.js';
 import { stepBars } from '../components/step-bars.js';
 import { fill, fmtTime, h, notice } from '../dom.js';
@@ -31,6 +32,10 @@ function card(id, title, extras, body) {
 
 export function renderNow(root, { query, signal, navigate }) {
   const workshop = (query.get('workshop') ?? '').trim();
+  // #/now?step=3 narrows the needs-help list to the students on that step (a step bar's link).
+  const step = (query.get('step') ?? '').trim();
+  /** This view's address with `step` (none: every step). */
+  const hrefFor = (s) => `#/now${qs({ workshop: workshop || undefined, step: s || undefined })}`;
   const stamp = h('span', { class: 'muted small', id: 'now-updated', role: 'status' }, 'Loading…');
   const live = h('div', { class: 'live', id: 'now-live', dataset: { state: 'idle', polls: 0 } }, stamp);
   const form = h(
@@ -82,15 +87,26 @@ export function renderNow(root, { query, signal, navigate }) {
     const now = Date.parse(a.generated_at) || Date.now();
     const stuck = a.steps.reduce((n, s) => n + (s.stuck ?? 0), 0);
     fill(stats, stat('active students', String(a.active_students), 'stat-active'), stat('need help', String(a.students.length), 'stat-help'), stat('stuck', String(stuck), 'stat-stuck'), stat('error types · 15 min', String(a.top_errors.length), 'stat-errors'));
-    helpCount.textContent = a.students.length ? `${a.students.length} of ${a.active_students} · highest need first` : '';
+    const shown = step ? a.students.filter((s) => String(s.current_step ?? '') === step) : a.students;
+    const stepName = step ? (stepLabel(step, a.steps.find((s) => s.step === step)?.step_name) ?? step) : null;
+    fill(
+      helpCount,
+      step
+        ? [`${shown.length} on step ${stepName} · `, h('a', { href: hrefFor(''), id: 'all-steps' }, 'all steps')]
+        : a.students.length
+          ? `${a.students.length} of ${a.active_students} · highest need first`
+          : '',
+    );
     // A mistyped prefix must not read as "nobody needs help".
     fill(
       helpBody,
       workshop && !a.active_students
         ? notice(`No active session's token starts with "${workshop}". Check the workshop prefix, or clear it to see every room.`)
-        : needsHelpList(a.students, { href: sessionHref, now }),
+        : step && !shown.length
+          ? notice(`Nobody on step ${stepName} needs help right now.`, 'ok')
+          : needsHelpList(shown, { href: sessionHref, now }),
     );
-    fill(stepsBody, stepBars(a.steps));
+    fill(stepsBody, stepBars(a.steps, { href: hrefFor, selected: step || undefined }));
     fill(errorsBody, nowErrors(a.top_errors, { since: new Date(now - 15 * 60_000).toISOString(), workshop }));
   }
 
