@@ -87,6 +87,9 @@ Filters (combine freely):
                            for every command, not a filter)
   --student <email>        one student's events
   --type <type>            one event type (error, navigation, transcript…)
+  --error-type <type>      error events of this errorType only, as the top errors name it
+                           (e.g. TypeError; '(unspecified)' for errors that gave none)
+  --workshop <prefix>      one workshop: session tokens starting with this (e.g. ws_room2_)
   --since <iso>            from this time (inclusive), e.g. 2026-11-30T00:00:00Z
   --until <iso>            before this time (exclusive)
   --limit <n>              at most n events (server default and maximum: 100000)
@@ -100,6 +103,8 @@ final "exported N events" line.`,
     session: { type: 'string' },
     student: { type: 'string' },
     type: { type: 'string' },
+    'error-type': { type: 'string' },
+    workshop: { type: 'string' },
     since: { type: 'string' },
     until: { type: 'string' },
     limit: { type: 'string' },
@@ -128,6 +133,8 @@ final "exported N events" line.`,
         sessionToken,
         studentEmail: str(ctx.flags.student),
         eventType: str(ctx.flags.type),
+        errorType: str(ctx.flags['error-type']),
+        workshop: str(ctx.flags.workshop),
         since: str(ctx.flags.since),
         until: str(ctx.flags.until),
         limit: intFlag(ctx.flags, 'limit', 1, 100_000),

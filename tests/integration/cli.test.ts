@@ -247,5 +247,41 @@ describeWithPostgres('sessionlog command line against a real server', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('studentEmail');
   });
+
+  it('export: --workshop and --error-type narrow it to exactly one room, one error type', async () => {
+    const room = `${uniqueToken('ws_cli_export')}_`;
+    const outside = uniqueToken('ws_cli_export'); // same start as the room's tokens, not its prefix
+    const ev = (eventType: string, eventData: Record<string, unknown>, second: number) => ({ eventType, eventData, eventId: crypto.randomUUID(), timestamp: `2026-01-18T09:00:0${second}Z` });
+    const ada = [
+      ev('navigation', { from: 1, to: 2 }, 0),
+      ev('error', { errorType: 'TypeError', errorMessage: 'x is undefined' }, 1),
+      ev('error', { errorType: 'ImportError', errorMessage: 'No module named vapi' }, 2),
+      ev('error', { errorMessage: 'something failed' }, 3),
+    ];
+    const bob = [ev('error', { errorType: 'TypeError', errorMessage: 'y is undefined' }, 4)];
+    const other = [ev('error', { errorType: 'TypeError', errorMessage: 'z is undefined' }, 5)];
+    for (const [sessionToken, events] of [[`${room}ada`, ada], [`${room}bob`, bob], [outside, other]] as const) {
+      await api('/api/session-log', { method: 'POST', body: JSON.stringify({ sessionToken, events }) });
+    }
+    const ids = async (...args: string[]) => {
+      const r = await cli(['export', ...args, '--format', 'ndjson', '--quiet']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return r.stdout.trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { event_id: string }).event_id);
+    };
+    const id = (e: { eventId: string } | undefined) => e?.eventId;
+
+    expect(await ids('--workshop', room)).toEqual([...ada, ...bob].map(id));
+    expect(await ids('--workshop', room, '--error-type', 'TypeError')).toEqual([ada[1], bob[0]].map(id));
+    expect(await ids('--workshop', room, '--error-type', '(unspecified)')).toEqual([id(ada[3])]);
+    expect(await ids('--session', outside, '--error-type', 'TypeError')).toEqual([id(other[0])]);
+    expect(await ids('--workshop', room, '--error-type', 'RangeError')).toEqual([]);
+    const csv = await cli(['export', '--workshop', room, '--error-type', 'ImportError', '--format', 'csv', '--quiet']);
+    expect(parseCsv(csv.stdout).slice(1).map((r) => r[0])).toEqual([id(ada[2])]);
+
+    const help = await cli(['export', '--help']);
+    expect(help.stdout).toContain('--error-type <type>');
+    expect(help.stdout).toContain('--workshop <prefix>');
+  });
 });
 
