@@ -155,7 +155,11 @@ export const EnvSchema = z.object({
   VAPI_UPSTREAM_SECRET: z.optional(z.string().check(z.minLength(1))),
   /** How long to wait for the upstream's answer, in ms (Vapi gives an assistant-request 7.5 s). @default 7000 */
   VAPI_UPSTREAM_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(100), z.maximum(60_000)), 7000),
-  /** Without an upstream, an assistant-request is answered `{"assistantId": VAPI_ASSISTANT_ID}` (unset: an error Vapi speaks). */
+  /**
+   * An assistant-request is answered `{"assistantId": VAPI_ASSISTANT_ID}` without an upstream, and
+   * when the upstream gives no answer (down, too slow, a 2xx that is not a JSON object) — its error
+   * statuses are relayed. Unset: an error Vapi speaks, and the call ends.
+   */
   VAPI_ASSISTANT_ID: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
   /** Bearer token for POST /api/webhooks/session-data (other voice platforms). */
   WEBHOOK_TOKEN: z.optional(z.string().check(z.minLength(1))),

@@ -1,8 +1,9 @@
 /**
  * Sessionlog as a tap in front of the customer's own Vapi server (VAPI_UPSTREAM_URL), against a
  * real local HTTP server: every message forwarded unchanged with the upstream secret, answers Vapi
- * reads relayed (status and body), a slow or dead upstream answered with an error Vapi can speak,
- * and the defaults without an upstream (VAPI_ASSISTANT_ID, destination errors). Every answer
+ * reads relayed (status and body), a slow or dead upstream answered with the default assistant
+ * (VAPI_ASSISTANT_ID) or else an error Vapi can speak, and the defaults without an upstream
+ * (VAPI_ASSISTANT_ID, destination errors). Every answer
  * Sessionlog makes up or completes (an upstream's page that is no JSON, a handoff without its
  * destination) is checked against the Vapi server SDK's response type for its message.
  */
@@ -37,11 +38,12 @@ function build(env: Record<string, string>) {
  * An app relaying to a real local upstream. The deadline is short only where a test waits for it
  * (a slow upstream): elsewhere 300 ms was missed by a loaded machine's first request now and then.
  */
-async function upstream(handler: ToolHandler, timeoutMs = 5_000) {
+async function upstream(handler: ToolHandler, timeoutMs = 5_000, env: Record<string, string> = {}) {
   const server = await startToolServer(handler);
   servers.push(server);
-  return { server, ...build({ VAPI_UPSTREAM_URL: server.url, VAPI_UPSTREAM_SECRET: UPSTREAM_SECRET, VAPI_UPSTREAM_TIMEOUT_MS: String(timeoutMs) }) };
+  return { server, ...build({ VAPI_UPSTREAM_URL: server.url, VAPI_UPSTREAM_SECRET: UPSTREAM_SECRET, VAPI_UPSTREAM_TIMEOUT_MS: String(timeoutMs), ...env }) };
 }
+const DEFAULT_ASSISTANT = { VAPI_ASSISTANT_ID: 'asst_default_42' };
 const call = () => {
   const student = freshStudent();
   const c = webCall({ startedAt: new Date('2025-11-10T10:00:00Z'), metadata: { studentId: student } });
@@ -91,12 +93,63 @@ describe('with an upstream', () => {
     expect(await res.json()).toEqual({ error: expect.stringMatching(/in time/) });
   });
 
-  it('an upstream that is down → an error Vapi speaks', async () => {
-    const { server, api } = await upstream(() => ({ body: {} }));
+  it('an upstream that is down, without VAPI_ASSISTANT_ID → an error Vapi speaks; the failure on the timeline', async () => {
+    const { server, api, deps } = await upstream(() => ({ body: {} }));
     await server.close();
-    const { c } = call();
+    const { student, c } = call();
     const res = await api.vapiRaw(c.message('assistant-request', 0));
-    expect(await res.json()).toEqual({ error: expect.stringMatching(/could not be reached/) });
+    const reached = expect.stringMatching(/could not be reached/);
+    expect(VapiAnswers['assistant-request'].parse(await res.json())).toEqual({ error: reached });
+    await deps.settle();
+    const [s] = await api.sessions({ student_id: student });
+    const { events } = await api.timeline(s!.session_id);
+    const answered = events.filter((e) => e.event_type === 'call_answer').map((e) => e.event_data);
+    expect(answered).toEqual([expect.objectContaining({ request: 'assistant-request', error: reached })]);
+    expect(answered[0]).not.toHaveProperty('assistant_id');
+  });
+
+  it('an upstream that is down, with VAPI_ASSISTANT_ID → {"assistantId"}: the student’s call goes ahead with the default assistant; the failure logged and on the timeline', async () => {
+    const { server, api, deps } = await upstream(() => ({ body: {} }), 5_000, DEFAULT_ASSISTANT);
+    await server.close();
+    const warned: string[] = [];
+    deps.log = { info: () => {}, error: () => {}, warn: (msg) => warned.push(msg) };
+    const { student, c } = call();
+    const reached = expect.stringMatching(/could not be reached/);
+    expect(VapiAnswers['assistant-request'].parse(await api.vapi(c.message('assistant-request', 0)))).toEqual({ assistantId: 'asst_default_42' });
+    expect(warned).toContain('vapi upstream unreachable');
+    // Only the assistant-request has a default to fall back to: a transfer still gets the reason.
+    expect(VapiAnswers['transfer-destination-request'].parse(await api.vapi(c.transferRequest(2)))).toEqual({ error: reached });
+    await deps.settle();
+    const [s] = await api.sessions({ student_id: student });
+    const { events } = await api.timeline(s!.session_id);
+    const answered = events.filter((e) => e.event_type === 'call_answer').map((e) => e.event_data);
+    expect(answered).toEqual([
+      expect.objectContaining({ request: 'assistant-request', error: reached, assistant_id: 'asst_default_42' }),
+      expect.objectContaining({ request: 'transfer-destination-request', error: reached }),
+    ]);
+    expect(answered[1]).not.toHaveProperty('assistant_id');
+  });
+
+  it('a slow upstream, or a 2xx that is not a JSON object, with VAPI_ASSISTANT_ID → {"assistantId"}; an error status is still relayed as is', async () => {
+    const slow = await upstream(replies.slow(3_000, () => ({ body: { assistantId: 'late' } })), 300, DEFAULT_ASSISTANT);
+    expect(VapiAnswers['assistant-request'].parse(await slow.api.vapi(call().c.message('assistant-request', 0)))).toEqual({ assistantId: 'asst_default_42' });
+    const page = await upstream(replies.malformed('<html><body>Bad gateway</body></html>'), 5_000, DEFAULT_ASSISTANT);
+    const { student, c } = call();
+    expect(VapiAnswers['assistant-request'].parse(await page.api.vapi(c.message('assistant-request', 0)))).toEqual({ assistantId: 'asst_default_42' });
+    await page.deps.settle();
+    const [s] = await page.api.sessions({ student_id: student });
+    const { events } = await page.api.timeline(s!.session_id);
+    expect(events.find((e) => e.event_type === 'call_answer')?.event_data).toMatchObject({
+      request: 'assistant-request',
+      upstream_status: 200,
+      error: expect.stringMatching(/not answer with a JSON object/),
+      assistant_id: 'asst_default_42',
+    });
+    // The customer's server refusing the call is its answer, not a failure to answer.
+    const refusing = await upstream(replies.status(403, { error: 'unknown number' }), 5_000, DEFAULT_ASSISTANT);
+    const res = await refusing.api.vapiRaw(call().c.message('assistant-request', 0));
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({ error: 'unknown number' });
   });
 
   it('an upstream that is down → each message’s answer of its SDK type, with the reason where the type has a field for it', async () => {

@@ -1,7 +1,7 @@
 /**
  * What Sessionlog answers a message Vapi reads when it has no answer of the customer's server to
  * relay: none is configured (VAPI_UPSTREAM_URL), it did not answer in time or at all, or its 2xx
- * was not a JSON object (its error statuses are relayed as they are). Each answer has the shape of
+ * was not a JSON object (its error statuses are relayed as they are: a refusal is its to make). Each answer has the shape of
  * the Vapi server SDK's response type for that message
  * (VapiAI/server-sdk-typescript, src/api/types/ServerMessageResponse<Message>.ts): an answer missing
  * a field the type requires (a handoff's `destination`, an endpointing `timeoutSeconds`) is one Vapi
@@ -21,13 +21,18 @@ export const ENDPOINTING_TIMEOUT_SECONDS = 1.5;
 
 /**
  * The answer to `type` without one from the customer's server; `reason` goes where the type has a
- * field Vapi reads as why (added to the conversation, or spoken to the caller).
+ * field Vapi reads as why (added to the conversation, or spoken to the caller). `assistantId`
+ * (VAPI_ASSISTANT_ID) takes an assistant-request's call.
  */
-export function fallbackAnswer(type: string, reason: string): Fallback {
+export function fallbackAnswer(type: string, reason: string, assistantId?: string): Fallback {
   switch (type) {
     // ServerMessageResponseAssistantRequest / ...TransferDestinationRequest: every field optional;
-    // `error` is spoken to the caller instead of the call ending without a word.
+    // `error` is spoken to the caller instead of the call ending without a word. The default
+    // assistant, when there is one, takes the call instead: a student's call must not fail because
+    // the customer's routing server is down, slow or answered a page.
     case 'assistant-request':
+      if (assistantId) return { body: { assistantId } };
+      return { body: { error: reason } };
     case 'transfer-destination-request':
       return { body: { error: reason } };
     // ServerMessageResponseHandoffDestinationRequest: `destination` required (an object), `error`

@@ -102,16 +102,28 @@ const answerOf = (f: Fallback, logged: Record<string, unknown> | undefined): Ans
   'refuse' in f ? { ...f, logged } : { status: 200, body: JSON.stringify(f.body), contentType: 'application/json', logged };
 
 /**
+ * The upstream gave no answer Vapi could read (`error` says why): the type's answer without one,
+ * `{"assistantId"}` for an assistant-request when VAPI_ASSISTANT_ID is set. The timeline keeps the
+ * failure and, when the default assistant took the call, which one.
+ */
+function withoutUpstreamAnswer(type: string, error: string, config: Config, logged: Record<string, unknown>): Answer {
+  const f = fallbackAnswer(type, error, config.vapi.assistantId);
+  const assistantId = 'body' in f ? f.body.assistantId : undefined;
+  return answerOf(f, typeof assistantId === 'string' ? { ...logged, assistant_id: assistantId } : logged);
+}
+
+/**
  * The answer to a message Vapi reads (other than tool calls): the upstream's status and body when
  * there is one (a 2xx JSON object completed where the SDK type requires more), else `{"assistantId"}`
  * for an assistant-request when VAPI_ASSISTANT_ID is set, else the message type's answer without one
- * (lib/calls/vapi/answers.ts). `logged` goes on the timeline.
+ * (lib/calls/vapi/answers.ts). An upstream that is down, too slow or answers a 2xx that is not a JSON
+ * object gets the same (its error statuses are relayed). `logged` goes on the timeline.
  */
 async function answerRequest(type: string, raw: string, config: Config, log: Logger): Promise<Answer> {
   const up = config.vapi.upstream;
   if (up) {
     const r = await relay(up, raw, up.timeoutMs, log);
-    if ('failure' in r) return answerOf(fallbackAnswer(type, r.failure), { error: r.failure });
+    if ('failure' in r) return withoutUpstreamAnswer(type, r.failure, config, { error: r.failure });
     let parsed: unknown;
     try {
       parsed = JSON.parse(r.body);
@@ -124,7 +136,7 @@ async function answerRequest(type: string, raw: string, config: Config, log: Log
     if (!isJsonObject(parsed)) {
       // A proxy's error page, or an empty body: nothing Vapi could read as the answer.
       const error = 'The upstream server did not answer with a JSON object.';
-      return answerOf(fallbackAnswer(type, error), { upstream_status: r.status, error });
+      return withoutUpstreamAnswer(type, error, config, { upstream_status: r.status, error });
     }
     const fitted = completed(type, parsed);
     return fitted ? answerOf({ body: fitted }, relayed.logged) : relayed;
