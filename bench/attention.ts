@@ -65,6 +65,7 @@ async function plan(sql: Sql, now: Date, prefix: string | null): Promise<string[
     ATTENTION_DEFAULTS.stuckMinMs,
     ATTENTION_DEFAULTS.stuckMinPassed,
     ATTENTION_DEFAULTS.stuckMultiplier,
+    ATTENTION_DEFAULTS.quietAfterErrorMs,
   ]);
   return rows.map((r) => r['QUERY PLAN']);
 }
