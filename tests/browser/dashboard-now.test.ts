@@ -78,6 +78,8 @@ describeWithBrowser('dashboard Now view', () => {
     await expect.poll(() => ranked(page)).toEqual([rita.token, sam.token, olga.token]);
     expect(await page.textContent('#stat-active .stat-value')).toBe('7');
     expect(await page.textContent('#stat-help .stat-value')).toBe('3');
+    // The tab's title carries the count, for a tab in the background.
+    expect(await page.title()).toBe('(3) Sessionlog · Now');
 
     // Each row: who, where, why, since when.
     const first = page.locator(`#needs-help-list li[data-session-id="${rita.token}"]`);
@@ -229,6 +231,7 @@ describeWithBrowser('dashboard Now view', () => {
     const { context, page, polls } = await open(`#/now?workshop=${room.prefix}`, { clock: true });
     await page.waitForSelector('#needs-help .notice-ok');
     expect(await page.textContent('#needs-help .notice-ok')).toBe('Nobody needs help right now.');
+    expect(await page.title()).toBe('Sessionlog · Now');
     const late = room.student('Late Leo');
     // Checked before his events exist: once they are posted, the update that brings him in may
     // come at any moment (the attention stream pushes as soon as the server's next read sees them).
@@ -239,6 +242,7 @@ describeWithBrowser('dashboard Now view', () => {
     await page.clock.runFor(5_000);
     await page.waitForSelector(`#needs-help-list li[data-session-id="${late.token}"]`);
     await page.waitForSelector('#now-errors-list li[data-error-type="SyntaxError"]');
+    expect(await page.title()).toBe('(1) Sessionlog · Now');
 
     // Gone to another view: a minute passes with no request.
     await page.evaluate(() => {

@@ -87,6 +87,9 @@ export function renderNow(root, { query, signal, navigate }) {
     const now = Date.parse(a.generated_at) || Date.now();
     const stuck = a.steps.reduce((n, s) => n + (s.stuck ?? 0), 0);
     fill(stats, stat('active students', String(a.active_students), 'stat-active'), stat('need help', String(a.students.length), 'stat-help'), stat('stuck', String(stuck), 'stat-stuck'), stat('error types · 15 min', String(a.top_errors.length), 'stat-errors'));
+    // The count in the tab's title: an instructor whose tab is in the background, or who is
+    // helping someone at a desk, sees at a glance that more students need help.
+    document.title = a.students.length ? `(${a.students.length}) Sessionlog · Now` : 'Sessionlog · Now';
     const shown = step ? a.students.filter((s) => String(s.current_step ?? '') === step) : a.students;
     const stepName = step ? (stepLabel(step, a.steps.find((s) => s.step === step)?.step_name) ?? step) : null;
     fill(
