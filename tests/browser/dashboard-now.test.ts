@@ -255,6 +255,52 @@ describeWithBrowser('dashboard Now view', () => {
     await context.close();
   });
 
+  it('"Notify me": a student who newly needs help while the tab is not in view is a desktop notification, and a click opens their session', async () => {
+    const room = workshopRoom(world.server.url);
+    const rita = room.student('Rita Moreno');
+    await room.post([...rita.walk(2, 2, 6), rita.error(3, 2), rita.error(2, 2), rita.error(1, 2)]);
+    // The browser's side: notifications allowed, and another window has the focus. Each
+    // notification made is recorded (a stand-in for the desktop's, which headless Chromium lacks).
+    const { context, page } = await world.open(`#/now?workshop=${room.prefix}`, {
+      beforeGoto: (p) =>
+        p.addInitScript(() => {
+          const made: { title: string; body: string; click: () => void }[] = [];
+          (window as unknown as { made: typeof made }).made = made;
+          class FakeNotification extends EventTarget {
+            static permission = 'default';
+            static async requestPermission() {
+              FakeNotification.permission = 'granted';
+              return 'granted';
+            }
+            constructor(title: string, o: { body?: string } = {}) {
+              super();
+              made.push({ title, body: o.body ?? '', click: () => this.dispatchEvent(new Event('click')) });
+            }
+            close() {}
+          }
+          Object.defineProperty(window, 'Notification', { value: FakeNotification });
+          document.hasFocus = () => false;
+        }),
+    });
+    const made = () => page.evaluate(() => (window as unknown as { made: { title: string; body: string }[] }).made.map(({ title, body }) => ({ title, body })));
+    await page.waitForSelector(`#needs-help-list li[data-session-id="${rita.token}"]`);
+    expect(await page.textContent('#notify-toggle')).toBe('Notify me');
+    await page.click('#notify-toggle');
+    await expect.poll(() => page.textContent('#notify-toggle')).toBe('Notifying · turn off');
+    expect(await page.getAttribute('#notify-toggle', 'aria-pressed')).toBe('true');
+    // Rita was already listed: no notification for her.
+    expect(await made()).toEqual([]);
+
+    const late = room.student('Late Leo');
+    await room.post([late.action(3, 1), late.error(1, 1, 'SyntaxError', 'Unexpected token'), late.error(0.5, 1, 'SyntaxError', 'Unexpected token'), late.error(0.2, 1, 'SyntaxError', 'Unexpected token')]);
+    await expect.poll(made, { timeout: 20_000 }).toEqual([{ title: 'Late Leo needs help', body: expect.stringContaining('SyntaxError: Unexpected token') }]);
+    await page.evaluate(() => (window as unknown as { made: { click: () => void }[] }).made[0]?.click());
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#/session/${late.token}`);
+    // The choice is kept in this browser.
+    expect(await page.evaluate(() => localStorage.getItem('sessionlog.notify'))).toBe('1');
+    await context.close();
+  });
+
   it('an outage keeps the last picture on screen, greyed and marked as not live; once the server is back it updates and streams again', async () => {
     const room = workshopRoom(world.server.url);
     const rita = room.student('Rita Moreno');

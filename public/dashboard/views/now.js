@@ -12,7 +12,7 @@
 import { api, ApiError, query as qs } from '../api.js';
 import { pause as wait, readStream } from '../stream.js';
 import { alertsList } from '../components/alerts-list.js';
-import { needsHelpList, stepLabel } from '../components/needs-help.js';
+import { needsHelpList, stepLabel, studentName } from '../components/needs-help.js';
 import { nowErrors } from '../components/now-errors.js';
 import { stepBars } from '../components/step-bars.js';
 import { fill, fmtTime, h, notice } from '../dom.js';
@@ -30,6 +30,55 @@ function card(id, title, extras, body) {
   return h('section', { class: 'card now-card', id, 'aria-labelledby': `${id}-title` }, h('div', { class: 'card-head' }, h('h2', { id: `${id}-title` }, title), extras), body);
 }
 
+const NOTIFY_KEY = 'sessionlog.notify';
+
+/**
+ * "Notify me": a desktop notification when a student newly needs help while the instructor is not
+ * looking at this tab (it is hidden or another window has the focus) — the list itself says it
+ * when they are. Off until asked for (the browser asks for permission on that click); the choice is
+ * kept in this browser. One notification per update: a student by name with the first reason, or
+ * how many when several arrive at once. Clicking it brings the tab forward on that student's session.
+ */
+function createNotifier(sessionHref, navigate) {
+  const supported = typeof Notification === 'function';
+  let on = supported && Notification.permission === 'granted' && localStorage.getItem(NOTIFY_KEY) === '1';
+  /** The students listed at the last update; null before the first (which must not notify). */
+  let seen = null;
+  const button = h('button', { type: 'button', class: 'notify-toggle', id: 'notify-toggle', 'aria-pressed': 'false' });
+  function show() {
+    const blocked = supported && Notification.permission === 'denied';
+    button.textContent = !supported ? 'Notifications unavailable' : blocked ? 'Notifications blocked' : on ? 'Notifying · turn off' : 'Notify me';
+    button.disabled = !supported || blocked;
+    button.title = blocked ? 'This browser blocks notifications from this site: allow them in its site settings.' : 'A desktop notification when a student newly needs help while this tab is not in view';
+    button.setAttribute('aria-pressed', String(on));
+  }
+  button.addEventListener('click', async () => {
+    if (on) on = false;
+    else on = (Notification.permission === 'granted' ? 'granted' : await Notification.requestPermission()) === 'granted';
+    localStorage.setItem(NOTIFY_KEY, on ? '1' : '0');
+    show();
+  });
+  show();
+  return {
+    button,
+    update(students) {
+      const fresh = seen ? students.filter((s) => !seen.has(s.session_id)) : [];
+      seen = new Set(students.map((s) => s.session_id));
+      if (!on || !fresh.length || (document.visibilityState === 'visible' && document.hasFocus())) return;
+      const [first] = fresh;
+      const n = new Notification(fresh.length === 1 ? `${studentName(first)} needs help` : `${fresh.length} more students need help`, {
+        body: fresh.length === 1 ? (first.reasons?.[0]?.message ?? '') : fresh.map(studentName).join(', '),
+        tag: 'sessionlog-needs-help',
+      });
+      n.addEventListener('click', () => {
+        window.focus();
+        navigate(sessionHref(first.session_id));
+        n.close();
+      });
+    },
+  };
+}
+
 export function renderNow(root, { query, signal, navigate }) {
   const workshop = (query.get('workshop') ?? '').trim();
   // #/now?step=3 narrows the needs-help list to the students on that step (a step bar's link).
@@ -38,6 +87,8 @@ export function renderNow(root, { query, signal, navigate }) {
   const hrefFor = (s) => `#/now${qs({ workshop: workshop || undefined, step: s || undefined })}`;
   const stamp = h('span', { class: 'muted small', id: 'now-updated', role: 'status' }, 'Loading…');
   const live = h('div', { class: 'live', id: 'now-live', dataset: { state: 'idle', polls: 0 } }, stamp);
+  const notifier = createNotifier(sessionHref, navigate);
+  const notifyButton = notifier.button;
   const form = h(
     'form',
     { class: 'now-filter', id: 'now-filter', role: 'search' },
@@ -61,7 +112,7 @@ export function renderNow(root, { query, signal, navigate }) {
 
   fill(
     root,
-    h('div', { class: 'title-row now-title' }, h('h1', { class: 'page-title' }, 'Now'), live, form),
+    h('div', { class: 'title-row now-title' }, h('h1', { class: 'page-title' }, 'Now'), live, notifyButton, form),
     stats,
     grid,
   );
@@ -90,6 +141,7 @@ export function renderNow(root, { query, signal, navigate }) {
     // The count in the tab's title: an instructor whose tab is in the background, or who is
     // helping someone at a desk, sees at a glance that more students need help.
     document.title = a.students.length ? `(${a.students.length}) Sessionlog · Now` : 'Sessionlog · Now';
+    notifier.update(a.students);
     const shown = step ? a.students.filter((s) => String(s.current_step ?? '') === step) : a.students;
     const stepName = step ? (stepLabel(step, a.steps.find((s) => s.step === step)?.step_name) ?? step) : null;
     fill(
