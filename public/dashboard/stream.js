@@ -68,6 +68,17 @@ export async function readStream(path, { signal, lastEventId, onOpen, onMessages
   return { retry };
 }
 
+/**
+ * After a stream breaks off (the server restarted, the network dropped, a proxy refuses streams),
+ * a view polls and tries the stream again after STREAM_RETRY_MS, then twice as long each time up
+ * to STREAM_RETRY_MAX_MS: back to streaming soon after an outage, one request a minute behind a
+ * proxy that never passes a stream.
+ */
+export const STREAM_RETRY_MS = 10_000;
+const STREAM_RETRY_MAX_MS = 60_000;
+/** The wait after one of `ms` that failed too. */
+export const nextRetry = (ms) => Math.min(ms * 2, STREAM_RETRY_MAX_MS);
+
 /** Wait `ms`, or less when `signal` aborts. */
 export const pause = (ms, signal) =>
   new Promise((resolve) => {

@@ -3,22 +3,19 @@
  */
 import { api, ApiError } from '../api.js';
 import { fill, fmtTime, h } from '../dom.js';
-import { pause as wait, readStream } from '../stream.js';
+import { nextRetry, pause as wait, readStream, STREAM_RETRY_MS } from '../stream.js';
 
 /** Fallback polling period, when the stream cannot be opened (the issue asked for 2–3 s). */
 export const TAIL_MS = 2500;
-/** After the stream breaks off, try it again this soon, then twice as long each time up to the max. */
-const STREAM_RETRY_MS = 10_000;
-const STREAM_RETRY_MAX_MS = 60_000;
 
 /**
  * Follow GET /api/sessions/{id}/stream (Server-Sent Events, read with fetch so the token stays in
  * a header): each `entry` is merged as it is stored, a closed connection is resumed with
  * Last-Event-ID = the last entry's seq, `status`/`end` re-read the session record. While the
  * stream cannot be opened (or broke off) it polls GET …/events?after_seq= every TAIL_MS (arrival
- * order, so a late event with an older time is not missed) and tries the stream again after
- * STREAM_RETRY_MS, doubling up to STREAM_RETRY_MAX_MS: a page left open through a server restart
- * goes back to streaming rather than polling for the rest of the workshop. Pausing aborts the
+ * order, so a late event with an older time is not missed) and tries the stream again
+ * (stream.js: STREAM_RETRY_MS, then nextRetry): a page left open through a server restart goes
+ * back to streaming rather than polling for the rest of the workshop. Pausing aborts the
  * connection or the request in flight, so nothing lands after "Pause".
  */
 export function createTail(id, viewSignal, timeline, { onEvents, onStatus }) {
@@ -96,7 +93,7 @@ export function createTail(id, viewSignal, timeline, { onEvents, onStatus }) {
         show(`Live · polling (stream unavailable: ${err instanceof ApiError ? err.message : 'network error'})`, 'live');
         if (!timer) timer = setTimeout(poll, TAIL_MS);
         retryTimer = setTimeout(retryStream, backoff);
-        backoff = Math.min(backoff * 2, STREAM_RETRY_MAX_MS);
+        backoff = nextRetry(backoff);
         return;
       } finally {
         streamOpen = false;

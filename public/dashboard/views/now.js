@@ -10,7 +10,7 @@
  * (a step bar's link) narrows the needs-help list to the students on that step.
  */
 import { api, ApiError, query as qs } from '../api.js';
-import { pause as wait, readStream } from '../stream.js';
+import { nextRetry, pause as wait, readStream, STREAM_RETRY_MS } from '../stream.js';
 import { alertsList } from '../components/alerts-list.js';
 import { needsHelpList, stepLabel, studentName } from '../components/needs-help.js';
 import { nowErrors } from '../components/now-errors.js';
@@ -20,9 +20,6 @@ import { sessionHref } from '../components/sessions-table.js';
 
 /** Fresh enough for a room of students, light enough for 2 requests per tab. */
 export const POLL_MS = 5000;
-/** After the stream breaks off, try it again this soon, then twice as long each time up to the max. */
-const STREAM_RETRY_MS = 10_000;
-const STREAM_RETRY_MAX_MS = 60_000;
 const ALERTS_SHOWN = 10;
 
 /** A card: its head (title and extras), then its body. */
@@ -250,8 +247,7 @@ export function renderNow(root, { query, signal, navigate }) {
    * (and every 15 s, as "stuck" grows with time alone). Each message is the full state, so a
    * reconnect (Vercel closes streams at 25 s) needs no cursor. When it breaks off or cannot be
    * opened (the server is down, a proxy refuses streams), the view polls meanwhile and tries the
-   * stream again after STREAM_RETRY_MS, doubling to STREAM_RETRY_MAX_MS: after an outage it is
-   * back to streaming, and behind a proxy that refuses streams it costs one request a minute.
+   * stream again (stream.js: STREAM_RETRY_MS, then nextRetry).
    */
   async function follow() {
     const path = `/api/attention/stream${qs({ workshop: workshop || undefined })}`;
@@ -286,7 +282,7 @@ export function renderNow(root, { query, signal, navigate }) {
         live.dataset.mode = 'polling';
         startPolling();
         await wait(backoff, signal);
-        backoff = Math.min(backoff * 2, STREAM_RETRY_MAX_MS);
+        backoff = nextRetry(backoff);
       }
     }
   }
