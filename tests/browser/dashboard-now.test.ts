@@ -153,9 +153,16 @@ describeWithBrowser('dashboard Now view', () => {
     await page.click('#back-link');
     await page.waitForSelector('#needs-help-list');
     expect(await page.evaluate(() => location.hash)).toBe(`#/now?workshop=${room.prefix}`);
+    // Stuck is measured against the room, as on the Now view: Sam's session says so too.
+    await stuck.locator('a.help-link').click();
+    await page.waitForSelector('#session-flag:not([hidden])');
+    expect(await page.locator('#session-flag .tag').allTextContents()).toEqual(['stuck']);
+    await page.click('#back-link');
+    await page.waitForSelector('#needs-help-list');
     // A student the Now view does not list gets no flag.
     const [calm] = cohort as [(typeof cohort)[number]];
-    const asked = page.waitForResponse((r) => r.url().includes(`/api/attention?workshop=${calm.token}`));
+    // (Read in the room the instructor came from, as the Now view reads it.)
+    const asked = page.waitForResponse((r) => r.url().includes(`/api/attention?workshop=${room.prefix}`));
     await page.evaluate((t) => {
       location.hash = `#/session/${t}`;
     }, calm.token);

@@ -17,8 +17,12 @@ import { speakerNamer } from '../components/speakers.js';
 import { createTimeline } from '../components/timeline.js';
 import { fmtFor, reasonTags } from '../components/needs-help.js';
 
-/** GET /api/attention?workshop= takes a token prefix of this form; a session id outside it is never flagged there. */
-const PREFIX = /^[A-Za-z0-9_.:-]{1,200}$/;
+/**
+ * The room the student is measured in, as the Now view measured them: that view's workshop prefix
+ * when the instructor came from it, else the room as it is now. Not the session's own id as a
+ * prefix: alone in its cohort, a student could never be "stuck" (a step needs others who passed it).
+ */
+const roomOf = (from) => (from?.name === 'now' ? new URLSearchParams(from.hash.split('?')[1] ?? '').get('workshop') || undefined : undefined);
 /** Re-read why the student is flagged at most this often while events arrive. */
 const FLAG_EVERY_MS = 10_000;
 
@@ -91,13 +95,13 @@ export function renderSession(root, { param: id, signal, from }) {
   async function readFlag() {
     flagTimer = null;
     flagRead = Date.now();
-    if (!PREFIX.test(id) || isEnded(doc)) {
+    if (isEnded(doc)) {
       flag.hidden = true;
       return;
     }
     let a;
     try {
-      a = await api.attention({ workshop: id }, { signal });
+      a = await api.attention({ workshop: roomOf(from) }, { signal });
     } catch {
       // A read that fails keeps what is shown: the flag is a hint, the timeline is the record.
       return;
