@@ -1,6 +1,6 @@
 import * as z from '../util/zod.js';
 import type { FieldError } from '../errors.js';
-import { issuesToErrors, JsonRecord, unstorableJson } from '../schemas/common.js';
+import { issuesToErrors, joinPath, JsonRecord, unstorableAt } from '../schemas/common.js';
 import { EventInput, KNOWN_EVENT_DATA, MAX_EVENT_DATA_BYTES } from '../schemas/event.js';
 import { eventTime, type NewEvent } from './ingest.js';
 
@@ -47,11 +47,8 @@ export function validateEvent(raw: unknown, receivedAt: Date, defaults?: Record<
     const r = known.safeParse(data);
     if (!r.success) return { ok: false, tooLarge: false, errors: issuesToErrors(r.error.issues, at(prefix, 'eventData')) };
   }
-  const bad = unstorableJson(data, at(prefix, 'eventData'));
-  if (bad) {
-    const [path, ...rest] = bad.split(': ');
-    return { ok: false, tooLarge: false, errors: [{ path: path ?? at(prefix, 'eventData'), message: rest.join(': ') }] };
-  }
+  const bad = unstorableAt(data);
+  if (bad) return { ok: false, tooLarge: false, errors: [{ path: joinPath(at(prefix, 'eventData'), bad.path), message: bad.message }] };
   const json = JSON.stringify(data);
   // Byte length only matters near the limit; UTF-8 is at most 3 bytes per UTF-16 unit.
   if (json.length * 3 > MAX_EVENT_DATA_BYTES && encoder.encode(json).byteLength > MAX_EVENT_DATA_BYTES) {

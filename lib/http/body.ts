@@ -1,4 +1,5 @@
 import { ApiError } from '../errors.js';
+import { parseJsonExact } from '../util/exact-json.js';
 
 /**
  * Bytes a process may hold at once for one purpose (bodies not authenticated yet): a reader takes
@@ -180,7 +181,9 @@ export async function readJson(req: Request, maxBytes: number): Promise<unknown>
   const text = await readText(req, maxBytes);
   if (!text.trim()) throw new ApiError('BAD_REQUEST', 'request body is empty; expected a JSON object');
   try {
-    return JSON.parse(text);
+    // Integers JSON.parse rounds are recorded, and refused where the body is checked for what
+    // Postgres can store (lib/schemas/common.ts): the client meant another number.
+    return parseJsonExact(text);
   } catch (err) {
     const reason = err instanceof SyntaxError ? err.message : 'invalid JSON';
     throw new ApiError('BAD_REQUEST', `request body is not valid JSON: ${reason}`);

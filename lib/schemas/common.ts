@@ -1,5 +1,6 @@
 import * as z from '../util/zod.js';
 import { notARouteName } from './ids.js';
+import { inexactIn } from '../util/exact-json.js';
 
 /** ISO 8601 date-time with a zone (Z or ±hh:mm), as clients and Vapi send them. */
 export const IsoDateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' });
@@ -59,7 +60,16 @@ export const MAX_JSON_DEPTH = 64;
  * Returns a path-qualified message, or null when the value is storable.
  */
 export function unstorableJson(value: unknown, path = '', depth = 0): string | null {
-  return storable(value, depth) ? null : describeUnstorable(value, path, depth);
+  const bad = unstorableAt(value, depth);
+  return bad && `${joinPath(path, bad.path) || 'value'}: ${bad.message}`;
+}
+
+/** The first thing Postgres would refuse in `value`: its path below `value`, and why; null when none. */
+export function unstorableAt(value: unknown, depth = 0): { path: Array<string | number>; message: string } | null {
+  if (storable(value, depth)) return null;
+  const path: Array<string | number> = [];
+  const message = describeUnstorable(value, path, depth);
+  return message ? { path, message } : null;
 }
 
 /**
@@ -71,6 +81,7 @@ function storable(value: unknown, depth: number): boolean {
   if (typeof value === 'string') return !UNSTORABLE.test(value);
   if (typeof value === 'number') return Number.isFinite(value);
   if (value === null || typeof value !== 'object') return true;
+  if (inexactIn(value)) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) if (!storable(value[i], depth + 1)) return false;
     return true;
@@ -80,27 +91,30 @@ function storable(value: unknown, depth: number): boolean {
   return true;
 }
 
-function describeUnstorable(value: unknown, path: string, depth: number): string | null {
-  if (depth > MAX_JSON_DEPTH) return `${path || 'value'}: nested deeper than ${MAX_JSON_DEPTH} levels`;
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? `${path || 'value'}: contains a NUL character or an unpaired surrogate` : null;
+/** Why `value` cannot be stored, with `path` left at the place (pushed on the way down); null when it can. */
+function describeUnstorable(value: unknown, path: Array<string | number>, depth: number): string | null {
+  if (depth > MAX_JSON_DEPTH) return `nested deeper than ${MAX_JSON_DEPTH} levels`;
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? 'contains a NUL character or an unpaired surrogate' : null;
   // JSON.parse reads 1e400 as Infinity, which JSON.stringify would store as null.
-  if (typeof value === 'number') return Number.isFinite(value) ? null : `${path || 'value'}: is a number too large to store (at most about 1.8e308)`;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const m = describeUnstorable(value[i], `${path}[${i}]`, depth + 1);
-      if (m) return m;
-    }
-    return null;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (UNSTORABLE.test(k)) return `${path || 'value'}: a key contains a NUL character or an unpaired surrogate`;
-      const m = describeUnstorable(v, path ? `${path}.${k}` : k, depth + 1);
-      if (m) return m;
-    }
+  if (typeof value === 'number') return Number.isFinite(value) ? null : 'is a number too large to store (at most about 1.8e308)';
+  if (value === null || typeof value !== 'object') return null;
+  const rounded = inexactIn(value);
+  const entries: Array<[string | number, unknown]> = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+  for (const [k, v] of entries) {
+    if (typeof k === 'string' && UNSTORABLE.test(k)) return 'a key contains a NUL character or an unpaired surrogate';
+    path.push(k);
+    const literal = rounded?.get(String(k));
+    if (literal !== undefined) return roundedMessage(literal);
+    const m = describeUnstorable(v, path, depth + 1);
+    if (m) return m;
+    path.pop();
   }
   return null;
 }
+
+/** An integer literal JSON.parse rounded (lib/util/exact-json.ts): what it would have become, and what to send. */
+const roundedMessage = (literal: string) =>
+  `${literal} is an integer beyond ±2^53 (9007199254740991), which would be stored as ${String(Number(literal))}; send it as a string`;
 
 /** zod issues → the `errors` list of a problem body: `events[3].eventType`. */
 export function issuesToErrors(issues: readonly z.core.$ZodIssue[], prefix = ''): Array<{ path: string; message: string }> {
@@ -130,8 +144,8 @@ export const StorableObject = z
   .custom<Record<string, unknown>>(isJsonObject, { message: 'must be a JSON object' })
   .check(
     z.superRefine((v, ctx) => {
-      const bad = unstorableJson(v);
-      if (bad) ctx.addIssue({ code: 'custom', message: bad.split(': ').slice(1).join(': ') || bad });
+      const bad = unstorableAt(v);
+      if (bad) ctx.addIssue({ code: 'custom', message: bad.message, path: bad.path });
     }),
   );
 z.globalRegistry.add(StorableObject, RECORD_SCHEMA);

@@ -43,9 +43,12 @@ const text = fc.oneof(
 const key = fc.oneof(text, fc.constantFrom('toString', 'hasOwnProperty', 'events', 'eventData', '0', '')).filter((k) => k !== '__proto__');
 /**
  * Number literals JSON.parse reads oddly: the stored value must equal what JSON.parse made of them.
- * Not 1e309: JSON.parse reads it as Infinity, which is refused (session-log-errors.test.ts).
+ * Not 1e309: JSON.parse reads it as Infinity, which is refused (session-log-errors.test.ts); nor an
+ * integer literal it rounds (ROUNDED, refused below); integers a double holds exactly are kept.
  */
-const NUM = ['-0', '123456789012345678901234567890', '1e-400', '0.1E+2', '9007199254740993', '5e-324', '1.7976931348623157e308'];
+const NUM = ['-0', '1.23456789012345678901234567890e29', '1e-400', '0.1E+2', '9007199254740992', '-9007199254740992', '10000000000000000', '5e-324', '1.7976931348623157e308'];
+/** Integer literals JSON.parse would round: refused, naming their path. */
+const ROUNDED = ['9007199254740993', '123456789012345678901234567890', '-18446744073709551615'];
 const numberMark = fc.constantFrom(...NUM).map((n) => `@@NUM:${n}@@`);
 const value: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
   v: fc.oneof({ depthSize: 'small', maxDepth: 4 }, text, fc.double(), fc.integer(), fc.boolean(), fc.constant(null), numberMark, fc.array(tie('v'), { maxLength: 3 }), fc.dictionary(key, tie('v'), { maxKeys: 3 })),
@@ -79,6 +82,7 @@ const invalidEvent: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom<Record<string, unknown>>({ a: 'x\u0000y' }, { a: '\ud800' }, { a: ['ok', '\udc00'] }, { '\u0000': 1 }, { '\ud83c': 1 }, { deep: { er: { x: 'a\u0000' } } }).map((eventData) => ({ eventType: 'custom', eventData })),
   fc.integer({ min: 65, max: 200 }).map((n) => ({ eventType: 'custom', eventData: JSON.parse(`${'{"a":'.repeat(n)}1${'}'.repeat(n)}`) })),
   fc.constant({ eventType: 'custom', eventData: { blob: 'x'.repeat(33 * 1024) } }),
+  fc.tuple(fc.constantFrom(...ROUNDED), fc.boolean()).map(([n, inArray]) => ({ eventType: 'custom', eventData: { ok: 1, big: inArray ? [1, `@@NUM:${n}@@`] : `@@NUM:${n}@@` } })),
   fc.constantFrom<[string, Record<string, unknown>]>(['navigation', { from: 'a' }], ['navigation', { to: null }], ['error', { statusCode: 1000 }], ['error', { statusCode: 1.5 }], ['error', { statusCode: '500' }], ['api_call', { success: 'yes' }], ['api_call', { method: 'x'.repeat(17) }], ['state_change', { stateName: 7 }], ['action', { actionName: 'x'.repeat(201) }], ['error', { errorType: '\ud800' }]).map(([eventType, eventData]) => ({ eventType, eventData })),
   fc.constantFrom<Record<string, unknown>>({ evenType: 'x' }, { eventId: '123' }, { eventId: 'not-a-uuid' }, { timestamp: 'yesterday' }, { timestamp: -1 }, { timestamp: 8.64e15 + 1 }, { timestamp: '1999-12-31T23:59:59Z' }, { sentAt: 4_200_000_000_000 }, { timestamp: 1.5 }, { timestamp: '2026-01-17' }, { sentAt: 'now' }, { studentEmail: 'not-an-email' }, { studentEmail: 3 }, { studentName: 'x'.repeat(201) }, { studentName: 'a\u0000' }).map((bad) => ({ eventType: 'action', ...bad })),
 );

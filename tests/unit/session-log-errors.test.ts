@@ -193,6 +193,36 @@ describe('hostile input found by the write-path audit', () => {
     expect(await count(token)).toBe(0);
   });
 
+  it('an integer JSON.parse would round (beyond ±2^53) is refused, naming its path, instead of being stored as another number', async () => {
+    const token = uniqueToken();
+    const p = await problem(await post(`{"sessionToken":"${token}","eventType":"navigation","eventData":{"from":1,"to":2,"order":{"id":12345678901234567890}}}`), 400);
+    expect(p.detail).toMatch(/eventData\.order\.id: 12345678901234567890 is an integer beyond ±2\^53 .*stored as 12345678901234567000; send it as a string/);
+    expect(p.errors).toEqual([expect.objectContaining({ path: 'eventData.order.id' })]);
+    // A documented number field too, and in an array.
+    expect((await problem(await post(`{"sessionToken":"${token}","eventType":"navigation","eventData":{"to":9007199254740993}}`), 400)).detail).toMatch(/eventData\.to: 9007199254740993 /);
+    expect((await problem(await post(`{"sessionToken":"${token}","eventType":"custom","eventData":{"ids":[1,-18446744073709551615]}}`), 400)).detail).toMatch(/eventData\.ids\[1\]: -18446744073709551615 /);
+    expect(await count(token)).toBe(0);
+  });
+
+  it('long integers a double holds exactly, long digit runs in strings and exponent literals are stored as sent', async () => {
+    const token = uniqueToken();
+    const body = `{"sessionToken":"${token}","eventType":"custom","eventData":{"pow53":9007199254740992,"neg":-9007199254740991,"round":10000000000000000,"text":"12345678901234567890","big":1.5e300,"k12345678901234567890":1}}`;
+    expect((await post(body)).status).toBe(200);
+    const res = await app.request(`/api/session-log?sessionToken=${token}`, { headers: admin });
+    const [stored] = EventListResponse.parse(await res.json()).events;
+    expect(stored?.event_data).toEqual({ pow53: 2 ** 53, neg: -(2 ** 53 - 1), round: 1e16, text: '12345678901234567890', big: 1.5e300, k12345678901234567890: 1 });
+  });
+
+  it('in a batch, the event with a rounded integer is rejected by index and the others are stored', async () => {
+    const token = uniqueToken();
+    const res = await post(`{"sessionToken":"${token}","events":[{"eventType":"action"},{"eventType":"custom","eventData":{"n":123456789012345678901}},{"eventType":"action"}]}`);
+    expect(res.status).toBe(207);
+    const out = (await res.json()) as { accepted: number; rejected: Array<{ index: number; error: string }> };
+    expect(out.accepted).toBe(2);
+    expect(out.rejected).toEqual([{ index: 1, error: expect.stringMatching(/^events\[1\]\.eventData\.n: 123456789012345678901 is an integer beyond/) }]);
+    expect(await count(token)).toBe(2);
+  });
+
   it.each(['00000000-0000-0000-0000-000000000000', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF'])('the eventId %s is refused (every later event with it would be lost as a duplicate)', async (eventId) => {
     const token = uniqueToken();
     const p = await problem(await post(JSON.stringify({ sessionToken: token, eventType: 'action', eventId })), 400);

@@ -266,3 +266,22 @@ describe('a student on a workshop page and in tutoring', () => {
     expect((await doc(readable)).interaction_count ?? 0).toBe(0);
   });
 });
+
+describe('tool-call parameters are stored as sent', () => {
+  it('an integer JSON.parse would round is refused naming parameters.<key>, and the interaction is not stored', async () => {
+    now = new Date('2025-02-01T10:00:00Z');
+    const id = student();
+    const res = await app.request('/api/sessions/interactions', {
+      method: 'POST',
+      headers: { ...SERVICE, 'content-type': 'application/json' },
+      body: `{"function":"lookup","student_id":"${id}","parameters":{"order":{"id":12345678901234567890},"exact":9007199254740992}}`,
+    });
+    expect(res.status).toBe(400);
+    const p = (await res.json()) as { detail: string };
+    expect(p.detail).toMatch(/parameters\.order\.id: 12345678901234567890 is an integer beyond ±2\^53/);
+    expect((await sql.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE student_id = $1', [id]))[0]?.n).toBe(0);
+    // The exact one alone is stored, as sent.
+    const ok = await interact({ student_id: id, parameters: { exact: 2 ** 53 } });
+    expect((await doc(ok.session_id)).mcp_interactions[0]?.parameters).toEqual({ exact: 2 ** 53 });
+  });
+});
