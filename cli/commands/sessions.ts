@@ -23,17 +23,19 @@ const STATUS_COLOUR = { active: 'green', waiting: 'yellow', completed: 'gray', a
 export const sessionsCommand: Command = {
   name: 'sessions',
   summary: 'list sessions as a table (newest first)',
-  help: `Usage: sessionlog sessions [--active] [--student <id>] [--platform <p>] [--status <s>] [--search <text>] [--limit <n>]
+  help: `Usage: sessionlog sessions [--active] [--workshop <prefix>] [--student <id>] [--platform <p>] [--status <s>] [--search <text>] [--limit <n>]
 
 Lists sessions, newest first (GET /api/sessions; with --active, GET /api/sessions/active).
-  --active          only open sessions (active or waiting)
-  --student <id>    one student's sessions (student id, e.g. emma_smith or priya@example.com)
-  --platform <p>    web, vapi, mcp, superinterface, …
-  --status <s>      waiting, active, completed or abandoned
-  --search <text>   any part of the student's email, name or id, or of the session id
-  --limit <n>       at most n rows (default 50)`,
+  --active             only open sessions (active or waiting), most recently active first
+  --workshop <prefix>  one workshop: session ids starting with this (e.g. ws_room2_)
+  --student <id>       one student's sessions (student id, e.g. emma_smith or priya@example.com)
+  --platform <p>       web, vapi, mcp, superinterface, …
+  --status <s>         waiting, active, completed or abandoned
+  --search <text>      any part of the student's email, name or id, or of the session id
+  --limit <n>          at most n rows (default 50)`,
   options: {
     active: { type: 'boolean' },
+    workshop: { type: 'string' },
     student: { type: 'string' },
     platform: { type: 'string' },
     status: { type: 'string' },
@@ -44,17 +46,19 @@ Lists sessions, newest first (GET /api/sessions; with --active, GET /api/session
   async run({ client, flags, json, out }) {
     const limit = intFlag(flags, 'limit', 1, 500);
     let rows: Row[];
-    if (flags.active && (flags.status || flags.search)) throw usage('--active combines with --student, --platform and --limit only');
+    if (flags.active && (flags.status || flags.search)) throw usage('--active combines with --workshop, --student, --platform and --limit only');
+    const workshop = str(flags.workshop);
     if (flags.active) {
-      const res = await client.json<{ sessions: Row[] }>('GET', '/api/sessions/active');
-      // /active has no filters of its own: the few open sessions are filtered here.
+      // The server narrows to the workshop (it lists at most 500 open sessions, and a busy day's
+      // rooms can hold more); the student and platform filters are applied to the rest here.
+      const res = await client.json<{ sessions: Row[] }>('GET', '/api/sessions/active', { query: { workshop } });
       const student = str(flags.student);
       const platform = str(flags.platform);
       rows = res.sessions.filter((s) => (!student || s.student_id === student) && (!platform || s.platform === platform));
       if (limit) rows = rows.slice(0, limit);
     } else {
       const res = await client.json<{ sessions: Row[] }>('GET', '/api/sessions', {
-        query: { student_id: str(flags.student), platform: str(flags.platform), status: str(flags.status), q: str(flags.search), limit },
+        query: { student_id: str(flags.student), platform: str(flags.platform), status: str(flags.status), q: str(flags.search), workshop, limit },
       });
       rows = res.sessions;
     }

@@ -1,5 +1,5 @@
 import * as z from '../util/zod.js';
-import { InputTime, IsoDateTime, JsonRecord, SafeText, StorableObject } from './common.js';
+import { InputTime, IsoDateTime, JsonRecord, SafeText, StorableObject, WorkshopPrefix } from './common.js';
 import { Platform, SessionId, SessionStatus, StudentId } from './ids.js';
 
 export { Platform, SESSION_STATUSES, SessionId, SessionStatus, StudentId } from './ids.js';
@@ -159,10 +159,21 @@ export const SessionListQuery = z.object({
   student_id: z.optional(StudentId),
   status: z.optional(SessionStatus),
   platform: z.optional(Platform),
+  /** Only sessions whose id starts with this: one workshop's page tokens (as for GET /api/attention). */
+  workshop: z.optional(WorkshopPrefix),
   since: z.optional(InputTime),
   until: z.optional(InputTime),
   limit: z.optional(z.coerce.number({ message: 'must be a number' }).check(z.int(), z.minimum(1, 'must be at least 1'))),
   cursor: z.optional(z.string().check(z.maxLength(500))),
+});
+
+/** GET /api/sessions/active?workshop= */
+export const ActiveSessionsQuery = z.object({
+  /**
+   * Only sessions whose id starts with this. Filtered in the statement, not by the client: the
+   * list stops at 500 open sessions, and a room is where that many are open at once.
+   */
+  workshop: z.optional(WorkshopPrefix),
 });
 
 /** GET /api/sessions/{id}/events: cursor paging, or a live tail with `after_seq`. */

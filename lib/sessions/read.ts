@@ -56,6 +56,8 @@ export interface SessionFilter {
   studentId?: string | undefined;
   status?: string | undefined;
   platform?: string | undefined;
+  /** Session ids starting with this (one workshop's page tokens); `_` and `%` are literal. */
+  workshop?: string | undefined;
   since?: Date | undefined;
   until?: Date | undefined;
 }
@@ -91,6 +93,8 @@ export async function listSessions(
       UNION SELECT x.id FROM students y JOIN sessions x ON x.student_id = y.id WHERE lower(y.email) LIKE ${like} OR lower(y.name) LIKE ${like})`);
   }
   if (filter.platform) where.push(`s.platform = ${p(filter.platform)}`);
+  // starts_with, not LIKE: a prefix's `_` is a character, not a wildcard (as in every workshop filter).
+  if (filter.workshop) where.push(`starts_with(s.id, ${p(filter.workshop)})`);
   if (filter.status) {
     const status = effectiveStatusSql(p(ctx.now().toISOString()), p(ctx.timeoutMs));
     where.push(`${status} = ${p(filter.status)}`);
@@ -112,15 +116,19 @@ export async function listSessions(
   };
 }
 
-/** Sessions open now (waiting or active inside the timeout, or paused), most recently active first. */
-export async function activeSessions(ctx: SessionCtx, limit = 500): Promise<SessionSummaryRow[]> {
+/**
+ * Sessions open now (waiting or active inside the timeout, or paused), most recently active first;
+ * with `workshop`, only those whose id starts with it.
+ */
+export async function activeSessions(ctx: SessionCtx, limit = 500, workshop?: string): Promise<SessionSummaryRow[]> {
   const now = ctx.now();
   const rows = await ctx.sql.query<SummarySource>(
     `SELECT ${SUMMARY}, ${COUNTS} FROM sessions s ${STUDENT}
      WHERE s.status IN ('waiting', 'active') AND s.ended_at IS NULL
        AND (s.paused_at IS NOT NULL OR s.last_activity_at >= $1::timestamptz - $2::int * interval '1 millisecond')
+       AND ($4::text IS NULL OR starts_with(s.id, $4::text))
      ORDER BY s.last_activity_at DESC LIMIT $3`,
-    [now.toISOString(), ctx.timeoutMs, limit],
+    [now.toISOString(), ctx.timeoutMs, limit, workshop ?? null],
   );
   return rows.map((r) => toSummaryRow(r, now, ctx.timeoutMs));
 }

@@ -55,7 +55,7 @@ describeWithPostgres('sessionlog command line against a real server', () => {
       [['sessions', '--url', 'not a url'], /is not a URL/],
       [['demo', '--tag', 'Bad Tag'], /--tag must be/],
       [['sessions', '--limit', '0'], /--limit must be a whole number from 1 to 500, got "0"/],
-      [['sessions', '--active', '--status', 'completed'], /--active combines with --student, --platform and --limit only/],
+      [['sessions', '--active', '--status', 'completed'], /--active combines with --workshop, --student, --platform and --limit only/],
       [['create', 'x', '--max', 'two'], /--max must be a whole number/],
     ];
     for (const [args, message] of cases) {
@@ -125,6 +125,32 @@ describeWithPostgres('sessionlog command line against a real server', () => {
     expect(parsed.sessions.map((s) => s.session_id)).toEqual([token]);
     const none = await cli(['sessions', '--student', 'nobody_at_all', '--json']);
     expect(JSON.parse(none.stdout)).toEqual({ count: 0, sessions: [] });
+  });
+
+  it('sessions --workshop: one room\'s sessions only, with --status and with --active', async () => {
+    const base = uniqueToken('ws_cli_list');
+    const room = `${base}_`;
+    const decoy = `${base}Xada`; // the room's prefix as a LIKE pattern would take it: `_` matches X
+    for (const token of [`${room}ada`, `${room}bob`, decoy, uniqueToken('ws_cli_list')]) {
+      await api('/api/session-log', { method: 'POST', body: JSON.stringify({ sessionToken: token, eventType: 'action', eventData: { actionName: 'run_code' } }) });
+    }
+    await api(`/api/sessions/${room}ada/end`, { method: 'POST' });
+    const ids = async (...args: string[]) => {
+      const r = await cli(['sessions', ...args, '--json']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return (JSON.parse(r.stdout) as { sessions: Array<{ session_id: string }> }).sessions.map((s) => s.session_id);
+    };
+    expect(await ids('--workshop', room)).toEqual([`${room}bob`, `${room}ada`]); // newest first
+    expect(await ids('--workshop', room, '--status', 'completed')).toEqual([`${room}ada`]);
+    expect(await ids('--workshop', room, '--active')).toEqual([`${room}bob`]);
+    expect(await ids('--workshop', `${room}zz`)).toEqual([]);
+    const table = await cli(['sessions', '--workshop', room, '--active']);
+    expect(table.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(/\s{2,}/)[0])).toEqual([`${room}bob`]);
+    const bad = await cli(['sessions', '--workshop', 'not a prefix']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('workshop');
+    expect((await cli(['sessions', '--help'])).stdout).toContain('--workshop <prefix>');
   });
 
   it('help-needed: the students who need help in a workshop, highest need first, with why; an unknown prefix says so', async () => {

@@ -1,13 +1,16 @@
 /**
  * The SQL port's contract, run with the same cases against every adapter: PGlite (embedded),
  * `pg` against a real PostgreSQL, and Neon's HTTP driver against the same PostgreSQL through the
- * local /sql stand-in. The domain statements (event ingest and query) run on each one too.
+ * local /sql stand-in. The domain statements (event ingest and query, the session lists) run on each one too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageRejectedValueError, StorageUnavailableError } from '../../lib/errors.js';
 import { insertEvents } from '../../lib/events/ingest.js';
 import { type EventFilter, listEvents } from '../../lib/events/query.js';
 import { loadMigrations } from '../../lib/node/migrations.js';
+import { silentLogger } from '../../lib/deps.js';
+import { activeSessions, listSessions } from '../../lib/sessions/read.js';
+import { createMemoryKv } from '../../lib/storage/kv-memory.js';
 import { migrate } from '../../lib/storage/migrate.js';
 import { createNeonSql } from '../../lib/storage/sql-neon.js';
 import { createPgSql } from '../../lib/storage/sql-pg.js';
@@ -177,6 +180,24 @@ function contract(name: string, adapter: Adapter) {
     expect(await seconds({ tokenPrefix: room.slice(0, -1), errorType: 'TypeError', until: at(6) })).toEqual([1, 2]);
     expect(await seconds({ sessionToken: decoy, errorType: 'TypeError' })).toEqual([6]);
     expect(await seconds({ tokenPrefix: room, eventType: 'action', errorType: 'TypeError' })).toEqual([]);
+  });
+
+  it('lists sessions, all and open ones, by session-id prefix (one workshop)', async () => {
+    const base = uniqueToken(name);
+    const room = `${base}_`;
+    const decoy = `${base}Xa`; // the room's prefix as a LIKE pattern would take it: `_` matches X
+    // Recent events: the open-session list reads activity inside the timeout.
+    const at = Date.now() - 60_000;
+    await insertEvents(sql, [`${room}a`, `${room}b`, decoy].map((sessionToken, i) => newEvent({ sessionToken, createdAt: new Date(at + i * 1000) })));
+    const ctx = { sql, kv: createMemoryKv(), timeoutMs: 10 * 60_000, now: () => new Date(), log: silentLogger };
+    const listed = async (workshop: string) => (await listSessions(ctx, { workshop }, 10)).sessions.map((s) => s.session_id);
+    const open = async (workshop: string) => (await activeSessions(ctx, 10, workshop)).map((s) => s.session_id);
+    expect(await listed(room)).toEqual([`${room}b`, `${room}a`]);
+    expect(await listed(`${room}a`)).toEqual([`${room}a`]);
+    expect(await listed(base)).toEqual([decoy, `${room}b`, `${room}a`]);
+    expect(await open(room)).toEqual([`${room}b`, `${room}a`]);
+    expect(await open(base)).toEqual([decoy, `${room}b`, `${room}a`]);
+    expect(await open(`${room}zz`)).toEqual([]);
   });
 
   it('many concurrent first events of one new student create one student row', async () => {

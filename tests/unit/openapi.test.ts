@@ -65,6 +65,11 @@ describe('GET /api/openapi.json', () => {
     // The event log's filters, the Now view's top-errors links among them.
     const log = doc.paths['/api/session-log']?.get as unknown as { parameters: Array<{ name: string; in: string }> };
     expect(log.parameters.filter((p) => p.in === 'query').map((p) => p.name)).toEqual(expect.arrayContaining(['sessionToken', 'studentEmail', 'eventType', 'errorType', 'workshop']));
+    // The session lists take one workshop's prefix too (sessionlog sessions --workshop, with --active or not).
+    for (const path of ['/api/sessions', '/api/sessions/active']) {
+      const list = doc.paths[path]?.get as unknown as { parameters: Array<{ name: string; in: string }> };
+      expect(list.parameters.filter((p) => p.in === 'query').map((p) => p.name), path).toContain('workshop');
+    }
   });
 
   it('real responses validate against the published schemas', async () => {

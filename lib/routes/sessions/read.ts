@@ -3,14 +3,15 @@ import type { AppEnv } from '../../http/env.js';
 import { ApiError } from '../../errors.js';
 import { encodeEventCursor, lastSeq, listEvents, tailEvents } from '../../events/query.js';
 import { cursorParam, eventCursorParam, parseQuery } from '../../http/validate.js';
-import { SessionListQuery, TimelineQuery } from '../../schemas/session.js';
+import { ActiveSessionsQuery, SessionListQuery, TimelineQuery } from '../../schemas/session.js';
 import { oldestWaiting } from '../../sessions/explicit.js';
 import { activeSessions, decodeSessionCursor, encodeSessionCursor, getDocument, globalStats, listSessions, sessionStats } from '../../sessions/read.js';
 import { toDocument } from '../../sessions/documents.js';
 import { ctxOf, sessionIdParam } from './shared.js';
 
 export async function getActive(c: Context<AppEnv>) {
-  const sessions = await activeSessions(ctxOf(c));
+  const q = parseQuery(c, ActiveSessionsQuery);
+  const sessions = await activeSessions(ctxOf(c), 500, q.workshop);
   return c.json({ count: sessions.length, sessions });
 }
 
@@ -32,6 +33,7 @@ export async function getList(c: Context<AppEnv>) {
       q: q.q,
       status: q.status,
       platform: q.platform,
+      workshop: q.workshop,
       since: q.since ? new Date(q.since) : undefined,
       until: q.until ? new Date(q.until) : undefined,
     },

@@ -5,6 +5,7 @@ import { SessionPath } from '../../schemas/params.js';
 import { SessionStreamQuery, StreamTokenResponse } from '../../schemas/stream.js';
 import * as R from '../../schemas/session-responses.js';
 import {
+  ActiveSessionsQuery,
   AssignInput,
   CloseInput,
   CreateSessionInput,
@@ -31,7 +32,9 @@ export const postCloseRoute = defineRoute({
   method: 'post', path: '/api/sessions/close', summary: "End a session by id or the student's open session", tag,
   auth: 'writer', body: { schema: CloseInput }, ok: { 200: R.EndResponse }, errors: [404],
 });
-export const getActiveRoute = defineRoute({ method: 'get', path: '/api/sessions/active', summary: 'Open sessions', tag, auth: 'reader', ok: { 200: R.ActiveSessions } });
+export const getActiveRoute = defineRoute({
+  method: 'get', path: '/api/sessions/active', summary: 'Open sessions', tag, auth: 'reader', query: ActiveSessionsQuery, ok: { 200: R.ActiveSessions },
+});
 export const getWaitingRoute = defineRoute({
   method: 'get', path: '/api/sessions/waiting', summary: 'The oldest session waiting for a participant', tag, auth: 'writer', ok: { 200: SessionDocument }, errors: [404],
 });
