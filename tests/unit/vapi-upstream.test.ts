@@ -173,8 +173,10 @@ describe('with an upstream', () => {
     for (const a of answered) expect(a).toMatchObject({ error: reached });
   });
 
-  it('a 2xx answer that is not a JSON object (a proxy’s page) → the answer without an upstream, of the SDK type; the reason on the timeline', async () => {
+  it('a 2xx answer that is not a JSON object (a proxy’s page) → the answer without an upstream, of the SDK type; the reason on the timeline and in the log', async () => {
     const { api, deps } = await upstream(replies.malformed('<html><body>Bad gateway</body></html>'));
+    const warned: Array<{ msg: string; fields: Record<string, unknown> | undefined }> = [];
+    deps.log = { info: () => {}, error: () => {}, warn: (msg, fields) => warned.push({ msg, fields }) };
     const { student, c } = call();
     const unreadable = expect.stringMatching(/not answer with a JSON object/);
     expect(VapiAnswers['assistant-request'].parse(await api.vapi(c.message('assistant-request', 0)))).toEqual({ error: unreadable });
@@ -187,6 +189,8 @@ describe('with an upstream', () => {
     const answered = events.filter((e) => e.event_type === 'call_answer').map((e) => e.event_data);
     expect(answered).toHaveLength(4);
     for (const a of answered) expect(a).toMatchObject({ upstream_status: 200, error: unreadable });
+    // One line per unreadable answer, as an unreachable upstream gets one: its status, never the page.
+    expect(warned).toEqual(Array.from({ length: 4 }, () => ({ msg: 'vapi upstream answered no JSON object', fields: { status: 200 } })));
   });
 
   it('a handoff declined with {"error"} alone (as Vapi’s handoff docs show) gets the `destination` the SDK requires, the error kept', async () => {

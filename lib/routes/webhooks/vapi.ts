@@ -134,8 +134,10 @@ async function answerRequest(type: string, raw: string, config: Config, log: Log
     // A refusal is the customer's server's to make, as if Vapi had asked it; audio is not read here.
     if (r.status < 200 || r.status > 299 || type === 'voice-request') return relayed;
     if (!isJsonObject(parsed)) {
-      // A proxy's error page, or an empty body: nothing Vapi could read as the answer.
+      // A proxy's error page, or an empty body: nothing Vapi could read as the answer. Logged as the
+      // upstream's other failures are (the status, never the body: it may be anything).
       const error = 'The upstream server did not answer with a JSON object.';
+      log.warn('vapi upstream answered no JSON object', { status: r.status });
       return withoutUpstreamAnswer(type, error, config, { upstream_status: r.status, error });
     }
     const fitted = completed(type, parsed);
