@@ -250,8 +250,32 @@ function corsFor(deps: Deps): MiddlewareHandler<AppEnv> {
 export function isSameOrigin(url: string, origin: string, forwardedProto?: string, forwardedHost?: string): boolean {
   const own = new URL(url);
   if (origin === own.origin) return true;
+  // Both sides as URL serialises an origin (host lowercased, the scheme's default port dropped): a
+  // proxy sending `X-Forwarded-Host: example.org:443` names the page https://example.org, and its
+  // writes were refused.
+  const page = webOrigin(origin);
+  if (page === null) return false;
+  if (page === own.origin) return true;
   const proto = forwardedProto?.split(',')[0]?.trim().toLowerCase();
   if (proto !== 'https' && proto !== 'http') return false;
-  const host = (forwardedHost?.split(',')[0]?.trim() || own.host).toLowerCase();
-  return origin === `${proto}://${host}`;
+  const host = forwardedHost?.split(',')[0]?.trim() || own.host;
+  return webOrigin(`${proto}://${host}`) === page;
+}
+
+/**
+ * `text` as an origin, when it is one and nothing more: an http(s) scheme and a host, no user,
+ * path, query or fragment. Null for anything else (an unparsable host, `null`, a host with `@` or
+ * `/` in it), so what is not an origin matches nothing rather than throwing or matching the part
+ * of it URL would keep (`evil.example@example.org` is example.org to URL).
+ */
+function webOrigin(text: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') return null;
+  if (u.username || u.password || u.pathname !== '/' || u.search || u.hash) return null;
+  return u.origin;
 }

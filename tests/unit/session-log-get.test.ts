@@ -254,11 +254,13 @@ describe('writes from origins that are not allowed', () => {
       app.request('http://api.example.org/api/session-log', { method: 'POST', headers: { 'content-type': 'text/plain', ...headers }, body: JSON.stringify({ sessionToken: token, eventType: 'action' }) });
     expect((await send({ origin: 'https://api.example.org', 'x-forwarded-proto': 'https' })).status).toBe(200);
     expect((await send({ origin: 'https://dash.example.org', 'x-forwarded-proto': 'https, http', 'x-forwarded-host': 'Dash.Example.org' })).status).toBe(200);
+    // A proxy that names the default port: the same page.
+    expect((await send({ origin: 'https://dash.example.org', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'dash.example.org:443' })).status).toBe(200);
     expect((await send({ origin: 'https://api.example.org' })).status).toBe(403); // no proxy said so
     expect((await send({ origin: 'https://evil.example.com', 'x-forwarded-proto': 'https' })).status).toBe(403);
     expect((await send({ origin: 'https://evil.example.com', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.org' })).status).toBe(403);
     expect((await send({ origin: 'javascript://api.example.org', 'x-forwarded-proto': 'javascript' })).status).toBe(403);
     const stored = EventListResponse.parse(await (await app.request(`/api/session-log?sessionToken=${token}`, { headers: admin })).json());
-    expect(stored.count).toBe(2);
+    expect(stored.count).toBe(3);
   });
 });
