@@ -147,9 +147,18 @@ describe('with an upstream', () => {
     });
     // The customer's server refusing the call is its answer, not a failure to answer.
     const refusing = await upstream(replies.status(403, { error: 'unknown number' }), 5_000, DEFAULT_ASSISTANT);
+    const warned: Array<{ msg: string; fields: Record<string, unknown> | undefined }> = [];
+    refusing.deps.log = { info: () => {}, error: () => {}, warn: (msg, fields) => warned.push({ msg, fields }) };
     const res = await refusing.api.vapiRaw(call().c.message('assistant-request', 0));
     expect(res.status).toBe(403);
     expect(await res.json()).toEqual({ error: 'unknown number' });
+    expect(warned).toEqual([]);
+    // A 5xx is relayed too, but it is the upstream failing, and the server log says so (no body).
+    const failing = await upstream(replies.status(502, { error: 'secret stack trace' }), 5_000, DEFAULT_ASSISTANT);
+    failing.deps.log = refusing.deps.log;
+    const down = await failing.api.vapiRaw(call().c.message('assistant-request', 0));
+    expect(down.status).toBe(502);
+    expect(warned).toEqual([{ msg: 'vapi upstream failed a request', fields: { status: 502, request: 'assistant-request' } }]);
   });
 
   it('an upstream that is down → each message’s answer of its SDK type, with the reason where the type has a field for it', async () => {

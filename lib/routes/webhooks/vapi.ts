@@ -132,6 +132,8 @@ async function answerRequest(type: string, raw: string, config: Config, log: Log
     }
     const relayed = { status: r.status, body: r.body, contentType: r.contentType, logged: { upstream_status: r.status, ...chosen(parsed) } };
     // A refusal is the customer's server's to make, as if Vapi had asked it; audio is not read here.
+    // A 5xx is its failure, not a choice: logged (the status and the request's type, never the body).
+    if (r.status >= 500) log.warn('vapi upstream failed a request', { status: r.status, request: type });
     if (r.status < 200 || r.status > 299 || type === 'voice-request') return relayed;
     if (!isJsonObject(parsed)) {
       // A proxy's error page, or an empty body: nothing Vapi could read as the answer. Logged as the
