@@ -146,6 +146,14 @@ export const EnvSchema = z.object({
   /** How long to wait for the tool server, in ms (Vapi gives up after ~20 s). @default 15000 */
   TOOL_SERVER_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(100), z.maximum(60_000)), 15_000),
   /**
+   * Comma list of tool (function) names whose calls grade an answer: a call of one of them whose
+   * arguments carry a boolean `correct` also counts as an attempt (ADR 0030), wherever it arrives
+   * (POST /api/sessions/interactions, Vapi, the session-data webhook). Names compare exactly.
+   * `none`: no tool call counts (e.g. when the practice page already posts the attempt itself).
+   * @default record_attempt (session.config: session_tracking.attempt_tools)
+   */
+  ATTEMPT_TOOLS: z._default(z.string(), 'record_attempt'),
+  /**
    * The customer's own Vapi server URL: every Vapi message is forwarded there unchanged, and the
    * answers of messages Vapi reads (assistant-request, destination requests...) come from it.
    * Unset: Sessionlog answers alone. @default none

@@ -55,7 +55,13 @@ function buildConfigFileSchema() {
   });
 
   return z.strictObject({
-    session_tracking: z.optional(z.strictObject({ timeout_minutes: z.optional(z.number().check(z.positive(), z.maximum(24 * 60))) })),
+    session_tracking: z.optional(
+      z.strictObject({
+        timeout_minutes: z.optional(z.number().check(z.positive(), z.maximum(24 * 60))),
+        /** Tools whose calls with a boolean `correct` count as attempts (ATTEMPT_TOOLS); `[]`: none. @default [record_attempt] */
+        attempt_tools: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(200), z.regex(/^[^,]+$/, 'a tool name has no comma'))).check(z.maxLength(100))),
+      }),
+    ),
     webhooks: z.optional(
       z.strictObject({
         vapi: z.optional(z.strictObject({ enabled: z.optional(z.boolean()), match_window_minutes: z.optional(z.number().check(z.minimum(0), z.maximum(1440))) })),

@@ -74,6 +74,8 @@ export interface Config {
   toolServer: { url: string; token: string | undefined; timeoutMs: number } | undefined;
   webhookToken: string | undefined;
   vapiEnabled: boolean;
+  /** Tool names whose calls with a boolean `correct` argument also count as attempts (ATTEMPT_TOOLS, ADR 0030); empty: none. */
+  attemptTools: ReadonlySet<string>;
   analysis: {
     enabled: boolean;
     /** Null when enabled without a key: requests say so (503) instead of failing later. */
@@ -207,6 +209,7 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     if (v !== undefined) fromFile[k] = Array.isArray(v) ? v.join(',') : String(v);
   };
   put('SESSION_TIMEOUT_MINUTES', file?.session_tracking?.timeout_minutes);
+  put('ATTEMPT_TOOLS', file?.session_tracking?.attempt_tools);
   put('VAPI_WEBHOOK_ENABLED', file?.webhooks?.vapi?.enabled);
   put('VAPI_MATCH_WINDOW_MINUTES', file?.webhooks?.vapi?.match_window_minutes);
   put('ANALYSIS_ENABLED', file?.analysis?.enabled);
@@ -303,6 +306,8 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
   const badTrigger = triggers.find((t) => t !== 'session_complete' && t !== 'on_request');
   if (badTrigger) throw new ConfigError(`ANALYSIS_TRIGGERS: unknown trigger "${badTrigger}" (use session_complete, on_request)`, ['ANALYSIS_TRIGGERS']);
 
+  const attemptTools = parseAttemptTools(env.ATTEMPT_TOOLS);
+
   return {
     mode,
     port: env.PORT,
@@ -349,6 +354,7 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
     toolServer: env.TOOL_SERVER_URL ? { url: env.TOOL_SERVER_URL, token: env.TOOL_SERVER_TOKEN, timeoutMs: env.TOOL_SERVER_TIMEOUT_MS } : undefined,
     webhookToken: env.WEBHOOK_TOKEN,
     vapiEnabled: env.VAPI_WEBHOOK_ENABLED,
+    attemptTools,
     analysis: {
       enabled: env.ANALYSIS_ENABLED,
       apiKey: env.ANALYSIS_API_KEY ?? env.OPENAI_API_KEY ?? null,
@@ -380,6 +386,22 @@ export function parseConfig(raw: Record<string, unknown>, runtime: 'node' | 'edg
  * matches into "[redacted]". Production secrets are at least MIN_SECRET_LENGTH (32).
  */
 const MIN_REDACTED_LENGTH = 8;
+
+/**
+ * ATTEMPT_TOOLS: tool names, exactly as the tools are named (a name that differs in case is another
+ * tool). `none` is no tool at all: an empty variable means "unset" (the default) like every other.
+ * In the config file `attempt_tools: []` says the same.
+ */
+function parseAttemptTools(raw: string): ReadonlySet<string> {
+  const names = raw.split(',').map((t) => t.trim()).filter(Boolean);
+  if (names.length === 1 && names[0] === 'none') return new Set();
+  const bad = names.find((n) => n.length > 200 || n === 'none');
+  if (bad !== undefined) {
+    throw new ConfigError(`ATTEMPT_TOOLS: ${bad === 'none' ? '"none" stands alone (no tool counts)' : 'a tool name is at most 200 characters'}`, ['ATTEMPT_TOOLS']);
+  }
+  if (names.length > 100) throw new ConfigError('ATTEMPT_TOOLS: at most 100 tool names', ['ATTEMPT_TOOLS']);
+  return new Set(names);
+}
 
 function safeHost(url: string): string | undefined {
   try {

@@ -1,6 +1,7 @@
 import { describeError } from '../deps.js';
 import type { SessionCtx } from '../sessions/context.js';
 import { countWords } from '../sessions/rows.js';
+import { toolCallAttempt } from '../sessions/tool-attempts.js';
 import { stableUuid } from '../util/stable-uuid.js';
 import { applyToSession, conversationSource, liveSource, type SessionEvent } from './apply.js';
 import { firstUserTurns, identifyFromTurns, userTurnsOf } from './identify.js';
@@ -127,8 +128,9 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
       const interactions: SessionEvent[] = await Promise.all(
         u.calls.map(async (c) => ({ uuid: await id('tool', c.id), type: 'interaction', data: interaction(c.name, c.args, { tool_call_id: c.id, ...base }), at })),
       );
+      const attempts = await attemptEvents(env, u.calls.map((c) => ({ ...c, at })), base, id);
       // Stored before answering: the call happened whatever the tool server does next.
-      await applyToSession(ctx.sql, { sessionId, at, events: interactions, platformMetadata: u.metadata, callId: d.callId });
+      await applyToSession(ctx.sql, { sessionId, at, events: [...interactions, ...attempts], platformMetadata: u.metadata, callId: d.callId });
       const results = await Promise.all(u.calls.map(async (c) => ({ callId: c.id, result: await id('tool-result', c.id) })));
       const prior = await storedResults(ctx, results);
       if (adapter.answer) {
@@ -154,7 +156,9 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
     case 'function-call': {
       // The legacy message has no call id: the function's name and the message's time stand for it.
       const call = { name: u.name, callId: `function:${u.name}:${d.stamp}`, interaction: await id('function', u.name, d.stamp), result: await id('function-result', u.name, d.stamp) };
-      await applyToSession(ctx.sql, { sessionId, at, events: [{ uuid: call.interaction, type: 'interaction', data: interaction(u.name, u.parameters, base), at }] });
+      const graded = toolCallAttempt(env.config.attemptTools, u.name, u.parameters, base);
+      const attempt: SessionEvent[] = graded ? [{ uuid: await id('function-attempt', u.name, d.stamp), type: 'attempt', data: graded, at }] : [];
+      await applyToSession(ctx.sql, { sessionId, at, events: [{ uuid: call.interaction, type: 'interaction', data: interaction(u.name, u.parameters, base), at }, ...attempt] });
       if (!adapter.answer) return { linked, answer: {} };
       // As for tool calls: a redelivery is answered from the stored result, and never runs twice.
       const stored = (await storedResults(ctx, [call])).get(call.callId) ?? (d.stamp ? await otherRunsResult(ctx, call, env) : undefined);
@@ -171,7 +175,7 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
       return { linked, answer: answered.body };
     }
     case 'report':
-      return applyReport(ctx, d, u.report, linked, id);
+      return applyReport(ctx, d, u.report, linked, id, env);
     case 'ignored':
       return {};
   }
@@ -253,6 +257,25 @@ async function storedResults(ctx: SessionCtx, calls: ReadonlyArray<{ callId: str
   return out;
 }
 
+/**
+ * The attempts among these tool calls (ADR 0030): a call of an ATTEMPT_TOOLS tool with a boolean
+ * `correct`. Each id is derived from the call's id as its interaction's is, so the call's live
+ * message, the histories and the report that repeat it, and any redelivery, write one attempt.
+ */
+async function attemptEvents(
+  env: ReceiveEnv,
+  calls: ReadonlyArray<{ id: string; name: string; args: Record<string, unknown>; at: Date }>,
+  base: Record<string, unknown>,
+  id: (...what: Array<string | number>) => Promise<string>,
+): Promise<SessionEvent[]> {
+  const out: SessionEvent[] = [];
+  for (const c of calls) {
+    const data = toolCallAttempt(env.config.attemptTools, c.name, c.args, { tool_call_id: c.id, ...base });
+    if (data) out.push({ uuid: await id('attempt', c.id), type: 'attempt', data, at: c.at });
+  }
+  return out;
+}
+
 const interaction = (fn: string, parameters: Record<string, unknown>, extra: Record<string, unknown>) => ({
   function: fn,
   parameters,
@@ -268,6 +291,7 @@ async function applyReport(
   r: CallReport,
   linked: Linked,
   id: (...what: Array<string | number>) => Promise<string>,
+  env: ReceiveEnv,
 ): Promise<CallOutcome> {
   const callId = d.callId;
   const final = r.authority !== 'interim';
@@ -287,6 +311,7 @@ async function applyReport(
   for (const t of r.toolCalls) {
     events.push({ uuid: await id('tool', t.id), type: 'interaction', data: interaction(t.name, t.args, { tool_call_id: t.id, call_id: callId, source: d.platform }), at: t.at });
   }
+  events.push(...(await attemptEvents(env, r.toolCalls, { call_id: callId, source: d.platform }, id)));
   for (const { at, ...t } of r.toolResults ?? []) {
     events.push({ uuid: await id('tool-result', t.toolCallId), type: 'tool_result', data: { ...t, call_id: callId, source: d.platform }, at });
   }

@@ -6,6 +6,8 @@ import { ACTIVE_SET, activeKey, autoSessionId, idCandidates, type SessionCtx } f
 import { DomainError } from './errors.js';
 import { implicitResumeEvent, resumeOnActivitySet } from './pause.js';
 import type { SessionRow } from './rows.js';
+import { toolCallAttempt } from './tool-attempts.js';
+import { stableUuid } from '../util/stable-uuid.js';
 
 /** Client event times further ahead than this are refused (a clock that is simply wrong). */
 export const MAX_FUTURE_MS = 5 * 60_000;
@@ -13,6 +15,11 @@ export const MAX_FUTURE_MS = 5 * 60_000;
 export interface InteractionResult {
   row: SessionRow;
   isNew: boolean;
+}
+
+export interface InteractionOptions {
+  /** Tools whose calls with a boolean `correct` are also attempts (Config.attemptTools, ADR 0030). @default none */
+  attemptTools?: ReadonlySet<string>;
 }
 
 /**
@@ -25,7 +32,7 @@ export interface InteractionResult {
  * KV and meet in Postgres' ON CONFLICT, so they create exactly one session. When KV is down the
  * statement runs under a per-student advisory lock instead (same guarantee, Postgres only).
  */
-export async function recordInteraction(ctx: SessionCtx, input: InteractionInput): Promise<InteractionResult> {
+export async function recordInteraction(ctx: SessionCtx, input: InteractionInput, opts: InteractionOptions = {}): Promise<InteractionResult> {
   const now = ctx.now();
   const at = input.timestamp ? new Date(input.timestamp) : now;
   if (at.getTime() > now.getTime() + MAX_FUTURE_MS) {
@@ -43,10 +50,11 @@ export async function recordInteraction(ctx: SessionCtx, input: InteractionInput
     claim = undefined;
   }
 
+  const attempt = await attemptOf(input, at, opts.attemptTools);
   const ids = claim && claim.id !== base ? [claim.id, ...idCandidates(base)] : idCandidates(base);
   let result: InteractionResult | null = null;
   for (const id of ids) {
-    result = await upsert(ctx, input, id, at, claim === undefined);
+    result = await upsert(ctx, input, id, at, claim === undefined, attempt);
     if (result) break; // null: `id` belongs to another sitting; try the next readable id
   }
   if (!result) throw new Error(`no free session id for ${base}`);
@@ -68,7 +76,32 @@ export async function recordInteraction(ctx: SessionCtx, input: InteractionInput
   return result;
 }
 
-async function upsert(ctx: SessionCtx, input: InteractionInput, id: string, at: Date, lock: boolean): Promise<InteractionResult | null> {
+/**
+ * The attempt a graded tool call also is (ADR 0030), with its event id. The interaction itself
+ * has no id to de-duplicate on (each delivery is stored); its attempt counts once per call when
+ * the tool server sends the call's `timestamp`: the id is derived from the student, that time, the
+ * function and its parameters, so a retried delivery of the same body inserts nothing. Without a
+ * timestamp the time is the arrival's, and each delivery is an attempt.
+ */
+async function attemptOf(input: InteractionInput, at: Date, tools: ReadonlySet<string> | undefined): Promise<{ uuid: string; data: Record<string, unknown> } | null> {
+  const data = tools?.size
+    ? toolCallAttempt(tools, input.function, input.parameters ?? {}, { source: input.platform ?? 'mcp' }, { subject: input.subject, topic: input.topic })
+    : undefined;
+  if (!data) return null;
+  const uuid = input.timestamp
+    ? await stableUuid('attempt', 'interaction', input.student_id, at.toISOString(), input.function, JSON.stringify(input.parameters ?? {}))
+    : crypto.randomUUID();
+  return { uuid, data };
+}
+
+async function upsert(
+  ctx: SessionCtx,
+  input: InteractionInput,
+  id: string,
+  at: Date,
+  lock: boolean,
+  attempt: { uuid: string; data: Record<string, unknown> } | null,
+): Promise<InteractionResult | null> {
   const data = {
     function: input.function,
     parameters: input.parameters ?? {},
@@ -92,6 +125,8 @@ async function upsert(ctx: SessionCtx, input: InteractionInput, id: string, at: 
       JSON.stringify(data),
       crypto.randomUUID(),
       JSON.stringify(started),
+      attempt?.uuid ?? null,
+      attempt ? JSON.stringify(attempt.data) : null,
     ],
   };
   let rows: Array<SessionRow & { inserted: boolean }>;
@@ -108,7 +143,9 @@ async function upsert(ctx: SessionCtx, input: InteractionInput, id: string, at: 
 
 /*
  * $1 student, $2 proposed id, $3 event time, $4 timeout ms, $5 platform, $6-$8 subject/topic/
- * subtopic, $9 interaction event uuid, $10 its data, $11 session_started uuid, $12 its data.
+ * subtopic, $9 interaction event uuid, $10 its data, $11 session_started uuid, $12 its data,
+ * $13 the attempt's uuid (null: the call is no attempt), $14 its data. The attempt's id is derived
+ * (attemptOf): a repeat of it inserts nothing (ON CONFLICT), the other ids are random.
  * A sitting "covers" time t when its activity span widened by the timeout contains t and it was
  * not ended on purpose (a timed-out sitting still takes late, out-of-order interactions).
  * A paused sitting covers any time from its pause on, however long ago its last activity was: the
@@ -163,6 +200,9 @@ ev AS (
   ${implicitResumeEvent('up', 'was', '$3::timestamptz', 'interaction')}
   UNION ALL
   SELECT $9::uuid, up.id, $1, 'interaction', $10::jsonb, $3::timestamptz FROM up
+  UNION ALL
+  SELECT $13::uuid, up.id, $1, 'attempt', $14::jsonb, $3::timestamptz FROM up WHERE $13::uuid IS NOT NULL
+  ON CONFLICT (event_uuid) DO NOTHING
 )
 SELECT * FROM up
 `;
