@@ -12,6 +12,22 @@ export const SessionDataInput = z.strictObject({
   ended_at: z.optional(InputTime),
   transcript: z.optional(z.union([SafeText(20_000_000), z.array(z.strictObject({ speaker: SafeText(100), text: SafeText(100_000), timestamp: z.optional(InputTime) })).check(z.maxLength(20_000))])),
   metadata: z.optional(StorableObject),
+  /**
+   * The tool calls the call made (stored as its interactions; a graded one is also an attempt,
+   * ADR 0030). `id` is the call's own tool call id: a redelivery stores each once.
+   */
+  tool_calls: z.optional(
+    z
+      .array(
+        z.strictObject({
+          id: SafeText(200).check(z.minLength(1)),
+          name: SafeText(200).check(z.minLength(1)),
+          arguments: z.optional(StorableObject),
+          timestamp: z.optional(InputTime),
+        }),
+      )
+      .check(z.maxLength(1000)),
+  ),
 });
 export type SessionDataInput = z.infer<typeof SessionDataInput>;
 

@@ -175,6 +175,35 @@ describeWithPostgres('graded tool calls are attempts (PostgreSQL)', () => {
     expect(summary).toMatchObject({ attempts: 2, correct: 1, accuracy: 0.5 });
   });
 
+  it('the session-data webhook: another platform’s tool_calls are the call’s interactions, its graded ones attempts, once per id', async () => {
+    const s = appWith();
+    const student = freshStudent('retell');
+    now = new Date('2026-03-04T11:30:00Z');
+    const body = {
+      platform: 'retell', student_id: student, call_id: `rc_${crypto.randomUUID()}`, started_at: '2026-03-04T11:00:00Z', ended_at: '2026-03-04T11:10:00Z',
+      transcript: 'Agent: What is 0.5 + 0.25?\nUser: 0.75',
+      tool_calls: [
+        { id: 'tc_1', name: 'get_next_problem', arguments: { topic: 'decimals' }, timestamp: '2026-03-04T11:01:00Z' },
+        { id: 'tc_2', name: 'record_attempt', arguments: { problem: '0.5 + 0.25', answer: '0.75', correct: true, topic: 'Decimals', timeMs: 9000 }, timestamp: '2026-03-04T11:02:00Z' },
+        { id: 'tc_3', name: 'record_attempt', arguments: { problem: '0.2 × 3', answer: '0.5', correct: false }, timestamp: '2026-03-04T11:04:00Z' },
+        { id: 'tc_4', name: 'record_attempt', arguments: { problem: '0.2 × 3', answer: '0.6', correct: null }, timestamp: '2026-03-04T11:05:00Z' },
+      ],
+    };
+    const first = await s.sessionData(body);
+    expect((await s.sessionData(body)).session_id).toBe(first.session_id);
+    const id = first.session_id as string;
+    expect(await s.summary(id)).toMatchObject({ interactions: 4, attempts: 2, correct: 1, accuracy: 0.5, total_time_ms: 9000 + 120_000 });
+    expect(await s.attempts(id)).toEqual([
+      { correct: true, topic: 'Decimals', timeMs: 9000, tool: 'record_attempt', tool_call_id: 'tc_2', call_id: body.call_id, source: 'retell' },
+      { correct: false, tool: 'record_attempt', tool_call_id: 'tc_3', call_id: body.call_id, source: 'retell' },
+    ]);
+    expect((await s.api.doc(id)).mcp_interactions.map((i) => i.function)).toEqual(['get_next_problem', 'record_attempt', 'record_attempt', 'record_attempt']);
+    expect((await s.progress(student)).sessions).toEqual([expect.objectContaining({ session_id: id, platform: 'retell', attempts: 2, accuracy: 0.5, topics: ['Decimals'] })]);
+    // A tool call without an id cannot be told from its redelivery: refused, naming the field.
+    const res = await s.api.post('/api/webhooks/session-data', { ...body, tool_calls: [{ name: 'record_attempt', arguments: { correct: true } }] }, { authorization: `Bearer ${WEBHOOK_TOKEN}` });
+    expect((await s.api.problem(res, 400)).errors?.map((e) => e.path)).toContain('tool_calls[0].id');
+  });
+
   it('honours ATTEMPT_TOOLS: only the tools it names count, and `none` counts none', async () => {
     const grade = appWith({ ATTEMPT_TOOLS: 'grade_answer,check_work' });
     const student = freshStudent('cfg');

@@ -54,7 +54,12 @@ function parseSessionData(body: unknown, now: Date): ParseResult {
               },
             }
           : {}),
-        toolCalls: [],
+        toolCalls: (d.tool_calls ?? []).map((t) => ({
+          id: t.id,
+          name: t.name,
+          args: t.arguments ?? {},
+          at: t.timestamp ? new Date(Math.min(Date.parse(t.timestamp), now.getTime())) : startedAt,
+        })),
         durationSeconds: endedAt ? (endedAt.getTime() - startedAt.getTime()) / 1000 : 0,
         metadata: { ...platformOwn(d.metadata), ...(d.call_id ? { call_id: d.call_id } : {}), platform: d.platform },
         ...(endedAt ? { end: { at: endedAt, reason: 'platform-report', detail: { source: d.platform } } } : {}),
