@@ -67,7 +67,8 @@ Fills the deployment with a day of demo data through its API (also: npm run demo
   - a workshop: 30 students on 6 steps, one stuck at step 3 repeating an error, and a broken step 5
     (most of the room hits the same ModuleNotFoundError) — see the dashboard's Now view;
   - three tutoring calls sent to POST /api/webhooks/vapi as Vapi sends them (status update and
-    end-of-call report with transcript, tool calls and results, recording, costs);
+    end-of-call report with transcript, tool calls and results, recording, costs); the tutors'
+    record_attempt calls grade the students' answers, so each call counts in their accuracy;
   - before them, 11 practice sittings of those three students on earlier days (tool-call
     interactions and answered questions), so each student's progress page shows trends;
   - a two-participant session with phases, transcript and summary.

@@ -79,7 +79,11 @@ function plans(tag: string): CallPlan[] {
         { role: 'user', text: 'Oxygen and... sugar? Glucose!', at: 33.7 },
         { role: 'bot', text: 'Yes, glucose and oxygen. You are ready for that quiz.', at: 38.2 },
       ],
-      tools: [{ name: 'get_quiz_questions', args: { topic: 'photosynthesis', count: 2 }, result: '{"questions":["inputs","outputs"]}', at: 10.5 }],
+      tools: [
+        { name: 'get_quiz_questions', args: { topic: 'photosynthesis', count: 2 }, result: '{"questions":["inputs","outputs"]}', at: 10.5 },
+        { name: 'record_attempt', args: { problem: 'inputs of photosynthesis', answer: 'sunlight, water, carbon dioxide', correct: true }, result: '{"saved":true}', at: 22.0 },
+        { name: 'record_attempt', args: { problem: 'outputs of photosynthesis', answer: 'oxygen and glucose', correct: true }, result: '{"saved":true}', at: 35.5 },
+      ],
       summary: 'Liam reviewed the inputs and outputs of photosynthesis before a quiz and answered both questions correctly.',
       success: 'true', structured: { topic: 'photosynthesis', problems_attempted: 2, mastery: 'secure' },
     },
@@ -95,6 +99,7 @@ function plans(tag: string): CallPlan[] {
       ],
       tools: [
         { name: 'get_next_problem', args: { topic: 'linear equations', difficulty: 1 }, result: '{"problem":"3x - 4 = 11","answer":"5"}', at: 19.0 },
+        { name: 'record_attempt', args: { problem: '3x - 4 = 11', answer: '5', correct: true }, result: '{"saved":true}', at: 43.0 },
         { name: 'save_progress', args: { studentId: sofia.id, skill: 'one-step equations' }, result: 'Error: gradebook timed out after 15000 ms', at: 44.5 },
       ],
       summary: 'Sofia solved 3x - 4 = 11 correctly. Saving progress to the gradebook failed (timeout).',
