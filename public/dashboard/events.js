@@ -28,8 +28,11 @@ export const CATEGORIES = [
   { id: 'status', label: 'Status' },
 ];
 
-/** Workshop pages may post any type; whatever is not a session event is a web event. */
-export const categoryOf = (e) => CATEGORY[e.event_type] ?? 'web';
+/**
+ * Workshop pages may post any type; whatever is not a session event is a web event. An attempt a
+ * tutor's graded tool call wrote (ADR 0030: it names its `tool`) is filed with the tool calls.
+ */
+export const categoryOf = (e) => CATEGORY[e.event_type] ?? (e.event_type === 'attempt' && typeof e.event_data?.tool === 'string' ? 'tool' : 'web');
 
 /** Text of a stored value; objects as JSON (a template literal would throw on {"toString":1}). */
 const str = (v) => (v === undefined || v === null || v === '' ? null : typeof v === 'string' ? v : jsonPreview(v, 120));
@@ -63,6 +66,13 @@ export function describe(e) {
     case 'api_call': {
       const status = d.status !== undefined ? `→ ${str(d.status)}` : d.success === false ? '→ failed' : d.success === true ? '→ ok' : null;
       return { label: 'API call', text: join(str(d.method), str(d.endpoint) ?? '(endpoint?)', status) };
+    }
+    case 'attempt': {
+      // A practice page's answer, or a tutor's graded tool call (its `tool`): right or wrong first.
+      const verdict = d.correct === true ? 'correct' : d.correct === false ? 'incorrect' : 'not graded';
+      const secs = typeof d.timeMs === 'number' ? `${Math.round(d.timeMs / 100) / 10} s` : null;
+      const about = [str(d.subject), str(d.topic)].filter(Boolean).join(' · ');
+      return { label: 'Attempt', text: join(verdict, about ? `· ${about}` : null, secs ? `· ${secs}` : null, typeof d.tool === 'string' ? `· by ${str(d.tool)}` : null) };
     }
     case 'state_change':
       return { label: 'State', text: `${str(d.stateName) ?? 'state'}: ${str(d.oldValue) ?? '∅'} → ${str(d.newValue) ?? '∅'}` };
