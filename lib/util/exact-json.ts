@@ -12,11 +12,13 @@
  * for one. An integer literal that reads back as written is kept: one a double holds exactly (2^53,
  * 1e16 written out), and a large double as JavaScript writes it (shortest form, below).
  *
- * Cost: a body without a run of 16 digits (every integer of at most 15 digits is exact) is parsed
- * by plain JSON.parse, after one regular-expression scan. Otherwise a reviver compares each number
- * with its literal: the literal itself where the runtime passes it to revivers (JSON.parse source
- * text access: Node 21+, V8 11.4+), else the number literals of the text, read in document order by
- * a scanner of this file and matched to the reviver's numbers, which JSON.parse visits in that order.
+ * Cost: a body with no integer literal of 16 digits or more (every integer of at most 15 digits is
+ * exact) is parsed by plain JSON.parse, after one regular-expression scan; that is every body a
+ * JavaScript page sends, unless it carries a number of at least 1e15. Otherwise the text is also
+ * read by a scanner of this file, which follows the keys and indexes down to each long number. One
+ * reader for every runtime: JSON.parse's reviver with the literal's source text (Node 21+) gave the
+ * same answers, but calling a function for every value of a 1 MB body of small numbers cost several
+ * times what the scanner does.
  */
 
 /** Integer literals each holder had rounded, by key (an array's by index, as a string). */
@@ -29,8 +31,12 @@ export function inexactIn(holder: object): ReadonlyMap<string, string> | undefin
   return recorded ? INEXACT.get(holder) : undefined;
 }
 
-/** A run of 16 digits: the shortest integer literal that can be beyond 2^53 (9007199254740993). */
-const LONG_DIGITS = /\d{16}/;
+/**
+ * What looks like an integer literal of 16 digits or more (the shortest that can be beyond 2^53 is
+ * 9007199254740993): the digits between what may stand before a number and what may follow an
+ * integer. Inside a string it can match too ("…, 1234567890123456, …"), which costs only the scan.
+ */
+const LONG_INTEGER = /(?:^|[\s,:[])-?\d{16,}(?:$|[\s,\]}])/;
 const INTEGER_LITERAL = /^-?\d+$/;
 
 /**
@@ -60,34 +66,14 @@ function record(holder: object, key: string, literal: string): void {
   recorded = true;
 }
 
-interface ReviverContext {
-  source?: string;
-}
-
-/** Whether this runtime gives revivers the literal (JSON.parse source text access). */
-export const SOURCE_TEXT_ACCESS: boolean = (() => {
-  let seen: unknown;
-  JSON.parse('1', (_k, v, ctx?: ReviverContext) => {
-    seen = ctx?.source;
-    return v;
-  });
-  return seen === '1';
-})();
-
 /**
  * Parse JSON text as JSON.parse does (and throwing what it throws), recording the integer literals
- * it rounded. `scan` forces the scanner where the runtime has source text access (tests).
+ * it rounded against their holders.
  */
-export function parseJsonExact(text: string, scan = !SOURCE_TEXT_ACCESS): unknown {
-  if (!LONG_DIGITS.test(text)) return JSON.parse(text);
-  if (!scan) {
-    return JSON.parse(text, function (this: object, key: string, value: unknown, ctx?: ReviverContext) {
-      if (typeof value === 'number' && ctx?.source !== undefined && roundedInteger(ctx.source, value)) record(this, key, ctx.source);
-      return value;
-    });
-  }
-  // Parsed first: the scanner reads only text JSON.parse has accepted.
+export function parseJsonExact(text: string): unknown {
   const value: unknown = JSON.parse(text);
+  if (!LONG_INTEGER.test(text)) return value;
+  // The scanner reads only text JSON.parse has accepted.
   for (const [path, literal] of roundedLiterals(text)) {
     let holder: unknown = value;
     for (let i = 0; i < path.length - 1 && holder !== null && typeof holder === 'object'; i++) {
@@ -107,64 +93,64 @@ export function parseJsonExact(text: string, scan = !SOURCE_TEXT_ACCESS): unknow
  * the last literal written at each path, as JSON.parse keeps the last of a repeated key.
  */
 function roundedLiterals(text: string): Array<[string[], string]> {
-  // One frame per open container: its key path, and the key (object) or index (array) being read.
-  const path: string[] = [];
-  const isArray: boolean[] = [];
-  const index: number[] = [];
+  // One entry per open container: the key (object) or the index (array, a number: counting the
+  // elements of a long array makes no strings) being read.
+  const path: Array<string | number> = [];
   const found = new Map<string, [string[], string]>();
   let expectKey = false;
   const n = text.length;
   let i = 0;
-  const readString = (): string => {
-    const start = i;
-    i++;
-    while (i < n) {
-      const d = text.charCodeAt(i);
-      if (d === 0x5c /* \ */) i += 2;
-      else if (d === 0x22 /* " */) break;
-      else i++;
-    }
-    i++;
-    return text.slice(start, i);
-  };
   while (i < n) {
     const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      const s = readString();
-      if (expectKey) {
-        path[path.length - 1] = JSON.parse(s) as string;
-        expectKey = false;
-      }
-    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      const arr = c === 0x5b;
-      isArray.push(arr);
-      index.push(0);
-      path.push(arr ? '0' : '');
-      expectKey = !arr;
-      i++;
-    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-      isArray.pop();
-      index.pop();
-      path.pop();
-      i++;
-    } else if (c === 0x2c /* , */) {
-      const top = isArray.length - 1;
-      if (isArray[top]) path[path.length - 1] = String(++index[top]!);
-      else expectKey = true;
-      i++;
-    } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
+    if (c === 0x22 /* " */) {
       const start = i;
       i++;
       while (i < n) {
         const d = text.charCodeAt(i);
-        // digits . e E + -
-        if ((d >= 0x30 && d <= 0x39) || d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2b || d === 0x2d) i++;
-        else break;
+        if (d === 0x5c /* \ */) i += 2;
+        else if (d === 0x22) break;
+        else i++;
       }
+      i++;
+      if (expectKey) {
+        const s = text.slice(start, i);
+        path[path.length - 1] = s.includes('\\') ? (JSON.parse(s) as string) : s.slice(1, -1);
+        expectKey = false;
+      }
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      path.push(c === 0x5b ? 0 : '');
+      expectKey = c === 0x7b;
+      i++;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      path.pop();
+      i++;
+    } else if (c === 0x2c /* , */) {
+      const top = path[path.length - 1];
+      if (typeof top === 'number') path[path.length - 1] = top + 1;
+      else expectKey = true;
+      i++;
+    } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
+      const start = i;
+      let exponent = false;
+      i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        // digits . + - (and e E, noted)
+        if ((d >= 0x30 && d <= 0x39) || d === 0x2e || d === 0x2b || d === 0x2d) i++;
+        else if (d === 0x65 || d === 0x45) {
+          exponent = true;
+          i++;
+        } else break;
+      }
+      // Below 16 characters, only a literal with an exponent can reach 2^53.
+      if (i - start < 16 && !exponent) continue;
       const literal = text.slice(start, i);
-      if (path.length === 0) continue;
-      const at = path.slice();
-      const key = JSON.stringify(at);
+      // Only a number of at least 2^53 can be a rounded integer, or replace one (a repeated key):
+      // the others cost no path.
+      if (path.length === 0 || !(Math.abs(Number(literal)) >= 2 ** 53)) continue;
+      const at = path.map(String);
+      // A key with a NUL in it is refused whatever its value: the separator cannot mislead.
+      const key = at.join('\u0000');
       if (roundedInteger(literal, Number(literal))) found.set(key, [at, literal]);
       else if (found.size) found.delete(key);
     } else {

@@ -1,13 +1,12 @@
 /**
  * parseJsonExact (lib/util/exact-json.ts): the integer literals JSON.parse rounds are found, at the
- * right holder and key, by both readers: the runtime's reviver source (Node 21+) and the scanner
- * (Node 20). Documents are generated with their own oracle: repeated keys (the last one wins, as in
+ * right holder and key, by its scanner. Documents are generated with their own oracle: repeated keys (the last one wins, as in
  * JSON.parse), integer-like keys (which objects enumerate first), long digit runs inside strings
  * and keys, escaped quotes, and long numbers that are exact or not integers.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { inexactIn, parseJsonExact, roundedInteger, SOURCE_TEXT_ACCESS } from '../../lib/util/exact-json.js';
+import { inexactIn, parseJsonExact, roundedInteger } from '../../lib/util/exact-json.js';
 
 /** A JSON value as written: objects as key/value lists (keys may repeat), numbers as literals. */
 type Doc = { num: string } | { str: string } | { lit: 'true' | 'false' | 'null' } | { arr: Doc[] } | { obj: Array<[string, Doc]> };
@@ -68,14 +67,12 @@ function found(v: unknown, path: string, out: Map<string, string>): Map<string, 
   return out;
 }
 
-const readers = [{ name: 'scanner', scan: true }, ...(SOURCE_TEXT_ACCESS ? [{ name: 'reviver source', scan: false }] : [])];
-
-describe.each(readers)('parseJsonExact ($name)', ({ scan }) => {
+describe('parseJsonExact', () => {
   it('finds exactly the rounded integer literals that stay in the parsed value, at their holder and key', () => {
     fc.assert(
       fc.property(doc, (d) => {
         const text = write(d);
-        const value = parseJsonExact(text, scan);
+        const value = parseJsonExact(text);
         // The value is JSON.parse's, unchanged.
         expect(value).toEqual(JSON.parse(text));
         // (A document that is one number has no holder to name: nothing is recorded.)
@@ -86,16 +83,16 @@ describe.each(readers)('parseJsonExact ($name)', ({ scan }) => {
   });
 
   it('names the holder and key, in arrays too', () => {
-    const v = parseJsonExact('{"b": 12345678901234567890, "0": 1, "arr": [1, 9007199254740993], "a": 12345678901234567890, "a": 5}', scan) as Record<string, unknown>;
+    const v = parseJsonExact('{"b": 12345678901234567890, "0": 1, "arr": [1, 9007199254740993], "a": 12345678901234567890, "a": 5}') as Record<string, unknown>;
     expect([...(inexactIn(v) ?? [])]).toEqual([['b', '12345678901234567890']]);
     expect([...(inexactIn(v.arr as object) ?? [])]).toEqual([['1', '9007199254740993']]);
     // A repeated key whose kept literal is exact, and equal to what the replaced one rounded to.
-    expect(inexactIn(parseJsonExact('{"a": 9007199254740993, "a": 9007199254740992}', scan) as object)).toBeUndefined();
-    expect(inexactIn(parseJsonExact('{"a": 9007199254740992, "a": 9007199254740993}', scan) as object)?.get('a')).toBe('9007199254740993');
+    expect(inexactIn(parseJsonExact('{"a": 9007199254740993, "a": 9007199254740992}') as object)).toBeUndefined();
+    expect(inexactIn(parseJsonExact('{"a": 9007199254740992, "a": 9007199254740993}') as object)?.get('a')).toBe('9007199254740993');
   });
 
   it('throws what JSON.parse throws', () => {
-    for (const bad of ['{"a": 12345678901234567890', '[12345678901234567890,]', '12345678901234567890 x']) expect(() => parseJsonExact(bad, scan)).toThrow(SyntaxError);
+    for (const bad of ['{"a": 12345678901234567890', '[12345678901234567890,]', '12345678901234567890 x']) expect(() => parseJsonExact(bad)).toThrow(SyntaxError);
   });
 });
 
