@@ -1,6 +1,8 @@
 import type { AttentionResponse } from '../schemas/attention.js';
 import type { Sql } from '../storage/sql.js';
+import { HELPED_LIST_MS } from './helped.js';
 import { type AttentionFacts, readAttentionFacts } from './query.js';
+import { ordinal } from '../util/order.js';
 import { cohortSteps, type ScoredStudent, type ScoreOptions, scoreStudents } from './score.js';
 
 /** Thresholds of the reasons; the stuck ones can be tightened by the alert rule's config. */
@@ -63,11 +65,26 @@ export async function computeAttention(input: AttentionInput): Promise<Attention
 /** The answer from the facts: each student scored, the cohort's steps, the top errors. */
 export function attentionOf(facts: AttentionFacts, o: ScoreOptions): Attention {
   const students = scoreStudents(facts, o);
+  const listed = new Set(students.map((s) => s.session_id));
+  const recent = o.now.getTime() - HELPED_LIST_MS;
+  const helped = [...facts.helped.values()]
+    .filter((h) => !listed.has(h.token) && Date.parse(h.at) >= recent)
+    .sort((x, y) => Date.parse(y.at) - Date.parse(x.at) || ordinal(x.token, y.token))
+    .map((h) => ({
+      session_id: h.token,
+      student_id: h.student_id,
+      student_name: h.student_name,
+      student_email: h.student_email,
+      at: new Date(h.at).toISOString(),
+      by: h.by,
+      note: h.note,
+    }));
   return {
     generated_at: o.now.toISOString(),
     active_students: facts.activeCount,
     students,
     steps: cohortSteps(facts, students),
     top_errors: facts.topErrors.map((e) => ({ ...e, last_at: new Date(e.last_at).toISOString() })),
+    helped,
   };
 }

@@ -1,4 +1,5 @@
 import { RESERVED_EVENT_TYPES } from '../events/reserved.js';
+import { HELP_UNDONE, HELPED } from './helped.js';
 import type { Sql } from '../storage/sql.js';
 
 /** What one query reads about the students in active web sessions and their cohort. */
@@ -42,6 +43,16 @@ export interface TopErrorRow {
   count: number;
   last_at: string;
 }
+/** An active student's last helped mark (not undone), with who the student is. */
+export interface HelpedRow {
+  token: string;
+  at: string;
+  by: string;
+  note: string | null;
+  student_id: string | null;
+  student_name: string | null;
+  student_email: string | null;
+}
 export interface AttentionFacts {
   /**
    * The active students for whom some reason may hold (an error or failed call in its window, a
@@ -57,6 +68,8 @@ export interface AttentionFacts {
   repeats: RepeatRow[];
   steps: StepRow[];
   topErrors: TopErrorRow[];
+  /** Each active student's helped mark in force, by token. */
+  helped: Map<string, HelpedRow>;
 }
 
 /** Which events a statement reads: one workshop's (or every web session's) in the window, or the room as it is now. */
@@ -301,7 +314,19 @@ SELECT
             count(DISTINCT COALESCE(ev.student_id, 'token:' || ev.token))::int AS students, count(*)::int AS count, max(ev.created_at) AS last_at
      FROM ev
      WHERE ev.err_type IS NOT NULL AND ev.created_at > $2::timestamptz - $9::int * interval '1 millisecond'
-     GROUP BY 1 ORDER BY students DESC, count DESC, last_at DESC LIMIT 20) t) AS top_errors
+     GROUP BY 1 ORDER BY students DESC, count DESC, last_at DESC LIMIT 20) t) AS top_errors,
+  -- Each active student's last helped mark, when it was not undone (lib/attention/helped.ts): the
+  -- marks are few, read by type and time (events_type_time), then matched to the active tokens.
+  (SELECT json_agg(json_build_object('token', h.session_token, 'at', h.created_at, 'by', h.event_data->>'by', 'note', h.event_data->>'note',
+                                     'student_id', g.student_id, 'student_name', s.name, 'student_email', s.email))
+   FROM (SELECT DISTINCT ON (session_token) session_token, created_at, event_type, event_data FROM events
+         WHERE event_type IN ('${HELPED}', '${HELP_UNDONE}')
+           AND created_at >= $1::timestamptz AND created_at <= $2::timestamptz
+           AND ($3::text IS NULL OR starts_with(session_token, $3::text))
+         ORDER BY session_token, created_at DESC, id DESC) h
+   JOIN latest g ON g.token = h.session_token
+   LEFT JOIN students s ON s.id = g.student_id
+   WHERE h.event_type = '${HELPED}') AS helped
 `;
 
 /** The statement of each scope (the bench prints their plans). */
@@ -311,7 +336,7 @@ const RESERVED = [...RESERVED_EVENT_TYPES];
 
 /** Read the facts the attention score is computed from, in one round trip. */
 export async function readAttentionFacts(sql: Sql, w: FactWindows): Promise<AttentionFacts> {
-  const rows = await sql.query<{ active: unknown; active_count: number; on_step: unknown; repeats: unknown; steps: unknown; top_errors: unknown }>(ATTENTION_SQL[w.scope], [
+  const rows = await sql.query<{ active: unknown; active_count: number; on_step: unknown; repeats: unknown; steps: unknown; top_errors: unknown; helped: unknown }>(ATTENTION_SQL[w.scope], [
     w.since.toISOString(),
     w.now.toISOString(),
     w.prefix,
@@ -336,6 +361,7 @@ export async function readAttentionFacts(sql: Sql, w: FactWindows): Promise<Atte
     repeats: json(r?.repeats),
     steps: json(r?.steps),
     topErrors: json(r?.top_errors),
+    helped: new Map(json<HelpedRow>(r?.helped).map((h) => [h.token, h])),
   };
 }
 

@@ -61,9 +61,13 @@ export function scoreStudents(facts: AttentionFacts, o: ScoreOptions): ScoredStu
     const add = (code: ReasonCode, points: number, message: string, since: string, count: number | null) =>
       reasons.push({ code, points, message, since: iso(since), count });
     const stepSince = a.step_since ? new Date(a.step_since).getTime() : null;
+    // Helped (lib/attention/helped.ts): only what happened after the mark lists the student again.
+    const mark = facts.helped.get(a.token);
+    const helpedAt = mark ? Date.parse(mark.at) : Number.NEGATIVE_INFINITY;
+    const after = (t: string) => Date.parse(t) > helpedAt;
 
     // The worst repeated error (most repeats, then most recent).
-    const rep = (repeatsOf.get(a.token) ?? []).sort((x, y) => y.n - x.n || Date.parse(y.last_at) - Date.parse(x.last_at))[0];
+    const rep = (repeatsOf.get(a.token) ?? []).filter((r) => after(r.last_at)).sort((x, y) => y.n - x.n || Date.parse(y.last_at) - Date.parse(x.last_at))[0];
     if (rep) {
       const w = WEIGHTS.repeated;
       const last = new Date(rep.last_at).getTime();
@@ -72,12 +76,12 @@ export function scoreStudents(facts: AttentionFacts, o: ScoreOptions): ScoredStu
       const what = rep.message ? `${rep.error_type}: ${rep.message}` : rep.error_type;
       add('repeated_error', points, `Same error ${rep.n}× in ${minutes(o.repeatWindowMs)}: ${clip(what)}${movedOn ? ' (has moved on since)' : ''}`, rep.first_at, rep.n);
     }
-    if (a.recent_errors > 0 && a.recent_first && a.recent_last) {
+    if (a.recent_errors > 0 && a.recent_first && a.recent_last && after(a.recent_last)) {
       const w = WEIGHTS.recent;
       const points = decay(Math.min(w.max, w.each * a.recent_errors), now - new Date(a.recent_last).getTime(), w.halfLifeMs);
       add('recent_errors', points, `${a.recent_errors} error${a.recent_errors === 1 ? '' : 's'} in the last ${minutes(o.recentWindowMs)}`, a.recent_first, a.recent_errors);
     }
-    if (a.failed_calls > 0 && a.failed_first && a.failed_last) {
+    if (a.failed_calls > 0 && a.failed_first && a.failed_last && after(a.failed_last)) {
       const w = WEIGHTS.failed;
       const points = decay(Math.min(w.max, w.each * a.failed_calls), now - new Date(a.failed_last).getTime(), w.halfLifeMs);
       add('failed_api_calls', points, `${a.failed_calls} failed API call${a.failed_calls === 1 ? '' : 's'} in the last ${minutes(o.repeatWindowMs)}`, a.failed_first, a.failed_calls);
@@ -88,7 +92,9 @@ export function scoreStudents(facts: AttentionFacts, o: ScoreOptions): ScoredStu
       const onStepMs = now - stepSince;
       const medianMs = Math.max(1000, m.median_s * 1000);
       const ratio = onStepMs / medianMs;
-      if (ratio > o.stuckMultiplier && onStepMs >= o.stuckMinMs) {
+      // Helped on this step: stuck again only after another full threshold since the mark.
+      const sinceHelpMs = helpedAt > stepSince ? now - helpedAt : onStepMs;
+      if (ratio > o.stuckMultiplier && onStepMs >= o.stuckMinMs && sinceHelpMs / medianMs > o.stuckMultiplier && sinceHelpMs >= o.stuckMinMs) {
         const w = WEIGHTS.stuck;
         const name = a.step_name ? ` "${clip(a.step_name, 80)}"` : '';
         add(
@@ -102,7 +108,7 @@ export function scoreStudents(facts: AttentionFacts, o: ScoreOptions): ScoredStu
       }
     }
     const lastMs = new Date(a.last_at).getTime();
-    if (a.last_type === 'error' && now - lastMs >= o.silentAfterMs) {
+    if (a.last_type === 'error' && now - lastMs >= o.silentAfterMs && after(a.last_at)) {
       const w = WEIGHTS.silent;
       const extraMin = (now - lastMs - o.silentAfterMs) / 60_000;
       add('silent_after_error', Math.min(w.max, w.base + w.perMinute * extraMin), `Nothing for ${minutes(now - lastMs)} since ${clip(a.last_error ?? 'an error')}`, a.last_at, null);
@@ -122,6 +128,7 @@ export function scoreStudents(facts: AttentionFacts, o: ScoreOptions): ScoredStu
       last_activity_at: iso(a.last_at),
       reasons: reasons.map(({ points: _points, ...r }) => r),
       stuck,
+      ...(mark ? { helped: { at: iso(mark.at), by: mark.by, note: mark.note } } : {}),
     });
   }
   // Highest score first; equal scores: the longest-standing problem first.

@@ -36,6 +36,8 @@ export function warmUpAttention(): Set<ReasonCode> {
     repeats: [{ token: 'ws_warm_repeated', error_type: 'TypeError', message: 'x', n: 3, first_at: ago(3), last_at: ago(1) }],
     steps: [{ step: '1', step_name: 'Step 1', first_seen: ago(40), median_s: 120, passed: 5 }, { step: '2', step_name: 'Step 2', first_seen: ago(35), median_s: 180, passed: 4 }],
     topErrors: [{ error_type: 'TypeError', message: 'x', students: 1, count: 3, last_at: ago(1) }],
+    // Marked helped before its last failed call: listed again, with the mark.
+    helped: new Map([['ws_warm_failed', { token: 'ws_warm_failed', at: ago(3), by: 'admin', note: null, student_id: null, student_name: 'Warm Up', student_email: 'warm-up@example.com' }]]),
   };
   const doc = AttentionResponse.parse(attentionOf(facts, { ...ATTENTION_DEFAULTS, now }));
   return new Set(doc.students.flatMap((st) => st.reasons.map((r) => r.code)));

@@ -1,6 +1,7 @@
 import { defineRoute } from '../http/route.js';
 import { AlertList, AlertsQuery } from '../schemas/alerts.js';
-import { AttentionQuery, AttentionResponse } from '../schemas/attention.js';
+import { AttentionQuery, AttentionResponse, HelpedAnswer, HelpedInput } from '../schemas/attention.js';
+import { SessionPath } from '../schemas/params.js';
 
 const tag = 'attention';
 
@@ -22,4 +23,20 @@ export const getAttentionStreamRoute = defineRoute({
     '`id:` is the newest event id seen; `: ping` every 15 s. Every message is the whole state, so a reconnect needs no Last-Event-ID.',
 });
 
-export const attentionRoutes = [getAttentionRoute, getAlertsRoute, getAttentionStreamRoute];
+// Instructors mark students they went to: it adds a line to the session's timeline and changes
+// nothing else (as "run analysis" adds an analysis), so the reader tokens may.
+export const postHelpedRoute = defineRoute({
+  method: 'post', path: '/api/attention/{id}/helped', summary: 'Mark a student helped: the Now view lists them again only for what happens after', tag,
+  auth: 'reader', params: SessionPath, body: { schema: HelpedInput, required: false }, ok: { 200: HelpedAnswer }, errors: [404, 409],
+  description:
+    'Writes `attention_helped` ({by, note}) into the workshop session\'s timeline. GET /api/attention then leaves out reasons whose evidence is all from before the mark: ' +
+    'a new error or failed call lists the student again, and being stuck on the same step needs another full threshold counted from the mark. ' +
+    'Students marked in the last 30 minutes and not listed since are in the answer\'s `helped`. 404: no such session; 409: not a workshop page\'s session.',
+});
+export const deleteHelpedRoute = defineRoute({
+  method: 'delete', path: '/api/attention/{id}/helped', summary: 'Undo a helped mark (a mark made by mistake)', tag,
+  auth: 'reader', params: SessionPath, ok: { 200: HelpedAnswer }, errors: [404, 409],
+  description: 'Writes `attention_help_undone`: the earlier evidence counts again.',
+});
+
+export const attentionRoutes = [getAttentionRoute, getAlertsRoute, getAttentionStreamRoute, postHelpedRoute, deleteHelpedRoute];

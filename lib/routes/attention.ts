@@ -4,7 +4,13 @@ import type { Family } from '../http/env.js';
 import { register } from '../http/register.js';
 import { parseQuery } from '../http/validate.js';
 import { AttentionQuery, AttentionResponse } from '../schemas/attention.js';
-import { getAttentionRoute } from './attention.routes.js';
+import { deleteHelpedRoute, getAttentionRoute, postHelpedRoute } from './attention.routes.js';
+import { writeHelpedMark } from '../attention/helped.js';
+import { parseOptionalBody } from '../http/validate.js';
+import { HelpedAnswer, HelpedInput } from '../schemas/attention.js';
+import { sessionIdParam } from './sessions/shared.js';
+import type { Context } from 'hono';
+import type { AppEnv } from '../http/env.js';
 
 /** The longest history one request may read: bounds the query's cost. */
 const MAX_LOOKBACK_MS = 7 * 86_400_000;
@@ -28,4 +34,20 @@ export const attentionFamily: Family = (app) => {
     const result = await computeAttention({ sql: deps.sql, now, timeoutMs: deps.config.sessionTimeoutMs, since, workshop: q.workshop });
     return c.json(AttentionResponse.parse(result));
   });
+
+  register(app, postHelpedRoute, async (c) => {
+    const input = await parseOptionalBody(c, HelpedInput);
+    return markHelped(c, input.note ?? null, false);
+  });
+  register(app, deleteHelpedRoute, (c) => markHelped(c, null, true));
 };
+
+/** Write the mark (or its undo) as the calling instructor: 404 unknown session, 409 not a workshop page's. */
+async function markHelped(c: Context<AppEnv>, note: string | null, undo: boolean): Promise<Response> {
+  const id = sessionIdParam(c);
+  const deps = c.get('deps');
+  const out = await writeHelpedMark(deps.sql, { sessionId: id, by: c.get('principal').id, note, now: deps.now(), undo });
+  if (!out.ok && out.why === 'not_found') throw new ApiError('NOT_FOUND', `no session ${id}`);
+  if (!out.ok) throw new ApiError('CONFLICT', `session ${id} is not a workshop page's session: only those are on the Now view`);
+  return c.json(HelpedAnswer.parse({ session_id: id, helped: out.helped }));
+}

@@ -19,6 +19,8 @@ const CATEGORY = {
   call_status: 'status',
   call_hang: 'status',
   analysis_completed: 'status',
+  attention_helped: 'status',
+  attention_help_undone: 'status',
 };
 
 export const CATEGORIES = [
@@ -74,6 +76,10 @@ export function describe(e) {
       const about = [str(d.subject), str(d.topic)].filter(Boolean).join(' · ');
       return { label: 'Attempt', text: join(verdict, about ? `· ${about}` : null, secs ? `· ${secs}` : null, typeof d.tool === 'string' ? `· by ${str(d.tool)}` : null) };
     }
+    case 'attention_helped':
+      return { label: 'Helped', text: join(`by ${str(d.by) ?? '?'}`, d.note ? `· ${str(d.note)}` : null) };
+    case 'attention_help_undone':
+      return { label: 'Help mark undone', text: `by ${str(d.by) ?? '?'}` };
     case 'state_change':
       return { label: 'State', text: `${str(d.stateName) ?? 'state'}: ${str(d.oldValue) ?? '∅'} → ${str(d.newValue) ?? '∅'}` };
     case 'interaction': {

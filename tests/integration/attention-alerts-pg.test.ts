@@ -57,5 +57,14 @@ describeWithPostgres('attention and alerts on PostgreSQL', () => {
     expect(a.students.every((s) => s.reasons[0]?.code === 'stuck')).toBe(true);
     console.log(`attention over 200 students (PostgreSQL): ${ms.toFixed(1)} ms`);
     expect(ms).toBeLessThan(2000);
+
+    // Helped marks on PostgreSQL: two of the five stuck students marked, one undone.
+    for (const [method, s] of [['POST', students[0]], ['POST', students[1]], ['DELETE', students[1]]] as const) {
+      const m = await app.request(`/api/attention/${s?.token}/helped`, { method, headers: admin });
+      expect(m.status, await m.clone().text()).toBe(200);
+    }
+    const marked = AttentionResponse.parse(await (await app.request(`/api/attention?workshop=${r.prefix}`, { headers: admin })).json());
+    expect(marked.students.map((s) => s.session_id).sort()).toEqual(students.slice(1, 5).map((s) => s.token).sort());
+    expect(marked.helped?.map((h) => [h.session_id, h.by])).toEqual([[students[0]?.token, 'admin']]);
   });
 });

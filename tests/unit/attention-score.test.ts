@@ -11,7 +11,7 @@ const active = (token: string, own: Partial<ActiveRow> = {}): ActiveRow => ({
   recent_errors: 2, recent_first: ago(3), recent_last: ago(2), failed_calls: 0, failed_first: null, failed_last: null,
   step: null, step_name: null, step_since: null, ...own,
 });
-const facts = (own: Partial<AttentionFacts>): AttentionFacts => ({ active: [], activeCount: 0, onStep: new Map(), repeats: [], steps: [], topErrors: [], ...own });
+const facts = (own: Partial<AttentionFacts>): AttentionFacts => ({ active: [], activeCount: 0, onStep: new Map(), repeats: [], steps: [], topErrors: [], helped: new Map(), ...own });
 const score = (f: AttentionFacts) => scoreStudents(f, { ...ATTENTION_DEFAULTS, now });
 
 describe('attention scoring order', () => {

@@ -26,3 +26,13 @@ describe('attempt rows', () => {
     expect(categoryOf(ev('attempt', { tool: 7 }))).toBe('web');
   });
 });
+
+describe('helped marks', () => {
+  it('read as a status line saying who helped, and what was done', () => {
+    const e = ev('attention_helped', { by: 'instructor:ms_lee', note: 'missing API key' });
+    expect(categoryOf(e)).toBe('status');
+    expect(describeEvent(e)).toEqual({ label: 'Helped', text: 'by instructor:ms_lee · missing API key' });
+    expect(describeEvent(ev('attention_help_undone', { by: 'admin' }))).toEqual({ label: 'Help mark undone', text: 'by admin' });
+    expect(categoryOf(ev('attention_help_undone', { by: 'admin' }))).toBe('status');
+  });
+});
