@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { Client } from './client.js';
 import type { Command, Options } from './command.js';
 import { helpNeededCommand } from './commands/help-needed.js';
+import { helpedCommand } from './commands/helped.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
 import { sessionsCommand } from './commands/sessions.js';
@@ -15,7 +16,7 @@ import { CliError, EXIT } from './errors.js';
 import { colours } from './output.js';
 import { resolveTarget } from './target.js';
 
-const COMMANDS: Command[] = [helpNeededCommand, sessionsCommand, tailCommand, exportCommand, ...writeCommands, demoCommand];
+const COMMANDS: Command[] = [helpNeededCommand, helpedCommand, sessionsCommand, tailCommand, exportCommand, ...writeCommands, demoCommand];
 
 const GLOBAL: Options = {
   url: { type: 'string' },

@@ -18,13 +18,22 @@ const visible = (s: string) => s.replaceAll(/\u001b\[[0-9;]*m/g, '').length;
 
 /** Left-aligned columns separated by two spaces; the header row is dimmed. */
 export function table(header: string[], rows: string[][], paint: Paint): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i] ?? ''))));
-  const line = (cells: string[]) =>
+  const [head = '', ...lines] = columns([header, ...rows]);
+  return [paint('gray', head), ...lines].join('\n');
+}
+
+/** Left-aligned columns without a header, each line after `indent` (a short list under a title). */
+export const aligned = (rows: string[][], indent = '') => columns(rows).map((l) => indent + l).join('\n');
+
+function columns(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const r of rows) for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, visible(c));
+  return rows.map((cells) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - visible(c)))))
       .join('  ')
-      .trimEnd();
-  return [paint('gray', line(header)), ...rows.map(line)].join('\n');
+      .trimEnd(),
+  );
 }
 
 /** `2026-11-30T15:44:55.804Z` → `2026-11-30 15:44:55` (UTC, as stored). */

@@ -18,7 +18,7 @@ import { parseCsv } from '../helpers/csv.js';
 // more than the default 30 s on a loaded 2-core machine.
 vi.setConfig({ testTimeout: 120_000 });
 
-const COMMANDS = ['help-needed', 'sessions', 'tail', 'export', 'end', 'assign', 'create', 'join', 'say', 'phase', 'summary', 'demo'];
+const COMMANDS = ['help-needed', 'helped', 'sessions', 'tail', 'export', 'end', 'assign', 'create', 'join', 'say', 'phase', 'summary', 'demo'];
 
 describeWithPostgres('sessionlog command line against a real server', () => {
   const { start, cli, api } = cliWorld();
@@ -57,6 +57,9 @@ describeWithPostgres('sessionlog command line against a real server', () => {
       [['sessions', '--limit', '0'], /--limit must be a whole number from 1 to 500, got "0"/],
       [['sessions', '--active', '--status', 'completed'], /--active combines with --workshop, --student, --platform and --limit only/],
       [['create', 'x', '--max', 'two'], /--max must be a whole number/],
+      [['helped'], /helped: expected 1 argument, got 0/],
+      [['helped', 'ws_x', '--undo', '--note', 'pip install'], /--note goes with a mark, not with --undo/],
+      [['helped', 'ws_x', '--note'], /Option '--note <value>' argument missing/],
     ];
     for (const [args, message] of cases) {
       const r = await cli(args);
@@ -170,6 +173,58 @@ describeWithPostgres('sessionlog command line against a real server', () => {
     expect((JSON.parse(json.stdout) as { students: Array<{ session_id: string }> }).students.map((s) => s.session_id)).toEqual([`${room}ada`]);
     const none = await cli(['help-needed', '--workshop', 'ws_no_such_room_']);
     expect(none.stdout).toBe('workshop ws_no_such_room_: no active sessions (check the prefix)\n');
+  });
+
+  it('helped: the student leaves the table for "Being helped:", is listed again with the mark after a new error, and --undo puts them back', async () => {
+    const room = `${uniqueToken('ws_cli_helped')}_`;
+    const post = (eventData: Record<string, unknown>) =>
+      api('/api/session-log', { method: 'POST', body: JSON.stringify({ sessionToken: `${room}ada`, studentName: 'Ada Helped', studentEmail: `${room.toLowerCase().replaceAll('_', '-')}ada@example.com`, eventType: 'error', eventData }) });
+    for (let i = 0; i < 3; i++) await post({ errorType: 'ImportError', errorMessage: 'No module named vapi', currentStep: 2 });
+    const rows = async () => {
+      const r = await cli(['help-needed', '--workshop', room]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return r.stdout.trimEnd().split('\n');
+    };
+    expect((await rows())[2]).toMatch(new RegExp(`^1\\s+Ada Helped\\s+${room}ada\\s`));
+
+    const marked = await cli(['helped', `${room}ada`, '--note', 'pip install vapi_server_sdk']);
+    expect(marked.stderr).toBe('');
+    expect(marked.code).toBe(0);
+    expect(marked.stdout).toMatch(new RegExp(`^${room}ada marked helped by admin at \\d\\d:\\d\\d:\\d\\d \\(note: pip install vapi_server_sdk\\)\\n$`));
+    const [head, title, helped, ...rest] = await rows();
+    expect(head).toBe(`workshop ${room}: nobody needs help (1 active)`);
+    expect(title).toBe('Being helped:');
+    expect(helped?.trim().split(/\s{2,}/)).toEqual(['Ada Helped', `${room}ada`, 'by admin', expect.stringMatching(/^\d+(s| min) ago$/), 'pip install vapi_server_sdk']);
+    expect(rest).toEqual([]);
+
+    // Something new after the mark lists the student again, with the mark at the end of WHY.
+    await post({ errorType: 'ImportError', errorMessage: 'cannot import name Vapi', currentStep: 2 });
+    const again = await rows();
+    expect(again[0]).toBe(`workshop ${room}: 1 of 1 active students need help`);
+    expect(again[2]).toMatch(/; helped \d+(s| min) ago by admin \(note: pip install vapi_server_sdk\)$/);
+    expect(again.slice(3)).toEqual([]);
+
+    const undone = await cli(['helped', `${room}ada`, '--undo', '--json']);
+    expect(undone.code).toBe(0);
+    expect(JSON.parse(undone.stdout)).toEqual({ session_id: `${room}ada`, helped: null });
+    const back = await rows();
+    expect(back[2]).toContain('Same error 3× in 10 min: ImportError: No module named vapi');
+    expect(back[2]).not.toMatch(/helped \d/);
+    expect(back).not.toContain('Being helped:');
+    expect((await cli(['helped', `${room}ada`, '--undo'])).stdout).toBe(`${room}ada helped mark undone\n`);
+  });
+
+  it('helped: an unknown session exits 1 with the 404, one that is not a workshop page\'s with the 409', async () => {
+    const sid = uniqueToken('ws_nosuch');
+    const missing = await cli(['helped', sid]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`POST /api/attention/${sid}/helped: 404 no session ${sid}`);
+    const pair = uniqueToken('cli_helped_pair');
+    await api('/api/sessions', { method: 'POST', body: JSON.stringify({ participant: 'helped_a', session_id: pair }) });
+    const notWorkshop = await cli(['helped', pair, '--undo']);
+    expect(notWorkshop.code).toBe(1);
+    expect(notWorkshop.stderr).toContain(`DELETE /api/attention/${pair}/helped: 409 session ${pair} is not a workshop page's session`);
   });
 
   it('two-participant flow: create, join, say, phase, summary, end, assign; transcript export in timestamp,session_id,speaker,text', async () => {
