@@ -43,6 +43,10 @@ function detail(type: string, d: Record<string, unknown>): string {
       return `${text(d.from) || '∅'} → ${text(d.to)}`;
     case 'call_status':
       return `${text(d.status)}${d.ended_reason ? ` (${text(d.ended_reason)})` : ''}`;
+    case 'attention_helped':
+      return `helped by ${text(d.by)}${d.note ? ` (${text(d.note)})` : ''}`;
+    case 'attention_help_undone':
+      return `helped mark undone by ${text(d.by)}`;
     default:
       return Object.keys(d).length ? text(d) : '';
   }

@@ -36,7 +36,8 @@ with nothing new since are under "Being helped:", after the table.
     const room = workshop ? `workshop ${workshop}: ` : '';
     if (!a.students.length) {
       // An empty room is not a room where all is well: say which.
-      process.stdout.write(a.active_students ? `${room}nobody needs help (${a.active_students} active)\n` : `${room}no active sessions${workshop ? ' (check the prefix)' : ''}\n`);
+      const helping = a.helped?.length ? `, ${a.helped.length} being helped` : '';
+      process.stdout.write(a.active_students ? `${room}nobody needs help (${a.active_students} active${helping})\n` : `${room}no active sessions${workshop ? ' (check the prefix)' : ''}\n`);
     } else {
       process.stdout.write(`${room}${a.students.length} of ${a.active_students} active students need help\n`);
       const body = a.students.map((s, i) => [

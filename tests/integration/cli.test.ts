@@ -193,7 +193,7 @@ describeWithPostgres('sessionlog command line against a real server', () => {
     expect(marked.code).toBe(0);
     expect(marked.stdout).toMatch(new RegExp(`^${room}ada marked helped by admin at \\d\\d:\\d\\d:\\d\\d \\(note: pip install vapi_server_sdk\\)\\n$`));
     const [head, title, helped, ...rest] = await rows();
-    expect(head).toBe(`workshop ${room}: nobody needs help (1 active)`);
+    expect(head).toBe(`workshop ${room}: nobody needs help (1 active, 1 being helped)`);
     expect(title).toBe('Being helped:');
     expect(helped?.trim().split(/\s{2,}/)).toEqual(['Ada Helped', `${room}ada`, 'by admin', expect.stringMatching(/^\d+(s| min) ago$/), 'pip install vapi_server_sdk']);
     expect(rest).toEqual([]);

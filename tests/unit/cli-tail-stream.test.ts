@@ -66,6 +66,10 @@ describe('formatEntry', () => {
     expect(formatEntry(entry(4, 'tool_result', { name: 'save', error: 'timeout' }), on)).toContain('<red>save → error: timeout</red>');
     expect(formatEntry(entry(5, 'api_call', { method: 'GET', endpoint: '/y', status: 200, success: true }), on)).toContain('<magenta>');
   });
+  it("reads an instructor's helped mark and its undo as a line, not JSON", () => {
+    expect(formatEntry(entry(6, 'attention_helped', { by: 'instructor:ms_lee', note: 'missing key' }), on)).toMatch(/ {2}helped by instructor:ms_lee \(missing key\)$/);
+    expect(formatEntry(entry(7, 'attention_help_undone', { by: 'admin' }), on)).toMatch(/ {2}helped mark undone by admin$/);
+  });
 });
 
 describe('sessionlog tail over a stream', () => {
