@@ -58,13 +58,14 @@ export function scoreStudents(facts: AttentionFacts, o: ScoreOptions): ScoredStu
   const out: ScoredStudent[] = [];
   for (const a of facts.active) {
     const reasons: Array<AttentionReason & { points: number }> = [];
-    const add = (code: ReasonCode, points: number, message: string, since: string, count: number | null) =>
-      reasons.push({ code, points, message, since: iso(since), count });
-    const stepSince = a.step_since ? new Date(a.step_since).getTime() : null;
-    // Helped (lib/attention/helped.ts): only what happened after the mark lists the student again.
+    // Helped (lib/attention/helped.ts): only what happened after the mark lists the student again,
+    // and a reason that does holds since the mark at the earliest (the instructor was there).
     const mark = facts.helped.get(a.token);
     const helpedAt = mark ? Date.parse(mark.at) : Number.NEGATIVE_INFINITY;
     const after = (t: string) => Date.parse(t) > helpedAt;
+    const add = (code: ReasonCode, points: number, message: string, since: string, count: number | null) =>
+      reasons.push({ code, points, message, since: iso(mark && !after(since) ? mark.at : since), count });
+    const stepSince = a.step_since ? new Date(a.step_since).getTime() : null;
 
     // The worst repeated error (most repeats, then most recent).
     const rep = (repeatsOf.get(a.token) ?? []).filter((r) => after(r.last_at)).sort((x, y) => y.n - x.n || Date.parse(y.last_at) - Date.parse(x.last_at))[0];

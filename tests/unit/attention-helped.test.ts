@@ -69,6 +69,9 @@ describe('marking a student helped', () => {
     const [row] = again.students;
     expect(row?.reasons.map((x) => x.code)).toEqual(['recent_errors']);
     expect(row?.reasons[0]?.count).toBe(4); // the window's errors; the mark decides whether it counts, not what it counts
+    // ... and the problem is as old as the mark, not as the errors before it.
+    expect(row?.reasons[0]?.since).toBe(new Date(now.getTime() - 60_000).toISOString());
+    expect(row?.since).toBe(new Date(now.getTime() - 60_000).toISOString());
     expect(row?.helped).toEqual({ at: new Date(now.getTime() - 60_000).toISOString(), by: 'instructor:ms_lee', note: 'missing API key' });
     expect(again.helped).toEqual([]);
 
@@ -111,6 +114,9 @@ describe('marking a student helped', () => {
     const a = await attention(r.prefix);
     expect(listed(a)).toEqual([sam.token]);
     expect(a.students[0]?.reasons.map((x) => x.code)).toEqual(['stuck']);
+    // The message keeps the whole time on the step; the reason holds since the mark.
+    expect(a.students[0]?.reasons[0]?.message).toMatch(/^On step 2 "Step 2" for 25 min/);
+    expect(a.students[0]?.since).toBe(new Date(now.getTime() - 9.5 * 60_000).toISOString());
     expect(a.steps.find((s) => s.step === '2')?.stuck).toBe(1);
   });
 
