@@ -70,6 +70,7 @@ async function request(method, path, { body, signal } = {}) {
 
 export const get = (path, opts) => request('GET', path, opts);
 export const post = (path, body, opts) => request('POST', path, { ...opts, body });
+export const del = (path, opts) => request('DELETE', path, opts);
 
 const enc = encodeURIComponent;
 
@@ -89,6 +90,10 @@ export const api = {
   progress: (studentId, params, opts) => get(`/api/students/${enc(studentId)}/progress${query(params)}`, opts),
   /** Who needs help now (contract11): students ranked, step bars, top errors. */
   attention: (params, opts) => get(`/api/attention${query(params)}`, opts),
+  /** An instructor went to the student: { session_id, helped: { at, by, note } } (note optional). */
+  markHelped: (id, note, opts) => post(`/api/attention/${enc(id)}/helped`, note ? { note } : {}, opts),
+  /** Undo a mark made by mistake: { session_id, helped: null }. */
+  unmarkHelped: (id, opts) => del(`/api/attention/${enc(id)}/helped`, opts),
   /** Alerts raised, newest first. */
   alerts: (params, opts) => get(`/api/alerts${query(params)}`, opts),
   /** filters: sessionToken, studentEmail, eventType, since, until, order, limit, cursor */

@@ -287,6 +287,23 @@ describeWithBrowser('dashboard: hostile event data', () => {
       expect(await hidden(page), hash).toEqual([]);
       if (name) expect(await page.textContent(name), hash).toBe('Evil[U+202E]gnp.exe [U+2067]Mallory[U+2069]');
     }
+    // Marked helped: the name under "Being helped", its link and its Undo button's label, and the
+    // session page's flag card (a Now view row's Helped label was checked above).
+    const res = await fetch(`${world.server.url}/api/attention/${spoof.token}/helped`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.status).toBe(200);
+    for (const [hash, ready] of [
+      [`#/now?workshop=${spoof.token}`, '#being-helped-list li.helped-row'],
+      [`#/session/${spoof.token}`, '#session-flag #flag-helped'],
+    ] as const) {
+      await visit(page, hash);
+      await page.waitForSelector(ready);
+      await page.waitForTimeout(200);
+      expect(await hidden(page), hash).toEqual([]);
+    }
+    await visit(page, `#/now?workshop=${spoof.token}`);
+    await page.waitForSelector('#being-helped-list .helped-name');
+    expect(await page.textContent('#being-helped-list .helped-name')).toBe('Evil[U+202E]gnp.exe [U+2067]Mallory[U+2069]');
+    expect(await page.getAttribute('#being-helped-list .helped-undo', 'aria-label')).toBe('Undo the helped mark for Evil[U+202E]gnp.exe [U+2067]Mallory[U+2069]');
     await context.close();
   });
 });

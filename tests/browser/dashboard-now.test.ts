@@ -11,13 +11,15 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { beforeAll, expect, it } from 'vitest';
 import { describeWithBrowser } from '../helpers/browser.js';
 import { browserWorld } from '../helpers/browser-world.js';
-import { admin } from '../helpers/deps.js';
+import { admin, testConfig } from '../helpers/deps.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { type PageEvent, workshopRoom } from '../helpers/workshop-room.js';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
-const world = browserWorld();
+// A teaching assistant's token: the screenshots show a student being helped by someone.
+const TA = 'ta-token-ms-lee-0123456789';
+const world = browserWorld({ config: testConfig({ INSTRUCTOR_TOKENS: `ms_lee:${TA}` }) });
 
 beforeAll(() => {
   mkdirSync(SHOTS, { recursive: true });
@@ -353,7 +355,7 @@ describeWithBrowser('dashboard Now view', () => {
     }
   });
 
-  it('a 200-student workshop stays readable on a laptop and a phone (docs/screenshots/now-*.png)', async () => {
+  it('a 200-student workshop stays readable on a laptop and a phone, one student being helped (docs/screenshots/now-*.png)', async () => {
     const room = workshopRoom(world.server.url);
     const events: PageEvent[] = [];
     const students = Array.from({ length: 200 }, (_, i) => room.student(`Student ${String(i + 1).padStart(3, '0')}`));
@@ -374,6 +376,14 @@ describeWithBrowser('dashboard Now view', () => {
     }
     await room.post(events);
     await world.server.deps.settle();
+    // A teaching assistant is with one of the students who kept hitting the ImportError.
+    const helped = students[10] as (typeof students)[number];
+    const res = await fetch(`${world.server.url}/api/attention/${helped.token}/helped`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TA}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ note: 'pip install -e . in the repo root' }),
+    });
+    expect(res.status).toBe(200);
 
     for (const [device, viewport] of [
       ['desktop', { width: 1280, height: 800 }],
@@ -383,10 +393,14 @@ describeWithBrowser('dashboard Now view', () => {
       await page.waitForSelector('#needs-help-list li.help-row');
       await page.waitForSelector('#step-bars');
       expect(await page.textContent('#stat-active .stat-value')).toBe('200');
-      // Ranked: the stuck and the repeating errors come first, the one-off errors after them.
+      // Ranked: the stuck and the repeating errors come first, the one-off errors after them; the
+      // student being helped is not on the list but under it.
       const rows = await ranked(page);
-      expect(rows).toHaveLength(25);
-      expect(new Set(rows.slice(0, 11))).toEqual(new Set(students.slice(0, 11).map((s) => s.token)));
+      expect(rows).toHaveLength(24);
+      expect(new Set(rows.slice(0, 10))).toEqual(new Set(students.slice(0, 10).map((s) => s.token)));
+      await page.waitForSelector('#being-helped');
+      expect(await page.locator('#being-helped-list li.helped-row').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.sessionId))).toEqual([helped.token]);
+      expect(await page.textContent('#being-helped .helped-by')).toMatch(/^by ms_lee · (just now|\d+ min ago)$/);
       // Six bars whatever the head count; the stuck are on step 3.
       const b = await bars(page);
       expect(b.map(([step]) => step)).toEqual(['1', '2', '3', '4', '5', '6']);

@@ -2,6 +2,7 @@
  * The Now view's needs-help list: students in active sessions ranked by the API's score (GET
  * /api/attention `students`, highest first), each a link to their session. With 200 students the
  * list stays one scrollable box of at most MAX_ROWS rows, so the rest of the page stays in reach.
+ * With `onHelped`, each row has a Helped button beside its link (a button cannot sit inside a link).
  */
 import { fmtDateTime, fmtDuration, h, notice } from '../dom.js';
 
@@ -25,6 +26,16 @@ export function fmtFor(since, now) {
   return s < 60 ? 'under a minute' : fmtDuration(Math.floor(s / 60) * 60);
 }
 
+/** "just now", "12 min ago", "1h 5m ago": when an instructor marked a student helped. */
+export function fmtAgo(at, now) {
+  const s = (now - Date.parse(at)) / 1000;
+  if (!(s >= 60)) return 'just now';
+  return s < 3600 ? `${Math.floor(s / 60)} min ago` : `${fmtDuration(Math.floor(s / 60) * 60)} ago`;
+}
+
+/** Who marked it: "admin", or an INSTRUCTOR_TOKENS name without its "instructor:" prefix. */
+export const markedBy = (by) => (typeof by === 'string' && by ? by.replace(/^instructor:/, '') : 'someone');
+
 export const studentName = (s) => s.student_name ?? s.student_email ?? s.student_id ?? '(anonymous page)';
 
 /** "3 · Install the SDK", "Install the SDK", "3" or null. */
@@ -33,7 +44,14 @@ export function stepLabel(step, name) {
   return parts.length ? parts.map(String).join(' · ') : null;
 }
 
-export function needsHelpList(students, { href, now = Date.now() }) {
+/**
+ * A Helped button for the student (`onHelped(student, button)`); `data-focus-key` lets the view put
+ * the keyboard focus back on it when an update rebuilds the list.
+ */
+const helpedButton = (s, onHelped) =>
+  h('button', { type: 'button', class: 'help-done', 'aria-label': `Mark ${studentName(s)} helped`, title: 'You went to this student: take them off the list until something new happens', dataset: { focusKey: `helped:${s.session_id}` }, onclick: (ev) => onHelped(s, ev.currentTarget) }, 'Helped');
+
+export function needsHelpList(students, { href, now = Date.now(), onHelped }) {
   if (!students.length) return notice('Nobody needs help right now.', 'ok');
   const top = students[0]?.score || 1;
   const rows = students.slice(0, MAX_ROWS).map((s, i) => {
@@ -43,10 +61,10 @@ export function needsHelpList(students, { href, now = Date.now() }) {
     const sev = s.score >= top * 0.66 ? 'high' : s.score >= top * 0.33 ? 'mid' : 'low';
     return h(
       'li',
-      { class: ['help-row', `sev-${sev}`], dataset: { sessionId: s.session_id, score: s.score } },
+      { class: ['help-row', `sev-${sev}`, s.helped?.at && 'helped-again'], dataset: { sessionId: s.session_id, score: s.score } },
       h(
         'a',
-        { href: href(s.session_id), class: 'help-link', title: reasons.map((r) => r.message).join('\n') },
+        { href: href(s.session_id), class: 'help-link', dataset: { focusKey: `link:${s.session_id}` }, title: reasons.map((r) => r.message).join('\n') },
         h('span', { class: 'help-rank num', 'aria-label': `rank ${i + 1}` }, String(i + 1)),
         h(
           'span',
@@ -60,9 +78,12 @@ export function needsHelpList(students, { href, now = Date.now() }) {
           { class: 'help-why' },
           reasonTags(reasons),
           reasons[0]?.message ? h('span', { class: 'help-message' }, reasons[0].message) : null,
+          // Marked helped before, and something new since: the instructor may want to go back.
+          s.helped?.at ? h('span', { class: 'help-again small' }, `Helped ${fmtAgo(s.helped.at, now)} by ${markedBy(s.helped.by)} — new since`) : null,
         ),
         h('span', { class: 'help-since muted small' }, h('time', { datetime: s.since, title: fmtDateTime(s.since) }, `for ${fmtFor(s.since, now)}`)),
       ),
+      onHelped ? helpedButton(s, onHelped) : null,
     );
   });
   return [

@@ -8,10 +8,14 @@
  * #/now?workshop=ws_room2 narrows everything (alerts too) to session tokens starting with that
  * prefix; a prefix no active session has says so rather than "nobody needs help". #/now?step=3
  * (a step bar's link) narrows the needs-help list to the students on that step.
+ * A row's Helped button marks the student helped (POST /api/attention/{id}/helped): the row leaves
+ * at once, and "Being helped" under the list names who is with whom, with Undo (DELETE).
  */
 import { api, ApiError, query as qs } from '../api.js';
 import { nextRetry, pause as wait, readStream, STREAM_RETRY_MS } from '../stream.js';
 import { alertsList } from '../components/alerts-list.js';
+import { beingHelped } from '../components/being-helped.js';
+import { createHelpMarks } from '../components/help-marks.js';
 import { needsHelpList, stepLabel, studentName } from '../components/needs-help.js';
 import { nowErrors } from '../components/now-errors.js';
 import { stepBars } from '../components/step-bars.js';
@@ -39,8 +43,17 @@ const NOTIFY_KEY = 'sessionlog.notify';
 function createNotifier(sessionHref, navigate) {
   const supported = typeof Notification === 'function';
   let on = supported && Notification.permission === 'granted' && localStorage.getItem(NOTIFY_KEY) === '1';
-  /** The students listed at the last update; null before the first (which must not notify). */
+  /**
+   * The students listed at the last update, each with the time of the helped mark they were listed
+   * with ('' for none); null before the first update (which must not notify). A student listed again
+   * after a mark is news, even when no update came between the mark and what happened after it.
+   */
   let seen = null;
+  /**
+   * Students this instructor just put back on the list (Undo): session id → until when (ms) their
+   * return is no news. A student listed again after a mark, by something new, is news.
+   */
+  const quiet = new Map();
   const button = h('button', { type: 'button', class: 'notify-toggle', id: 'notify-toggle', 'aria-pressed': 'false' });
   function show() {
     const blocked = supported && Notification.permission === 'denied';
@@ -58,9 +71,17 @@ function createNotifier(sessionHref, navigate) {
   show();
   return {
     button,
+    /** The next update that lists this student again is not news (for at most a minute); `false` takes that back. */
+    quiet(id, on = true) {
+      if (on) quiet.set(id, Date.now() + 60_000);
+      else quiet.delete(id);
+    },
     update(students) {
-      const fresh = seen ? students.filter((s) => !seen.has(s.session_id)) : [];
-      seen = new Set(students.map((s) => s.session_id));
+      const t = Date.now();
+      const mark = (s) => s.helped?.at ?? '';
+      const fresh = seen ? students.filter((s) => (!seen.has(s.session_id) || (mark(s) && mark(s) !== seen.get(s.session_id))) && !(quiet.get(s.session_id) > t)) : [];
+      seen = new Map(students.map((s) => [s.session_id, mark(s)]));
+      for (const [id, until] of quiet) if (seen.has(id) || until <= t) quiet.delete(id);
       if (!on || !fresh.length || (document.visibilityState === 'visible' && document.hasFocus())) return;
       const [first] = fresh;
       const n = new Notification(fresh.length === 1 ? `${studentName(first)} needs help` : `${fresh.length} more students need help`, {
@@ -95,17 +116,23 @@ export function renderNow(root, { query, signal, navigate }) {
   const stats = h('div', { class: 'stats now-stats', id: 'now-stats', 'aria-live': 'polite' });
   const helpCount = h('span', { class: 'muted small', id: 'needs-help-count' });
   const helpBody = h('div', { class: 'help-body' }, notice('Loading…'));
+  // Why a Helped or Undo click failed (the row is back); cleared by the next click.
+  const helpProblem = h('div', { class: 'help-problem', id: 'help-problem' });
+  const helpedBox = h('div', { class: 'helped-box' });
   const stepsBody = h('div', {}, notice('Loading…'));
   const errorsBody = h('div', {}, notice('Loading…'));
   const alertsBody = h('div', {}, notice('Loading…'));
   const grid = h(
     'div',
     { class: 'now-grid', id: 'now-grid' },
-    card('needs-help', 'Needs help', helpCount, helpBody),
+    card('needs-help', 'Needs help', helpCount, [helpProblem, helpBody, helpedBox]),
     card('progress', 'Progress by step', h('span', { class: 'legend small' }, h('span', { class: 'legend-ok' }, 'on the step'), h('span', { class: 'legend-stuck' }, 'stuck')), stepsBody),
     card('now-errors', 'Top errors · last 15 min', null, errorsBody),
     card('now-alerts', 'Recent alerts', null, alertsBody),
   );
+  // Where the keyboard focus goes when a click removed the last button of its list.
+  const helpTitle = grid.querySelector('#needs-help-title');
+  helpTitle.tabIndex = -1;
 
   fill(
     root,
@@ -131,22 +158,46 @@ export function renderNow(root, { query, signal, navigate }) {
   let shownAt = null;
   let alertsShown = false;
 
+  /** The last document read: a click redraws from it at once (the next update brings the server's truth). */
+  let doc = null;
+  let helpedExpanded = false;
+  const marks = createHelpMarks({
+    signal,
+    redraw: (focusKey) => draw(focusKey),
+    problem: (text) => fill(helpProblem, text ? notice(text, 'error') : null),
+    notifier,
+  });
+
   function showAttention(a) {
+    marks.settle(a);
+    notifier.update(a.students);
+    doc = a;
+    draw();
+  }
+
+  /**
+   * Draw `doc`. An update rebuilds the list every few seconds: the keyboard focus goes back to the
+   * same control (by its data-focus-key), or to `focusKey` after a click removed the one focused.
+   */
+  function draw(focusKey) {
+    const a = doc;
+    const active = document.activeElement;
+    const keep = focusKey ?? (grid.contains(active) ? active?.dataset?.focusKey : undefined);
     const now = Date.parse(a.generated_at) || Date.now();
+    const students = marks.listed(a.students);
     const stuck = a.steps.reduce((n, s) => n + (s.stuck ?? 0), 0);
-    fill(stats, stat('active students', String(a.active_students), 'stat-active'), stat('need help', String(a.students.length), 'stat-help'), stat('stuck', String(stuck), 'stat-stuck'), stat('error types · 15 min', String(a.top_errors.length), 'stat-errors'));
+    fill(stats, stat('active students', String(a.active_students), 'stat-active'), stat('need help', String(students.length), 'stat-help'), stat('stuck', String(stuck), 'stat-stuck'), stat('error types · 15 min', String(a.top_errors.length), 'stat-errors'));
     // The count in the tab's title: an instructor whose tab is in the background, or who is
     // helping someone at a desk, sees at a glance that more students need help.
-    document.title = a.students.length ? `(${a.students.length}) Sessionlog · Now` : 'Sessionlog · Now';
-    notifier.update(a.students);
-    const shown = step ? a.students.filter((s) => String(s.current_step ?? '') === step) : a.students;
+    document.title = students.length ? `(${students.length}) Sessionlog · Now` : 'Sessionlog · Now';
+    const shown = step ? students.filter((s) => String(s.current_step ?? '') === step) : students;
     const stepName = step ? (stepLabel(step, a.steps.find((s) => s.step === step)?.step_name) ?? step) : null;
     fill(
       helpCount,
       step
         ? [`${shown.length} on step ${stepName} · `, h('a', { href: hrefFor(''), id: 'all-steps' }, 'all steps')]
-        : a.students.length
-          ? `${a.students.length} of ${a.active_students} · highest need first`
+        : students.length
+          ? `${students.length} of ${a.active_students} · highest need first`
           : '',
     );
     // A mistyped prefix must not read as "nobody needs help".
@@ -156,10 +207,24 @@ export function renderNow(root, { query, signal, navigate }) {
         ? notice(`No active session's token starts with "${workshop}". Check the workshop prefix, or clear it to see every room.`)
         : step && !shown.length
           ? notice(`Nobody on step ${stepName} needs help right now.`, 'ok')
-          : needsHelpList(shown, { href: sessionHref, now }),
+          : needsHelpList(shown, { href: sessionHref, now, onHelped: marks.mark }),
+    );
+    fill(
+      helpedBox,
+      beingHelped(marks.entries(a), {
+        href: sessionHref,
+        now,
+        onUndo: marks.undo,
+        expanded: helpedExpanded,
+        onToggle: () => {
+          helpedExpanded = !helpedExpanded;
+          draw('helped-more');
+        },
+      }),
     );
     fill(stepsBody, stepBars(a.steps, { href: hrefFor, selected: step || undefined }));
     fill(errorsBody, nowErrors(a.top_errors, { since: new Date(now - 15 * 60_000).toISOString(), workshop }));
+    if (keep && !grid.contains(document.activeElement)) (grid.querySelector(`[data-focus-key="${CSS.escape(keep)}"]`) ?? (focusKey ? helpTitle : null))?.focus();
   }
 
   function fresh(how) {

@@ -15,7 +15,7 @@ import { createTail } from '../components/live-tail.js';
 import { sessionHeader, studentOfSession, workshopHeader } from '../components/session-header.js';
 import { speakerNamer } from '../components/speakers.js';
 import { createTimeline } from '../components/timeline.js';
-import { fmtFor, reasonTags } from '../components/needs-help.js';
+import { fmtAgo, fmtFor, markedBy, reasonTags } from '../components/needs-help.js';
 
 /**
  * The room the student is measured in, as the Now view measured them: that view's workshop prefix
@@ -91,7 +91,12 @@ export function renderSession(root, { param: id, signal, from }) {
 
   let flagRead = 0;
   let flagTimer = null;
-  /** Show the reasons the Now view gives for this session, or nothing once it gives none. */
+  /** The mark this page made ({at, by, note}): a document computed before it must not undo what the card says. */
+  let marked = null;
+  /**
+   * Show the reasons the Now view gives for this session, with Mark helped; once marked (here or by
+   * another instructor), who is with the student; nothing once the Now view has neither.
+   */
   async function readFlag() {
     flagTimer = null;
     flagRead = Date.now();
@@ -106,16 +111,53 @@ export function renderSession(root, { param: id, signal, from }) {
       // A read that fails keeps what is shown: the flag is a hint, the timeline is the record.
       return;
     }
+    if (marked && Date.parse(a.generated_at) < Date.parse(marked.at)) return;
     const s = a.students.find((x) => x.session_id === id);
     const reasons = Array.isArray(s?.reasons) ? s.reasons : [];
-    flag.hidden = !reasons.length;
-    if (!reasons.length) return;
+    const mark = (a.helped ?? []).find((x) => x.session_id === id);
     const now = Date.parse(a.generated_at) || Date.now();
+    if (reasons.length) showFlag(s, reasons, now);
+    else if (mark) showHelped(mark, now);
+    else flag.hidden = true;
+  }
+
+  function showFlag(s, reasons, now) {
+    flag.hidden = false;
+    flag.classList.remove('is-helped');
+    const button = h('button', { type: 'button', id: 'mark-helped', class: 'flag-action', onclick: () => markHelped(button) }, 'Mark helped');
     fill(
       flag,
-      h('div', { class: 'flag-head' }, h('strong', {}, 'Needs help'), reasonTags(reasons), h('span', { class: 'muted small' }, h('time', { datetime: s.since }, `for ${fmtFor(s.since, now)}`))),
+      h('div', { class: 'flag-head' }, h('strong', {}, 'Needs help'), reasonTags(reasons), h('span', { class: 'muted small' }, h('time', { datetime: s.since }, `for ${fmtFor(s.since, now)}`)), button),
       h('ul', { class: 'flag-reasons' }, reasons.map((r) => h('li', { dataset: { reason: r.code } }, r.message))),
+      s.helped?.at ? h('p', { class: 'help-again small', id: 'flag-helped-before' }, `Helped ${fmtAgo(s.helped.at, now)} by ${markedBy(s.helped.by)} — new since`) : null,
     );
+  }
+
+  /** Marked helped: the Now view leaves the student out until something new happens. */
+  function showHelped(m, now) {
+    flag.hidden = false;
+    flag.classList.add('is-helped');
+    fill(
+      flag,
+      h('div', { class: 'flag-head', id: 'flag-helped' }, h('strong', {}, 'Being helped'), h('span', { class: 'muted small' }, `marked by ${markedBy(m.by)} · `, h('time', { datetime: m.at }, fmtAgo(m.at, now)))),
+      m.note ? h('p', { class: 'flag-note' }, m.note) : null,
+      h('p', { class: 'muted small flag-after' }, 'Off the Now view until something new happens (a new error or failed call, or stuck again).'),
+    );
+  }
+
+  /** Mark helped (POST /api/attention/{id}/helped), as a Now view row's Helped does; a failure says why. */
+  async function markHelped(button) {
+    button.disabled = true;
+    flag.querySelector('.notice-error')?.remove();
+    try {
+      const r = await api.markHelped(id, null, { signal });
+      marked = r.helped;
+      showHelped(r.helped, Date.now());
+    } catch (err) {
+      if (err?.name === 'AbortError' || err?.status === 401) return;
+      button.disabled = false;
+      flag.append(notice(`Could not mark helped: ${err instanceof ApiError ? err.message : String(err)}`, 'error'));
+    }
   }
   /** After new events, at most once per FLAG_EVERY_MS. */
   function readFlagSoon() {
