@@ -65,6 +65,9 @@ export interface BuiltFunction {
   /** Bytes of the entry and its static imports: what a cold start reads and compiles. */
   eagerBytes: number;
   totalBytes: number;
+  /** Source files compiled before the first request, and every source file in the bundle (scripts/bundle-function.ts). */
+  eagerInputs: string[];
+  inputs: string[];
 }
 
 export interface BuildOutputConfig {
@@ -119,7 +122,7 @@ export async function buildVercelOutput(out = join(ROOT, '.vercel', 'output'), r
       awsLambdaHandler: '',
     };
     await writeFile(join(dir, '.vc-config.json'), `${JSON.stringify(vc, null, 2)}\n`);
-    functions.push({ name, dir, eagerBytes: bundle.eagerBytes, totalBytes: bundle.totalBytes });
+    functions.push({ name, dir, eagerBytes: bundle.eagerBytes, totalBytes: bundle.totalBytes, eagerInputs: bundle.eagerInputs, inputs: bundle.inputs });
   }
 
   const config: BuildOutputConfig = {

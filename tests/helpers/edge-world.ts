@@ -2,17 +2,16 @@
  * The worker bundle in workerd through miniflare, on real storage: PostgreSQL (migrated) through
  * the Neon HTTP driver via the local /sql stand-in, Redis through the Upstash REST client via the
  * local bridge. Compatibility date, flags, bindings and (with `assets`) the static assets come from
- * wrangler.jsonc through wrangler itself. Each suite gets its own bundle file and KV prefix.
+ * wrangler.jsonc through wrangler itself. The suites of a run share one bundle; each gets its own KV prefix.
  */
-import { rm } from 'node:fs/promises';
 import { Miniflare } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { loadMigrations } from '../../lib/node/migrations.js';
 import { migrate } from '../../lib/storage/migrate.js';
 import { createPgSql } from '../../lib/storage/sql-pg.js';
-import { buildWorker } from '../../scripts/build-worker.js';
 import { startNeonStandin } from './neon-standin.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from './servers.js';
+import { sharedWorker } from './shared-build.js';
 import { startUpstashBridge } from './upstash-bridge.js';
 
 export interface EdgeWorld {
@@ -27,7 +26,8 @@ export async function startEdgeWorld(o: { name: string; bindings: Record<string,
   const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.jsonc');
   const standin = await startNeonStandin({ databaseUrl: TEST_DATABASE_URL ?? '' });
   const bridge = await startUpstashBridge({ redisUrl: TEST_REDIS_URL ?? '' });
-  const scriptPath = await buildWorker(`dist/worker-${o.name}-${process.pid}.js`);
+  // Bundled once per run for the edge suites (tests/helpers/shared-build.ts); the run removes it.
+  const scriptPath = await sharedWorker();
   const mf = new Miniflare({
     modules: true,
     scriptPath,
@@ -51,7 +51,6 @@ export async function startEdgeWorld(o: { name: string; bindings: Record<string,
       await mf.dispose();
       await standin.close();
       await bridge.close();
-      await rm(scriptPath, { force: true });
     },
   };
 }

@@ -6,15 +6,15 @@
  * configured for, the sweep). Timings are the `cold` bench group's business (npm run bench).
  */
 import { readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
 import { openApiBuilds } from '../../lib/openapi-document.js';
 import type { Sql } from '../../lib/storage/sql.js';
-import { type Bundle, bundleFunction } from '../../scripts/bundle-function.js';
+import type { BuiltFunction } from '../../scripts/build-vercel.js';
 import { admin, makeDeps, memoryPglite, uniqueToken } from '../helpers/deps.js';
+import { sharedVercelOutput } from '../helpers/shared-build.js';
 
 describe('the OpenAPI document is built only when asked for', () => {
   let sql: Sql;
@@ -94,10 +94,12 @@ const LAZY_PACKAGES = [
 
 describe('what each Vercel function compiles before its first request', () => {
   const doors = readdirSync('api').filter((f) => f.endsWith('.ts')).sort();
-  const bundles = new Map<string, Bundle>();
+  const bundles = new Map<string, BuiltFunction>();
   beforeAll(async () => {
-    const out = join(tmpdir(), `sessionlog-cold-${process.pid}`);
-    for (const door of doors) bundles.set(door, await bundleFunction(`api/${door}`, out));
+    // The bundles `npm run build:vercel` ships (scripts/bundle-function.ts, one per door), as
+    // tests/unit/vercel-build.test.ts checks them: built once per run for both files.
+    const built = await sharedVercelOutput();
+    for (const f of built.functions) bundles.set(`${basename(f.name)}.ts`, f);
   }, 120_000);
 
   it('knows every door', () => {

@@ -10,13 +10,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_SCRIPT_HEADERS, CLIENT_SCRIPTS } from '../../lib/app.js';
 import { loadMigrations } from '../../lib/node/migrations.js';
 import { ROUTES } from '../../lib/routes/inventory.js';
 import { migrate } from '../../lib/storage/migrate.js';
 import { createPgSql } from '../../lib/storage/sql-pg.js';
-import { type BuildOutput, buildVercelOutput, RUNTIME } from '../../scripts/build-vercel.js';
+import { type BuildOutput, RUNTIME } from '../../scripts/build-vercel.js';
+import { sharedVercelOutput } from '../helpers/shared-build.js';
 
 const run = promisify(execFile);
 const vercel = JSON.parse(readFileSync('vercel.json', 'utf8')) as {
@@ -28,10 +29,10 @@ const vercel = JSON.parse(readFileSync('vercel.json', 'utf8')) as {
 let out: string;
 let built: BuildOutput;
 beforeAll(async () => {
-  out = mkdtempSync(join(tmpdir(), 'sl-vercel-output-'));
-  built = await buildVercelOutput(out);
+  // Built once per run and shared with tests/unit/cold-start.test.ts (tests/helpers/shared-build.ts).
+  built = await sharedVercelOutput();
+  out = built.dir;
 }, 120_000);
-afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 type Route = { src?: string; dest?: string; status?: number; headers?: Record<string, string>; continue?: boolean; check?: boolean; handle?: string };
 type Served = { function?: string; static?: string; status?: number; redirect?: { status: number; location: string }; headers: Record<string, string> };
