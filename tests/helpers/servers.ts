@@ -1,4 +1,4 @@
-import { describe } from 'vitest';
+import { describe, it } from 'vitest';
 
 /** Real servers for the integration and edge suites. `.ci/run` always sets both. */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
@@ -10,6 +10,12 @@ function notice(what: string) {
   noticed.add(what);
   // Visible in the vitest output: a skipped real-server suite must never pass silently.
   console.warn(`\n[sessionlog tests] ${what} is not set: SKIPPING the suites that need it. CI sets it (.ci/run).\n`);
+}
+
+/** `it` when PostgreSQL is configured, otherwise a skipped test with a visible notice (one test of a unit file). */
+export function itWithPostgres(name: string, fn: () => Promise<void>, timeout?: number) {
+  if (!TEST_DATABASE_URL) notice('TEST_DATABASE_URL');
+  return (TEST_DATABASE_URL ? it : it.skip)(name, fn, timeout);
 }
 
 /** `describe` when PostgreSQL is configured, otherwise a skipped block with a visible notice. */
