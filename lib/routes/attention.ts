@@ -1,16 +1,13 @@
-import { computeAttention } from '../attention/compute.js';
-import { ApiError } from '../errors.js';
-import type { Family } from '../http/env.js';
-import { register } from '../http/register.js';
-import { parseQuery } from '../http/validate.js';
-import { AttentionQuery, AttentionResponse } from '../schemas/attention.js';
-import { deleteHelpedRoute, getAttentionRoute, postHelpedRoute } from './attention.routes.js';
-import { writeHelpedMark } from '../attention/helped.js';
-import { parseOptionalBody } from '../http/validate.js';
-import { HelpedAnswer, HelpedInput } from '../schemas/attention.js';
-import { sessionIdParam } from './sessions/shared.js';
 import type { Context } from 'hono';
-import type { AppEnv } from '../http/env.js';
+import { computeAttention } from '../attention/compute.js';
+import { writeHelpedMark } from '../attention/helped.js';
+import { ApiError } from '../errors.js';
+import type { AppEnv, Family } from '../http/env.js';
+import { register } from '../http/register.js';
+import { parseOptionalBody, parseQuery } from '../http/validate.js';
+import { AttentionQuery, AttentionResponse, HelpedAnswer, HelpedInput } from '../schemas/attention.js';
+import { deleteHelpedRoute, getAttentionRoute, postHelpedRoute } from './attention.routes.js';
+import { sessionIdParam } from './sessions/shared.js';
 
 /** The longest history one request may read: bounds the query's cost. */
 const MAX_LOOKBACK_MS = 7 * 86_400_000;

@@ -1,3 +1,5 @@
+import { isJsonObject } from '../../schemas/common.js';
+
 /**
  * What Sessionlog answers a message Vapi reads when it has no answer of the customer's server to
  * relay: none is configured (VAPI_UPSTREAM_URL), it did not answer in time or at all, or its 2xx
@@ -60,8 +62,6 @@ export function fallbackAnswer(type: string, reason: string, assistantId?: strin
 /** The API schema's bounds for an endpointing `timeoutSeconds` (ServerMessageResponseCallEndpointingRequest). */
 const ENDPOINTING_MAX_SECONDS = 15;
 
-/** What every answer here is (not an array, not null). */
-export const isJsonObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The customer's server answered `type` with a JSON object (2xx): that answer made to fit the SDK

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { callAdapters } from '../../calls/adapters.js';
-import { completed, type Fallback, fallbackAnswer, isJsonObject } from '../../calls/vapi/answers.js';
+import { completed, type Fallback, fallbackAnswer } from '../../calls/vapi/answers.js';
 import { baseType, messageType } from '../../calls/vapi/message.js';
 import { ASKING, forward, relay } from '../../calls/vapi/upstream.js';
 import type { Config } from '../../config.js';
@@ -11,6 +11,7 @@ import { defer } from '../../http/defer.js';
 import { ByteBudget, readText, readTextWithin } from '../../http/body.js';
 import type { AppEnv } from '../../http/env.js';
 import { addressKey, clientIp } from '../../http/ratelimit.js';
+import { isJsonObject } from '../../schemas/common.js';
 import { authenticate, deliver, type OnSessionComplete, parseDelivery, parseJson, refuseAfterAuthFailures, refuseCredentials } from './deliver.js';
 
 export type { OnSessionComplete };
