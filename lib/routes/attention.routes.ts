@@ -24,10 +24,11 @@ export const getAttentionStreamRoute = defineRoute({
 });
 
 // Instructors mark students they went to: it adds a line to the session's timeline and changes
-// nothing else (as "run analysis" adds an analysis), so the reader tokens may.
+// nothing else (as "run analysis" adds an analysis), so the reader tokens may. The action is named:
+// the default, 'read', would refuse a service token's mark as "may not read" and audit a mark as a read.
 export const postHelpedRoute = defineRoute({
   method: 'post', path: '/api/attention/{id}/helped', summary: 'Mark a student helped: the Now view lists them again only for what happens after', tag,
-  auth: 'reader', params: SessionPath, body: { schema: HelpedInput, required: false }, ok: { 200: HelpedAnswer }, errors: [404, 409],
+  auth: 'reader', action: 'mark students helped', params: SessionPath, body: { schema: HelpedInput, required: false }, ok: { 200: HelpedAnswer }, errors: [404, 409],
   description:
     'Writes `attention_helped` ({by, note}) into the workshop session\'s timeline. GET /api/attention then leaves out reasons whose evidence is all from before the mark: ' +
     'a new error or failed call lists the student again, and being stuck on the same step needs another full threshold counted from the mark. ' +
@@ -35,7 +36,7 @@ export const postHelpedRoute = defineRoute({
 });
 export const deleteHelpedRoute = defineRoute({
   method: 'delete', path: '/api/attention/{id}/helped', summary: 'Undo a helped mark (a mark made by mistake)', tag,
-  auth: 'reader', params: SessionPath, ok: { 200: HelpedAnswer }, errors: [404, 409],
+  auth: 'reader', action: 'mark students helped', params: SessionPath, ok: { 200: HelpedAnswer }, errors: [404, 409],
   description: 'Writes `attention_help_undone`: the earlier evidence counts again.',
 });
 

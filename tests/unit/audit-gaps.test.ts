@@ -135,4 +135,34 @@ describe('audit trail gaps', () => {
     }
     for (const n of ['sessionToken', 'session_token', 'studentEmail', 'eventType', 'limit', 'before', 'keyword', 'monkey']) expect(isSecretParam(n), n).toBe(false);
   });
+  it('names what a reader token does when it writes: a helped mark and a run analysis, in the 403 and in the trail', async () => {
+    // Both routes take the reader tokens (they only add a line or an analysis); the default action,
+    // "read", answered a service token's mark with "may not read" and audited the marks as reads.
+    const token = uniqueToken('ws_audit');
+    const posted = await app.request('/api/session-log', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sessionToken: token, eventType: 'action' }) });
+    expect(posted.status).toBe(200);
+    const service = { authorization: `Bearer ${SERVICE}` };
+    const refused = [
+      await app.request(`/api/attention/${token}/helped`, { method: 'POST', headers: service }),
+      await app.request(`/api/attention/${token}/helped`, { method: 'DELETE', headers: service }),
+      await app.request(`/api/sessions/${token}/analysis`, { method: 'POST', headers: service }),
+    ];
+    expect(await Promise.all(refused.map(async (r) => [r.status, ((await r.json()) as { detail: string }).detail]))).toEqual([
+      [403, 'the service token may not mark students helped'],
+      [403, 'the service token may not mark students helped'],
+      [403, 'the service token may not run analyses'],
+    ]);
+    expect((await app.request(`/api/attention/${token}/helped`, { method: 'POST', headers: admin })).status).toBe(200);
+    expect((await app.request(`/api/attention/${token}/helped`, { method: 'DELETE', headers: admin })).status).toBe(200);
+    expect((await app.request(`/api/sessions/${token}/analysis`, { method: 'POST', headers: admin })).status).toBe(503); // analysis is off here
+    const mine = (await trail()).filter((e) => e.path.includes(token));
+    expect(mine.map((e) => [e.actor, e.action, e.method, e.status])).toEqual([
+      ['service', 'mark students helped', 'POST', 403],
+      ['service', 'mark students helped', 'DELETE', 403],
+      ['service', 'run analyses', 'POST', 403],
+      ['admin', 'mark students helped', 'POST', 200],
+      ['admin', 'mark students helped', 'DELETE', 200],
+      ['admin', 'run analyses', 'POST', 503],
+    ]);
+  });
 });
