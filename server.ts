@@ -15,6 +15,7 @@ import { clientErrorListener } from './lib/node/client-error.js';
 import { loadConfigFile } from './lib/node/config-file.js';
 import { createNodeDeps } from './lib/node/deps.js';
 import { createEmbeddedSql } from './lib/node/embedded.js';
+import { checkCanListen, ListenError, listenErrorMessage } from './lib/node/listen.js';
 import { staticFamily } from './lib/node/static.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -60,8 +61,9 @@ async function main(): Promise<void> {
       }
       config = parseConfig(env, 'node', file);
     }
+    await checkCanListen(config.port, config.host);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof ConfigFileError) {
+    if (err instanceof ConfigError || err instanceof ConfigFileError || err instanceof ListenError) {
       console.error(`sessionlog: ${err.message}`);
       process.exit(1);
     }
@@ -93,6 +95,13 @@ async function main(): Promise<void> {
   // Requests Node refuses before the app sees them (the deadline above, malformed HTTP) are
   // answered as problem documents like every other error, not Node's bare status lines.
   server.on('clientError', clientErrorListener(config.requestTimeoutMs / 1000));
+  // Taken since checkCanListen let it go: the same one line, after closing the storage.
+  server.once('error', async (err) => {
+    const message = listenErrorMessage(err, config.port, config.host);
+    console.error(message ? `sessionlog: ${message}` : err);
+    await deps.sql.close();
+    process.exit(1);
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {
