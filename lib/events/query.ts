@@ -238,8 +238,10 @@ export interface LogStats {
 }
 
 /**
- * Troubleshooting aggregates over a time window: counts by event type, the most frequent
- * errorType values, and who hit errors (a student, or an anonymous page by its session token).
+ * Troubleshooting aggregates over a time window: counts by event type (most frequent first, as
+ * the top errors are: a GROUP BY alone gives its keys in hash order), the most frequent errorType
+ * values, and who hit errors (a student, or an anonymous page by its session token). `json`, not
+ * `jsonb`, keeps the keys in that order, and JSON.parse keeps them too.
  */
 export async function logStats(sql: Sql, since: Date, until: Date): Promise<LogStats> {
   const rows = await sql.query<{ total: number; by_type: unknown; top_errors: unknown; students: unknown }>(
@@ -250,7 +252,7 @@ export async function logStats(sql: Sql, since: Date, until: Date): Promise<LogS
      errs AS (SELECT * FROM ev WHERE event_type = 'error')
      SELECT
        (SELECT count(*)::int FROM ev) AS total,
-       (SELECT json_object_agg(event_type, n) FROM (SELECT event_type, count(*)::int AS n FROM ev GROUP BY event_type) t) AS by_type,
+       (SELECT json_object_agg(event_type, n ORDER BY n DESC, event_type) FROM (SELECT event_type, count(*)::int AS n FROM ev GROUP BY event_type) t) AS by_type,
        (SELECT json_agg(t) FROM (
           SELECT COALESCE(NULLIF(event_data->>'errorType', ''), '(unspecified)') AS error_type, count(*)::int AS count,
                  count(DISTINCT COALESCE(student_id, 'token:' || session_token))::int AS students, max(created_at) AS last_seen

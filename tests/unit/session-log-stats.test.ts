@@ -55,6 +55,21 @@ describe('GET /api/session-log/stats', () => {
     expect((await app.request('/api/session-log/stats')).status).toBe(401);
     expect((await app.request('/api/session-log/stats?since=yesterday', { headers: admin })).status).toBe(400);
   });
+  it('lists by_type most frequent first (ties by name), as the README shows it', async () => {
+    // A day of its own, three days back, so the other tests' events are not in the window. Names
+    // in alphabetical order are not the counts' order: a GROUP BY gives either order, or any.
+    const token = uniqueToken();
+    const day = new Date(now.getTime() - 3 * 86_400_000);
+    const at = (minutes: number) => new Date(day.getTime() + minutes * 60_000).toISOString();
+    const ev = (eventType: string, minutes: number) => ({ sessionToken: token, eventType, eventData: {}, timestamp: at(minutes) });
+    expect((await post({ events: [
+      ev('action', 1), ev('zeta_step', 2), ev('zeta_step', 3), ev('error', 4), ev('error', 5), ev('error', 6),
+      ev('api_call', 7), ev('navigation', 8), ev('navigation', 9), ev('beta_quiz', 10),
+    ] })).status).toBe(200);
+    const res = await app.request(`/api/session-log/stats?since=${at(0)}&until=${at(60)}`, { headers: admin });
+    const s = Stats.parse(await res.json());
+    expect(Object.entries(s.by_type)).toEqual([['error', 3], ['navigation', 2], ['zeta_step', 2], ['action', 1], ['api_call', 1], ['beta_quiz', 1]]);
+  });
 });
 
 describe('live tail by arrival order', () => {
