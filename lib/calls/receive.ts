@@ -130,7 +130,8 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
       );
       const attempts = await attemptEvents(env, u.calls.map((c) => ({ ...c, at })), base, id);
       // Stored before answering: the call happened whatever the tool server does next.
-      await applyToSession(ctx.sql, { sessionId, at, events: [...interactions, ...attempts], platformMetadata: u.metadata, callId: d.callId });
+      const logged = await notLoggedByToolServer(ctx, linked.studentId, d.callId, [...interactions, ...attempts]);
+      await applyToSession(ctx.sql, { sessionId, at, events: logged, platformMetadata: u.metadata, callId: d.callId });
       const results = await Promise.all(u.calls.map(async (c) => ({ callId: c.id, result: await id('tool-result', c.id) })));
       const prior = await storedResults(ctx, results);
       if (adapter.answer) {
@@ -276,6 +277,34 @@ async function attemptEvents(
   return out;
 }
 
+/** How far apart a tool server's post and a webhook's record of one tool call may be dated (the report dates calls it cannot time at the call's start). */
+const SAME_CALL_WINDOW = 'interval \'1 day\'';
+
+/**
+ * Without the interactions (and attempts) of tool calls the tool server logged already, for this
+ * student, with their tool call id but not the call's id (POST /api/sessions/interactions, ADR
+ * 0031): its row has another id than ours, so ON CONFLICT cannot see it. A tool server's row has no
+ * `source` and every webhook's has, so another call's tool call that reuses an id (a platform
+ * numbering its calls' tool calls `tc_1`, `tc_2`...) is never taken for it; nor is a tool server's
+ * post that names another call. Nothing to look up for a call nobody is known for yet.
+ */
+async function notLoggedByToolServer(ctx: SessionCtx, studentId: string | null, callId: string | null, events: SessionEvent[]): Promise<SessionEvent[]> {
+  const idOf = (e: SessionEvent) => (e.type === 'interaction' || e.type === 'attempt') && typeof e.data.tool_call_id === 'string' ? e.data.tool_call_id : undefined;
+  const calls = events.filter((e) => e.type === 'interaction' && idOf(e) !== undefined);
+  if (!studentId || studentId === 'unknown' || !calls.length) return events;
+  const times = calls.map((e) => e.at.getTime());
+  const rows = await ctx.sql.query<{ id: string }>(
+    `SELECT DISTINCT event_data->>'tool_call_id' AS id FROM events
+     WHERE student_id = $1 AND event_type = 'interaction' AND event_data->>'tool_call_id' = ANY($2::text[]) AND NOT (event_data ? 'source')
+       AND (event_data->>'call_id' IS NULL OR event_data->>'call_id' = $5::text)
+       AND created_at BETWEEN $3::timestamptz - ${SAME_CALL_WINDOW} AND $4::timestamptz + ${SAME_CALL_WINDOW}`,
+    [studentId, calls.map(idOf), new Date(Math.min(...times)).toISOString(), new Date(Math.max(...times)).toISOString(), callId],
+  );
+  if (!rows.length) return events;
+  const logged = new Set(rows.map((r) => r.id));
+  return events.filter((e) => !logged.has(idOf(e) ?? ''));
+}
+
 const interaction = (fn: string, parameters: Record<string, unknown>, extra: Record<string, unknown>) => ({
   function: fn,
   parameters,
@@ -321,6 +350,7 @@ async function applyReport(
   if (r.end) {
     events.push({ uuid: await id('session_ended'), type: 'session_ended', data: { reason: r.end.reason, ...r.end.detail, call_id: callId }, at: r.end.at });
   }
+  const stored = r.toolCalls.length ? await notLoggedByToolServer(ctx, linked.studentId, callId, events) : events;
   const text = r.transcript?.text;
   const lines = r.transcript?.lines.length ?? 0;
   // Replace lower-authority lines only with something: an interim message with an empty history
@@ -334,7 +364,7 @@ async function applyReport(
     sessionId: linked.sessionId,
     at: r.at,
     ...(r.startIsFallback ? {} : { startedAt: r.startedAt, callCreatedAt: d.linkStart }),
-    events,
+    events: stored,
     ...(replaces.length && callId ? { replaceLiveTranscriptOf: { callId, sources: replaces } } : {}),
     // Histories only grow: one with fewer lines than are stored left the platform earlier, as did
     // one whose own time is older than the last applied (kept as platform_metadata.conversation_at).

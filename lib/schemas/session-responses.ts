@@ -11,7 +11,17 @@ import { Conversation, SessionDocument, SessionSummaryRow } from './session.js';
  */
 const WriteTokenField = z.optional(z.string());
 
-export const InteractionResponse = z.object({ session_id: z.string(), is_new_session: z.boolean(), write_token: WriteTokenField, session: SessionSummaryRow });
+/**
+ * `duplicate`: this tool call was stored before (a redelivery, or Vapi's record of the same call;
+ * ADR 0031) and nothing was added; `session_id` is the session that holds it.
+ */
+export const InteractionResponse = z.object({
+  session_id: z.string(),
+  is_new_session: z.boolean(),
+  duplicate: z.optional(z.boolean()),
+  write_token: WriteTokenField,
+  session: SessionSummaryRow,
+});
 
 /** POST /api/sessions answers the new session's document and its write token. */
 export const CreatedSession = z.extend(SessionDocument, { write_token: WriteTokenField });

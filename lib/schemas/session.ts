@@ -18,6 +18,15 @@ export const InteractionInput = z.strictObject({
   topic: z.optional(Label),
   subtopic: z.optional(Label),
   timestamp: z.optional(InputTime),
+  /**
+   * The platform's id of this tool call (Vapi's `toolCallList[].id`, the `id` of an OpenAI-style
+   * tool call): the call is stored once however often it is posted, and once with the record Vapi
+   * sends of it (ADR 0031). It must be unique per student — an MCP JSON-RPC request id, which
+   * restarts at 1 on each connection, is not one.
+   */
+  tool_call_id: z.optional(SafeText(200).check(z.minLength(1, 'must not be empty'))),
+  /** The voice platform's call id (Vapi's `call.id`; the `X-Call-Id` header Vapi sends an MCP server). */
+  call_id: z.optional(SafeText(200).check(z.minLength(1, 'must not be empty'))),
 });
 export type InteractionInput = z.infer<typeof InteractionInput>;
 

@@ -15,6 +15,8 @@ export const MAX_FUTURE_MS = 5 * 60_000;
 export interface InteractionResult {
   row: SessionRow;
   isNew: boolean;
+  /** The tool call was stored before (ADR 0031): nothing was added, `row` is the session holding it. */
+  duplicate: boolean;
 }
 
 export interface InteractionOptions {
@@ -50,16 +52,18 @@ export async function recordInteraction(ctx: SessionCtx, input: InteractionInput
     claim = undefined;
   }
 
-  const attempt = await attemptOf(input, at, opts.attemptTools);
+  const keys = await interactionKeys(input, at);
+  const attempt = attemptOf(input, keys.attempt, opts.attemptTools);
   const ids = claim && claim.id !== base ? [claim.id, ...idCandidates(base)] : idCandidates(base);
   let result: InteractionResult | null = null;
   for (const id of ids) {
-    result = await upsert(ctx, input, id, at, claim === undefined, attempt);
+    result = await upsert(ctx, input, id, at, claim === undefined, keys.interaction, attempt);
     if (result) break; // null: `id` belongs to another sitting; try the next readable id
   }
   if (!result) throw new Error(`no free session id for ${base}`);
 
-  if (claim && claim.id !== result.row.id) {
+  // A duplicate says nothing about the student's current sitting (it may be a call's session).
+  if (claim && claim.id !== result.row.id && !result.duplicate) {
     // Postgres chose differently (KV had lost the pointer, or the id was taken): repoint KV.
     await ctx.kv
       .setActive({
@@ -76,22 +80,66 @@ export async function recordInteraction(ctx: SessionCtx, input: InteractionInput
   return result;
 }
 
+/** JSON with every object's keys sorted: the same body in another key order is the same text. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Event ids in the scheme the call webhook of `platform` uses (lib/calls/receive.ts): Vapi's have no prefix, the session-data webhook's name their platform. */
+const callScope = (platform: string | undefined): string[] => (!platform || platform === 'vapi' || platform === 'mcp' ? [] : [platform]);
+
 /**
- * The attempt a graded tool call also is (ADR 0030), with its event id. The interaction itself
- * has no id to de-duplicate on (each delivery is stored); its attempt counts once per call when
- * the tool server sends the call's `timestamp`: the id is derived from the student, that time, the
- * function and its parameters, so a retried delivery of the same body inserts nothing. Without a
- * timestamp the time is the arrival's, and each delivery is an attempt.
+ * The ids of the interaction's event and of the attempt it may be (ADR 0031), from what tells
+ * this tool call from any other:
+ * - `tool_call_id` with `call_id`: the ids the call webhook gives the same call (`stableUuid(call,
+ *   'tool', tool call)`), so the tool server's post and Vapi's record of the call are one row,
+ *   whichever comes first.
+ * - `tool_call_id` alone: keyed by the student and that id (unique per student: Vapi's are).
+ * - `timestamp` alone: keyed by the whole body (keys in any order) at that time. Two posts that
+ *   agree on every field and on the time as sent are one call — a tool server that can make two
+ *   identical calls within one tick of its clock must send `tool_call_id`. The attempt keeps ADR
+ *   0030's id (student, time, function, parameters as sent), so a retry across the upgrade counts once.
+ * - neither: random ids. Nothing tells a retry from a second identical call, so each is stored.
  */
-async function attemptOf(input: InteractionInput, at: Date, tools: ReadonlySet<string> | undefined): Promise<{ uuid: string; data: Record<string, unknown> } | null> {
+async function interactionKeys(input: InteractionInput, at: Date): Promise<{ interaction: string; attempt: string }> {
+  const tc = input.tool_call_id;
+  if (tc !== undefined && input.call_id !== undefined) {
+    const scope = [...callScope(input.platform), input.call_id];
+    return { interaction: await stableUuid(...scope, 'tool', tc), attempt: await stableUuid(...scope, 'attempt', tc) };
+  }
+  if (tc !== undefined) {
+    return { interaction: await stableUuid('interaction', input.student_id, 'tool', tc), attempt: await stableUuid('attempt', 'interaction', input.student_id, 'tool', tc) };
+  }
+  if (input.timestamp) {
+    return {
+      interaction: await stableUuid('interaction', input.student_id, at.toISOString(), canonical({ ...input, timestamp: undefined })),
+      attempt: await stableUuid('attempt', 'interaction', input.student_id, at.toISOString(), input.function, JSON.stringify(input.parameters ?? {})),
+    };
+  }
+  return { interaction: crypto.randomUUID(), attempt: crypto.randomUUID() };
+}
+
+/** Where a tool server's call came from, on its interaction and its attempt. */
+const originOf = (input: InteractionInput) => ({
+  ...(input.tool_call_id !== undefined ? { tool_call_id: input.tool_call_id } : {}),
+  ...(input.call_id !== undefined ? { call_id: input.call_id } : {}),
+});
+
+/** The attempt a graded tool call also is (ADR 0030), under the id interactionKeys derived. */
+function attemptOf(input: InteractionInput, uuid: string, tools: ReadonlySet<string> | undefined): { uuid: string; data: Record<string, unknown> } | null {
   const data = tools?.size
-    ? toolCallAttempt(tools, input.function, input.parameters ?? {}, { source: input.platform ?? 'mcp' }, { subject: input.subject, topic: input.topic })
+    ? toolCallAttempt(tools, input.function, input.parameters ?? {}, { ...originOf(input), source: input.platform ?? 'mcp' }, { subject: input.subject, topic: input.topic })
     : undefined;
-  if (!data) return null;
-  const uuid = input.timestamp
-    ? await stableUuid('attempt', 'interaction', input.student_id, at.toISOString(), input.function, JSON.stringify(input.parameters ?? {}))
-    : crypto.randomUUID();
-  return { uuid, data };
+  return data ? { uuid, data } : null;
 }
 
 async function upsert(
@@ -100,14 +148,17 @@ async function upsert(
   id: string,
   at: Date,
   lock: boolean,
+  uuid: string,
   attempt: { uuid: string; data: Record<string, unknown> } | null,
 ): Promise<InteractionResult | null> {
+  // No `source` key: that is how the call webhooks tell a tool server's row from their own (receive.ts).
   const data = {
     function: input.function,
     parameters: input.parameters ?? {},
     data_provided: input.data_provided ?? [],
     subjects_accessed: input.subjects_accessed ?? [],
     ...(input.platform ? { platform: input.platform } : {}),
+    ...originOf(input),
   };
   const started = { student_id: input.student_id, platform: input.platform ?? 'mcp', subject: input.subject ?? null, topic: input.topic ?? null };
   const statement: Statement = {
@@ -121,31 +172,48 @@ async function upsert(
       input.subject ?? null,
       input.topic ?? null,
       input.subtopic ?? null,
-      crypto.randomUUID(),
+      uuid,
       JSON.stringify(data),
       crypto.randomUUID(),
       JSON.stringify(started),
       attempt?.uuid ?? null,
       attempt ? JSON.stringify(attempt.data) : null,
+      input.tool_call_id ?? null,
+      input.call_id ?? null,
     ],
   };
-  let rows: Array<SessionRow & { inserted: boolean }>;
+  type Row = SessionRow & { inserted: boolean; duplicate: boolean; counted: boolean };
+  let rows: Row[];
   if (lock) {
     // No KV: serialise this student's boundary decisions in Postgres for the transaction.
     const [, r] = await ctx.sql.batch([{ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', params: [`session:${input.student_id}`] }, statement]);
-    rows = (r ?? []) as unknown as Array<SessionRow & { inserted: boolean }>;
+    rows = (r ?? []) as unknown as Row[];
   } else {
-    rows = await ctx.sql.query<SessionRow & { inserted: boolean }>(statement.text, statement.params);
+    rows = await ctx.sql.query<Row>(statement.text, statement.params);
   }
-  const row = rows[0];
-  return row ? { row, isNew: row.inserted === true } : null;
+  const found = rows[0];
+  if (!found) return null;
+  const { duplicate, counted, ...row } = found;
+  if (duplicate && counted) {
+    // Two deliveries of one call ran at once: both counted it before the other's event was there,
+    // and only one event went in (ON CONFLICT). Take this one's count back.
+    await ctx.sql.query('UPDATE sessions SET interaction_count = GREATEST(interaction_count - 1, 0) WHERE id = $1', [row.id]);
+    row.interaction_count = Math.max(0, row.interaction_count - 1);
+  }
+  return { row, isNew: row.inserted === true && !duplicate, duplicate: duplicate === true };
 }
 
 /*
  * $1 student, $2 proposed id, $3 event time, $4 timeout ms, $5 platform, $6-$8 subject/topic/
  * subtopic, $9 interaction event uuid, $10 its data, $11 session_started uuid, $12 its data,
- * $13 the attempt's uuid (null: the call is no attempt), $14 its data. The attempt's id is derived
- * (attemptOf): a repeat of it inserts nothing (ON CONFLICT), the other ids are random.
+ * $13 the attempt's uuid (null: the call is no attempt), $14 its data, $15 the tool call id and
+ * $16 the call id (or null). The interaction's and the attempt's ids are derived (interactionKeys): a repeat inserts
+ * nothing (ON CONFLICT), the other ids are random.
+ * `dup` finds the call stored already (ADR 0031): its event id, or its tool call id among the
+ * student's interactions of the day around it (a call webhook's row, keyed by the platform's call
+ * id), not one of another call when $16 names the call. Then nothing is written and the statement answers the session holding it, `duplicate`.
+ * Two deliveries running at once both miss `dup`; ON CONFLICT stores one event, and the one whose
+ * event did not go in answers `duplicate` and `counted` (its count is taken back, upsert()).
  * A sitting "covers" time t when its activity span widened by the timeout contains t and it was
  * not ended on purpose (a timed-out sitting still takes late, out-of-order interactions).
  * A paused sitting covers any time from its pause on, however long ago its last activity was: the
@@ -160,7 +228,17 @@ async function upsert(
 const RESUMES = (q: string) => `(${q}paused_at IS NOT NULL AND ${q}ended_at IS NULL AND $3::timestamptz >= ${q}paused_at)`;
 
 const UPSERT_INTERACTION = `
-WITH covering AS (
+WITH dup AS (
+  SELECT session_token FROM events WHERE event_uuid = $9::uuid
+  UNION ALL
+  (SELECT session_token FROM events
+   WHERE $15::text IS NOT NULL AND student_id = $1 AND event_type = 'interaction' AND event_data->>'tool_call_id' = $15::text
+     AND ($16::text IS NULL OR event_data->>'call_id' IS NULL OR event_data->>'call_id' = $16::text)
+     AND created_at BETWEEN $3::timestamptz - interval '1 day' AND $3::timestamptz + interval '1 day'
+   LIMIT 1)
+  LIMIT 1
+),
+covering AS (
   SELECT id FROM sessions
   WHERE student_id = $1 AND NOT workshop AND status <> 'abandoned' AND (ended_at IS NULL OR end_reason = 'timeout')
     AND (last_activity_at >= $3::timestamptz - $4::int * interval '1 millisecond' OR ${RESUMES('')})
@@ -176,7 +254,7 @@ up AS (
                         participants, interaction_count)
   SELECT target.id, $1, $5, 'auto', 'active', $3, $3, $6, $7, $8,
          jsonb_build_array(jsonb_build_object('id', $1::text, 'role', 'student', 'joined_at', to_char($3::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))), 1
-  FROM target
+  FROM target WHERE NOT EXISTS (SELECT 1 FROM dup)
   ON CONFLICT (id) DO UPDATE SET
     last_activity_at = GREATEST(sessions.last_activity_at, EXCLUDED.last_activity_at),
     started_at = LEAST(sessions.started_at, EXCLUDED.started_at),
@@ -203,6 +281,9 @@ ev AS (
   UNION ALL
   SELECT $13::uuid, up.id, $1, 'attempt', $14::jsonb, $3::timestamptz FROM up WHERE $13::uuid IS NOT NULL
   ON CONFLICT (event_uuid) DO NOTHING
+  RETURNING event_uuid
 )
-SELECT * FROM up
+SELECT up.*, NOT EXISTS (SELECT 1 FROM ev WHERE event_uuid = $9::uuid) AS duplicate, true AS counted FROM up
+UNION ALL
+SELECT s.*, false AS inserted, true AS duplicate, false AS counted FROM sessions s WHERE s.id = (SELECT session_token FROM dup)
 `;

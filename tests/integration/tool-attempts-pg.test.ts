@@ -89,7 +89,7 @@ describeWithPostgres('graded tool calls are attempts (PostgreSQL)', () => {
     const id = await s.interaction({ ...base, function: 'start_practice', timestamp: at(0) });
     const graded = { ...base, function: 'record_attempt', parameters: { problem: '1/2 + 1/3', answer: '5/6', correct: true, timeMs: 12_000 }, timestamp: at(1) };
     expect(await s.interaction(graded)).toBe(id);
-    expect(await s.interaction(graded)).toBe(id); // the tool server retried: the interaction is stored again, the attempt is not
+    expect(await s.interaction(graded)).toBe(id); // the tool server retried: nothing more is stored (ADR 0031)
     await s.interaction({ ...base, function: 'record_attempt', parameters: { problem: '2/3 + 1/6', answer: '3/9', correct: false, topic: 'Adding fractions' }, timestamp: at(2) });
     // Not attempts: `correct` as text, as a number, missing; a tool not in ATTEMPT_TOOLS.
     await s.interaction({ ...base, function: 'record_attempt', parameters: { answer: '5/6', correct: 'true' }, timestamp: at(3) });
@@ -99,10 +99,10 @@ describeWithPostgres('graded tool calls are attempts (PostgreSQL)', () => {
     await s.interaction({ ...base, function: 'end_practice', timestamp: at(5) });
 
     const summary = await s.summary(id);
-    expect(summary).toMatchObject({ interactions: 9, attempts: 2, correct: 1, accuracy: 0.5, subjects_practiced: ['Math'] });
+    expect(summary).toMatchObject({ interactions: 8, attempts: 2, correct: 1, accuracy: 0.5, subjects_practiced: ['Math'] });
     // The first attempt's own timeMs; the second has none: the minute since the first.
     expect(summary).toMatchObject({ total_time_ms: 72_000, avg_time_per_question_ms: 36_000 });
-    expect(summary.events_by_type).toMatchObject({ interaction: 9, attempt: 2 });
+    expect(summary.events_by_type).toMatchObject({ interaction: 8, attempt: 2 });
     expect(await s.attempts(id)).toEqual([
       { correct: true, subject: 'Math', topic: 'Fractions', timeMs: 12_000, tool: 'record_attempt', source: 'mcp' },
       { correct: false, subject: 'Math', topic: 'Adding fractions', tool: 'record_attempt', source: 'mcp' },

@@ -34,8 +34,14 @@ async function writeTokenOf(c: Context<AppEnv>, id: string): Promise<{ write_tok
 export async function postInteraction(c: Context<AppEnv>) {
   const input = await parseBody(c, InteractionInput);
   const ctx = ctxOf(c);
-  const { row, isNew } = await recordInteraction(ctx, input, { attemptTools: c.get('deps').config.attemptTools });
-  return c.json({ session_id: row.id, is_new_session: isNew, ...(await writeTokenOf(c, row.id)), session: toSummaryRow(row, ctx.now(), ctx.timeoutMs) });
+  const { row, isNew, duplicate } = await recordInteraction(ctx, input, { attemptTools: c.get('deps').config.attemptTools });
+  return c.json({
+    session_id: row.id,
+    is_new_session: isNew,
+    ...(duplicate ? { duplicate: true } : {}),
+    ...(await writeTokenOf(c, row.id)),
+    session: toSummaryRow(row, ctx.now(), ctx.timeoutMs),
+  });
 }
 
 /** POST /api/sessions — an explicit session; `waiting` until enough participants joined. */
