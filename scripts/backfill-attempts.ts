@@ -7,18 +7,12 @@
  */
 import { parseConfig } from '../lib/config.js';
 import { loadConfigFile } from '../lib/node/config-file.js';
+import { openScriptSql } from '../lib/node/script-sql.js';
 import { backfillAttempts } from '../lib/sessions/backfill-attempts.js';
-import { createPgSql } from '../lib/storage/sql-pg.js';
 import type { Sql } from '../lib/storage/sql.js';
 
 const config = parseConfig({ ...process.env, ADMIN_TOKEN: process.env.ADMIN_TOKEN ?? 'unused-by-the-backfill-0123456789abcdef' }, 'node', await loadConfigFile());
-let sql: Sql;
-if (config.database.driver === 'pglite') {
-  const { createEmbeddedSql } = await import('../lib/node/embedded.js');
-  sql = await createEmbeddedSql(config.database.dataDir);
-} else {
-  sql = createPgSql({ connectionString: config.database.url, max: 2 });
-}
+const sql = await openScriptSql(config);
 /** What the run did, in one line; an exit code of 1 when there is nothing to read. */
 async function run(sql: Sql): Promise<string> {
   const [schema] = await sql.query<{ events: string | null }>("SELECT to_regclass('events')::text AS events");
