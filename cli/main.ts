@@ -9,6 +9,7 @@ import { helpNeededCommand } from './commands/help-needed.js';
 import { helpedCommand } from './commands/helped.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
+import { progressCommand } from './commands/progress.js';
 import { sessionsCommand } from './commands/sessions.js';
 import { tailCommand } from './commands/tail.js';
 import { writeCommands } from './commands/write.js';
@@ -16,7 +17,7 @@ import { CliError, EXIT } from './errors.js';
 import { colours } from './output.js';
 import { resolveTarget } from './target.js';
 
-const COMMANDS: Command[] = [helpNeededCommand, helpedCommand, sessionsCommand, tailCommand, exportCommand, ...writeCommands, demoCommand];
+const COMMANDS: Command[] = [helpNeededCommand, helpedCommand, sessionsCommand, progressCommand, tailCommand, exportCommand, ...writeCommands, demoCommand];
 
 const GLOBAL: Options = {
   url: { type: 'string' },

@@ -4,7 +4,7 @@ import { DomainError } from '../sessions/errors.js';
 import { accuracyOf, averageMs, jsonArray } from '../sessions/attempts.js';
 import { effective, sessionDurationMs } from '../sessions/rows.js';
 import { coverage, notRevisited, outstandingSteps, topicKey } from './coverage.js';
-import { loadProgressRows, MAX_PROGRESS_SESSIONS, type ProgressRow } from './query.js';
+import { loadProgressRows, MAX_PROGRESS_SESSIONS, type ProgressRow, studentIdByEmail } from './query.js';
 import { trendOf } from './trends.js';
 import { isJsonObject } from '../schemas/common.js';
 
@@ -27,8 +27,14 @@ export interface ProgressOptions {
  * Not found: a student with neither a students row nor a session.
  */
 export async function studentProgress(ctx: SessionCtx, studentId: string, opts: ProgressOptions = {}): Promise<StudentProgress> {
-  const { head, rows } = await loadProgressRows(ctx, studentId, { before: opts.before, exclude: opts.exclude });
-  if (!head.student && head.total === 0 && !opts.before && !opts.exclude) throw new DomainError('not_found', `student ${studentId} does not exist`);
+  let { head, rows } = await loadProgressRows(ctx, studentId, { before: opts.before, exclude: opts.exclude });
+  if (!head.student && head.total === 0 && !opts.before && !opts.exclude) {
+    // Nobody has this id: it may be the email of a student whose id is another.
+    const id = studentId.includes('@') ? await studentIdByEmail(ctx, studentId) : undefined;
+    if (id === undefined) throw new DomainError('not_found', `student ${studentId} does not exist`);
+    ({ head, rows } = await loadProgressRows(ctx, id));
+    studentId = id;
+  }
   const now = ctx.now();
   const sessions = rows.map((r) => toProgressSession(r, now, ctx.timeoutMs));
   const last = opts.last ?? DEFAULT_TREND_SESSIONS;

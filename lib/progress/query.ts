@@ -64,3 +64,13 @@ export async function loadProgressRows(
   const student = typeof h?.student === 'string' ? (JSON.parse(h.student) as StudentHead['student']) : (h?.student ?? null);
   return { head: { student, total: h?.total ?? 0 }, rows };
 }
+
+/**
+ * The id of the student whose email this is (case-insensitive), for a progress request that names a
+ * student by the email an instructor knows them by when their id is another (a tool server's
+ * `emma_smith`). Asked only when nobody has the text as their id; the oldest student wins a tie.
+ */
+export async function studentIdByEmail(ctx: SessionCtx, email: string): Promise<string | undefined> {
+  const [row] = await ctx.sql.query<{ id: string }>('SELECT id FROM students WHERE lower(email) = lower($1) ORDER BY created_at, id LIMIT 1', [email]);
+  return row?.id;
+}

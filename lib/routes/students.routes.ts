@@ -21,7 +21,7 @@ export const getStudentRoute = defineRoute({
 export const getProgressRoute = defineRoute({
   method: 'get', path: '/api/students/{student_id}/progress', summary: "A student's sessions over time: trends, topics, outstanding next steps", tag,
   auth: 'reader', params: StudentPath, query: ProgressQuery, ok: { 200: StudentProgress }, errors: [404],
-  description: 'Every kind of session (voice calls, tool calls, workshop pages, explicit sessions), oldest first; trends over the last `last` (10) sessions.',
+  description: 'Every kind of session (voice calls, tool calls, workshop pages, explicit sessions), oldest first; trends over the last `last` (10) sessions. The student is named by id, or by the email of a student whose id is another (case-insensitive); `student.id` in the answer is the id.',
 });
 
 export const studentsRoutes = [putStudentRoute, deleteStudentRoute, getStudentRoute, getProgressRoute];

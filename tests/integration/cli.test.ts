@@ -18,7 +18,7 @@ import { parseCsv } from '../helpers/csv.js';
 // more than the default 30 s on a loaded 2-core machine.
 vi.setConfig({ testTimeout: 120_000 });
 
-const COMMANDS = ['help-needed', 'helped', 'sessions', 'tail', 'export', 'end', 'assign', 'create', 'join', 'say', 'phase', 'summary', 'demo'];
+const COMMANDS = ['help-needed', 'helped', 'sessions', 'progress', 'tail', 'export', 'end', 'assign', 'create', 'join', 'say', 'phase', 'summary', 'demo'];
 
 describeWithPostgres('sessionlog command line against a real server', () => {
   const { start, cli, api } = cliWorld();

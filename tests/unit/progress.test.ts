@@ -223,6 +223,20 @@ describe('GET /api/students/{id}/progress', () => {
     expect(p.sessions[3]).toMatchObject({ subjects: ['Physics'], status: 'active', end_time: null });
   });
 
+  it('names a student by the email an instructor knows, when their id is another (any case); an unknown email is 404', async () => {
+    const id = uniqueToken('emma');
+    const email = `${id}@Example.com`;
+    const put = await app.request(`/api/students/${id}`, { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Emma Smith', email }) });
+    expect(put.status, await put.clone().text()).toBe(200);
+    const sid = await sitting(id, { results: [true, false] });
+    const byEmail = await progress(email.toUpperCase());
+    expect(byEmail.student).toEqual({ id, name: 'Emma Smith', email: email.toLowerCase() });
+    expect(byEmail.sessions.map((s) => [s.session_id, s.attempts, s.accuracy])).toEqual([[sid, 2, 0.5]]);
+    expect(byEmail).toEqual(await progress(id));
+    const none = await problem(await app.request(`/api/students/${encodeURIComponent(`x${email}`)}/progress`, { headers: admin }), 404);
+    expect(none.detail).toBe(`student x${email} does not exist`);
+  });
+
   it('404 for a student nobody knows; 400 for a bad window; 401 without a token', async () => {
     await problem(await app.request(`/api/students/${uniqueToken('nobody')}/progress`, { headers: admin }), 404);
     const student = uniqueToken('stu');
