@@ -15,6 +15,10 @@ export interface CallInfo {
   matchWindowMs: number;
   /** The caller's first turns when this delivery carries them: the last identification step. */
   userTurns?: readonly string[];
+  /** The call id of the conversation this one continues (CallDelivery.follows). */
+  follows?: string | undefined;
+  /** Other ids of this conversation, linked to its session too (CallDelivery.aliases). */
+  aliases?: readonly string[] | undefined;
 }
 
 export interface Linked {
@@ -39,7 +43,8 @@ const slug = (s: string) => s.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 180);
 
 /**
  * Find or make the session a call belongs to, and remember the link (Postgres `calls`, cached in
- * KV). Order: a link an earlier message of the same call made; an explicit session id in the
+ * KV). Order: a link an earlier message of the same call made; the link of the conversation it
+ * continues (`follows`: a Vapi chat's previousChatId); an explicit session id in the
  * call's metadata (the session is created with exactly that id if missing — how a workshop page
  * hands its session token to a call); the student (metadata or customer.externalId, else the
  * caller's number mapped through students.phone_numbers), whose session active within the match
@@ -53,6 +58,15 @@ export async function linkCall(ctx: SessionCtx, call: CallInfo): Promise<Linked>
     const known = await findLink(ctx, call.platform, call.callId);
     if (known) return { ...known, created: false, via: 'call' };
   }
+  // A conversation that continues a linked one (a chat by previousChatId) is that one's sitting:
+  // the follow-up need not name anyone, and its student's other sittings must not win over it.
+  const continued = call.callId && call.follows ? await findLink(ctx, call.platform, call.follows) : null;
+  const linked = continued ? { ...continued, created: false, via: 'call' as const } : await newLink(ctx, call);
+  return call.callId ? recordLink(ctx, call, call.callId, linked) : linked;
+}
+
+/** The session of a call no earlier message linked: by session id, student, phone, what was said, else `unknown`. */
+async function newLink(ctx: SessionCtx, call: CallInfo): Promise<Linked> {
   let studentId = call.identity.studentId ?? null;
   let via: Linked['via'] = studentId ? 'student' : 'unknown';
   if (!studentId && call.identity.phone) {
@@ -96,35 +110,47 @@ export async function linkCall(ctx: SessionCtx, call: CallInfo): Promise<Linked>
     const created = await ensureSession(ctx, id, 'unknown', call);
     linked = { sessionId: id, studentId: 'unknown', created, via: 'unknown', ...(heard ? { heard } : {}) };
   }
+  return linked;
+}
 
-  if (call.callId) {
-    // First writer wins: a concurrent delivery that linked the call first decides the session.
-    const rows = await ctx.sql.query<{ session_id: string; student_id: string | null }>(
-      `WITH ins AS (
-         INSERT INTO calls (call_id, platform, session_id, student_id, started_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (call_id) DO NOTHING RETURNING session_id, student_id)
-       SELECT session_id, student_id FROM ins UNION ALL SELECT session_id, student_id FROM calls WHERE call_id = $1 LIMIT 1`,
-      [call.callId, call.platform, linked.sessionId, linked.studentId, call.startedAt.toISOString()],
-    );
-    const winner = rows[0];
-    if (winner && winner.session_id !== linked.sessionId) {
-      // A concurrent delivery linked the call first. If this one made a session for it, that
-      // session is an empty orphan now: remove it (it holds nothing but its session_started).
-      if (linked.created) {
-        await ctx.sql.query(
-          `WITH gone AS (
-             DELETE FROM sessions s WHERE s.id = $1
-               AND NOT EXISTS (SELECT 1 FROM events e WHERE e.session_token = $1 AND e.event_type <> 'session_started')
-             RETURNING id)
-           DELETE FROM events WHERE session_token IN (SELECT id FROM gone)`,
-          [linked.sessionId],
-        );
-      }
-      linked = { ...linked, sessionId: winner.session_id, studentId: winner.student_id, created: false };
+/** Remember the call's link (and its aliases'); a concurrent delivery that linked it first decides the session. */
+async function recordLink(ctx: SessionCtx, call: CallInfo, callId: string, found: Linked): Promise<Linked> {
+  let linked = found;
+  // First writer wins: a concurrent delivery that linked the call first decides the session.
+  const rows = await ctx.sql.query<{ session_id: string; student_id: string | null }>(
+    `WITH ins AS (
+       INSERT INTO calls (call_id, platform, session_id, student_id, started_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (call_id) DO NOTHING RETURNING session_id, student_id)
+     SELECT session_id, student_id FROM ins UNION ALL SELECT session_id, student_id FROM calls WHERE call_id = $1 LIMIT 1`,
+    [callId, call.platform, linked.sessionId, linked.studentId, call.startedAt.toISOString()],
+  );
+  const winner = rows[0];
+  if (winner && winner.session_id !== linked.sessionId) {
+    // A concurrent delivery linked the call first. If this one made a session for it, that
+    // session is an empty orphan now: remove it (it holds nothing but its session_started).
+    if (linked.created) {
+      await ctx.sql.query(
+        `WITH gone AS (
+           DELETE FROM sessions s WHERE s.id = $1
+             AND NOT EXISTS (SELECT 1 FROM events e WHERE e.session_token = $1 AND e.event_type <> 'session_started')
+           RETURNING id)
+         DELETE FROM events WHERE session_token IN (SELECT id FROM gone)`,
+        [linked.sessionId],
+      );
     }
-    await ctx.kv
-      .set(callLinkKey(call.platform, call.callId), JSON.stringify([linked.sessionId, linked.studentId]), { ttlMs: CALL_LINK_TTL_MS })
-      .catch((err: unknown) => ctx.log.warn('kv call link not cached', { error: describeError(err) }));
+    linked = { ...linked, sessionId: winner.session_id, studentId: winner.student_id, created: false };
+  }
+  await ctx.kv
+    .set(callLinkKey(call.platform, callId), JSON.stringify([linked.sessionId, linked.studentId]), { ttlMs: CALL_LINK_TTL_MS })
+    .catch((err: unknown) => ctx.log.warn('kv call link not cached', { error: describeError(err) }));
+  const aliases = (call.aliases ?? []).filter((a) => a !== callId);
+  if (aliases.length) {
+    // An alias already linked elsewhere keeps its link: the first to name it decided.
+    await ctx.sql.query(
+      `INSERT INTO calls (call_id, platform, session_id, student_id, started_at)
+       SELECT a, $2, $3, $4, $5 FROM unnest($1::text[]) AS a ON CONFLICT (call_id) DO NOTHING`,
+      [aliases, call.platform, linked.sessionId, linked.studentId, call.startedAt.toISOString()],
+    );
   }
   return linked;
 }
@@ -224,7 +250,7 @@ export const SERVER_METADATA_KEYS: readonly string[] = ['suggested_student_ids',
  * `suggested_student_ids` for an instructor, and the session stays unknown. Returns the student
  * assigned, or null.
  */
-export async function settleUnknownCall(ctx: SessionCtx, sessionId: string, found: Identification, by: 'transcript' | 'analysis'): Promise<string | null> {
+export async function settleUnknownCall(ctx: SessionCtx, sessionId: string, found: Identification, by: 'transcript' | 'analysis' | 'metadata'): Promise<string | null> {
   if (found.kind === 'many') {
     await ctx.sql.query(
       `UPDATE sessions SET platform_metadata = platform_metadata || jsonb_build_object('suggested_student_ids', $2::jsonb)

@@ -50,10 +50,22 @@ export async function receiveCall(ctx: SessionCtx, adapter: CallAdapter, d: Call
 
 async function apply(ctx: SessionCtx, adapter: CallAdapter, d: CallDelivery, env: ReceiveEnv): Promise<CallOutcome> {
   if (d.update.kind === 'ignored') return {};
+  // A message that only says who a conversation is for: a session made for nobody and nothing
+  // would be an empty `unknown` sitting (a Vapi session opened and never chatted in).
+  if (d.update.kind === 'link' && (!d.callId || (!d.identity.studentId && !d.identity.sessionId && !d.identity.phone && !d.follows))) return {};
   const turns = userTurnsOf(d.update);
   const linked = await linkCall(ctx, {
     platform: d.platform, callId: d.callId, identity: d.identity, startedAt: d.linkStart, matchWindowMs: env.matchWindowMs, userTurns: turns,
+    follows: d.follows, aliases: d.aliases,
   });
+  if (linked.via === 'call' && linked.studentId === 'unknown' && d.identity.studentId) {
+    // Linked as `unknown` by an earlier message, named now: a Vapi session's chats before its
+    // session.created, a call's assistant-request before the assistant it chose (whose metadata
+    // names the student). Taken as any identification is: only while nobody else is known.
+    const studentId = await settleUnknownCall(ctx, linked.sessionId, { kind: 'one', studentId: d.identity.studentId }, 'metadata');
+    const settled = { ...linked, ...(studentId ? { studentId, via: 'student' as const } : {}) };
+    return applyUpdate(ctx, adapter, d, env, settled);
+  }
   const outcome = await applyUpdate(ctx, adapter, d, env, linked);
   if (linked.studentId === 'unknown' && turns.length) {
     // Still nobody: what the caller said so far may name them. A report holds the whole call; a
@@ -177,6 +189,8 @@ async function applyUpdate(ctx: SessionCtx, adapter: CallAdapter, d: CallDeliver
     }
     case 'report':
       return applyReport(ctx, d, u.report, linked, id, env);
+    case 'link':
+      return { linked };
     case 'ignored':
       return {};
   }

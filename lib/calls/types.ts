@@ -73,6 +73,11 @@ export interface CallReport {
 export type CallUpdate =
   /** Nothing we store (partial transcripts, speech updates...): acknowledged, not linked. */
   | { kind: 'ignored' }
+  /**
+   * Nothing to store, but who the conversation is for (a Vapi chat or session being created): linked
+   * when it names someone or continues another conversation, so later messages find that session.
+   */
+  | { kind: 'link' }
   | { kind: 'status'; status: string; endedReason?: string | undefined; metadata: Record<string, unknown>; startedAt?: Date | undefined }
   /** One final line of the live transcript. */
   | { kind: 'transcript'; speaker: string; text: string }
@@ -92,6 +97,13 @@ export interface CallDelivery {
   platform: string;
   /** The platform's call id (at most 200 characters), or null when the payload has none. */
   callId: string | null;
+  /**
+   * The conversation this one continues (a Vapi chat's previousChatId, as a call id): a call id
+   * not linked yet joins that one's session, whoever the delivery names.
+   */
+  follows?: string;
+  /** Other ids this conversation is known by (a chat of a Vapi session: the chat's own), linked with it. */
+  aliases?: string[];
   identity: Identity;
   /** The time linking matches sessions by: the same for every message of one call. */
   linkStart: Date;

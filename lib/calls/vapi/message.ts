@@ -59,8 +59,26 @@ export const VapiMessage = z.looseObject({
   timestamp: opt(Time),
   call: opt(VapiCall),
   // A Vapi chat (text, no call): every message of it names the chat, and its session when the
-  // chat continues one (Chat.sessionId in the SDK).
-  chat: opt(z.looseObject({ id: opt(Str), sessionId: opt(Str), createdAt: opt(Str), assistantOverrides: opt(z.looseObject({ variableValues: opt(Obj) })) })),
+  // chat belongs to one (Chat.sessionId in the SDK), or the chat it continues (Chat.previousChatId;
+  // the two are mutually exclusive).
+  chat: opt(
+    z.looseObject({
+      id: opt(Str),
+      sessionId: opt(Str),
+      previousChatId: opt(Str),
+      createdAt: opt(Str),
+      assistantOverrides: opt(z.looseObject({ metadata: opt(Obj), variableValues: opt(Obj) })),
+    }),
+  ),
+  // session.created / .updated / .deleted: the Vapi session chats are grouped in, and who it is for.
+  session: opt(
+    z.looseObject({
+      id: opt(Str),
+      createdAt: opt(Str),
+      assistantOverrides: opt(z.looseObject({ metadata: opt(Obj), variableValues: opt(Obj) })),
+      customer: opt(z.looseObject({ number: opt(Str), externalId: opt(Str) })),
+    }),
+  ),
   assistant: opt(z.looseObject({ id: opt(Str), name: opt(Str), metadata: opt(Obj) })),
   customer: opt(z.looseObject({ number: opt(Str), externalId: opt(Str) })),
   phoneNumber: opt(z.looseObject({ number: opt(Str) })),
@@ -182,17 +200,27 @@ const pick = (o: Record<string, unknown> | undefined, ...keys: string[]): string
 /**
  * Who and what a call is about, from the places Vapi lets a caller put it, in precedence order:
  * overrides' metadata, the call's metadata, the assistant's metadata, the overrides' variable
- * values; then customer.externalId for the student and customer.number for the phone.
+ * values (a chat's, and its Vapi session's, in the same order); then customer.externalId for the
+ * student and customer.number for the phone (the message's, the call's, the session's).
  */
 export function identify(m: VapiMessage): Identity {
-  const sources = [m.call?.assistantOverrides?.metadata, m.call?.metadata, m.assistant?.metadata, m.call?.assistantOverrides?.variableValues, m.chat?.assistantOverrides?.variableValues];
+  const sources = [
+    m.call?.assistantOverrides?.metadata,
+    m.call?.metadata,
+    m.chat?.assistantOverrides?.metadata,
+    m.session?.assistantOverrides?.metadata,
+    m.assistant?.metadata,
+    m.call?.assistantOverrides?.variableValues,
+    m.chat?.assistantOverrides?.variableValues,
+    m.session?.assistantOverrides?.variableValues,
+  ];
   const out: Identity = {};
   for (const s of sources) {
     out.sessionId ??= pick(s, 'sessionId', 'session_id', 'sessionToken', 'session_token');
     out.studentId ??= pick(s, 'studentId', 'student_id');
   }
-  out.studentId ??= pick(m.customer, 'externalId') ?? pick(m.call?.customer, 'externalId');
-  const phone = pick(m.customer, 'number') ?? pick(m.call?.customer, 'number');
+  out.studentId ??= pick(m.customer, 'externalId') ?? pick(m.call?.customer, 'externalId') ?? pick(m.session?.customer, 'externalId');
+  const phone = pick(m.customer, 'number') ?? pick(m.call?.customer, 'number') ?? pick(m.session?.customer, 'number');
   if (phone && phone.length <= 40) out.phone = normalizePhone(phone);
   return out;
 }

@@ -15,6 +15,13 @@ const STORED = new Set([
   'hang',
 ]);
 
+/**
+ * Types that store nothing but say whom a chat (or a Vapi session of chats) is for: its session
+ * is made or found under them, so the chat's later messages are the student's even when the chat
+ * itself names nobody (a session's overrides are not repeated on its chats).
+ */
+const LINK_ONLY = new Set(['chat.created', 'session.created', 'session.updated']);
+
 const SPEAKER: Record<string, string> = { assistant: 'assistant', bot: 'assistant', user: 'user', customer: 'user' };
 
 /** A Vapi webhook body (`{"message": {...}}`) in the neutral shape. */
@@ -33,17 +40,28 @@ async function toDelivery(m: VapiMessage, now: Date): Promise<CallDelivery> {
   const clamp = (d: Date | null) => (d && d.getTime() <= now.getTime() ? d : now);
   const at = clamp(vapiTime(m.timestamp));
   // A call id is a key (and an index entry): an absurdly long one is replaced by its hash.
-  // A chat has no call: its messages are one conversation under the chat's session (or the chat).
-  const chatKey = m.chat?.sessionId?.trim() || m.chat?.id?.trim();
-  const rawCallId = m.call?.id?.trim() || (chatKey ? `chat_${chatKey}` : null);
-  const callId = rawCallId && rawCallId.length > 200 ? `h_${(await sha256Hex(rawCallId)).slice(0, 40)}` : rawCallId;
-  const startedAt = clamp(vapiTime(m.startedAt) ?? vapiTime(m.call?.startedAt) ?? vapiTime(m.call?.createdAt) ?? vapiTime(m.chat?.createdAt) ?? at);
+  const key = async (raw: string) => (raw.length > 200 ? `h_${(await sha256Hex(raw)).slice(0, 40)}` : raw);
+  // A chat has no call: its messages are one conversation under the chat's Vapi session (or the
+  // chat); a session.* message names that session itself.
+  const chatId = m.chat?.id?.trim();
+  const vapiSession = m.chat?.sessionId?.trim() || m.session?.id?.trim();
+  const chatKey = vapiSession || chatId;
+  const callId = m.call?.id?.trim() ? await key(m.call.id.trim()) : chatKey ? await key(`chat_${chatKey}`) : null;
+  const isChat = callId !== null && !m.call?.id?.trim();
+  // A chat of a Vapi session is also found by its own id, so a chat that continues it by
+  // previousChatId (which carries no sessionId: the two are exclusive) joins the same sitting.
+  const previous = isChat ? m.chat?.previousChatId?.trim() : undefined;
+  const follows = previous ? await key(`chat_${previous}`) : undefined;
+  const aliases = isChat && vapiSession && chatId ? [await key(`chat_${chatId}`)] : [];
+  const startedAt = clamp(vapiTime(m.startedAt) ?? vapiTime(m.call?.startedAt) ?? vapiTime(m.call?.createdAt) ?? vapiTime(m.chat?.createdAt) ?? vapiTime(m.session?.createdAt) ?? at);
   // Every message of a call carries the same call.createdAt, so linking (and the readable session
   // id made from it) agrees across messages even when they race; the report's startedAt differs.
-  const linkStart = clamp(vapiTime(m.call?.createdAt) ?? vapiTime(m.call?.startedAt) ?? vapiTime(m.chat?.createdAt) ?? startedAt);
+  const linkStart = clamp(vapiTime(m.call?.createdAt) ?? vapiTime(m.call?.startedAt) ?? vapiTime(m.chat?.createdAt) ?? vapiTime(m.session?.createdAt) ?? startedAt);
   return {
     platform: 'vapi',
     callId,
+    ...(follows && follows !== callId ? { follows } : {}),
+    ...(aliases.length && aliases[0] !== callId ? { aliases } : {}),
     identity: identify(m),
     linkStart,
     at,
@@ -56,6 +74,7 @@ const notAfter = (d: Date, limit: Date) => (d.getTime() > limit.getTime() ? limi
 
 function toUpdate(m: VapiMessage, t: { callId: string | null; startedAt: Date; at: Date; now: Date }): CallUpdate {
   const type = baseType(m.type);
+  if (LINK_ONLY.has(type)) return { kind: 'link' };
   if (!STORED.has(type)) return { kind: 'ignored' };
   const common = {
     call_id: t.callId ?? undefined,
