@@ -205,6 +205,36 @@ describe('fields as Vapi sends them today', () => {
     expect(count((await api.timeline(d.session_id)).events, 'tool_result')).toBe(1);
   });
 
+  it('a report whose artifact holds the messages only in OpenAI format (every Artifact field is optional): its lines, tool calls and results', async () => {
+    const student = freshStudent();
+    const c = webCall({ startedAt: new Date('2025-10-02T11:30:00Z'), metadata: { studentId: student } });
+    const turns = tutoringTurns().slice(0, 4);
+    const graded = toolUse('record_attempt', { problem: '1/2 + 1/3', answer: '5/6', correct: true }, 50, '{"recorded":true}');
+    const report = c.report({ turns }).message as Record<string, unknown> & { artifact: { messagesOpenAIFormatted: Array<Record<string, unknown>> } };
+    const openAi = report.artifact.messagesOpenAIFormatted;
+    // The assistant's tool call (content null, arguments as JSON text) and the tool's answer, between the turns.
+    const toolCall = { role: 'assistant', content: null, tool_calls: [{ id: graded.id, type: 'function', function: { name: graded.name, arguments: JSON.stringify(graded.args) } }] };
+    const toolAnswer = { role: 'tool', content: graded.result, tool_call_id: graded.id };
+    const artifact = { messagesOpenAIFormatted: [...openAi.slice(0, 4), toolCall, toolAnswer, ...openAi.slice(4)] };
+    await deliver(c, 97, { message: { ...report, artifact } });
+    const d = await onlySession(student);
+    expect(d.conversation.entries.map(({ speaker, text }) => ({ speaker, text }))).toEqual(expectedEntries(turns, c.start).map(({ speaker, text }) => ({ speaker, text })));
+    expect(d.conversation.transcript).toBe(transcriptText(turns));
+    expect(d.status).toBe('completed');
+    const { events } = await api.timeline(d.session_id);
+    expect(events.filter((e) => e.event_type === 'interaction').map((e) => e.event_data)).toEqual([
+      expect.objectContaining({ function: 'record_attempt', tool_call_id: graded.id, parameters: graded.args, call_id: c.id }),
+    ]);
+    expect(events.filter((e) => e.event_type === 'tool_result').map((e) => e.event_data)).toEqual([
+      expect.objectContaining({ toolCallId: graded.id, name: 'record_attempt', result: '{"recorded":true}', call_id: c.id }),
+    ]);
+    expect(count(events, 'attempt')).toBe(1);
+    // Redelivered: nothing twice.
+    await deliver(c, 98, { message: { ...report, artifact } });
+    const again = (await api.timeline(d.session_id)).events;
+    expect([count(again, 'interaction'), count(again, 'tool_result'), count(again, 'attempt'), count(again, 'transcript')]).toEqual([1, 1, 1, turns.length]);
+  });
+
   it('nulls stay null; cost_breakdown (money) and usage (counts) have one shape from costBreakdown or summed from costs[]', async () => {
     const a = freshStudent();
     const ca = webCall({ startedAt: new Date('2025-10-03T09:00:00Z'), metadata: { studentId: a } });

@@ -113,6 +113,7 @@ export const VapiMessage = z.looseObject({
   artifact: opt(
     z.looseObject({
       messages: opt(z.array(z.unknown())),
+      messagesOpenAIFormatted: opt(z.array(z.unknown())),
       transcript: opt(z.string()),
       recordingUrl: opt(Str),
       stereoRecordingUrl: opt(Str),
@@ -238,11 +239,10 @@ const SPEAKERS: Record<string, string> = { bot: 'assistant', assistant: 'assista
  * start, a line the platform revised (stored anew) sorted after the replies that followed it.
  */
 export function reportEntries(m: VapiMessage, callStart: Date): TranscriptLine[] {
-  const list = m.artifact?.messages?.length ? m.artifact.messages : (m.messages ?? []);
-  const out = conversationLines(list, callStart);
+  const out = conversationLines(vapiMessages(m), callStart);
   if (out.length) return out;
   // `{role, content}` has no times: untimed, like lines split from the text.
-  const openAi = conversationLines(m.messagesOpenAIFormatted ?? [], callStart);
+  const openAi = conversationLines(openAiMessages(m), callStart);
   if (openAi.length) return openAi;
   const text = m.artifact?.transcript ?? m.transcript ?? '';
   return text
@@ -251,6 +251,17 @@ export function reportEntries(m: VapiMessage, callStart: Date): TranscriptLine[]
     .filter((x): x is RegExpExecArray => x !== null && (x[2] ?? '').trim() !== '')
     .map((x, i) => ({ speaker: /^(user|customer)$/i.test(x[1] ?? '') ? 'user' : 'assistant', text: x[2] ?? '', at: untimed(callStart, i) }));
 }
+
+/** The history in Vapi's format: `artifact.messages`, else the 2024 top-level `messages`. */
+const vapiMessages = (m: VapiMessage): readonly unknown[] => (m.artifact?.messages?.length ? m.artifact.messages : (m.messages ?? []));
+
+/**
+ * The history in OpenAI's format: the message's own `messagesOpenAIFormatted` (conversation-update,
+ * knowledge-base and endpointing requests), else the artifact's (every Artifact field is optional:
+ * a report may hold only this form).
+ */
+const openAiMessages = (m: VapiMessage): readonly unknown[] =>
+  m.messagesOpenAIFormatted?.length ? m.messagesOpenAIFormatted : (m.artifact?.messagesOpenAIFormatted ?? []);
 
 /** The time of the `position`-th line of a history that gives it none (reportEntries). */
 const untimed = (callStart: Date, position: number): Date => new Date(callStart.getTime() + position);
@@ -271,10 +282,21 @@ function conversationLines(list: readonly unknown[], callStart: Date): Transcrip
   return out;
 }
 
-/** Tool calls recorded in an end-of-call report's messages (role `tool_calls`). */
+/**
+ * Tool calls recorded in an end-of-call report's messages (role `tool_calls`); without Vapi's
+ * format, the OpenAI one's (an `assistant` message's `tool_calls`, untimed).
+ */
 export function reportToolCalls(m: VapiMessage): Array<ToolCall & { at: Date | null }> {
-  const list = m.artifact?.messages?.length ? m.artifact.messages : (m.messages ?? []);
+  const list = vapiMessages(m);
   const out: Array<ToolCall & { at: Date | null }> = [];
+  if (!list.length) {
+    for (const raw of openAiMessages(m)) {
+      if (!raw || typeof raw !== 'object' || (raw as { role?: unknown }).role !== 'assistant') continue;
+      const calls = (raw as { tool_calls?: unknown }).tool_calls;
+      if (Array.isArray(calls)) for (const c of toolCalls({ type: 'tool-calls', toolCalls: calls } as VapiMessage)) out.push({ ...c, at: null });
+    }
+    return out;
+  }
   for (const raw of list) {
     if (!raw || typeof raw !== 'object' || (raw as { role?: unknown }).role !== 'tool_calls') continue;
     const at = vapiTime((raw as { time?: unknown }).time);
@@ -287,8 +309,20 @@ export function reportToolCalls(m: VapiMessage): Array<ToolCall & { at: Date | n
 
 /** Tool results recorded in a report's messages (role `tool_call_result`): `result` or `error`, never both. */
 export function reportToolResults(m: VapiMessage): Array<ToolResult & { at: Date | null }> {
-  const list = m.artifact?.messages?.length ? m.artifact.messages : (m.messages ?? []);
+  const list = vapiMessages(m);
   const out: Array<ToolResult & { at: Date | null }> = [];
+  if (!list.length) {
+    // OpenAI's `tool` messages: `content` is the result, named by the call they answer.
+    const names = new Map(reportToolCalls(m).map((c) => [c.id, c.name]));
+    for (const raw of openAiMessages(m)) {
+      if (!raw || typeof raw !== 'object') continue;
+      const r = raw as { role?: unknown; tool_call_id?: unknown; content?: unknown; name?: unknown };
+      if (r.role !== 'tool' || typeof r.tool_call_id !== 'string' || !r.tool_call_id.trim() || r.tool_call_id.length > 200) continue;
+      const name = names.get(r.tool_call_id) ?? (typeof r.name === 'string' ? r.name.slice(0, 200) : 'unknown');
+      out.push({ toolCallId: r.tool_call_id, name, result: asText(r.content), at: null });
+    }
+    return out;
+  }
   for (const raw of list) {
     if (!raw || typeof raw !== 'object') continue;
     const r = raw as { role?: unknown; toolCallId?: unknown; name?: unknown; result?: unknown; error?: unknown; time?: unknown };
