@@ -56,7 +56,12 @@ const slug = (s: string) => s.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 180);
 export async function linkCall(ctx: SessionCtx, call: CallInfo): Promise<Linked> {
   if (call.callId) {
     const known = await findLink(ctx, call.platform, call.callId);
-    if (known) return { ...known, created: false, via: 'call' };
+    if (known) {
+      // The call id may have been linked by a message without them (a Vapi session's session.created
+      // names no chat): its aliases are recorded whichever message of it comes first.
+      await recordAliases(ctx, call, call.callId, known);
+      return { ...known, created: false, via: 'call' };
+    }
   }
   // A conversation that continues a linked one (a chat by previousChatId) is that one's sitting:
   // the follow-up need not name anyone, and its student's other sittings must not win over it.
@@ -143,16 +148,19 @@ async function recordLink(ctx: SessionCtx, call: CallInfo, callId: string, found
   await ctx.kv
     .set(callLinkKey(call.platform, callId), JSON.stringify([linked.sessionId, linked.studentId]), { ttlMs: CALL_LINK_TTL_MS })
     .catch((err: unknown) => ctx.log.warn('kv call link not cached', { error: describeError(err) }));
-  const aliases = (call.aliases ?? []).filter((a) => a !== callId);
-  if (aliases.length) {
-    // An alias already linked elsewhere keeps its link: the first to name it decided.
-    await ctx.sql.query(
-      `INSERT INTO calls (call_id, platform, session_id, student_id, started_at)
-       SELECT a, $2, $3, $4, $5 FROM unnest($1::text[]) AS a ON CONFLICT (call_id) DO NOTHING`,
-      [aliases, call.platform, linked.sessionId, linked.studentId, call.startedAt.toISOString()],
-    );
-  }
+  await recordAliases(ctx, call, callId, linked);
   return linked;
+}
+
+/** Link the call's aliases to its session; an alias already linked keeps its link (the first to name it decided). */
+async function recordAliases(ctx: SessionCtx, call: CallInfo, callId: string, linked: { sessionId: string; studentId: string | null }): Promise<void> {
+  const aliases = (call.aliases ?? []).filter((a) => a !== callId);
+  if (!aliases.length) return;
+  await ctx.sql.query(
+    `INSERT INTO calls (call_id, platform, session_id, student_id, started_at)
+     SELECT a, $2, $3, $4, $5 FROM unnest($1::text[]) AS a ON CONFLICT (call_id) DO NOTHING`,
+    [aliases, call.platform, linked.sessionId, linked.studentId, call.startedAt.toISOString()],
+  );
 }
 
 async function findLink(ctx: SessionCtx, platform: string, callId: string): Promise<{ sessionId: string; studentId: string | null } | null> {

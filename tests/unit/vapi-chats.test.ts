@@ -85,6 +85,22 @@ describe('a chat continued by previousChatId', () => {
 });
 
 describe('a Vapi session', () => {
+  it('a chat continuing a chat of a session its session.created already linked joins that sitting', async () => {
+    const student = freshStudent();
+    const t0 = new Date('2025-11-05T10:00:00Z');
+    const session = vapiSession({ at: t0, variableValues: { studentId: student } });
+    await deliverAt(t0, session.message('session.created'));
+    const inSession = vapiChat({ at: t0, sessionId: session.id });
+    const followUp = vapiChat({ at: later(t0, 2), previousChatId: inSession.id });
+    await deliverAt(t0, inSession.toolCalls('record_attempt', { correct: false }).body);
+    await deliverAt(later(t0, 2), followUp.created());
+    await deliverAt(later(t0, 2), followUp.toolCalls('record_attempt', { correct: true }).body);
+    const sessions = await sessionsAround(student, t0);
+    expect(sessions).toHaveLength(1);
+    expect(await sessionsAround('unknown', t0)).toEqual([]);
+    expect((await api.doc(sessions[0]!.session_id)).interaction_count).toBe(2);
+  });
+
   it('session.created names the student (its assistantOverrides or customer): the chats of that session are theirs', async () => {
     for (const [n, spec] of [
       ['variableValues', (s: string) => ({ variableValues: { studentId: s } })],
