@@ -3,6 +3,7 @@
  * CliErrors with the exit code they mean and a message that says what to do about them.
  */
 import { CliError, EXIT } from './errors.js';
+import { printable, printableDeep } from './output.js';
 import type { Target } from './target.js';
 
 export type Query = Record<string, string | number | undefined>;
@@ -14,6 +15,8 @@ export interface RequestOptions {
   /** Send the target's token (default true); webhooks and public ingest authenticate otherwise. */
   auth?: boolean;
   signal?: AbortSignal;
+  /** The answer as stored, not made printable for a terminal: what an export writes out. */
+  asStored?: boolean;
 }
 
 interface Problem {
@@ -24,7 +27,14 @@ interface Problem {
 }
 
 export class Client {
-  constructor(readonly target: Target) {}
+  /**
+   * `forTerminal`: answers are printed for a person (not `--json`), so every string in them is made
+   * `printable` — a student's name or error message must not be able to drive the terminal.
+   */
+  constructor(
+    readonly target: Target,
+    readonly forTerminal = false,
+  ) {}
 
   url(path: string, query?: Query): string {
     const u = new URL(this.target.url + path);
@@ -59,7 +69,8 @@ export class Client {
     const res = await this.fetch(method, path, opts);
     const type = res.headers.get('content-type') ?? '';
     if (!type.includes('json')) throw notSessionlog(this.target.url, method, path, res.status, type);
-    return (await res.json()) as T;
+    const body = (await res.json()) as T;
+    return this.forTerminal && !opts.asStored ? printableDeep(body) : body;
   }
 
   async failure(method: string, path: string, res: Response, authed: boolean): Promise<CliError> {
@@ -67,8 +78,9 @@ export class Client {
     // Every Sessionlog error is problem+json (ADR 0002): anything else means the URL points elsewhere.
     if (!type.includes('json')) return notSessionlog(this.target.url, method, path, res.status, type);
     const problem = (await res.json().catch(() => ({}))) as Problem;
-    const detail = problem.detail ?? problem.title ?? `HTTP ${res.status}`;
-    const fields = problem.errors?.length ? `\n${problem.errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}` : '';
+    // A problem's detail can quote what was sent (a student's data among it): printed, so made printable.
+    const detail = printable(problem.detail ?? problem.title ?? `HTTP ${res.status}`);
+    const fields = problem.errors?.length ? `\n${problem.errors.map((e) => `  ${printable(String(e.path))}: ${printable(String(e.message))}`).join('\n')}` : '';
     if (res.status === 401 && authed) {
       const how = this.target.token
         ? `the token from ${this.target.tokenSource} was refused`

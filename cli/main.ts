@@ -78,7 +78,7 @@ export async function main(argv: string[], env: Record<string, string | undefine
       throw new CliError(EXIT.USAGE, `${command.name}: expected ${min === max ? min : `${min}–${max}`} argument${max === 1 ? '' : 's'}, got ${n}\n\n${command.help.trimEnd()}`);
     }
     const target = resolveTarget({ url: flags.url as string | undefined, token: flags.token as string | undefined }, env);
-    const code = await command.run({ client: new Client(target), args: parsed.positionals, flags, json, out: colours(process.stdout, env), err, env });
+    const code = await command.run({ client: new Client(target, !json), args: parsed.positionals, flags, json, out: colours(process.stdout, env), err, env });
     return code ?? EXIT.OK;
   } catch (e) {
     // parseArgs throws TypeErrors with a code for unknown or malformed flags.

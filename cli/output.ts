@@ -16,6 +16,31 @@ export type Paint = ReturnType<typeof colours>;
 // ANSI sequences take no columns: measure text without them.
 const visible = (s: string) => s.replaceAll(/\u001b\[[0-9;]*m/g, '').length;
 
+/**
+ * Characters a terminal obeys instead of showing: the C0 and C1 controls (ESC starts the sequences
+ * that move the cursor, erase lines, retitle the window or plant an OSC 8 hyperlink; newline and tab
+ * break a one-line entry or a table row) and the bidirectional overrides that reorder what follows.
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from the server made safe for a terminal. Students write names, error messages and event
+ * data through the public endpoint, unauthenticated: printed as sent, an `actionName` of
+ * `\u001b[1A\u001b[2K…` would rewrite the line above in the instructor's `tail`, hide an entry, or
+ * make a link say something else. Each such character is shown as its `\uXXXX` escape (as JSON
+ * writes it); what `--json` and `export` write is the data as stored, untouched.
+ */
+export const printable = (s: string): string => s.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** `printable` on every string (keys too) of a parsed JSON answer. */
+export function printableDeep<T>(value: T): T {
+  if (typeof value === 'string') return printable(value) as T;
+  if (Array.isArray(value)) return value.map(printableDeep) as T;
+  // fromEntries defines each key as its own property: a `__proto__` key stays data.
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [printable(k), printableDeep(v)])) as T;
+  return value;
+}
+
 /** Left-aligned columns separated by two spaces; the header row is dimmed. */
 export function table(header: string[], rows: string[][], paint: Paint): string {
   const [head = '', ...lines] = columns([header, ...rows]);

@@ -65,6 +65,7 @@ async function exportTranscript(ctx: Context, sid: string, format: Format): Prom
   const res = await ctx.client.json<{ session_id: string; entries: Array<{ speaker: string; text: string; timestamp: string }> }>(
     'GET',
     `/api/sessions/${encodeURIComponent(sid)}/transcript`,
+    { asStored: true },
   );
   const rows =
     format === 'csv'

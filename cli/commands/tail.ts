@@ -7,6 +7,7 @@ import type { Client } from '../client.js';
 import type { Command, Context } from '../command.js';
 import { str } from '../command.js';
 import { CliError, EXIT, usage } from '../errors.js';
+import { printable, printableDeep } from '../output.js';
 import { readSse } from '../sse.js';
 import { formatEntry, type TimelineEntry } from '../timeline-line.js';
 
@@ -27,11 +28,12 @@ class Printer {
       if (this.seen.has(e.event_id)) return false;
       this.seen.add(e.event_id);
     }
-    process.stdout.write(`${this.ctx.json ? JSON.stringify(e) : formatEntry(e, this.ctx.out, type)}\n`);
+    // The stream's entries do not come through client.json: made printable here (ADR 0018).
+    process.stdout.write(`${this.ctx.json ? JSON.stringify(e) : formatEntry(printableDeep(e), this.ctx.out, type)}\n`);
     return true;
   }
   note(text: string) {
-    if (!this.ctx.json) process.stderr.write(`${this.ctx.err('gray', text)}\n`);
+    if (!this.ctx.json) process.stderr.write(`${this.ctx.err('gray', printable(text))}\n`);
   }
 }
 

@@ -301,6 +301,59 @@ describeWithPostgres('sessionlog command line against a real server', () => {
     }
   });
 
+  it('what students wrote is shown, never obeyed: control characters print as their escapes; --json keeps them as stored', async () => {
+    // A public, unauthenticated page writes names, error messages and event data. Printed as sent,
+    // ESC sequences would move the instructor's cursor, erase the line above, retitle the window or
+    // plant a hyperlink; a newline would forge a second timeline line; U+202E would reorder the rest.
+    const token = uniqueToken('ws_esc');
+    const email = `${token.toLowerCase().replaceAll('_', '-')}@example.com`;
+    const name = 'Eve\u001b]0;owned\u0007\u001b[2J';
+    const action = 'run\u001b[1A\u001b[2K\u001b]8;;https://evil.example\u0007click\u001b]8;;\u0007';
+    const message = 'fine\n09:00:00 error forged\u202eline';
+    await api('/api/session-log', {
+      method: 'POST',
+      body: JSON.stringify({ sessionToken: token, studentEmail: email, studentName: name, events: [{ eventType: 'action', eventData: { actionName: action } }, { eventType: 'error', eventData: { errorType: 'E\u009b31m', errorMessage: message } }] }),
+    });
+    const controls = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+    const table = await cli(['sessions', '--search', token]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).not.toMatch(controls);
+    expect(table.stdout.trimEnd().split('\n')).toHaveLength(2);
+    expect(table.stdout).toContain(`${email} (Eve\\u001b]0;owned\\u0007\\u001b[2J)`);
+
+    const tail = start(['tail', token, '-n', '5', '--interval', '200']);
+    try {
+      await tail.waitFor(/following/, 'stderr');
+      await tail.waitFor(/forged/);
+      expect(tail.out()).not.toMatch(controls);
+      expect(tail.err()).not.toMatch(controls);
+      const lines = tail.out().trimEnd().split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(/action\s+run\\u001b\[1A\\u001b\[2K\\u001b\]8;;https:\/\/evil\.example\\u0007click\\u001b\]8;;\\u0007$/);
+      expect(lines[1]).toContain('E\\u009b31m: fine\\u000a09:00:00 error forged\\u202eline');
+    } finally {
+      tail.proc.kill('SIGINT');
+      await tail.done;
+    }
+    // Scripts and exports get the data as stored.
+    const sid = uniqueToken('cli_esc');
+    const said = 'line one\nline two\u001b[0m\u202e';
+    await api('/api/sessions', { method: 'POST', body: JSON.stringify({ participant: 'esc_a', session_id: sid, max_participants: 1 }) });
+    await api(`/api/sessions/${sid}/transcript`, { method: 'POST', body: JSON.stringify({ speaker: 'A', text: said }) });
+    const transcript = await cli(['export', sid, '--transcript', '--format', 'ndjson']);
+    expect(transcript.code).toBe(0);
+    expect(JSON.parse(transcript.stdout)).toMatchObject({ session_id: sid, speaker: 'A', text: said });
+    const json = start(['tail', token, '-n', '5', '--json', '--interval', '200']);
+    try {
+      await json.waitFor(/"event_type":"error"/);
+      const entries = json.out().trim().split('\n').map((l) => JSON.parse(l) as { event_data: Record<string, unknown> });
+      expect(entries.map((e) => e.event_data)).toEqual([{ actionName: action }, { errorType: 'E\u009b31m', errorMessage: message }]);
+    } finally {
+      json.proc.kill('SIGINT');
+      await json.done;
+    }
+  });
+
   it('export: CSV and NDJSON of exactly the filtered events, progress on stderr only', async () => {
     const token = uniqueToken('ws_export');
     const events = [
