@@ -59,10 +59,15 @@ export const KNOWN_EVENT_DATA: Record<string, z.ZodMiniType<Record<string, unkno
   attempt: AttemptData,
 };
 
-/** Client time: ISO 8601, or epoch milliseconds, between 2000 and 2100 (a clock that says 1970 is wrong). */
+/**
+ * Client time: ISO 8601, or epoch milliseconds, between 2000 and 2100 (a clock that says 1970 is
+ * wrong). Milliseconds may have a fraction — `performance.timeOrigin + performance.now()` has one —
+ * and are kept to the millisecond, as a Date keeps them: refused as an integer, such a time was a
+ * 400 saying only "Invalid input".
+ */
 const MIN_CLIENT_TIME = Date.UTC(2000, 0, 1);
 const MAX_CLIENT_TIME = Date.UTC(2100, 0, 1);
-export const ClientTime = z.union([IsoDateTime, z.int()]).check(
+export const ClientTime = z.union([IsoDateTime, z.number()]).check(
   z.refine((v) => {
     const t = new Date(v).getTime();
     return t >= MIN_CLIENT_TIME && t <= MAX_CLIENT_TIME;

@@ -91,6 +91,19 @@ describe('POST /api/session-log — single events', () => {
     expect(e?.created_at).toBe('2026-03-01T11:59:30.000Z');
   });
 
+  it('epoch milliseconds with a fraction (performance.timeOrigin + performance.now()) are a time, kept to the millisecond', async () => {
+    const token = uniqueToken();
+    const t = Date.parse('2026-03-01T11:59:00.000Z');
+    const res = await post({ sessionToken: token, eventType: 'action', timestamp: t + 0.736, sentAt: t + 30_000.25 });
+    expect(res.status).toBe(200);
+    const [e] = await eventsOf(token);
+    expect(e?.created_at).toBe('2026-03-01T11:59:30.000Z');
+    // Seconds, not milliseconds (Date.now() / 1000): a 400 that says which range.
+    const secs = await post({ sessionToken: token, eventType: 'action', timestamp: t / 1000 + 0.5 });
+    expect(secs.status).toBe(400);
+    expect(((await secs.json()) as { detail: string }).detail).toContain('timestamp: must be a time between 2000 and 2100');
+  });
+
   it('never stores a client time in the future', async () => {
     const token = uniqueToken();
     await post({ sessionToken: token, eventType: 'action', timestamp: '2030-01-01T00:00:00Z' });
