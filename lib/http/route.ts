@@ -83,15 +83,17 @@ export const SECURITY: Record<Auth, Array<Record<string, string[]>>> = {
 };
 
 /**
- * Every error status a route can answer: its own, plus 401/403 for token roles, 429 for a rate
- * limit, 400 for validated path parameters, 413/415 for a JSON body read by readJson, and 403 for
- * a write from an origin outside ALLOWED_ORIGINS (lib/app.ts refuses those on /api/*).
+ * Every error status a route can answer: its own, plus 401/403 for token roles and 429 for an
+ * address past RATE_LIMIT_AUTH_FAIL_IP (every token route refuses it before judging the token), 429
+ * for a rate limit, 400 for validated path parameters, 413/415 for a JSON body read by readJson,
+ * and 403 for a write from an origin outside ALLOWED_ORIGINS (lib/app.ts refuses those on /api/*).
  */
 export function errorStatuses(spec: RouteSpec): number[] {
   const s = new Set(spec.errors ?? []);
   if (spec.auth in ROLES) {
     s.add(401);
     s.add(403);
+    s.add(429);
   }
   if (spec.rateLimit) s.add(429);
   if (spec.params || spec.query) s.add(400);

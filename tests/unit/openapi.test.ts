@@ -6,6 +6,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { allFamilies } from '../../lib/families.js';
+import { memoryRateLimiter } from '../../lib/ratelimit/memory.js';
 import type { Sql } from '../../lib/storage/sql.js';
 import { admin, makeDeps, memoryPglite, testConfig, uniqueToken } from '../helpers/deps.js';
 
@@ -122,5 +123,36 @@ describe('GET /api/openapi.json', () => {
     await call('POST', '/api/webhooks/session-data', '/api/webhooks/session-data', { authorization: 'Bearer hook-123' }, { platform: 'generic', student_id: student, started_at: '2026-01-01T00:00:00Z' });
     await call('DELETE', '/api/students/{student_id}', `/api/students/${student}`, admin);
     expect(checked.size).toBeGreaterThanOrEqual(35);
+  });
+});
+
+describe('an address locked out by failed authentications', () => {
+  it('gets a 429 the document names on every route that takes a token, the right token included', async () => {
+    const t = Date.parse('2026-08-01T12:00:30Z');
+    const locked = createApp(
+      makeDeps({
+        sql,
+        config: testConfig({ RATE_LIMITS: 'on', RATE_LIMIT_AUTH_FAIL_IP: '2', TRUST_PROXY: 'true', SERVICE_TOKEN: 'svc-token-123', CRON_SECRET: 'cron-secret-123', WEBHOOK_TOKEN: 'hook-123' }),
+        rateLimiter: memoryRateLimiter(() => t),
+      }),
+      allFamilies,
+    );
+    const from = { 'x-forwarded-for': '198.51.100.90' };
+    for (let i = 0; i < 3; i++) await locked.request('/api/sessions', { headers: { authorization: `Bearer wrong-${i}`, ...from } });
+    // The credential each security scheme is answered with (the Vapi webhooks take none locally).
+    const credential: Record<string, Record<string, string>> = { adminToken: admin, serviceToken: service, cronSecret: cron, webhookToken: { authorization: 'Bearer hook-123' } };
+    const refused: string[] = [];
+    for (const [template, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops) as Array<[string, { security?: Array<Record<string, unknown>>; responses: Record<string, unknown> }]>) {
+        const scheme = Object.keys(op.security?.[0] ?? {})[0];
+        const headers = scheme ? credential[scheme] : undefined;
+        if (!headers) continue;
+        const path = template.replace('{id}', 'ws_locked_out').replace('{student_id}', 'stu_locked_out');
+        const res = await locked.request(path, { method: method.toUpperCase(), headers: { 'content-type': 'application/json', ...headers, ...from }, ...(method === 'get' || method === 'delete' ? {} : { body: '{}' }) });
+        expect(res.status, `${method.toUpperCase()} ${template}`).toBe(429);
+        if (!op.responses['429']) refused.push(`${method.toUpperCase()} ${template}`);
+      }
+    }
+    expect(refused, 'routes answering an undocumented 429').toEqual([]);
   });
 });
