@@ -54,6 +54,8 @@ export interface RouteSpec {
   media?: readonly Media[];
   /** Error statuses beyond those implied by auth, rate limit, params and body (see errorStatuses). */
   errors?: readonly number[];
+  /** `false`: answers without Postgres or the KV, so never 503 (this document). */
+  storage?: false;
   description?: string;
   deprecated?: boolean;
 }
@@ -85,7 +87,7 @@ export const SECURITY: Record<Auth, Array<Record<string, string[]>>> = {
 /**
  * Every error status a route can answer: its own, plus 401/403 for token roles and 429 for an
  * address past RATE_LIMIT_AUTH_FAIL_IP (every token route refuses it before judging the token), 429
- * for a rate limit, 400 for validated path parameters, 413/415 for a JSON body read by readJson,
+ * for a rate limit, 503 for storage that does not answer, 400 for validated path parameters, 413/415 for a JSON body read by readJson,
  * and 403 for a write from an origin outside ALLOWED_ORIGINS (lib/app.ts refuses those on /api/*).
  */
 export function errorStatuses(spec: RouteSpec): number[] {
@@ -96,6 +98,9 @@ export function errorStatuses(spec: RouteSpec): number[] {
     s.add(429);
   }
   if (spec.rateLimit) s.add(429);
+  // Postgres unreachable or too slow (DATABASE_QUERY_TIMEOUT_MS): 503 with Retry-After, never a
+  // hang or a success (lib/app.ts). Health answers its own 503 body, documented as a success is.
+  if (spec.storage !== false && !(503 in spec.ok)) s.add(503);
   if (spec.params || spec.query) s.add(400);
   if (spec.body) {
     s.add(400);

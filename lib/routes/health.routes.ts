@@ -7,7 +7,7 @@ export const healthRoute = defineRoute({
 });
 
 export const openApiRoute = defineRoute({
-  method: 'get', path: '/api/openapi.json', summary: 'This document (OpenAPI 3.1)', tag: 'health', auth: 'public', ok: { 200: OpenApiDocument },
+  method: 'get', path: '/api/openapi.json', summary: 'This document (OpenAPI 3.1)', tag: 'health', auth: 'public', storage: false, ok: { 200: OpenApiDocument },
 });
 
 /** Mounted by every door (lib/node/vercel.ts), so each Vercel function answers both. */

@@ -156,3 +156,51 @@ describe('an address locked out by failed authentications', () => {
     expect(refused, 'routes answering an undocumented 429').toEqual([]);
   });
 });
+
+describe('Postgres down', () => {
+  it('every route answers a status its document names: the 503 of storage that does not answer among them', async () => {
+    const { createPgSql } = await import('../../lib/storage/sql-pg.js');
+    // Port 1 refuses connections: the same failure as a database that is down.
+    const down = createPgSql({ connectionString: 'postgres://postgres@127.0.0.1:1/none' });
+    const dead = createApp(makeDeps({ sql: down, config: testConfig({ SERVICE_TOKEN: 'svc-token-123', CRON_SECRET: 'cron-secret-123', WEBHOOK_TOKEN: 'hook-123' }) }), allFamilies);
+    const credential: Record<string, Record<string, string>> = { adminToken: admin, serviceToken: service, cronSecret: cron, webhookToken: { authorization: 'Bearer hook-123' } };
+    // A body each write accepts as far as its validation goes, so the request reaches storage.
+    const bodies: Record<string, unknown> = {
+      '/api/session-log': { sessionToken: 'ws_down_1', eventType: 'action' },
+      '/api/sessions/interactions': { student_id: 'stu_down', function: 'f' },
+      '/api/sessions': { participant: 'p' },
+      '/api/sessions/close': { session_id: 'ws_down_1' },
+      '/api/sessions/{id}/transcript': { speaker: 'A', text: 'hi' },
+      '/api/sessions/{id}/join': { participant: 'q' },
+      '/api/sessions/{id}/phase': { phase: 'p2' },
+      '/api/sessions/{id}/summary': { summary: 's' },
+      '/api/sessions/{id}/assign': { student_id: 'stu_down' },
+      '/api/webhooks/session-data': { platform: 'generic', student_id: 'stu_down', started_at: '2026-01-01T00:00:00Z' },
+      '/webhook/session-data': { platform: 'generic', student_id: 'stu_down', started_at: '2026-01-01T00:00:00Z' },
+    };
+    const vapi = { message: { type: 'status-update', status: 'in-progress', call: { id: 'call-down-1' } } };
+    const undocumented: string[] = [];
+    let unavailable = 0;
+    try {
+      for (const [template, ops] of Object.entries(doc.paths)) {
+        for (const [method, op] of Object.entries(ops) as Array<[string, { security?: Array<Record<string, unknown>>; responses: Record<string, unknown> }]>) {
+          const scheme = Object.keys(op.security?.[0] ?? {})[0];
+          const path = template.replace('{id}', 'ws_down_1').replace('{student_id}', 'stu_down');
+          const body = method === 'get' || method === 'delete' ? undefined : (bodies[template] ?? (template.includes('vapi') ? vapi : {}));
+          const res = await dead.request(path, {
+            method: method.toUpperCase(),
+            headers: { 'content-type': 'application/json', ...(scheme ? credential[scheme] : {}) },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          });
+          await res.body?.cancel();
+          if (res.status === 503) unavailable++;
+          if (!op.responses[String(res.status)]) undocumented.push(`${method.toUpperCase()} ${template} ${res.status}`);
+        }
+      }
+    } finally {
+      await down.close();
+    }
+    expect(undocumented).toEqual([]);
+    expect(unavailable).toBeGreaterThanOrEqual(45);
+  }, 60_000);
+});
