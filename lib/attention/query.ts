@@ -246,6 +246,26 @@ named AS MATERIALIZED (
   ORDER BY p.step, e.created_at DESC, e.id DESC
 ),
 cur AS MATERIALIZED (SELECT token, step, started_at, start_id FROM timed WHERE active AND left_at IS NULL),
+hm AS MATERIALIZED (
+  -- Each token's helped mark in force: its last mark or undo, when that is a mark
+  -- (lib/attention/helped.ts). The marks are few, read by type and time (events_type_time).
+  SELECT h.session_token AS mark_token, h.created_at AS mark_at, h.event_data AS mark_data
+  FROM (SELECT DISTINCT ON (session_token) session_token, created_at, event_type, event_data FROM events
+        WHERE event_type IN ('${HELPED}', '${HELP_UNDONE}')
+          AND created_at >= $1::timestamptz AND created_at <= $2::timestamptz
+          AND ($3::text IS NULL OR starts_with(session_token, $3::text))
+        ORDER BY session_token, created_at DESC, id DESC) h
+  WHERE h.event_type = '${HELPED}'
+),
+evh AS (
+  -- The active tokens' events, each saying whether it counts in the reasons' windows: after a
+  -- mark, only what came after it (stop 38). Compared at millisecond precision, as the score
+  -- reads times, so an event a fraction of a millisecond after the mark is not counted here and
+  -- dropped there. hm is small (the marked students), so this join is.
+  SELECT ev.*, hm.mark_at IS NULL OR date_trunc('milliseconds', ev.created_at) > hm.mark_at AS counts
+  FROM ev LEFT JOIN hm ON hm.mark_token = ev.token
+  WHERE ev.active
+),
 latest AS MATERIALIZED (
   -- Per active token, in one ordered pass: its last event, and the last of its events naming a
   -- student, reporting an error, naming a step (a row is the last of a kind when the running count
@@ -264,13 +284,13 @@ latest AS MATERIALIZED (
       err_type IS NOT NULL AND count(err_type) OVER w = count(err_type) OVER p AS last_error,
       step IS NOT NULL AND step_name <> '' AND count(*) FILTER (WHERE step IS NOT NULL AND step_name <> '') OVER w
         = count(*) FILTER (WHERE step IS NOT NULL AND step_name <> '') OVER p AS last_named,
-      count(*) FILTER (WHERE err_type IS NOT NULL AND created_at > $2::timestamptz - $7::int * interval '1 millisecond') OVER p AS recent_errors,
-      min(created_at) FILTER (WHERE err_type IS NOT NULL AND created_at > $2::timestamptz - $7::int * interval '1 millisecond') OVER p AS recent_first,
-      max(created_at) FILTER (WHERE err_type IS NOT NULL AND created_at > $2::timestamptz - $7::int * interval '1 millisecond') OVER p AS recent_last,
-      count(*) FILTER (WHERE failed AND created_at > $2::timestamptz - $6::int * interval '1 millisecond') OVER p AS failed_calls,
-      min(created_at) FILTER (WHERE failed AND created_at > $2::timestamptz - $6::int * interval '1 millisecond') OVER p AS failed_first,
-      max(created_at) FILTER (WHERE failed AND created_at > $2::timestamptz - $6::int * interval '1 millisecond') OVER p AS failed_last
-    FROM ev WHERE active
+      count(*) FILTER (WHERE counts AND err_type IS NOT NULL AND created_at > $2::timestamptz - $7::int * interval '1 millisecond') OVER p AS recent_errors,
+      min(created_at) FILTER (WHERE counts AND err_type IS NOT NULL AND created_at > $2::timestamptz - $7::int * interval '1 millisecond') OVER p AS recent_first,
+      max(created_at) FILTER (WHERE counts AND err_type IS NOT NULL AND created_at > $2::timestamptz - $7::int * interval '1 millisecond') OVER p AS recent_last,
+      count(*) FILTER (WHERE counts AND failed AND created_at > $2::timestamptz - $6::int * interval '1 millisecond') OVER p AS failed_calls,
+      min(created_at) FILTER (WHERE counts AND failed AND created_at > $2::timestamptz - $6::int * interval '1 millisecond') OVER p AS failed_first,
+      max(created_at) FILTER (WHERE counts AND failed AND created_at > $2::timestamptz - $6::int * interval '1 millisecond') OVER p AS failed_last
+    FROM evh
     WINDOW p AS (PARTITION BY token), w AS (p ORDER BY created_at, id)
   ) x
   WHERE is_last OR last_student OR last_error OR last_named
@@ -278,8 +298,8 @@ latest AS MATERIALIZED (
 ),
 rep AS (
   SELECT token, err_type AS error_type, err_msg AS message, count(*)::int AS n, min(created_at) AS first_at, max(created_at) AS last_at
-  FROM ev
-  WHERE ev.active AND ev.err_type IS NOT NULL AND ev.created_at > $2::timestamptz - $6::int * interval '1 millisecond'
+  FROM evh
+  WHERE counts AND err_type IS NOT NULL AND created_at > $2::timestamptz - $6::int * interval '1 millisecond'
   GROUP BY token, err_type, err_msg HAVING count(*) >= $8::int
 )
 SELECT
@@ -315,18 +335,12 @@ SELECT
      FROM ev
      WHERE ev.err_type IS NOT NULL AND ev.created_at > $2::timestamptz - $9::int * interval '1 millisecond'
      GROUP BY 1 ORDER BY students DESC, count DESC, last_at DESC LIMIT 20) t) AS top_errors,
-  -- Each active student's last helped mark, when it was not undone (lib/attention/helped.ts): the
-  -- marks are few, read by type and time (events_type_time), then matched to the active tokens.
-  (SELECT json_agg(json_build_object('token', h.session_token, 'at', h.created_at, 'by', h.event_data->>'by', 'note', h.event_data->>'note',
+  -- Each active student's helped mark in force (hm), matched to the active tokens.
+  (SELECT json_agg(json_build_object('token', h.mark_token, 'at', h.mark_at, 'by', h.mark_data->>'by', 'note', h.mark_data->>'note',
                                      'student_id', g.student_id, 'student_name', s.name, 'student_email', s.email))
-   FROM (SELECT DISTINCT ON (session_token) session_token, created_at, event_type, event_data FROM events
-         WHERE event_type IN ('${HELPED}', '${HELP_UNDONE}')
-           AND created_at >= $1::timestamptz AND created_at <= $2::timestamptz
-           AND ($3::text IS NULL OR starts_with(session_token, $3::text))
-         ORDER BY session_token, created_at DESC, id DESC) h
-   JOIN latest g ON g.token = h.session_token
-   LEFT JOIN students s ON s.id = g.student_id
-   WHERE h.event_type = '${HELPED}') AS helped
+   FROM hm h
+   JOIN latest g ON g.token = h.mark_token
+   LEFT JOIN students s ON s.id = g.student_id) AS helped
 `;
 
 /** The statement of each scope (the bench prints their plans). */

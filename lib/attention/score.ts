@@ -58,8 +58,10 @@ export function scoreStudents(facts: AttentionFacts, o: ScoreOptions): ScoredStu
   const out: ScoredStudent[] = [];
   for (const a of facts.active) {
     const reasons: Array<AttentionReason & { points: number }> = [];
-    // Helped (lib/attention/helped.ts): only what happened after the mark lists the student again,
-    // and a reason that does holds since the mark at the earliest (the instructor was there).
+    // Helped (lib/attention/helped.ts): only what happened after the mark lists the student again.
+    // The statement already counts the errors, repeats and failed calls from the mark (ADR 0024,
+    // stop 38); `after` still decides silence after an error, and a reason that began before the
+    // mark (stuck on the same step) holds since the mark at the earliest (the instructor was there).
     const mark = facts.helped.get(a.token);
     const helpedAt = mark ? Date.parse(mark.at) : Number.NEGATIVE_INFINITY;
     const after = (t: string) => Date.parse(t) > helpedAt;

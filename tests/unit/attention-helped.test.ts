@@ -68,16 +68,61 @@ describe('marking a student helped', () => {
     expect(listed(again)).toEqual([rita.token]);
     const [row] = again.students;
     expect(row?.reasons.map((x) => x.code)).toEqual(['recent_errors']);
-    expect(row?.reasons[0]?.count).toBe(4); // the window's errors; the mark decides whether it counts, not what it counts
-    // ... and the problem is as old as the mark, not as the errors before it.
-    expect(row?.reasons[0]?.since).toBe(new Date(now.getTime() - 60_000).toISOString());
-    expect(row?.since).toBe(new Date(now.getTime() - 60_000).toISOString());
+    // Counted from the mark (ADR 0024, stop 38): the one error since, not the three before it too ...
+    expect(row?.reasons[0]?.count).toBe(1);
+    // ... and the problem is as old as that error, not as the errors before the mark.
+    expect(row?.reasons[0]?.since).toBe(now.toISOString());
+    expect(row?.since).toBe(now.toISOString());
     expect(row?.helped).toEqual({ at: new Date(now.getTime() - 60_000).toISOString(), by: 'instructor:ms_lee', note: 'missing API key' });
     expect(again.helped).toEqual([]);
 
     // The session's timeline says who helped when.
     const tl = await app.request(`/api/session-log?sessionToken=${rita.token}&eventType=attention_helped`, { headers: admin });
     expect(EventListResponse.parse(await tl.json()).events.map((e) => e.event_data)).toEqual([{ by: 'instructor:ms_lee', note: 'missing API key' }]);
+  });
+
+  it('a student listed again counts only what came after the mark: errors, repeats, failed calls and since', async () => {
+    minutes(60);
+    const r = room(app, () => now);
+    const rex = r.student('rex');
+    // Before the mark: the same error three times and two failed calls, all within their windows.
+    await r.post([...walk(rex, [1, 2], 2, 6), rex.error(4, 2), rex.error(3.5, 2), rex.error(3, 2), rex.apiCall(2.5, 2, 500), rex.apiCall(2, 2, 502)]);
+    const before = (await attention(r.prefix)).students[0];
+    expect(before?.reasons.map((x) => [x.code, x.count])).toEqual([['repeated_error', 3], ['recent_errors', 3], ['failed_api_calls', 2]]);
+    expect((await mark(rex.token)).status).toBe(200);
+    const markedAt = now.toISOString();
+
+    // After it: one more of the same error and one more failed call.
+    minutes(1);
+    await r.post([rex.error(0.5, 2), rex.apiCall(0, 2, 500)]);
+    let row = (await attention(r.prefix)).students.find((s) => s.session_id === rex.token);
+    // One error, not four; one failed call, not three; and no "same error 4×": only one came since.
+    expect(row?.reasons.map((x) => [x.code, x.count]).sort()).toEqual([['failed_api_calls', 1], ['recent_errors', 1]]);
+    const byCode = (code: string) => row?.reasons.find((x) => x.code === code);
+    expect(byCode('recent_errors')?.message).toBe('1 error in the last 5 min');
+    expect(byCode('failed_api_calls')?.message).toBe('1 failed API call in the last 10 min');
+    // The problem is as old as the first new evidence, not as the errors before the mark.
+    expect(byCode('recent_errors')?.since).toBe(new Date(now.getTime() - 30_000).toISOString());
+    expect(byCode('failed_api_calls')?.since).toBe(now.toISOString());
+    expect(row?.since).toBe(new Date(now.getTime() - 30_000).toISOString());
+    expect(row?.helped?.at).toBe(markedAt);
+
+    // Two more of the same error after the mark: three since it, a repeat of three, counted from the first after the mark.
+    minutes(0.5);
+    await r.post([rex.error(0.2, 2), rex.error(0, 2)]);
+    row = (await attention(r.prefix)).students.find((s) => s.session_id === rex.token);
+    const rep = row?.reasons.find((x) => x.code === 'repeated_error');
+    expect(rep?.count).toBe(3);
+    expect(rep?.message).toBe('Same error 3× in 10 min: TypeError: x is undefined');
+    expect(rep?.since).toBe(new Date(now.getTime() - 60_000).toISOString());
+    expect(row?.reasons.find((x) => x.code === 'recent_errors')?.count).toBe(3);
+
+    // Undone: the whole history counts again.
+    expect((await unmark(rex.token)).status).toBe(200);
+    row = (await attention(r.prefix)).students.find((s) => s.session_id === rex.token);
+    expect(row?.reasons.find((x) => x.code === 'repeated_error')?.count).toBe(6);
+    expect(row?.reasons.find((x) => x.code === 'failed_api_calls')?.count).toBe(3);
+    expect(row?.helped).toBeUndefined();
   });
 
   it('undo counts the earlier evidence again', async () => {
