@@ -20,9 +20,11 @@ function nextKey(button, selector) {
 /**
  * redraw(focusKey?) draws the view from its last document (focusKey: where the keyboard focus
  * goes, 'none' for the card's title); problem(text) says why a click failed, problem(null)
- * clears it; notifier.quiet(id, on) keeps a student an undo lists again from notifying.
+ * clears it; notifier.quiet(id, on) keeps a student an undo lists again from notifying;
+ * reread() reads the document again once a mark or undo is answered (the view keeps only the
+ * answer to its newest read: one to an older read, sent before the server had the change, is stale).
  */
-export function createHelpMarks({ signal, redraw, problem, notifier }) {
+export function createHelpMarks({ signal, redraw, problem, notifier, reread }) {
   /**
    * Marks not shown yet: session id → { student, at, by, note, until }, `at` null while the POST
    * is on its way. Kept until a document shows the mark — it no longer lists the student, or lists
@@ -38,16 +40,20 @@ export function createHelpMarks({ signal, redraw, problem, notifier }) {
   };
 
   return {
-    /** A new document: forget the marks and undos it shows (or that waited long enough). */
-    settle(a) {
+    /**
+     * A new document: forget the marks and undos it shows (or that waited long enough). `after`:
+     * it answers a read sent after every answered mark and undo of this tab, so it has them all —
+     * what it says wins, even when another instructor undid the mark (or marked again) a moment later.
+     */
+    settle(a, after = false) {
       const t = Date.now();
       for (const [id, m] of marking) {
         if (m.at === null) continue;
         const s = a.students.find((x) => x.session_id === id);
         const at = Date.parse(m.at);
-        if (!s || Date.parse(s.helped?.at ?? '') >= at || Date.parse(a.generated_at) > at + 1000 || t > m.until) marking.delete(id);
+        if (after || !s || Date.parse(s.helped?.at ?? '') >= at || Date.parse(a.generated_at) > at + 1000 || t > m.until) marking.delete(id);
       }
-      for (const [id, until] of undoing) if (t > until || !(a.helped ?? []).some((x) => x.session_id === id)) undoing.delete(id);
+      for (const [id, until] of undoing) if ((after && until !== Number.POSITIVE_INFINITY) || t > until || !(a.helped ?? []).some((x) => x.session_id === id)) undoing.delete(id);
     },
 
     /** The students to list: not those this tab just marked. */
@@ -80,7 +86,9 @@ export function createHelpMarks({ signal, redraw, problem, notifier }) {
         marking.delete(id);
         failed(`Could not mark ${studentName(s)} helped`, err);
       }
-      if (!signal.aborted) redraw();
+      if (signal.aborted) return;
+      redraw();
+      reread();
     },
 
     /** Undo: the entry leaves "Being helped"; the next update lists the student again, without a notification. */
@@ -100,7 +108,9 @@ export function createHelpMarks({ signal, redraw, problem, notifier }) {
         if (mine) marking.set(id, mine);
         failed(`Could not undo the mark for ${studentName(e)}`, err);
       }
-      if (!signal.aborted) redraw();
+      if (signal.aborted) return;
+      redraw();
+      reread();
     },
   };
 }

@@ -161,18 +161,48 @@ export function renderNow(root, { query, signal, navigate }) {
   /** The last document read: a click redraws from it at once (the next update brings the server's truth). */
   let doc = null;
   let helpedExpanded = false;
+  /**
+   * The reads of the document this view sends (the poll's, the re-read after a mark or undo) are
+   * numbered: an answer is shown only when it answers a newer read than the one on screen, and
+   * one sent before the last mark or undo was answered is not (it may predate the change). A
+   * pushed document older than the one on screen (generated_at) is not shown either. Without
+   * this, a poll answered after the re-read that follows an Undo put back the list of before it.
+   */
+  let reads = 0;
+  let shownRead = 0;
+  let readFloor = 0;
   const marks = createHelpMarks({
     signal,
     redraw: (focusKey) => draw(focusKey),
     problem: (text) => fill(helpProblem, text ? notice(text, 'error') : null),
     notifier,
+    reread,
   });
 
-  function showAttention(a) {
-    marks.settle(a);
+  /** Show a document unless a newer one is on screen; `read` numbers the request it answers (none: pushed). */
+  function showAttention(a, read) {
+    // The reads' order, not the server's clocks, decides between answers: on serverless two
+    // instances' clocks may differ. A pushed document comes from one stream, in order; it only
+    // has to be no older than what a re-read put on screen.
+    if (read !== undefined ? read <= readFloor || read <= shownRead : doc && Date.parse(a.generated_at) < Date.parse(doc.generated_at)) return false;
+    if (read !== undefined) shownRead = read;
+    marks.settle(a, read !== undefined);
     notifier.update(a.students);
     doc = a;
     draw();
+    return true;
+  }
+
+  /** A mark or undo was answered: what any earlier read brings may predate it; read again now. */
+  async function reread() {
+    readFloor = reads;
+    const read = ++reads;
+    try {
+      const a = await api.attention({ workshop: workshop || undefined }, { signal });
+      if (!signal.aborted && showAttention(a, read)) fresh(streaming ? 'stream' : 'poll');
+    } catch {
+      // The poll or the stream carries on and says when the server cannot be reached.
+    }
   }
 
   /**
@@ -277,6 +307,7 @@ export function renderNow(root, { query, signal, navigate }) {
     if (!document.hidden) {
       polls++;
       live.dataset.polls = String(polls);
+      const read = ++reads;
       const [att, al] = await Promise.allSettled([api.attention({ workshop: workshop || undefined }, { signal }), readAlerts()]);
       if (signal.aborted) return;
       if ([att, al].some((r) => r.status === 'rejected' && r.reason?.status === 401)) return;
@@ -286,8 +317,7 @@ export function renderNow(root, { query, signal, navigate }) {
         return;
       }
       if (att.status === 'fulfilled') {
-        showAttention(att.value);
-        fresh('poll');
+        if (showAttention(att.value, read)) fresh('poll');
       } else unreachable(att.reason);
       showAlerts(al);
     }
@@ -334,9 +364,8 @@ export function renderNow(root, { query, signal, navigate }) {
           onMessages(batch) {
             const latest = batch.filter((m) => m.event === 'attention').at(-1);
             if (!latest) return;
-            showAttention(latest.data);
             loadAlerts();
-            fresh('stream');
+            if (showAttention(latest.data)) fresh('stream');
           },
         });
         streaming = false;

@@ -1,0 +1,129 @@
+/**
+ * The edges of the Helped mark in the dashboard, against the real POST/DELETE
+ * /api/attention/{id}/helped and GET /api/attention: answers that arrive out of order (a slow
+ * read, another instructor's undo), the controls while the server cannot be reached, the session
+ * page's Undo, and the note sent with a mark. Two instructors (INSTRUCTOR_TOKENS) as two people in
+ * one room; the browser's requests are held or answered out of order with Playwright's routes.
+ */
+import type { Page, Route } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { describeWithBrowser } from '../helpers/browser.js';
+import { browserWorld } from '../helpers/browser-world.js';
+import { testConfig } from '../helpers/deps.js';
+import { workshopRoom } from '../helpers/workshop-room.js';
+
+const LEE = 'ta-token-ms-lee-edges-0123456789';
+const KIM = 'ta-token-mr-kim-edges-0123456789';
+const world = browserWorld({ config: testConfig({ INSTRUCTOR_TOKENS: `ms_lee:${LEE},mr_kim:${KIM}` }) });
+
+/** A tab signed in as one instructor (their token in this tab's sessionStorage). */
+async function openAs(token: string, hash: string, beforeGoto?: (p: Page) => unknown) {
+  return world.open(hash, {
+    signedIn: false,
+    beforeGoto: async (p) => {
+      await p.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), token);
+      await beforeGoto?.(p);
+    },
+  });
+}
+
+/** The view polls: the attention stream is refused (a proxy that does not pass streams). */
+const noStream = (p: Page) =>
+  p.route('**/api/attention/stream*', (route) =>
+    route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'no streams here' }) }),
+  );
+const isAttentionRead = (url: URL) => url.pathname === '/api/attention';
+
+const ranked = (page: Page) => page.locator('#needs-help-list li.help-row').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.sessionId));
+const beingHelped = (page: Page) => page.locator('#being-helped-list li.helped-row').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.sessionId));
+
+async function api(method: string, path: string, token: string, body?: unknown) {
+  const res = await fetch(`${world.server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return res.json() as Promise<Record<string, unknown>>;
+}
+
+/** Rita repeats one error on step 2; Sam had one error on step 3. Both are listed, Rita first. */
+async function room() {
+  const r = workshopRoom(world.server.url);
+  const rita = r.student('Rita Moreno');
+  const sam = r.student('Sam Obi');
+  await r.post([...rita.walk(2, 2, 6), rita.error(3, 2), rita.error(2, 2), rita.error(1, 2), ...sam.walk(3, 2, 8), sam.error(1, 3, 'SyntaxError', 'Unexpected token')]);
+  return { room: r, rita, sam };
+}
+
+describeWithBrowser('dashboard: the Helped mark at its edges', () => {
+  it('Undo re-reads the list at once, and a slower read sent before the undo cannot bring back the old state', async () => {
+    const { room: r, rita, sam } = await room();
+    await api('POST', `/api/attention/${rita.token}/helped`, LEE);
+    const { context, page } = await openAs(LEE, `#/now?workshop=${r.prefix}`, noStream);
+    await expect.poll(() => beingHelped(page)).toEqual([rita.token]);
+    expect(await ranked(page)).toEqual([sam.token]);
+
+    // The next poll is read from the server now (Rita being helped) and answered only when released.
+    let held!: () => void;
+    const caught = new Promise<void>((resolve) => {
+      held = resolve;
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let delivered!: () => void;
+    const staleDelivered = new Promise<void>((resolve) => {
+      delivered = resolve;
+    });
+    let holding = true;
+    await page.route(isAttentionRead, async (route: Route) => {
+      if (!holding) return route.continue();
+      holding = false;
+      const old = await route.fetch();
+      held();
+      await gate;
+      await route.fulfill({ response: old });
+      delivered();
+    });
+    await caught;
+
+    // Undo while that poll is out: the answer to it must not be what the view ends with.
+    await page.click(`#being-helped-list li[data-session-id="${rita.token}"] button.helped-undo`);
+    // The undo's own re-read lists her again, without waiting for the held poll (or the next one).
+    await expect.poll(() => ranked(page), { timeout: 4_000 }).toEqual([rita.token, sam.token]);
+    expect(await beingHelped(page)).toEqual([]);
+
+    // The held answer (Rita being helped, read before the undo) arrives last: it is older, ignored.
+    release();
+    await staleDelivered;
+    await page.waitForTimeout(300);
+    expect(await ranked(page)).toEqual([rita.token, sam.token]);
+    expect(await beingHelped(page)).toEqual([]);
+    expect(await page.textContent('#stat-help .stat-value')).toBe('2');
+    await context.close();
+  });
+
+  it('another instructor undoes the mark while it is on its way: the re-read after the mark shows the student listed again', async () => {
+    const { room: r, rita, sam } = await room();
+    // Polling, with the page's clock stopped: no poll comes after the first unless the view asks.
+    const { context, page } = await openAs(LEE, `#/now?workshop=${r.prefix}`, async (p) => {
+      await p.clock.install();
+      await noStream(p);
+    });
+    await expect.poll(() => ranked(page)).toEqual([rita.token, sam.token]);
+    // Lee's mark reaches the server; before its answer reaches Lee's tab, Kim undoes it.
+    await page.route('**/api/attention/*/helped', async (route) => {
+      const answer = await route.fetch();
+      await api('DELETE', `/api/attention/${rita.token}/helped`, KIM);
+      await route.fulfill({ response: answer });
+    });
+    await page.click(`#needs-help-list li[data-session-id="${rita.token}"] button.help-done`);
+    // The server's truth: Rita needs help, nobody is with her. Lee's tab must say so, and soon
+    // (not after the 15 s a mark is held waiting for the server's document to show it).
+    await expect.poll(() => ranked(page), { timeout: 4_000 }).toEqual([rita.token, sam.token]);
+    expect(await beingHelped(page)).toEqual([]);
+    await context.close();
+  });
+});
