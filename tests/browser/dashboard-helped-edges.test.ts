@@ -126,4 +126,75 @@ describeWithBrowser('dashboard: the Helped mark at its edges', () => {
     expect(await beingHelped(page)).toEqual([]);
     await context.close();
   });
+
+  it('"+ note" opens a small dialog: the note is sent with the mark, and one over the API\'s 500 characters says so and is not sent', async () => {
+    const { room: r, rita, sam } = await room();
+    const { context, page } = await openAs(LEE, `#/now?workshop=${r.prefix}`);
+    await expect.poll(() => ranked(page)).toEqual([rita.token, sam.token]);
+    const posts: string[] = [];
+    page.on('request', (req) => {
+      if (req.method() === 'POST' && req.url().includes('/helped')) posts.push(req.postData() ?? '');
+    });
+    const noteButton = page.locator(`#needs-help-list li[data-session-id="${rita.token}"] button.help-note`);
+    expect(await noteButton.textContent()).toBe('+ note');
+    expect(await noteButton.getAttribute('aria-label')).toBe('Mark Rita Moreno helped, with a note');
+    expect(await noteButton.getAttribute('aria-haspopup')).toBe('dialog');
+
+    // Opened: a modal dialog named for the student, the focus in its text box; Escape closes it, marking nobody.
+    await noteButton.click();
+    const dialog = page.getByRole('dialog', { name: 'Mark Rita Moreno helped' });
+    await dialog.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('note-text');
+    expect(await page.textContent('#note-count')).toBe('0 / 500 characters');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.focusKey)).toBe(`note:${rita.token}`);
+    expect(await ranked(page)).toEqual([rita.token, sam.token]);
+
+    // Over the limit, counted as the server counts (an emoji is two): said, and not sent.
+    await noteButton.click();
+    await dialog.waitFor();
+    await page.fill('#note-text', `${'x'.repeat(499)}😀`);
+    expect(await page.textContent('#note-count')).toBe('501 / 500 characters');
+    expect(await page.textContent('#note-error')).toBe('Too long by 1 character: the server keeps at most 500. Shorten it to send.');
+    expect(await page.getAttribute('#note-text', 'aria-invalid')).toBe('true');
+    expect(await page.getAttribute('#note-send', 'aria-disabled')).toBe('true');
+    // aria-disabled keeps it focusable and clickable (Playwright's force: no actionability wait).
+    await page.click('#note-send', { force: true });
+    expect(await dialog.isVisible()).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('note-text');
+    await page.fill('#note-text', 'x'.repeat(520));
+    expect(await page.textContent('#note-error')).toBe('Too long by 20 characters: the server keeps at most 500. Shorten it to send.');
+    expect(posts).toEqual([]);
+
+    // Exactly the limit (498 letters and an emoji): sent with the mark, stored, and shown to everyone.
+    const note = `${'x'.repeat(498)}😀`;
+    await page.fill('#note-text', note);
+    expect(await page.textContent('#note-count')).toBe('500 / 500 characters');
+    expect(await page.textContent('#note-error')).toBe('');
+    expect(await page.getAttribute('#note-send', 'aria-disabled')).toBe('false');
+    await page.click('#note-send');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await ranked(page)).toEqual([sam.token]);
+    await expect.poll(() => posts.length).toBe(1);
+    expect(JSON.parse(posts[0] ?? '')).toEqual({ note });
+    const a = (await (await fetch(`${world.server.url}/api/attention?workshop=${r.prefix}`, { headers: { authorization: `Bearer ${KIM}` } })).json()) as { helped: { session_id: string; by: string; note: string | null }[] };
+    expect(a.helped.map((h) => [h.session_id, h.by, h.note])).toEqual([[rita.token, 'instructor:ms_lee', note]]);
+    await expect.poll(() => page.textContent(`#being-helped-list li[data-session-id="${rita.token}"] .helped-note`)).toBe(note);
+    // The keyboard moved on to the next student's Helped.
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.focusKey)).toBe(`helped:${sam.token}`);
+
+    // A short note, typed: Sam's mark carries it too.
+    await page.click(`#needs-help-list li[data-session-id="${sam.token}"] button.help-note`);
+    await page.getByRole('dialog', { name: 'Mark Sam Obi helped' }).waitFor();
+    await page.keyboard.type('  missing semicolon  ');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('note-send');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => posts.length).toBe(2);
+    expect(JSON.parse(posts[1] ?? '')).toEqual({ note: 'missing semicolon' });
+    await expect.poll(() => page.textContent(`#being-helped-list li[data-session-id="${sam.token}"] .helped-note`)).toBe('missing semicolon');
+    await context.close();
+  });
 });

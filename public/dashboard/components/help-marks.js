@@ -70,17 +70,17 @@ export function createHelpMarks({ signal, redraw, problem, notifier, reread }) {
       return [...local, ...server];
     },
 
-    /** Helped: the row leaves at once and the keyboard focus moves on to the next student's button. */
-    async mark(s, button) {
+    /** Helped (with the note of "+ note", or null): the row leaves at once and the keyboard focus moves on to the next student's button. */
+    async mark(s, button, note = null) {
       problem(null);
       const id = s.session_id;
       undoing.delete(id);
       // Marked again after an undo: what lists them next is news again.
       notifier.quiet(id, false);
-      marking.set(id, { student: s, at: null, by: null, note: null, until: Number.POSITIVE_INFINITY });
+      marking.set(id, { student: s, at: null, by: null, note, until: Number.POSITIVE_INFINITY });
       redraw(nextKey(button, '.help-done'));
       try {
-        const r = await api.markHelped(id, null, { signal });
+        const r = await api.markHelped(id, note, { signal });
         marking.set(id, { student: s, at: r.helped.at, by: r.helped.by, note: r.helped.note, until: Date.now() + MARK_HOLD_MS });
       } catch (err) {
         marking.delete(id);

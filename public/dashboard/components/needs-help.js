@@ -2,7 +2,8 @@
  * The Now view's needs-help list: students in active sessions ranked by the API's score (GET
  * /api/attention `students`, highest first), each a link to their session. With 200 students the
  * list stays one scrollable box of at most MAX_ROWS rows, so the rest of the page stays in reach.
- * With `onHelped`, each row has a Helped button beside its link (a button cannot sit inside a link).
+ * With `onHelped`, each row has a Helped button beside its link (a button cannot sit inside a link),
+ * and with `onNote` a "+ note" button that marks with a note.
  */
 import { fmtDateTime, fmtDuration, h, notice } from '../dom.js';
 
@@ -51,7 +52,11 @@ export function stepLabel(step, name) {
 const helpedButton = (s, onHelped) =>
   h('button', { type: 'button', class: 'help-done', 'aria-label': `Mark ${studentName(s)} helped`, title: 'You went to this student: take them off the list until something new happens', dataset: { focusKey: `helped:${s.session_id}` }, onclick: (ev) => onHelped(s, ev.currentTarget) }, 'Helped');
 
-export function needsHelpList(students, { href, now = Date.now(), onHelped }) {
+/** "+ note": the same mark, with a note said in a dialog first (`onNote(student, button)`). */
+const noteButton = (s, onNote) =>
+  h('button', { type: 'button', class: 'help-note', 'aria-label': `Mark ${studentName(s)} helped, with a note`, 'aria-haspopup': 'dialog', title: 'Mark helped and say what you did', dataset: { focusKey: `note:${s.session_id}` }, onclick: (ev) => onNote(s, ev.currentTarget) }, '+ note');
+
+export function needsHelpList(students, { href, now = Date.now(), onHelped, onNote }) {
   if (!students.length) return notice('Nobody needs help right now.', 'ok');
   const top = students[0]?.score || 1;
   const rows = students.slice(0, MAX_ROWS).map((s, i) => {
@@ -83,7 +88,7 @@ export function needsHelpList(students, { href, now = Date.now(), onHelped }) {
         ),
         h('span', { class: 'help-since muted small' }, h('time', { datetime: s.since, title: fmtDateTime(s.since) }, `for ${fmtFor(s.since, now)}`)),
       ),
-      onHelped ? helpedButton(s, onHelped) : null,
+      onHelped ? h('span', { class: 'help-actions' }, helpedButton(s, onHelped), onNote ? noteButton(s, onNote) : null) : null,
     );
   });
   return [

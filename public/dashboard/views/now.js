@@ -8,8 +8,9 @@
  * #/now?workshop=ws_room2 narrows everything (alerts too) to session tokens starting with that
  * prefix; a prefix no active session has says so rather than "nobody needs help". #/now?step=3
  * (a step bar's link) narrows the needs-help list to the students on that step.
- * A row's Helped button marks the student helped (POST /api/attention/{id}/helped): the row leaves
- * at once, and "Being helped" under the list names who is with whom, with Undo (DELETE).
+ * A row's Helped button marks the student helped (POST /api/attention/{id}/helped), its "+ note"
+ * with a note said in a dialog first: the row leaves at once, and "Being helped" under the list
+ * names who is with whom, with Undo (DELETE).
  */
 import { api, ApiError, query as qs } from '../api.js';
 import { nextRetry, pause as wait, readStream, STREAM_RETRY_MS } from '../stream.js';
@@ -17,6 +18,7 @@ import { alertsList } from '../components/alerts-list.js';
 import { beingHelped } from '../components/being-helped.js';
 import { createHelpMarks } from '../components/help-marks.js';
 import { needsHelpList, stepLabel, studentName } from '../components/needs-help.js';
+import { createNoteDialog } from '../components/note-dialog.js';
 import { nowErrors } from '../components/now-errors.js';
 import { stepBars } from '../components/step-bars.js';
 import { fill, fmtTime, h, notice } from '../dom.js';
@@ -130,6 +132,8 @@ export function renderNow(root, { query, signal, navigate }) {
     card('now-errors', 'Top errors · last 15 min', null, errorsBody),
     card('now-alerts', 'Recent alerts', null, alertsBody),
   );
+  // "+ note": the mark's note, said in a dialog first.
+  const noteDialog = createNoteDialog();
   // Where the keyboard focus goes when a click removed the last button of its list.
   const helpTitle = grid.querySelector('#needs-help-title');
   helpTitle.tabIndex = -1;
@@ -139,6 +143,7 @@ export function renderNow(root, { query, signal, navigate }) {
     h('div', { class: 'title-row now-title' }, h('h1', { class: 'page-title' }, 'Now'), live, notifyButton, form),
     stats,
     grid,
+    noteDialog.el,
   );
 
   form.addEventListener('submit', (ev) => {
@@ -237,7 +242,7 @@ export function renderNow(root, { query, signal, navigate }) {
         ? notice(`No active session's token starts with "${workshop}". Check the workshop prefix, or clear it to see every room.`)
         : step && !shown.length
           ? notice(`Nobody on step ${stepName} needs help right now.`, 'ok')
-          : needsHelpList(shown, { href: sessionHref, now, onHelped: marks.mark }),
+          : needsHelpList(shown, { href: sessionHref, now, onHelped: marks.mark, onNote: (s, button) => noteDialog.open(s, (note) => marks.mark(s, button, note)) }),
     );
     fill(
       helpedBox,
