@@ -10,6 +10,7 @@ import { expect, it } from 'vitest';
 import { describeWithBrowser } from '../helpers/browser.js';
 import { browserWorld } from '../helpers/browser-world.js';
 import { testConfig } from '../helpers/deps.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { workshopRoom } from '../helpers/workshop-room.js';
 
 const LEE = 'ta-token-ms-lee-edges-0123456789';
@@ -17,8 +18,9 @@ const KIM = 'ta-token-mr-kim-edges-0123456789';
 const world = browserWorld({ config: testConfig({ INSTRUCTOR_TOKENS: `ms_lee:${LEE},mr_kim:${KIM}` }) });
 
 /** A tab signed in as one instructor (their token in this tab's sessionStorage). */
-async function openAs(token: string, hash: string, beforeGoto?: (p: Page) => unknown) {
+async function openAs(token: string, hash: string, beforeGoto?: (p: Page) => unknown, o: { clock?: boolean; base?: string } = {}) {
   return world.open(hash, {
+    ...o,
     signedIn: false,
     beforeGoto: async (p) => {
       await p.addInitScript((t) => sessionStorage.setItem('sessionlog.adminToken', t), token);
@@ -195,6 +197,71 @@ describeWithBrowser('dashboard: the Helped mark at its edges', () => {
     await expect.poll(() => posts.length).toBe(2);
     expect(JSON.parse(posts[1] ?? '')).toEqual({ note: 'missing semicolon' });
     await expect.poll(() => page.textContent(`#being-helped-list li[data-session-id="${sam.token}"] .helped-note`)).toBe('missing semicolon');
+    await context.close();
+  });
+
+  it('while the server cannot be reached, Helped, + note and Undo are aria-disabled, a line says why, and a click sends nothing; they come back with the server', async () => {
+    const { room: r, rita, sam } = await room();
+    await api('POST', `/api/attention/${sam.token}/helped`, KIM, { note: 'semicolon' });
+    // The dashboard reaches the server through a proxy that can go down (every connection reset).
+    const target = new URL(world.server.url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    try {
+      const { context, page } = await openAs(LEE, `#/now?workshop=${r.prefix}`, undefined, { clock: true, base: `http://${proxy.host}:${proxy.port}` });
+      await expect.poll(() => ranked(page)).toEqual([rita.token]);
+      await expect.poll(() => beingHelped(page)).toEqual([sam.token]);
+      const controls = ['#needs-help-list button.help-done', '#needs-help-list button.help-note', '#being-helped-list button.helped-undo'];
+      const offState = () => Promise.all(controls.map((c) => page.locator(c).evaluate((b) => [b.getAttribute('aria-disabled'), b.getAttribute('aria-describedby')])));
+      expect(await offState()).toEqual([[null, null], [null, null], [null, null]]);
+      expect(await page.isVisible('#help-offline')).toBe(false);
+      const writes: string[] = [];
+      page.on('request', (req) => {
+        if (req.url().includes('/helped')) writes.push(`${req.method()} ${req.url()}`);
+      });
+
+      proxy.down();
+      await page.waitForSelector('#now-live[data-state="error"]');
+      // Each control says it does nothing now, and points at the line that says why.
+      await expect.poll(offState).toEqual([['true', 'help-offline'], ['true', 'help-offline'], ['true', 'help-offline']]);
+      expect(await page.isVisible('#help-offline')).toBe(true);
+      expect(await page.textContent('#help-offline')).toBe('Helped, + note and Undo are off: the server cannot be reached, so a mark would not be stored. They come back when the server answers.');
+      // Still reachable by keyboard, and named with their reason.
+      await page.focus(`#needs-help-list li[data-session-id="${rita.token}"] button.help-done`);
+      expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Mark Rita Moreno helped');
+      await page.keyboard.press('Enter');
+      await page.click(`#needs-help-list li[data-session-id="${rita.token}"] button.help-note`, { force: true });
+      await page.click(`#being-helped-list li[data-session-id="${sam.token}"] button.helped-undo`, { force: true });
+      // Nothing was sent, nothing moved, no dialog opened, and no "could not mark" either: it said why beforehand.
+      expect(writes).toEqual([]);
+      expect(await ranked(page)).toEqual([rita.token]);
+      expect(await beingHelped(page)).toEqual([sam.token]);
+      expect(await page.isVisible('#note-dialog')).toBe(false);
+      expect(await page.locator('#help-problem .notice-error').count()).toBe(0);
+
+      // The server is back: the next poll turns them on again, and a mark goes through.
+      proxy.up();
+      await page.clock.runFor(5_000);
+      await page.waitForSelector('#now-live[data-state="live"]');
+      await expect.poll(offState).toEqual([[null, null], [null, null], [null, null]]);
+      expect(await page.isVisible('#help-offline')).toBe(false);
+      await page.click(`#needs-help-list li[data-session-id="${rita.token}"] button.help-done`);
+      await expect.poll(() => writes.length).toBe(1);
+      await expect.poll(() => beingHelped(page)).toEqual([rita.token, sam.token]);
+      await context.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a browser that goes offline turns the controls off, saying so', async () => {
+    const { room: r, rita } = await room();
+    const { context, page } = await openAs(LEE, `#/now?workshop=${r.prefix}`);
+    await expect.poll(() => ranked(page)).toEqual([rita.token, expect.any(String)]);
+    await context.setOffline(true);
+    await expect.poll(() => page.getAttribute(`#needs-help-list li[data-session-id="${rita.token}"] button.help-done`, 'aria-disabled')).toBe('true');
+    expect(await page.textContent('#help-offline')).toBe('Helped, + note and Undo are off: this browser is offline, so a mark would not be stored. They come back when the server answers.');
+    await context.setOffline(false);
+    await expect.poll(() => page.getAttribute(`#needs-help-list li[data-session-id="${rita.token}"] button.help-done`, 'aria-disabled'), { timeout: 20_000 }).toBe(null);
     await context.close();
   });
 });

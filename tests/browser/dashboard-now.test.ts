@@ -331,6 +331,8 @@ describeWithBrowser('dashboard Now view', () => {
       expect(await ranked(page)).toEqual([rita.token]);
       expect(await page.locator('#step-bars li.step-row').count()).toBeGreaterThan(0);
       expect(await page.locator('#needs-help .notice-error').count()).toBe(0);
+      // Helped and + note are off meanwhile, saying why (dashboard-helped-edges.test.ts).
+      await page.waitForSelector('#help-offline:not([hidden])');
       await page.screenshot({ path: `${SHOTS}now-outage-desktop.png`, fullPage: true });
       await page.clock.runFor(5_000);
       await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('#now-live')?.dataset.polls) >= 3);

@@ -7,16 +7,17 @@
  * step bars and must not push them off a laptop's screen.
  */
 import { fmtDateTime, h } from '../dom.js';
-import { fmtAgo, markedBy, studentName } from './needs-help.js';
+import { fmtAgo, markedBy, offAttrs, studentName } from './needs-help.js';
 
 export const SHOWN = 5;
 
 /**
  * entries: [{ session_id, student_name, student_email, student_id, at, by, note, pending? }] —
  * `pending` is a mark this tab is still sending (no Undo yet).
- * onUndo(entry, button); expanded / onToggle: whether the entries past SHOWN are shown.
+ * onUndo(entry, button); expanded / onToggle: whether the entries past SHOWN are shown; `off`: the
+ * id of the line saying why Undo cannot work now (it is aria-disabled).
  */
-export function beingHelped(entries, { href, now = Date.now(), onUndo, expanded = false, onToggle }) {
+export function beingHelped(entries, { href, now = Date.now(), onUndo, expanded = false, onToggle, off = null }) {
   if (!entries.length) return null;
   const shown = expanded ? entries : entries.slice(0, SHOWN);
   const rows = shown.map((e) => {
@@ -38,7 +39,7 @@ export function beingHelped(entries, { href, now = Date.now(), onUndo, expanded 
       ),
       h(
         'button',
-        { type: 'button', class: 'helped-undo', disabled: Boolean(e.pending), 'aria-label': `Undo the helped mark for ${who}`, dataset: { focusKey: `undo:${e.session_id}` }, onclick: (ev) => onUndo(e, ev.currentTarget) },
+        { type: 'button', class: 'helped-undo', disabled: Boolean(e.pending), 'aria-label': `Undo the helped mark for ${who}`, ...offAttrs(off), dataset: { focusKey: `undo:${e.session_id}` }, onclick: (ev) => (off ? undefined : onUndo(e, ev.currentTarget)) },
         'Undo',
       ),
     );

@@ -46,17 +46,26 @@ export function stepLabel(step, name) {
 }
 
 /**
+ * A control that writes (Helped, + note, Undo) while it cannot: `off` is the id of the visible line
+ * saying why (the server cannot be reached). aria-disabled, not disabled: it keeps its place in the
+ * keyboard order and its description, so the instructor can find out why it does nothing.
+ */
+export const offAttrs = (off) => (off ? { 'aria-disabled': 'true', 'aria-describedby': off } : {});
+const unlessOff = (off, fn) => (ev) => (off ? undefined : fn(ev.currentTarget));
+
+/**
  * A Helped button for the student (`onHelped(student, button)`); `data-focus-key` lets the view put
  * the keyboard focus back on it when an update rebuilds the list.
  */
-const helpedButton = (s, onHelped) =>
-  h('button', { type: 'button', class: 'help-done', 'aria-label': `Mark ${studentName(s)} helped`, title: 'You went to this student: take them off the list until something new happens', dataset: { focusKey: `helped:${s.session_id}` }, onclick: (ev) => onHelped(s, ev.currentTarget) }, 'Helped');
+const helpedButton = (s, onHelped, off) =>
+  h('button', { type: 'button', class: 'help-done', 'aria-label': `Mark ${studentName(s)} helped`, title: 'You went to this student: take them off the list until something new happens', ...offAttrs(off), dataset: { focusKey: `helped:${s.session_id}` }, onclick: unlessOff(off, (b) => onHelped(s, b)) }, 'Helped');
 
 /** "+ note": the same mark, with a note said in a dialog first (`onNote(student, button)`). */
-const noteButton = (s, onNote) =>
-  h('button', { type: 'button', class: 'help-note', 'aria-label': `Mark ${studentName(s)} helped, with a note`, 'aria-haspopup': 'dialog', title: 'Mark helped and say what you did', dataset: { focusKey: `note:${s.session_id}` }, onclick: (ev) => onNote(s, ev.currentTarget) }, '+ note');
+const noteButton = (s, onNote, off) =>
+  h('button', { type: 'button', class: 'help-note', 'aria-label': `Mark ${studentName(s)} helped, with a note`, 'aria-haspopup': 'dialog', title: 'Mark helped and say what you did', ...offAttrs(off), dataset: { focusKey: `note:${s.session_id}` }, onclick: unlessOff(off, (b) => onNote(s, b)) }, '+ note');
 
-export function needsHelpList(students, { href, now = Date.now(), onHelped, onNote }) {
+/** `off`: the id of the line saying why Helped and + note cannot work now (they are aria-disabled). */
+export function needsHelpList(students, { href, now = Date.now(), onHelped, onNote, off = null }) {
   if (!students.length) return notice('Nobody needs help right now.', 'ok');
   const top = students[0]?.score || 1;
   const rows = students.slice(0, MAX_ROWS).map((s, i) => {
@@ -88,7 +97,7 @@ export function needsHelpList(students, { href, now = Date.now(), onHelped, onNo
         ),
         h('span', { class: 'help-since muted small' }, h('time', { datetime: s.since, title: fmtDateTime(s.since) }, `for ${fmtFor(s.since, now)}`)),
       ),
-      onHelped ? h('span', { class: 'help-actions' }, helpedButton(s, onHelped), onNote ? noteButton(s, onNote) : null) : null,
+      onHelped ? h('span', { class: 'help-actions' }, helpedButton(s, onHelped, off), onNote ? noteButton(s, onNote, off) : null) : null,
     );
   });
   return [

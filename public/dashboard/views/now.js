@@ -120,6 +120,8 @@ export function renderNow(root, { query, signal, navigate }) {
   const helpBody = h('div', { class: 'help-body' }, notice('Loading…'));
   // Why a Helped or Undo click failed (the row is back); cleared by the next click.
   const helpProblem = h('div', { class: 'help-problem', id: 'help-problem' });
+  // While the server cannot be reached: why Helped, + note and Undo do nothing (they are aria-disabled).
+  const helpOffline = h('p', { class: 'help-offline small', id: 'help-offline', hidden: true });
   const helpedBox = h('div', { class: 'helped-box' });
   const stepsBody = h('div', {}, notice('Loading…'));
   const errorsBody = h('div', {}, notice('Loading…'));
@@ -127,7 +129,7 @@ export function renderNow(root, { query, signal, navigate }) {
   const grid = h(
     'div',
     { class: 'now-grid', id: 'now-grid' },
-    card('needs-help', 'Needs help', helpCount, [helpProblem, helpBody, helpedBox]),
+    card('needs-help', 'Needs help', helpCount, [helpOffline, helpProblem, helpBody, helpedBox]),
     card('progress', 'Progress by step', h('span', { class: 'legend small' }, h('span', { class: 'legend-ok' }, 'on the step'), h('span', { class: 'legend-stuck' }, 'stuck')), stepsBody),
     card('now-errors', 'Top errors · last 15 min', null, errorsBody),
     card('now-alerts', 'Recent alerts', null, alertsBody),
@@ -165,6 +167,17 @@ export function renderNow(root, { query, signal, navigate }) {
 
   /** The last document read: a click redraws from it at once (the next update brings the server's truth). */
   let doc = null;
+  /**
+   * Why the server cannot be reached now (null: it answers): a mark or an undo would not be
+   * stored, so the controls that send one are off, saying why, until the next answer.
+   */
+  let offline = null;
+  function goneOffline(why) {
+    if (offline === why) return;
+    offline = why;
+    if (doc) draw();
+  }
+  window.addEventListener('offline', () => goneOffline('this browser is offline'), { signal });
   let helpedExpanded = false;
   /**
    * The reads of the document this view sends (the poll's, the re-read after a mark or undo) are
@@ -191,6 +204,7 @@ export function renderNow(root, { query, signal, navigate }) {
     // has to be no older than what a re-read put on screen.
     if (read !== undefined ? read <= readFloor || read <= shownRead : doc && Date.parse(a.generated_at) < Date.parse(doc.generated_at)) return false;
     if (read !== undefined) shownRead = read;
+    offline = null;
     marks.settle(a, read !== undefined);
     notifier.update(a.students);
     doc = a;
@@ -226,6 +240,9 @@ export function renderNow(root, { query, signal, navigate }) {
     // helping someone at a desk, sees at a glance that more students need help.
     document.title = students.length ? `(${students.length}) Sessionlog · Now` : 'Sessionlog · Now';
     const shown = step ? students.filter((s) => String(s.current_step ?? '') === step) : students;
+    helpOffline.hidden = !offline;
+    fill(helpOffline, offline ? `Helped, + note and Undo are off: ${offline}, so a mark would not be stored. They come back when the server answers.` : null);
+    const off = offline ? 'help-offline' : null;
     const stepName = step ? (stepLabel(step, a.steps.find((s) => s.step === step)?.step_name) ?? step) : null;
     fill(
       helpCount,
@@ -242,7 +259,7 @@ export function renderNow(root, { query, signal, navigate }) {
         ? notice(`No active session's token starts with "${workshop}". Check the workshop prefix, or clear it to see every room.`)
         : step && !shown.length
           ? notice(`Nobody on step ${stepName} needs help right now.`, 'ok')
-          : needsHelpList(shown, { href: sessionHref, now, onHelped: marks.mark, onNote: (s, button) => noteDialog.open(s, (note) => marks.mark(s, button, note)) }),
+          : needsHelpList(shown, { href: sessionHref, now, off, onHelped: marks.mark, onNote: (s, button) => noteDialog.open(s, (note) => marks.mark(s, button, note)) }),
     );
     fill(
       helpedBox,
@@ -250,6 +267,7 @@ export function renderNow(root, { query, signal, navigate }) {
         href: sessionHref,
         now,
         onUndo: marks.undo,
+        off,
         expanded: helpedExpanded,
         onToggle: () => {
           helpedExpanded = !helpedExpanded;
@@ -277,6 +295,7 @@ export function renderNow(root, { query, signal, navigate }) {
   function unreachable(err) {
     live.dataset.state = 'error';
     const why = err instanceof ApiError && err.status ? err.message : 'server unreachable';
+    goneOffline(navigator.onLine === false ? 'this browser is offline' : err instanceof ApiError && err.status ? `the server answers ${err.status} (${why})` : 'the server cannot be reached');
     if (shownAt) {
       for (const el of [stats, grid]) el.classList.add('stale');
       stamp.textContent = `Not updating (${why}) · showing ${fmtTime(shownAt)} · retrying`;
