@@ -264,4 +264,53 @@ describeWithBrowser('dashboard: the Helped mark at its edges', () => {
     await expect.poll(() => page.getAttribute(`#needs-help-list li[data-session-id="${rita.token}"] button.help-done`, 'aria-disabled'), { timeout: 20_000 }).toBe(null);
     await context.close();
   });
+
+  it('the session page\'s flag card: Mark helped, then who marked it with Undo; Undo takes the real mark back and the reasons return; another instructor\'s mark can be undone there too', async () => {
+    const { room: r, rita } = await room();
+    const { context, page } = await openAs(KIM, `#/session/${rita.token}`);
+    await page.waitForSelector('#session-flag:not([hidden]) #mark-helped');
+    await page.click('#mark-helped');
+    await page.waitForSelector('#session-flag #flag-helped');
+    expect(await page.textContent('#flag-helped-by')).toBe('marked by mr_kim · just now');
+    const undo = page.locator('#session-flag #flag-undo');
+    expect(await undo.textContent()).toBe('Undo');
+    expect(await undo.getAttribute('aria-label')).toBe('Undo the helped mark by mr_kim');
+    const helpedNow = async () => {
+      const res = await fetch(`${world.server.url}/api/attention?workshop=${r.prefix}`, { headers: { authorization: `Bearer ${LEE}` } });
+      const a = (await res.json()) as { students: { session_id: string; helped?: { by: string } | null }[]; helped: { session_id: string; by: string }[] };
+      return { listed: a.students.map((s) => s.session_id).includes(rita.token), helped: a.helped.map((h) => `${h.session_id} ${h.by}`) };
+    };
+    expect(await helpedNow()).toEqual({ listed: false, helped: [`${rita.token} instructor:mr_kim`] });
+
+    // A refused undo keeps the card and says why.
+    await page.route('**/api/attention/*/helped', (route) =>
+      route.request().method() === 'DELETE'
+        ? route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'the database is not reachable; try again shortly' }) })
+        : route.continue(),
+    );
+    await undo.click();
+    await page.waitForSelector('#session-flag .notice-error');
+    expect(await page.textContent('#session-flag .notice-error')).toBe('Could not undo the mark: the database is not reachable; try again shortly');
+    expect(await page.isEnabled('#flag-undo')).toBe(true);
+    expect((await helpedNow()).helped).toEqual([`${rita.token} instructor:mr_kim`]);
+    await page.unroute('**/api/attention/*/helped');
+
+    // Undo, for real: the server has no mark, and the card shows why she is listed again, with Mark helped.
+    await undo.click();
+    await page.waitForSelector('#session-flag:not([hidden]) #mark-helped');
+    expect(await helpedNow()).toEqual({ listed: true, helped: [] });
+    expect(await page.locator('#session-flag #flag-helped').count()).toBe(0);
+    expect(await page.locator('#session-flag .flag-reasons li').count()).toBeGreaterThan(0);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('mark-helped');
+
+    // Another instructor marks her: the card (re-read when the mark's event reaches the timeline) says who, and Undo takes that mark back too.
+    await api('POST', `/api/attention/${rita.token}/helped`, LEE, { note: 'restarted the kernel' });
+    await page.waitForSelector('#session-flag #flag-helped', { timeout: 20_000 });
+    expect(await page.textContent('#flag-helped-by')).toBe('marked by ms_lee · just now');
+    expect(await page.textContent('#session-flag .flag-note')).toBe('restarted the kernel');
+    await page.click('#flag-undo');
+    await page.waitForSelector('#session-flag:not([hidden]) #mark-helped');
+    expect(await helpedNow()).toEqual({ listed: true, helped: [] });
+    await context.close();
+  });
 });

@@ -94,8 +94,14 @@ export function renderSession(root, { param: id, signal, from }) {
   /** The mark this page made ({at, by, note}): a document computed before it must not undo what the card says. */
   let marked = null;
   /**
+   * The flag's reads are numbered: one sent before this page's last mark or undo was answered
+   * may predate it (an answer to it after the undo put "Being helped" back), so it is dropped.
+   */
+  let flagReads = 0;
+  let flagFloor = 0;
+  /**
    * Show the reasons the Now view gives for this session, with Mark helped; once marked (here or by
-   * another instructor), who is with the student; nothing once the Now view has neither.
+   * another instructor), who is with the student, with Undo; nothing once the Now view has neither.
    */
   async function readFlag() {
     flagTimer = null;
@@ -105,13 +111,14 @@ export function renderSession(root, { param: id, signal, from }) {
       return;
     }
     let a;
+    const read = ++flagReads;
     try {
       a = await api.attention({ workshop: roomOf(from) }, { signal });
     } catch {
       // A read that fails keeps what is shown: the flag is a hint, the timeline is the record.
       return;
     }
-    if (marked && Date.parse(a.generated_at) < Date.parse(marked.at)) return;
+    if (read <= flagFloor || (marked && Date.parse(a.generated_at) < Date.parse(marked.at))) return;
     const s = a.students.find((x) => x.session_id === id);
     const reasons = Array.isArray(s?.reasons) ? s.reasons : [];
     const mark = (a.helped ?? []).find((x) => x.session_id === id);
@@ -133,13 +140,20 @@ export function renderSession(root, { param: id, signal, from }) {
     );
   }
 
-  /** Marked helped: the Now view leaves the student out until something new happens. */
+  /** Marked helped: the Now view leaves the student out until something new happens; Undo takes the mark back. */
   function showHelped(m, now) {
     flag.hidden = false;
     flag.classList.add('is-helped');
+    const undo = h('button', { type: 'button', id: 'flag-undo', class: 'flag-action', 'aria-label': `Undo the helped mark by ${markedBy(m.by)}`, onclick: () => undoHelped(undo) }, 'Undo');
     fill(
       flag,
-      h('div', { class: 'flag-head', id: 'flag-helped' }, h('strong', {}, 'Being helped'), h('span', { class: 'muted small' }, `marked by ${markedBy(m.by)} · `, h('time', { datetime: m.at }, fmtAgo(m.at, now)))),
+      h(
+        'div',
+        { class: 'flag-head', id: 'flag-helped' },
+        h('strong', {}, 'Being helped'),
+        h('span', { class: 'muted small', id: 'flag-helped-by' }, `marked by ${markedBy(m.by)} · `, h('time', { datetime: m.at }, fmtAgo(m.at, now))),
+        undo,
+      ),
       m.note ? h('p', { class: 'flag-note' }, m.note) : null,
       h('p', { class: 'muted small flag-after' }, 'Off the Now view until something new happens (a new error or failed call, or stuck again).'),
     );
@@ -152,12 +166,36 @@ export function renderSession(root, { param: id, signal, from }) {
     try {
       const r = await api.markHelped(id, null, { signal });
       marked = r.helped;
+      flagFloor = flagReads;
       showHelped(r.helped, Date.now());
     } catch (err) {
       if (err?.name === 'AbortError' || err?.status === 401) return;
       button.disabled = false;
       flag.append(notice(`Could not mark helped: ${err instanceof ApiError ? err.message : String(err)}`, 'error'));
     }
+  }
+
+  /**
+   * Undo (DELETE /api/attention/{id}/helped), whoever marked it: a mark made by mistake. The flag
+   * is read again at once: the earlier evidence counts again, so it shows why the student is listed.
+   */
+  async function undoHelped(button) {
+    button.disabled = true;
+    flag.querySelector('.notice-error')?.remove();
+    try {
+      await api.unmarkHelped(id, { signal });
+    } catch (err) {
+      if (err?.name === 'AbortError' || err?.status === 401) return;
+      button.disabled = false;
+      flag.append(notice(`Could not undo the mark: ${err instanceof ApiError ? err.message : String(err)}`, 'error'));
+      return;
+    }
+    marked = null;
+    flagFloor = flagReads;
+    clearTimeout(flagTimer);
+    await readFlag();
+    // The keyboard stays on the card: on Mark helped when the student is listed again.
+    if (!flag.contains(document.activeElement)) flag.querySelector('#mark-helped')?.focus();
   }
   /** After new events, at most once per FLAG_EVERY_MS. */
   function readFlagSoon() {
